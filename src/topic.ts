@@ -1,0 +1,173 @@
+import { fail } from './errors.js'
+
+const SEGMENT = /^[A-Za-z0-9_-]+$/
+/** The most segments a topic or pattern may have. */
+export const MAX_SEGMENTS = 16
+
+const check = (value: unknown, what: 'topic' | 'pattern'): string[] => {
+  const code = what === 'topic' ? 'INVALID_TOPIC' : 'INVALID_PATTERN'
+  if (typeof value !== 'string') return fail(code, `${what} must be a string, got ${typeof value}`)
+  const segments = value.split('.')
+  if (segments.length > MAX_SEGMENTS) fail(code, `${what} "${value}" has ${segments.length} segments; at most ${MAX_SEGMENTS} are allowed`)
+  segments.forEach((s, i) => {
+    if (what === 'pattern' && (s === '*' || s === '**')) return
+    if (!SEGMENT.test(s)) {
+      const why = s === '' ? 'is empty'
+        : /\*/.test(s) ? (what === 'topic' ? 'is a wildcard, which only patterns may use' : 'mixes a wildcard with other characters')
+          : 'has characters outside [A-Za-z0-9_-]'
+      fail(code, `${what} "${value}": segment ${i + 1} ("${s}") ${why}`)
+    }
+  })
+  return segments
+}
+
+/**
+ * Validates a topic (1..16 dot-separated segments of `[A-Za-z0-9_-]+`) and returns its segments.
+ * Throws `INVALID_TOPIC` naming the offending segment.
+ *
+ * @example
+ * topicSegments('order.placed') // ['order', 'placed']
+ * topicSegments('order.*')      // throws TidingsError INVALID_TOPIC
+ */
+export const topicSegments = (topic: unknown): string[] => check(topic, 'topic')
+
+/**
+ * Validates a pattern (a topic that may use `*` for one segment and `**` for zero or more)
+ * and returns its segments. Throws `INVALID_PATTERN` naming the offending segment.
+ *
+ * @example
+ * patternSegments('order.**') // ['order', '**']
+ */
+export const patternSegments = (pattern: unknown): string[] => check(pattern, 'pattern')
+
+const matchFrom = (p: string[], pi: number, t: string[], ti: number): boolean => {
+  for (; pi < p.length; pi++, ti++) {
+    const s = p[pi]
+    if (s === '**') {
+      for (let k = ti; k <= t.length; k++) if (matchFrom(p, pi + 1, t, k)) return true
+      return false
+    }
+    if (ti >= t.length || (s !== '*' && s !== t[ti])) return false
+  }
+  return ti === t.length
+}
+
+/**
+ * Compiles a pattern into a predicate over topics, for one-off checks (reads, waits).
+ * Many patterns against one topic belong in a {@link createTrie}.
+ *
+ * @example
+ * const isOrder = compilePattern('order.*')
+ * isOrder('order.placed') // true
+ * isOrder('order')        // false
+ */
+export const compilePattern = (pattern: string): ((topic: string) => boolean) => {
+  const p = patternSegments(pattern)
+  if (!pattern.includes('*')) return (topic) => topic === pattern
+  if (pattern === '**') return () => true
+  return (topic) => matchFrom(p, 0, topic.split('.'), 0)
+}
+
+interface Node<T> { c: Map<string, Node<T>> | undefined; v: T[] }
+const node = <T>(): Node<T> => ({ c: undefined, v: [] })
+
+/**
+ * A topic trie: many patterns, one topic, cost independent of the patterns that do not match.
+ *
+ * @example
+ * const trie = createTrie<string>()
+ * const remove = trie.add('order.*', 'a')
+ * trie.match('order.placed') // ['a']
+ * remove()
+ */
+export interface Trie<T> {
+  /** Adds a value under a pattern; returns its remover. */
+  add(pattern: string, value: T): () => void
+  /** The values whose patterns match the topic, each once, in no particular order. */
+  match(topic: string): T[]
+  /** How many values the trie holds. */
+  readonly size: number
+}
+
+/** Creates an empty {@link Trie}. */
+export const createTrie = <T>(): Trie<T> => {
+  const root = node<T>()
+  let size = 0
+  // Patterns with two `**` can reach one value by two paths; only then is a dedupe needed.
+  let ambiguous = 0
+
+  const walk = (n: Node<T>, t: string[], i: number, out: T[]): void => {
+    if (i === t.length) for (const v of n.v) out.push(v)
+    const c = n.c
+    if (!c) return
+    const g = c.get('**')
+    if (g) for (let k = i; k <= t.length; k++) walk(g, t, k, out)
+    if (i < t.length) {
+      const exact = c.get(t[i]!)
+      if (exact) walk(exact, t, i + 1, out)
+      const star = c.get('*')
+      if (star) walk(star, t, i + 1, out)
+    }
+  }
+
+  return {
+    get size() { return size },
+    add(pattern, value) {
+      const segs = patternSegments(pattern)
+      const twice = segs.filter((s) => s === '**').length > 1
+      const path: Node<T>[] = [root]
+      let n = root
+      for (const s of segs) {
+        let next = (n.c ??= new Map()).get(s)
+        if (!next) n.c.set(s, (next = node()))
+        path.push((n = next))
+      }
+      n.v.push(value)
+      size++
+      if (twice) ambiguous++
+      let removed = false
+      return () => {
+        if (removed) return
+        removed = true
+        const leaf = path[path.length - 1]!
+        const at = leaf.v.indexOf(value)
+        if (at >= 0) leaf.v.splice(at, 1)
+        size--
+        if (twice) ambiguous--
+        // Prune empty branches so a churn of one-off patterns does not leak nodes.
+        for (let i = segs.length; i > 0; i--) {
+          const child = path[i]!
+          if (child.v.length || child.c?.size) break
+          path[i - 1]!.c!.delete(segs[i - 1]!)
+        }
+      }
+    },
+    match(topic) {
+      const out: T[] = []
+      walk(root, topic.split('.'), 0, out)
+      return ambiguous ? [...new Set(out)] : out
+    },
+  }
+}
+
+type Split<S extends string> = S extends `${infer H}.${infer T}` ? [H, ...Split<T>] : [S]
+type MatchSegs<T extends string[], P extends string[]> =
+  P extends ['**', ...infer PR extends string[]]
+    ? MatchSegs<T, PR> extends true ? true
+      : T extends [string, ...infer TR extends string[]] ? MatchSegs<TR, P> : false
+    : P extends [infer PH extends string, ...infer PR extends string[]]
+      ? T extends [infer TH extends string, ...infer TR extends string[]]
+        ? PH extends '*' | TH ? MatchSegs<TR, PR> : false
+        : false
+      : T extends [] ? true : false
+
+/**
+ * The keys of an event map that a pattern matches, at the type level.
+ * With an open map (`string` keys) every pattern yields `string`.
+ *
+ * @example
+ * type T = MatchingTopics<'order.placed' | 'order.paid' | 'user.created', 'order.*'> // 'order.placed' | 'order.paid'
+ */
+export type MatchingTopics<Topics extends string, P extends string> = string extends Topics ? Topics
+  : string extends P ? Topics
+    : Topics extends unknown ? (MatchSegs<Split<Topics>, Split<P>> extends true ? Topics : never) : never

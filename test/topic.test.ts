@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest'
+import { compilePattern, createTrie, patternSegments, topicSegments } from '../src/topic.js'
+import { TidingsError } from '../src/errors.js'
+
+const code = (fn: () => unknown) => {
+  try { fn() } catch (e) { return [(e as TidingsError).code, (e as Error).message] as const }
+  return undefined
+}
+
+describe('topics', () => {
+  it('accepts 1..16 segments of [A-Za-z0-9_-]', () => {
+    expect(topicSegments('order.placed')).toEqual(['order', 'placed'])
+    expect(topicSegments('a_b-C9')).toEqual(['a_b-C9'])
+    expect(topicSegments(Array(16).fill('x').join('.'))).toHaveLength(16)
+  })
+  it.each([
+    ['', 'segment 1 ("") is empty'],
+    ['order..placed', 'segment 2 ("") is empty'],
+    ['order.', 'segment 2 ("") is empty'],
+    ['order.*', 'segment 2 ("*") is a wildcard'],
+    ['order.**', 'segment 2 ("**") is a wildcard'],
+    ['order.pla ced', 'segment 2 ("pla ced") has characters outside'],
+    ['ordér', 'segment 1 ("ordér") has characters outside'],
+    [Array(17).fill('x').join('.'), 'has 17 segments'],
+  ])('refuses %j with INVALID_TOPIC naming the part', (topic, why) => {
+    const [c, message] = code(() => topicSegments(topic))!
+    expect(c).toBe('INVALID_TOPIC')
+    expect(message).toContain(why)
+  })
+  it('refuses a non-string topic', () => {
+    expect(code(() => topicSegments(42))?.[0]).toBe('INVALID_TOPIC')
+  })
+})
+
+describe('patterns', () => {
+  it.each([
+    ['order.$', 'segment 2'], ['a.b*', 'mixes a wildcard'], ['a..b', 'is empty'], ['***', 'mixes a wildcard'],
+  ])('refuses %j with INVALID_PATTERN', (p, why) => {
+    const [c, message] = code(() => patternSegments(p))!
+    expect(c).toBe('INVALID_PATTERN')
+    expect(message).toContain(why)
+  })
+  const cases: [string, string, boolean][] = [
+    ['order.*', 'order.placed', true],
+    ['order.*', 'order', false],
+    ['order.*', 'order.placed.eu', false],
+    ['order.**', 'order', true],
+    ['order.**', 'order.placed', true],
+    ['order.**', 'order.placed.eu', true],
+    ['**', 'anything.at.all', true],
+    ['**.eu', 'order.placed.eu', true],
+    ['**.eu', 'eu', true],
+    ['**.eu', 'order.placed.us', false],
+    ['a.**.z', 'a.z', true],
+    ['a.**.z', 'a.b.c.z', true],
+    ['a.**.z', 'a.b.c', false],
+    ['*.*', 'a.b', true],
+    ['*.*', 'a', false],
+    ['a.b', 'a.b', true],
+    ['a.b', 'a.bc', false],
+    ['**.*', 'a', true],
+    ['**.**', 'a.b', true],
+  ]
+  it.each(cases)('%s against %s is %s (compiled and in a trie)', (p, t, want) => {
+    expect(compilePattern(p)(t)).toBe(want)
+    const trie = createTrie<string>()
+    trie.add(p, 'hit')
+    expect(trie.match(t)).toEqual(want ? ['hit'] : [])
+  })
+})
+
+describe('trie', () => {
+  it('returns each matching value once, even through two ** paths', () => {
+    const trie = createTrie<string>()
+    trie.add('**.*.**', 'ambiguous')
+    trie.add('order.*', 'star')
+    trie.add('order.placed', 'exact')
+    trie.add('user.*', 'other')
+    expect(trie.match('order.placed').sort()).toEqual(['ambiguous', 'exact', 'star'])
+  })
+  it('removes values and prunes empty branches', () => {
+    const trie = createTrie<number>()
+    const offs = Array.from({ length: 100 }, (_, i) => trie.add(`tenant${i}.order.*`, i))
+    expect(trie.match('tenant7.order.x')).toEqual([7])
+    offs.forEach((off) => off())
+    offs[0]!() // a second call is harmless
+    expect(trie.size).toBe(0)
+    expect(trie.match('tenant7.order.x')).toEqual([])
+  })
+  it('visits only the branches a topic can reach', () => {
+    // Cost must not grow with subscriptions that do not match: count node visits through a Map spy.
+    const trie = createTrie<number>()
+    for (let i = 0; i < 5000; i++) trie.add(`tenant${i}.order.*`, i)
+    const gets = { n: 0 }
+    const orig = Map.prototype.get
+    Map.prototype.get = function (this: Map<unknown, unknown>, k: unknown) { gets.n++; return orig.call(this, k) }
+    try { trie.match('tenant42.order.created') } finally { Map.prototype.get = orig }
+    const small = gets.n
+    for (let i = 5000; i < 10000; i++) trie.add(`tenant${i}.order.*`, i)
+    gets.n = 0
+    Map.prototype.get = function (this: Map<unknown, unknown>, k: unknown) { gets.n++; return orig.call(this, k) }
+    try { expect(trie.match('tenant42.order.created')).toEqual([42]) } finally { Map.prototype.get = orig }
+    expect(gets.n).toBe(small)
+    expect(small).toBeLessThan(20)
+  })
+})
