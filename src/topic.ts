@@ -119,7 +119,7 @@ export const createTrie = <T>(): Trie<T> => {
       let n = root
       for (const s of segs) {
         let next = (n.c ??= new Map()).get(s)
-        if (!next) n.c.set(s, (next = node()))
+        if (!next) n.c.set(s, (next = node<T>()))
         path.push((n = next))
       }
       n.v.push(value)

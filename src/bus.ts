@@ -1,0 +1,227 @@
+import { realClock, type Clock } from './clock.js'
+import { fail, TidingsError } from './errors.js'
+import { decodeCursor, encodeCursor, idGenerator, type BusEvent, type EventMap, type EventOf } from './event.js'
+import { compileFilter, type EventPredicate, type Filter } from './filter.js'
+import { createLog, type Appended, type Draft } from './_log.js'
+import { memoryStore } from './memory.js'
+import { snapshot } from './_payload.js'
+import type { StandardSchemaV1 } from './standard-schema.js'
+import type { Store } from './store.js'
+import { compilePattern, createTrie, topicSegments, type MatchingTopics } from './topic.js'
+
+const DAY = 86_400_000
+
+/** Options of {@link createBus}; every field has a default (see README, "Defaults"). */
+export interface BusOptions<E extends EventMap = EventMap, I extends EventMap = E> {
+  /** Where events live. Default: a fresh {@link memoryStore}. */
+  store?: Store
+  /** The `source` of events published here. Default `'tidings'`. */
+  source?: string
+  /** Default: the wall clock. Tests pass `manualClock()`. */
+  clock?: Clock
+  /** Standard Schema validators per type; the stored payload is the validator's output. */
+  schemas?: { [K in keyof E & keyof I]?: StandardSchemaV1<I[K], E[K]> }
+  /** Where listener and handler errors go. Default `console.error`. */
+  onError?: (error: unknown, context: ErrorContext) => void
+  limits?: { maxEventBytes?: number }
+  /** Publish dedup: ids remembered for `window` ms, at most `max` of them. Default 24 h, 100,000. */
+  dedupe?: { window?: number; max?: number }
+  /** Beyond what subscriptions need: the last `events` events no older than `age` ms. Default 10,000, 24 h. */
+  retention?: { events?: number; age?: number }
+}
+
+/** What `onError` is told about a failure. */
+export interface ErrorContext { event?: BusEvent; listener?: (event: never) => unknown; subscription?: string }
+
+/** Per-publish options. `id` makes a retried publish a no-op within the dedup window. */
+export interface PublishOptions {
+  id?: string
+  key?: string
+  source?: string
+  correlationId?: string
+  causationId?: string
+  traceparent?: string
+}
+
+/** What a publish resolves once the event is durably stored. */
+export type PublishResult = Appended
+
+/** One entry of `publishMany`. */
+export type PublishInput<I extends EventMap = EventMap> = {
+  [T in keyof I & string]: { type: T; data: I[T] } & PublishOptions
+}[keyof I & string]
+
+/** Options of `on`: an abort signal to unsubscribe, and a filter (declarative or a function). */
+export interface ListenOptions { signal?: AbortSignal; filter?: Filter | EventPredicate }
+
+/** Options of `read`: an opaque cursor (inclusive), a pattern, a page size (default 100, at most 10,000). */
+export interface ReadOptions<P extends string = string> { from?: string; pattern?: P; limit?: number }
+
+/** The events whose topics a pattern matches. */
+export type Matching<E extends EventMap, P extends string> = EventOf<E, MatchingTopics<keyof E & string, P>>
+
+/**
+ * The bus. Create one with {@link createBus}.
+ *
+ * @example
+ * const bus = createBus<{ 'order.placed': { total: number } }>()
+ * bus.on('order.*', (e) => console.log(e.type, e.data.total))
+ * await bus.publish('order.placed', { total: 42 })
+ */
+export interface Bus<E extends EventMap = EventMap, I extends EventMap = E> {
+  /** Validates, then stores the event; resolves once it is durably stored, never waits for handlers. */
+  publish<T extends keyof I & string>(type: T, data: I[T], options?: PublishOptions): Promise<PublishResult>
+  /** Stores all the events or none (one commit). */
+  publishMany(events: readonly PublishInput<I>[]): Promise<PublishResult[]>
+  /** A live listener: in-process, at-most-once, in publish order. Returns its unsubscribe. */
+  on<P extends string>(pattern: P, listener: (event: Matching<E, P>) => unknown, options?: ListenOptions): () => void
+  /** Reads the log oldest first from an opaque cursor; `next` continues where this page ended. */
+  read<P extends string = '**'>(options?: ReadOptions<P>): Promise<{ events: Matching<E, P>[]; next: string }>
+  /** Resolves when every accepted publish is stored and start-up work is done. */
+  idle(): Promise<void>
+  /** Stores what was accepted, then refuses further publishes with `CLOSED`. */
+  close(options?: { timeout?: number }): Promise<void>
+}
+
+interface Listener { fn: (e: BusEvent) => unknown; test: EventPredicate | undefined; n: number }
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/
+
+const text = (name: string, v: unknown, max = 256): void => {
+  if (v !== undefined && (typeof v !== 'string' || !v || v.length > max)) {
+    fail('INVALID_OPTIONS', `${name} must be a non-empty string of at most ${max} characters, got ${JSON.stringify(v)}`)
+  }
+}
+
+/**
+ * Creates a bus. Typed by an event map, or inferred from Standard Schema validators.
+ *
+ * @example
+ * type Events = { 'order.placed': { id: string; total: number } }
+ * const bus = createBus<Events>({ source: 'shop' })
+ * const { id, seq } = await bus.publish('order.placed', { id: 'o1', total: 42 }, { key: 'o1' })
+ */
+export function createBus<S extends Record<string, StandardSchemaV1>>(
+  options: BusOptions & { schemas: S },
+): Bus<{ [K in keyof S]: StandardSchemaV1.InferOutput<S[K]> }, { [K in keyof S]: StandardSchemaV1.InferInput<S[K]> }>
+export function createBus<E extends EventMap = EventMap>(options?: BusOptions<E>): Bus<E>
+export function createBus(options: BusOptions = {}): Bus {
+  const clock = options.clock ?? realClock
+  const source = options.source ?? 'tidings'
+  const schemas = (options.schemas ?? {}) as Record<string, StandardSchemaV1 | undefined>
+  const onError = options.onError ?? ((error, ctx) => console.error('tidings:', error, ctx))
+  const maxBytes = options.limits?.maxEventBytes ?? 131_072
+  const nextId = idGenerator(clock.now())
+  const listeners = createTrie<Listener>()
+  let closed = false
+  let added = 0
+
+  const dispatch = (events: BusEvent[]) => {
+    for (const e of events) {
+      const ls = listeners.match(e.type)
+      // The trie finds listeners by pattern; they run in the order they were added.
+      if (ls.length > 1) ls.sort((a, b) => a.n - b.n)
+      for (const l of ls) {
+        try {
+          if (l.test && !l.test(e)) continue
+          const r = l.fn(e)
+          if (r instanceof Promise) r.catch((error) => onError(error, { event: e, listener: l.fn }))
+        } catch (error) {
+          onError(error, { event: e, listener: l.fn })
+        }
+      }
+    }
+  }
+
+  const log = createLog({
+    store: options.store ?? memoryStore(),
+    clock,
+    dedupe: { window: options.dedupe?.window ?? DAY, max: options.dedupe?.max ?? 100_000 },
+    retention: { events: options.retention?.events ?? 10_000, age: options.retention?.age ?? DAY },
+    pinned: () => Infinity,
+    onAppend: dispatch,
+  })
+  // Start-up failures surface through publish and idle, not as an unhandled rejection.
+  log.ready.catch(() => {})
+
+  const finish = (type: string, data: unknown, o: PublishOptions): Draft => {
+    const [copy, bytes] = snapshot(data)
+    const d: { -readonly [K in keyof Draft]: Draft[K] } = { id: o.id ?? nextId(), type, source: o.source ?? source, data: copy }
+    let size = bytes + d.id.length + type.length + d.source.length + 120
+    for (const k of ['key', 'correlationId', 'causationId', 'traceparent'] as const) {
+      const v = o[k]
+      if (v !== undefined) { d[k] = v; size += v.length + 20 }
+    }
+    if (size > maxBytes) fail('PAYLOAD_TOO_LARGE', `event "${type}" is about ${size} bytes serialized; the limit is ${maxBytes}`)
+    return d
+  }
+
+  /** Everything that can be checked before a place in line is taken; async schemas yield a promise. */
+  const prepare = (type: string, data: unknown, o: PublishOptions = {}): Draft | Promise<Draft> => {
+    if (closed) fail('CLOSED', 'the bus is closed')
+    topicSegments(type)
+    text('id', o.id); text('key', o.key); text('source', o.source)
+    text('correlationId', o.correlationId); text('causationId', o.causationId)
+    if (o.traceparent !== undefined && !TRACEPARENT.test(o.traceparent)) {
+      fail('INVALID_OPTIONS', `traceparent ${JSON.stringify(o.traceparent)} is not a W3C traceparent`)
+    }
+    const schema = schemas[type]
+    if (!schema) return finish(type, data, o)
+    const checked = (r: StandardSchemaV1.Result<unknown>) => {
+      if (!r.issues) return finish(type, r.value, o)
+      const what = r.issues.map((i) => `${i.path?.map((p) => String(typeof p === 'object' ? p.key : p)).join('.') || '(root)'}: ${i.message}`)
+      return fail('INVALID_PAYLOAD', `"${type}" failed its schema: ${what.join('; ')}`)
+    }
+    const r = schema['~standard'].validate(data)
+    return r instanceof Promise ? r.then(checked) : checked(r)
+  }
+
+  const bus: Bus = {
+    publish(type, data, o) {
+      let d
+      try { d = prepare(type, data, o) } catch (e) { return Promise.reject(e) }
+      return log.append(d instanceof Promise ? d.then((x) => [x]) : [d]).then((r) => r[0]!)
+    },
+
+    publishMany(inputs) {
+      let drafts
+      try { drafts = inputs.map(({ type, data, ...o }) => prepare(type, data, o)) } catch (e) { return Promise.reject(e) }
+      return log.append(drafts.some((d) => d instanceof Promise) ? Promise.all(drafts) : (drafts as Draft[]))
+    },
+
+    on(pattern, fn, { signal, filter } = {}) {
+      const off = listeners.add(pattern, { fn: fn as Listener['fn'], test: filter && compileFilter(filter), n: added++ })
+      if (signal?.aborted) off()
+      signal?.addEventListener('abort', off, { once: true })
+      return () => { off(); signal?.removeEventListener('abort', off) }
+    },
+
+    async read({ from, pattern, limit = 100 } = {}) {
+      const at = from === undefined ? [1] : decodeCursor(from)
+      if (!at || at.length !== 1) return fail('INVALID_CURSOR', `${JSON.stringify(from)} is not a cursor of this bus`)
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) fail('INVALID_OPTIONS', `limit must be an integer in 1..10000, got ${limit}`)
+      const match = pattern === undefined ? undefined : compilePattern(pattern)
+      const events: BusEvent[] = []
+      let next = at[0]!
+      for (let page = limit; events.length < limit; page = 1000) {
+        const got = await log.read(next, page)
+        for (const e of got) {
+          next = e.seq + 1
+          if ((!match || match(e.type)) && events.push(e) >= limit) break
+        }
+        if (got.length < page) break
+      }
+      return { events: events as never[], next: encodeCursor([next]) }
+    },
+
+    idle: () => log.idle(),
+
+    async close() {
+      closed = true
+      await log.idle().catch(() => {})
+      log.close()
+    },
+  }
+  return bus
+}
+
+export { TidingsError }

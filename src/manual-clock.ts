@@ -1,0 +1,58 @@
+import type { Clock } from './clock.js'
+
+/** A clock that moves only when told to. */
+export interface ManualClock extends Clock {
+  /** Moves time forward, firing due timers in time order and letting buses settle after each. */
+  advance(ms: number): Promise<void>
+}
+
+interface Timer { at: number; fn: () => void; order: number }
+
+/**
+ * A clock for tests: no sleeps, time moves only through `advance`. Buses on it register a settle
+ * hook (`attach`) so `advance` lets them run after each timer until nothing makes progress.
+ *
+ * @example
+ * const clock = manualClock(Date.parse('2026-03-29T00:00:00Z'))
+ * const bus = createBus({ clock })
+ * await clock.advance(60_000)
+ */
+export const manualClock = (start = 0): ManualClock & { attach(settle: () => Promise<void>): () => void } => {
+  let now = start
+  let order = 0
+  const timers = new Set<Timer>()
+  const settles = new Set<() => Promise<void>>()
+  const settle = async () => {
+    // Let promise chains started by a timer run before looking at the next one.
+    for (let i = 0; i < 3; i++) await Promise.all([...settles].map((s) => s()))
+  }
+  return {
+    now: () => now,
+    setTimer(at, fn) {
+      const t = { at, fn, order: order++ }
+      timers.add(t)
+      return t
+    },
+    clearTimer(handle) { timers.delete(handle as Timer) },
+    attach(s) {
+      settles.add(s)
+      return () => settles.delete(s)
+    },
+    async advance(ms) {
+      if (!(ms >= 0)) throw new RangeError(`advance(ms) needs ms >= 0, got ${ms}`)
+      const target = now + ms
+      await settle()
+      for (;;) {
+        let due: Timer | undefined
+        for (const t of timers) if (t.at <= target && (!due || t.at < due.at || (t.at === due.at && t.order < due.order))) due = t
+        if (!due) break
+        timers.delete(due)
+        now = Math.max(now, due.at)
+        due.fn()
+        await settle()
+      }
+      now = target
+      await settle()
+    },
+  }
+}
