@@ -38,6 +38,8 @@ export interface LogOptions {
  * The append pipeline: group commit in call order, the in-memory head and dedup index guarded by
  * the commit's version checks, and retention piggybacked on appends. One batch costs one commit.
  */
+export type Log = ReturnType<typeof createLog>
+
 export const createLog = (o: LogOptions) => {
   const { store, clock } = o
   // id -> [seq, time], in append order, so the oldest are evicted first.

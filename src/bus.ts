@@ -1,13 +1,11 @@
 import { realClock, type Clock } from './clock.js'
 import { fail, TidingsError } from './errors.js'
-import { decodeCursor, encodeCursor, idGenerator, type BusEvent, type EventMap, type EventOf } from './event.js'
-import { compileFilter, type EventPredicate, type Filter } from './filter.js'
+import { idGenerator, type BusEvent, type EventMap, type EventOf } from './event.js'
 import { createLog, type Appended, type Draft } from './_log.js'
-import { memoryStore } from './memory.js'
 import { snapshot } from './_payload.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import type { Store } from './store.js'
-import { compilePattern, createTrie, topicSegments, type MatchingTopics } from './topic.js'
+import { createTrie, topicSegments, type MatchingTopics } from './topic.js'
 
 const DAY = 86_400_000
 
@@ -51,14 +49,21 @@ export type PublishInput<I extends EventMap = EventMap> = {
   [T in keyof I & string]: { type: T; data: I[T] } & PublishOptions
 }[keyof I & string]
 
-/** Options of `on`: an abort signal to unsubscribe, and a filter (declarative or a function). */
-export interface ListenOptions { signal?: AbortSignal; filter?: Filter | EventPredicate }
+/**
+ * Options of `on`: an abort signal to unsubscribe, and a predicate. A declarative filter goes
+ * through `compileFilter` first, so apps that never use one never ship its code.
+ */
+export interface ListenOptions<Ev = BusEvent> { signal?: AbortSignal; filter?: (event: Ev) => boolean }
 
 /** Options of `read`: an opaque cursor (inclusive), a pattern, a page size (default 100, at most 10,000). */
 export interface ReadOptions<P extends string = string> { from?: string; pattern?: P; limit?: number }
 
 /** The events whose topics a pattern matches. */
 export type Matching<E extends EventMap, P extends string> = EventOf<E, MatchingTopics<keyof E & string, P>>
+
+/** A pattern checked against a typed event map: one that matches no event type is a type error. */
+export type PatternOf<E extends EventMap, P extends string> =
+  [MatchingTopics<keyof E & string, P>] extends [never] ? `pattern "${P}" matches no event type` : P
 
 /**
  * The bus. Create one with {@link createBus}.
@@ -74,7 +79,7 @@ export interface Bus<E extends EventMap = EventMap, I extends EventMap = E> {
   /** Stores all the events or none (one commit). */
   publishMany(events: readonly PublishInput<I>[]): Promise<PublishResult[]>
   /** A live listener: in-process, at-most-once, in publish order. Returns its unsubscribe. */
-  on<P extends string>(pattern: P, listener: (event: Matching<E, P>) => unknown, options?: ListenOptions): () => void
+  on<P extends string>(pattern: PatternOf<E, P>, listener: (event: Matching<E, P>) => unknown, options?: ListenOptions<Matching<E, P>>): () => void
   /** Reads the log oldest first from an opaque cursor; `next` continues where this page ended. */
   read<P extends string = '**'>(options?: ReadOptions<P>): Promise<{ events: Matching<E, P>[]; next: string }>
   /** Resolves when every accepted publish is stored and start-up work is done. */
@@ -83,7 +88,17 @@ export interface Bus<E extends EventMap = EventMap, I extends EventMap = E> {
   close(options?: { timeout?: number }): Promise<void>
 }
 
-interface Listener { fn: (e: BusEvent) => unknown; test: EventPredicate | undefined; n: number }
+interface Listener { fn: (e: BusEvent) => unknown; test: ((e: BusEvent) => boolean) | undefined; n: number }
+/** The default store, loaded on first use so apps that bring their own never ship it. */
+const lazyMemoryStore = (): Store => {
+  let s: Promise<Store> | undefined
+  const store = () => (s ??= import('./memory.js').then((m) => m.memoryStore()))
+  return {
+    get: async (k) => (await store()).get(k),
+    list: async (o) => (await store()).list(o),
+    commit: async (c) => (await store()).commit(c),
+  }
+}
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/
 
 const text = (name: string, v: unknown, max = 256): void => {
@@ -133,7 +148,7 @@ export function createBus(options: BusOptions = {}): Bus {
   }
 
   const log = createLog({
-    store: options.store ?? memoryStore(),
+    store: options.store ?? lazyMemoryStore(),
     clock,
     dedupe: { window: options.dedupe?.window ?? DAY, max: options.dedupe?.max ?? 100_000 },
     retention: { events: options.retention?.events ?? 10_000, age: options.retention?.age ?? DAY },
@@ -189,29 +204,15 @@ export function createBus(options: BusOptions = {}): Bus {
     },
 
     on(pattern, fn, { signal, filter } = {}) {
-      const off = listeners.add(pattern, { fn: fn as Listener['fn'], test: filter && compileFilter(filter), n: added++ })
+      if (filter !== undefined && typeof filter !== 'function') fail('INVALID_FILTER', 'on() takes a function filter; pass a declarative one through compileFilter()')
+      const off = listeners.add(pattern, { fn: fn as Listener['fn'], test: filter as Listener['test'], n: added++ })
       if (signal?.aborted) off()
       signal?.addEventListener('abort', off, { once: true })
       return () => { off(); signal?.removeEventListener('abort', off) }
     },
 
-    async read({ from, pattern, limit = 100 } = {}) {
-      const at = from === undefined ? [1] : decodeCursor(from)
-      if (!at || at.length !== 1) return fail('INVALID_CURSOR', `${JSON.stringify(from)} is not a cursor of this bus`)
-      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) fail('INVALID_OPTIONS', `limit must be an integer in 1..10000, got ${limit}`)
-      const match = pattern === undefined ? undefined : compilePattern(pattern)
-      const events: BusEvent[] = []
-      let next = at[0]!
-      for (let page = limit; events.length < limit; page = 1000) {
-        const got = await log.read(next, page)
-        for (const e of got) {
-          next = e.seq + 1
-          if ((!match || match(e.type)) && events.push(e) >= limit) break
-        }
-        if (got.length < page) break
-      }
-      return { events: events as never[], next: encodeCursor([next]) }
-    },
+    // Reading is async anyway: its code loads on first use, outside the entry chunk.
+    read: async (o) => (await import('./_read.js')).read(log, o) as never,
 
     idle: () => log.idle(),
 

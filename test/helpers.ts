@@ -13,8 +13,8 @@ export const countingStore = (inner: Store = memoryStore()) => {
       stats.commits++
       return inner.commit(c)
     },
-    watch: inner.watch && ((p, cb) => inner.watch!(p, cb)),
   }
+  if (inner.watch) store.watch = (p, cb) => inner.watch!(p, cb)
   return { store, stats }
 }
 

@@ -1,0 +1,24 @@
+import { fail } from './errors.js'
+import { decodeCursor, encodeCursor, type BusEvent } from './event.js'
+import type { ReadOptions } from './bus.js'
+import type { Log } from './_log.js'
+import { compilePattern } from './topic.js'
+
+/** `bus.read`: pages of the log from an opaque cursor, optionally filtered by pattern. */
+export const read = async (log: Log, { from, pattern, limit = 100 }: ReadOptions = {}) => {
+  const at = from === undefined ? [1] : decodeCursor(from)
+  if (!at || at.length !== 1) return fail('INVALID_CURSOR', `${JSON.stringify(from)} is not a cursor of this bus`)
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) fail('INVALID_OPTIONS', `limit must be an integer in 1..10000, got ${limit}`)
+  const match = pattern === undefined ? undefined : compilePattern(pattern)
+  const events: BusEvent[] = []
+  let next = at[0]!
+  for (let page = limit; events.length < limit; page = 1000) {
+    const got = await log.read(next, page)
+    for (const e of got) {
+      next = e.seq + 1
+      if ((!match || match(e.type)) && events.push(e) >= limit) break
+    }
+    if (got.length < page) break
+  }
+  return { events, next: encodeCursor([next]) }
+}
