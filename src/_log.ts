@@ -1,25 +1,33 @@
 import type { Clock } from './clock.js'
-import type { BusEvent } from './event.js'
+import { idPrefix, ownId, type BusEvent } from './event.js'
+import { createIdIndex, type IdRecord } from './_ids.js'
 import { prefixEnd, seqKey, type Check, type Mutation, type Store } from './store.js'
 
-/** Key layout of the log: events by seq, the dedup index by id, the head. */
+/** Key layout of the log: events by seq, dedup records by commit number, the head. */
 export const EVENTS = 'e/'
 export const IDS = 'i/'
 export const HEAD = 'm/head'
 const MAX_BATCH = 1000
 
-/** An event before the log gives it `seq` and `time`. */
-export type Draft = Omit<BusEvent, 'seq' | 'time'>
+/** The head record: the last seq and the last dedup record number. Every appending commit writes it. */
+interface Head { seq: number; n: number }
+/** An envelope whose `seq` and `time` the log fills in when it appends it (then freezes it). */
+export type Draft = { -readonly [K in keyof BusEvent]: BusEvent[K] }
 /** What `publish` resolves. */
 export interface Appended { id: string; seq: number; duplicate: boolean }
 /** Extra checks and writes that must land in the same commit as an append (schedules). */
 export interface Extra { checks: Check[]; mutations: Mutation[] }
 
 interface Pending {
+  /** Drafts with an empty id get one of the bus's own ids when they reach the log. */
   drafts: Draft[] | undefined
+  counters?: number[]
   wait: Promise<unknown> | undefined
   extra: Extra | undefined
-  resolve(r: Appended[]): void
+  /** Resolve with the one result rather than an array (saves a promise per publish). */
+  single: boolean
+  failed?: boolean
+  resolve(r: Appended | Appended[]): void
   reject(e: unknown): void
 }
 
@@ -34,157 +42,166 @@ export interface LogOptions {
   onAppend(events: BusEvent[]): void
 }
 
-/**
- * The append pipeline: group commit in call order, the in-memory head and dedup index guarded by
- * the commit's version checks, and retention piggybacked on appends. One batch costs one commit.
- */
 export type Log = ReturnType<typeof createLog>
 
+/**
+ * The append pipeline: group commit in call order, the in-memory head and dedup index guarded by
+ * the commit's version check on the head, and dedup eviction and retention riding on appends.
+ * One batch is one commit: its events, one dedup record, the head, and any pruning.
+ */
 export const createLog = (o: LogOptions) => {
   const { store, clock } = o
-  // id -> [seq, time], in append order, so the oldest are evicted first.
-  const index = new Map<string, [number, number]>()
-  const queue: Pending[] = []
+  const prefix = idPrefix(clock.now())
+  let counter = 0
+  const index = createIdIndex(prefix)
+  // A FIFO with a moving head: Array#shift is O(n), and 100,000 unawaited publishes are normal.
+  let queue: Pending[] = []
+  let qh = 0
+  const queued = () => queue.length - qh
   const waiters: (() => void)[] = []
-  let head = 0
+  let head: Head = { seq: 0, n: 0 }
   let headVersion: string | null = null
   let first = 1
   let running = false
   let foreign = 0
+  // Deletes of evicted records, carried until a commit lands them.
+  let pruned: Mutation[] = []
+
+  const learn = (records: IdRecord[]) => { for (const r of records) index.add(r) }
+  const records = async (from: number, to?: number) =>
+    (await store.list({ start: seqKey(IDS, from), end: to === undefined ? prefixEnd(IDS) : seqKey(IDS, to + 1) }))
+      .map((e) => e.value as IdRecord)
 
   const ready = (async () => {
-    const [h, ids, oldest] = await Promise.all([
-      store.get(HEAD), store.list({ prefix: IDS }), store.list({ prefix: EVENTS, limit: 1 }),
-    ])
-    head = (h?.value as { seq: number } | undefined)?.seq ?? 0
+    const [h, ids, oldest] = await Promise.all([store.get(HEAD), records(0), store.list({ prefix: EVENTS, limit: 1 })])
+    head = (h?.value as Head | undefined) ?? head
     headVersion = h?.version ?? null
-    const known = ids.map((e) => [e.key.slice(IDS.length), e.value as [number, number]] as const)
-    for (const [id, v] of known.sort((a, b) => a[1][0] - b[1][0])) index.set(id, v)
-    first = (oldest[0]?.value as BusEvent | undefined)?.seq ?? head + 1
+    learn(ids)
+    first = (oldest[0]?.value as BusEvent | undefined)?.seq ?? head.seq + 1
   })()
 
   const unwatch = store.watch?.(EVENTS, (keys) => {
     for (const k of keys) foreign = Math.max(foreign, Number(k.slice(EVENTS.length)))
-    if (foreign > head) kick()
+    if (foreign > head.seq) kick()
   })
 
-  /** Catches up with appends by another writer; false when the head had not moved. */
-  const refresh = async (): Promise<boolean> => {
+  /** Catches up with what another writer committed: its dedup records, then its events. */
+  const refresh = async () => {
     const h = await store.get(HEAD)
-    if (!h || h.version === headVersion) return false
-    const to = (h.value as { seq: number }).seq
-    const entries = await store.list({ start: seqKey(EVENTS, head + 1), end: seqKey(EVENTS, to + 1) })
-    const events = entries.map((e) => e.value as BusEvent)
-    for (const e of events) index.set(e.id, [e.seq, e.time])
+    if (!h || h.version === headVersion) return
+    const to = h.value as Head
+    learn(await records(head.n + 1, to.n))
+    const events = (await store.list({ start: seqKey(EVENTS, head.seq + 1), end: seqKey(EVENTS, to.seq + 1) }))
+      .map((e) => e.value as BusEvent)
     head = to
     headVersion = h.version
     if (events.length) o.onAppend(events)
-    return true
+  }
+
+  /** Evicts dedup records past the window or the size bound, oldest first, and queues their deletes. */
+  const evict = (now: number, adding: number) => {
+    for (const r of index.oldest()) {
+      if (r.t >= now - o.dedupe.window && index.count + adding <= o.dedupe.max) break
+      pruned.push({ type: 'delete', key: seqKey(IDS, index.evict().n) })
+    }
+  }
+
+  /** The first seq younger than `cutoff`, from the dedup records' times (0 when unknown). */
+  const ageCut = (cutoff: number): number => {
+    let cut = 0
+    let n = 0
+    // Bounded per commit; the cut catches up over the next ones.
+    for (const r of index.oldest()) {
+      if (r.t >= cutoff || ++n > 64) break
+      if (r.s) cut = r.s + r.ids.length
+    }
+    return cut
   }
 
   const commitBatch = async (batch: Pending[]) => {
     for (;;) {
       const now = clock.now()
-      const checks: Check[] = [{ key: HEAD, version: headVersion }]
+      evict(now, 0)
       const mutations: Mutation[] = []
-      const events: BusEvent[] = []
-      const results: Appended[][] = []
-      const fresh = new Map<string, Appended>()
-      let seq = head
+      const checks: Check[] = [{ key: HEAD, version: headVersion }]
+      const events: Draft[] = []
+      const ids: string[] = []
+      // Per draft in batch order: its seq, negated when it is a duplicate.
+      const outcome: number[] = []
+      const fresh = new Map<string, number>()
+      let seq = head.seq
+      const counters: number[] = []
       for (const p of batch) {
-        const r: Appended[] = []
+        let j = 0
         for (const d of p.drafts!) {
-          const old = index.get(d.id)
-          // An id past the window is forgotten: its stale entry is overwritten, not checked for.
-          const live = old && old[1] >= now - o.dedupe.window
-          const dup = live ? { id: d.id, seq: old[0], duplicate: true } : fresh.get(d.id)
-          if (dup) { r.push(dup.duplicate ? dup : { ...dup, duplicate: true }); continue }
-          const e = Object.freeze({ ...d, seq: ++seq, time: now }) as BusEvent
-          events.push(e)
-          fresh.set(d.id, { id: d.id, seq, duplicate: false })
-          r.push(fresh.get(d.id)!)
-          if (!old) checks.push({ key: IDS + d.id, version: null })
-          mutations.push({ type: 'set', key: seqKey(EVENTS, seq), value: e }, { type: 'set', key: IDS + d.id, value: [seq, now] })
+          const c = p.counters![j++]!
+          // Own ids are new by construction; only ids from outside need the dedup lookup.
+          const dup = c < 0 ? index.get(d.id) ?? fresh.get(d.id) : undefined
+          if (dup !== undefined) { outcome.push(-dup); continue }
+          d.seq = ++seq
+          d.time = now
+          events.push(d); ids.push(d.id); counters.push(c); outcome.push(seq)
+          if (c < 0) fresh.set(d.id, seq)
+          mutations.push({ type: 'set', key: seqKey(EVENTS, seq), value: d })
         }
-        results.push(r)
         if (p.extra) { checks.push(...p.extra.checks); mutations.push(...p.extra.mutations) }
       }
-      if (mutations.length === 0) return batch.forEach((p, i) => p.resolve(results[i]!))
-      // Evict ids past the dedup window or size, oldest first.
-      const evict: string[] = []
-      const over = index.size + events.length - o.dedupe.max
-      for (const [id, [, t]] of index) {
-        if (evict.length >= over && t >= now - o.dedupe.window) break
-        evict.push(id)
-        if (!fresh.has(id)) mutations.push({ type: 'delete', key: IDS + id })
+      const record: IdRecord = { n: head.n + 1, t: now, s: head.seq + 1, ids }
+      if (ids.length) {
+        evict(now, ids.length)
+        mutations.push({ type: 'set', key: seqKey(IDS, record.n), value: record })
       }
       // Retention: the last `events` events no older than `age`, unless a subscription needs them.
-      let cut = Math.max(seq - o.retention.events + 1, ageCut(now - o.retention.age))
-      cut = Math.min(cut, o.pinned())
+      const cut = Math.min(Math.max(seq - o.retention.events + 1, ageCut(now - o.retention.age)), o.pinned())
       if (cut > first) mutations.push({ type: 'deleteRange', start: seqKey(EVENTS, first), end: seqKey(EVENTS, cut) })
-      if (seq > head) mutations.push({ type: 'set', key: HEAD, value: { seq } })
-      let res
-      try {
-        res = await store.commit({ checks, mutations })
-      } catch (e) {
-        return batch.forEach((p) => p.reject(e))
-      }
-      if (!res.ok) {
+      const next: Head = ids.length ? { seq, n: record.n } : head
+      if (mutations.length) {
+        mutations.push(...pruned)
+        if (next !== head) mutations.push({ type: 'set', key: HEAD, value: next })
+        const res = await store.commit({ checks, mutations })
         // Another writer got there first: learn what it wrote, then decide again.
-        if (!(await refresh())) await learnIds(batch)
-        continue
+        if (!res.ok) { await refresh(); continue }
+        pruned = []
+        if (next !== head) { head = next; headVersion = res.version }
       }
-      for (const id of evict) index.delete(id)
-      for (const e of events) index.set(e.id, [e.seq, now])
-      if (seq > head) { head = seq; headVersion = res.version }
+      if (ids.length) index.add(record, counters)
+      for (const e of events) Object.freeze(e)
       if (cut > first) first = cut
-      batch.forEach((p, i) => p.resolve(results[i]!))
-      if (events.length) o.onAppend(events)
+      let i = 0
+      const result = (d: Draft) => { const s = outcome[i++]!; return { id: d.id, seq: s < 0 ? -s : s, duplicate: s < 0 } }
+      for (const p of batch) p.resolve(p.single ? result(p.drafts![0]!) : p.drafts!.map(result))
+      if (events.length) o.onAppend(events as BusEvent[])
       return
     }
-  }
-
-  /** Oldest seq younger than `cutoff`, looking at a bounded number of the oldest ids. */
-  const ageCut = (cutoff: number): number => {
-    let n = 0
-    for (const [, [s, t]] of index) {
-      // Nothing is known of events older than the oldest id, so only cut past ids seen to be old.
-      if (t >= cutoff) return n ? s : 0
-      if (++n >= 64) return s + 1
-    }
-    return index.size ? head + 1 : 0
-  }
-
-  /** An id check failed with the head unchanged: an id was stored aside (a delayed event). */
-  const learnIds = async (batch: Pending[]) => {
-    const ids = batch.flatMap((p) => p.drafts!.map((d) => d.id)).filter((id) => !index.has(id))
-    const found = await Promise.all(ids.map((id) => store.get(IDS + id)))
-    found.forEach((f, i) => f && index.set(ids[i]!, f.value as [number, number]))
   }
 
   const run = async () => {
     try {
       await ready
-      while (queue.length || foreign > head) {
-        if (foreign > head) { await refresh(); if (foreign > head) foreign = head }
-        const p = queue[0]
+      while (queued() || foreign > head.seq) {
+        if (foreign > head.seq) { await refresh(); if (foreign > head.seq) foreign = head.seq }
+        const p = queue[qh]
         if (!p) continue
+        if (p.failed) { qh++; continue }
         if (!p.drafts) { await p.wait; continue }
         const batch: Pending[] = []
-        for (let n = 0; queue[0]?.drafts && n < MAX_BATCH;) {
-          if (queue[0].extra && batch.length) break
-          const next = queue.shift()!
-          batch.push(next)
-          n += next.drafts!.length
-          if (next.extra) break
+        for (let n = 0, q; (q = queue[qh])?.drafts && n < MAX_BATCH;) {
+          if (q.extra && batch.length) break
+          // Ids are given here, in append order, so own counters follow seqs.
+          q.counters = q.drafts.map((d) => (d.id ? -1 : (d.id = ownId(prefix, ++counter), counter)))
+          batch.push(q)
+          qh++
+          n += q.drafts.length
+          if (q.extra) break
         }
+        if (qh > 1024 && qh * 2 > queue.length) { queue = queue.slice(qh); qh = 0 }
         await commitBatch(batch).catch((e) => batch.forEach((p) => p.reject(e)))
       }
     } catch (e) {
-      for (const p of queue.splice(0)) p.reject(e)
+      for (const p of queue.splice(qh)) p.reject(e)
     } finally {
       running = false
-      if (queue.length) kick()
+      if (queued()) kick()
       else for (const w of waiters.splice(0)) w()
     }
   }
@@ -197,13 +214,13 @@ export const createLog = (o: LogOptions) => {
 
   return {
     ready,
-    get head() { return head },
+    get head() { return head.seq },
     /** Appends drafts (or a validation that yields them) in call order; resolves per draft. */
-    append(drafts: Draft[] | Promise<Draft[]>, extra?: Extra): Promise<Appended[]> {
+    append(drafts: Draft[] | Promise<Draft[]>, single: boolean, extra?: Extra): Promise<any> {
       return new Promise((resolve, reject) => {
-        const p: Pending = { drafts: undefined, wait: undefined, extra, resolve, reject }
+        const p: Pending = { drafts: undefined, wait: undefined, extra, single, resolve, reject }
         if (Array.isArray(drafts)) p.drafts = drafts
-        else p.wait = drafts.then((d) => { p.drafts = d }, (e) => { queue.splice(queue.indexOf(p), 1); reject(e) })
+        else p.wait = drafts.then((d) => { p.drafts = d }, (e) => { p.failed = true; reject(e) })
         queue.push(p)
         kick()
       })
@@ -216,7 +233,7 @@ export const createLog = (o: LogOptions) => {
     },
     /** Resolves once every append queued so far has settled. */
     idle(): Promise<void> {
-      if (!running && !queue.length) return ready
+      if (!running && !queued()) return ready
       return new Promise((r) => waiters.push(r))
     },
     close() { unwatch?.() },

@@ -12,68 +12,78 @@ const utf8 = (s: string): number => {
   return n
 }
 
+// Thrown inside the walk and given its path on the way out, so the happy path builds no strings.
+class Bad { constructor(public why: string, public path = '') {} }
+const at = (e: unknown, seg: string): never => {
+  if (e instanceof Bad) e.path = seg + e.path
+  throw e
+}
+
+// The walk adds to `size` instead of returning pairs: the happy path allocates only the copy.
+let size = 0
+
+const walk = (value: unknown, depth: number): unknown => {
+  switch (typeof value) {
+    case 'string': size += utf8(value); return value
+    case 'number': case 'undefined': size += 12; return value
+    case 'boolean': size += 5; return value
+    case 'bigint': size += String(value).length + 12; return value
+    case 'object': break
+    default: throw new Bad(`a ${typeof value} cannot be stored`)
+  }
+  if (value === null) { size += 4; return null }
+  if (depth > MAX_DEPTH) throw new Bad(`nested deeper than ${MAX_DEPTH} levels (a cycle?)`)
+  const d = depth + 1
+  let i = 0
+  size += 2
+  if (Array.isArray(value)) {
+    const copy = new Array(value.length)
+    try {
+      for (; i < value.length; i++) { copy[i] = walk(value[i], d); size++ }
+    } catch (e) { at(e, `[${i}]`) }
+    return Object.freeze(copy)
+  }
+  const proto = Object.getPrototypeOf(value)
+  if (proto === Object.prototype || proto === null) {
+    const copy: Record<string, unknown> = {}
+    let k = ''
+    try {
+      for (k in value) { copy[k] = walk((value as Record<string, unknown>)[k], d); size += utf8(k) + 2 }
+    } catch (e) { at(e, `.${k}`) }
+    return Object.freeze(copy)
+  }
+  if (value instanceof Date) { size += 40; return new Date(value.getTime()) }
+  if (value instanceof RegExp) { size += utf8(value.source) + 20; return new RegExp(value) }
+  if (value instanceof Map || value instanceof Set) {
+    const isMap = value instanceof Map
+    const copy = isMap ? new Map() : new Set()
+    size += 16
+    try {
+      for (const entry of value) {
+        if (isMap) (copy as Map<unknown, unknown>).set(walk(entry[0], d), walk(entry[1], d))
+        else (copy as Set<unknown>).add(walk(entry, d))
+        size += 4
+        i++
+      }
+    } catch (e) { at(e, `.<${i}>`) }
+    return copy
+  }
+  throw new Bad(`a ${proto?.constructor?.name ?? 'object'} instance cannot be stored`)
+}
+
 /**
  * Copies a payload into values the bus owns and every store can keep (plain objects and arrays,
  * primitives, Date, Map, Set, BigInt, RegExp), frozen so no listener can change what others see.
  * Returns the copy and its size as wire JSON (strings counted in UTF-8). Anything else (functions,
  * symbols, class instances, typed arrays, cycles) is refused with `INVALID_PAYLOAD` naming the path.
  */
-export const snapshot = (value: unknown, path = 'data', depth = 0): [copy: unknown, bytes: number] => {
-  switch (typeof value) {
-    case 'string': return [value, utf8(value)]
-    case 'number': return [value, 12]
-    case 'boolean': return [value, 5]
-    case 'undefined': return [value, 12]
-    case 'bigint': return [value, String(value).length + 12]
-    case 'object': break
-    default: return fail('INVALID_PAYLOAD', `${path}: a ${typeof value} cannot be stored`)
+export const snapshot = (value: unknown): [copy: unknown, bytes: number] => {
+  size = 0
+  try {
+    const copy = walk(value, 0)
+    return [copy, size]
+  } catch (e) {
+    if (e instanceof Bad) fail('INVALID_PAYLOAD', `data${e.path}: ${e.why}`)
+    throw e
   }
-  if (value === null) return [null, 4]
-  if (depth > MAX_DEPTH) fail('INVALID_PAYLOAD', `${path}: nested deeper than ${MAX_DEPTH} levels (a cycle?)`)
-  const d = depth + 1
-  let bytes = 2
-  if (Array.isArray(value)) {
-    const copy = new Array(value.length)
-    for (let i = 0; i < value.length; i++) {
-      const [c, b] = snapshot(value[i], `${path}[${i}]`, d)
-      copy[i] = c
-      bytes += b + 1
-    }
-    return [Object.freeze(copy), bytes]
-  }
-  const proto = Object.getPrototypeOf(value)
-  if (proto === Object.prototype || proto === null) {
-    const copy: Record<string, unknown> = {}
-    for (const k in value) {
-      const [c, b] = snapshot((value as Record<string, unknown>)[k], `${path}.${k}`, d)
-      copy[k] = c
-      bytes += utf8(k) + b + 2
-    }
-    return [Object.freeze(copy), bytes]
-  }
-  if (value instanceof Date) return [new Date(value.getTime()), 40]
-  if (value instanceof RegExp) return [new RegExp(value), utf8(value.source) + 20]
-  if (value instanceof Map) {
-    const copy = new Map()
-    let i = 0
-    for (const [k, v] of value) {
-      const [ck, bk] = snapshot(k, `${path}.<key ${i}>`, d)
-      const [cv, bv] = snapshot(v, `${path}.${typeof k === 'string' ? k : `<${i}>`}`, d)
-      copy.set(ck, cv)
-      bytes += bk + bv + 4
-      i++
-    }
-    return [copy, bytes + 16]
-  }
-  if (value instanceof Set) {
-    const copy = new Set()
-    let i = 0
-    for (const v of value) {
-      const [c, b] = snapshot(v, `${path}.<${i++}>`, d)
-      copy.add(c)
-      bytes += b + 1
-    }
-    return [copy, bytes + 16]
-  }
-  return fail('INVALID_PAYLOAD', `${path}: a ${proto?.constructor?.name ?? 'object'} instance cannot be stored (use plain objects, arrays, Date, Map, Set)`)
 }

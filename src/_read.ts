@@ -2,7 +2,7 @@ import { fail } from './errors.js'
 import { decodeCursor, encodeCursor, type BusEvent } from './event.js'
 import type { ReadOptions } from './bus.js'
 import type { Log } from './_log.js'
-import { compilePattern } from './topic.js'
+import { compilePattern } from './_pattern.js'
 
 /** `bus.read`: pages of the log from an opaque cursor, optionally filtered by pattern. */
 export const read = async (log: Log, { from, pattern, limit = 100 }: ReadOptions = {}) => {

@@ -37,6 +37,22 @@ export class SortedKeys {
     if (!chunk.length && this.#chunks.length > 1) this.#chunks.splice(ci, 1)
   }
 
+  /** Removes every key in `[start, end)`, a span at a time; returns them. */
+  removeRange(start: string, end: string): string[] {
+    const out: string[] = []
+    const c = this.#chunks
+    for (let ci = this.#chunkFor(start); ci < c.length;) {
+      const chunk = c[ci]!
+      const i = lowerBound(chunk, start)
+      const j = lowerBound(chunk, end)
+      out.push(...chunk.splice(i, j - i))
+      if (!chunk.length && c.length > 1) c.splice(ci, 1)
+      else ci++
+      if (j < chunk.length + (j - i) || ci >= c.length) break
+    }
+    return out
+  }
+
   /** Keys in `[start, end)`, ascending or descending, at most `limit`. */
   range(start: string, end: string, limit: number, reverse: boolean): string[] {
     const out: string[] = []

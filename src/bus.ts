@@ -1,11 +1,12 @@
 import { realClock, type Clock } from './clock.js'
-import { fail, TidingsError } from './errors.js'
-import { idGenerator, type BusEvent, type EventMap, type EventOf } from './event.js'
+import { fail } from './errors.js'
+import type { BusEvent, EventMap, EventOf } from './event.js'
 import { createLog, type Appended, type Draft } from './_log.js'
+import { memoryStore } from './memory.js'
 import { snapshot } from './_payload.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import type { Store } from './store.js'
-import { createTrie, topicSegments, type MatchingTopics } from './topic.js'
+import { checkTopic, createTrie, type MatchingTopics } from './topic.js'
 
 const DAY = 86_400_000
 
@@ -89,23 +90,8 @@ export interface Bus<E extends EventMap = EventMap, I extends EventMap = E> {
 }
 
 interface Listener { fn: (e: BusEvent) => unknown; test: ((e: BusEvent) => boolean) | undefined; n: number }
-/** The default store, loaded on first use so apps that bring their own never ship it. */
-const lazyMemoryStore = (): Store => {
-  let s: Promise<Store> | undefined
-  const store = () => (s ??= import('./memory.js').then((m) => m.memoryStore()))
-  return {
-    get: async (k) => (await store()).get(k),
-    list: async (o) => (await store()).list(o),
-    commit: async (c) => (await store()).commit(c),
-  }
-}
-const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/
-
-const text = (name: string, v: unknown, max = 256): void => {
-  if (v !== undefined && (typeof v !== 'string' || !v || v.length > max)) {
-    fail('INVALID_OPTIONS', `${name} must be a non-empty string of at most ${max} characters, got ${JSON.stringify(v)}`)
-  }
-}
+const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/
+const TEXT_OPTIONS = ['id', 'key', 'source', 'correlationId', 'causationId'] as const
 
 /**
  * Creates a bus. Typed by an event map, or inferred from Standard Schema validators.
@@ -125,7 +111,6 @@ export function createBus(options: BusOptions = {}): Bus {
   const schemas = (options.schemas ?? {}) as Record<string, StandardSchemaV1 | undefined>
   const onError = options.onError ?? ((error, ctx) => console.error('tidings:', error, ctx))
   const maxBytes = options.limits?.maxEventBytes ?? 131_072
-  const nextId = idGenerator(clock.now())
   const listeners = createTrie<Listener>()
   let closed = false
   let added = 0
@@ -148,7 +133,7 @@ export function createBus(options: BusOptions = {}): Bus {
   }
 
   const log = createLog({
-    store: options.store ?? lazyMemoryStore(),
+    store: options.store ?? memoryStore(),
     clock,
     dedupe: { window: options.dedupe?.window ?? DAY, max: options.dedupe?.max ?? 100_000 },
     retention: { events: options.retention?.events ?? 10_000, age: options.retention?.age ?? DAY },
@@ -158,10 +143,10 @@ export function createBus(options: BusOptions = {}): Bus {
   // Start-up failures surface through publish and idle, not as an unhandled rejection.
   log.ready.catch(() => {})
 
-  const finish = (type: string, data: unknown, o: PublishOptions): Draft => {
+  const finish = (id: string, type: string, data: unknown, o: PublishOptions): Draft => {
     const [copy, bytes] = snapshot(data)
-    const d: { -readonly [K in keyof Draft]: Draft[K] } = { id: o.id ?? nextId(), type, source: o.source ?? source, data: copy }
-    let size = bytes + d.id.length + type.length + d.source.length + 120
+    const d: Draft = { id, type, source: o.source ?? source, time: 0, seq: 0, data: copy }
+    let size = bytes + (id.length || 22) + type.length + d.source.length + 120
     for (const k of ['key', 'correlationId', 'causationId', 'traceparent'] as const) {
       const v = o[k]
       if (v !== undefined) { d[k] = v; size += v.length + 20 }
@@ -173,16 +158,18 @@ export function createBus(options: BusOptions = {}): Bus {
   /** Everything that can be checked before a place in line is taken; async schemas yield a promise. */
   const prepare = (type: string, data: unknown, o: PublishOptions = {}): Draft | Promise<Draft> => {
     if (closed) fail('CLOSED', 'the bus is closed')
-    topicSegments(type)
-    text('id', o.id); text('key', o.key); text('source', o.source)
-    text('correlationId', o.correlationId); text('causationId', o.causationId)
-    if (o.traceparent !== undefined && !TRACEPARENT.test(o.traceparent)) {
-      fail('INVALID_OPTIONS', `traceparent ${JSON.stringify(o.traceparent)} is not a W3C traceparent`)
+    checkTopic(type)
+    for (const k of TEXT_OPTIONS) {
+      const v = o[k]
+      if (v !== undefined && (typeof v !== 'string' || !v || v.length > 256)) fail('INVALID_OPTIONS', `${k} must be a string of 1..256 characters, got ${JSON.stringify(v)}`)
     }
+    if (o.traceparent !== undefined && !TRACEPARENT.test(o.traceparent)) fail('INVALID_OPTIONS', `traceparent ${JSON.stringify(o.traceparent)} is not W3C`)
+    // No id yet: the log gives one when the event reaches it.
+    const id = o.id ?? ''
     const schema = schemas[type]
-    if (!schema) return finish(type, data, o)
+    if (!schema) return finish(id, type, data, o)
     const checked = (r: StandardSchemaV1.Result<unknown>) => {
-      if (!r.issues) return finish(type, r.value, o)
+      if (!r.issues) return finish(id, type, r.value, o)
       const what = r.issues.map((i) => `${i.path?.map((p) => String(typeof p === 'object' ? p.key : p)).join('.') || '(root)'}: ${i.message}`)
       return fail('INVALID_PAYLOAD', `"${type}" failed its schema: ${what.join('; ')}`)
     }
@@ -194,13 +181,13 @@ export function createBus(options: BusOptions = {}): Bus {
     publish(type, data, o) {
       let d
       try { d = prepare(type, data, o) } catch (e) { return Promise.reject(e) }
-      return log.append(d instanceof Promise ? d.then((x) => [x]) : [d]).then((r) => r[0]!)
+      return log.append(d instanceof Promise ? d.then((x) => [x]) : [d], true)
     },
 
     publishMany(inputs) {
       let drafts
       try { drafts = inputs.map(({ type, data, ...o }) => prepare(type, data, o)) } catch (e) { return Promise.reject(e) }
-      return log.append(drafts.some((d) => d instanceof Promise) ? Promise.all(drafts) : (drafts as Draft[]))
+      return log.append(drafts.some((d) => d instanceof Promise) ? Promise.all(drafts) : (drafts as Draft[]), false)
     },
 
     on(pattern, fn, { signal, filter } = {}) {
@@ -225,4 +212,3 @@ export function createBus(options: BusOptions = {}): Bus {
   return bus
 }
 
-export { TidingsError }

@@ -1,6 +1,6 @@
 import { fail } from './errors.js'
 import type { BusEvent } from './event.js'
-import { topicSegments } from './topic.js'
+import { checkTopic } from './topic.js'
 import { fromTagged, toTagged } from './_tagged.js'
 
 /**
@@ -91,7 +91,7 @@ export const fromCloudEvent = (ce: unknown): IncomingEvent => {
   const { specversion, id, type, source } = c
   if (specversion !== '1.0') bad('specversion', `must be "1.0", got ${show(specversion)}`)
   if (typeof id !== 'string' || !id) bad('id', `must be a non-empty string, got ${show(id)}`)
-  try { topicSegments(type) } catch (err) { bad('type', `is not a valid topic: ${(err as Error).message}`) }
+  try { checkTopic(type) } catch (err) { bad('type', `is not a valid topic: ${(err as Error).message}`) }
   if (typeof source !== 'string') bad('source', `must be a string, got ${show(source)}`)
   const e: Record<string, unknown> = { id, type, source, data: c.data }
   const time = str('time')

@@ -44,19 +44,27 @@ export type EventMap = Record<string, unknown>
  */
 export type EventOf<E, T extends keyof E & string> = T extends unknown ? BusEvent<T, E[T]> : never
 
+/** Width of the counter part of an own id. */
+export const ID_COUNTER = 7
+
 /**
- * Makes event ids: a random per-generator prefix (time at creation plus nanoid) and a counter,
- * so ids are unique, sort in creation order for one bus, and cost a counter increment.
+ * The random per-bus part of its event ids: creation time in base 36 and 6 nanoid characters.
+ * With {@link ownId}'s counter, ids are unique, sort in append order for one bus, and cost a
+ * counter increment.
  *
  * @example
- * const next = idGenerator(Date.now())
- * next() // 'mfz1k2a0V1StGX0000001'
+ * const prefix = idPrefix(Date.now())
+ * ownId(prefix, 1) // prefix + '0000001'
  */
-export const idGenerator = (now: number): (() => string) => {
-  const prefix = now.toString(36).padStart(9, '0') + nanoid(6)
-  let n = 0
-  return () => prefix + (++n).toString(36).padStart(7, '0')
-}
+export const idPrefix = (now: number): string => now.toString(36).padStart(9, '0') + nanoid(6)
+
+/**
+ * One of a bus's own ids: its prefix and a fixed-width base-36 counter.
+ *
+ * @example
+ * ownId('0mwrnc4clabcdef', 36) // '0mwrnc4clabcdef0000010'
+ */
+export const ownId = (prefix: string, n: number): string => prefix + n.toString(36).padStart(ID_COUNTER, '0')
 
 /**
  * Wraps positions in the log into an opaque cursor string; `decodeCursor` inverts it.

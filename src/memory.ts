@@ -1,7 +1,6 @@
 import { SortedKeys } from './_sorted.js'
 import { prefixEnd, type Store, type StoreEntry } from './store.js'
 
-interface Slot { value: unknown; version: number }
 
 /**
  * The embedded default store: everything in memory, shared by every bus given the same instance
@@ -14,39 +13,42 @@ interface Slot { value: unknown; version: number }
  * const b = createBus({ store }) // sees a's events through `watch`
  */
 export const memoryStore = (): Store => {
-  const data = new Map<string, Slot>()
+  // Entries are handed out as they are stored: they are never changed, only replaced.
+  const data = new Map<string, StoreEntry>()
   const keys = new SortedKeys()
   const watchers = new Set<{ prefix: string; cb: (keys: readonly string[]) => void }>()
   let version = 0
 
-  const entry = (key: string, s: Slot): StoreEntry => ({ key, value: s.value, version: String(s.version) })
-  const put = (key: string, value: unknown, v: number) => {
-    const s = data.get(key)
-    if (s) { s.value = value; s.version = v } else { data.set(key, { value, version: v }); keys.insert(key) }
+  const put = (key: string, value: unknown, version: string) => {
+    if (!data.has(key)) keys.insert(key)
+    data.set(key, { key, value, version })
   }
-  const drop = (key: string) => { if (data.delete(key)) keys.remove(key) }
 
   return {
-    async get(key) {
-      const s = data.get(key)
-      return s && entry(key, s)
-    },
+    get: async (key) => data.get(key),
     async list({ prefix = '', start = prefix, end, limit = Infinity, reverse = false }) {
       const hi = prefix ? (end && end < prefixEnd(prefix) ? end : prefixEnd(prefix)) : (end ?? '\uffff')
       const lo = start > prefix ? start : prefix
-      return keys.range(lo, hi, limit, reverse).map((k) => entry(k, data.get(k)!))
+      return keys.range(lo, hi, limit, reverse).map((k) => data.get(k)!)
     },
     async commit({ checks = [], mutations }) {
       for (const c of checks) {
         const s = data.get(c.key)
-        if ((s ? String(s.version) : null) !== c.version) return { ok: false }
+        if ((s ? s.version : null) !== c.version) return { ok: false }
       }
-      const v = ++version
+      const v = String(++version)
       const touched: string[] = []
+      const watched = watchers.size > 0
       for (const m of mutations) {
-        if (m.type === 'set') { put(m.key, m.value, v); touched.push(m.key) }
-        else if (m.type === 'delete') { drop(m.key); touched.push(m.key) }
-        else for (const k of keys.range(m.start, m.end, Infinity, false)) { drop(k); touched.push(k) }
+        if (m.type === 'set') put(m.key, m.value, v)
+        else if (m.type === 'delete') { if (data.delete(m.key)) keys.remove(m.key) }
+        else {
+          const gone = keys.removeRange(m.start, m.end)
+          for (const k of gone) data.delete(k)
+          if (watched) touched.push(...gone)
+          continue
+        }
+        if (watched) touched.push(m.key)
       }
       if (watchers.size) {
         // Notify asynchronously, never from inside commit: a watcher may commit in turn.
@@ -57,7 +59,7 @@ export const memoryStore = (): Store => {
           }
         })
       }
-      return { ok: true, version: String(v) }
+      return { ok: true, version: v }
     },
     watch(prefix, cb) {
       const w = { prefix, cb }

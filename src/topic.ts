@@ -1,72 +1,43 @@
 import { fail } from './errors.js'
 
-const SEGMENT = /^[A-Za-z0-9_-]+$/
 /** The most segments a topic or pattern may have. */
 export const MAX_SEGMENTS = 16
+const TOPIC = /^[\w-]+(?:\.[\w-]+){0,15}$/
+const PATTERN = /^(?:[\w-]+|\*\*?)(?:\.(?:[\w-]+|\*\*?)){0,15}$/
 
-const check = (value: unknown, what: 'topic' | 'pattern'): string[] => {
+/** The slow path: say which segment is wrong and why. */
+const explain = (value: unknown, what: 'topic' | 'pattern'): never => {
   const code = what === 'topic' ? 'INVALID_TOPIC' : 'INVALID_PATTERN'
   if (typeof value !== 'string') return fail(code, `${what} must be a string, got ${typeof value}`)
-  const segments = value.split('.')
-  if (segments.length > MAX_SEGMENTS) fail(code, `${what} "${value}" has ${segments.length} segments; at most ${MAX_SEGMENTS} are allowed`)
-  segments.forEach((s, i) => {
-    if (what === 'pattern' && (s === '*' || s === '**')) return
-    if (!SEGMENT.test(s)) {
-      const why = s === '' ? 'is empty'
-        : /\*/.test(s) ? (what === 'topic' ? 'is a wildcard, which only patterns may use' : 'mixes a wildcard with other characters')
-          : 'has characters outside [A-Za-z0-9_-]'
-      fail(code, `${what} "${value}": segment ${i + 1} ("${s}") ${why}`)
-    }
-  })
-  return segments
+  const segs = value.split('.')
+  const i = segs.findIndex((s) => !/^[\w-]+$/.test(s) && (what === 'topic' || !/^\*\*?$/.test(s)))
+  const s = segs[i]
+  return fail(code, i < 0 ? `${what} "${value}" has ${segs.length} segments; at most ${MAX_SEGMENTS} are allowed`
+    : `${what} "${value}": segment ${i + 1} ("${s}") ${s === '' ? 'is empty' : !s!.includes('*') ? 'has characters outside [A-Za-z0-9_-]'
+      : what === 'topic' ? 'is a wildcard, which only patterns may use' : 'mixes a wildcard with other characters'}`)
 }
 
 /**
- * Validates a topic (1..16 dot-separated segments of `[A-Za-z0-9_-]+`) and returns its segments.
- * Throws `INVALID_TOPIC` naming the offending segment.
+ * Validates a topic (1..16 dot-separated segments of `[A-Za-z0-9_-]+`). Throws `INVALID_TOPIC`
+ * naming the offending segment.
  *
  * @example
- * topicSegments('order.placed') // ['order', 'placed']
- * topicSegments('order.*')      // throws TidingsError INVALID_TOPIC
+ * checkTopic('order.placed') // ok
+ * checkTopic('order.*')      // throws TidingsError INVALID_TOPIC: segment 2 ("*") is a wildcard…
  */
-export const topicSegments = (topic: unknown): string[] => check(topic, 'topic')
+export const checkTopic = (topic: unknown): void => {
+  if (typeof topic !== 'string' || !TOPIC.test(topic)) explain(topic, 'topic')
+}
 
 /**
- * Validates a pattern (a topic that may use `*` for one segment and `**` for zero or more)
- * and returns its segments. Throws `INVALID_PATTERN` naming the offending segment.
+ * Validates a pattern (a topic that may use `*` for one segment and `**` for zero or more) and
+ * returns its segments. Throws `INVALID_PATTERN` naming the offending segment.
  *
  * @example
  * patternSegments('order.**') // ['order', '**']
  */
-export const patternSegments = (pattern: unknown): string[] => check(pattern, 'pattern')
-
-const matchFrom = (p: string[], pi: number, t: string[], ti: number): boolean => {
-  for (; pi < p.length; pi++, ti++) {
-    const s = p[pi]
-    if (s === '**') {
-      for (let k = ti; k <= t.length; k++) if (matchFrom(p, pi + 1, t, k)) return true
-      return false
-    }
-    if (ti >= t.length || (s !== '*' && s !== t[ti])) return false
-  }
-  return ti === t.length
-}
-
-/**
- * Compiles a pattern into a predicate over topics, for one-off checks (reads, waits).
- * Many patterns against one topic belong in a {@link createTrie}.
- *
- * @example
- * const isOrder = compilePattern('order.*')
- * isOrder('order.placed') // true
- * isOrder('order')        // false
- */
-export const compilePattern = (pattern: string): ((topic: string) => boolean) => {
-  const p = patternSegments(pattern)
-  if (!pattern.includes('*')) return (topic) => topic === pattern
-  if (pattern === '**') return () => true
-  return (topic) => matchFrom(p, 0, topic.split('.'), 0)
-}
+export const patternSegments = (pattern: unknown): string[] =>
+  typeof pattern === 'string' && PATTERN.test(pattern) ? pattern.split('.') : explain(pattern, 'pattern')
 
 interface Node<T> { c: Map<string, Node<T>> | undefined; v: T[] }
 const node = <T>(): Node<T> => ({ c: undefined, v: [] })

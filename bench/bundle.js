@@ -1,0 +1,85 @@
+// Bundle-size measurement, shared by `npm run bench` (bench/cases/bundle.js) and the test suite.
+// No top-level side effects: importing this module only defines constants and functions.
+import { build } from 'esbuild'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { gzipSync } from 'node:zlib'
+
+/** The repository root (where node_modules lives, so peers resolve from here). */
+export const ROOT = fileURLToPath(new URL('..', import.meta.url))
+/** 'tidings' resolved to its TypeScript source, so the source is measured rather than dist/. */
+export const TIDINGS_ALIAS = { tidings: path.join(ROOT, 'src', 'index.ts') }
+
+const gzip = (bytes) => gzipSync(bytes, { level: 9 }).length
+
+/**
+ * Bundles `code` as a one-file ESM entry for the browser (minified, code splitting on) and measures
+ * the entry chunk alone; any other chunk (a lazily imported module) is listed on its own.
+ *
+ * @param {string} code  the entry's source, e.g. "import { createBus } from 'tidings'; console.log(createBus)"
+ * @param {{ alias?: Record<string, string>, resolveDir?: string }} [options]
+ *   alias: esbuild aliases; defaults to {@link TIDINGS_ALIAS} (pass `{}` to resolve 'tidings' to dist/ instead).
+ *   resolveDir: where bare imports resolve from; defaults to the repository root.
+ * @returns {Promise<{ entryGzip: number, entryRaw: number, eagerGzip: number,
+ *   chunks: { file: string, raw: number, gzip: number, eager: boolean }[], inputs: { path: string, bytes: number }[] }>}
+ *   sizes in bytes (gzip at level 9). A chunk is `eager` when the entry imports it statically (directly or
+ *   through another eager chunk), so it loads with the entry; `eagerGzip` is the entry plus those chunks,
+ *   each gzipped on its own. `inputs` is what each source file contributes to the entry chunk (minified,
+ *   before gzip), largest first.
+ */
+export async function measureEntry(code, { alias = TIDINGS_ALIAS, resolveDir = ROOT } = {}) {
+  const outdir = await mkdtemp(path.join(tmpdir(), 'tidings-bundle-'))
+  try {
+    const result = await build({
+      stdin: { contents: code, resolveDir, sourcefile: 'entry.js', loader: 'js' },
+      absWorkingDir: resolveDir,
+      bundle: true,
+      format: 'esm',
+      splitting: true,
+      outdir,
+      minify: true,
+      platform: 'browser',
+      alias,
+      metafile: true,
+      write: false,
+      logLevel: 'silent',
+    })
+    const meta = Object.fromEntries(
+      Object.entries(result.metafile.outputs).map(([file, m]) => [path.resolve(resolveDir, file), m]),
+    )
+    let entry
+    const chunks = []
+    for (const f of result.outputFiles) {
+      if (f.path.endsWith('.map')) continue
+      const m = meta[f.path]
+      const size = { file: path.relative(outdir, f.path), raw: f.contents.length, gzip: gzip(f.contents) }
+      if (m?.entryPoint && !entry) entry = { ...size, path: f.path, inputs: m.inputs }
+      else chunks.push({ ...size, path: f.path })
+    }
+    if (!entry) throw new Error('esbuild produced no entry chunk')
+    // Chunks the entry pulls in with static imports load with it, whatever the entry's own size says.
+    const eager = new Set()
+    const visit = (file) => {
+      for (const i of meta[file]?.imports ?? []) {
+        const to = path.resolve(resolveDir, i.path)
+        if (i.kind === 'import-statement' && !eager.has(to)) { eager.add(to); visit(to) }
+      }
+    }
+    visit(entry.path)
+    const inputs = Object.entries(entry.inputs)
+      .map(([p, i]) => ({ path: p, bytes: i.bytesInOutput }))
+      .filter((i) => i.bytes > 0)
+      .sort((a, b) => b.bytes - a.bytes)
+    return {
+      entryGzip: entry.gzip,
+      entryRaw: entry.raw,
+      eagerGzip: chunks.reduce((n, c) => n + (eager.has(c.path) ? c.gzip : 0), entry.gzip),
+      chunks: chunks.map(({ path: p, ...c }) => ({ ...c, eager: eager.has(p) })),
+      inputs,
+    }
+  } finally {
+    await rm(outdir, { recursive: true, force: true })
+  }
+}

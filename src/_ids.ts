@@ -1,0 +1,63 @@
+import { ID_COUNTER } from './event.js'
+
+/**
+ * One commit's share of the dedup index, stored as one record (`i/<n>`) rather than a key per id:
+ * `ids[i]` was appended with seq `s + i`. A commit adds at most one record.
+ */
+export interface IdRecord { n: number; t: number; s: number; ids: string[] }
+
+
+interface Held { r: IdRecord; foreign: string[]; top: number }
+
+/**
+ * The in-memory dedup index. Ids this bus made (its prefix plus a counter) live in a dense array
+ * by counter: they arrive in order, and a Map of 100,000 strings costs far more per publish.
+ * Every other id lives in a Map. Records are evicted whole, oldest first.
+ */
+export const createIdIndex = (own: string) => {
+  const byId = new Map<string, number>()
+  // ownSeqs[c - ownBase] is the seq of own counter c; entries below `dropped` are forgotten.
+  let ownSeqs: number[] = []
+  let ownBase = 0
+  let dropped = 0
+  let held: Held[] = []
+  let hh = 0
+  let count = 0
+  const counter = (id: string): number =>
+    id.length === own.length + ID_COUNTER && id.startsWith(own) ? parseInt(id.slice(own.length), 36) : -1
+
+  return {
+    /** The seq an id was appended with, or undefined when it is not remembered. */
+    get(id: string): number | undefined {
+      const c = counter(id)
+      return c >= ownBase + dropped ? ownSeqs[c - ownBase] : byId.get(id)
+    },
+    /** Remembers a record; `counters[i]` is the own counter of `ids[i]` (-1: not ours), parsed when absent. */
+    add(r: IdRecord, counters?: number[]): void {
+      const h: Held = { r, foreign: [], top: -1 }
+      r.ids.forEach((id, i) => {
+        const c = counters ? counters[i]! : counter(id)
+        if (c >= 0 && ownSeqs.length === dropped) { ownSeqs = []; ownBase = c; dropped = 0 }
+        if (c >= ownBase + dropped) { ownSeqs[c - ownBase] = r.s + i; h.top = c }
+        else { byId.set(id, r.s + i); h.foreign.push(id) }
+      })
+      held.push(h)
+      count += r.ids.length
+    },
+    /** The records, oldest first. */
+    *oldest(): Generator<IdRecord> { for (let i = hh; i < held.length; i++) yield held[i]!.r },
+    get count() { return count },
+    /** Drops the oldest record and returns it. */
+    evict(): IdRecord {
+      const h = held[hh]!
+      held[hh++] = undefined!
+      count -= h.r.ids.length
+      for (const id of h.foreign) byId.delete(id)
+      // Own counters grow in append order: everything up to this record's last one goes.
+      if (h.top - ownBase + 1 > dropped) dropped = h.top - ownBase + 1
+      if (dropped > 4096 && dropped * 2 > ownSeqs.length) { ownSeqs = ownSeqs.slice(dropped); ownBase += dropped; dropped = 0 }
+      if (hh > 64 && hh * 2 > held.length) { held = held.slice(hh); hh = 0 }
+      return h.r
+    },
+  }
+}
