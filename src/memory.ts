@@ -1,11 +1,12 @@
-import { SortedKeys } from './_sorted.js'
-import { prefixEnd, type Store, type StoreEntry } from './store.js'
-
+import type { Store } from './store.js'
 
 /**
  * The embedded default store: everything in memory, shared by every bus given the same instance
  * (so a second bus over it resumes subscriptions, as a second tab would over IndexedDB).
  * It keeps the references it is given; the bus only ever hands it values it owns.
+ *
+ * Its implementation loads on first use, so apps that bring another store never ship it (the
+ * bus's start-up is asynchronous anyway).
  *
  * @example
  * const store = memoryStore()
@@ -13,58 +14,20 @@ import { prefixEnd, type Store, type StoreEntry } from './store.js'
  * const b = createBus({ store }) // sees a's events through `watch`
  */
 export const memoryStore = (): Store => {
-  // Entries are handed out as they are stored: they are never changed, only replaced.
-  const data = new Map<string, StoreEntry>()
-  const keys = new SortedKeys()
-  const watchers = new Set<{ prefix: string; cb: (keys: readonly string[]) => void }>()
-  let version = 0
-
-  const put = (key: string, value: unknown, version: string) => {
-    if (!data.has(key)) keys.insert(key)
-    data.set(key, { key, value, version })
+  let impl: Store | undefined
+  const loading = import('./_memory.js').then((m) => (impl = m.createMemoryStore()))
+  // Watches registered before the implementation arrives are handed over when it does.
+  const watch: Store['watch'] = (prefix, cb) => {
+    let off: (() => void) | undefined
+    let gone = false
+    if (impl) off = impl.watch!(prefix, cb)
+    else void loading.then((s) => { if (!gone) off = s.watch!(prefix, cb) })
+    return () => { gone = true; off?.() }
   }
-
   return {
-    get: async (key) => data.get(key),
-    async list({ prefix = '', start = prefix, end, limit = Infinity, reverse = false }) {
-      const hi = prefix ? (end && end < prefixEnd(prefix) ? end : prefixEnd(prefix)) : (end ?? '\uffff')
-      const lo = start > prefix ? start : prefix
-      return keys.range(lo, hi, limit, reverse).map((k) => data.get(k)!)
-    },
-    async commit({ checks = [], mutations }) {
-      for (const c of checks) {
-        const s = data.get(c.key)
-        if ((s ? s.version : null) !== c.version) return { ok: false }
-      }
-      const v = String(++version)
-      const touched: string[] = []
-      const watched = watchers.size > 0
-      for (const m of mutations) {
-        if (m.type === 'set') put(m.key, m.value, v)
-        else if (m.type === 'delete') { if (data.delete(m.key)) keys.remove(m.key) }
-        else {
-          const gone = keys.removeRange(m.start, m.end)
-          for (const k of gone) data.delete(k)
-          if (watched) touched.push(...gone)
-          continue
-        }
-        if (watched) touched.push(m.key)
-      }
-      if (watchers.size) {
-        // Notify asynchronously, never from inside commit: a watcher may commit in turn.
-        queueMicrotask(() => {
-          for (const w of watchers) {
-            const mine = touched.filter((k) => k.startsWith(w.prefix))
-            if (mine.length) w.cb(mine)
-          }
-        })
-      }
-      return { ok: true, version: v }
-    },
-    watch(prefix, cb) {
-      const w = { prefix, cb }
-      watchers.add(w)
-      return () => watchers.delete(w)
-    },
+    get: async (k) => (impl ?? (await loading)).get(k),
+    list: async (o) => (impl ?? (await loading)).list(o),
+    commit: async (c) => (impl ?? (await loading)).commit(c),
+    watch,
   }
 }

@@ -2,14 +2,19 @@ import { describe, expect, it } from 'vitest'
 // @ts-expect-error plain JS module shared with `npm run bench`
 import { measureEntry } from '../bench/bundle.js'
 
-const BUDGET = 5 * 1024
+// The issue's budget is for the entry chunk (esbuild, --splitting, minified, gzip -9). With
+// splitting, esbuild also moves modules shared with lazy chunks into chunks the entry imports
+// statically; those load with it, so they get a guard of their own.
+const ENTRY_BUDGET = 5 * 1024
+const EAGER_BUDGET = 6 * 1024
 
 describe('bundle size', () => {
-  it(`the entry chunk of import { createBus } from 'tidings' stays within ${BUDGET} bytes gzip`, async () => {
+  it("import { createBus } from 'tidings' stays within its budgets", async () => {
     const r = await measureEntry("import { createBus } from 'tidings'; console.log(createBus)")
     const top = r.inputs.slice(0, 5).map((i: { path: string; bytes: number }) => `${i.path} ${i.bytes}`).join(', ')
-    expect(r.entryGzip, `entry chunk is ${r.entryGzip} B gzip; largest inputs: ${top}`).toBeLessThanOrEqual(BUDGET)
+    expect(r.entryGzip, `entry chunk is ${r.entryGzip} B gzip; largest inputs: ${top}`).toBeLessThanOrEqual(ENTRY_BUDGET)
+    expect(r.eagerGzip, `entry plus static chunks is ${r.eagerGzip} B gzip`).toBeLessThanOrEqual(EAGER_BUDGET)
     // The measurement is real: the chunk holds the bus (an empty bundle would pass any budget).
-    expect(r.entryRaw).toBeGreaterThan(2000)
+    expect(r.entryRaw).toBeGreaterThan(4000)
   })
 })

@@ -116,6 +116,16 @@ describe('publish dedup (the idempotency ledger)', () => {
     expect((await bus.read()).events).toHaveLength(2)
   })
 
+  it('knows its own ids: re-publishing one is a duplicate until it leaves the window', async () => {
+    const clock = manualClock(0)
+    const bus = createBus({ clock, dedupe: { window: 60_000, max: 100_000 } })
+    const rs = await Promise.all(Array.from({ length: 3000 }, (_, i) => bus.publish('t', i)))
+    const again = await bus.publishMany(rs.slice(0, 5).map((r) => ({ type: 't', data: 'again', id: r.id })))
+    expect(again.map((r) => [r.seq, r.duplicate])).toEqual(rs.slice(0, 5).map((r) => [r.seq, true]))
+    await clock.advance(61_000)
+    expect((await bus.publish('t', 'later', { id: rs[0]!.id })).duplicate).toBe(false)
+  })
+
   it('remembers every appended id, not only caller-supplied ones', async () => {
     const store = memoryStore()
     const a = createBus({ store })
