@@ -1,5 +1,5 @@
 // A short tour of the core on the embedded memory store: run with `npm run demo`.
-import { compileFilter, createBus } from 'tidings'
+import { createBus } from 'tidings'
 
 const bus = createBus({ source: 'demo-shop' })
 const show = (label, e) => console.log(`  ${label.padEnd(18)} #${e.seq} ${e.type.padEnd(16)} ${JSON.stringify(e.data)}${e.causationId ? `  (caused by ${e.causationId})` : ''}`)
@@ -9,8 +9,8 @@ console.log('tidings: a typed event bus. This tour runs on the in-memory store.\
 // Wildcards: `*` is one segment, `**` is any number of them.
 bus.on('order.*', (e) => show('order.*', e))
 bus.on('**', (e) => show('**', e))
-// A declarative filter (EventBridge style): only big orders.
-bus.on('order.placed', (e) => show('big orders only', e), { filter: compileFilter({ data: { total: [{ numeric: ['>=', 100] }] } }) })
+// A filter: only big orders (durable subscriptions also take declarative EventBridge-style filters).
+bus.on('order.placed', (e) => show('big orders only', e), { filter: (e) => e.data.total >= 100 })
 
 // A chained event: the reaction carries the correlation id and names its cause.
 bus.on('order.placed', (e) => {

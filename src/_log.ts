@@ -36,8 +36,6 @@ export interface LogOptions {
   clock: Clock
   dedupe: { window: number; max: number }
   retention: { events: number; age: number }
-  /** Lowest seq a durable subscription still needs (Infinity when none). */
-  pinned(): number
   /** Called after each commit (own or another writer's) with the new events in seq order. */
   onAppend(events: BusEvent[]): void
 }
@@ -66,6 +64,16 @@ export const createLog = (o: LogOptions) => {
   let foreign = 0
   // Deletes of evicted records, carried until a commit lands them.
   let pruned: Mutation[] = []
+  // Each durable subscription's cursor: retention keeps everything from the lowest one on.
+  const pins = new Map<string, number>()
+  let pinsStale = false
+  const loadPins = async () => {
+    pinsStale = false
+    const subs = await store.list({ prefix: 's/' })
+    pins.clear()
+    for (const e of subs) pins.set(e.key.slice(2), (e.value as { cursor: number }).cursor)
+  }
+  const pinned = () => { let min = Infinity; for (const c of pins.values()) if (c < min) min = c; return min }
 
   const learn = (records: IdRecord[]) => { for (const r of records) index.add(r) }
   const records = async (from: number, to?: number) =>
@@ -73,7 +81,7 @@ export const createLog = (o: LogOptions) => {
       .map((e) => e.value as IdRecord)
 
   const ready = (async () => {
-    const [h, ids, oldest] = await Promise.all([store.get(HEAD), records(0), store.list({ prefix: EVENTS, limit: 1 })])
+    const [h, ids, oldest] = await Promise.all([store.get(HEAD), records(0), store.list({ prefix: EVENTS, limit: 1 }), loadPins()])
     head = (h?.value as Head | undefined) ?? head
     headVersion = h?.version ?? null
     learn(ids)
@@ -84,6 +92,8 @@ export const createLog = (o: LogOptions) => {
     for (const k of keys) foreign = Math.max(foreign, Number(k.slice(EVENTS.length)))
     if (foreign > head.seq) kick()
   })
+  // Another bus may subscribe from further back than this one knows: re-read cursors before pruning.
+  const unwatchSubs = store.watch?.('s/', () => { pinsStale = true })
 
   /** Catches up with what another writer committed: its dedup records, then its events. */
   const refresh = async () => {
@@ -152,7 +162,8 @@ export const createLog = (o: LogOptions) => {
         mutations.push({ type: 'set', key: seqKey(IDS, record.n), value: record })
       }
       // Retention: the last `events` events no older than `age`, unless a subscription needs them.
-      const cut = Math.min(Math.max(seq - o.retention.events + 1, ageCut(now - o.retention.age)), o.pinned())
+      if (pinsStale) await loadPins()
+      const cut = Math.min(Math.max(seq - o.retention.events + 1, ageCut(now - o.retention.age)), pinned())
       if (cut > first) mutations.push({ type: 'deleteRange', start: seqKey(EVENTS, first), end: seqKey(EVENTS, cut) })
       const next: Head = ids.length ? { seq, n: record.n } : head
       if (mutations.length) {
@@ -231,11 +242,19 @@ export const createLog = (o: LogOptions) => {
       const entries = await store.list({ start: seqKey(EVENTS, seq), end: prefixEnd(EVENTS), limit })
       return entries.map((e) => e.value as BusEvent)
     },
+    /** Events before the key `end`, newest first. */
+    async readBack(end: string, limit: number): Promise<BusEvent[]> {
+      await ready
+      return (await store.list({ start: EVENTS, end, limit, reverse: true })).map((e) => e.value as BusEvent)
+    },
     /** Resolves once every append queued so far has settled. */
     idle(): Promise<void> {
       if (!running && !queued()) return ready
       return new Promise((r) => waiters.push(r))
     },
-    close() { unwatch?.() },
+    close() { unwatch?.(); unwatchSubs?.() },
+    /** Retention keeps what a subscription still needs: from its cursor on. */
+    pin(name: string, cursor: number) { pins.set(name, cursor) },
+    unpin(name: string) { pins.delete(name) },
   }
 }

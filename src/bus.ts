@@ -1,11 +1,14 @@
 import { realClock, type Clock } from './clock.js'
 import { fail } from './errors.js'
-import type { BusEvent, EventMap, EventOf } from './event.js'
+import { idPrefix, type BusEvent, type EventMap, type EventOf } from './event.js'
 import { createLog, type Appended, type Draft } from './_log.js'
 import { memoryStore } from './memory.js'
 import { snapshot } from './_payload.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import type { Store } from './store.js'
+import type { DeadLetter, HandlerContext } from './delivery.js'
+import type { SubscribeOptions, Subscription, Subscriptions } from './_subscriptions.js'
+import type { Filter } from './filter.js'
 import { checkTopic, createTrie, type MatchingTopics } from './topic.js'
 
 const DAY = 86_400_000
@@ -27,7 +30,12 @@ export interface BusOptions<E extends EventMap = EventMap, I extends EventMap = 
   dedupe?: { window?: number; max?: number }
   /** Beyond what subscriptions need: the last `events` events no older than `age` ms. Default 10,000, 24 h. */
   retention?: { events?: number; age?: number }
+  /** Durable subscriptions: deleted after `expireAfter` ms with no handler (default 7 days); `lease` ms (default 30 s). */
+  subscriptions?: { expireAfter?: number; lease?: number }
 }
+
+/** Options of `waitFor`. `filter` may be declarative or a function. */
+export interface WaitOptions<Ev = BusEvent> { filter?: Filter | ((event: Ev) => boolean); timeout?: number; signal?: AbortSignal; since?: number }
 
 /** What `onError` is told about a failure. */
 export interface ErrorContext { event?: BusEvent; listener?: (event: never) => unknown; subscription?: string }
@@ -51,8 +59,8 @@ export type PublishInput<I extends EventMap = EventMap> = {
 }[keyof I & string]
 
 /**
- * Options of `on`: an abort signal to unsubscribe, and a predicate. A declarative filter goes
- * through `compileFilter` first, so apps that never use one never ship its code.
+ * Options of `on`: an abort signal to unsubscribe, and a predicate. Declarative filters are for
+ * durable subscriptions and `waitFor`, whose code loads lazily; a live listener takes a function.
  */
 export interface ListenOptions<Ev = BusEvent> { signal?: AbortSignal; filter?: (event: Ev) => boolean }
 
@@ -83,9 +91,28 @@ export interface Bus<E extends EventMap = EventMap, I extends EventMap = E> {
   on<P extends string>(pattern: PatternOf<E, P>, listener: (event: Matching<E, P>) => unknown, options?: ListenOptions<Matching<E, P>>): () => void
   /** Reads the log oldest first from an opaque cursor; `next` continues where this page ended. */
   read<P extends string = '**'>(options?: ReadOptions<P>): Promise<{ events: Matching<E, P>[]; next: string }>
-  /** Resolves when every accepted publish is stored and start-up work is done. */
+  /** A durable subscription: at-least-once, resumed by any bus over the same store. Resolves once registered. */
+  subscribe<P extends string>(name: string, pattern: PatternOf<E, P>, handler: (event: Matching<E, P>, ctx: HandlerContext) => unknown,
+    options?: SubscribeOptions<Matching<E, P>>): Promise<Subscription>
+  /** Every subscription in the store, attached anywhere or not. */
+  subscriptions(): Promise<{ name: string; pattern: string; attached: boolean; lag: number }[]>
+  /** Drops a subscription with its cursor, acks, retries and dead letters; true when it existed. */
+  deleteSubscription(name: string): Promise<boolean>
+  /** Pub/Sub's seek: everything before the point counts as handled, everything from it on runs again. */
+  replay(name: string, point: { seq: number } | { time: number }): Promise<void>
+  deadLetters: {
+    list(options?: { subscription?: string }): Promise<DeadLetter[]>
+    /** Delivers again to that one subscription with fresh attempts; resolves the number affected. */
+    redrive(ids?: readonly string[]): Promise<number>
+    discard(ids?: readonly string[]): Promise<number>
+  }
+  /** Per subscription: events behind, in flight, waiting to retry, dead letters, age of the oldest unhandled (ms). */
+  stats(): Promise<{ name: string; lag: number; inFlight: number; retrying: number; deadLetters: number; oldestAge: number }[]>
+  /** The next matching event, or the most recent one within `since` ms; rejects with `TIMEOUT` or the signal's reason. */
+  waitFor<P extends string>(pattern: PatternOf<E, P>, options?: WaitOptions<Matching<E, P>>): Promise<Matching<E, P>>
+  /** Resolves when no handler is running and nothing can start until the clock moves (start-up included). */
   idle(): Promise<void>
-  /** Stores what was accepted, then refuses further publishes with `CLOSED`. */
+  /** Stores what was accepted, aborts running handlers, releases leases; later publishes get `CLOSED`. */
   close(options?: { timeout?: number }): Promise<void>
 }
 
@@ -132,13 +159,33 @@ export function createBus(options: BusOptions = {}): Bus {
     }
   }
 
+  const store = options.store ?? memoryStore()
+  // Every state change bumps this: the manual clock's "until nothing makes progress", and idle().
+  let activity = 0
+  let wake: (() => void)[] = []
+  const bump = () => { activity++; for (const w of wake.splice(0)) w() }
+  const nextActivity = () => new Promise<void>((r) => wake.push(r))
+  let subs: Subscriptions | undefined
+  let loading: Promise<Subscriptions> | undefined
   const log = createLog({
-    store: options.store ?? memoryStore(),
+    store,
     clock,
     dedupe: { window: options.dedupe?.window ?? DAY, max: options.dedupe?.max ?? 100_000 },
     retention: { events: options.retention?.events ?? 10_000, age: options.retention?.age ?? DAY },
-    pinned: () => Infinity,
-    onAppend: dispatch,
+    onAppend: (events) => { dispatch(events); subs?.notify(events); bump() },
+  })
+  // Durable subscriptions load on first use: apps that only publish and listen never ship them.
+  const manager = () => loading ??= import('./_subscriptions.js').then((m) => (subs = m.createSubscriptions({
+    store, clock, log, owner: idPrefix(clock.now()), onError, activity: bump,
+    publish: (type, data, o) => bus.publish(type as never, data as never, o),
+    pin: log.pin, unpin: log.unpin,
+  }, { leaseMs: options.subscriptions?.lease ?? 30_000, expireAfter: options.subscriptions?.expireAfter ?? 7 * DAY })))
+  const lazy = <K extends 'subscribe' | 'subscriptions' | 'deleteSubscription' | 'replay' | 'stats'>(k: K) =>
+    (async (...a: unknown[]) => ((await manager())[k] as (...a: unknown[]) => unknown)(...a)) as never
+  const detach = clock.attach?.(async () => {
+    await log.idle()
+    await Promise.all(subs?.working() ?? [])
+    return activity
   })
   // Start-up failures surface through publish and idle, not as an unhandled rejection.
   log.ready.catch(() => {})
@@ -191,7 +238,7 @@ export function createBus(options: BusOptions = {}): Bus {
     },
 
     on(pattern, fn, { signal, filter } = {}) {
-      if (filter !== undefined && typeof filter !== 'function') fail('INVALID_FILTER', 'on() takes a function filter; pass a declarative one through compileFilter()')
+      if (filter !== undefined && typeof filter !== 'function') fail('INVALID_FILTER', 'on() takes a function filter; declarative filters are for subscribe() and waitFor()')
       const off = listeners.add(pattern, { fn: fn as Listener['fn'], test: filter as Listener['test'], n: added++ })
       if (signal?.aborted) off()
       signal?.addEventListener('abort', off, { once: true })
@@ -201,12 +248,39 @@ export function createBus(options: BusOptions = {}): Bus {
     // Reading is async anyway: its code loads on first use, outside the entry chunk.
     read: async (o) => (await import('./_read.js')).read(log, o) as never,
 
-    idle: () => log.idle(),
+    subscribe: lazy('subscribe'),
+    subscriptions: lazy('subscriptions'),
+    deleteSubscription: lazy('deleteSubscription'),
+    replay: lazy('replay'),
+    stats: lazy('stats'),
+    deadLetters: {
+      list: (o) => manager().then((m) => m.deadLetters.list(o)),
+      redrive: (ids) => manager().then((m) => m.deadLetters.redrive(ids)),
+      discard: (ids) => manager().then((m) => m.deadLetters.discard(ids)),
+    },
+
+    waitFor(pattern, o = {}) {
+      // Registered synchronously, so nothing published after the call is missed; the rest loads lazily.
+      const early: BusEvent[] = []
+      let seen: ((e: BusEvent) => void) | undefined
+      let off
+      try {
+        off = listeners.add(pattern, { fn: (e) => { if (seen) seen(e); else early.push(e) }, test: undefined, n: added++ })
+      } catch (e) { return Promise.reject(e) }
+      return import('./_wait.js').then((m) => m.wait({ log, clock, pattern, options: o as never, early, off, listen: (f) => { seen = f } })) as never
+    },
+
+    async idle() {
+      await log.idle()
+      while (subs?.busy()) { await nextActivity(); await log.idle() }
+    },
 
     async close() {
       closed = true
       await log.idle().catch(() => {})
+      await subs?.close()
       log.close()
+      detach?.()
     },
   }
   return bus

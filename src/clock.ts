@@ -10,6 +10,11 @@ export interface Clock {
   /** Calls `fn` once `now() >= at`. */
   setTimer(at: number, fn: () => void): unknown
   clearTimer(handle: unknown): void
+  /**
+   * Optional, for test clocks: a bus registers how to let it settle (it resolves with the bus's
+   * activity count, which stops changing when nothing makes progress). Returns the detach.
+   */
+  attach?(settle: () => Promise<number>): () => void
 }
 
 const MAX_DELAY = 2 ** 31 - 1

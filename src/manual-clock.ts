@@ -17,14 +17,23 @@ interface Timer { at: number; fn: () => void; order: number }
  * const bus = createBus({ clock })
  * await clock.advance(60_000)
  */
-export const manualClock = (start = 0): ManualClock & { attach(settle: () => Promise<void>): () => void } => {
+export const manualClock = (start = 0): ManualClock => {
   let now = start
   let order = 0
   const timers = new Set<Timer>()
-  const settles = new Set<() => Promise<void>>()
+  const settles = new Set<() => Promise<number>>()
+  /**
+   * Lets every bus run until nothing makes progress: their own work (commits, reads) is awaited,
+   * handlers get a macrotask turn to finish what needs no timer, and a handler that still runs is
+   * waiting on the clock (its timeout is a timer), so it is never awaited itself.
+   */
   const settle = async () => {
-    // Let promise chains started by a timer run before looking at the next one.
-    for (let i = 0; i < 3; i++) await Promise.all([...settles].map((s) => s()))
+    for (let last = -1, round = 0; round < 1000; round++) {
+      await new Promise((r) => setTimeout(r, 0))
+      const total = (await Promise.all([...settles].map((s) => s()))).reduce((a, b) => a + b, 0)
+      if (total === last) return
+      last = total
+    }
   }
   return {
     now: () => now,

@@ -3,10 +3,11 @@ import { describe, expect, it } from 'vitest'
 import { measureEntry } from '../bench/bundle.js'
 
 // The budget is for the entry chunk (esbuild, --splitting, minified, gzip -9). With
-// splitting, esbuild also moves modules shared with lazy chunks into chunks the entry imports
-// statically; those load with it, so they get a guard of their own.
+// splitting, esbuild also moves modules shared with lazy chunks (durable subscriptions, read,
+// waitFor, the memory store's implementation) into chunks the entry imports statically; those
+// load with it, so they get a guard of their own, set at what they measure (6.4 kB) plus room.
 const ENTRY_BUDGET = 5 * 1024
-const EAGER_BUDGET = 6 * 1024
+const EAGER_BUDGET = 7 * 1024
 
 describe('bundle size', () => {
   it("import { createBus } from 'tidings' stays within its budgets", async () => {

@@ -1,0 +1,329 @@
+import type { Clock } from './clock.js'
+import { createRunner, keys, type DeadLetter, type HandlerContext, type RetryOptions, type Runner } from './delivery.js'
+import { fail, TidingsError } from './errors.js'
+import type { BusEvent } from './event.js'
+import { compileFilter, type EventPredicate, type Filter } from './filter.js'
+import type { Log } from './_log.js'
+import { compilePattern } from './_pattern.js'
+import { prefixEnd, type Store } from './store.js'
+
+/** What is stored per subscription under `s/<name>`. */
+export interface SubRecord {
+  name: string
+  pattern: string
+  filter?: Filter
+  /** The first seq not yet handled; everything below it is. */
+  cursor: number
+  created: number
+  lease?: { owner: string; until: number }
+  /** When the last handler let go (for expiry). */
+  detached?: number
+}
+
+/** What the bus lends the subscriptions module. */
+export interface Host {
+  store: Store
+  clock: Clock
+  log: Log
+  owner: string
+  publish(type: string, data: unknown, options: object): Promise<unknown>
+  onError(error: unknown, context: { event?: BusEvent; subscription?: string }): void
+  /** Something changed: for the manual clock's "until nothing makes progress". */
+  activity(): void
+  /** Tells retention how far a subscription has got. */
+  pin(name: string, cursor: number): void
+  unpin(name: string): void
+  reclaim(name: string): Promise<void>
+}
+
+/** Options of `subscribe`. */
+export interface SubscribeOptions<Ev = BusEvent> {
+  /** Where a new subscription starts. Default `'latest'`: events published after `subscribe` resolves. */
+  from?: 'latest' | 'earliest' | { seq: number } | { time: number }
+  /** A declarative filter (stored with the subscription) or a function (local only). */
+  filter?: Filter | ((event: Ev) => boolean)
+  /** Handlers in flight at once, keyed or not. Default 1. */
+  concurrency?: number
+  retry?: RetryOptions
+  /** Per attempt, in ms. Default 30,000. */
+  timeout?: number
+}
+
+/** A handle on a durable subscription attached on this bus. */
+export interface Subscription { name: string; close(): Promise<void> }
+
+const NAME = /^[\w-]{1,128}$/
+const positive = (what: string, v: unknown, int = true) => {
+  if (v !== undefined && (typeof v !== 'number' || !(v > 0) || (int && !Number.isInteger(v)) || v === Infinity)) {
+    fail('INVALID_OPTIONS', `${what} must be a positive ${int ? 'integer' : 'number'}, got ${JSON.stringify(v)}`)
+  }
+}
+
+/** Durable subscriptions of one bus: leases, runners, and the admin operations over the store. */
+export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expireAfter }: { leaseMs: number; expireAfter: number }) => {
+  const { store, clock, log } = base
+  interface Attached { runner?: Runner; make: (rec: SubRecord, version: string) => Runner; timer?: unknown; acquiring?: Promise<void> }
+  const attached = new Map<string, Attached>()
+  let closed = false
+
+  const read = async (name: string) => {
+    const e = await store.get(keys.sub(name))
+    return e && { rec: e.value as SubRecord, version: e.version }
+  }
+
+  /** Takes the lease when it is free or lapsed, then runs; otherwise waits for it on a timer (and watch). */
+  const acquire = (name: string): Promise<void> => {
+    const a = attached.get(name)
+    if (!a || a.runner || closed) return Promise.resolve()
+    // One attempt at a time per name: a watch notification may race the subscribe that caused it.
+    return a.acquiring ??= take(name, a).finally(() => { delete a.acquiring })
+  }
+
+  const take = async (name: string, a: Attached): Promise<void> => {
+    const got = await read(name)
+    if (!got) return fail('CLOSED', `subscription "${name}" was deleted`)
+    const now = clock.now()
+    const lease = got.rec.lease
+    if (lease && lease.owner !== base.owner && lease.until > now) {
+      clock.clearTimer(a.timer)
+      a.timer = clock.setTimer(lease.until, () => void acquire(name).catch(() => {}))
+      return
+    }
+    const rec: SubRecord = { ...got.rec, lease: { owner: base.owner, until: now + leaseMs } }
+    delete rec.detached
+    const res = await store.commit({ checks: [{ key: keys.sub(name), version: got.version }], mutations: [{ type: 'set', key: keys.sub(name), value: rec }] })
+    if (!res.ok) return take(name, a)
+    if (attached.get(name) !== a) return
+    const runner = a.make(rec, res.version)
+    a.runner = runner
+    base.pin(name, rec.cursor)
+    await runner.load()
+    runner.pump()
+    renew(name)
+  }
+
+  const renew = (name: string) => {
+    const a = attached.get(name)
+    if (!a?.runner) return
+    a.timer = clock.setTimer(clock.now() + leaseMs / 3, async () => {
+      if (attached.get(name)?.runner !== a.runner) return
+      await a.runner!.lease({ owner: base.owner, until: clock.now() + leaseMs })
+      renew(name)
+    })
+  }
+
+  const host: Host = {
+    ...base,
+    /** A commit on the subscription failed its check: adopt the new record if the lease is still ours. */
+    async reclaim(name) {
+      const a = attached.get(name)
+      if (!a?.runner) return
+      const got = await read(name)
+      if (got && got.rec.lease?.owner === base.owner && got.rec.lease.until > clock.now()) return a.runner.adopt(got.rec, got.version)
+      a.runner.stop(new TidingsError('CLOSED', `subscription "${name}" moved to another bus`))
+      delete a.runner
+      if (got) await acquire(name)
+    },
+  }
+
+  // Another bus released or changed a subscription: take it over at once, or pick up its changes.
+  const unwatch = store.watch?.('s/', (changed) => {
+    for (const k of changed) {
+      const name = k.slice(2)
+      const a = attached.get(name)
+      if (!a) continue
+      const runner = a.runner
+      if (!runner) void acquire(name).catch(() => {})
+      // Our own commits notify too: let them land before comparing versions.
+      else void (async () => { await runner.working; const got = await read(name); if (got && got.version !== runner.version) await host.reclaim(name) })().catch(() => {})
+    }
+  })
+
+  const drop = async (name: string) => {
+    const existed = !!(await store.get(keys.sub(name)))
+    await store.commit({
+      mutations: [{ type: 'delete', key: keys.sub(name) }, ...['a', 'r', 'x'].map((p) => ({ type: 'deleteRange' as const, start: `${p}/${name}/`, end: prefixEnd(`${p}/${name}/`) }))],
+    })
+    base.unpin(name)
+    return existed
+  }
+
+  /** Deletes subscriptions with no handler attached for `expireAfter`, so they stop pinning retention. */
+  const expire = async (records: SubRecord[]) => {
+    const now = clock.now()
+    const old = records.filter((r) => !(r.lease && r.lease.until > now) && (r.detached ?? r.lease?.until ?? r.created) < now - expireAfter)
+    for (const r of old) await drop(r.name)
+    return records.filter((r) => !old.includes(r))
+  }
+
+  const all = async () => expire((await store.list({ prefix: 's/' })).map((e) => e.value as SubRecord))
+
+  const startAt = async (from: SubscribeOptions['from'] = 'latest'): Promise<number> => {
+    await log.idle()
+    if (from === 'latest') return log.head + 1
+    if (from === 'earliest') return 0
+    if ('seq' in from && Number.isInteger(from.seq) && from.seq >= 0) return from.seq
+    if ('time' in from && Number.isFinite(from.time)) {
+      for (let at = 0; ;) {
+        const page = await log.read(at, 500)
+        const hit = page.find((e) => e.time >= from.time)
+        if (hit) return hit.seq
+        if (page.length < 500) return log.head + 1
+        at = page[page.length - 1]!.seq + 1
+      }
+    }
+    return fail('INVALID_OPTIONS', `from must be 'latest', 'earliest', { seq } or { time }, got ${JSON.stringify(from)}`)
+  }
+
+  const deadLetters = async (subscription?: string) =>
+    (await store.list({ prefix: subscription === undefined ? 'x/' : `x/${subscription}/` })).map((e) => e.value as DeadLetter)
+
+  return {
+    host,
+    async subscribe(name: string, pattern: string, handler: (e: BusEvent, ctx: HandlerContext) => unknown, o: SubscribeOptions = {}): Promise<Subscription> {
+      if (closed) fail('CLOSED', 'the bus is closed')
+      if (typeof name !== 'string' || !NAME.test(name)) fail('INVALID_OPTIONS', `subscription name ${JSON.stringify(name)} must be 1..128 characters of [A-Za-z0-9_-]`)
+      if (typeof handler !== 'function') fail('INVALID_OPTIONS', 'a subscription needs a handler function')
+      const topic = compilePattern(pattern)
+      const test = o.filter === undefined ? undefined : compileFilter(o.filter as Filter | EventPredicate)
+      positive('concurrency', o.concurrency); positive('timeout', o.timeout, false); positive('retry.attempts', o.retry?.attempts)
+      const b = o.retry?.backoff ?? {}
+      positive('retry.backoff.initial', b.initial, false); positive('retry.backoff.max', b.max, false); positive('retry.backoff.factor', b.factor, false)
+      if (attached.has(name)) fail('ALREADY_SUBSCRIBED', `subscription "${name}" is already attached on this bus`)
+      const make = (rec: SubRecord, version: string) => createRunner(host, {
+        name, handler, matches: (e) => topic(e.type) && (!test || test(e)),
+        concurrency: o.concurrency ?? 1, attempts: o.retry?.attempts ?? 5, timeout: o.timeout ?? 30_000,
+        backoff: { initial: b.initial ?? 1000, factor: b.factor ?? 2, max: b.max ?? 60_000, jitter: b.jitter ?? true },
+      }, rec, version)
+      const entry: Attached = { make }
+      attached.set(name, entry)
+      try {
+        for (;;) {
+          const got = await read(name)
+          const cursor = got ? got.rec.cursor : await startAt(o.from)
+          const rec: SubRecord = { ...got?.rec, name, pattern, cursor, created: got?.rec.created ?? clock.now() }
+          // A declarative filter is stored with the subscription; a function one lives only here.
+          if (o.filter && typeof o.filter !== 'function') rec.filter = o.filter
+          else delete rec.filter
+          const same = got && got.rec.pattern === pattern && JSON.stringify(got.rec.filter) === JSON.stringify(rec.filter)
+          if (!same) {
+            const res = await store.commit({ checks: [{ key: keys.sub(name), version: got?.version ?? null }], mutations: [{ type: 'set', key: keys.sub(name), value: rec }] })
+            if (!res.ok) continue
+          }
+          base.pin(name, rec.cursor)
+          break
+        }
+        await acquire(name)
+      } catch (e) {
+        attached.delete(name)
+        throw e
+      }
+      return {
+        name,
+        close: async () => {
+          const a = attached.get(name)
+          if (a !== entry) return
+          attached.delete(name)
+          clock.clearTimer(a.timer)
+          if (!a.runner) return
+          a.runner.stop(new TidingsError('CLOSED', `subscription "${name}" closed`))
+          await a.runner.lease(null).catch(() => {})
+        },
+      }
+    },
+
+    async subscriptions() {
+      const now = clock.now()
+      return (await all()).map((r) => ({
+        name: r.name, pattern: r.pattern, attached: !!(r.lease && r.lease.until > now),
+        lag: Math.max(0, log.head - (attached.get(r.name)?.runner?.cursor ?? r.cursor) + 1),
+      }))
+    },
+
+    async deleteSubscription(name: string): Promise<boolean> {
+      const a = attached.get(name)
+      if (a) {
+        attached.delete(name)
+        clock.clearTimer(a.timer)
+        a.runner?.stop(new TidingsError('CLOSED', `subscription "${name}" deleted`))
+      }
+      return drop(name)
+    },
+
+    async replay(name: string, point: { seq: number } | { time: number }) {
+      const seq = await startAt(point)
+      for (;;) {
+        const got = await read(name)
+        if (!got) return fail('INVALID_OPTIONS', `no subscription "${name}"`)
+        const rec = { ...got.rec, cursor: seq }
+        const res = await store.commit({
+          checks: [{ key: keys.sub(name), version: got.version }],
+          mutations: [{ type: 'set', key: keys.sub(name), value: rec },
+            ...['a', 'r'].map((p) => ({ type: 'deleteRange' as const, start: `${p}/${name}/`, end: prefixEnd(`${p}/${name}/`) }))],
+        })
+        if (!res.ok) continue
+        base.pin(name, seq)
+        const runner = attached.get(name)?.runner
+        if (runner) await runner.adopt(rec, res.version)
+        return
+      }
+    },
+
+    deadLetters: {
+      list: async ({ subscription }: { subscription?: string } = {}) => deadLetters(subscription),
+      async redrive(ids?: readonly string[]) {
+        const letters = (await deadLetters()).filter((d) => !ids || ids.includes(d.id))
+        const now = clock.now()
+        for (const d of letters) {
+          const got = await read(d.subscription)
+          if (!got) continue
+          // Rewriting the record bumps its version, so the bus running it reloads and sees the redrive.
+          await store.commit({
+            checks: [{ key: keys.sub(d.subscription), version: got.version }],
+            mutations: [{ type: 'delete', key: keys.dead(d.subscription, d.event.seq) },
+              { type: 'set', key: keys.retry(d.subscription, d.event.seq), value: { attempt: 0, due: now, event: d.event } },
+              { type: 'set', key: keys.sub(d.subscription), value: got.rec }],
+          })
+          await host.reclaim(d.subscription)
+        }
+        return letters.length
+      },
+      async discard(ids?: readonly string[]) {
+        const letters = (await deadLetters()).filter((d) => !ids || ids.includes(d.id))
+        if (letters.length) await store.commit({ mutations: letters.map((d) => ({ type: 'delete' as const, key: keys.dead(d.subscription, d.event.seq) })) })
+        return letters.length
+      },
+    },
+
+    async stats() {
+      const now = clock.now()
+      return Promise.all((await all()).map(async (r) => {
+        const runner = attached.get(r.name)?.runner
+        const [retries, dead, head] = await Promise.all([
+          store.list({ prefix: `r/${r.name}/` }), store.list({ prefix: `x/${r.name}/` }), runner ? undefined : log.read(r.cursor, 1),
+        ])
+        const s = runner?.stats() ?? { inFlight: 0, retrying: retries.length, lag: Math.max(0, log.head - r.cursor + 1), oldest: head?.[0]?.time }
+        return { name: r.name, lag: s.lag, inFlight: s.inFlight, retrying: s.retrying, deadLetters: dead.length, oldestAge: s.oldest === undefined ? 0 : now - s.oldest }
+      }))
+    },
+
+    notify(events: readonly BusEvent[]) { for (const a of attached.values()) a.runner?.notify(events) },
+    /** Internal work in progress (commits, reads), not handlers' own promises. */
+    working: () => [...attached.values()].map((a) => a.runner?.working).filter(Boolean),
+    busy: () => [...attached.values()].some((a) => a.runner?.busy()),
+
+    async close() {
+      closed = true
+      unwatch?.()
+      for (const [name, a] of [...attached]) {
+        attached.delete(name)
+        clock.clearTimer(a.timer)
+        if (!a.runner) continue
+        a.runner.stop(new TidingsError('CLOSED', 'the bus is closed'))
+        await a.runner.lease(null).catch(() => {})
+      }
+    },
+  }
+}
+
+export type Subscriptions = ReturnType<typeof createSubscriptions>

@@ -1,0 +1,59 @@
+import type { Clock } from './clock.js'
+import { TidingsError } from './errors.js'
+import type { BusEvent } from './event.js'
+import { compileFilter, type Filter } from './filter.js'
+import type { Log } from './_log.js'
+import { compilePattern } from './_pattern.js'
+import { seqKey } from './store.js'
+
+interface Wait {
+  log: Log
+  clock: Clock
+  pattern: string
+  options: { filter?: Filter | ((e: BusEvent) => boolean); timeout?: number; signal?: AbortSignal; since?: number }
+  /** Matches that arrived before this module loaded. */
+  early: BusEvent[]
+  /** Removes the listener the bus registered synchronously. */
+  off(): void
+  /** Hands the listener its real callback. */
+  listen(f: (e: BusEvent) => void): void
+}
+
+/** The most recent event at or after `after` (epoch ms) that matches, reading the log backwards. */
+const recent = async (log: Log, pattern: string, test: (e: BusEvent) => boolean, after: number): Promise<BusEvent | undefined> => {
+  const topic = compilePattern(pattern)
+  for (let end = log.head + 1; end > 0;) {
+    const page = await log.readBack(seqKey('e/', end), 256)
+    for (const e of page) {
+      if (e.time < after) return undefined
+      if (topic(e.type) && test(e)) return e
+    }
+    if (page.length < 256) return undefined
+    end = page[page.length - 1]!.seq
+  }
+  return undefined
+}
+
+/** `bus.waitFor` once its listener is in place: filter, lookback, timeout and signal. */
+export const wait = ({ log, clock, pattern, options: { filter, timeout, signal, since }, early, off, listen }: Wait): Promise<BusEvent> =>
+  new Promise((resolve, reject) => {
+    let timer: unknown
+    const finish = (f: () => void) => { off(); clock.clearTimer(timer); signal?.removeEventListener('abort', aborted); f() }
+    const aborted = () => finish(() => reject(signal!.reason))
+    let test: (e: BusEvent) => boolean
+    try {
+      test = filter === undefined ? () => true : compileFilter(filter as Filter)
+    } catch (e) { return finish(() => reject(e)) }
+    if (signal?.aborted) return aborted()
+    signal?.addEventListener('abort', aborted, { once: true })
+    if (timeout !== undefined) timer = clock.setTimer(clock.now() + timeout, () => finish(() => reject(new TidingsError('TIMEOUT', `no "${pattern}" event within ${timeout} ms`))))
+    const hit = (e: BusEvent) => { if (test(e)) finish(() => resolve(e)) }
+    void (async () => {
+      // The lookback closes the race where the event landed just before the wait.
+      const before = since ? await recent(log, pattern, test, clock.now() - since) : undefined
+      if (before) return finish(() => resolve(before))
+      listen(hit)
+      const first = early.find(test)
+      if (first) finish(() => resolve(first))
+    })().catch((e) => finish(() => reject(e)))
+  })

@@ -1,0 +1,342 @@
+import { NonRetriableError, RetryAfterError, TidingsError } from './errors.js'
+import type { BusEvent } from './event.js'
+import { seqKey, type Check, type Mutation } from './store.js'
+import type { Host, SubRecord } from './_subscriptions.js'
+
+/** Retry policy of a subscription; every field defaults on its own (see README, Defaults). */
+export interface RetryOptions {
+  /** Tries in all, the first included. Default 5. */
+  attempts?: number
+  backoff?: { initial?: number; factor?: number; max?: number; jitter?: boolean }
+}
+
+/** What a handler gets besides the event. */
+export interface HandlerContext {
+  /** 1 on the first try. */
+  attempt: number
+  /** Aborts when the attempt times out or the bus closes. */
+  signal: AbortSignal
+  /** A chained publish: causation, correlation and trace carried over, and an id stable across retries. */
+  publish(type: string, data: unknown, options?: { id?: string; key?: string }): Promise<unknown>
+}
+
+/** A stored failure: the retry state of one event in one subscription. */
+interface RetryRecord { attempt: number; due: number; error?: { name: string; message: string }; event?: BusEvent }
+
+/** One event that ran out of attempts (or threw `NonRetriableError`) in one subscription. */
+export interface DeadLetter {
+  /** `<subscription>/<seq>`: what `redrive` and `discard` take. */
+  id: string
+  subscription: string
+  event: BusEvent
+  error: { name: string; message: string }
+  attempts: number
+  failedAt: number
+}
+
+interface Attempt { event: BusEvent; n: number; ac: AbortController; timer: unknown; over: boolean }
+type Outcome = { seq: number; event: BusEvent; kind: 'ack' } | { seq: number; event: BusEvent; kind: 'retry' | 'dead'; attempt: number; error: unknown; due: number }
+
+/** Store keys of a subscription's state. */
+export const keys = {
+  sub: (name: string) => `s/${name}`,
+  ack: (name: string, seq: number) => seqKey(`a/${name}/`, seq),
+  retry: (name: string, seq: number) => seqKey(`r/${name}/`, seq),
+  dead: (name: string, seq: number) => seqKey(`x/${name}/`, seq),
+}
+const seqOf = (key: string) => Number(key.slice(key.lastIndexOf('/') + 1))
+const errorOf = (e: unknown) => ({ name: (e as Error)?.name ?? 'Error', message: String((e as Error)?.message ?? e) })
+
+export interface RunnerOptions {
+  name: string
+  handler: (event: BusEvent, ctx: HandlerContext) => unknown
+  matches: (event: BusEvent) => boolean
+  concurrency: number
+  attempts: number
+  backoff: { initial: number; factor: number; max: number; jitter: boolean }
+  timeout: number
+}
+
+/**
+ * Runs one durable subscription on this bus while it holds the lease: keeps its cursor, acks
+ * above the cursor, retries and dead letters in the store, and dispatches in ordering-key lanes.
+ * An attempt stays in flight until its outcome is committed, so no event runs twice at once.
+ */
+export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, version: string) => {
+  const { store, clock, log } = host
+  const { name } = o
+  let rec = record
+  let recVersion: string | null = version
+  let cursor = rec.cursor
+  // Seqs at or above the cursor that are done: acked, dead-lettered, or not matching.
+  const done = new Set<number>()
+  const retries = new Map<number, RetryRecord>()
+  const inflight = new Map<number, Attempt>()
+  let buffer: BusEvent[] = []
+  let fetched = cursor
+  let caughtUp = false
+  let outcomes: Outcome[] = []
+  let flushing: Promise<void> | undefined
+  let filling: Promise<void> | undefined
+  let timer: unknown
+  let stopped = false
+  // A lease change to write with the next flush (undefined: none; null: release it).
+  let lease: SubRecord['lease'] | null | undefined
+  // Bumped by replay: attempts started before it report into the void.
+  let epoch = 0
+
+  const load = async () => {
+    const [acks, rs, dead] = await Promise.all([
+      store.list({ prefix: `a/${name}/` }), store.list({ prefix: `r/${name}/` }), store.list({ prefix: `x/${name}/` }),
+    ])
+    done.clear(); retries.clear(); buffer = []
+    cursor = rec.cursor; fetched = cursor; caughtUp = false
+    for (const a of acks) done.add(seqOf(a.key))
+    for (const d of dead) if (seqOf(d.key) >= cursor) done.add(seqOf(d.key))
+    for (const r of rs) retries.set(seqOf(r.key), r.value as RetryRecord)
+  }
+
+  const fill = () => filling ??= (async () => {
+    try {
+      while (!stopped && buffer.length < 512) {
+        const got = await log.read(fetched, 256)
+        take(got)
+        if (got.length < 256) { caughtUp = true; break }
+      }
+    } finally { filling = undefined }
+    pump()
+  })()
+
+  const take = (events: readonly BusEvent[]) => {
+    for (const e of events) {
+      if (e.seq < fetched) continue
+      fetched = e.seq + 1
+      if (done.has(e.seq)) continue
+      if (o.matches(e)) buffer.push(e)
+      else done.add(e.seq)
+    }
+  }
+
+  /** Starts what can start: in seq order, one per key, within the concurrency bound. */
+  const pump = () => {
+    if (stopped) return
+    advance()
+    const now = clock.now()
+    const blocked = new Set<string>()
+    let next = Infinity
+    const consider = (e: BusEvent, r: RetryRecord | undefined): boolean => {
+      if (inflight.has(e.seq)) { if (e.key !== undefined) blocked.add(e.key); return true }
+      if (e.key !== undefined && blocked.has(e.key)) return true
+      if (e.key !== undefined) blocked.add(e.key)
+      if (r && r.due > now) { next = Math.min(next, r.due); return true }
+      if (inflight.size >= o.concurrency) return false
+      start(e, r)
+      return true
+    }
+    for (const e of buffer) if (!done.has(e.seq) && !consider(e, retries.get(e.seq))) break
+    // Redriven events sit below the cursor with their event; they queue behind their key's lane.
+    for (const [seq, r] of retries) if (seq < cursor && r.event && !consider(r.event, r)) break
+    clock.clearTimer(timer)
+    timer = next < Infinity ? clock.setTimer(next, pump) : undefined
+    // Persist a cursor that moved over non-matching events, so retention is not pinned by them.
+    if (cursor > rec.cursor) flushing ??= Promise.resolve().then(flush)
+    if (!caughtUp && buffer.length < 256) void fill()
+    host.activity()
+  }
+
+  /** Where the cursor stands when `extra` seqs are done too: the first undone event, or all fetched. */
+  const firstUndone = (extra?: Set<number>): [cursor: number, index: number] => {
+    let i = 0
+    while (i < buffer.length && (done.has(buffer[i]!.seq) || extra?.has(buffer[i]!.seq))) i++
+    return [buffer[i]?.seq ?? fetched, i]
+  }
+
+  /** Drops done events from the front of the buffer and moves the cursor past them. */
+  const advance = () => {
+    const [to, i] = firstUndone()
+    if (i) buffer = buffer.slice(i)
+    for (const s of done) if (s < to) done.delete(s)
+    cursor = Math.max(cursor, to)
+  }
+
+  const start = (event: BusEvent, r: RetryRecord | undefined) => {
+    const n = (r?.attempt ?? 0) + 1
+    const ac = new AbortController()
+    const a: Attempt = { event, n, ac, timer: undefined, over: false }
+    const at = epoch
+    inflight.set(event.seq, a)
+    const end = (error: unknown, ok: boolean) => {
+      if (a.over) return
+      a.over = true
+      clock.clearTimer(a.timer)
+      if (at !== epoch || stopped) { inflight.delete(event.seq); return }
+      const now = clock.now()
+      if (ok) return report({ seq: event.seq, event, kind: 'ack' })
+      const dead = error instanceof NonRetriableError || n >= o.attempts
+      const { initial, factor, max, jitter } = o.backoff
+      const backoff = Math.min(max, initial * factor ** (n - 1))
+      const wait = error instanceof RetryAfterError ? error.retryAfter : jitter ? Math.random() * backoff : backoff
+      report({ seq: event.seq, event, kind: dead ? 'dead' : 'retry', attempt: n, error, due: now + wait })
+    }
+    a.timer = clock.setTimer(clock.now() + o.timeout, () => {
+      ac.abort(new TidingsError('TIMEOUT', `attempt ${n} of "${event.type}" #${event.seq} in "${name}" passed ${o.timeout} ms`))
+      end(ac.signal.reason, false)
+    })
+    let calls = 0
+    const ctx: HandlerContext = {
+      attempt: n,
+      signal: ac.signal,
+      publish: (type, data, opts = {}) => host.publish(type, data, {
+        ...opts,
+        id: opts.id ?? `${name}:${event.id}:${calls++}`,
+        causationId: event.id,
+        correlationId: event.correlationId ?? event.id,
+        ...(event.traceparent ? { traceparent: childSpan(event.traceparent) } : {}),
+      }),
+    }
+    try {
+      const p = o.handler(event, ctx)
+      if (p instanceof Promise) p.then(() => end(undefined, true), (e) => end(e, false))
+      else end(undefined, true)
+    } catch (e) { end(e, false) }
+  }
+
+  /** Queues an outcome; outcomes of one tick share one commit, and the attempt stays in flight until it lands. */
+  const report = (out: Outcome) => {
+    outcomes.push(out)
+    flushing ??= Promise.resolve().then(flush)
+  }
+
+  const flush = async () => {
+    const batch = outcomes
+    outcomes = []
+    const now = clock.now()
+    const mutations: Mutation[] = []
+    const dead: DeadLetter[] = []
+    for (const out of batch) {
+      const { seq, event } = out
+      if (retries.has(seq)) mutations.push({ type: 'delete', key: keys.retry(name, seq) })
+      if (out.kind === 'retry') {
+        mutations.push({ type: 'set', key: keys.retry(name, seq), value: { attempt: out.attempt, due: out.due, error: errorOf(out.error), ...(seq < cursor ? { event } : {}) } })
+      } else {
+        if (out.kind === 'dead') {
+          const d = { id: `${name}/${seq}`, subscription: name, event, error: errorOf(out.error), attempts: out.attempt, failedAt: now }
+          dead.push(d)
+          mutations.push({ type: 'set', key: keys.dead(name, seq), value: d })
+        } else if (seq >= cursor) mutations.push({ type: 'set', key: keys.ack(name, seq), value: 1 })
+      }
+    }
+    // Where the cursor lands once these are done: acks below it are no longer needed.
+    const was = rec.cursor
+    const [to] = firstUndone(new Set(batch.filter((b) => b.kind !== 'retry').map((b) => b.seq)))
+    const checks: Check[] = [{ key: keys.sub(name), version: recVersion }]
+    let next = rec
+    if (lease !== undefined) {
+      next = { ...rec }
+      if (lease) next.lease = lease
+      else { delete next.lease; next.detached = now }
+      lease = undefined
+    }
+    // Acks are only written above where the cursor lands.
+    for (let i = mutations.length - 1; i >= 0; i--) {
+      const m = mutations[i]!
+      if (m.type === 'set' && m.key.startsWith(`a/${name}/`) && seqOf(m.key) < to) mutations.splice(i, 1)
+    }
+    if (to > was) {
+      next = { ...next, cursor: to }
+      mutations.push({ type: 'deleteRange', start: keys.ack(name, was), end: keys.ack(name, to) })
+    }
+    if (next !== rec) mutations.push({ type: 'set', key: keys.sub(name), value: next })
+    let ok = false
+    try {
+      const res = await store.commit({ checks, mutations })
+      if (res.ok) {
+        ok = true
+        if (next !== rec) { rec = next; recVersion = res.version; host.pin(name, rec.cursor) }
+      }
+    } catch (e) {
+      host.onError(e, { subscription: name })
+    }
+    flushing = undefined
+    if (!ok) {
+      // The record changed under us (replay, takeover) or the store failed: start over from storage.
+      for (const out of batch) inflight.delete(out.seq)
+      await host.reclaim(name)
+      return
+    }
+    for (const out of batch) {
+      inflight.delete(out.seq)
+      if (out.kind === 'retry') retries.set(out.seq, { attempt: out.attempt, due: out.due, ...(out.seq < cursor ? { event: out.event } : {}) })
+      else { retries.delete(out.seq); if (out.seq >= cursor) done.add(out.seq) }
+    }
+    if (to > cursor) cursor = to
+    for (const d of dead) host.onError(d.error, { event: d.event, subscription: name })
+    if (outcomes.length || lease !== undefined) flushing ??= Promise.resolve().then(flush)
+    pump()
+  }
+
+  return {
+    name,
+    get record() { return rec },
+    get version() { return recVersion },
+    get cursor() { return cursor },
+    load,
+    /** New events appended to the log (by this bus or, through watch, another). */
+    notify(events: readonly BusEvent[]) {
+      if (stopped) return
+      if (caughtUp && events[0] && events[0].seq <= fetched) take(events)
+      else caughtUp = false
+      pump()
+    },
+    pump,
+    /** Renews (or, with null, releases) the lease in the next commit; resolves when it has landed. */
+    async lease(next: SubRecord['lease'] | null): Promise<void> {
+      lease = next
+      while (lease !== undefined || flushing) await (flushing ??= Promise.resolve().then(flush))
+    },
+    /**
+     * Adopts a record written elsewhere. A moved cursor (replay) drops everything in flight and
+     * reloads; otherwise (a redrive) only the retries are read again.
+     */
+    async adopt(r: SubRecord, v: string) {
+      if (r.cursor !== rec.cursor) {
+        epoch++
+        for (const a of inflight.values()) { a.ac.abort(new TidingsError('CLOSED', 'replayed')); clock.clearTimer(a.timer) }
+        inflight.clear()
+        rec = r; recVersion = v
+        await load()
+      } else {
+        rec = r; recVersion = v
+        for (const e of await store.list({ prefix: `r/${name}/` })) {
+          const seq = seqOf(e.key)
+          if (!inflight.has(seq)) retries.set(seq, e.value as RetryRecord)
+        }
+      }
+      pump()
+    },
+    stats() {
+      const retrying = [...retries.keys()].filter((s) => !inflight.has(s)).length
+      return { inFlight: inflight.size, retrying, lag: Math.max(0, log.head - cursor + 1 - done.size), oldest: buffer.find((e) => !done.has(e.seq))?.time }
+    },
+    /** Work that is not a handler's own promise: commits and reads. */
+    get working() { return flushing ?? filling },
+    /** Resolves when nothing is in flight (handlers included). */
+    busy(): boolean { return inflight.size > 0 || !!flushing || !!filling },
+    stop(reason: unknown) {
+      if (stopped) return
+      stopped = true
+      clock.clearTimer(timer)
+      for (const a of inflight.values()) { a.ac.abort(reason); clock.clearTimer(a.timer) }
+      inflight.clear()
+    },
+  }
+}
+
+export type Runner = ReturnType<typeof createRunner>
+
+/** A W3C traceparent for a child span: the same trace id, a new span id. */
+const childSpan = (parent: string): string => {
+  const span = crypto.getRandomValues(new Uint8Array(8)).reduce((s, b) => s + b.toString(16).padStart(2, '0'), '')
+  return `${parent.slice(0, 36)}${span}${parent.slice(52)}`
+}
+

@@ -1,0 +1,333 @@
+import { describe, expect, it } from 'vitest'
+import { createBus } from '../src/bus.js'
+import { NonRetriableError, RetryAfterError } from '../src/errors.js'
+import type { BusEvent } from '../src/event.js'
+import { memoryStore } from '../src/memory.js'
+import { manualClock } from '../src/testing.js'
+
+const noJitter = { backoff: { jitter: false, initial: 1000, factor: 2, max: 60_000 } }
+/** A promise and its resolvers, for handlers the test finishes by hand. */
+const gate = () => {
+  let open!: () => void
+  let fail!: (e: unknown) => void
+  const p = new Promise<void>((res, rej) => { open = res; fail = rej })
+  return { p, open, fail }
+}
+
+describe('durable subscriptions', () => {
+  it('deliver every event published after subscribe resolves, once, in order', async () => {
+    const bus = createBus({ clock: manualClock(0) })
+    await bus.publish('t.a', 'before')
+    const seen: unknown[] = []
+    await bus.subscribe('s', 't.*', (e) => { seen.push(e.data) })
+    for (let i = 0; i < 50; i++) void bus.publish(i % 2 ? 't.x' : 'other', i)
+    await bus.idle()
+    expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => 2 * i + 1))
+  })
+
+  it("from 'earliest', { seq } and { time } apply to a new name only", async () => {
+    const clock = manualClock(0)
+    const bus = createBus({ clock })
+    for (let i = 1; i <= 5; i++) { await bus.publish('t', i); await clock.advance(1000) }
+    const got: Record<string, unknown[]> = { a: [], b: [], c: [] }
+    await bus.subscribe('a', 't', (e) => { got.a!.push(e.data) }, { from: 'earliest' })
+    await bus.subscribe('b', 't', (e) => { got.b!.push(e.data) }, { from: { seq: 4 } })
+    await bus.subscribe('c', 't', (e) => { got.c!.push(e.data) }, { from: { time: 2000 } })
+    await bus.idle()
+    expect(got).toEqual({ a: [1, 2, 3, 4, 5], b: [4, 5], c: [3, 4, 5] })
+  })
+
+  it('resume on a new bus over the same store, including events published while none was attached', async () => {
+    const store = memoryStore()
+    const clock = manualClock(0)
+    const a = createBus({ store, clock })
+    const seenA: unknown[] = []
+    const sub = await a.subscribe('mailer', 'user.*', (e) => { seenA.push(e.data) })
+    await a.publish('user.created', 1)
+    await a.idle()
+    await sub.close()
+    await a.publish('user.created', 2)
+    await a.publish('user.created', 3)
+    await a.close()
+    const b = createBus({ store, clock })
+    const seenB: unknown[] = []
+    await b.subscribe('mailer', 'user.*', (e) => { seenB.push(e.data) }, { from: 'latest' })
+    await b.idle()
+    expect(seenA).toEqual([1])
+    expect(seenB).toEqual([2, 3])
+  })
+
+  it('a bus closed while a handler runs: the reopened bus redelivers that event once and never an acknowledged one', async () => {
+    const store = memoryStore()
+    const clock = manualClock(0)
+    const a = createBus({ store, clock })
+    const seen: string[] = []
+    const hang = gate()
+    await a.subscribe('work', 'job', async (e, ctx) => {
+      seen.push(`a:${e.data}`)
+      if (e.data === 2) await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)))
+      await hang.p.catch(() => {})
+    }, { concurrency: 1 })
+    hang.open()
+    await a.publish('job', 1)
+    await a.publish('job', 2)
+    await clock.advance(0)
+    expect(seen).toEqual(['a:1', 'a:2'])
+    await a.close() // aborts the running handler of job 2; its ack never lands
+    await a.publish('job', 3).catch(() => {})
+    const b = createBus({ store, clock })
+    await b.subscribe('work', 'job', (e) => { seen.push(`b:${e.data}`) })
+    await b.publish('job', 4)
+    await b.idle()
+    expect(seen).toEqual(['a:1', 'a:2', 'b:2', 'b:4'])
+  })
+
+  it('two buses on one store never run the same subscription at once; closing one hands over at once', async () => {
+    const store = memoryStore()
+    const clock = manualClock(0)
+    const a = createBus({ store, clock })
+    const b = createBus({ store, clock })
+    let running = 0
+    let most = 0
+    const who: string[] = []
+    const handler = (name: string) => async (e: BusEvent) => {
+      running++
+      most = Math.max(most, running)
+      who.push(`${name}:${e.data}`)
+      await Promise.resolve()
+      running--
+    }
+    const subA = await a.subscribe('shared', 'job', handler('a'), { concurrency: 4 })
+    await b.subscribe('shared', 'job', handler('b'), { concurrency: 4 })
+    for (let i = 0; i < 20; i++) void a.publish('job', i)
+    await a.idle(); await b.idle()
+    expect(who.every((w) => w.startsWith('a:'))).toBe(true)
+    expect(who).toHaveLength(20)
+    await subA.close()
+    await clock.advance(0)
+    for (let i = 20; i < 25; i++) await b.publish('job', i)
+    await b.idle()
+    expect(who.slice(20)).toEqual(['b:20', 'b:21', 'b:22', 'b:23', 'b:24'])
+    expect(new Set(who.map((w) => w.slice(2))).size).toBe(25)
+    expect(most).toBeLessThanOrEqual(4)
+  })
+
+  it('a lapsed lease is taken over, and the old holder stops without acking what it no longer owns', async () => {
+    const store = memoryStore()
+    const frozen = manualClock(0) // the crashed bus's time stands still: it never renews
+    const clock = manualClock(0)
+    const a = createBus({ store, clock: frozen })
+    const b = createBus({ store, clock })
+    const seen: string[] = []
+    const hang = gate()
+    await a.subscribe('s', 'job', async (e) => { seen.push(`a:${e.data}`); await hang.p })
+    await b.subscribe('s', 'job', (e) => { seen.push(`b:${e.data}`) })
+    await b.publish('job', 1)
+    await frozen.advance(0)
+    expect(seen).toEqual(['a:1'])
+    await clock.advance(31_000) // past the 30 s lease
+    await b.idle()
+    expect(seen).toEqual(['a:1', 'b:1'])
+    hang.open() // a's late success must not count
+    await frozen.advance(0)
+    await b.publish('job', 2)
+    await b.idle()
+    expect(seen).toEqual(['a:1', 'b:1', 'b:2'])
+  })
+
+  it('refuses a name already attached on the bus', async () => {
+    const bus = createBus({ clock: manualClock(0) })
+    await bus.subscribe('s', 't', () => {})
+    await expect(bus.subscribe('s', 't', () => {})).rejects.toMatchObject({ code: 'ALREADY_SUBSCRIBED' })
+  })
+})
+
+describe('ordering keys and concurrency', () => {
+  it('one key at a time in seq order; a failing key holds back only itself and frees its slot', async () => {
+    const clock = manualClock(0)
+    const bus = createBus({ clock })
+    const log: string[] = []
+    let failA = true
+    await bus.subscribe('s', 'o', (e) => {
+      log.push(`${e.key}${e.data}`)
+      if (e.key === 'a' && e.data === 1 && failA) throw new Error('a1 fails')
+    }, { concurrency: 1, retry: noJitter })
+    await bus.publishMany([
+      { type: 'o', data: 1, key: 'a' }, { type: 'o', data: 2, key: 'a' },
+      { type: 'o', data: 1, key: 'b' }, { type: 'o', data: 2, key: 'b' }, { type: 'o', data: 3, key: 'b' },
+    ])
+    await bus.idle()
+    expect(log).toEqual(['a1', 'b1', 'b2', 'b3'])
+    failA = false
+    await clock.advance(1000)
+    expect(log).toEqual(['a1', 'b1', 'b2', 'b3', 'a1', 'a2'])
+  })
+
+  it('concurrency bounds all handlers in flight, keyed or not', async () => {
+    const bus = createBus({ clock: manualClock(0) })
+    let running = 0
+    let most = 0
+    const gates = Array.from({ length: 10 }, gate)
+    await bus.subscribe('s', 't', async (e) => {
+      running++; most = Math.max(most, running)
+      await gates[e.data as number]!.p
+      running--
+    }, { concurrency: 3 })
+    await bus.publishMany(Array.from({ length: 10 }, (_, i) => ({ type: 't', data: i, ...(i % 2 ? { key: `k${i}` } : {}) })))
+    await new Promise((r) => setTimeout(r, 5))
+    expect(running).toBe(3)
+    gates.forEach((g) => g.open())
+    await bus.idle()
+    expect(most).toBe(3)
+  })
+
+  it('a dead-lettered event releases its key; redriven, it runs after the later events of its key', async () => {
+    const clock = manualClock(0)
+    const bus = createBus({ clock, onError: () => {} })
+    const log: unknown[] = []
+    let poison = true
+    await bus.subscribe('s', 'o', (e) => {
+      if (e.data === 1 && poison) throw new NonRetriableError('bad')
+      log.push(e.data)
+    })
+    await bus.publishMany([1, 2, 3].map((n) => ({ type: 'o', data: n, key: 'k' })))
+    await bus.idle()
+    expect(log).toEqual([2, 3])
+    const [dead] = await bus.deadLetters.list({ subscription: 's' })
+    expect(dead).toMatchObject({ id: 's/1', subscription: 's', attempts: 1, error: { name: 'NonRetriableError', message: 'bad' }, event: { data: 1, key: 'k' } })
+    poison = false
+    await bus.publish('o', 4, { key: 'k' })
+    await bus.idle()
+    expect(await bus.deadLetters.redrive([dead!.id])).toBe(1)
+    await bus.idle()
+    expect(log).toEqual([2, 3, 4, 1])
+    expect(await bus.deadLetters.list()).toEqual([])
+  })
+})
+
+describe('retries, timeouts and dead letters', () => {
+  it('retries on the backoff schedule with ctx.attempt counting every try, then dead-letters', async () => {
+    const clock = manualClock(0)
+    const errors: unknown[] = []
+    const bus = createBus({ clock, onError: (e, ctx) => errors.push([e, ctx.subscription]) })
+    const tries: [number, number][] = []
+    await bus.subscribe('s', 't', (_, ctx) => { tries.push([ctx.attempt, clock.now()]); throw new Error(`try ${ctx.attempt}`) },
+      { retry: { attempts: 4, ...noJitter } })
+    await bus.publish('t', 'x')
+    await clock.advance(60_000)
+    expect(tries).toEqual([[1, 0], [2, 1000], [3, 3000], [4, 7000]])
+    const dead = await bus.deadLetters.list()
+    expect(dead).toHaveLength(1)
+    expect(dead[0]).toMatchObject({ attempts: 4, error: { name: 'Error', message: 'try 4' }, failedAt: 7000 })
+    expect(errors).toEqual([[{ name: 'Error', message: 'try 4' }, 's']])
+  })
+
+  it('NonRetriableError goes straight to dead letters; RetryAfterError sets the next try', async () => {
+    const clock = manualClock(0)
+    const bus = createBus({ clock, onError: () => {} })
+    const tries: number[] = []
+    await bus.subscribe('s', 't', (e, ctx) => {
+      tries.push(clock.now())
+      if (e.data === 'never') throw new NonRetriableError('no')
+      if (ctx.attempt === 1) throw new RetryAfterError(42_000)
+    }, { retry: noJitter })
+    await bus.publish('t', 'never')
+    await bus.publish('t', 'later')
+    await clock.advance(100_000)
+    expect(tries).toEqual([0, 0, 42_000])
+    expect((await bus.deadLetters.list()).map((d) => d.event.data)).toEqual(['never'])
+  })
+
+  it('a handler that never settles times out: its signal aborts, its slot frees, its late result is ignored', async () => {
+    const clock = manualClock(0)
+    const bus = createBus({ clock, onError: () => {} })
+    const never = gate()
+    const signals: AbortSignal[] = []
+    const seen: unknown[] = []
+    await bus.subscribe('s', 't', async (e, ctx) => {
+      seen.push(`${e.data}#${ctx.attempt}`)
+      signals.push(ctx.signal)
+      if (e.data === 'stuck' && ctx.attempt === 1) await never.p
+    }, { timeout: 5000, retry: noJitter })
+    await bus.publish('t', 'stuck')
+    await bus.publish('t', 'next')
+    await clock.advance(4999)
+    expect(seen).toEqual(['stuck#1'])
+    await clock.advance(1)
+    expect(signals[0]!.aborted).toBe(true)
+    expect((signals[0]!.reason as { code: string }).code).toBe('TIMEOUT')
+    expect(seen).toEqual(['stuck#1', 'next#1'])
+    await clock.advance(1000)
+    expect(seen).toEqual(['stuck#1', 'next#1', 'stuck#2'])
+    never.open() // the abandoned attempt settles late: nothing happens
+    await clock.advance(60_000)
+    expect(seen).toEqual(['stuck#1', 'next#1', 'stuck#2'])
+    expect(await bus.stats()).toMatchObject([{ name: 's', inFlight: 0, retrying: 0, deadLetters: 0, lag: 0 }])
+  })
+
+  it('retry state survives a restart', async () => {
+    const store = memoryStore()
+    const clock = manualClock(0)
+    const a = createBus({ store, clock, onError: () => {} })
+    const tries: number[] = []
+    const sub = await a.subscribe('s', 't', (_, ctx) => { tries.push(ctx.attempt); throw new Error('x') }, { retry: { attempts: 3, ...noJitter } })
+    await a.publish('t', 1)
+    await clock.advance(1000)
+    expect(tries).toEqual([1, 2])
+    await sub.close()
+    await a.close()
+    const b = createBus({ store, clock, onError: () => {} })
+    await b.subscribe('s', 't', (_, ctx) => { tries.push(ctx.attempt); throw new Error('x') }, { retry: { attempts: 3, ...noJitter } })
+    await clock.advance(10_000)
+    expect(tries).toEqual([1, 2, 3])
+    expect(await b.deadLetters.list()).toHaveLength(1)
+  })
+
+  it('discard drops dead letters and resolves how many', async () => {
+    const bus = createBus({ clock: manualClock(0), onError: () => {} })
+    await bus.subscribe('s', 't', () => { throw new NonRetriableError('x') })
+    await bus.publishMany([{ type: 't', data: 1 }, { type: 't', data: 2 }])
+    await bus.idle()
+    const dead = await bus.deadLetters.list()
+    expect(await bus.deadLetters.discard([dead[0]!.id])).toBe(1)
+    expect(await bus.deadLetters.discard()).toBe(1)
+    expect(await bus.deadLetters.list()).toEqual([])
+  })
+})
+
+describe('replay', () => {
+  it('handles everything from the point on again, in order; earlier events count as handled', async () => {
+    const clock = manualClock(0)
+    const bus = createBus({ clock })
+    const seen: unknown[] = []
+    await bus.subscribe('s', 't', (e) => { seen.push(e.data) }, { from: 'earliest' })
+    for (let i = 1; i <= 5; i++) { await bus.publish('t', i); await clock.advance(1000) }
+    await bus.idle()
+    await bus.replay('s', { seq: 3 })
+    await bus.idle()
+    await bus.replay('s', { time: 4000 })
+    await bus.idle()
+    expect(seen).toEqual([1, 2, 3, 4, 5, 3, 4, 5, 5])
+  })
+})
+
+describe('idle and close', () => {
+  it('idle waits for running handlers; close aborts them', async () => {
+    const bus = createBus({ clock: manualClock(0) })
+    const g = gate()
+    let done = false
+    await bus.subscribe('s', 't', async () => { await g.p; done = true })
+    await bus.publish('t', 1)
+    const idle = bus.idle()
+    setTimeout(() => g.open(), 5)
+    await idle
+    expect(done).toBe(true)
+    let aborted = false
+    await bus.subscribe('s2', 't', (_, ctx) => new Promise((_, rej) => ctx.signal.addEventListener('abort', () => { aborted = true; rej(ctx.signal.reason) })))
+    await bus.publish('t', 2)
+    await new Promise((r) => setTimeout(r, 5))
+    await bus.close()
+    expect(aborted).toBe(true)
+    await expect(bus.publish('t', 3)).rejects.toMatchObject({ code: 'CLOSED' })
+  })
+})
