@@ -2,9 +2,10 @@ import { ID_COUNTER } from './event.js'
 
 /**
  * One commit's share of the dedup index, stored as one record (`i/<n>`) rather than a key per id:
- * `ids[i]` was appended with seq `s + i`. A commit adds at most one record.
+ * `ids[i]` was appended with seq `s + i`; `held` are ids of delayed events stored aside, not yet
+ * appended (seq 0 in the index). A commit adds at most one record.
  */
-export interface IdRecord { n: number; t: number; s: number; ids: string[] }
+export interface IdRecord { n: number; t: number; s: number; ids: string[]; held?: string[] }
 
 
 interface Held { r: IdRecord; foreign: string[]; top: number }
@@ -35,14 +36,16 @@ export const createIdIndex = (own: string) => {
     /** Remembers a record; `counters[i]` is the own counter of `ids[i]` (-1: not ours), parsed when absent. */
     add(r: IdRecord, counters?: number[]): void {
       const h: Held = { r, foreign: [], top: -1 }
-      r.ids.forEach((id, i) => {
-        const c = counters ? counters[i]! : counter(id)
+      const put = (id: string, seq: number, known: number | undefined) => {
+        const c = known !== undefined && known >= 0 ? known : counter(id)
         if (c >= 0 && ownSeqs.length === dropped) { ownSeqs = []; ownBase = c; dropped = 0 }
-        if (c >= ownBase + dropped) { ownSeqs[c - ownBase] = r.s + i; h.top = c }
-        else { byId.set(id, r.s + i); h.foreign.push(id) }
-      })
+        if (c >= ownBase + dropped) { ownSeqs[c - ownBase] = seq; h.top = Math.max(h.top, c) }
+        else { byId.set(id, seq); h.foreign.push(id) }
+      }
+      r.ids.forEach((id, i) => put(id, r.s + i, counters?.[i]))
+      r.held?.forEach((id) => put(id, 0, undefined))
       held.push(h)
-      count += r.ids.length
+      count += r.ids.length + (r.held?.length ?? 0)
     },
     /** The records, oldest first. */
     *oldest(): Generator<IdRecord> { for (let i = hh; i < held.length; i++) yield held[i]!.r },
@@ -51,7 +54,7 @@ export const createIdIndex = (own: string) => {
     evict(): IdRecord {
       const h = held[hh]!
       held[hh++] = undefined!
-      count -= h.r.ids.length
+      count -= h.r.ids.length + (h.r.held?.length ?? 0)
       for (const id of h.foreign) byId.delete(id)
       // Own counters grow in append order: everything up to this record's last one goes.
       if (h.top - ownBase + 1 > dropped) dropped = h.top - ownBase + 1

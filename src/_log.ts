@@ -1,24 +1,27 @@
 import type { Clock } from './clock.js'
 import { idPrefix, ownId, type BusEvent } from './event.js'
 import { createIdIndex, type IdRecord } from './_ids.js'
+import type { Delayed } from './_delayed.js'
 import { prefixEnd, seqKey, type Check, type Mutation, type Store } from './store.js'
 
 /** Key layout of the log: events by seq, dedup records by commit number, the head. */
 export const EVENTS = 'e/'
 export const IDS = 'i/'
 export const HEAD = 'm/head'
+/** Delayed events, by due time then id (see _delayed.ts). */
+const DELAYED = 'd/'
 const MAX_BATCH = 1000
 
 /** The head record: the last seq and the last dedup record number. Every appending commit writes it. */
 interface Head { seq: number; n: number }
 /** An envelope whose `seq` and `time` the log fills in when it appends it (then freezes it). */
 export type Draft = { -readonly [K in keyof BusEvent]: BusEvent[K] }
-/** What `publish` resolves. */
-export interface Appended { id: string; seq: number; duplicate: boolean }
+/** What `publish` resolves; no `seq` for an event held aside until it is due. */
+export interface Appended { id: string; seq?: number; duplicate: boolean }
 /** Extra checks and writes that must land in the same commit as an append (schedules). */
 export interface Extra { checks: Check[]; mutations: Mutation[] }
 
-interface Pending {
+export interface Pending {
   /** Drafts with an empty id get one of the bus's own ids when they reach the log. */
   drafts: Draft[] | undefined
   counters?: number[]
@@ -26,6 +29,12 @@ interface Pending {
   extra: Extra | undefined
   /** Resolve with the one result rather than an array (saves a promise per publish). */
   single: boolean
+  /** Per draft: hold it aside until this time (delayed publish). */
+  holds?: number[]
+  /** Drafts coming off the delayed list: already in the dedup index, never duplicates. */
+  due?: boolean
+  /** After a failed check, re-reads what the extra checks guard; false drops the pending as done. */
+  recheck?: () => Promise<boolean>
   failed?: boolean
   resolve(r: Appended | Appended[]): void
   reject(e: unknown): void
@@ -36,6 +45,8 @@ export interface LogOptions {
   clock: Clock
   dedupe: { window: number; max: number }
   retention: { events: number; age: number }
+  /** A subscription with no handler for this long stops pinning retention. */
+  expireAfter: number
   /** Called after each commit (own or another writer's) with the new events in seq order. */
   onAppend(events: BusEvent[]): void
 }
@@ -64,21 +75,36 @@ export const createLog = (o: LogOptions) => {
   let foreign = 0
   // Deletes of evicted records, carried until a commit lands them.
   let pruned: Mutation[] = []
-  // Each durable subscription's cursor: retention keeps everything from the lowest one on.
-  const pins = new Map<string, number>()
+  // Each durable subscription's cursor, and until when it pins: retention keeps everything from
+  // the lowest live one on, and a subscription left without a handler past its expiry stops pinning.
+  const pins = new Map<string, { cursor: number; until: number }>()
   let pinsStale = false
   const loadPins = async () => {
     pinsStale = false
     const subs = await store.list({ prefix: 's/' })
     pins.clear()
-    for (const e of subs) pins.set(e.key.slice(2), (e.value as { cursor: number }).cursor)
+    for (const { key, value } of subs) {
+      const r = value as { cursor: number; created: number; detached?: number; lease?: { until: number } }
+      pins.set(key.slice(2), { cursor: r.cursor, until: Math.max(r.lease?.until ?? 0, r.detached ?? r.created) + o.expireAfter })
+    }
   }
-  const pinned = () => { let min = Infinity; for (const c of pins.values()) if (c < min) min = c; return min }
+  const pinned = (now: number) => {
+    let min = Infinity
+    for (const p of pins.values()) if (p.until > now && p.cursor < min) min = p.cursor
+    return min
+  }
 
   const learn = (records: IdRecord[]) => { for (const r of records) index.add(r) }
   const records = async (from: number, to?: number) =>
     (await store.list({ start: seqKey(IDS, from), end: to === undefined ? prefixEnd(IDS) : seqKey(IDS, to + 1) }))
       .map((e) => e.value as IdRecord)
+
+  // Delayed events: their timer code loads when the first one is held or found at start-up.
+  let delayed: Promise<Delayed> | undefined
+  const delays = () => delayed ??= import('./_delayed.js').then((m) => m.createDelayed({
+    store, clock, enqueue: (p) => new Promise((resolve, reject) => { p.resolve = resolve; p.reject = reject; queue.push(p); kick() }),
+  }))
+  const armDue = (at: number) => void delays().then((d) => d.arm(at))
 
   const ready = (async () => {
     const [h, ids, oldest] = await Promise.all([store.get(HEAD), records(0), store.list({ prefix: EVENTS, limit: 1 }), loadPins()])
@@ -86,12 +112,15 @@ export const createLog = (o: LogOptions) => {
     headVersion = h?.version ?? null
     learn(ids)
     first = (oldest[0]?.value as BusEvent | undefined)?.seq ?? head.seq + 1
+    if ((await store.list({ prefix: DELAYED, limit: 1 })).length) await (await delays()).next()
   })()
 
   const unwatch = store.watch?.(EVENTS, (keys) => {
     for (const k of keys) foreign = Math.max(foreign, Number(k.slice(EVENTS.length)))
     if (foreign > head.seq) kick()
   })
+  // Another bus's delayed events may fall due before ours.
+  const unwatchDelayed = store.watch?.(DELAYED, () => void delays().then((d) => d.next()).catch(() => {}))
   // Another bus may subscribe from further back than this one knows: re-read cursors before pruning.
   const unwatchSubs = store.watch?.('s/', () => { pinsStale = true })
 
@@ -136,51 +165,64 @@ export const createLog = (o: LogOptions) => {
       const checks: Check[] = [{ key: HEAD, version: headVersion }]
       const events: Draft[] = []
       const ids: string[] = []
-      // Per draft in batch order: its seq, negated when it is a duplicate.
-      const outcome: number[] = []
+      const held: string[] = []
+      const results: Appended[] = []
       const fresh = new Map<string, number>()
       let seq = head.seq
       const counters: number[] = []
+      let nextDue = Infinity
       for (const p of batch) {
         let j = 0
         for (const d of p.drafts!) {
+          const hold = p.holds?.[j] ?? 0
           const c = p.counters![j++]!
           // Own ids are new by construction; only ids from outside need the dedup lookup.
-          const dup = c < 0 ? index.get(d.id) ?? fresh.get(d.id) : undefined
-          if (dup !== undefined) { outcome.push(-dup); continue }
+          const dup = c < 0 && !p.due ? index.get(d.id) ?? fresh.get(d.id) : undefined
+          if (dup !== undefined) { results.push(dup ? { id: d.id, seq: dup, duplicate: true } : { id: d.id, duplicate: true }); continue }
+          if (hold > now) {
+            held.push(d.id); fresh.set(d.id, 0); nextDue = Math.min(nextDue, hold)
+            results.push({ id: d.id, duplicate: false })
+            mutations.push({ type: 'set', key: `${seqKey(DELAYED, hold)}/${d.id}`, value: d })
+            continue
+          }
           d.seq = ++seq
           d.time = now
-          events.push(d); ids.push(d.id); counters.push(c); outcome.push(seq)
+          events.push(d); ids.push(d.id); counters.push(c); results.push({ id: d.id, seq, duplicate: false })
           if (c < 0) fresh.set(d.id, seq)
           mutations.push({ type: 'set', key: seqKey(EVENTS, seq), value: d })
         }
         if (p.extra) { checks.push(...p.extra.checks); mutations.push(...p.extra.mutations) }
       }
-      const record: IdRecord = { n: head.n + 1, t: now, s: head.seq + 1, ids }
-      if (ids.length) {
-        evict(now, ids.length)
+      const record: IdRecord = { n: head.n + 1, t: now, s: head.seq + 1, ids, ...(held.length ? { held } : {}) }
+      const adding = ids.length + held.length
+      if (adding) {
+        evict(now, adding)
         mutations.push({ type: 'set', key: seqKey(IDS, record.n), value: record })
       }
       // Retention: the last `events` events no older than `age`, unless a subscription needs them.
       if (pinsStale) await loadPins()
-      const cut = Math.min(Math.max(seq - o.retention.events + 1, ageCut(now - o.retention.age)), pinned())
+      const cut = Math.min(Math.max(seq - o.retention.events + 1, ageCut(now - o.retention.age)), pinned(now))
       if (cut > first) mutations.push({ type: 'deleteRange', start: seqKey(EVENTS, first), end: seqKey(EVENTS, cut) })
-      const next: Head = ids.length ? { seq, n: record.n } : head
+      const next: Head = adding ? { seq, n: record.n } : head
       if (mutations.length) {
         mutations.push(...pruned)
         if (next !== head) mutations.push({ type: 'set', key: HEAD, value: next })
         const res = await store.commit({ checks, mutations })
         // Another writer got there first: learn what it wrote, then decide again.
-        if (!res.ok) { await refresh(); continue }
+        if (!res.ok) {
+          await refresh()
+          for (const p of batch) if (p.recheck && !(await p.recheck())) { p.drafts = []; p.extra = undefined }
+          continue
+        }
         pruned = []
         if (next !== head) { head = next; headVersion = res.version }
       }
-      if (ids.length) index.add(record, counters)
+      if (adding) index.add(record, counters)
+      if (nextDue < Infinity) armDue(nextDue)
       for (const e of events) Object.freeze(e)
       if (cut > first) first = cut
       let i = 0
-      const result = (d: Draft) => { const s = outcome[i++]!; return { id: d.id, seq: s < 0 ? -s : s, duplicate: s < 0 } }
-      for (const p of batch) p.resolve(p.single ? result(p.drafts![0]!) : p.drafts!.map(result))
+      for (const p of batch) p.resolve(p.single ? results[i++]! : p.drafts!.map(() => results[i++]!))
       if (events.length) o.onAppend(events as BusEvent[])
       return
     }
@@ -227,9 +269,9 @@ export const createLog = (o: LogOptions) => {
     ready,
     get head() { return head.seq },
     /** Appends drafts (or a validation that yields them) in call order; resolves per draft. */
-    append(drafts: Draft[] | Promise<Draft[]>, single: boolean, extra?: Extra): Promise<any> {
+    append(drafts: Draft[] | Promise<Draft[]>, single: boolean, extra?: Extra, holds?: number[]): Promise<any> {
       return new Promise((resolve, reject) => {
-        const p: Pending = { drafts: undefined, wait: undefined, extra, single, resolve, reject }
+        const p: Pending = { drafts: undefined, wait: undefined, extra, single, resolve, reject, ...(holds ? { holds } : {}) }
         if (Array.isArray(drafts)) p.drafts = drafts
         else p.wait = drafts.then((d) => { p.drafts = d }, (e) => { p.failed = true; reject(e) })
         queue.push(p)
@@ -252,9 +294,11 @@ export const createLog = (o: LogOptions) => {
       if (!running && !queued()) return ready
       return new Promise((r) => waiters.push(r))
     },
-    close() { unwatch?.(); unwatchSubs?.() },
+    close() { unwatch?.(); unwatchSubs?.(); unwatchDelayed?.(); void delayed?.then((d) => d.stop()) },
+    /** Drops a delayed event not yet due; its id stays remembered. */
+    cancel: async (id: string): Promise<boolean> => { await ready; return (await delays()).cancel(id) },
     /** Retention keeps what a subscription still needs: from its cursor on. */
-    pin(name: string, cursor: number) { pins.set(name, cursor) },
+    pin(name: string, cursor: number) { pins.set(name, { cursor, until: Infinity }) },
     unpin(name: string) { pins.delete(name) },
   }
 }

@@ -236,7 +236,7 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
       const now = clock.now()
       return (await all()).map((r) => ({
         name: r.name, pattern: r.pattern, attached: !!(r.lease && r.lease.until > now),
-        lag: Math.max(0, log.head - (attached.get(r.name)?.runner?.cursor ?? r.cursor) + 1),
+        lag: attached.get(r.name)?.runner?.stats().lag ?? Math.max(0, log.head - r.cursor + 1),
       }))
     },
 

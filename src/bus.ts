@@ -50,12 +50,17 @@ export interface PublishOptions {
   traceparent?: string
 }
 
+/** When a delayed event is due: `delay` ms from now, or `at` (epoch ms or a Date). */
+export type DelayOptions = { delay: number; at?: undefined } | { at: number | Date; delay?: undefined }
+
 /** What a publish resolves once the event is durably stored. */
-export type PublishResult = Appended
+export interface PublishResult { id: string; seq: number; duplicate: boolean }
+/** What a delayed publish resolves: held aside until due, it has no `seq` yet. */
+export type DelayedResult = Appended
 
 /** One entry of `publishMany`. */
 export type PublishInput<I extends EventMap = EventMap> = {
-  [T in keyof I & string]: { type: T; data: I[T] } & PublishOptions
+  [T in keyof I & string]: { type: T; data: I[T] } & PublishOptions & Partial<{ delay: number; at: number | Date }>
 }[keyof I & string]
 
 /**
@@ -84,9 +89,12 @@ export type PatternOf<E extends EventMap, P extends string> =
  */
 export interface Bus<E extends EventMap = EventMap, I extends EventMap = E> {
   /** Validates, then stores the event; resolves once it is durably stored, never waits for handlers. */
+  publish<T extends keyof I & string>(type: T, data: I[T], options: PublishOptions & DelayOptions): Promise<DelayedResult>
   publish<T extends keyof I & string>(type: T, data: I[T], options?: PublishOptions): Promise<PublishResult>
-  /** Stores all the events or none (one commit). */
-  publishMany(events: readonly PublishInput<I>[]): Promise<PublishResult[]>
+  /** Stores all the events or none (one commit); delayed entries resolve without `seq`. */
+  publishMany(events: readonly PublishInput<I>[]): Promise<DelayedResult[]>
+  /** Drops a delayed event that is not yet due; true when it was. Its id stays remembered. */
+  cancel(id: string): Promise<boolean>
   /** A live listener: in-process, at-most-once, in publish order. Returns its unsubscribe. */
   on<P extends string>(pattern: PatternOf<E, P>, listener: (event: Matching<E, P>) => unknown, options?: ListenOptions<Matching<E, P>>): () => void
   /** Reads the log oldest first from an opaque cursor; `next` continues where this page ended. */
@@ -118,7 +126,7 @@ export interface Bus<E extends EventMap = EventMap, I extends EventMap = E> {
 
 interface Listener { fn: (e: BusEvent) => unknown; test: ((e: BusEvent) => boolean) | undefined; n: number }
 const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/
-const TEXT_OPTIONS = ['id', 'key', 'source', 'correlationId', 'causationId'] as const
+const TEXT_OPTIONS = ['id', 'key', 'source', 'correlationId', 'causationId', 'traceparent'] as const
 
 /**
  * Creates a bus. Typed by an event map, or inferred from Standard Schema validators.
@@ -172,6 +180,7 @@ export function createBus(options: BusOptions = {}): Bus {
     clock,
     dedupe: { window: options.dedupe?.window ?? DAY, max: options.dedupe?.max ?? 100_000 },
     retention: { events: options.retention?.events ?? 10_000, age: options.retention?.age ?? DAY },
+    expireAfter: options.subscriptions?.expireAfter ?? 7 * DAY,
     onAppend: (events) => { dispatch(events); subs?.notify(events); bump() },
   })
   // Durable subscriptions load on first use: apps that only publish and listen never ship them.
@@ -202,15 +211,25 @@ export function createBus(options: BusOptions = {}): Bus {
     return d
   }
 
+  /** When a delayed publish is due (0: now). A due time already past appends at once. */
+  const holdOf = (o: { delay?: unknown; at?: unknown } = {}): number => {
+    const { delay, at } = o
+    if (delay === undefined && at === undefined) return 0
+    const t = at instanceof Date ? at.getTime() : at ?? clock.now() + (delay as number)
+    if ((delay !== undefined && at !== undefined) || !Number.isFinite(t) || !((delay ?? 0) as number >= 0)) fail('INVALID_OPTIONS', `delay ${delay} / at ${at}: give delay (ms >= 0) or at (epoch ms, Date)`)
+    return (t as number) > clock.now() ? (t as number) : 0
+  }
+
   /** Everything that can be checked before a place in line is taken; async schemas yield a promise. */
   const prepare = (type: string, data: unknown, o: PublishOptions = {}): Draft | Promise<Draft> => {
     if (closed) fail('CLOSED', 'the bus is closed')
     checkTopic(type)
     for (const k of TEXT_OPTIONS) {
       const v = o[k]
-      if (v !== undefined && (typeof v !== 'string' || !v || v.length > 256)) fail('INVALID_OPTIONS', `${k} must be a string of 1..256 characters, got ${JSON.stringify(v)}`)
+      if (v !== undefined && (typeof v !== 'string' || !v || v.length > 512 || (k === 'traceparent' && !TRACEPARENT.test(v)))) {
+        fail('INVALID_OPTIONS', `${k} ${JSON.stringify(v)} is not a string of 1..512 characters${k === 'traceparent' ? ' in W3C form' : ''}`)
+      }
     }
-    if (o.traceparent !== undefined && !TRACEPARENT.test(o.traceparent)) fail('INVALID_OPTIONS', `traceparent ${JSON.stringify(o.traceparent)} is not W3C`)
     // No id yet: the log gives one when the event reaches it.
     const id = o.id ?? ''
     const schema = schemas[type]
@@ -224,18 +243,21 @@ export function createBus(options: BusOptions = {}): Bus {
     return r instanceof Promise ? r.then(checked) : checked(r)
   }
 
-  const bus: Bus = {
-    publish(type, data, o) {
-      let d
-      try { d = prepare(type, data, o) } catch (e) { return Promise.reject(e) }
-      return log.append(d instanceof Promise ? d.then((x) => [x]) : [d], true)
-    },
+  /** publish and publishMany: everything checked first, then one place in line for all. */
+  const append = (inputs: readonly PublishInput[], single: boolean): Promise<any> => {
+    let drafts, holds
+    try {
+      holds = inputs.map((i) => holdOf(i as { delay?: unknown; at?: unknown }))
+      drafts = inputs.map(({ type, data, ...o }) => prepare(type, data, o))
+    } catch (e) { return Promise.reject(e) }
+    return log.append(drafts.some((d) => d instanceof Promise) ? Promise.all(drafts) : (drafts as Draft[]), single, undefined, holds.some(Boolean) ? holds : undefined)
+  }
 
-    publishMany(inputs) {
-      let drafts
-      try { drafts = inputs.map(({ type, data, ...o }) => prepare(type, data, o)) } catch (e) { return Promise.reject(e) }
-      return log.append(drafts.some((d) => d instanceof Promise) ? Promise.all(drafts) : (drafts as Draft[]), false)
-    },
+  const bus: Bus = {
+    publish: (type: string, data: unknown, o?: PublishOptions) => append([{ ...o, type, data }], true),
+    publishMany: (inputs) => append(inputs, false),
+
+    cancel: (id) => log.cancel(id),
 
     on(pattern, fn, { signal, filter } = {}) {
       if (filter !== undefined && typeof filter !== 'function') fail('INVALID_FILTER', 'on() takes a function filter; declarative filters are for subscribe() and waitFor()')
