@@ -9,7 +9,7 @@ export const DELAYED = 'd/'
  * Delayed events: held aside under `d/<due>/<id>` and appended when due, in one commit that also
  * deletes them from the list. One timer for the earliest, and the store's wake-up where it has one.
  */
-export const createDelayed = ({ store, clock, enqueue }: { store: Store; clock: Clock; enqueue(p: Pending): Promise<unknown> }) => {
+export const createDelayed = ({ store, clock, enqueue, track }: { store: Store; clock: Clock; enqueue(p: Pending): Promise<unknown>; track<T>(p: Promise<T>): Promise<T> }) => {
   let due = Infinity
   let timer: unknown
   let stopped = false
@@ -17,7 +17,7 @@ export const createDelayed = ({ store, clock, enqueue }: { store: Store; clock: 
     if (at >= due || stopped) return
     due = at
     clock.clearTimer(timer)
-    timer = clock.setTimer(at, () => void fire().catch(() => {}))
+    timer = clock.setTimer(at, () => void track(fire()).catch(() => {}))
     void store.setWakeup?.(at)
   }
   const next = async () => {

@@ -99,12 +99,19 @@ export const createLog = (o: LogOptions) => {
     (await store.list({ start: seqKey(IDS, from), end: to === undefined ? prefixEnd(IDS) : seqKey(IDS, to + 1) }))
       .map((e) => e.value as IdRecord)
 
+  // Work in progress that is not a commit of the queue (lazy loads, due timers): for settling.
+  const work = new Set<Promise<unknown>>()
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    work.add(p)
+    void p.catch(() => {}).finally(() => work.delete(p))
+    return p
+  }
   // Delayed events: their timer code loads when the first one is held or found at start-up.
   let delayed: Promise<Delayed> | undefined
-  const delays = () => delayed ??= import('./_delayed.js').then((m) => m.createDelayed({
-    store, clock, enqueue: (p) => new Promise((resolve, reject) => { p.resolve = resolve; p.reject = reject; queue.push(p); kick() }),
-  }))
-  const armDue = (at: number) => void delays().then((d) => d.arm(at))
+  const delays = () => delayed ??= track(import('./_delayed.js').then((m) => m.createDelayed({
+    store, clock, track, enqueue: (p) => new Promise((resolve, reject) => { p.resolve = resolve; p.reject = reject; queue.push(p); kick() }),
+  })))
+  const armDue = (at: number) => void track(delays().then((d) => d.arm(at)))
 
   const ready = (async () => {
     const [h, ids, oldest] = await Promise.all([store.get(HEAD), records(0), store.list({ prefix: EVENTS, limit: 1 }), loadPins()])
@@ -295,6 +302,9 @@ export const createLog = (o: LogOptions) => {
       return new Promise((r) => waiters.push(r))
     },
     close() { unwatch?.(); unwatchSubs?.(); unwatchDelayed?.(); void delayed?.then((d) => d.stop()) },
+    track,
+    /** Work in progress outside the queue, for a test clock's settling. */
+    working: () => [...work],
     /** Drops a delayed event not yet due; its id stays remembered. */
     cancel: async (id: string): Promise<boolean> => { await ready; return (await delays()).cancel(id) },
     /** Retention keeps what a subscription still needs: from its cursor on. */

@@ -1,5 +1,5 @@
 import type { Clock } from './clock.js'
-import { createRunner, keys, type DeadLetter, type HandlerContext, type RetryOptions, type Runner } from './delivery.js'
+import { createRunner, keys, statePrefixes, type DeadLetter, type HandlerContext, type RetryOptions, type Runner } from './delivery.js'
 import { fail, TidingsError } from './errors.js'
 import type { BusEvent } from './event.js'
 import { compileFilter, type EventPredicate, type Filter } from './filter.js'
@@ -34,6 +34,8 @@ export interface Host {
   pin(name: string, cursor: number): void
   unpin(name: string): void
   reclaim(name: string): Promise<void>
+  /** Bounds of each subscription's consumer ledger (the publish dedup window and size). */
+  ledger: { window: number; max: number }
 }
 
 /** Options of `subscribe`. */
@@ -142,7 +144,7 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
   const drop = async (name: string) => {
     const existed = !!(await store.get(keys.sub(name)))
     await store.commit({
-      mutations: [{ type: 'delete', key: keys.sub(name) }, ...['a', 'r', 'x'].map((p) => ({ type: 'deleteRange' as const, start: `${p}/${name}/`, end: prefixEnd(`${p}/${name}/`) }))],
+      mutations: [{ type: 'delete', key: keys.sub(name) }, ...statePrefixes(name).map((p) => ({ type: 'deleteRange' as const, start: p, end: prefixEnd(p) }))],
     })
     base.unpin(name)
     return existed
@@ -194,6 +196,7 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
         name, handler, matches: (e) => topic(e.type) && (!test || test(e)),
         concurrency: o.concurrency ?? 1, attempts: o.retry?.attempts ?? 5, timeout: o.timeout ?? 30_000,
         backoff: { initial: b.initial ?? 1000, factor: b.factor ?? 2, max: b.max ?? 60_000, jitter: b.jitter ?? true },
+        ledger: base.ledger,
       }, rec, version)
       const entry: Attached = { make }
       attached.set(name, entry)
@@ -259,7 +262,8 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
         const res = await store.commit({
           checks: [{ key: keys.sub(name), version: got.version }],
           mutations: [{ type: 'set', key: keys.sub(name), value: rec },
-            ...['a', 'r'].map((p) => ({ type: 'deleteRange' as const, start: `${p}/${name}/`, end: prefixEnd(`${p}/${name}/`) }))],
+            // An explicit replay handles again what the ledger remembers.
+            ...['a', 'r', 'l'].map((p) => ({ type: 'deleteRange' as const, start: `${p}/${name}/`, end: prefixEnd(`${p}/${name}/`) }))],
         })
         if (!res.ok) continue
         base.pin(name, seq)

@@ -184,16 +184,16 @@ export function createBus(options: BusOptions = {}): Bus {
     onAppend: (events) => { dispatch(events); subs?.notify(events); bump() },
   })
   // Durable subscriptions load on first use: apps that only publish and listen never ship them.
-  const manager = () => loading ??= import('./_subscriptions.js').then((m) => (subs = m.createSubscriptions({
+  const manager = () => loading ??= log.track(import('./_subscriptions.js')).then((m) => (subs = m.createSubscriptions({
     store, clock, log, owner: idPrefix(clock.now()), onError, activity: bump,
     publish: (type, data, o) => bus.publish(type as never, data as never, o),
-    pin: log.pin, unpin: log.unpin,
+    pin: log.pin, unpin: log.unpin, ledger: { window: options.dedupe?.window ?? DAY, max: options.dedupe?.max ?? 100_000 },
   }, { leaseMs: options.subscriptions?.lease ?? 30_000, expireAfter: options.subscriptions?.expireAfter ?? 7 * DAY })))
   const lazy = <K extends 'subscribe' | 'subscriptions' | 'deleteSubscription' | 'replay' | 'stats'>(k: K) =>
     (async (...a: unknown[]) => ((await manager())[k] as (...a: unknown[]) => unknown)(...a)) as never
   const detach = clock.attach?.(async () => {
     await log.idle()
-    await Promise.all(subs?.working() ?? [])
+    await Promise.all([...log.working(), ...subs?.working() ?? []])
     return activity
   })
   // Start-up failures surface through publish and idle, not as an unhandled rejection.
@@ -289,7 +289,7 @@ export function createBus(options: BusOptions = {}): Bus {
       try {
         off = listeners.add(pattern, { fn: (e) => { if (seen) seen(e); else early.push(e) }, test: undefined, n: added++ })
       } catch (e) { return Promise.reject(e) }
-      return import('./_wait.js').then((m) => m.wait({ log, clock, pattern, options: o as never, early, off, listen: (f) => { seen = f } })) as never
+      return log.track(import('./_wait.js')).then((m) => m.wait({ log, clock, pattern, options: o as never, early, off, listen: (f) => { seen = f } })) as never
     },
 
     async idle() {

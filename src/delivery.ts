@@ -43,7 +43,13 @@ export const keys = {
   ack: (name: string, seq: number) => seqKey(`a/${name}/`, seq),
   retry: (name: string, seq: number) => seqKey(`r/${name}/`, seq),
   dead: (name: string, seq: number) => seqKey(`x/${name}/`, seq),
+  ledger: (name: string, n: number) => seqKey(`l/${name}/`, n),
 }
+/** The prefixes of a subscription's state, for deleting it whole. */
+export const statePrefixes = (name: string) => ['a', 'r', 'x', 'l'].map((p) => `${p}/${name}/`)
+
+/** One flush's share of the consumer ledger: the ids it acknowledged. */
+interface LedgerRecord { n: number; t: number; ids: string[] }
 const seqOf = (key: string) => Number(key.slice(key.lastIndexOf('/') + 1))
 const errorOf = (e: unknown) => ({ name: (e as Error)?.name ?? 'Error', message: String((e as Error)?.message ?? e) })
 
@@ -55,6 +61,8 @@ export interface RunnerOptions {
   attempts: number
   backoff: { initial: number; factor: number; max: number; jitter: boolean }
   timeout: number
+  /** The consumer ledger's bounds: how long and how many handled ids are remembered. */
+  ledger: { window: number; max: number }
 }
 
 /**
@@ -72,6 +80,10 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
   const done = new Set<number>()
   const retries = new Map<number, RetryRecord>()
   const inflight = new Map<number, Attempt>()
+  // The consumer ledger: ids handled here, so an event appended again under a new seq (after the
+  // publish dedup window, or arriving twice over a bridge) is not handled twice.
+  const handled = new Set<string>()
+  let ledger: LedgerRecord[] = []
   let buffer: BusEvent[] = []
   let fetched = cursor
   let caughtUp = false
@@ -86,10 +98,12 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
   let epoch = 0
 
   const load = async () => {
-    const [acks, rs, dead] = await Promise.all([
-      store.list({ prefix: `a/${name}/` }), store.list({ prefix: `r/${name}/` }), store.list({ prefix: `x/${name}/` }),
+    const [acks, rs, dead, led] = await Promise.all([
+      store.list({ prefix: `a/${name}/` }), store.list({ prefix: `r/${name}/` }), store.list({ prefix: `x/${name}/` }), store.list({ prefix: `l/${name}/` }),
     ])
-    done.clear(); retries.clear(); buffer = []
+    done.clear(); retries.clear(); buffer = []; handled.clear()
+    ledger = led.map((e) => e.value as LedgerRecord)
+    for (const r of ledger) for (const id of r.ids) handled.add(id)
     cursor = rec.cursor; fetched = cursor; caughtUp = false
     for (const a of acks) done.add(seqOf(a.key))
     for (const d of dead) if (seqOf(d.key) >= cursor) done.add(seqOf(d.key))
@@ -112,7 +126,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
       if (e.seq < fetched) continue
       fetched = e.seq + 1
       if (done.has(e.seq)) continue
-      if (o.matches(e)) buffer.push(e)
+      if (o.matches(e) && !handled.has(e.id)) buffer.push(e)
       else done.add(e.seq)
     }
   }
@@ -226,6 +240,17 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
         } else if (seq >= cursor) mutations.push({ type: 'set', key: keys.ack(name, seq), value: 1 })
       }
     }
+    const acked = batch.filter((b) => b.kind === 'ack').map((b) => b.event.id)
+    const entry: LedgerRecord | undefined = acked.length ? { n: (ledger[ledger.length - 1]?.n ?? 0) + 1, t: now, ids: acked } : undefined
+    if (entry) mutations.push({ type: 'set', key: keys.ledger(name, entry.n), value: entry })
+    // The ledger keeps what is within its window and size; older records go whole.
+    let forget = 0
+    for (let kept = handled.size + acked.length; forget < ledger.length; forget++) {
+      const r = ledger[forget]!
+      if (r.t >= now - o.ledger.window && kept <= o.ledger.max) break
+      kept -= r.ids.length
+      mutations.push({ type: 'delete', key: keys.ledger(name, r.n) })
+    }
     // Where the cursor lands once these are done: acks below it are no longer needed.
     const was = rec.cursor
     const [to] = firstUndone(new Set(batch.filter((b) => b.kind !== 'retry').map((b) => b.seq)))
@@ -270,6 +295,8 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
       else { retries.delete(out.seq); if (out.seq >= cursor) done.add(out.seq) }
     }
     if (to > cursor) cursor = to
+    for (const r of ledger.splice(0, forget)) for (const id of r.ids) handled.delete(id)
+    if (entry) { ledger.push(entry); for (const id of entry.ids) handled.add(id) }
     for (const d of dead) host.onError(d.error, { event: d.event, subscription: name })
     if (outcomes.length || lease !== undefined) flushing ??= Promise.resolve().then(flush)
     pump()

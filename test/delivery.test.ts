@@ -295,6 +295,44 @@ describe('retries, timeouts and dead letters', () => {
   })
 })
 
+describe('the consumer ledger', () => {
+  it('an event appended again under a new seq is not handled twice, also after a restart', async () => {
+    const store = memoryStore()
+    const clock = manualClock(0)
+    // Publish dedup remembers 3 ids; the subscription's ledger counts only what it handled.
+    const a = createBus({ store, clock, dedupe: { max: 3 } })
+    const seen: string[] = []
+    const sub = await a.subscribe('billing', 'invoice.*', (e) => { seen.push(`${e.id}@${e.seq}`) })
+    await a.publish('invoice.sent', 1, { id: 'inv-1' })
+    for (let i = 0; i < 5; i++) await a.publish('noise', i)
+    await a.idle()
+    const again = await a.publish('invoice.sent', 1, { id: 'inv-1' })
+    expect(again.duplicate).toBe(false) // the publish dedup forgot it ...
+    await a.idle()
+    expect(seen).toEqual(['inv-1@1']) // ... the ledger did not
+    await sub.close()
+    await a.close()
+    const b = createBus({ store, clock, dedupe: { max: 3 } })
+    await b.subscribe('billing', 'invoice.*', (e) => { seen.push(`${e.id}@${e.seq}`) })
+    for (let i = 0; i < 5; i++) await b.publish('noise', i)
+    expect((await b.publish('invoice.sent', 1, { id: 'inv-1' })).duplicate).toBe(false)
+    await b.publish('invoice.sent', 2, { id: 'inv-2' })
+    await b.idle()
+    expect(seen).toEqual(['inv-1@1', 'inv-2@14'])
+  })
+
+  it('replay handles again what the ledger remembers', async () => {
+    const bus = createBus({ clock: manualClock(0) })
+    const seen: unknown[] = []
+    await bus.subscribe('s', 't', (e) => { seen.push(e.data) })
+    await bus.publish('t', 'a', { id: 'x' })
+    await bus.idle()
+    await bus.replay('s', { seq: 1 })
+    await bus.idle()
+    expect(seen).toEqual(['a', 'a'])
+  })
+})
+
 describe('replay', () => {
   it('handles everything from the point on again, in order; earlier events count as handled', async () => {
     const clock = manualClock(0)
