@@ -30,10 +30,33 @@ const WILDCARD = LISTENERS.flatMap((listeners) => [
   { subject: 'tidings-trie', listeners, n: 500_000 },
 ])
 
+// Durable delivery: one durable subscription, async no-op handler, 100,000 unawaited publishes until
+// idle, against emittery's awaited emit. A 100k round of tidings takes from seconds (concurrency 16)
+// to ~40 s (concurrency 1): one timed round per process after a 10k warm-up, and concurrency 1
+// runs in fewer processes than the others (`runs`) to keep `npm run bench` near 5 minutes.
+const ONE_ROUND = { BENCH_ROUNDS: '1', BENCH_WARMUP_N: '10000' }
+const DURABLE = [
+  { subject: 'tidings', concurrency: 1, n: 100_000, env: ONE_ROUND, runs: 1 },
+  { subject: 'tidings', concurrency: 16, n: 100_000, env: ONE_ROUND },
+  { subject: 'emittery', n: 100_000 },
+]
+// Publish-to-handler latency at a steady rate (~3 s per process after a 1 s warm-up).
+const LATENCY = { rate: 10_000, n: 30_000, subjects: ['durable', 'live'] }
+const LATENCY_GOAL_MS = 2
+// Heap after 1,000,000 handled events: one process (it takes minutes; heap use is not a timing).
+const HEAP = { n: 1_000_000, burst: 10_000, checkpoints: [100_000, 500_000, 1_000_000], runs: 1 }
+const HEAP_GOAL = 50 * 1024 * 1024
+const HEAP_GROWTH = 1.1 // "not growing with the count": heap at 1M ≤ 1.1× heap at 100k
+
 const jobs = [
   ...LIVE.map((j) => ({ ...j, case: 'live', args: [j.subject, j.n] })),
   ...WILDCARD.map((j) => ({ ...j, case: 'wildcard', args: [j.subject, j.listeners, j.n] })),
+  ...DURABLE.map((j) => ({ ...j, case: 'durable', args: j.concurrency ? [j.subject, j.n, j.concurrency] : [j.subject, j.n] })),
+  ...LATENCY.subjects.map((subject) => ({ subject, case: 'latency', args: [subject, LATENCY.rate, LATENCY.n] })),
+  { subject: 'tidings', case: 'heap', runs: HEAP.runs, args: [HEAP.n, HEAP.burst, HEAP.checkpoints.join(',')] },
 ]
+// Cases that print something other than { opsPerSec }: their samples are the whole JSON lines.
+const RAW = new Set(['latency', 'heap'])
 
 /** Runs one case script in a fresh process; returns its JSON line. */
 const runCase = (name, args, env = {}) => {
@@ -52,6 +75,9 @@ const int = (x) => Math.round(x).toLocaleString('en-US')
 const ratio = (x) => (x >= 10 ? x.toFixed(1) : x >= 0.1 ? x.toFixed(2) : x.toPrecision(2)) + '×'
 const pct = (x) => `±${Math.round(x * 50)}%` // half the (max - min) / median range
 const mark = (ok) => (ok ? '✅' : '❌')
+const ms = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 0.1 ? x.toFixed(2) : x.toFixed(3)) + ' ms'
+const mb = (x) => (x / 1024 / 1024).toFixed(1) + ' MB'
+const runsNote = (j) => (j.runs === RUNS ? '' : ` (${j.runs} process${j.runs === 1 ? '' : 'es'})`)
 
 /** A table whose columns are padded, so it reads well on a terminal and is valid markdown. */
 const table = (head, rows) => {
@@ -64,19 +90,27 @@ const table = (head, rows) => {
 // ---------- measure ----------
 const started = performance.now()
 const load0 = os.loadavg()
-process.stderr.write(`tidings bench: ${jobs.length} jobs × ${RUNS} runs, one process each (node ${process.version}, ${os.cpus().length} cpus)\n`)
-for (const job of jobs) job.samples = []
+process.stderr.write(`tidings bench: ${jobs.length} jobs × up to ${RUNS} runs, one process each (node ${process.version}, ${os.cpus().length} cpus)\n`)
+for (const job of jobs) { job.runs = Math.min(RUNS, job.runs ?? RUNS); job.samples = [] }
 for (let run = 1; run <= RUNS; run++) {
   const t0 = performance.now()
   for (const job of jobs) {
-    job.samples.push(runCase(job.case, job.args, job.env).opsPerSec)
+    if (run > job.runs) continue
+    const r = runCase(job.case, job.args, job.env)
+    job.samples.push(RAW.has(job.case) ? r : r.opsPerSec)
     process.stderr.write('.')
   }
   process.stderr.write(` run ${run}/${RUNS} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`)
 }
-for (const job of jobs) {
+for (const job of jobs.filter((j) => !RAW.has(j.case))) {
   job.opsPerSec = median(job.samples)
   job.spread = (Math.max(...job.samples) - Math.min(...job.samples)) / job.opsPerSec
+}
+// Latency: the median over processes of each statistic (p50, p99, max, ...).
+for (const job of jobs.filter((j) => j.case === 'latency')) {
+  for (const k of ['p50', 'p99', 'max', 'mean', 'over2ms', 'lateMs']) job[k] = median(job.samples.map((s) => s[k]))
+  job.gcMs = median(job.samples.map((s) => s.gc.totalMs))
+  job.gcMaxMs = median(job.samples.map((s) => s.gc.maxMs))
 }
 const bundle = runCase('bundle', [])
 const wallSeconds = (performance.now() - started) / 1000
@@ -94,15 +128,28 @@ const wild = LISTENERS.map((listeners) => ({
 const first = wild[0]
 const last = wild[wild.length - 1]
 const flat = (k) => last[k].opsPerSec / first[k].opsPerSec
+const emittery = find('durable', 'emittery')
+const durableT = DURABLE.filter((j) => j.subject === 'tidings').map((j) => find('durable', 'tidings', { concurrency: j.concurrency }))
+const lat = Object.fromEntries(LATENCY.subjects.map((s) => [s, find('latency', s)]))
+const heapJob = find('heap', 'tidings')
+const heapRun = heapJob.samples[0] // one process by default; with more, the one with the median heap at the end
+  && [...heapJob.samples].sort((a, b) => a.at[HEAP.n].heapUsed - b.at[HEAP.n].heapUsed)[(heapJob.samples.length - 1) >> 1]
+const heapAt = (k) => heapRun.at[k].heapUsed
+const heapFirst = heapAt(HEAP.checkpoints[0])
+const heapLast = heapAt(HEAP.n)
 
 const goals = [
   ...liveT.map((t) => ({ goal: `live (burst of ${int(t.n)}): tidings ≥ 0.2× mitt`, value: t.opsPerSec / mitt.opsPerSec, min: 0.2 })),
   { goal: 'wildcard, 10 patterns: tidings ≥ 1× eventemitter2', value: first.t.opsPerSec / first.ee2.opsPerSec, min: 1 },
   { goal: 'wildcard, 10,000 patterns: tidings ≥ 2× eventemitter2', value: last.t.opsPerSec / last.ee2.opsPerSec, min: 2 },
   { goal: 'wildcard flatness: tidings ops/s at 10,000 ÷ at 10 patterns ≥ 0.8×', value: flat('t'), min: 0.8 },
+  ...durableT.map((t) => ({ goal: `durable throughput (concurrency ${t.concurrency}): tidings ≥ 1× emittery`, value: t.opsPerSec / emittery.opsPerSec, min: 1 })),
+  { goal: `durable publish-to-handler latency at ${int(LATENCY.rate)} events/s: p99 < ${LATENCY_GOAL_MS} ms`, value: lat.durable.p99, max: LATENCY_GOAL_MS, fmt: ms, strict: true },
+  { goal: `heap after ${int(HEAP.n)} handled events (durable, default retention) < ${mb(HEAP_GOAL)}`, value: heapLast, max: HEAP_GOAL, fmt: mb, strict: true },
+  { goal: `heap not growing: heap at ${int(HEAP.n)} ÷ at ${int(HEAP.checkpoints[0])} events ≤ ${HEAP_GROWTH}×`, value: heapLast / heapFirst, max: HEAP_GROWTH },
   { goal: `bundle: tidings entry chunk ≤ ${int(ENTRY_LIMIT)} B gzip`, value: bundle.tidings.entryGzip, max: ENTRY_LIMIT, bytes: true },
   { goal: `bundle: tidings entry + statically imported chunks ≤ ${int(ENTRY_LIMIT)} B gzip (what loads up front)`, value: bundle.tidings.eagerGzip, max: ENTRY_LIMIT, bytes: true },
-].map((g) => ({ ...g, met: g.max === undefined ? g.value >= g.min : g.value <= g.max }))
+].map((g) => ({ ...g, met: g.max === undefined ? g.value >= g.min : g.strict ? g.value < g.max : g.value <= g.max }))
 
 // ---------- report: detailed console tables ----------
 const out = []
@@ -132,12 +179,34 @@ out.push(table(
   ]),
 ))
 out.push('', `tidings entry chunk by source file (minified bytes before gzip): ${bundle.tidings.inputs.map((i) => `${i.path} ${int(i.bytes)}`).join(', ')}`)
+out.push('', `## Durable delivery: 1 durable subscription, async no-op handler, ${int(DURABLE[0].n)} unawaited publishes until idle; emittery: awaited emit, 1 async listener (median of ${RUNS} processes unless noted)`, '')
+out.push(table(
+  ['subject', 'events/round', 'ops/s', 'spread', 'runs (ops/s)', 'tidings ÷ emittery'],
+  [...durableT, emittery].map((j) => [
+    (j.subject === 'tidings' ? `tidings durable (concurrency ${j.concurrency})` : 'emittery (await emit)') + runsNote(j), int(j.n), int(j.opsPerSec),
+    j.samples.length > 1 ? pct(j.spread) : 'n/a', j.samples.map(int).join(' '), j === emittery ? '' : ratio(j.opsPerSec / emittery.opsPerSec),
+  ]),
+))
+out.push('', `## Publish-to-handler latency at a steady ${int(LATENCY.rate)} events/s, ${int(LATENCY.n)} events (~${LATENCY.n / LATENCY.rate} s) after a 1 s warm-up (median of ${RUNS} processes per statistic)`, '')
+out.push(table(
+  ['listener', 'p50', 'p99', 'max', 'mean', 'events > 2 ms', 'runs (p99)', 'runs (max)', 'GC pauses (total / longest)', 'pacing loop late by'],
+  LATENCY.subjects.map((s) => lat[s]).map((j) => [
+    j.subject === 'durable' ? 'durable subscription (concurrency 1)' : 'live listener (bus.on)', ms(j.p50), ms(j.p99), ms(j.max), ms(j.mean), int(j.over2ms),
+    j.samples.map((x) => x.p99.toFixed(2)).join(' '), j.samples.map((x) => x.max.toFixed(1)).join(' '), `${ms(j.gcMs)} / ${ms(j.gcMaxMs)}`, ms(j.lateMs),
+  ]),
+))
+out.push('', `## Heap (heapUsed after gc) with one durable subscription, default retention, bursts of ${int(HEAP.burst)} events awaited with idle${runsNote(heapJob)}`, '')
+out.push(table(
+  ['events handled', 'heapUsed', 'handling rate since the previous checkpoint'],
+  [['0 (after subscribe)', mb(heapRun.base), ''], ...HEAP.checkpoints.map((k, i) => [int(k), mb(heapAt(k)), `${int(heapRun.at[k].opsPerSec)} events/s (${int(HEAP.checkpoints[i - 1] ?? 0)} → ${int(k)})`])],
+))
 out.push('', '## Goals', '')
-out.push(table(['goal', 'measured', 'met'], goals.map((g) => [g.goal, g.bytes ? `${int(g.value)} B` : ratio(g.value), mark(g.met)])))
+out.push(table(['goal', 'measured', 'met'], goals.map((g) => [g.goal, g.fmt ? g.fmt(g.value) : g.bytes ? `${int(g.value)} B` : ratio(g.value), mark(g.met)])))
 
 // ---------- report: README-ready markdown ----------
 const md = [
-  `Measured with \`npm run bench\` on Node ${process.version.slice(1)}, ${os.cpus().length} CPUs; median of ${RUNS} fresh processes per number.`,
+  `Measured with \`npm run bench\` on Node ${process.version.slice(1)}, ${os.cpus().length} CPUs; median of ${RUNS} fresh processes per number${
+    jobs.some((j) => j.runs < RUNS) ? ` (fewer for the slowest: ${jobs.filter((j) => j.runs < RUNS).map((j) => `${j.case}${j.concurrency ? ` (concurrency ${j.concurrency})` : ''}: ${j.runs} process${j.runs === 1 ? '' : 'es'}`).join('; ')})` : ''}.`,
   '',
   '| benchmark | tidings | peer | tidings ÷ peer |',
   '|---|---:|---:|---:|',
@@ -149,6 +218,9 @@ const md = [
   ...Object.entries(bundle).filter(([n]) => n !== 'tidings').map(([n, b]) =>
     `| bundle, entry chunk (min + gzip -9) | ${int(bundle.tidings.entryGzip)} B | ${n} ${int(b.entryGzip)} B | ${ratio(bundle.tidings.entryGzip / b.entryGzip)} |`),
   `| bundle, entry + statically imported chunks | ${int(bundle.tidings.eagerGzip)} B | | |`,
+  ...durableT.map((t) => `| durable \`subscribe\` (memory store), async no-op handler, concurrency ${t.concurrency}, ${int(t.n)} events | ${int(t.opsPerSec)} events/s | emittery (awaited \`emit\`) ${int(emittery.opsPerSec)} events/s | ${ratio(t.opsPerSec / emittery.opsPerSec)} |`),
+  `| publish → durable handler latency at ${int(LATENCY.rate)} events/s (p50 / p99 / max) | ${ms(lat.durable.p50)} / ${ms(lat.durable.p99)} / ${ms(lat.durable.max)} | live listener ${ms(lat.live.p50)} / ${ms(lat.live.p99)} / ${ms(lat.live.max)} | |`,
+  `| heap after ${HEAP.checkpoints.map(int).join(' / ')} durably handled events | ${HEAP.checkpoints.map((k) => mb(heapAt(k))).join(' / ')} | | |`,
 ].join('\n')
 
 out.push('', '## README.md (paste as is)', '', md, '')
@@ -164,7 +236,8 @@ const results = {
   loadavg: { before: load0, after: os.loadavg() },
   runs: RUNS,
   wallSeconds,
-  jobs: jobs.map(({ case: c, subject, n, listeners, opsPerSec, spread, samples }) => ({ case: c, subject, n, listeners, opsPerSec, spread, samples })),
+  jobs: jobs.map(({ case: c, subject, n, listeners, concurrency, runs, opsPerSec, spread, p50, p99, max, samples }) =>
+    ({ case: c, subject, n, listeners, concurrency, runs, opsPerSec, spread, p50, p99, max, samples })),
   bundle,
   goals,
   readme: md,

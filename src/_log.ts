@@ -303,6 +303,10 @@ export const createLog = (o: LogOptions) => {
     },
     close() { unwatch?.(); unwatchSubs?.(); unwatchDelayed?.(); void delayed?.then((d) => d.stop()) },
     track,
+    /** Queues a pending built elsewhere (schedule fires). */
+    enqueue: (p: Pending) => { queue.push(p); kick() },
+    /** The seq an id was appended with, while the dedup index remembers it. */
+    seqOf: (id: string): number | undefined => index.get(id) || undefined,
     /** Work in progress outside the queue, for a test clock's settling. */
     working: () => [...work],
     /** Drops a delayed event not yet due; its id stays remembered. */

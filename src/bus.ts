@@ -9,6 +9,7 @@ import type { Store } from './store.js'
 import type { DeadLetter, HandlerContext } from './delivery.js'
 import type { SubscribeOptions, Subscription, Subscriptions } from './_subscriptions.js'
 import type { Filter } from './filter.js'
+import type { Scheduler, ScheduleInfo, ScheduleSpec } from './schedule.js'
 import { checkTopic, createTrie, type MatchingTopics } from './topic.js'
 
 const DAY = 86_400_000
@@ -118,6 +119,14 @@ export interface Bus<E extends EventMap = EventMap, I extends EventMap = E> {
   stats(): Promise<{ name: string; lag: number; inFlight: number; retrying: number; deadLetters: number; oldestAge: number }[]>
   /** The next matching event, or the most recent one within `since` ms; rejects with `TIMEOUT` or the signal's reason. */
   waitFor<P extends string>(pattern: PatternOf<E, P>, options?: WaitOptions<Matching<E, P>>): Promise<Matching<E, P>>
+  /** Creates or updates a schedule (an identical spec changes nothing); it persists in the store. */
+  schedule<T extends keyof I & string>(name: string, spec: ScheduleSpec<T, I[T]>): Promise<void>
+  /** Active schedules with their next fire time. */
+  schedules(): Promise<ScheduleInfo[]>
+  /** Removes a schedule; true when it existed. */
+  unschedule(name: string): Promise<boolean>
+  /** Fires a schedule now (the external-scheduler hook): id `schedule:<name>:run:<timeMs>` or the caller's. */
+  runSchedule(name: string, options?: { id?: string }): Promise<PublishResult>
   /** Resolves when no handler is running and nothing can start until the clock moves (start-up included). */
   idle(): Promise<void>
   /** Stores what was accepted, aborts running handlers, releases leases; later publishes get `CLOSED`. */
@@ -189,6 +198,13 @@ export function createBus(options: BusOptions = {}): Bus {
     publish: (type, data, o) => bus.publish(type as never, data as never, o),
     pin: log.pin, unpin: log.unpin, ledger: { window: options.dedupe?.window ?? DAY, max: options.dedupe?.max ?? 100_000 },
   }, { leaseMs: options.subscriptions?.lease ?? 30_000, expireAfter: options.subscriptions?.expireAfter ?? 7 * DAY })))
+  // Schedules load when used, or at start-up when the store holds some (their catch-up is start-up work).
+  let scheduling: Promise<Scheduler> | undefined
+  const scheduler = () => scheduling ??= log.track(import('./schedule.js').then((m) => m.createScheduler({
+    store, clock, log, draft: (type, data, id) => prepare(type, data, { id }),
+    publish: (type, data, o) => bus.publish(type as never, data as never, o),
+  })))
+  void log.track(log.ready.then(async () => { if ((await store.list({ prefix: 'c/', limit: 1 })).length) await scheduler() })).catch(() => {})
   const lazy = <K extends 'subscribe' | 'subscriptions' | 'deleteSubscription' | 'replay' | 'stats'>(k: K) =>
     (async (...a: unknown[]) => ((await manager())[k] as (...a: unknown[]) => unknown)(...a)) as never
   const detach = clock.attach?.(async () => {
@@ -292,15 +308,24 @@ export function createBus(options: BusOptions = {}): Bus {
       return log.track(import('./_wait.js')).then((m) => m.wait({ log, clock, pattern, options: o as never, early, off, listen: (f) => { seen = f } })) as never
     },
 
+    schedule: async (name, spec) => (await scheduler()).schedule(name, spec as never),
+    schedules: async () => (await scheduler()).schedules(),
+    unschedule: async (name) => (await scheduler()).unschedule(name),
+    runSchedule: async (name, o) => (await scheduler()).run(name, o) as never,
+
     async idle() {
-      await log.idle()
-      while (subs?.busy()) { await nextActivity(); await log.idle() }
+      do {
+        await log.idle()
+        await Promise.all(log.working())
+        while (subs?.busy()) { await nextActivity(); await log.idle() }
+      } while (log.working().length)
     },
 
     async close() {
       closed = true
       await log.idle().catch(() => {})
       await subs?.close()
+      void scheduling?.then((s) => s.stop())
       log.close()
       detach?.()
     },

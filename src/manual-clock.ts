@@ -4,6 +4,8 @@ import type { Clock } from './clock.js'
 export interface ManualClock extends Clock {
   /** Moves time forward, firing due timers in time order and letting buses settle after each. */
   advance(ms: number): Promise<void>
+  /** How many timers are armed (a bus keeps one per kind of wait, not one per schedule). */
+  readonly timers: number
 }
 
 interface Timer { at: number; fn: () => void; order: number }
@@ -36,6 +38,7 @@ export const manualClock = (start = 0): ManualClock => {
     }
   }
   return {
+    get timers() { return timers.size },
     now: () => now,
     setTimer(at, fn) {
       const t = { at, fn, order: order++ }
