@@ -29,9 +29,15 @@ export const manualClock = (start = 0): ManualClock => {
    * handlers get a macrotask turn to finish what needs no timer, and a handler that still runs is
    * waiting on the clock (its timeout is a timer), so it is never awaited itself.
    */
+  // A macrotask turn without setTimeout's 1 ms clamp: a message to ourselves.
+  const turn = () => new Promise<void>((r) => {
+    const ch = new MessageChannel()
+    ch.port1.onmessage = () => { ch.port1.close(); r() }
+    ch.port2.postMessage(0)
+  })
   const settle = async () => {
     for (let last = -1, round = 0; round < 1000; round++) {
-      await new Promise((r) => setTimeout(r, 0))
+      await turn()
       const total = (await Promise.all([...settles].map((s) => s()))).reduce((a, b) => a + b, 0)
       if (total === last) return
       last = total

@@ -59,7 +59,6 @@ export const createScheduler = async (host: ScheduleHost) => {
   const { store, clock, log } = host
   // croner loads here, in this lazily loaded module's own chunk.
   const { Cron } = await import('croner')
-  const crons = new Map<string, Cron>()
   const records = new Map<string, { rec: ScheduleRecord; version: string; next: number | undefined }>()
   // A binary heap of [tickMs, name]; entries whose tick no longer matches the record are stale.
   const heap: [number, string][] = []
@@ -67,13 +66,17 @@ export const createScheduler = async (host: ScheduleHost) => {
   let armed = Infinity
   let stopped = false
 
-  const cronOf = (name: string, spec: ScheduleSpec): Cron => {
-    const k = `${spec.cron}\u0000${spec.timezone ?? 'UTC'}`
+  // One parsed cron per (expression, zone), and its last answer: many schedules share both.
+  const crons = new Map<string, { c: Cron; after: number; next: number | undefined }>()
+  const cronOf = (name: string, spec: ScheduleSpec) => {
+    const tz = spec.timezone ?? 'UTC'
+    const k = `${spec.cron}\u0000${tz}`
     let c = crons.get(k)
     if (!c) {
       try {
-        c = new Cron(spec.cron!, { timezone: spec.timezone ?? 'UTC', paused: true })
-        c.nextRun(new Date(0))
+        // Check the zone up front (croner would only fail when computing); UTC needs no zone data.
+        if (tz !== 'UTC') new Intl.DateTimeFormat('en', { timeZone: tz })
+        c = { c: new Cron(spec.cron!, tz === 'UTC' ? { utcOffset: 0, paused: true } : { timezone: tz, paused: true }), after: NaN, next: undefined }
       } catch (e) { return bad(name, `${(e as Error).message}`) }
       crons.set(k, c)
     }
@@ -84,7 +87,9 @@ export const createScheduler = async (host: ScheduleHost) => {
   const nextTick = (name: string, spec: ScheduleSpec, after: number): number | undefined => {
     if (spec.every) return (Math.floor(after / spec.every) + 1) * spec.every
     if (spec.at !== undefined) return (spec.at as number) > after ? (spec.at as number) : undefined
-    return cronOf(name, spec).nextRun(new Date(after))?.getTime()
+    const c = cronOf(name, spec)
+    if (c.after !== after) { c.after = after; c.next = c.c.nextRun(new Date(after))?.getTime() }
+    return c.next
   }
 
   /** Ticks in `(after, upTo]`, oldest first, at most `max` (the most recent ones). */
@@ -98,32 +103,35 @@ export const createScheduler = async (host: ScheduleHost) => {
       return out
     }
     // Bounded however long the gap: croner walks back from the end.
-    return cronOf(name, spec).previousRuns(max, new Date(upTo + 1)).map((d) => d.getTime()).filter((t) => t > after).reverse()
+    return cronOf(name, spec).c.previousRuns(max, new Date(upTo + 1)).map((d) => d.getTime()).filter((t) => t > after).reverse()
   }
 
   const push = (at: number, name: string) => {
-    heap.push([at, name])
-    for (let i = heap.length - 1; i > 0;) {
+    const item: [number, string] = [at, name]
+    let i = heap.length
+    heap.push(item)
+    while (i > 0) {
       const p = (i - 1) >> 1
-      if (heap[p]![0] <= heap[i]![0]) break
-      ;[heap[p], heap[i]] = [heap[i]!, heap[p]!]
+      if (heap[p]![0] <= at) break
+      heap[i] = heap[p]!
       i = p
     }
+    heap[i] = item
   }
   const pop = () => {
     const top = heap[0]!
     const last = heap.pop()!
     if (heap.length) {
-      heap[0] = last
-      for (let i = 0; ;) {
+      let i = 0
+      for (;;) {
         const l = 2 * i + 1, r = l + 1
-        let m = i
-        if (l < heap.length && heap[l]![0] < heap[m]![0]) m = l
-        if (r < heap.length && heap[r]![0] < heap[m]![0]) m = r
-        if (m === i) break
-        ;[heap[m], heap[i]] = [heap[i]!, heap[m]!]
+        let m = l < heap.length && heap[l]![0] < last[0] ? l : -1
+        if (r < heap.length && heap[r]![0] < (m < 0 ? last[0] : heap[m]![0])) m = r
+        if (m < 0) break
+        heap[i] = heap[m]!
         i = m
       }
+      heap[i] = last
     }
     return top
   }
