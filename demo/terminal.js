@@ -83,6 +83,21 @@ await bus.publishMany([
   { type: 'stock.reserved', data: 'reserve 2', key: 'sku-B' },
 ])
 await waitUntil(async () => (await bus.stats()).every((s) => s.lag === 0 && s.retrying === 0 && s.inFlight === 0))
+console.log('\nschedules: an every-second heartbeat for a few seconds, and a cron line in a named time zone')
+t0 = Date.now()
+const beats = bus.on('heartbeat', (e) => console.log(`  ${at()}  heartbeat ${e.id}`))
+await bus.schedule('heartbeat', { every: 1000, type: 'heartbeat', data: {} })
+await bus.schedule('nightly-report', { cron: '30 2 * * *', timezone: 'Europe/Paris', type: 'report.nightly', data: {} })
+for (const s of await bus.schedules()) {
+  const when = s.spec.cron ? `cron "${s.spec.cron}" in ${s.spec.timezone}` : `every ${s.spec.every} ms`
+  console.log(`  ${s.name.padEnd(15)} ${when}; next at ${new Date(s.nextAt).toISOString()}`)
+}
+await new Promise((r) => setTimeout(r, 3200))
+beats()
+await bus.unschedule('heartbeat')
+const run = await bus.runSchedule('nightly-report')
+console.log(`  run now (the external-scheduler hook): ${run.id}`)
+
 console.log('\nper subscription:')
 for (const s of await bus.stats()) console.log(`  ${s.name.padEnd(10)} lag ${s.lag}, in flight ${s.inFlight}, retrying ${s.retrying}, dead letters ${s.deadLetters}`)
 await bus.close()
