@@ -250,7 +250,8 @@ export const createScheduler = async (host: ScheduleHost) => {
       const rec = e.value as ScheduleRecord
       records.set(rec.name, { rec, version: e.version, next: undefined })
       if (rec.done) continue
-      const since = rec.lastFiredAt ?? rec.created
+      // A spec changed after its last fire counts from the change (created moves with it).
+      const since = Math.max(rec.lastFiredAt ?? -Infinity, rec.created)
       const policy = rec.spec.at !== undefined ? 'latest' : rec.spec.catchUp ?? 'latest'
       const missed = ticksIn(rec.name, rec.spec, since, now, policy === 'all' ? CATCH_UP_MAX : 1)
       for (const at of missed) ticks.push({ name: rec.name, at, silent: policy === 'none' })
