@@ -1,6 +1,7 @@
 import type { Clock } from './clock.js'
 import { fail } from './errors.js'
 import type { Draft, Log, Pending } from './_log.js'
+import { createHeap } from './_heap.js'
 import { compilePattern } from './_pattern.js'
 import { seqKey, type Store, type StoreEntry } from './store.js'
 import { checkTopic } from './topic.js'
@@ -60,8 +61,8 @@ export const createScheduler = async (host: ScheduleHost) => {
   // croner loads here, in this lazily loaded module's own chunk.
   const { Cron } = await import('croner')
   const records = new Map<string, { rec: ScheduleRecord; version: string; next: number | undefined }>()
-  // A binary heap of [tickMs, name]; entries whose tick no longer matches the record are stale.
-  const heap: [number, string][] = []
+  // [tickMs, name], soonest first; an entry whose tick no longer matches its record is stale.
+  const heap = createHeap<string>()
   let timer: unknown
   let armed = Infinity
   let stopped = false
@@ -106,39 +107,9 @@ export const createScheduler = async (host: ScheduleHost) => {
     return cronOf(name, spec).c.previousRuns(max, new Date(upTo + 1)).map((d) => d.getTime()).filter((t) => t > after).reverse()
   }
 
-  const push = (at: number, name: string) => {
-    const item: [number, string] = [at, name]
-    let i = heap.length
-    heap.push(item)
-    while (i > 0) {
-      const p = (i - 1) >> 1
-      if (heap[p]![0] <= at) break
-      heap[i] = heap[p]!
-      i = p
-    }
-    heap[i] = item
-  }
-  const pop = () => {
-    const top = heap[0]!
-    const last = heap.pop()!
-    if (heap.length) {
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1, r = l + 1
-        let m = l < heap.length && heap[l]![0] < last[0] ? l : -1
-        if (r < heap.length && heap[r]![0] < (m < 0 ? last[0] : heap[m]![0])) m = r
-        if (m < 0) break
-        heap[i] = heap[m]!
-        i = m
-      }
-      heap[i] = last
-    }
-    return top
-  }
-
   const arm = () => {
-    while (heap.length && records.get(heap[0]![1])?.next !== heap[0]![0]) pop()
-    const at = heap[0]?.[0] ?? Infinity
+    for (let top; (top = heap.peek()) && records.get(top[1])?.next !== top[0];) heap.pop()
+    const at = heap.peek()?.[0] ?? Infinity
     if (at === armed || stopped) return
     clock.clearTimer(timer)
     armed = at
@@ -149,7 +120,7 @@ export const createScheduler = async (host: ScheduleHost) => {
     const r = records.get(name)
     if (!r) return
     r.next = r.rec.done ? undefined : nextTick(name, r.rec.spec, after)
-    if (r.next !== undefined) push(r.next, name)
+    if (r.next !== undefined) heap.push(r.next, name)
   }
 
   /**
@@ -226,8 +197,8 @@ export const createScheduler = async (host: ScheduleHost) => {
   const fireDue = async () => {
     const now = clock.now()
     const due: { name: string; at: number; silent?: boolean }[] = []
-    while (heap.length && heap[0]![0] <= now) {
-      const [at, name] = pop()
+    while ((heap.peek()?.[0] ?? Infinity) <= now) {
+      const [at, name] = heap.pop()!
       const r = records.get(name)
       if (!r || r.next !== at) continue
       let silent = false

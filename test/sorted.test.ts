@@ -38,3 +38,17 @@ describe('SortedKeys (the memory store index)', () => {
     expect(left[0]).toBe('e/004000')
   })
 })
+
+describe('the scheduler heap', () => {
+  it('pops in key order through random pushes and pops', async () => {
+    const { createHeap } = await import('../src/_heap.js')
+    const r = rng(7)
+    const heap = createHeap<number>()
+    const ref: number[] = []
+    for (let step = 0; step < 5000; step++) {
+      if (r() < 0.6 || !ref.length) { const k = Math.floor(r() * 1000); heap.push(k, k); ref.push(k) }
+      else { ref.sort((a, b) => a - b); expect(heap.pop()?.[0]).toBe(ref.shift()) }
+      expect(heap.size).toBe(ref.length)
+    }
+  })
+})
