@@ -79,6 +79,7 @@ export const createLog = (o: LogOptions) => {
   // the lowest live one on, and a subscription left without a handler past its expiry stops pinning.
   const pins = new Map<string, { cursor: number; until: number }>()
   let pinsStale = false
+  let commits = 0
   const loadPins = async () => {
     pinsStale = false
     const subs = await store.list({ prefix: 's/' })
@@ -128,8 +129,9 @@ export const createLog = (o: LogOptions) => {
   })
   // Another bus's delayed events may fall due before ours.
   const unwatchDelayed = store.watch?.(DELAYED, () => void delays().then((d) => d.next()).catch(() => {}))
-  // Another bus may subscribe from further back than this one knows: re-read cursors before pruning.
-  const unwatchSubs = store.watch?.('s/', () => { pinsStale = true })
+  // Another bus may subscribe from further back than this one knows: re-read cursors before
+  // pruning when a subscription appears. Known ones only move forward, which keeping more covers.
+  const unwatchSubs = store.watch?.('s/', (keys) => { if (keys.some((k) => !pins.has(k.slice(2)))) pinsStale = true })
 
   /** Catches up with what another writer committed: its dedup records, then its events. */
   const refresh = async () => {
@@ -207,7 +209,8 @@ export const createLog = (o: LogOptions) => {
         mutations.push({ type: 'set', key: seqKey(IDS, record.n), value: record })
       }
       // Retention: the last `events` events no older than `age`, unless a subscription needs them.
-      if (pinsStale) await loadPins()
+      // Now and then, re-read cursors anyway: a replay elsewhere can move one back.
+      if (pinsStale || ++commits % 128 === 0) await loadPins()
       const cut = Math.min(Math.max(seq - o.retention.events + 1, ageCut(now - o.retention.age)), pinned(now))
       if (cut > first) mutations.push({ type: 'deleteRange', start: seqKey(EVENTS, first), end: seqKey(EVENTS, cut) })
       const next: Head = adding ? { seq, n: record.n } : head

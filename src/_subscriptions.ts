@@ -136,8 +136,9 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
       if (!a) continue
       const runner = a.runner
       if (!runner) void acquire(name).catch(() => {})
-      // Our own commits notify too: let them land before comparing versions.
-      else void (async () => { await runner.working; const got = await read(name); if (got && got.version !== runner.version) await host.reclaim(name) })().catch(() => {})
+      // Our own commits notify too, while they are in flight: skip those. A foreign write that
+      // lands meanwhile makes our next commit fail its check, which reclaims all the same.
+      else if (!runner.working) void (async () => { const got = await read(name); if (got && got.version !== runner.version && !runner.working) await host.reclaim(name) })().catch(() => {})
     }
   })
 

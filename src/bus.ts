@@ -31,8 +31,11 @@ export interface BusOptions<E extends EventMap = EventMap, I extends EventMap = 
   dedupe?: { window?: number; max?: number }
   /** Beyond what subscriptions need: the last `events` events no older than `age` ms. Default 10,000, 24 h. */
   retention?: { events?: number; age?: number }
-  /** Durable subscriptions: deleted after `expireAfter` ms with no handler (default 7 days); `lease` ms (default 30 s). */
-  subscriptions?: { expireAfter?: number; lease?: number }
+  /**
+   * Durable subscriptions: deleted after `expireAfter` ms with no handler (default 7 days); `lease`
+   * ms (default 30 s); `ledger`: handled ids each one remembers (default 10,000, within the dedup window).
+   */
+  subscriptions?: { expireAfter?: number; lease?: number; ledger?: number }
 }
 
 /** Options of `waitFor`. `filter` may be declarative or a function. */
@@ -196,7 +199,7 @@ export function createBus(options: BusOptions = {}): Bus {
   const manager = () => loading ??= log.track(import('./_subscriptions.js')).then((m) => (subs = m.createSubscriptions({
     store, clock, log, owner: idPrefix(clock.now()), onError, activity: bump,
     publish: (type, data, o) => bus.publish(type as never, data as never, o),
-    pin: log.pin, unpin: log.unpin, ledger: { window: options.dedupe?.window ?? DAY, max: options.dedupe?.max ?? 100_000 },
+    pin: log.pin, unpin: log.unpin, ledger: { window: options.dedupe?.window ?? DAY, max: options.subscriptions?.ledger ?? 10_000 },
   }, { leaseMs: options.subscriptions?.lease ?? 30_000, expireAfter: options.subscriptions?.expireAfter ?? 7 * DAY })))
   // Schedules load when used, or at start-up when the store holds some (their catch-up is start-up work).
   let scheduling: Promise<Scheduler> | undefined

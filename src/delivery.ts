@@ -34,7 +34,9 @@ export interface DeadLetter {
   failedAt: number
 }
 
-interface Attempt { event: BusEvent; n: number; ac: AbortController; timer: unknown; over: boolean }
+/** `ac` is made on first use of `ctx.signal` (an AbortController costs microseconds); `aborted` keeps the reason. */
+interface Attempt { event: BusEvent; n: number; ac?: AbortController; aborted?: unknown; timer: unknown; over: boolean }
+const abort = (a: Attempt, reason: unknown) => { a.aborted ??= reason; a.ac?.abort(reason) }
 type Outcome = { seq: number; event: BusEvent; kind: 'ack' } | { seq: number; event: BusEvent; kind: 'retry' | 'dead'; attempt: number; error: unknown; due: number }
 
 /** Store keys of a subscription's state. */
@@ -79,12 +81,20 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
   // Seqs at or above the cursor that are done: acked, dead-lettered, or not matching.
   const done = new Set<number>()
   const retries = new Map<number, RetryRecord>()
+  // Attempts from start until their outcome is committed (so no event runs twice at once), and
+  // how many of their handlers still run (what `concurrency` bounds: a finished handler frees its
+  // slot while its ack commits, so acks batch up; its key stays held until the commit lands).
   const inflight = new Map<number, Attempt>()
+  let running = 0
+  let pumpSoon = false
   // The consumer ledger: ids handled here, so an event appended again under a new seq (after the
   // publish dedup window, or arriving twice over a bridge) is not handled twice.
   const handled = new Set<string>()
   let ledger: LedgerRecord[] = []
+  let lh = 0
+  // Fetched, matching events at or after the cursor, oldest first; `bh` is the head (no shifting).
   let buffer: BusEvent[] = []
+  let bh = 0
   let fetched = cursor
   let caughtUp = false
   let outcomes: Outcome[] = []
@@ -101,8 +111,9 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
     const [acks, rs, dead, led] = await Promise.all([
       store.list({ prefix: `a/${name}/` }), store.list({ prefix: `r/${name}/` }), store.list({ prefix: `x/${name}/` }), store.list({ prefix: `l/${name}/` }),
     ])
-    done.clear(); retries.clear(); buffer = []; handled.clear()
+    done.clear(); retries.clear(); buffer = []; bh = 0; handled.clear()
     ledger = led.map((e) => e.value as LedgerRecord)
+    lh = 0
     for (const r of ledger) for (const id of r.ids) handled.add(id)
     cursor = rec.cursor; fetched = cursor; caughtUp = false
     for (const a of acks) done.add(seqOf(a.key))
@@ -112,7 +123,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
 
   const fill = () => filling ??= (async () => {
     try {
-      while (!stopped && buffer.length < 512) {
+      while (!stopped && buffer.length - bh < 512) {
         const got = await log.read(fetched, 256)
         take(got)
         if (got.length < 256) { caughtUp = true; break }
@@ -123,6 +134,8 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
 
   const take = (events: readonly BusEvent[]) => {
     for (const e of events) {
+      // A long backlog stays in the store, not in memory: read it in pages as the buffer drains.
+      if (buffer.length - bh > 4096) { caughtUp = false; return }
       if (e.seq < fetched) continue
       fetched = e.seq + 1
       if (done.has(e.seq)) continue
@@ -143,24 +156,27 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
       if (e.key !== undefined && blocked.has(e.key)) return true
       if (e.key !== undefined) blocked.add(e.key)
       if (r && r.due > now) { next = Math.min(next, r.due); return true }
-      if (inflight.size >= o.concurrency) return false
+      if (running >= o.concurrency) return false
       start(e, r)
       return true
     }
-    for (const e of buffer) if (!done.has(e.seq) && !consider(e, retries.get(e.seq))) break
+    for (let i = bh; i < buffer.length; i++) {
+      const e = buffer[i]!
+      if (!done.has(e.seq) && !consider(e, retries.get(e.seq))) break
+    }
     // Redriven events sit below the cursor with their event; they queue behind their key's lane.
     for (const [seq, r] of retries) if (seq < cursor && r.event && !consider(r.event, r)) break
     clock.clearTimer(timer)
     timer = next < Infinity ? clock.setTimer(next, pump) : undefined
     // Persist a cursor that moved over non-matching events, so retention is not pinned by them.
     if (cursor > rec.cursor) flushing ??= Promise.resolve().then(flush)
-    if (!caughtUp && buffer.length < 256) void fill()
+    if (!caughtUp && buffer.length - bh < 256) void fill()
     host.activity()
   }
 
   /** Where the cursor stands when `extra` seqs are done too: the first undone event, or all fetched. */
   const firstUndone = (extra?: Set<number>): [cursor: number, index: number] => {
-    let i = 0
+    let i = bh
     while (i < buffer.length && (done.has(buffer[i]!.seq) || extra?.has(buffer[i]!.seq))) i++
     return [buffer[i]?.seq ?? fetched, i]
   }
@@ -168,22 +184,27 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
   /** Drops done events from the front of the buffer and moves the cursor past them. */
   const advance = () => {
     const [to, i] = firstUndone()
-    if (i) buffer = buffer.slice(i)
+    bh = i
+    if (bh > 1024 && bh * 2 > buffer.length) { buffer = buffer.slice(bh); bh = 0 }
     for (const s of done) if (s < to) done.delete(s)
     cursor = Math.max(cursor, to)
   }
 
   const start = (event: BusEvent, r: RetryRecord | undefined) => {
     const n = (r?.attempt ?? 0) + 1
-    const ac = new AbortController()
-    const a: Attempt = { event, n, ac, timer: undefined, over: false }
+    const a: Attempt = { event, n, timer: undefined, over: false }
     const at = epoch
     inflight.set(event.seq, a)
+    running++
     const end = (error: unknown, ok: boolean) => {
       if (a.over) return
       a.over = true
       clock.clearTimer(a.timer)
-      if (at !== epoch || stopped) { inflight.delete(event.seq); return }
+      // A replay or stop reset the count and dropped this attempt: its result goes nowhere.
+      if (at !== epoch || stopped) return
+      running--
+      // The slot is free now: start the next one while this outcome commits.
+      if (!pumpSoon) { pumpSoon = true; queueMicrotask(() => { pumpSoon = false; pump() }) }
       const now = clock.now()
       if (ok) return report({ seq: event.seq, event, kind: 'ack' })
       const dead = error instanceof NonRetriableError || n >= o.attempts
@@ -193,13 +214,16 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
       report({ seq: event.seq, event, kind: dead ? 'dead' : 'retry', attempt: n, error, due: now + wait })
     }
     a.timer = clock.setTimer(clock.now() + o.timeout, () => {
-      ac.abort(new TidingsError('TIMEOUT', `attempt ${n} of "${event.type}" #${event.seq} in "${name}" passed ${o.timeout} ms`))
-      end(ac.signal.reason, false)
+      abort(a, new TidingsError('TIMEOUT', `attempt ${n} of "${event.type}" #${event.seq} in "${name}" passed ${o.timeout} ms`))
+      end(a.aborted, false)
     })
     let calls = 0
     const ctx: HandlerContext = {
       attempt: n,
-      signal: ac.signal,
+      get signal() {
+        if (!a.ac) { a.ac = new AbortController(); if (a.aborted !== undefined) a.ac.abort(a.aborted) }
+        return a.ac.signal
+      },
       publish: (type, data, opts = {}) => host.publish(type, data, {
         ...opts,
         id: opts.id ?? `${name}:${event.id}:${calls++}`,
@@ -244,7 +268,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
     const entry: LedgerRecord | undefined = acked.length ? { n: (ledger[ledger.length - 1]?.n ?? 0) + 1, t: now, ids: acked } : undefined
     if (entry) mutations.push({ type: 'set', key: keys.ledger(name, entry.n), value: entry })
     // The ledger keeps what is within its window and size; older records go whole.
-    let forget = 0
+    let forget = lh
     for (let kept = handled.size + acked.length; forget < ledger.length; forget++) {
       const r = ledger[forget]!
       if (r.t >= now - o.ledger.window && kept <= o.ledger.max) break
@@ -295,8 +319,9 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
       else { retries.delete(out.seq); if (out.seq >= cursor) done.add(out.seq) }
     }
     if (to > cursor) cursor = to
-    for (const r of ledger.splice(0, forget)) for (const id of r.ids) handled.delete(id)
-    if (entry) { ledger.push(entry); for (const id of entry.ids) handled.add(id) }
+    for (; lh < forget; lh++) { for (const id of ledger[lh]!.ids) handled.delete(id); ledger[lh] = undefined! }
+    if (lh > 64 && lh * 2 > ledger.length) { ledger = ledger.slice(lh); lh = 0 }
+    if (entry) { ledger.push(entry); for (const id of acked) handled.add(id) }
     for (const d of dead) host.onError(d.error, { event: d.event, subscription: name })
     if (outcomes.length || lease !== undefined) flushing ??= Promise.resolve().then(flush)
     pump()
@@ -328,8 +353,9 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
     async adopt(r: SubRecord, v: string) {
       if (r.cursor !== rec.cursor) {
         epoch++
-        for (const a of inflight.values()) { a.ac.abort(new TidingsError('CLOSED', 'replayed')); clock.clearTimer(a.timer) }
+        for (const a of inflight.values()) { abort(a, new TidingsError('CLOSED', 'replayed')); clock.clearTimer(a.timer) }
         inflight.clear()
+        running = 0
         rec = r; recVersion = v
         await load()
       } else {
@@ -343,7 +369,9 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
     },
     stats() {
       const retrying = [...retries.keys()].filter((s) => !inflight.has(s)).length
-      return { inFlight: inflight.size, retrying, lag: Math.max(0, log.head - cursor + 1 - done.size), oldest: buffer.find((e) => !done.has(e.seq))?.time }
+      let oldest: number | undefined
+      for (let i = bh; i < buffer.length && oldest === undefined; i++) if (!done.has(buffer[i]!.seq)) oldest = buffer[i]!.time
+      return { inFlight: inflight.size, retrying, lag: Math.max(0, log.head - cursor + 1 - done.size), oldest }
     },
     /** Work that is not a handler's own promise: commits and reads. */
     get working() { return flushing ?? filling },
@@ -353,8 +381,9 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
       if (stopped) return
       stopped = true
       clock.clearTimer(timer)
-      for (const a of inflight.values()) { a.ac.abort(reason); clock.clearTimer(a.timer) }
+      for (const a of inflight.values()) { abort(a, reason); clock.clearTimer(a.timer) }
       inflight.clear()
+      running = 0
     },
   }
 }
