@@ -47,6 +47,9 @@ const LATENCY_GOAL_MS = 2
 const HEAP = { n: 1_000_000, burst: 10_000, checkpoints: [100_000, 500_000, 1_000_000], runs: 1 }
 const HEAP_GOAL = 50 * 1024 * 1024
 const HEAP_GROWTH = 1.1 // "not growing with the count": heap at 1M ≤ 1.1× heap at 100k
+// Schedules: N cron schedules firing once each in an hour of manual-clock time; the advance is timed.
+const SCHEDULES = [100, 1_000, 10_000]
+const SCHEDULES_GOAL_MS = 200
 
 const jobs = [
   ...LIVE.map((j) => ({ ...j, case: 'live', args: [j.subject, j.n] })),
@@ -54,9 +57,10 @@ const jobs = [
   ...DURABLE.map((j) => ({ ...j, case: 'durable', args: j.concurrency ? [j.subject, j.n, j.concurrency] : [j.subject, j.n] })),
   ...LATENCY.subjects.map((subject) => ({ subject, case: 'latency', args: [subject, LATENCY.rate, LATENCY.n] })),
   { subject: 'tidings', case: 'heap', runs: HEAP.runs, args: [HEAP.n, HEAP.burst, HEAP.checkpoints.join(',')] },
+  ...SCHEDULES.map((n) => ({ subject: 'tidings', case: 'schedules', n, runs: 3, args: ['tidings', n] })),
 ]
 // Cases that print something other than { opsPerSec }: their samples are the whole JSON lines.
-const RAW = new Set(['latency', 'heap'])
+const RAW = new Set(['latency', 'heap', 'schedules'])
 
 /** Runs one case script in a fresh process; returns its JSON line. */
 const runCase = (name, args, env = {}) => {
@@ -137,6 +141,11 @@ const heapRun = heapJob.samples[0] // one process by default; with more, the one
 const heapAt = (k) => heapRun.at[k].heapUsed
 const heapFirst = heapAt(HEAP.checkpoints[0])
 const heapLast = heapAt(HEAP.n)
+const sched = SCHEDULES.map((n) => {
+  const j = jobs.find((x) => x.case === 'schedules' && x.n === n)
+  const runs = [...j.samples].sort((a, b) => a.ms - b.ms)
+  return runs[(runs.length - 1) >> 1]
+})
 
 const goals = [
   ...liveT.map((t) => ({ goal: `live (burst of ${int(t.n)}): tidings ≥ 0.2× mitt`, value: t.opsPerSec / mitt.opsPerSec, min: 0.2 })),
@@ -147,6 +156,8 @@ const goals = [
   { goal: `durable publish-to-handler latency at ${int(LATENCY.rate)} events/s: p99 < ${LATENCY_GOAL_MS} ms`, value: lat.durable.p99, max: LATENCY_GOAL_MS, fmt: ms, strict: true },
   { goal: `heap after ${int(HEAP.n)} handled events (durable, default retention) < ${mb(HEAP_GOAL)}`, value: heapLast, max: HEAP_GOAL, fmt: mb, strict: true },
   { goal: `heap not growing: heap at ${int(HEAP.n)} ÷ at ${int(HEAP.checkpoints[0])} events ≤ ${HEAP_GROWTH}×`, value: heapLast / heapFirst, max: HEAP_GROWTH },
+  { goal: `schedules: ${int(sched.at(-1).n)} schedules, advance one hour < ${SCHEDULES_GOAL_MS} ms`, value: sched.at(-1).ms, max: SCHEDULES_GOAL_MS, fmt: ms, strict: true },
+  { goal: 'schedules: cost per fire at 10,000 ÷ at 1,000 schedules ≤ 1.5× (flat)', value: sched.at(-1).usPerFire / sched.at(-2).usPerFire, max: 1.5 },
   { goal: `bundle: tidings entry chunk ≤ ${int(ENTRY_LIMIT)} B gzip`, value: bundle.tidings.entryGzip, max: ENTRY_LIMIT, bytes: true },
   { goal: `bundle: tidings entry + statically imported chunks ≤ ${int(ENTRY_LIMIT)} B gzip (what loads up front)`, value: bundle.tidings.eagerGzip, max: ENTRY_LIMIT, bytes: true },
 ].map((g) => ({ ...g, met: g.max === undefined ? g.value >= g.min : g.strict ? g.value < g.max : g.value <= g.max }))
@@ -200,13 +211,15 @@ out.push(table(
   ['events handled', 'heapUsed', 'handling rate since the previous checkpoint'],
   [['0 (after subscribe)', mb(heapRun.base), ''], ...HEAP.checkpoints.map((k, i) => [int(k), mb(heapAt(k)), `${int(heapRun.at[k].opsPerSec)} events/s (${int(HEAP.checkpoints[i - 1] ?? 0)} → ${int(k)})`])],
 ))
+out.push('', '## Schedules: N cron schedules (`m * * * *`, minutes spread), manual clock advanced one hour (median of the rounds)', '')
+out.push(table(['schedules', 'advance 1 h', 'µs per fire', 'runs (ms)'], sched.map((x) => [int(x.n), ms(x.ms), x.usPerFire.toFixed(1), x.samples.map((v) => v.toFixed(1)).join(' ')])))
 out.push('', '## Goals', '')
 out.push(table(['goal', 'measured', 'met'], goals.map((g) => [g.goal, g.fmt ? g.fmt(g.value) : g.bytes ? `${int(g.value)} B` : ratio(g.value), mark(g.met)])))
 
 // ---------- report: README-ready markdown ----------
 const md = [
   `Measured with \`npm run bench\` on Node ${process.version.slice(1)}, ${os.cpus().length} CPUs; median of ${RUNS} fresh processes per number${
-    jobs.some((j) => j.runs < RUNS) ? ` (fewer for the slowest: ${jobs.filter((j) => j.runs < RUNS).map((j) => `${j.case}${j.concurrency ? ` (concurrency ${j.concurrency})` : ''}: ${j.runs} process${j.runs === 1 ? '' : 'es'}`).join('; ')})` : ''}.`,
+    jobs.some((j) => j.runs < RUNS) ? ` (fewer for the slowest: ${[...new Set(jobs.filter((j) => j.runs < RUNS).map((j) => `${j.case}${j.concurrency ? ` (concurrency ${j.concurrency})` : ''}: ${j.runs} process${j.runs === 1 ? '' : 'es'}`))].join('; ')})` : ''}.`,
   '',
   '| benchmark | tidings | peer | tidings ÷ peer |',
   '|---|---:|---:|---:|',
@@ -221,6 +234,7 @@ const md = [
   ...durableT.map((t) => `| durable \`subscribe\` (memory store), async no-op handler, concurrency ${t.concurrency}, ${int(t.n)} events | ${int(t.opsPerSec)} events/s | emittery (awaited \`emit\`) ${int(emittery.opsPerSec)} events/s | ${ratio(t.opsPerSec / emittery.opsPerSec)} |`),
   `| publish → durable handler latency at ${int(LATENCY.rate)} events/s (p50 / p99 / max) | ${ms(lat.durable.p50)} / ${ms(lat.durable.p99)} / ${ms(lat.durable.max)} | live listener ${ms(lat.live.p50)} / ${ms(lat.live.p99)} / ${ms(lat.live.max)} | |`,
   `| heap after ${HEAP.checkpoints.map(int).join(' / ')} durably handled events | ${HEAP.checkpoints.map((k) => mb(heapAt(k))).join(' / ')} | | |`,
+  `| schedules: advance one hour with ${sched.map((x) => int(x.n)).join(' / ')} schedules (one fire each) | ${sched.map((x) => ms(x.ms)).join(' / ')} (${sched.map((x) => x.usPerFire.toFixed(0)).join(' / ')} µs per fire) | | |`,
 ].join('\n')
 
 out.push('', '## README.md (paste as is)', '', md, '')
