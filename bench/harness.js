@@ -38,3 +38,22 @@ export const args = () => {
   const [subject, ...rest] = process.argv.slice(2)
   return { subject, nums: rest.map(Number) }
 }
+
+/**
+ * One timed round on a tidings bus: `attach(bus, count)` wires the listeners (calling `count()` per
+ * call), then `n` publishes of `topic` go out unawaited and the round ends when the bus is idle.
+ * Checks the listeners saw `perEvent * n` calls; returns the milliseconds.
+ */
+export const tidingsRound = async (createBus, { n, topic, data, perEvent = 1, what = 'tidings', attach }) => {
+  const bus = createBus()
+  let calls = 0
+  await attach(bus, () => { calls++ })
+  await bus.idle()
+  const t0 = performance.now()
+  for (let i = 0; i < n; i++) bus.publish(topic, data)
+  await bus.idle()
+  const ms = performance.now() - t0
+  expectCalls(calls, perEvent * n, what)
+  await bus.close()
+  return ms
+}

@@ -4,7 +4,7 @@
 // Peer: emittery, `await emitter.emit()` per event with one async no-op listener (emittery's emit
 // resolves once its listeners have, so it is awaited in sequence).
 // usage: node bench/cases/durable.js <tidings|emittery> <events per round> [concurrency]
-import { args, expectCalls, measure } from '../harness.js'
+import { args, expectCalls, measure, tidingsRound } from '../harness.js'
 
 const { subject, nums: [n = 100_000, concurrency = 1] } = args()
 const data = { total: 42 }
@@ -12,19 +12,10 @@ const data = { total: 42 }
 const subjects = {
   async tidings() {
     const { createBus } = await import('tidings')
-    return async (n) => {
-      const bus = createBus()
-      let calls = 0
-      await bus.subscribe('bench', 'order.placed', async () => { calls++ }, concurrency === 1 ? undefined : { concurrency })
-      await bus.idle()
-      const t0 = performance.now()
-      for (let i = 0; i < n; i++) bus.publish('order.placed', data)
-      await bus.idle()
-      const ms = performance.now() - t0
-      expectCalls(calls, n, `tidings (concurrency ${concurrency})`)
-      await bus.close()
-      return ms
-    }
+    return (n) => tidingsRound(createBus, {
+      n, topic: 'order.placed', data, what: `tidings (concurrency ${concurrency})`,
+      attach: (bus, count) => bus.subscribe('bench', 'order.placed', async () => { count() }, concurrency === 1 ? undefined : { concurrency }),
+    })
   },
   async emittery() {
     const { default: Emittery } = await import('emittery')

@@ -1,6 +1,6 @@
 // Case 1: live dispatch, exact topic, one counting listener, publishes not awaited one by one.
 // usage: node bench/cases/live.js <tidings|mitt|eventemitter3> <events per round>
-import { args, expectCalls, measure } from '../harness.js'
+import { args, expectCalls, measure, tidingsRound } from '../harness.js'
 
 const { subject, nums: [n = 200_000] } = args()
 const data = { total: 42 }
@@ -9,19 +9,7 @@ const subjects = {
   // publish() builds the full envelope (id, seq, time, frozen payload copy) and goes through the log.
   async tidings() {
     const { createBus } = await import('tidings')
-    return async (n) => {
-      const bus = createBus()
-      let calls = 0
-      bus.on('order.placed', () => { calls++ })
-      await bus.idle()
-      const t0 = performance.now()
-      for (let i = 0; i < n; i++) bus.publish('order.placed', data)
-      await bus.idle()
-      const ms = performance.now() - t0
-      expectCalls(calls, n, 'tidings')
-      await bus.close()
-      return ms
-    }
+    return (n) => tidingsRound(createBus, { n, topic: 'order.placed', data, attach: (bus, count) => { bus.on('order.placed', count) } })
   },
   async mitt() {
     const { default: mitt } = await import('mitt')

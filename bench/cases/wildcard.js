@@ -3,7 +3,7 @@
 // `tidings-trie` is a diagnostic: tidings' topic trie alone (match + call), without publish's envelope
 // and log, to tell the matcher's cost from the rest.
 // usage: node bench/cases/wildcard.js <tidings|tidings-trie|eventemitter2> <listeners> <events per round>
-import { args, expectCalls, measure } from '../harness.js'
+import { args, expectCalls, measure, tidingsRound } from '../harness.js'
 
 const { subject, nums: [listeners = 10, n = 100_000] } = args()
 const tenants = listeners / 2
@@ -15,20 +15,10 @@ for (let i = 0; i < tenants; i++) patterns.push(`tenant${i}.order.*`, `tenant${i
 const subjects = {
   async tidings() {
     const { createBus } = await import('tidings')
-    return async (n) => {
-      const bus = createBus()
-      let calls = 0
-      const count = () => { calls++ }
-      for (const p of patterns) bus.on(p, count)
-      await bus.idle()
-      const t0 = performance.now()
-      for (let i = 0; i < n; i++) bus.publish(topic, data)
-      await bus.idle()
-      const ms = performance.now() - t0
-      expectCalls(calls, 2 * n, 'tidings')
-      await bus.close()
-      return ms
-    }
+    return (n) => tidingsRound(createBus, {
+      n, topic, data, perEvent: 2,
+      attach: (bus, count) => { for (const p of patterns) bus.on(p, count) },
+    })
   },
   async 'tidings-trie'() {
     const { createTrie } = await import('../../dist/src/topic.js')
