@@ -50,6 +50,8 @@ const HEAP_GROWTH = 1.1 // "not growing with the count": heap at 1M ≤ 1.1× he
 // Schedules: N cron schedules firing once each in an hour of manual-clock time; the advance is timed.
 const SCHEDULES = [100, 1_000, 10_000]
 const SCHEDULES_GOAL_MS = 200
+// HTTP: publish requests through the Hono app on the memory bus vs a bare Hono route, in-process.
+const HTTP = [{ subject: 'tidings', n: 20_000 }, { subject: 'bare', n: 20_000 }]
 
 const jobs = [
   ...LIVE.map((j) => ({ ...j, case: 'live', args: [j.subject, j.n] })),
@@ -58,6 +60,7 @@ const jobs = [
   ...LATENCY.subjects.map((subject) => ({ subject, case: 'latency', args: [subject, LATENCY.rate, LATENCY.n] })),
   { subject: 'tidings', case: 'heap', runs: HEAP.runs, args: [HEAP.n, HEAP.burst, HEAP.checkpoints.join(',')] },
   ...SCHEDULES.map((n) => ({ subject: 'tidings', case: 'schedules', n, runs: 3, args: ['tidings', n] })),
+  ...HTTP.map((j) => ({ ...j, case: 'http', args: [j.subject, j.n] })),
 ]
 // Cases that print something other than { opsPerSec }: their samples are the whole JSON lines.
 const RAW = new Set(['latency', 'heap', 'schedules'])
@@ -158,6 +161,7 @@ const goals = [
   { goal: `heap not growing: heap at ${int(HEAP.n)} ÷ at ${int(HEAP.checkpoints[0])} events ≤ ${HEAP_GROWTH}×`, value: heapLast / heapFirst, max: HEAP_GROWTH },
   { goal: `schedules: ${int(sched.at(-1).n)} schedules, advance one hour < ${SCHEDULES_GOAL_MS} ms`, value: sched.at(-1).ms, max: SCHEDULES_GOAL_MS, fmt: ms, strict: true },
   { goal: 'schedules: cost per fire at 10,000 ÷ at 1,000 schedules ≤ 1.5× (flat)', value: sched.at(-1).usPerFire / sched.at(-2).usPerFire, max: 1.5 },
+  { goal: 'HTTP publish through the Hono app ≥ 0.7× a bare Hono route', value: find('http', 'tidings').opsPerSec / find('http', 'bare').opsPerSec, min: 0.7 },
   { goal: `bundle: tidings entry chunk ≤ ${int(ENTRY_LIMIT)} B gzip`, value: bundle.tidings.entryGzip, max: ENTRY_LIMIT, bytes: true },
   { goal: `bundle: tidings entry + statically imported chunks ≤ ${int(ENTRY_LIMIT)} B gzip (what loads up front)`, value: bundle.tidings.eagerGzip, max: ENTRY_LIMIT, bytes: true },
 ].map((g) => ({ ...g, met: g.max === undefined ? g.value >= g.min : g.strict ? g.value < g.max : g.value <= g.max }))
@@ -234,6 +238,7 @@ const md = [
   ...durableT.map((t) => `| durable \`subscribe\` (memory store), async no-op handler, concurrency ${t.concurrency}, ${int(t.n)} events | ${int(t.opsPerSec)} events/s | emittery (awaited \`emit\`) ${int(emittery.opsPerSec)} events/s | ${ratio(t.opsPerSec / emittery.opsPerSec)} |`),
   `| publish → durable handler latency at ${int(LATENCY.rate)} events/s (p50 / p99 / max) | ${ms(lat.durable.p50)} / ${ms(lat.durable.p99)} / ${ms(lat.durable.max)} | live listener ${ms(lat.live.p50)} / ${ms(lat.live.p99)} / ${ms(lat.live.max)} | |`,
   `| heap after ${HEAP.checkpoints.map(int).join(' / ')} durably handled events | ${HEAP.checkpoints.map((k) => mb(heapAt(k))).join(' / ')} | | |`,
+  `| HTTP \`POST /events\` through the Hono app (memory bus, in-process) | ${int(find('http', 'tidings').opsPerSec)} req/s | bare Hono route ${int(find('http', 'bare').opsPerSec)} req/s | ${ratio(find('http', 'tidings').opsPerSec / find('http', 'bare').opsPerSec)} |`,
   `| schedules: advance one hour with ${sched.map((x) => int(x.n)).join(' / ')} schedules (one fire each) | ${sched.map((x) => ms(x.ms)).join(' / ')} (${sched.map((x) => x.usPerFire.toFixed(0)).join(' / ')} µs per fire) | | |`,
 ].join('\n')
 

@@ -30,8 +30,21 @@ export const authenticate = (header: string | undefined, tokens: Record<string, 
   return found
 }
 
+// Scopes and topics repeat from request to request: remember the answers (bounded).
+const known = new Map<string, boolean>()
+
 /** Whether every topic `wanted` can match is matched by `granted` too (segment by segment). */
 export const covers = (granted: string, wanted: string): boolean => {
+  const k = `${granted} ${wanted}`
+  let v = known.get(k)
+  if (v === undefined) {
+    if (known.size > 10_000) known.clear()
+    known.set(k, (v = coversUncached(granted, wanted)))
+  }
+  return v
+}
+
+const coversUncached = (granted: string, wanted: string): boolean => {
   const g = patternSegments(granted), w = patternSegments(wanted)
   const go = (i: number, j: number): boolean => {
     if (i === g.length) return j === w.length
