@@ -95,7 +95,13 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
     delete rec.detached
     const res = await store.commit({ checks: [{ key: keys.sub(name), version: got.version }], mutations: [{ type: 'set', key: keys.sub(name), value: rec }] })
     if (!res.ok) return take(name, a)
-    if (attached.get(name) !== a) return
+    if (attached.get(name) !== a) {
+      // Closed while taking it: hand the lease back at once rather than let it lapse.
+      const back: SubRecord = { ...rec, detached: clock.now() }
+      delete back.lease
+      await store.commit({ checks: [{ key: keys.sub(name), version: res.version }], mutations: [{ type: 'set', key: keys.sub(name), value: back }] })
+      return
+    }
     const runner = a.make(rec, res.version)
     a.runner = runner
     base.pin(name, rec.cursor)
@@ -106,11 +112,12 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
 
   const renew = (name: string) => {
     const a = attached.get(name)
-    if (!a?.runner) return
-    a.timer = clock.setTimer(clock.now() + leaseMs / 3, async () => {
-      if (attached.get(name)?.runner !== a.runner) return
-      await a.runner!.lease({ owner: base.owner, until: clock.now() + leaseMs })
-      renew(name)
+    const runner = a?.runner
+    if (!a || !runner) return
+    a.timer = clock.setTimer(clock.now() + leaseMs / 3, () => {
+      // The runner may have been replaced or dropped since (takeover, deletion, close).
+      if (attached.get(name) !== a || a.runner !== runner) return
+      void runner.lease({ owner: base.owner, until: clock.now() + leaseMs }).then(() => renew(name), (e) => base.onError(e, { subscription: name }))
     })
   }
 
@@ -279,19 +286,26 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
       async redrive(ids?: readonly string[]) {
         const letters = (await deadLetters()).filter((d) => !ids || ids.includes(d.id))
         const now = clock.now()
+        let done = 0
         for (const d of letters) {
-          const got = await read(d.subscription)
-          if (!got) continue
-          // Rewriting the record bumps its version, so the bus running it reloads and sees the redrive.
-          await store.commit({
-            checks: [{ key: keys.sub(d.subscription), version: got.version }],
-            mutations: [{ type: 'delete', key: keys.dead(d.subscription, d.event.seq) },
-              { type: 'set', key: keys.retry(d.subscription, d.event.seq), value: { attempt: 0, due: now, event: d.event } },
-              { type: 'set', key: keys.sub(d.subscription), value: got.rec }],
-          })
-          await host.reclaim(d.subscription)
+          for (;;) {
+            const [got, still] = await Promise.all([read(d.subscription), store.get(keys.dead(d.subscription, d.event.seq))])
+            if (!got || !still) break
+            // Rewriting the record bumps its version, so the bus running it reloads and sees the redrive.
+            const res = await store.commit({
+              checks: [{ key: keys.sub(d.subscription), version: got.version }, { key: still.key, version: still.version }],
+              mutations: [{ type: 'delete', key: keys.dead(d.subscription, d.event.seq) },
+                { type: 'set', key: keys.retry(d.subscription, d.event.seq), value: { attempt: 0, due: now, event: d.event } },
+                { type: 'set', key: keys.sub(d.subscription), value: got.rec }],
+            })
+            // The subscription committed meanwhile (a busy one does): read it again and retry.
+            if (!res.ok) continue
+            done++
+            await host.reclaim(d.subscription)
+            break
+          }
         }
-        return letters.length
+        return done
       },
       async discard(ids?: readonly string[]) {
         const letters = (await deadLetters()).filter((d) => !ids || ids.includes(d.id))

@@ -17,6 +17,8 @@ interface Wait {
   off(): void
   /** Hands the listener its real callback. */
   listen(f: (e: BusEvent) => void): void
+  /** Aborted when the bus closes. */
+  closing: AbortSignal
 }
 
 /** The most recent event at or after `after` (epoch ms) that matches, reading the log backwards. */
@@ -35,11 +37,18 @@ const recent = async (log: Log, pattern: string, test: (e: BusEvent) => boolean,
 }
 
 /** `bus.waitFor` once its listener is in place: filter, lookback, timeout and signal. */
-export const wait = ({ log, clock, pattern, options: { filter, timeout, signal, since }, early, off, listen }: Wait): Promise<BusEvent> =>
+export const wait = ({ log, clock, pattern, options: { filter, timeout, signal, since }, early, off, listen, closing }: Wait): Promise<BusEvent> =>
   new Promise((resolve, reject) => {
     let timer: unknown
-    const finish = (f: () => void) => { off(); clock.clearTimer(timer); signal?.removeEventListener('abort', aborted); f() }
+    const finish = (f: () => void) => {
+      off(); clock.clearTimer(timer)
+      signal?.removeEventListener('abort', aborted); closing.removeEventListener('abort', closed)
+      f()
+    }
     const aborted = () => finish(() => reject(signal!.reason))
+    const closed = () => finish(() => reject(closing.reason))
+    if (closing.aborted) return closed()
+    closing.addEventListener('abort', closed, { once: true })
     let test: (e: BusEvent) => boolean
     try {
       test = filter === undefined ? () => true : compileFilter(filter as Filter)

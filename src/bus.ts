@@ -1,5 +1,5 @@
 import { realClock, type Clock } from './clock.js'
-import { fail } from './errors.js'
+import { fail, TidingsError } from './errors.js'
 import { idPrefix, type BusEvent, type EventMap, type EventOf } from './event.js'
 import { createLog, type Appended, type Draft } from './_log.js'
 import { memoryStore } from './memory.js'
@@ -161,6 +161,8 @@ export function createBus(options: BusOptions = {}): Bus {
   const listeners = createTrie<Listener>()
   let closed = false
   let added = 0
+  // Aborted by close(): waits still pending reject with CLOSED and drop their timers.
+  const closing = new AbortController()
 
   const dispatch = (events: BusEvent[]) => {
     for (const e of events) {
@@ -308,7 +310,7 @@ export function createBus(options: BusOptions = {}): Bus {
       try {
         off = listeners.add(pattern, { fn: (e) => { if (seen) seen(e); else early.push(e) }, test: undefined, n: added++ })
       } catch (e) { return Promise.reject(e) }
-      return log.track(import('./_wait.js')).then((m) => m.wait({ log, clock, pattern, options: o as never, early, off, listen: (f) => { seen = f } })) as never
+      return log.track(import('./_wait.js')).then((m) => m.wait({ log, clock, pattern, options: o as never, early, off, listen: (f) => { seen = f }, closing: closing.signal })) as never
     },
 
     schedule: async (name, spec) => (await scheduler()).schedule(name, spec as never),
@@ -326,6 +328,7 @@ export function createBus(options: BusOptions = {}): Bus {
 
     async close() {
       closed = true
+      closing.abort(new TidingsError('CLOSED', 'the bus is closed'))
       await log.idle().catch(() => {})
       await subs?.close()
       void scheduling?.then((s) => s.stop())

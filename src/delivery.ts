@@ -121,16 +121,20 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
     for (const r of rs) retries.set(seqOf(r.key), r.value as RetryRecord)
   }
 
+  // Set when events are appended while a read is under way: the read may have missed them.
+  let appended = false
   const fill = () => filling ??= (async () => {
     try {
       while (!stopped && buffer.length - bh < 512) {
+        appended = false
         const got = await log.read(fetched, 256)
         take(got)
-        if (got.length < 256) { caughtUp = true; break }
+        if (got.length < 256 && !appended) { caughtUp = true; break }
       }
     } finally { filling = undefined }
     pump()
   })()
+  const refill = () => void fill().catch((e) => host.onError(e, { subscription: name }))
 
   const take = (events: readonly BusEvent[]) => {
     for (const e of events) {
@@ -169,8 +173,8 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
     clock.clearTimer(timer)
     timer = next < Infinity ? clock.setTimer(next, pump) : undefined
     // Persist a cursor that moved over non-matching events, so retention is not pinned by them.
-    if (cursor > rec.cursor) flushing ??= Promise.resolve().then(flush)
-    if (!caughtUp && buffer.length - bh < 256) void fill()
+    if (cursor > rec.cursor) flushing ??= Promise.resolve().then(flush).catch(flushFailed)
+    if (!caughtUp && buffer.length - bh < 256) refill()
     host.activity()
   }
 
@@ -242,8 +246,11 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
   /** Queues an outcome; outcomes of one tick share one commit, and the attempt stays in flight until it lands. */
   const report = (out: Outcome) => {
     outcomes.push(out)
-    flushing ??= Promise.resolve().then(flush)
+    flushing ??= Promise.resolve().then(flush).catch(flushFailed)
   }
+
+  // A flush that throws (reclaiming failed too) leaves the outcomes to be found again on reload.
+  const flushFailed = (e: unknown) => { flushing = undefined; host.onError(e, { subscription: name }) }
 
   const flush = async () => {
     const batch = outcomes
@@ -323,7 +330,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
     if (lh > 64 && lh * 2 > ledger.length) { ledger = ledger.slice(lh); lh = 0 }
     if (entry) { ledger.push(entry); for (const id of acked) handled.add(id) }
     for (const d of dead) host.onError(d.error, { event: d.event, subscription: name })
-    if (outcomes.length || lease !== undefined) flushing ??= Promise.resolve().then(flush)
+    if (outcomes.length || lease !== undefined) flushing ??= Promise.resolve().then(flush).catch(flushFailed)
     pump()
   }
 
@@ -336,6 +343,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
     /** New events appended to the log (by this bus or, through watch, another). */
     notify(events: readonly BusEvent[]) {
       if (stopped) return
+      if (filling) appended = true
       if (caughtUp && events[0] && events[0].seq <= fetched) take(events)
       else caughtUp = false
       pump()
@@ -344,7 +352,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
     /** Renews (or, with null, releases) the lease in the next commit; resolves when it has landed. */
     async lease(next: SubRecord['lease'] | null): Promise<void> {
       lease = next
-      while (lease !== undefined || flushing) await (flushing ??= Promise.resolve().then(flush))
+      while (lease !== undefined || flushing) await (flushing ??= Promise.resolve().then(flush).catch(flushFailed))
     },
     /**
      * Adopts a record written elsewhere. A moved cursor (replay) drops everything in flight and
@@ -356,6 +364,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
         for (const a of inflight.values()) { abort(a, new TidingsError('CLOSED', 'replayed')); clock.clearTimer(a.timer) }
         inflight.clear()
         running = 0
+        outcomes = []
         rec = r; recVersion = v
         await load()
       } else {

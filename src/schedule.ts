@@ -137,6 +137,8 @@ export const createScheduler = async (host: ScheduleHost) => {
       const extra: NonNullable<Pending['extra']> = { checks: [], mutations: [] }
       const last = new Map<string, number>()
       const published = new Map<string, number>()
+      // A schedule removed while its tick was on the way is dropped.
+      todo = todo.filter((t) => records.has(t.name))
       for (const t of todo) {
         const r = records.get(t.name)!
         if (!t.silent) {
@@ -209,8 +211,8 @@ export const createScheduler = async (host: ScheduleHost) => {
       due.push({ name, at, silent })
       plan(name, Math.max(at, now))
     }
-    await fire(due)
-    arm()
+    // A tick that fails to commit (a full store, say) is lost, not the timer behind it.
+    try { await fire(due) } finally { arm() }
   }
 
   /** Start-up: what was missed while no bus ran, by each schedule's catch-up policy. */

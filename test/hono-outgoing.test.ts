@@ -15,7 +15,7 @@ const receiver = async (answer: (n: number, data: unknown) => number) => {
   server = createServer(async (req: IncomingMessage, res) => {
     let body = ''
     for await (const chunk of req) body += chunk
-    const headers = new Headers(Object.entries(req.headers).map(([k, v]) => [k, String(v)]))
+    const headers = new Headers(Object.entries(req.headers).map(([k, v]) => [k, String(v)] as [string, string]))
     try {
       const { id } = await verifyWebhook('standard', { body, headers, secrets: [secret], now: Date.now() })
       const data = fromCloudEvent(JSON.parse(body)).data

@@ -66,7 +66,7 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
   // Webhooks authenticate by signature, not by token.
   app.post('/webhooks/:source', async (c) => {
     const name = c.req.param('source')
-    const src = o.webhooks?.[name]
+    const src = o.webhooks && Object.hasOwn(o.webhooks, name) ? o.webhooks[name] : undefined
     if (!src) return c.json({ error: { code: 'NOT_FOUND', message: `no webhook source "${name}"` } }, 404)
     const body = await readBody(c, bodyBytes)
     const { id } = await verifyWebhook(src.scheme, { body, headers: c.req.raw.headers, secrets: src.secrets, now: now() })
@@ -173,11 +173,11 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
   })
   app.post('/dead-letters/redrive', async (c) => {
     allow(c.get('grant'), 'admin')
-    return c.json({ count: await bus.deadLetters.redrive(await ids(c)) })
+    return c.json({ count: await bus.deadLetters.redrive(await ids(c, bodyBytes)) })
   })
   app.delete('/dead-letters', async (c) => {
     allow(c.get('grant'), 'admin')
-    return c.json({ count: await bus.deadLetters.discard(await ids(c)) })
+    return c.json({ count: await bus.deadLetters.discard(await ids(c, bodyBytes)) })
   })
 
   app.get('/stats', async (c) => { allow(c.get('grant'), 'admin'); return c.json({ subscriptions: await bus.stats() }) })
@@ -188,15 +188,32 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
 /** `{ [key]: value }` when the value is there, `{}` otherwise (exact optional properties). */
 const opt = <K extends string>(key: K, value: string | undefined) => (value === undefined ? {} : { [key]: value }) as { [P in K]?: string }
 
-/** The raw body, refused with 413 past the limit (by its declared length first, then its real one). */
+/**
+ * The raw body, refused with 413 past the limit: by its declared length first, then while it is
+ * read, so a body sent without a length is never held in memory past the limit.
+ */
 const readBody = async (c: Context, max: number): Promise<string> => {
   const declared = Number(c.req.header('content-length') ?? 0)
   if (declared > max) fail('PAYLOAD_TOO_LARGE', `the request body is ${declared} bytes; the limit is ${max}`)
-  const text = await c.req.text()
-  // UTF-8 takes at most 3 bytes per UTF-16 unit: only a body that could be over is measured.
-  const size = text.length * 3 <= max ? 0 : new TextEncoder().encode(text).length
-  if (size > max) fail('PAYLOAD_TOO_LARGE', `the request body is ${size} bytes; the limit is ${max}`)
-  return text
+  const body = c.req.raw.body
+  if (!body) return ''
+  const reader = body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { value, done } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > max) {
+      await reader.cancel()
+      fail('PAYLOAD_TOO_LARGE', `the request body is over ${max} bytes`)
+    }
+    chunks.push(value)
+  }
+  const all = new Uint8Array(size)
+  let at = 0
+  for (const ch of chunks) { all.set(ch, at); at += ch.byteLength }
+  return new TextDecoder().decode(all)
 }
 
 const parseJson = (text: string): unknown => {
@@ -220,10 +237,10 @@ const fromCloud = (x: unknown): Input => {
 }
 
 /** Dead-letter ids from `?ids=a,b` or a JSON body `{ ids: [...] }`; none means all. */
-const ids = async (c: Context): Promise<string[] | undefined> => {
+const ids = async (c: Context, max: number): Promise<string[] | undefined> => {
   const q = c.req.query('ids')
   if (q) return q.split(',')
-  const text = await c.req.text()
+  const text = await readBody(c, max)
   if (!text) return undefined
   const body = parseJson(text) as { ids?: unknown }
   if (body.ids !== undefined && (!Array.isArray(body.ids) || !body.ids.every((i) => typeof i === 'string'))) fail('INVALID_PAYLOAD', '"ids" must be an array of strings')
