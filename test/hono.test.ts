@@ -134,6 +134,23 @@ describe('POST /events', () => {
     }
   })
 
+  it("keeps one client's ids from taking another topic's: schedule ids are refused, a taken id is 409", async () => {
+    const { app, bus } = setup()
+    await bus.schedule('billing', { every: 3_600_000, type: 'billing.run', data: null })
+    const tick = await app.request('/events', json(ORDERS, { type: 'order.placed', data: 1, id: 'schedule:billing:3600000' }))
+    expect([tick.status, (await tick.json()).error.code]).toEqual([400, 'INVALID_PAYLOAD'])
+    await bus.publish('invoice.sent', { n: 1 }, { id: 'shared-id' })
+    const taken = await app.request('/events', json(ORDERS, { type: 'order.placed', data: 1 }, { 'idempotency-key': 'shared-id' }))
+    expect([taken.status, (await taken.json()).error.code]).toEqual([409, 'CONFLICT'])
+    const batch = await app.request('/events', json(ORDERS, [{ type: 'order.placed', data: 1, id: 'shared-id' }, { type: 'order.placed', data: 2, id: 'fresh' }]))
+    const [conflict, fresh] = await batch.json()
+    expect(conflict).toEqual({ id: 'shared-id', error: { code: 'CONFLICT', message: expect.any(String) } })
+    expect(fresh).toEqual({ id: 'fresh', seq: expect.any(Number), duplicate: false })
+    // A retry of the same publish is still a plain duplicate.
+    const again = await app.request('/events', json(ORDERS, { type: 'order.placed', data: 2, id: 'fresh' }))
+    expect(await again.json()).toEqual({ ...fresh, duplicate: true })
+  })
+
   it("refuses an event over the bus's maxEventBytes with 413", async () => {
     const bus = createBus({ limits: { maxEventBytes: 500 } })
     const app = busApp({ bus, auth: false })
@@ -195,6 +212,12 @@ describe('GET /stream (SSE)', () => {
     await new Promise((r) => setTimeout(r, 10))
     await bus.publish('order.placed', 7)
     expect((await second).map((f) => f.data.data)).toEqual([5, 6, 7])
+  })
+
+  it('answers a WebSocket upgrade with 400 when the app was given no upgradeWebSocket helper', async () => {
+    const { app } = setup()
+    const r = await app.request('/stream', { headers: { ...auth(ADMIN), upgrade: 'websocket' } })
+    expect([r.status, (await r.json()).error.code]).toEqual([400, 'INVALID_OPTIONS'])
   })
 
   it('refuses a bad cursor, pattern or filter before streaming', async () => {

@@ -1,13 +1,15 @@
 import { Hono, type Context } from 'hono'
 import { streamSSE } from 'hono/streaming'
+import type { UpgradeWebSocket, WSContext, WSEvents } from 'hono/ws'
 import type { Bus } from '../../src/bus.js'
 import { fromCloudEvent, toCloudEvent } from '../../src/cloudevent.js'
 import { fail, TidingsError } from '../../src/errors.js'
-import { decodeCursor, encodeCursor, type BusEvent } from '../../src/event.js'
+import { decodeCursor, encodeCursor } from '../../src/event.js'
 import { compileFilter, type Filter } from '../../src/filter.js'
 import { compilePattern } from '../../src/_pattern.js'
 import { allow, authenticate, type Grant, type Scope } from './_auth.js'
 import { errorReply } from './_errors.js'
+import { openFeed, type FeedOptions } from './_feed.js'
 import { verifyWebhook, type WebhookScheme } from './webhooks.js'
 
 /** How a signed webhook from one source becomes an event. */
@@ -27,19 +29,24 @@ export interface BusAppOptions {
   /** `false` opens every route to anyone: for local development only. */
   auth?: false
   webhooks?: Record<string, WebhookSource>
-  /** Request body (default 1 MiB), events per batch (default 100), requests per token per minute (default unlimited). */
-  limits?: { bodyBytes?: number; batch?: number; perTokenPerMinute?: number }
+  /**
+   * Request body (default 1 MiB), events per batch (default 100), requests per token per minute
+   * (default unlimited), events queued for one slow stream client before it is cut off (default 10,000).
+   */
+  limits?: { bodyBytes?: number; batch?: number; perTokenPerMinute?: number; streamQueue?: number }
   /** Time for webhook tolerance and rate windows. Default `Date.now`. */
   now?: () => number
+  /**
+   * The runtime's WebSocket helper (`hono/cloudflare-workers`, `@hono/node-server`, `hono/deno`,
+   * `hono/bun`): with it, `GET /stream` also upgrades to a WebSocket. Without it, SSE only.
+   */
+  upgradeWebSocket?: UpgradeWebSocket<any>
 }
 
 type Env = { Variables: { grant: Grant } }
 type Input = { type: string; data: unknown; id?: string; key?: string; source?: string; correlationId?: string; causationId?: string; traceparent?: string }
 const OPEN: Grant = { token: '', scopes: ['admin'] }
 const FIELDS = ['id', 'key', 'source', 'correlationId', 'causationId', 'traceparent'] as const
-// A client that reads slower than events arrive is cut off past this many queued events; it
-// resumes from its Last-Event-ID, out of the log instead of this process's memory.
-const STREAM_QUEUE = 10_000
 
 /**
  * The HTTP face of a bus: publish, read and replay, live streams over SSE, signed webhooks in,
@@ -78,7 +85,9 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
 
   app.use('*', async (c, next) => {
     if (o.auth === false) { c.set('grant', OPEN); return next() }
-    const grant = authenticate(c.req.header('authorization'), o.tokens ?? {})
+    // Browsers' EventSource and WebSocket cannot send headers: /stream also takes ?access_token= (RFC 6750).
+    const query = c.req.method === 'GET' && c.req.path.endsWith('/stream') ? c.req.query('access_token') : undefined
+    const grant = authenticate(c.req.header('authorization') ?? (query ? `Bearer ${query}` : undefined), o.tokens ?? {})
     const per = o.limits?.perTokenPerMinute
     if (per) {
       const t = now(), window = Math.floor(t / 60_000)
@@ -105,8 +114,16 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
     for (const i of inputs) allow(c.get('grant'), 'publish', i.type)
     const key = c.req.header('idempotency-key')
     if (key !== undefined && !batch) inputs[0]!.id = key
-    if (!batch) { const { type: t, data, ...opts } = inputs[0]!; return c.json(await bus.publish(t, data, opts)) }
-    return c.json(await bus.publishMany(inputs))
+    for (const i of inputs) if (i.id?.startsWith('schedule:')) fail('INVALID_PAYLOAD', `ids starting with "schedule:" belong to the bus's schedules, got ${JSON.stringify(i.id)}`)
+    if (!batch) {
+      const { type: t, data, ...opts } = inputs[0]!
+      const r = await bus.publish(t, data, opts)
+      if (await collides(bus, r, t)) fail('CONFLICT', `id ${JSON.stringify(r.id)} is taken by an event of another type`)
+      return c.json(r)
+    }
+    const results = await bus.publishMany(inputs)
+    return c.json(await Promise.all(results.map(async (r, i) =>
+      (await collides(bus, r, inputs[i]!.type) ? { id: r.id, error: { code: 'CONFLICT', message: 'the id is taken by an event of another type' } } : r))))
   })
 
   app.get('/events', async (c) => {
@@ -124,39 +141,19 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
     const test = filter === undefined ? () => true : compileFilter(parseJson(filter) as Filter)
     compilePattern(pattern)
     const from = c.req.header('last-event-id') ?? c.req.query('from')
-    const start = from === undefined ? undefined : decodeCursor(from)?.[0]
-    if (from !== undefined && start === undefined) fail('INVALID_CURSOR', `${JSON.stringify(from)} is not a cursor of this bus`)
+    if (from !== undefined && decodeCursor(from) === undefined) fail('INVALID_CURSOR', `${JSON.stringify(from)} is not a cursor of this bus`)
+    // A client that reads slower than events arrive is cut off past this many queued events; it
+    // resumes from its last id, out of the log instead of this process's memory.
+    const options = { pattern, test, from, queue: o.limits?.streamQueue ?? 10_000 }
+    if (c.req.header('upgrade')?.toLowerCase() === 'websocket') {
+      const upgrade = o.upgradeWebSocket
+      if (!upgrade) return fail('INVALID_OPTIONS', 'this app streams over SSE only: give busApp the runtime\'s upgradeWebSocket for WebSocket')
+      return upgrade(c, socketEvents(bus, options))
+    }
     return streamSSE(c, async (stream) => {
-      const queue: BusEvent[] = []
-      let wake = () => {}
-      let closed = false
-      stream.onAbort(() => { closed = true; wake() })
-      // Listen first, then read the backlog: nothing published in between is missed, and what
-      // both saw is sent once (by seq).
-      const off = bus.on(pattern, (e) => { if (test(e)) { queue.push(e); wake() } })
-      let next = start ?? Infinity
-      const send = async (e: BusEvent) => {
-        if (e.seq < next && next !== Infinity) return
-        next = e.seq + 1
-        await stream.writeSSE({ id: encodeCursor([next]), event: e.type, data: JSON.stringify(toCloudEvent(e)) })
-      }
-      try {
-        if (start !== undefined) {
-          for (let cursor = from; ;) {
-            const page = await bus.read({ from: cursor!, pattern, limit: 500 })
-            for (const e of page.events) if (test(e)) await send(e)
-            if (page.events.length < 500) break
-            cursor = page.next
-          }
-        }
-        while (!closed && queue.length <= STREAM_QUEUE) {
-          const e = queue.shift()
-          if (e) await send(e)
-          else await new Promise<void>((r) => { wake = r })
-        }
-      } finally {
-        off()
-      }
+      const feed = openFeed(bus, options)
+      stream.onAbort(() => feed.stop())
+      await feed.run((e, id) => stream.writeSSE({ id, event: e.type, data: JSON.stringify(toCloudEvent(e)) }))
     })
   })
 
@@ -183,6 +180,18 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
   app.get('/stats', async (c) => { allow(c.get('grant'), 'admin'); return c.json({ subscriptions: await bus.stats() }) })
 
   return app
+}
+
+/**
+ * Whether a duplicate publish hit an event of another type: the id was taken, so this is not a
+ * retry of the same publish. Such a client learns it with 409 rather than a false success.
+ */
+const collides = async (bus: Bus, r: { duplicate: boolean; seq?: number }, type: string): Promise<boolean> => {
+  // A delayed event has no seq until it is due: nothing to compare yet.
+  if (!r.duplicate || r.seq === undefined) return false
+  const page = await bus.read({ from: encodeCursor([r.seq]), limit: 1 }).catch(() => undefined)
+  const stored = page?.events[0]
+  return stored?.seq === r.seq && stored.type !== type
 }
 
 /** `{ [key]: value }` when the value is there, `{}` otherwise (exact optional properties). */
@@ -245,4 +254,33 @@ const ids = async (c: Context, max: number): Promise<string[] | undefined> => {
   const body = parseJson(text) as { ids?: unknown }
   if (body.ids !== undefined && (!Array.isArray(body.ids) || !body.ids.every((i) => typeof i === 'string'))) fail('INVALID_PAYLOAD', '"ids" must be an array of strings')
   return body.ids as string[] | undefined
+}
+
+// Above this many bytes buffered in a socket (where the runtime tells), sending waits, so the
+// feed's bounded queue, not the socket, absorbs a slow client.
+const SOCKET_BUFFER = 1 << 20
+
+/**
+ * WebSocket frames are text, one per event: `{ "id": cursor, "event": CloudEvent }`. A client
+ * resumes with `?from=<id>`. A client too slow for the feed's queue is closed with 1013 and
+ * resumes the same way.
+ */
+const socketEvents = (bus: Bus, options: FeedOptions): WSEvents<any> => {
+  const feed = openFeed(bus, options)
+  const drained = async (ws: WSContext<any>) => {
+    while ((ws.raw?.bufferedAmount ?? 0) > SOCKET_BUFFER && ws.readyState === 1) await new Promise((r) => setTimeout(r, 5))
+  }
+  return {
+    onOpen: (_e, ws) => {
+      void feed.run(async (e, id) => {
+        await drained(ws)
+        if (ws.readyState === 1) ws.send(JSON.stringify({ id, event: toCloudEvent(e) }))
+      }).then(
+        (end) => { if (end === 'overflow') ws.close(1013, 'too slow: reconnect with ?from=<last id>') },
+        () => ws.close(1011, 'internal error'),
+      )
+    },
+    onClose: () => feed.stop(),
+    onError: () => feed.stop(),
+  }
 }
