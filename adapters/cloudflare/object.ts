@@ -29,6 +29,9 @@ export interface BusObjectOptions {
   live?: { maxUnacked?: number }
 }
 
+/** How long (ms) the object gathers publish calls arriving together into one commit, at most. */
+const GATHER_MS = 4
+
 // What `call` exposes: the read and admin half of the Bus API. Publishing has its own method.
 const CALLS = ['read', 'cancel', 'subscriptions', 'deleteSubscription', 'replay', 'stats', 'schedule', 'schedules', 'unschedule', 'runSchedule',
   'deadLetters.list', 'deadLetters.redrive', 'deadLetters.discard'] as const
@@ -84,7 +87,7 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
 
   /**
    * Publishes a batch from a Worker (one RPC per shard per tick, see {@link cloudflareBus}).
-   * Calls that arrive together are gathered for one macrotask and handed to the bus in one tick,
+   * Calls that arrive together are gathered (a few ms at most) and handed to the bus in one tick,
    * so they share one storage transaction (group commit). Each entry succeeds or fails alone;
    * a `{ many }` entry is atomic.
    */
@@ -96,13 +99,21 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
           'each entry is { type, data, ...options } or { many: [...] }')
       }
       return Promise.all((items as AppendItem[]).map((item) => new Promise<Reply<unknown>>((done) => {
-        if (!this.#inbox.length) setTimeout(this.#flush, 0)
+        if (!this.#inbox.length) { this.#waited = 0; setTimeout(this.#flush, 1) }
+        this.#arrived = true
         this.#inbox.push({ item, done })
       })))
     })
   }
 
+  // Group commit across calls: the inbox is handed to the bus once a millisecond passes with no
+  // new call arriving (at most GATHER_MS after the first), so calls that arrive together, from
+  // many Workers, share one storage transaction. A commit costs far more than the wait.
+  #arrived = false
+  #waited = 0
   #flush = () => {
+    if (this.#arrived && this.#waited < GATHER_MS) { this.#arrived = false; this.#waited++; setTimeout(this.#flush, 1); return }
+    this.#arrived = false
     const inbox = this.#inbox
     this.#inbox = []
     // All in one tick: the core appends them in one commit.
