@@ -70,7 +70,12 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
     // No request runs until the bus has loaded its state and its subscriptions are attached.
     void ctx.blockConcurrencyWhile(async () => {
       await releaseLeases(store)
-      const bus = (this.#bus = createBus({ ...options.bus, limits: { maxEventBytes: MAX_EVENT_BYTES, ...options.bus?.limits }, store, clock }))
+      const bus = (this.#bus = createBus({
+        ...options.bus, limits: { maxEventBytes: MAX_EVENT_BYTES, ...options.bus?.limits },
+        // Leases only matter between buses over one storage, and this is the only one (its old
+        // leases are released above): a long lease keeps renewals from waking the object.
+        subscriptions: { lease: 3_600_000, ...options.bus?.subscriptions }, store, clock,
+      }))
       this.#live = liveSockets(ctx, bus, { maxUnacked: options.live?.maxUnacked ?? 1000, head: this.#head })
       const subs = Object.entries(options.subscriptions ?? {})
       if (subs.length && !options.queue) throw new TypeError('BusObject: subscriptions need a queue binding to deliver through')
