@@ -63,7 +63,7 @@ describe('Cron Triggers', () => {
     const bus = cloudflareBus(testEnv.BUS, { shards: 3 })
     await bus.schedule('every-5', { cron: '*/5  * * * *', type: 'tick.five', data: {} })
     const scheduledTime = Date.UTC(2026, 10, 22, 13, 5)
-    await worker.scheduled(createScheduledController({ cron: '*/5 * * * *', scheduledTime }), testEnv, createExecutionContext())
+    await worker.scheduled(createScheduledController({ cron: '*/5 * * * *', scheduledTime }), testEnv)
     const { events } = await bus.read({ pattern: 'tick.*' })
     expect(events.map((e) => e.id)).toEqual([`schedule:every-5:${scheduledTime}`])
   })

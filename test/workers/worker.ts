@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers'
 import { BusObject, cloudflareBus, defineSubscriptions } from '../../adapters/cloudflare/index.js'
+import { busApp } from '../../adapters/hono/index.js'
 import { NonRetriableError } from '../../src/errors.js'
 
 export interface Env {
@@ -54,7 +55,11 @@ export default {
   async fetch(request, env) {
     const url = new URL(request.url)
     if (url.pathname === '/heal') { faults.healthy = url.searchParams.get('healthy') !== 'false'; return new Response('ok') }
-    return new Response('tidings test worker', { status: 404 })
+    // Fixtures the HTTP app has no route for: a delayed publish and a schedule.
+    if (url.pathname === '/fixture/delayed') return Response.json(await bus(env).publish('reminder.due', { n: 1 }, { delay: Number(url.searchParams.get('ms')) }))
+    if (url.pathname === '/fixture/schedule') { await bus(env).schedule('nightly', { cron: '0 2 * * *', timezone: 'Europe/Paris', type: 'report.due', data: {} }); return Response.json(await bus(env).schedules()) }
+    // The HTTP app of tidings/hono over the sharded bus (open: a test Worker).
+    return busApp({ bus: bus(env), auth: false }).fetch(request)
   },
   async queue(batch, env) {
     // Simulated transport loss for the 'lossy' subscription: never run, retried into the DLQ.
