@@ -32,7 +32,7 @@ export const alarmClock = (storage: DurableObjectStorage, now: () => number = Da
   const timers = new Set<Timer>()
   const fire = (t: Timer) => {
     if (!timers.delete(t)) return
-    clearTimeout(t.t)
+    if (t.t !== undefined) clearTimeout(t.t)
     t.fn()
   }
   const arm = (t: Timer) => {
@@ -56,7 +56,7 @@ export const alarmClock = (storage: DurableObjectStorage, now: () => number = Da
       const t = handle as Timer | undefined
       if (!t) return
       timers.delete(t)
-      clearTimeout(t.t)
+      if (t.t !== undefined) clearTimeout(t.t)
     },
     async fireDue() {
       alarmFired(storage)
