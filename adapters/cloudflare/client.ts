@@ -10,7 +10,12 @@ import { shardOf } from './_shard.js'
 import type { Subscriptions } from './subscriptions.js'
 import { fromWire, toWire, unwrap, type Reply } from './_wire.js'
 
-/** Options of {@link cloudflareBus}. */
+/**
+ * Options of {@link cloudflareBus}.
+ *
+ * @example
+ * const options: CloudflareBusOptions = { shards: 4, subscriptions, deadLetterQueue: 'tidings-dlq' }
+ */
 export interface CloudflareBusOptions {
   /** Objects the log is spread over. Default 1. Changing it moves keys to other shards: pick it once. */
   shards?: number
@@ -22,7 +27,13 @@ export interface CloudflareBusOptions {
   deadLetterQueue?: string
 }
 
-/** The Bus API over Durable Object RPC, plus the Worker handlers that feed the bus. */
+/**
+ * The Bus API over Durable Object RPC, plus the Worker handlers that feed the bus.
+ *
+ * @example
+ * const bus: CloudflareBus<Events> = cloudflareBus(env.BUS, { shards: 4 })
+ * await bus.publish('order.placed', { total: 42 }, { key: 'o1' })
+ */
 export interface CloudflareBus<E extends EventMap = EventMap> extends Bus<E> {
   /** The Worker's `scheduled` handler: fires the UTC schedules whose cron is `controller.cron`. */
   scheduled(controller: Pick<ScheduledController, 'cron' | 'scheduledTime'>): Promise<{ name: string; id: string; seq: number; duplicate: boolean }[]>
@@ -34,7 +45,12 @@ export interface CloudflareBus<E extends EventMap = EventMap> extends Bus<E> {
   shardOf(key: string): number
 }
 
-/** The Durable Object namespace binding of a `BusObject` class (what `cloudflareBus` uses of it). */
+/**
+ * The Durable Object namespace binding of a `BusObject` class (what `cloudflareBus` uses of it).
+ *
+ * @example
+ * interface Env { BUS: DurableObjectNamespace<Bus> } // env.BUS is a BusNamespace
+ */
 export interface BusNamespace {
   idFromName(name: string): DurableObjectId
   idFromString(id: string): DurableObjectId

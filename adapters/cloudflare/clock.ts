@@ -1,7 +1,12 @@
 import type { Clock } from '../../src/clock.js'
 import { alarmFired, wakeAt } from './store.js'
 
-/** A {@link Clock} whose timers also keep the Durable Object's alarm, plus what the alarm handler calls. */
+/**
+ * A {@link Clock} whose timers also keep the Durable Object's alarm, plus what the alarm handler calls.
+ *
+ * @example
+ * async alarm() { await this.clock.fireDue() }
+ */
 export interface AlarmClock extends Clock {
   /** Runs every timer that is due by `now()`, then sets the alarm for the earliest one left. */
   fireDue(): Promise<void>

@@ -12,10 +12,18 @@ import { check, isRecord, reply, toWire, type Reply } from './_wire.js'
 /**
  * The largest event a `BusObject` accepts, serialized (the core's measure: wire JSON, UTF-8):
  * 124 KiB, so that the event plus its delivery envelope fits a Queue message (128 KB).
+ *
+ * @example
+ * if (new TextEncoder().encode(JSON.stringify(data)).length > MAX_EVENT_BYTES - 1024) await env.BUCKET.put(key, body)
  */
 export const MAX_EVENT_BYTES = 126_976
 
-/** Options of a {@link BusObject}, chosen once at construction. */
+/**
+ * Options of a {@link BusObject}, chosen once at construction.
+ *
+ * @example
+ * const options: BusObjectOptions = { subscriptions, queue: env.DELIVERY, bus: { source: 'shop' }, live: { maxUnacked: 500 } }
+ */
 export interface BusObjectOptions {
   /** Queue-delivered subscriptions (see `defineSubscriptions`); needs `queue`. */
   subscriptions?: Subscriptions

@@ -1,7 +1,12 @@
 import { fail } from '../../src/errors.js'
 import type { PublishInput } from '../../src/bus.js'
 
-/** The body of an R2 event notification, as R2 puts it on a Queue. */
+/**
+ * The body of an R2 event notification, as R2 puts it on a Queue.
+ *
+ * @example
+ * const n: R2Notification = { account: 'a', bucket: 'uploads', action: 'DeleteObject', object: { key: 'x.png' }, eventTime: '2026-05-01T00:00:00Z' }
+ */
 export interface R2Notification {
   account: string
   bucket: string

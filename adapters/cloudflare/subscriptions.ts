@@ -10,6 +10,9 @@ import { compilePattern } from '../../src/_pattern.js'
  * retries and dead letters (from `pattern`, `filter` and the options); the Worker's `queue()` runs
  * `handler`. `timeout` is the delivery lease: an outcome that has not come back by then counts as
  * a failed attempt and the event is sent again after the backoff.
+ *
+ * @example
+ * const mailer: QueueSubscription = { pattern: 'user.created', timeout: 10_000, handler: async (e) => sendMail(e.data) }
  */
 export interface QueueSubscription<Ev extends BusEvent = BusEvent> extends Omit<SubscribeOptions<Ev>, 'filter'> {
   pattern: string
@@ -18,7 +21,12 @@ export interface QueueSubscription<Ev extends BusEvent = BusEvent> extends Omit<
   handler: (event: Ev, ctx: HandlerContext) => unknown
 }
 
-/** What {@link defineSubscriptions} returns: the same definitions, checked once. */
+/**
+ * What {@link defineSubscriptions} returns: the same definitions, checked once.
+ *
+ * @example
+ * new BusObject(ctx, env, { subscriptions: defineSubscriptions({ audit: { pattern: '**', handler: log } }), queue: env.DELIVERY })
+ */
 export type Subscriptions = Readonly<Record<string, QueueSubscription>>
 
 /**
