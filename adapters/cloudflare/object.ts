@@ -111,11 +111,10 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
         check(isRecord(i) && (Array.isArray(i.many) ? (i.many as unknown[]).every(isRecord) : typeof i.type === 'string'),
           'each entry is { type, data, ...options } or { many: [...] }')
       }
-      return Promise.all((items as AppendItem[]).map((item) => new Promise<Reply<unknown>>((done) => {
-        if (!this.#inbox.length) { this.#waited = 0; setTimeout(this.#flush, 1) }
-        this.#arrived = true
-        this.#inbox.push({ item, done })
-      })))
+      // A call that finds others waiting keeps the gathering open for another millisecond.
+      if (this.#inbox.length) this.#arrived = true
+      else { this.#waited = 0; setTimeout(this.#flush, 1) }
+      return Promise.all((items as AppendItem[]).map((item) => new Promise<Reply<unknown>>((done) => this.#inbox.push({ item, done }))))
     })
   }
 
