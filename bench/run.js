@@ -53,6 +53,16 @@ const SCHEDULES_GOAL_MS = 200
 // HTTP: publish requests through the Hono app on the memory bus vs a bare Hono route, in-process.
 const HTTP = [{ subject: 'tidings', n: 20_000 }, { subject: 'bare', n: 20_000 }]
 
+// Cloudflare (workerd via Miniflare, driven from inside a Worker): K = 100 producers publishing
+// through cloudflareBus (group commit) vs one RPC per event doing one raw SQL INSERT; publishMany of
+// 100; Queue delivery to a no-op handler. Each process starts its own Miniflare.
+const CLOUDFLARE = [
+  { subject: 'group', n: 5_000, k: 100 },
+  { subject: 'raw', n: 5_000, k: 100 },
+  { subject: 'batch', n: 5_000, k: 100 },
+  { subject: 'queue', n: 5_000, k: 100 },
+]
+
 const jobs = [
   ...LIVE.map((j) => ({ ...j, case: 'live', args: [j.subject, j.n] })),
   ...WILDCARD.map((j) => ({ ...j, case: 'wildcard', args: [j.subject, j.listeners, j.n] })),
@@ -61,6 +71,7 @@ const jobs = [
   { subject: 'tidings', case: 'heap', runs: HEAP.runs, args: [HEAP.n, HEAP.burst, HEAP.checkpoints.join(',')] },
   ...SCHEDULES.map((n) => ({ subject: 'tidings', case: 'schedules', n, runs: 3, args: ['tidings', n] })),
   ...HTTP.map((j) => ({ ...j, case: 'http', args: [j.subject, j.n] })),
+  ...CLOUDFLARE.map((j) => ({ ...j, case: 'cloudflare', args: [j.subject, j.n, j.k] })),
 ]
 // Cases that print something other than { opsPerSec }: their samples are the whole JSON lines.
 const RAW = new Set(['latency', 'heap', 'schedules'])
@@ -162,6 +173,7 @@ const goals = [
   { goal: `schedules: ${int(sched.at(-1).n)} schedules, advance one hour < ${SCHEDULES_GOAL_MS} ms`, value: sched.at(-1).ms, max: SCHEDULES_GOAL_MS, fmt: ms, strict: true },
   { goal: 'schedules: cost per fire at 10,000 ÷ at 1,000 schedules ≤ 1.5× (flat)', value: sched.at(-1).usPerFire / sched.at(-2).usPerFire, max: 1.5 },
   { goal: 'HTTP publish through the Hono app ≥ 0.7× a bare Hono route', value: find('http', 'tidings').opsPerSec / find('http', 'bare').opsPerSec, min: 0.7 },
+  { goal: 'Cloudflare: events/s through Worker → object, group commit ÷ one raw SQL insert per RPC ≥ 3×', value: find('cloudflare', 'group').opsPerSec / find('cloudflare', 'raw').opsPerSec, min: 3 },
   { goal: `bundle: tidings entry chunk ≤ ${int(ENTRY_LIMIT)} B gzip`, value: bundle.tidings.entryGzip, max: ENTRY_LIMIT, bytes: true },
   { goal: `bundle: tidings entry + statically imported chunks ≤ ${int(ENTRY_LIMIT)} B gzip (what loads up front)`, value: bundle.tidings.eagerGzip, max: ENTRY_LIMIT, bytes: true },
 ].map((g) => ({ ...g, met: g.max === undefined ? g.value >= g.min : g.strict ? g.value < g.max : g.value <= g.max }))
@@ -217,6 +229,14 @@ out.push(table(
 ))
 out.push('', '## Schedules: N cron schedules (`m * * * *`, minutes spread), manual clock advanced one hour (median of the rounds)', '')
 out.push(table(['schedules', 'advance 1 h', 'µs per fire', 'runs (ms)'], sched.map((x) => [int(x.n), ms(x.ms), x.usPerFire.toFixed(1), x.samples.map((v) => v.toFixed(1)).join(' ')])))
+out.push('', `## Cloudflare, in workerd (Miniflare), driven from inside a Worker (median of ${RUNS} processes)`, '')
+out.push(table(
+  ['path', 'events/round', 'events/s', 'spread', 'runs (events/s)', '÷ raw insert per RPC'],
+  CLOUDFLARE.map((c) => find('cloudflare', c.subject)).map((j) => [
+    { group: 'cloudflareBus publish, 100 producers (group commit)', raw: 'raw: one RPC + one SQL INSERT per event, 100 producers', batch: 'cloudflareBus publishMany of 100, one call at a time', queue: 'Queue delivery to a no-op handler (concurrency 100, batches of 100), publish → ack' }[j.subject],
+    int(j.n), int(j.opsPerSec), pct(j.spread), j.samples.map(int).join(' '), ratio(j.opsPerSec / find('cloudflare', 'raw').opsPerSec),
+  ]),
+))
 out.push('', '## Goals', '')
 out.push(table(['goal', 'measured', 'met'], goals.map((g) => [g.goal, g.fmt ? g.fmt(g.value) : g.bytes ? `${int(g.value)} B` : ratio(g.value), mark(g.met)])))
 
@@ -239,6 +259,8 @@ const md = [
   `| publish → durable handler latency at ${int(LATENCY.rate)} events/s (p50 / p99 / max) | ${ms(lat.durable.p50)} / ${ms(lat.durable.p99)} / ${ms(lat.durable.max)} | live listener ${ms(lat.live.p50)} / ${ms(lat.live.p99)} / ${ms(lat.live.max)} | |`,
   `| heap after ${HEAP.checkpoints.map(int).join(' / ')} durably handled events | ${HEAP.checkpoints.map((k) => mb(heapAt(k))).join(' / ')} | | |`,
   `| HTTP \`POST /events\` through the Hono app (memory bus, in-process) | ${int(find('http', 'tidings').opsPerSec)} req/s | bare Hono route ${int(find('http', 'bare').opsPerSec)} req/s | ${ratio(find('http', 'tidings').opsPerSec / find('http', 'bare').opsPerSec)} |`,
+  `| Cloudflare (workerd): events/s through Worker → object, 100 producers | ${int(find('cloudflare', 'group').opsPerSec)} events/s (group commit) | one raw SQL INSERT per RPC ${int(find('cloudflare', 'raw').opsPerSec)} events/s | ${ratio(find('cloudflare', 'group').opsPerSec / find('cloudflare', 'raw').opsPerSec)} |`,
+  `| Cloudflare (workerd): publishMany of 100 / Queue delivery publish → ack | ${int(find('cloudflare', 'batch').opsPerSec)} / ${int(find('cloudflare', 'queue').opsPerSec)} events/s | | |`,
   `| schedules: advance one hour with ${sched.map((x) => int(x.n)).join(' / ')} schedules (one fire each) | ${sched.map((x) => ms(x.ms)).join(' / ')} (${sched.map((x) => x.usPerFire.toFixed(0)).join(' / ')} µs per fire) | | |`,
 ].join('\n')
 
@@ -255,8 +277,8 @@ const results = {
   loadavg: { before: load0, after: os.loadavg() },
   runs: RUNS,
   wallSeconds,
-  jobs: jobs.map(({ case: c, subject, n, listeners, concurrency, runs, opsPerSec, spread, p50, p99, max, samples }) =>
-    ({ case: c, subject, n, listeners, concurrency, runs, opsPerSec, spread, p50, p99, max, samples })),
+  jobs: jobs.map(({ case: c, subject, n, k, listeners, concurrency, runs, opsPerSec, spread, p50, p99, max, samples }) =>
+    ({ case: c, subject, n, k, listeners, concurrency, runs, opsPerSec, spread, p50, p99, max, samples })),
   bundle,
   goals,
   readme: md,

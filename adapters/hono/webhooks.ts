@@ -85,7 +85,7 @@ export async function verifyWebhook(
   if (scheme === 'github') {
     const value = header(headers, 'x-hub-signature-256')
     const mac = /^sha256=([0-9a-f]{64})$/i.exec(value.trim())?.[1] ?? bad('malformed header x-hub-signature-256: expected sha256=<hex>')
-    if (!(await anyMatch(o.secrets.map((s) => enc.encode(s)), body, [fromHex(mac)!]))) bad('no matching signature in x-hub-signature-256')
+    if (!(await anyMatch(o.secrets.map((s) => enc.encode(s) as Bytes), body, [fromHex(mac)!]))) bad('no matching signature in x-hub-signature-256')
     return { id: headers.get('x-github-delivery') ?? undefined }
   }
 
@@ -97,7 +97,7 @@ export async function verifyWebhook(
     const macs = fields.flatMap(([k, v]) => (k === 'v1' && v ? (fromHex(v) ?? []) : []))
     if (!macs.length) bad('malformed header stripe-signature: no v1=<hex> signature')
     checkFresh(t, o.now, tolerance)
-    if (!(await anyMatch(o.secrets.map((s) => enc.encode(s)), `${t}.${body}`, macs))) bad('no matching v1 signature in stripe-signature')
+    if (!(await anyMatch(o.secrets.map((s) => enc.encode(s) as Bytes), `${t}.${body}`, macs))) bad('no matching v1 signature in stripe-signature')
     let id: string | undefined
     try {
       const event: unknown = JSON.parse(body)

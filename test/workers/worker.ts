@@ -1,10 +1,74 @@
 import { DurableObject } from 'cloudflare:workers'
+import { BusObject, cloudflareBus, defineSubscriptions } from '../../adapters/cloudflare/index.js'
+import { busApp } from '../../adapters/hono/index.js'
+import { NonRetriableError } from '../../src/errors.js'
 
-export class Smoke extends DurableObject {
-  add(n: number): number {
-    this.ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS t (n INTEGER)')
-    this.ctx.storage.sql.exec('INSERT INTO t VALUES (?)', n)
-    return this.ctx.storage.sql.exec<{ s: number }>('SELECT sum(n) AS s FROM t').one().s
-  }
+export interface Env {
+  BUS: DurableObjectNamespace<TestBus>
+  STORE_HOST: DurableObjectNamespace<StoreHost>
+  DELIVERY: Queue
 }
-export default { fetch: () => new Response('ok') }
+
+/** Handlers of the 'job' subscription fail until a test heals them (module state of this Worker). */
+export const faults = { healthy: false }
+
+// Loaded by both sides: the object reads patterns and policies, the Worker's queue() the handlers.
+export const subscriptions = defineSubscriptions({
+  audit: {
+    pattern: 'order.*',
+    concurrency: 10,
+    handler: async (e, ctx) => { await ctx.publish('audit.done', { of: e.id, attempt: ctx.attempt }, { key: e.key ?? e.id }) },
+  },
+  job: {
+    pattern: 'job.*',
+    retry: { attempts: 3, backoff: { initial: 20, jitter: false } },
+    handler: async (e, ctx) => {
+      if (!faults.healthy) throw new Error(`job ${e.id} failed on attempt ${ctx.attempt}`)
+      await ctx.publish('done.job', { of: e.id })
+    },
+  },
+  fatal: { pattern: 'fatal.*', handler: () => { throw new NonRetriableError('never works') } },
+  // The test Worker's queue() drops these unrun, as a lost transport would: they reach the DLQ.
+  lossy: { pattern: 'lossy.*', timeout: 60_000, handler: () => {} },
+  // Keyed: one in flight per key end to end; the handler records the order it saw.
+  keyed: { pattern: 'seq.*', concurrency: 8, handler: async (e, ctx) => { await ctx.publish('seen.seq', { n: (e.data as { n: number }).n }, { key: e.key! }) } },
+})
+
+/** The bus object of the tests: a clock a test can move forward, and a small live-client bound. */
+export class TestBus extends BusObject<Env> {
+  #skew: { ms: number }
+  constructor(ctx: DurableObjectState, env: Env) {
+    const skew = { ms: 0 }
+    super(ctx, env, { subscriptions, queue: env.DELIVERY, now: () => Date.now() + skew.ms, live: { maxUnacked: 20 }, bus: { source: 'test' } })
+    this.#skew = skew
+  }
+  /** Moves this object's clock forward (the only thing the tests mock). */
+  advance(ms: number): number { this.#skew.ms += ms; return Date.now() + this.#skew.ms }
+}
+
+/** An empty SQLite object for the store conformance suite. */
+export class StoreHost extends DurableObject {}
+
+const bus = (env: Env) => cloudflareBus(env.BUS, { shards: 3, subscriptions, deadLetterQueue: 'tidings-dlq' })
+
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url)
+    if (url.pathname === '/heal') { faults.healthy = url.searchParams.get('healthy') !== 'false'; return new Response('ok') }
+    // Fixtures the HTTP app has no route for: a delayed publish and a schedule.
+    if (url.pathname === '/fixture/delayed') return Response.json(await bus(env).publish('reminder.due', { n: 1 }, { delay: Number(url.searchParams.get('ms')) }))
+    if (url.pathname === '/fixture/schedule') { await bus(env).schedule('nightly', { cron: '0 2 * * *', timezone: 'Europe/Paris', type: 'report.due', data: {} }); return Response.json(await bus(env).schedules()) }
+    // The HTTP app of tidings/hono over the sharded bus (open: a test Worker).
+    return busApp({ bus: bus(env), auth: false }).fetch(request)
+  },
+  async queue(batch, env) {
+    // Simulated transport loss for the 'lossy' subscription: never run, retried into the DLQ.
+    if (batch.queue === 'tidings-delivery') {
+      for (const m of batch.messages) if ((m.body as { subscription?: string }).subscription === 'lossy') m.retry()
+      const rest = batch.messages.filter((m) => (m.body as { subscription?: string }).subscription !== 'lossy')
+      return bus(env).queue({ ...batch, messages: rest })
+    }
+    return bus(env).queue(batch)
+  },
+  async scheduled(controller, env) { await bus(env).scheduled(controller) },
+} satisfies ExportedHandler<Env>

@@ -1,0 +1,112 @@
+import type { HandlerContext } from '../../src/delivery.js'
+import { NonRetriableError } from '../../src/errors.js'
+import type { BusEvent } from '../../src/event.js'
+import { toTagged, type Tagged } from '../../src/_tagged.js'
+import { fromWire, type WireError } from './_wire.js'
+
+/** @internal The body of one delivery on the Queue. @example if (isDelivery(msg.body)) ... */
+export interface DeliveryMessage {
+  kind: 'tidings.delivery'
+  /** `<subscription>/<seq>/<attempt>/<nonce>`: the lease this outcome answers. */
+  delivery: string
+  /** The object's id (hex), so the Worker can answer the shard that sent it. */
+  object: string
+  /** The bus's name (the object's name without `:<shard>`), where chained publishes go. */
+  bus?: string
+  subscription: string
+  attempt: number
+  /** When the lease lapses (epoch ms): the handler's signal aborts then. */
+  deadline: number
+  /** The event in superjson form (the Queue message is JSON, measured like the event's size limit). */
+  event: Tagged
+}
+
+/** @internal What the Worker reports for one delivery. @example const o: Outcome = { delivery, ok: true } */
+export type Outcome = { delivery: string; ok: true } | { delivery: string; ok: false; error: WireError }
+
+/** @internal Whether a Queue message body is one of ours. @example isDelivery({ kind: 'tidings.delivery' }) */
+export const isDelivery = (body: unknown): body is DeliveryMessage =>
+  typeof body === 'object' && body !== null && (body as { kind?: unknown }).kind === 'tidings.delivery'
+
+// Queues: at most 100 messages and 256 KB per sendBatch.
+const BATCH_MESSAGES = 100
+const BATCH_BYTES = 250_000
+const utf8 = new TextEncoder()
+
+/**
+ * @internal The object's side of Queue delivery. A subscription's handler (run by the core's
+ * runner, which owns ordering-key lanes, timeouts, retries and dead letters) sends the event to the
+ * Queue and waits for the outcome that the Worker reports back by RPC. The attempt's timeout is the
+ * lease: when it lapses the core counts a failure and re-sends after the backoff.
+ *
+ * @example
+ * const d = queueDelivery(env.DELIVERY, ctx.id, Date.now)
+ * await bus.subscribe('mailer', 'user.*', d.handler('mailer', 30_000))
+ */
+export const queueDelivery = (queue: Queue, object: DurableObjectId, now: () => number) => {
+  const id = object.toString()
+  const bus = object.name?.replace(/:\d+$/, '')
+  const pending = new Map<string, { resolve(): void; reject(e: unknown): void }>()
+  let outbox: { body: DeliveryMessage; bytes: number; reject(e: unknown): void }[] = []
+  let nonce = 0
+
+  // Sends made in one tick go out together, in chunks the Queue accepts.
+  const flush = async () => {
+    const all = outbox
+    outbox = []
+    for (let i = 0; i < all.length;) {
+      const chunk: typeof all = []
+      for (let bytes = 0; i < all.length && chunk.length < BATCH_MESSAGES && bytes + all[i]!.bytes <= BATCH_BYTES; i++) {
+        bytes += all[i]!.bytes
+        chunk.push(all[i]!)
+      }
+      if (!chunk.length) chunk.push(all[i++]!)
+      try {
+        await queue.sendBatch(chunk.map((m) => ({ body: m.body, contentType: 'json' as const })))
+      } catch (e) {
+        // Not sent: the attempt fails now rather than at the end of its lease.
+        for (const m of chunk) m.reject(e)
+      }
+    }
+  }
+
+  return {
+    handler: (subscription: string, timeout: number) => (event: BusEvent, ctx: HandlerContext) => new Promise<void>((resolve, reject) => {
+      const delivery = `${subscription}/${event.seq}/${ctx.attempt}/${(++nonce).toString(36)}`
+      const body: DeliveryMessage = {
+        kind: 'tidings.delivery', delivery, object: id, ...(bus ? { bus } : {}), subscription, attempt: ctx.attempt, deadline: now() + timeout, event: toTagged(event),
+      }
+      const done = () => pending.delete(delivery)
+      pending.set(delivery, { resolve: () => { done(); resolve() }, reject: (e) => { done(); reject(e) } })
+      // The lease lapsed (or the bus closed): a late outcome for it is ignored.
+      ctx.signal.addEventListener('abort', done, { once: true })
+      if (!outbox.length) queueMicrotask(() => void flush())
+      outbox.push({ body, bytes: utf8.encode(JSON.stringify(body)).length, reject: (e) => pending.get(delivery)?.reject(e) })
+    }),
+
+    /** Outcomes from the Worker; returns how many matched a live lease. */
+    settle(outcomes: readonly Outcome[]): number {
+      let n = 0
+      for (const o of outcomes) {
+        const p = pending.get(o.delivery)
+        if (!p) continue
+        n++
+        if (o.ok) p.resolve()
+        else p.reject(fromWire(o.error))
+      }
+      return n
+    },
+
+    /** Deliveries that reached the Queue's own dead-letter queue: recorded as dead letters here. */
+    lost(deliveries: readonly string[]): number {
+      let n = 0
+      for (const d of deliveries) {
+        const p = pending.get(d)
+        if (!p) continue
+        n++
+        p.reject(new NonRetriableError(`delivery ${d} reached the Queue's dead-letter queue (transport retries exhausted)`))
+      }
+      return n
+    },
+  }
+}

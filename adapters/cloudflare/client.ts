@@ -1,0 +1,293 @@
+import type { Bus, PublishInput, PublishOptions, ReadOptions } from '../../src/bus.js'
+import type { HandlerContext } from '../../src/delivery.js'
+import { fail, TidingsError } from '../../src/errors.js'
+import { decodeCursor, encodeCursor, idPrefix, ownId, type BusEvent, type EventMap } from '../../src/event.js'
+import { fromTagged } from '../../src/_tagged.js'
+import { isDelivery, type DeliveryMessage, type Outcome } from './_delivery.js'
+import type { AppendItem, BusObject, Call } from './object.js'
+import { isR2Notification, r2Event } from './r2.js'
+import { shardOf } from './_shard.js'
+import type { Subscriptions } from './subscriptions.js'
+import { fromWire, toWire, unwrap, type Reply } from './_wire.js'
+
+/**
+ * Options of {@link cloudflareBus}.
+ *
+ * @example
+ * const options: CloudflareBusOptions = { shards: 4, subscriptions, deadLetterQueue: 'tidings-dlq' }
+ */
+export interface CloudflareBusOptions {
+  /** Objects the log is spread over. Default 1. Changing it moves keys to other shards: pick it once. */
+  shards?: number
+  /** Objects are named `<name>:<shard>`. Default `'tidings'`. */
+  name?: string
+  /** The same definitions the object loads: `queue()` runs their handlers. */
+  subscriptions?: Subscriptions
+  /** The name of the Queue's dead-letter queue, when `queue()` also consumes it. */
+  deadLetterQueue?: string
+}
+
+/**
+ * The Bus API over Durable Object RPC, plus the Worker handlers that feed the bus.
+ *
+ * @example
+ * const bus: CloudflareBus<Events> = cloudflareBus(env.BUS, { shards: 4 })
+ * await bus.publish('order.placed', { total: 42 }, { key: 'o1' })
+ */
+export interface CloudflareBus<E extends EventMap = EventMap> extends Bus<E> {
+  /** The Worker's `scheduled` handler: fires the UTC schedules whose cron is `controller.cron`. */
+  scheduled(controller: Pick<ScheduledController, 'cron' | 'scheduledTime'>): Promise<{ name: string; id: string; seq: number; duplicate: boolean }[]>
+  /** The Worker's `queue` handler: runs deliveries, records the dead-letter queue, turns R2 notifications into events. */
+  queue(batch: MessageBatch): Promise<void>
+  /** Forwards a WebSocket upgrade (`?pattern=&filter=&from=`) to one shard's live stream. */
+  connect(request: Request, shard: number): Promise<Response>
+  /** The shard an ordering key (or an unkeyed event's id) lands on. */
+  shardOf(key: string): number
+}
+
+/**
+ * The Durable Object namespace binding of a `BusObject` class (what `cloudflareBus` uses of it).
+ *
+ * @example
+ * interface Env { BUS: DurableObjectNamespace<Bus> } // env.BUS is a BusNamespace
+ */
+export interface BusNamespace {
+  idFromName(name: string): DurableObjectId
+  idFromString(id: string): DurableObjectId
+  get(id: DurableObjectId): unknown
+}
+
+/** What the Worker sees of the object: its RPC methods. */
+type Stub = Pick<BusObject, 'append' | 'call' | 'settle' | 'lost' | 'fireCron' | 'fetch'>
+
+/**
+ * The Worker-side bus: the Bus API over RPC to one `BusObject` per shard.
+ *
+ * - An event with an ordering key goes to the shard of its key, so order per key holds. An
+ *   unkeyed event goes to the shard of its id (given here when the caller gives none), so a
+ *   retried publish with the same id lands where the first did and is deduplicated there.
+ *   Across shards there is no global order, as across Kafka partitions.
+ * - Publishes made in one tick are sent as one RPC per shard: the RPC hop, not SQL, is the cost.
+ *   `publishMany` is atomic per shard (entries sharing a key, or with `shards: 1`, all or none).
+ * - `read` takes and returns opaque cursors holding one position per shard; pages merge shards
+ *   by event time.
+ * - Schedules live on the home shard (shard 0). Subscriptions are declared with
+ *   `defineSubscriptions` and delivered through a Queue; live listeners use `connect` (WebSocket).
+ *
+ * @example
+ * export default {
+ *   fetch: (req, env) => busApp({ bus: cloudflareBus(env.BUS, { shards: 4 }), auth: false }).fetch(req),
+ *   queue: (batch, env) => cloudflareBus(env.BUS, { shards: 4, subscriptions }).queue(batch),
+ *   scheduled: (controller, env) => cloudflareBus(env.BUS, { shards: 4 }).scheduled(controller),
+ * }
+ */
+export function cloudflareBus<E extends EventMap = EventMap>(namespace: BusNamespace, options: CloudflareBusOptions = {}): CloudflareBus<E> {
+  const shards = options.shards ?? 1
+  if (!Number.isInteger(shards) || shards < 1 || shards > 1024) fail('INVALID_OPTIONS', `shards must be an integer in 1..1024, got ${shards}`)
+  const name = options.name ?? 'tidings'
+  // One stub per shard: calls through one stub arrive in the order they were made.
+  const stubs = Array.from({ length: shards }, (_, i) => namespace.get(namespace.idFromName(`${name}:${i}`)) as unknown as Stub)
+  const all = <T>(f: (s: Stub, i: number) => Promise<T>) => Promise.all(stubs.map(f))
+  const call = async (s: Stub, method: Call, args: unknown[]) => unwrap((await s.call(method, args)) as Reply<unknown>) as never
+  const prefix = idPrefix(Date.now())
+  let counter = 0
+  let closed = false
+
+  // Publishes waiting for this tick's RPC, per shard.
+  const outgoing = new Map<number, { item: AppendItem; resolve(v: unknown): void; reject(e: unknown): void }[]>()
+  const inflight = new Set<Promise<unknown>>()
+  const flush = (shard: number) => {
+    const batch = outgoing.get(shard)!
+    outgoing.delete(shard)
+    const p = stubs[shard]!.append(batch.map((b) => b.item)).then((r) => {
+      const results = unwrap(r as Reply<Reply<unknown>[]>)
+      results.forEach((x, i) => (x.ok ? batch[i]!.resolve(x.value) : batch[i]!.reject(fromWire(x.error))))
+    }, (e) => { for (const b of batch) b.reject(e) })
+    inflight.add(p)
+    void p.finally(() => inflight.delete(p))
+  }
+  const send = (shard: number, item: AppendItem) => new Promise<any>((resolve, reject) => {
+    let q = outgoing.get(shard)
+    if (!q) { outgoing.set(shard, (q = [])); queueMicrotask(() => flush(shard)) }
+    q.push({ item, resolve, reject })
+    if (q.length >= 10_000) flush(shard)
+  })
+
+  /** Gives an unkeyed event its id here, so its shard is known and a retry finds it. */
+  const place = (input: PublishInput): [number, PublishInput] => {
+    if (closed) fail('CLOSED', 'the bus is closed')
+    if (typeof input !== 'object' || input === null) fail('INVALID_OPTIONS', 'an event is { type, data, ...options }')
+    const o = input as PublishInput & PublishOptions
+    if (o.key !== undefined && typeof o.key !== 'string') fail('INVALID_OPTIONS', `key ${JSON.stringify(o.key)} is not a string`)
+    if (o.id !== undefined && typeof o.id !== 'string') fail('INVALID_OPTIONS', `id ${JSON.stringify(o.id)} is not a string`)
+    const id = o.id ?? (o.key === undefined ? ownId(prefix, ++counter) : undefined)
+    return [shardOf(o.key ?? id!, shards), id === o.id ? o : { ...o, id: id! }]
+  }
+
+  // Dead letter ids carry their shard: `<shard>:<subscription>/<seq>`.
+  const byShard = (ids: readonly string[] | undefined): (string[] | undefined)[] => {
+    if (ids === undefined) return stubs.map(() => undefined)
+    const out = stubs.map((): string[] => [])
+    for (const id of ids) {
+      const m = /^(\d+):(.+)$/.exec(String(id))
+      if (m && Number(m[1]) < shards) out[Number(m[1])]!.push(m[2]!)
+    }
+    return out
+  }
+  const sum = async (f: (s: Stub, i: number) => Promise<number>) => (await all(f)).reduce((a, b) => a + b, 0)
+  const unsupported = (what: string, instead: string) => fail('INVALID_OPTIONS', `${what} is not available on the Cloudflare bus: ${instead}`)
+
+  const bus: CloudflareBus = {
+    publish: ((type: string, data: unknown, o: PublishOptions = {}) => {
+      try {
+        const [shard, input] = place({ ...o, type, data } as PublishInput)
+        return send(shard, input)
+      } catch (e) { return Promise.reject(e) }
+    }) as CloudflareBus['publish'],
+
+    async publishMany(inputs) {
+      if (!Array.isArray(inputs) || !inputs.length) fail('INVALID_OPTIONS', 'publishMany takes a non-empty array')
+      const groups = new Map<number, { at: number[]; many: PublishInput[] }>()
+      inputs.forEach((input, at) => {
+        const [shard, placed] = place(input)
+        const g = groups.get(shard) ?? { at: [], many: [] }
+        groups.set(shard, g)
+        g.at.push(at)
+        g.many.push(placed)
+      })
+      const out: unknown[] = []
+      await Promise.all([...groups].map(async ([shard, g]) => {
+        const results = (await send(shard, { many: g.many })) as unknown[]
+        g.at.forEach((at, i) => { out[at] = results[i] })
+      }))
+      return out as never
+    },
+
+    cancel: async (id) => (await all((s) => call(s, 'cancel', [id]) as Promise<boolean>)).some(Boolean),
+
+    on: () => unsupported('on()', 'live listeners run in the object; connect a WebSocket (bus.connect) instead'),
+    waitFor: () => Promise.reject(new TidingsError('INVALID_OPTIONS', 'waitFor() is not available on the Cloudflare bus: connect a WebSocket instead')),
+    subscribe: () => Promise.reject(new TidingsError('INVALID_OPTIONS', 'subscribe() is not available on the Cloudflare bus: declare subscriptions with defineSubscriptions, loaded by both the Worker and the object')),
+
+    async read(o: ReadOptions = {}) {
+      const { from, pattern, limit = 100 } = o
+      const at = from === undefined ? stubs.map(() => 1) : decodeCursor(from)
+      if (!at || at.length !== shards) fail('INVALID_CURSOR', `${JSON.stringify(from)} is not a cursor of this ${shards}-shard bus`)
+      const pages = await all((s, i) => call(s, 'read', [{ from: encodeCursor([at![i]!]), limit, ...(pattern === undefined ? {} : { pattern }) }]) as Promise<{ events: BusEvent[]; next: string }>)
+      // Merge by time (then shard, then seq), take `limit`, and move each shard past what it gave.
+      const merged = pages.flatMap((p, shard) => p.events.map((e) => ({ e, shard })))
+        .sort((a, b) => a.e.time - b.e.time || a.shard - b.shard || a.e.seq - b.e.seq).slice(0, limit)
+      const next = [...at!]
+      const taken = pages.map(() => 0)
+      for (const { e, shard } of merged) { next[shard] = e.seq + 1; taken[shard]!++ }
+      pages.forEach((p, shard) => { if (taken[shard] === p.events.length) next[shard] = decodeCursor(p.next)![0]! })
+      return { events: merged.map((m) => m.e), next: encodeCursor(next) } as never
+    },
+
+    async subscriptions() {
+      const merged = new Map<string, { name: string; pattern: string; attached: boolean; lag: number }>()
+      for (const list of await all((s) => call(s, 'subscriptions', []) as Promise<{ name: string; pattern: string; attached: boolean; lag: number }[]>)) {
+        for (const r of list) {
+          const m = merged.get(r.name)
+          if (!m) merged.set(r.name, { ...r })
+          else { m.lag += r.lag; m.attached ||= r.attached }
+        }
+      }
+      return [...merged.values()]
+    },
+    deleteSubscription: async (n) => (await all((s) => call(s, 'deleteSubscription', [n]) as Promise<boolean>)).some(Boolean),
+    replay: async (n, point) => { await all((s) => call(s, 'replay', [n, point])) },
+    async stats() {
+      type S = { name: string; lag: number; inFlight: number; retrying: number; deadLetters: number; oldestAge: number }
+      const merged = new Map<string, S>()
+      for (const list of await all((s) => call(s, 'stats', []) as Promise<S[]>)) {
+        for (const r of list) {
+          const m = merged.get(r.name)
+          if (!m) { merged.set(r.name, { ...r }); continue }
+          m.lag += r.lag; m.inFlight += r.inFlight; m.retrying += r.retrying; m.deadLetters += r.deadLetters; m.oldestAge = Math.max(m.oldestAge, r.oldestAge)
+        }
+      }
+      return [...merged.values()]
+    },
+    deadLetters: {
+      list: async (o) => (await all(async (s, i) => ((await call(s, 'deadLetters.list', [o ?? {}])) as { id: string }[]).map((d) => ({ ...d, id: `${i}:${d.id}` })))).flat() as never,
+      redrive: (ids) => { const per = byShard(ids); return sum((s, i) => (per[i] && !per[i]!.length ? Promise.resolve(0) : call(s, 'deadLetters.redrive', [per[i]]))) },
+      discard: (ids) => { const per = byShard(ids); return sum((s, i) => (per[i] && !per[i]!.length ? Promise.resolve(0) : call(s, 'deadLetters.discard', [per[i]]))) },
+    },
+
+    schedule: (n, spec) => call(stubs[0]!, 'schedule', [n, spec]),
+    schedules: () => call(stubs[0]!, 'schedules', []),
+    unschedule: (n) => call(stubs[0]!, 'unschedule', [n]),
+    runSchedule: (n, o) => call(stubs[0]!, 'runSchedule', [n, o ?? {}]),
+
+    async idle() { while (outgoing.size || inflight.size) await Promise.allSettled([...inflight, Promise.resolve()]) },
+    async close() { closed = true; await bus.idle() },
+
+    scheduled: async (controller) => unwrap(await stubs[0]!.fireCron(controller.cron, controller.scheduledTime)),
+    connect: (request, shard) => {
+      if (!Number.isInteger(shard) || shard < 0 || shard >= shards) return Promise.reject(new TidingsError('INVALID_OPTIONS', `shard must be an integer in 0..${shards - 1}`))
+      return stubs[shard]!.fetch(request)
+    },
+    shardOf: (key) => shardOf(key, shards),
+
+    async queue(batch) {
+      const lostHere = options.deadLetterQueue !== undefined && batch.queue === options.deadLetterQueue
+      const answers = new Map<string, { outcomes: Outcome[]; deliveries: string[]; messages: Message[] }>()
+      await Promise.all(batch.messages.map(async (m) => {
+        const body = m.body
+        if (isR2Notification(body)) {
+          try { const { type, data, ...o } = await r2Event(body); await bus.publish(type, data, o); m.ack() } catch { m.retry() }
+          return
+        }
+        // Not ours: left to the Queue's retries and, in the end, its dead-letter queue.
+        if (!isDelivery(body)) return m.retry()
+        const a = answers.get(body.object) ?? { outcomes: [], deliveries: [], messages: [] }
+        answers.set(body.object, a)
+        a.messages.push(m)
+        if (lostHere) a.deliveries.push(body.delivery)
+        else a.outcomes.push(await run(body))
+      }))
+      // One RPC per object; if it fails, the Queue retries those messages (transport loss only).
+      await Promise.all([...answers].map(async ([object, a]) => {
+        const stub = namespace.get(namespace.idFromString(object)) as unknown as Stub
+        try {
+          unwrap((await (lostHere ? stub.lost(a.deliveries) : stub.settle(a.outcomes))) as Reply<number>)
+          for (const m of a.messages) m.ack()
+        } catch { for (const m of a.messages) m.retry() }
+      }))
+    },
+  }
+
+  // Chained publishes go to the bus the event came from, which may be named differently.
+  const others = new Map<string, CloudflareBus>()
+  const busNamed = (n: string | undefined): CloudflareBus => {
+    if (n === undefined || n === name) return bus
+    let b = others.get(n)
+    if (!b) others.set(n, (b = cloudflareBus(namespace, { ...options, name: n })))
+    return b
+  }
+
+  /** Runs one delivery's handler until the lease's deadline; its outcome goes back to the object. */
+  const run = async (d: DeliveryMessage): Promise<Outcome> => {
+    const sub = options.subscriptions?.[d.subscription]
+    if (!sub) return { delivery: d.delivery, ok: false, error: { name: 'Error', message: `no handler for subscription "${d.subscription}" in this Worker` } }
+    try {
+      const event = fromTagged(d.event) as BusEvent
+      let calls = 0
+      const ctx: HandlerContext = {
+        attempt: d.attempt,
+        signal: AbortSignal.timeout(Math.max(1, d.deadline - Date.now())),
+        // A chained publish: caused by this event, in its correlation, with an id stable across retries.
+        publish: (type, data, o = {}) => busNamed(d.bus).publish(type, data, {
+          ...o, id: o.id ?? `${d.subscription}:${event.id}:${calls++}`, causationId: event.id, correlationId: event.correlationId ?? event.id,
+          ...(event.traceparent ? { traceparent: event.traceparent } : {}),
+        }),
+      }
+      await sub.handler(event, ctx)
+      return { delivery: d.delivery, ok: true }
+    } catch (e) {
+      return { delivery: d.delivery, ok: false, error: toWire(e) }
+    }
+  }
+  return bus as CloudflareBus<E>
+}

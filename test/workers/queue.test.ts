@@ -1,0 +1,71 @@
+import { SELF } from 'cloudflare:test'
+import { beforeEach, describe, expect, it } from 'vitest'
+import type { BusEvent } from '../../src/event.js'
+import { eventually, freshBus } from './helpers.js'
+
+const all = async (bus: ReturnType<typeof freshBus>) => {
+  const events: BusEvent[] = []
+  for (let from: string | undefined; ;) {
+    const page = await bus.read({ ...(from ? { from } : {}), limit: 1000 })
+    events.push(...page.events)
+    if (!page.events.length) return events
+    from = page.next
+  }
+}
+const heal = (healthy: boolean) => SELF.fetch(`http://worker/heal?healthy=${healthy}`)
+
+describe('delivery through a Cloudflare Queue, the object owning retries and dead letters', () => {
+  beforeEach(async () => { await heal(false) })
+
+  it('publish → queue → handler in the Worker → ack by RPC', async () => {
+    const bus = freshBus()
+    const { id } = await bus.publish('order.placed', { total: 5 }, { key: 'o1', correlationId: 'checkout-1' })
+    const done = await eventually(async () => (await all(bus)).find((e) => e.type === 'audit.done'), 'the chained event')
+    expect(done.data).toEqual({ of: id, attempt: 1 })
+    expect(done.causationId).toBe(id)
+    expect(done.correlationId).toBe('checkout-1')
+    expect(done.id).toBe(`audit:${id}:0`)
+    const stats = await eventually(async () => (await bus.stats()).find((s) => s.name === 'audit' && s.lag === 0 && s.inFlight === 0), 'the ack')
+    expect(stats.deadLetters).toBe(0)
+  })
+
+  it('failures follow the backoff, end in dead letters, and a redrive delivers again', async () => {
+    const bus = freshBus()
+    const { id } = await bus.publish('job.run', { n: 1 })
+    const [dead] = await eventually(async () => { const d = await bus.deadLetters.list({ subscription: 'job' }); return d.length ? d : undefined }, 'a dead letter')
+    expect(dead!.event.id).toBe(id)
+    expect(dead!.attempts).toBe(3)
+    expect(dead!.error.message).toBe(`job ${id} failed on attempt 3`)
+    expect((await bus.stats()).find((s) => s.name === 'job')).toMatchObject({ deadLetters: 1, inFlight: 0 })
+    await heal(true)
+    expect(await bus.deadLetters.redrive([dead!.id])).toBe(1)
+    await eventually(async () => (await all(bus)).find((e) => e.type === 'done.job' && (e.data as { of: string }).of === id), 'the redriven delivery')
+    await eventually(async () => (await bus.deadLetters.list({ subscription: 'job' })).length === 0, 'the dead letter gone')
+  })
+
+  it('a NonRetriableError goes straight to the dead letters', async () => {
+    const bus = freshBus()
+    await bus.publish('fatal.crash', {})
+    const [dead] = await eventually(async () => { const d = await bus.deadLetters.list({ subscription: 'fatal' }); return d.length ? d : undefined }, 'a dead letter')
+    expect(dead).toMatchObject({ attempts: 1, error: { name: 'NonRetriableError', message: 'never works' } })
+  })
+
+  it("a delivery that reaches the Queue's own dead-letter queue is recorded in the object", async () => {
+    const bus = freshBus()
+    const { id } = await bus.publish('lossy.thing', {})
+    const [dead] = await eventually(async () => { const d = await bus.deadLetters.list({ subscription: 'lossy' }); return d.length ? d : undefined }, 'a dead letter from the DLQ')
+    expect(dead!.event.id).toBe(id)
+    expect(dead!.error.message).toMatch(/dead-letter queue/)
+  })
+
+  it('ordering keys hold end to end: one event in flight per key, in order', async () => {
+    const bus = freshBus()
+    const keys = ['k1', 'k2', 'k3', 'k4']
+    await Promise.all(Array.from({ length: 40 }, (_, n) => bus.publish('seq.step', { n }, { key: keys[n % 4]! })))
+    const seen = await eventually(async () => { const s = (await all(bus)).filter((e) => e.type === 'seen.seq'); return s.length === 40 ? s : undefined }, 'every keyed event handled', 15_000)
+    for (const k of keys) {
+      const ns = seen.filter((e) => e.key === k).map((e) => (e.data as { n: number }).n)
+      expect(ns).toEqual(Array.from({ length: 10 }, (_, i) => i * 4 + keys.indexOf(k)))
+    }
+  })
+})
