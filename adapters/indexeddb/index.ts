@@ -1,3 +1,5 @@
 export { indexedDBStore } from './store.js'
 export type { IndexedDBStore, IndexedDBStoreOptions } from './store.js'
 export { upgradeTidings } from './_schema.js'
+export { crossTab } from './cross-tab.js'
+export type { CrossTab } from './cross-tab.js'

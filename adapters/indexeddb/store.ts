@@ -16,6 +16,8 @@ export type IndexedDBStoreOptions = Source & {
 
 /** The store, plus what the outbox and cross-tab helpers need from it. */
 export interface IndexedDBStore extends Store {
+  /** The name tabs share this storage under: the channel name, by default the database name. */
+  readonly name: string
   /** The current connection (reopened after the browser closed it). */
   database(): Promise<IDBPDatabase<any>>
   /** Tells every watcher (this tab and the others) that these keys changed outside `commit`. */
@@ -127,6 +129,7 @@ export const indexedDBStore = (options: IndexedDBStoreOptions): IndexedDBStore =
       return result
     },
     watch: watchers.watch,
+    name: channel,
     database: () => conn.get(),
     changed: (keys) => watchers.changed(keys),
     async close() {
