@@ -42,8 +42,8 @@ const connectionLost = (e: unknown) =>
 
 /**
  * A {@link Store} over IndexedDB (via idb): survives reloads, shared by every tab of the origin.
- * A commit is one readwrite transaction: its checks are read and compared inside it, then every
- * mutation is issued, and nothing but IndexedDB is awaited in between. Each commit stamps what it
+ * A commit is one readwrite transaction: its checks are read and compared inside it, its
+ * mutations issued behind them, and nothing but IndexedDB is awaited in between. Each commit stamps what it
  * writes with a version unique across tabs (this instance's random prefix and a counter).
  * `watch` hears commits from every tab (BroadcastChannel). A quota error rejects with code
  * `STORAGE_FULL`, and the transaction's abort guarantees nothing of the commit was written.
@@ -79,15 +79,20 @@ export const indexedDBStore = (options: IndexedDBStoreOptions): IndexedDBStore =
     const done = tx.done
     done.catch(() => {})
     const raw = unwrap(tx).objectStore(KV)
+    const version = `${prefix}.${(++counter).toString(36)}`
+    let conflict = false
     try {
-      if (checks.length) {
-        const got = await Promise.all(checks.map((c) => tx.store.get(c.key) as Promise<StoreEntry | undefined>))
-        if (got.some((e, i) => (e ? e.version : null) !== checks[i]!.version)) {
+      // Checks and writes are issued together, without a round trip in between: requests run in
+      // order, and a transaction commits only after every request's success event has run, so a
+      // failed check aborting from its own success event still rolls back the writes behind it.
+      for (const c of checks) {
+        const req = raw.get(c.key)
+        req.onsuccess = () => {
+          if (conflict || ((req.result as StoreEntry | undefined)?.version ?? null) === c.version) return
+          conflict = true
           tx.abort()
-          return { ok: false }
         }
       }
-      const version = `${prefix}.${(++counter).toString(36)}`
       // Raw requests: no promise per write, and a failure surfaces once, through the transaction.
       for (const m of mutations) {
         if (m.type === 'set') raw.put({ key: m.key, value: m.value, version } satisfies StoreEntry)
@@ -97,6 +102,7 @@ export const indexedDBStore = (options: IndexedDBStoreOptions): IndexedDBStore =
       await done
       return { ok: true, version }
     } catch (e) {
+      if (conflict) return { ok: false }
       try { tx.abort() } catch { /* already finished */ }
       const error = tx.error ?? e
       if (error instanceof DOMException && error.name === 'QuotaExceededError') {
