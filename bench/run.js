@@ -52,6 +52,9 @@ const SCHEDULES = [100, 1_000, 10_000]
 const SCHEDULES_GOAL_MS = 200
 // HTTP: publish requests through the Hono app on the memory bus vs a bare Hono route, in-process.
 const HTTP = [{ subject: 'tidings', n: 20_000 }, { subject: 'bare', n: 20_000 }]
+// IndexedDB in headless Chromium, side by side with raw IndexedDB in one page: one process that
+// runs its own interleaved rounds (a browser launch per round would time the launch).
+const IDB = { rounds: 5 }
 
 // Cloudflare (workerd via Miniflare, driven from inside a Worker): K = 100 producers publishing
 // through cloudflareBus (group commit) vs one RPC per event doing one raw SQL INSERT; publishMany of
@@ -72,9 +75,10 @@ const jobs = [
   ...SCHEDULES.map((n) => ({ subject: 'tidings', case: 'schedules', n, runs: 3, args: ['tidings', n] })),
   ...HTTP.map((j) => ({ ...j, case: 'http', args: [j.subject, j.n] })),
   ...CLOUDFLARE.map((j) => ({ ...j, case: 'cloudflare', args: [j.subject, j.n, j.k] })),
+  { subject: 'tidings', case: 'indexeddb', runs: 1, args: [IDB.rounds] },
 ]
 // Cases that print something other than { opsPerSec }: their samples are the whole JSON lines.
-const RAW = new Set(['latency', 'heap', 'schedules'])
+const RAW = new Set(['latency', 'heap', 'schedules', 'indexeddb'])
 
 /** Runs one case script in a fresh process; returns its JSON line. */
 const runCase = (name, args, env = {}) => {
@@ -161,6 +165,8 @@ const sched = SCHEDULES.map((n) => {
   return runs[(runs.length - 1) >> 1]
 })
 
+const idb = find('indexeddb', 'tidings').samples[0]
+
 const goals = [
   ...liveT.map((t) => ({ goal: `live (burst of ${int(t.n)}): tidings ≥ 0.2× mitt`, value: t.opsPerSec / mitt.opsPerSec, min: 0.2 })),
   { goal: 'wildcard, 10 patterns: tidings ≥ 1× eventemitter2', value: first.t.opsPerSec / first.ee2.opsPerSec, min: 1 },
@@ -174,6 +180,8 @@ const goals = [
   { goal: 'schedules: cost per fire at 10,000 ÷ at 1,000 schedules ≤ 1.5× (flat)', value: sched.at(-1).usPerFire / sched.at(-2).usPerFire, max: 1.5 },
   { goal: 'HTTP publish through the Hono app ≥ 0.7× a bare Hono route', value: find('http', 'tidings').opsPerSec / find('http', 'bare').opsPerSec, min: 0.7 },
   { goal: 'Cloudflare: events/s through Worker → object, group commit ÷ one raw SQL insert per RPC ≥ 3×', value: find('cloudflare', 'group').opsPerSec / find('cloudflare', 'raw').opsPerSec, min: 3 },
+  { goal: 'IndexedDB (Chromium): unawaited publishes ≥ 0.5× raw puts in one transaction', value: idb.ratios.unawaited, min: 0.5 },
+  { goal: 'IndexedDB (Chromium): awaited publishes ≥ 0.9× raw one transaction per put', value: idb.ratios.awaited, min: 0.9 },
   { goal: `bundle: tidings entry chunk ≤ ${int(ENTRY_LIMIT)} B gzip`, value: bundle.tidings.entryGzip, max: ENTRY_LIMIT, bytes: true },
   { goal: `bundle: tidings entry + statically imported chunks ≤ ${int(ENTRY_LIMIT)} B gzip (what loads up front)`, value: bundle.tidings.eagerGzip, max: ENTRY_LIMIT, bytes: true },
 ].map((g) => ({ ...g, met: g.max === undefined ? g.value >= g.min : g.strict ? g.value < g.max : g.value <= g.max }))
@@ -261,6 +269,9 @@ const md = [
   `| HTTP \`POST /events\` through the Hono app (memory bus, in-process) | ${int(find('http', 'tidings').opsPerSec)} req/s | bare Hono route ${int(find('http', 'bare').opsPerSec)} req/s | ${ratio(find('http', 'tidings').opsPerSec / find('http', 'bare').opsPerSec)} |`,
   `| Cloudflare (workerd): events/s through Worker → object, 100 producers | ${int(find('cloudflare', 'group').opsPerSec)} events/s (group commit) | one raw SQL INSERT per RPC ${int(find('cloudflare', 'raw').opsPerSec)} events/s | ${ratio(find('cloudflare', 'group').opsPerSec / find('cloudflare', 'raw').opsPerSec)} |`,
   `| Cloudflare (workerd): publishMany of 100 / Queue delivery publish → ack | ${int(find('cloudflare', 'batch').opsPerSec)} / ${int(find('cloudflare', 'queue').opsPerSec)} events/s | | |`,
+  `| IndexedDB (headless Chromium): ${int(idb.n.batch)} \`publish\` unawaited, then idle | ${int(idb.opsPerSec.publishUnawaited)} events/s | raw IndexedDB, the same records in one transaction ${int(idb.opsPerSec.rawOneTx)} puts/s | ${ratio(idb.ratios.unawaited)} |`,
+  `| IndexedDB (headless Chromium): ${int(idb.n.single)} \`publish\` awaited one by one | ${int(idb.opsPerSec.publishAwaited)} events/s | raw IndexedDB, one transaction per put ${int(idb.opsPerSec.rawTxPerPut)} puts/s | ${ratio(idb.ratios.awaited)} |`,
+  `| IndexedDB (headless Chromium): durable backlog of ${int(idb.n.durable)} handled, concurrency 1 / 16 | ${int(idb.opsPerSec.durable)} / ${int(idb.opsPerSec.durable16)} events/s | | |`,
   `| schedules: advance one hour with ${sched.map((x) => int(x.n)).join(' / ')} schedules (one fire each) | ${sched.map((x) => ms(x.ms)).join(' / ')} (${sched.map((x) => x.usPerFire.toFixed(0)).join(' / ')} µs per fire) | | |`,
 ].join('\n')
 

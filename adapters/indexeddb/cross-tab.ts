@@ -1,0 +1,96 @@
+import type { Bus } from '../../src/bus.js'
+import type { HandlerContext } from '../../src/delivery.js'
+import type { EventMap } from '../../src/event.js'
+import type { SubRecord, SubscribeOptions, Subscription } from '../../src/_subscriptions.js'
+import type { IndexedDBStore } from './store.js'
+
+/** What {@link crossTab} returns: durable subscriptions that run in exactly one tab at a time. */
+export interface CrossTab<E extends EventMap = EventMap> {
+  /**
+   * Like `bus.subscribe`, but the handler runs only in the tab holding the Web Lock
+   * `tidings:<store name>:<subscription>`; every other tab waits in line for it and takes over
+   * when that tab closes (or closes the handle). Resolves once the subscription is durably
+   * registered, by this tab or the one running it.
+   */
+  subscribe: Bus<E>['subscribe']
+}
+
+const key = (name: string) => `s/${name}`
+
+/**
+ * Cross-tab delivery for a bus over an {@link indexedDBStore}. Live listeners (`bus.on`) need
+ * nothing from it: every tab's bus learns of the others' appends through the store's watch
+ * (BroadcastChannel) and calls its own listeners once per event. Durable subscriptions go through
+ * it, so that each runs in one tab at a time: the tab holding its Web Lock. When that tab closes,
+ * the browser hands the lock to the next tab in line, which takes the subscription over at once
+ * (the lease the closed tab left behind cannot belong to anyone alive) and resumes from the
+ * stored cursor and acks: nothing acknowledged runs again, and what was in flight runs again
+ * (at-least-once). Every tab must subscribe a given name through `crossTab`.
+ *
+ * @example
+ * const store = indexedDBStore({ name: 'shop' })
+ * const bus = createBus<Events>({ store })
+ * const tabs = crossTab(bus, store)
+ * await tabs.subscribe('mailer', 'order.placed', async (e) => { await sendMail(e.data) })
+ */
+export const crossTab = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore): CrossTab<E> => {
+  /** We hold the lock: any live lease is a leftover of a tab that closed without releasing it. */
+  const freeLease = async (name: string) => {
+    for (;;) {
+      const got = await store.get(key(name))
+      const rec = got?.value as SubRecord | undefined
+      if (!got || !rec?.lease) return
+      const { lease: _, ...free } = rec
+      const res = await store.commit({ checks: [{ key: got.key, version: got.version }], mutations: [{ type: 'set', key: got.key, value: { ...free, detached: rec.lease.until } }] })
+      if (res.ok) return
+    }
+  }
+
+  /** Resolves once the subscription's record exists (another tab registered it). */
+  const registered = (name: string, signal: AbortSignal) => new Promise<void>((resolve) => {
+    const check = () => void store.get(key(name)).then((e) => { if (e) { off(); resolve() } }, () => {})
+    const off = store.watch!(key(name), check)
+    signal.addEventListener('abort', off, { once: true })
+    check()
+  })
+
+  const subscribe = (name: string, pattern: string, handler: (e: never, ctx: HandlerContext) => unknown, options?: SubscribeOptions): Promise<Subscription> => {
+    const stop = new AbortController()
+    let release = () => {}
+    let attached: Subscription | undefined
+    const handle: Subscription = {
+      name,
+      async close() {
+        stop.abort()
+        release()
+        await attached?.close()
+      },
+    }
+    return new Promise((resolve, reject) => {
+      let settled = false
+      const done = (e?: unknown) => {
+        if (settled) return
+        settled = true
+        if (e) { stop.abort(); reject(e) } else resolve(handle)
+      }
+      navigator.locks.request(`tidings:${store.name}:${name}`, { signal: stop.signal }, async () => {
+        if (stop.signal.aborted) return
+        try {
+          await freeLease(name)
+          attached = await (bus.subscribe as (...a: unknown[]) => Promise<Subscription>)(name, pattern, handler, options)
+        } catch (e) {
+          done(e)
+          return
+        }
+        done()
+        // Held until the handle closes, or the tab does (the browser releases it then).
+        await new Promise<void>((r) => { release = r; if (stop.signal.aborted) r() })
+        await attached.close()
+      }).catch((e: unknown) => { if (!stop.signal.aborted) done(e) })
+      // Another tab may be running it already: then registration is its business.
+      void registered(name, stop.signal).then(() => done())
+    })
+  }
+
+  return { subscribe: subscribe as CrossTab<E>['subscribe'] }
+}

@@ -1,0 +1,115 @@
+import { unwrap, type IDBPTransaction } from 'idb'
+import type { Bus, PublishOptions } from '../../src/bus.js'
+import type { EventMap } from '../../src/event.js'
+import { OUTBOX } from './_schema.js'
+import { stage, type Staged } from './_staged.js'
+import type { IndexedDBStore } from './store.js'
+
+/** Stages an event in the callback's transaction; returns its id. Throws on bad input (the transaction then aborts). */
+export type StagePublish<E extends EventMap = EventMap> = <T extends keyof E & string>(type: T, data: E[T], options?: PublishOptions) => string
+
+/** Options of {@link outbox}. */
+export interface OutboxOptions {
+  /** The bus's `limits.maxEventBytes`, when it is not the default 128 KiB. */
+  maxEventBytes?: number
+  /** Where a failed drain is reported (the events stay staged and drain on the next try). Default `console.error`. */
+  onError?: (error: unknown) => void
+}
+
+/** What {@link outbox} returns. */
+export interface Outbox<E extends EventMap = EventMap> {
+  /**
+   * Runs `fn` in one readwrite transaction over `stores` and tidings' outbox: the app's writes and
+   * the events `fn` stages with `publish` commit together or not at all. Resolves with what `fn`
+   * returned once the transaction has committed (the events then drain into the log).
+   * `fn` may await the transaction's own requests and nothing else: IndexedDB commits a transaction
+   * as soon as it has no pending request, so awaiting a fetch, a timer or the bus inside it ends it
+   * early (the next request then fails with `TransactionInactiveError`).
+   */
+  transaction<R>(stores: string | readonly string[], fn: (tx: IDBPTransaction<any, string[], 'readwrite'>, publish: StagePublish<E>) => R | Promise<R>): Promise<Awaited<R>>
+  /** Appends what is staged to the log (by id, so twice is harmless); resolves how many were staged. */
+  drain(): Promise<number>
+}
+
+const PAGE = 500
+
+/**
+ * The transactional outbox: write to the app's own object stores and publish the events the
+ * write causes in one IndexedDB transaction. Events are staged in the `tidings-outbox` object
+ * store of the same database (so the store must be `indexedDBStore({ db })` over the app's
+ * database, created with `upgradeTidings`), then drained into the log after the transaction
+ * commits and whenever an outbox is created, so a tab closed in between loses nothing. Staged
+ * events carry their id, and the bus appends an id once: a drain repeated by two tabs or after a
+ * crash appends nothing twice. Bad input (topic, options, payload) throws inside `publish`, which
+ * aborts the whole transaction: nothing is written.
+ *
+ * @example
+ * const db = await openDB('shop', 1, { upgrade(db) { db.createObjectStore('todos', { keyPath: 'id' }); upgradeTidings(db) } })
+ * const store = indexedDBStore({ db })
+ * const bus = createBus<Events>({ store })
+ * const box = outbox(bus, store)
+ * await box.transaction('todos', (tx, publish) => {
+ *   tx.objectStore('todos').put(todo)          // no await on anything but tx's own requests
+ *   publish('todo.added', { id: todo.id }, { key: todo.id })
+ * })
+ */
+export const outbox = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore, options: OutboxOptions = {}): Outbox<E> => {
+  const maxBytes = options.maxEventBytes ?? 131_072
+  const onError = options.onError ?? ((e: unknown) => console.error('tidings outbox:', e))
+  let draining: Promise<number> | undefined
+  let again = false
+
+  const drainOnce = async (): Promise<number> => {
+    let total = 0
+    for (;;) {
+      const db = await store.database()
+      const tx = db.transaction(OUTBOX)
+      const [keys, staged] = await Promise.all([tx.store.getAllKeys(undefined, PAGE), tx.store.getAll(undefined, PAGE)]) as [number[], Staged[]]
+      if (!staged.length) return total
+      await bus.publishMany(staged as never)
+      // Only what this drain read: anything staged since has a higher key.
+      await db.delete(OUTBOX, IDBKeyRange.bound(keys[0]!, keys[keys.length - 1]!))
+      total += staged.length
+      if (staged.length < PAGE) return total
+    }
+  }
+
+  const drain = (): Promise<number> => {
+    if (draining) { again = true; return draining }
+    draining = (async () => {
+      let n = 0
+      do { again = false; n += await drainOnce() } while (again)
+      return n
+    })().finally(() => { draining = undefined })
+    return draining
+  }
+
+  // Whatever a previous page staged and could not drain (it closed right after committing).
+  void drain().catch(onError)
+
+  return {
+    async transaction<R>(stores: string | readonly string[], fn: (tx: IDBPTransaction<any, string[], 'readwrite'>, publish: StagePublish<E>) => R | Promise<R>): Promise<Awaited<R>> {
+      const names = [...(typeof stores === 'string' ? [stores] : stores), OUTBOX]
+      const db = await store.database()
+      const tx = db.transaction(names, 'readwrite') as IDBPTransaction<any, string[], 'readwrite'>
+      tx.done.catch(() => {})
+      const staging = unwrap(tx).objectStore(OUTBOX)
+      const publish: StagePublish<E> = (type, data, o = {}) => {
+        const s = stage(type, data, o, maxBytes)
+        staging.add(s)
+        return s.id
+      }
+      let result: Awaited<R>
+      try {
+        result = await fn(tx, publish)
+      } catch (e) {
+        try { tx.abort() } catch { /* already finished */ }
+        throw e
+      }
+      await tx.done
+      await drain().catch(onError)
+      return result
+    },
+    drain,
+  }
+}

@@ -1,0 +1,124 @@
+// The offline-first bridge in real Chromium against the real busApp (over a memory bus) served
+// from Node: offline, flapping networks, lost responses and cut streams.
+import { afterEach, describe, expect, it } from 'vitest'
+import { createBus, type Bus } from '../../src/bus.js'
+import type { BusEvent } from '../../src/event.js'
+import { bridge, indexedDBStore, type Bridge } from '../../adapters/indexeddb/index.js'
+import { server } from './_commands.js'
+import { unique, until } from './_wait.js'
+
+const TOKEN = 'test-token'
+const cleanup: (() => Promise<unknown>)[] = []
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c()
+})
+
+const setup = async (o: { forward?: string; receive?: string; backoff?: { initial: number; max: number } } = {}) => {
+  const { id, url } = await server.startServer(TOKEN)
+  cleanup.push(() => server.stopServer(id))
+  cleanup.push(() => server.network(url, true))
+  const store = indexedDBStore({ name: unique('bridge') })
+  const bus = createBus({ store })
+  cleanup.push(() => bus.close())
+  const b = bridge(bus, { store, url, token: TOKEN, backoff: { initial: 20, max: 200 }, ...o })
+  cleanup.push(() => b.close())
+  return { id, url, bus, bridge: b, store }
+}
+
+const byKey = (events: { id: string; key?: string }[]) => {
+  const out: Record<string, string[]> = {}
+  for (const e of events) (out[e.key ?? ''] ??= []).push(e.id)
+  return out
+}
+
+describe('bridge', () => {
+  it('offline, 100 published, online: the server receives exactly 100, in order per key', async () => {
+    const { id, url, bus, bridge: b } = await setup({ forward: 'order.**' })
+    await server.network(url, false)
+    const local: BusEvent[] = []
+    bus.on('order.**', (e) => { local.push(e) })
+    await Promise.all(Array.from({ length: 100 }, (_, i) => bus.publish('order.placed', { i }, { key: `k${i % 7}` })))
+    await until(() => b.status.pending === 100, 'pending to count 100')
+    expect(b.status.online).toBe(false)
+    await new Promise((r) => setTimeout(r, 100))
+    expect((await server.serverLog(id)).events).toEqual([])
+    await server.network(url, true)
+    await until(async () => (await server.serverLog(id)).events.length >= 100 && b.status.pending === 0, 'the server to hold 100 and nothing pending')
+    const remote = await server.serverLog(id)
+    expect(remote.events.length).toBe(100)
+    expect(new Set(remote.events.map((e) => e.id))).toEqual(new Set(local.map((e) => e.id)))
+    expect(byKey(remote.events)).toEqual(byKey(local.map((e) => ({ id: e.id, key: e.key! }))))
+    expect(b.status.online).toBe(true)
+    expect(b.status.lastSyncAt).toBeTypeOf('number')
+  })
+
+  it('a network that flaps during a flush loses nothing and duplicates nothing', async () => {
+    const { id, url, bus, bridge: b } = await setup({ forward: 'order.**' })
+    // The first three requests are stored by the server, but their answers never arrive.
+    await server.setKnobs(id, { dropResponses: 3 })
+    const local: string[] = []
+    bus.on('order.**', (e) => { local.push(e.id) })
+    const publishing = Promise.all(Array.from({ length: 250 }, (_, i) => bus.publish('order.placed', { i })))
+    // And the browser drops off the network for a moment mid-flush.
+    setTimeout(() => void server.network(url, false).then(() => new Promise((r) => setTimeout(r, 100))).then(() => server.network(url, true)), 30)
+    await publishing
+    await until(async () => (await server.serverLog(id)).events.length >= 250 && b.status.pending === 0, 'all 250 at the server', 10_000)
+    const remote = await server.serverLog(id)
+    expect(remote.events.length).toBe(250)
+    expect(new Set(remote.events.map((e) => e.id))).toEqual(new Set(local))
+    // The lost answers were resent: more ids went over the wire than the server stored.
+    expect(remote.sentIds.length).toBeGreaterThan(250)
+    expect(b.status.lastError).toBeInstanceOf(Error)
+  })
+
+  it('streams remote events in from a resumable cursor: cut streams leave no gap and no duplicate, and nothing goes back', async () => {
+    const { id, bus, bridge: b } = await setup({ forward: '**', receive: 'catalog.**' })
+    await until(() => b.status.receiving, 'the stream to open')
+    await server.setKnobs(id, { cutStreamsAfter: 7 })
+    const seen: BusEvent[] = []
+    bus.on('catalog.**', (e) => { seen.push(e) })
+    const sent = Array.from({ length: 60 }, (_, i) => ({ type: 'catalog.updated', data: { i }, id: `remote-${i}` }))
+    for (let i = 0; i < 60; i += 20) await server.serverPublish(id, sent.slice(i, i + 20))
+    await until(() => seen.length >= 60, '60 remote events locally', 10_000).catch(async (e) => { throw new Error(`${e.message}: seen ${seen.length} ${JSON.stringify(b.status)} ${String(b.status.lastError)} ${JSON.stringify(await server.serverLog(id).then((l) => [l.streams, l.events.length]))}`) })
+    await new Promise((r) => setTimeout(r, 200))
+    expect(seen.map((e) => e.id)).toEqual(sent.map((e) => e.id))
+    const remote = await server.serverLog(id)
+    expect(remote.streams).toBeGreaterThan(5) // it did reconnect, resuming each time
+    expect(remote.sentIds.filter((s) => s.startsWith('remote-'))).toEqual([]) // not forwarded back
+    // A local event still goes out.
+    await bus.publish('note.added', {})
+    await until(async () => (await server.serverLog(id)).events.length === 61, 'the local event at the server')
+  })
+
+  it('resumes the stream after a reload from the stored cursor', async () => {
+    const { id, store, bus, bridge: b } = await setup({ receive: 'catalog.**' })
+    await until(() => b.status.receiving, 'the stream to open')
+    await server.serverPublish(id, [{ type: 'catalog.updated', data: { n: 1 }, id: 'r1' }])
+    await until(async () => (await bus.read()).events.length === 1, 'the first remote event')
+    await b.close()
+    // Published while this page is away: the next page picks it up from the cursor.
+    await server.serverPublish(id, [{ type: 'catalog.updated', data: { n: 2 }, id: 'r2' }])
+    const again = bridge(bus, { store, url: `http://127.0.0.1:${id}`, token: TOKEN, receive: 'catalog.**', backoff: { initial: 20, max: 200 } })
+    cleanup.push(() => again.close())
+    await until(async () => (await bus.read()).events.length === 2, 'the event published while away')
+    expect((await bus.read()).events.map((e) => e.id)).toEqual(['r1', 'r2'])
+  })
+
+  it('wakes on the online event instead of sleeping out its backoff', async () => {
+    const { id, url, bus, bridge: b } = await setup({ forward: 'order.**', backoff: { initial: 60_000, max: 60_000 } })
+    await server.network(url, false)
+    await bus.publish('order.placed', {})
+    await until(() => b.status.lastError !== undefined, 'the first attempt to fail')
+    await server.network(url, true)
+    // What the browser fires when the network comes back (context.setOffline would cut vitest's channel).
+    dispatchEvent(new Event('online'))
+    await until(async () => (await server.serverLog(id)).events.length === 1, 'the event at the server', 2000)
+  })
+
+  it('refuses bad options with a stable code', () => {
+    const store = indexedDBStore({ name: unique('bad') })
+    const bus = createBus({ store }) as Bus
+    expect(() => bridge(bus, { store, url: 'ftp://x', forward: '**' })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }))
+    expect(() => bridge(bus, { store, url: 'http://x', forward: 'a..b' })).toThrow(expect.objectContaining({ code: 'INVALID_PATTERN' }))
+  })
+})

@@ -1,0 +1,30 @@
+// The IndexedDB store in real Chromium: the shared conformance suite, plus a bus over it.
+import { describe, expect, it } from 'vitest'
+import { createBus } from '../../src/bus.js'
+import { storeConformance } from '../../src/testing.js'
+import type { Store } from '../../src/store.js'
+import { indexedDBStore } from '../../adapters/indexeddb/index.js'
+
+const run = Math.random().toString(36).slice(2, 8)
+let n = 0
+const names = new WeakMap<Store, string>()
+const open = () => {
+  const name = `conformance-${run}-${n++}`
+  const s = indexedDBStore({ name })
+  names.set(s, name)
+  return s
+}
+storeConformance('indexedDBStore (Chromium)', { open, reopen: (s) => indexedDBStore({ name: names.get(s)! }) }, { describe, it, expect })
+
+describe('a bus over indexedDBStore', () => {
+  it('keeps events and subscriptions across a new connection and bus', async () => {
+    const name = `bus-${run}`
+    const a = createBus({ store: indexedDBStore({ name }) })
+    await a.publish('order.placed', { total: 1 })
+    await a.close()
+    const b = createBus({ store: indexedDBStore({ name }) })
+    const { events } = await b.read()
+    expect(events.map((e) => e.data)).toEqual([{ total: 1 }])
+    await b.close()
+  })
+})

@@ -1,0 +1,42 @@
+// The IndexedDB store under fake-indexeddb in Node: the shared conformance suite plus what is
+// special to IndexedDB (a second connection, the app's own database). Real Chromium runs the same
+// suite in test/browser/.
+import 'fake-indexeddb/auto'
+import { openDB } from 'idb'
+import { describe, expect, it } from 'vitest'
+import { indexedDBStore, upgradeTidings } from '../adapters/indexeddb/index.js'
+import { storeConformance } from '../src/testing.js'
+import type { Store } from '../src/store.js'
+
+let n = 0
+const names = new WeakMap<Store, string>()
+const open = () => {
+  const name = `conformance-${n++}`
+  const s = indexedDBStore({ name })
+  names.set(s, name)
+  return s
+}
+
+storeConformance('indexedDBStore (fake-indexeddb)', { open, reopen: (s) => indexedDBStore({ name: names.get(s)! }) }, { describe, it, expect })
+
+describe('indexedDBStore in the app\'s own database', () => {
+  it('uses the object stores upgradeTidings created next to the app\'s', async () => {
+    const db = await openDB('app-db', 1, { upgrade(d) { d.createObjectStore('todos', { keyPath: 'id' }); upgradeTidings(d) } })
+    expect([...db.objectStoreNames].sort()).toEqual(['tidings', 'tidings-outbox', 'todos'])
+    const store = indexedDBStore({ db })
+    expect((await store.commit({ mutations: [{ type: 'set', key: 'k', value: 1 }] })).ok).toBe(true)
+    expect((await db.get('tidings', 'k'))?.value).toBe(1)
+    await store.close()
+    db.close()
+  })
+
+  it('reopens a connection the browser closed (another tab upgrading) and loses no commit', async () => {
+    const store = indexedDBStore({ name: 'upgraded' })
+    await store.commit({ mutations: [{ type: 'set', key: 'a', value: 1 }] })
+    // Another tab opens a newer version: ours steps aside so its upgrade is not blocked.
+    const newer = await openDB('upgraded', 2, { upgrade(d) { d.createObjectStore('extra') } })
+    newer.close()
+    await expect(store.commit({ mutations: [{ type: 'set', key: 'b', value: 2 }] })).resolves.toMatchObject({ ok: true })
+    expect((await store.get('b'))?.value).toBe(2)
+  })
+})
