@@ -102,7 +102,9 @@ describe('cloudflareBus over BusObject shards', () => {
     }
     const r = await stub.call('constructor', [])
     expect(!r.ok && r.error.code).toBe('INVALID_OPTIONS')
-    expect(!('ok' in (await stub.settle({ delivery: 1 }))) || !(await stub.settle('x')).ok).toBe(true)
+    expect(await stub.settle({ delivery: 1 })).toMatchObject({ ok: false, error: { code: 'INVALID_OPTIONS' } })
+    expect(await stub.settle([{ delivery: 'x' }])).toMatchObject({ ok: false, error: { code: 'INVALID_OPTIONS' } })
+    expect(await stub.lost([1])).toMatchObject({ ok: false, error: { code: 'INVALID_OPTIONS' } })
     expect(await stub.fireCron(5, 'soon')).toMatchObject({ ok: false, error: { code: 'INVALID_OPTIONS' } })
     expect(await rows(bus.name, 0, 'e/')).toBe(0)
     await expect(bus.subscribe('x', '**', () => {})).rejects.toMatchObject({ code: 'INVALID_OPTIONS' })
