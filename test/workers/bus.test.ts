@@ -60,11 +60,13 @@ describe('cloudflareBus over BusObject shards', () => {
     expect(results.map((r) => r.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1))
     // One dedup record per appending commit.
     expect(await rows(bus.name, 0, 'i/')).toBe(1)
-    // Calls from several clients (several Workers) arriving together share one commit too.
-    const clients = Array.from({ length: 5 }, () => Object.assign(freshBus(1), {}))
+    // Separate calls (from several Workers) arriving together are gathered into few commits: one
+    // when they arrive within the window, a few when a loaded machine spreads them out.
     const stub = shardStub(bus.name, 0)
-    await Promise.all(clients.map((_, c) => stub.append([{ type: 'cart.added', data: { c } }])))
-    expect(await rows(bus.name, 0, 'i/')).toBe(2)
+    const calls = await Promise.all(Array.from({ length: 20 }, (_, c) => stub.append([{ type: 'cart.added', data: { c } }])))
+    expect(calls.every((r) => r.ok)).toBe(true)
+    expect(await rows(bus.name, 0, 'e/')).toBe(220)
+    expect(await rows(bus.name, 0, 'i/') - 1).toBeLessThanOrEqual(5)
   })
 
   it('publishMany is atomic on a shard and reports each entry', async () => {
@@ -100,7 +102,9 @@ describe('cloudflareBus over BusObject shards', () => {
     }
     const r = await stub.call('constructor', [])
     expect(!r.ok && r.error.code).toBe('INVALID_OPTIONS')
-    expect(!('ok' in (await stub.settle({ delivery: 1 }))) || !(await stub.settle('x')).ok).toBe(true)
+    expect(await stub.settle({ delivery: 1 })).toMatchObject({ ok: false, error: { code: 'INVALID_OPTIONS' } })
+    expect(await stub.settle([{ delivery: 'x' }])).toMatchObject({ ok: false, error: { code: 'INVALID_OPTIONS' } })
+    expect(await stub.lost([1])).toMatchObject({ ok: false, error: { code: 'INVALID_OPTIONS' } })
     expect(await stub.fireCron(5, 'soon')).toMatchObject({ ok: false, error: { code: 'INVALID_OPTIONS' } })
     expect(await rows(bus.name, 0, 'e/')).toBe(0)
     await expect(bus.subscribe('x', '**', () => {})).rejects.toMatchObject({ code: 'INVALID_OPTIONS' })
