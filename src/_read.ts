@@ -5,7 +5,7 @@ import type { Log } from './_log.js'
 import { compilePattern } from './_pattern.js'
 
 /** `bus.read`: pages of the log from an opaque cursor, optionally filtered by pattern. */
-export const read = async (log: Log, { from, pattern, limit = 100 }: ReadOptions = {}) => {
+export const read = async (log: Log, { from, pattern, limit = 100, cursors }: ReadOptions = {}) => {
   const at = from === undefined ? [1] : decodeCursor(from)
   if (!at || at.length !== 1) return fail('INVALID_CURSOR', `${JSON.stringify(from)} is not a cursor of this bus`)
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) fail('INVALID_OPTIONS', `limit must be an integer in 1..10000, got ${limit}`)
@@ -20,5 +20,5 @@ export const read = async (log: Log, { from, pattern, limit = 100 }: ReadOptions
     }
     if (got.length < page) break
   }
-  return { events, next: encodeCursor([next]) }
+  return { events, next: encodeCursor([next]), ...(cursors ? { cursors: events.map((e) => encodeCursor([e.seq + 1])) } : {}) }
 }

@@ -73,8 +73,11 @@ export type PublishInput<I extends EventMap = EventMap> = {
  */
 export interface ListenOptions<Ev = BusEvent> { signal?: AbortSignal; filter?: (event: Ev) => boolean }
 
-/** Options of `read`: an opaque cursor (inclusive), a pattern, a page size (default 100, at most 10,000). */
-export interface ReadOptions<P extends string = string> { from?: string; pattern?: P; limit?: number }
+/**
+ * Options of `read`: an opaque cursor (inclusive), a pattern, a page size (default 100, at most
+ * 10,000), and `cursors: true` for the cursor right after each event (to resume mid-page).
+ */
+export interface ReadOptions<P extends string = string> { from?: string; pattern?: P; limit?: number; cursors?: boolean }
 
 /** The events whose topics a pattern matches. */
 export type Matching<E extends EventMap, P extends string> = EventOf<E, MatchingTopics<keyof E & string, P>>
@@ -102,7 +105,7 @@ export interface Bus<E extends EventMap = EventMap, I extends EventMap = E> {
   /** A live listener: in-process, at-most-once, in publish order. Returns its unsubscribe. */
   on<P extends string>(pattern: PatternOf<E, P>, listener: (event: Matching<E, P>) => unknown, options?: ListenOptions<Matching<E, P>>): () => void
   /** Reads the log oldest first from an opaque cursor; `next` continues where this page ended. */
-  read<P extends string = '**'>(options?: ReadOptions<P>): Promise<{ events: Matching<E, P>[]; next: string }>
+  read<P extends string = '**'>(options?: ReadOptions<P>): Promise<{ events: Matching<E, P>[]; next: string; cursors?: string[] }>
   /** A durable subscription: at-least-once, resumed by any bus over the same store. Resolves once registered. */
   subscribe<P extends string>(name: string, pattern: PatternOf<E, P>, handler: (event: Matching<E, P>, ctx: HandlerContext) => unknown,
     options?: SubscribeOptions<Matching<E, P>>): Promise<Subscription>

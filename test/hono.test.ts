@@ -181,9 +181,10 @@ describe('GET /events', () => {
   })
 })
 
-describe('GET /stream (SSE)', () => {
+// Listening with bus.on (the default) and tailing the log with bus.read (for a bus without on).
+describe.each([['listening', {}], ['polling', { stream: { poll: 5 } }]] as const)('GET /stream (SSE), %s', (_, mode) => {
   it('streams live events matching a pattern and a filter', async () => {
-    const { app, bus } = setup()
+    const { app, bus } = setup(mode)
     const filter = encodeURIComponent(JSON.stringify({ data: { total: [{ numeric: ['>', 10] }] } }))
     const res = await app.request(`/stream?topic=order.*&filter=${filter}`, { headers: auth(READER) })
     expect(res.headers.get('content-type')).toContain('text/event-stream')
@@ -198,7 +199,7 @@ describe('GET /stream (SSE)', () => {
   })
 
   it('resumes after a dropped connection with Last-Event-ID: no gap, no duplicate', async () => {
-    const { app, bus } = setup()
+    const { app, bus } = setup(mode)
     for (let i = 1; i <= 3; i++) await bus.publish('order.placed', i)
     const first = sse(await app.request('/stream?topic=order.*&from=c1', { headers: auth(READER) }), 4)
     await new Promise((r) => setTimeout(r, 10))
@@ -212,7 +213,19 @@ describe('GET /stream (SSE)', () => {
     await new Promise((r) => setTimeout(r, 10))
     await bus.publish('order.placed', 7)
     expect((await second).map((f) => f.data.data)).toEqual([5, 6, 7])
+    // Any id resumes right after its event, also one from the middle of what was read together.
+    const mid = sse(await app.request('/stream?topic=order.*', { headers: { ...auth(READER), 'last-event-id': seen[1]!.id } }), 5)
+    expect((await mid).map((f) => f.data.data)).toEqual([3, 4, 5, 6, 7])
   })
+
+  it('refuses a cursor of another bus before streaming', async () => {
+    const { app } = setup(mode)
+    const r = await app.request('/stream?from=zz', { headers: auth(ADMIN) })
+    expect([r.status, (await r.json()).error.code]).toEqual([400, 'INVALID_CURSOR'])
+  })
+})
+
+describe('GET /stream (SSE)', () => {
 
   it('answers a WebSocket upgrade with 400 when the app was given no upgradeWebSocket helper', async () => {
     const { app } = setup()

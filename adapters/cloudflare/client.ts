@@ -179,9 +179,10 @@ export function cloudflareBus<E extends EventMap = EventMap>(namespace: BusNames
         .sort((a, b) => a.e.time - b.e.time || a.shard - b.shard || a.e.seq - b.e.seq).slice(0, limit)
       const next = [...at!]
       const taken = pages.map(() => 0)
-      for (const { e, shard } of merged) { next[shard] = e.seq + 1; taken[shard]!++ }
+      const after: string[] = []
+      for (const { e, shard } of merged) { next[shard] = e.seq + 1; taken[shard]!++; if (o.cursors) after.push(encodeCursor(next)) }
       pages.forEach((p, shard) => { if (taken[shard] === p.events.length) next[shard] = decodeCursor(p.next)![0]! })
-      return { events: merged.map((m) => m.e), next: encodeCursor(next) } as never
+      return { events: merged.map((m) => m.e), next: encodeCursor(next), ...(o.cursors ? { cursors: after } : {}) } as never
     },
 
     async subscriptions() {

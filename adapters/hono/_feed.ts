@@ -1,30 +1,40 @@
 import type { Bus } from '../../src/bus.js'
 import { encodeCursor, type BusEvent } from '../../src/event.js'
 
-/** What {@link openFeed} streams: a pattern, a content test and an optional cursor to resume after. */
+/** What {@link openFeed} streams: a pattern, a content test and an optional position to resume after. */
 export interface FeedOptions {
   pattern: string
   test: (e: BusEvent) => boolean
-  /** A cursor from this bus: the backlog after it is sent before live events. */
+  /** An id this feed sent (a cursor of the bus): what follows it is sent before live events. */
   from?: string | undefined
   /** Past this many events waiting for a slow client, the feed ends with 'overflow'. */
   queue: number
+  /** Tail the log with `bus.read` every this many ms instead of listening with `bus.on`. */
+  poll?: number | undefined
 }
 
+/** A live stream for one client: `send` gets each event and the id that resumes right after it. */
+export interface Feed {
+  stop(): void
+  /** Resolves when stopped, or with 'overflow' when the client fell too far behind. */
+  run(send: (e: BusEvent, id: string) => Promise<void> | void): Promise<'stopped' | 'overflow'>
+}
+
+/** Listening (`bus.on`, the default) or tailing the log (`poll`, for a bus without `on`). */
+export const openFeed = (bus: Bus, o: FeedOptions): Feed => (o.poll ? tailFeed(bus, o, o.poll) : listenFeed(bus, o))
+
 /**
- * One live stream for one client, shared by SSE and WebSocket: the listener is registered before
- * the backlog is read, so nothing published in between is missed, and an event both saw is sent
- * once (by seq). `send` gets the event and the cursor that resumes right after it.
+ * The listener is registered before the backlog is read, so nothing published in between is
+ * missed, and an event both saw is sent once (by seq). Ids are the bus's cursors.
  */
-export const openFeed = (bus: Bus, o: FeedOptions) => {
+const listenFeed = (bus: Bus, o: FeedOptions): Feed => {
   const queue: BusEvent[] = []
   let wake = () => {}
   let stopped = false
   const off = bus.on(o.pattern, (e) => { if (o.test(e)) { queue.push(e); wake() } })
   return {
-    stop(): void { stopped = true; wake() },
-    /** Resolves when stopped, or with 'overflow' when the client fell too far behind. */
-    async run(send: (e: BusEvent, id: string) => Promise<void> | void): Promise<'stopped' | 'overflow'> {
+    stop() { stopped = true; wake() },
+    async run(send) {
       let next = -1
       const emit = async (e: BusEvent) => {
         if (e.seq < next) return
@@ -51,6 +61,46 @@ export const openFeed = (bus: Bus, o: FeedOptions) => {
       } finally {
         off()
       }
+    },
+  }
+}
+
+const PAGE = 500
+
+/**
+ * Reads the log page by page with the bus's own opaque cursors (`read({ cursors: true })` gives
+ * the cursor right after each event), so it works over any bus: the Cloudflare client's cursors
+ * cover every shard. Nothing is queued in memory beyond one page.
+ */
+const tailFeed = (bus: Bus, o: FeedOptions, every: number): Feed => {
+  let stopped = false
+  let wake = () => {}
+  const pause = () => new Promise<void>((r) => { wake = r; setTimeout(r, every) })
+  return {
+    stop() { stopped = true; wake() },
+    async run(send) {
+      let cursor = o.from
+      if (cursor === undefined) {
+        // From now: walk to the end of the log (bounded by retention) without sending.
+        for (;;) {
+          const page: { events: unknown[]; next: string } = await bus.read({ ...(cursor === undefined ? {} : { from: cursor }), limit: 10_000 })
+          cursor = page.next
+          if (page.events.length < 10_000) break
+        }
+      }
+      while (!stopped) {
+        const page: { events: BusEvent[]; next: string; cursors?: string[] } = await bus.read({ from: cursor!, pattern: o.pattern, limit: PAGE, cursors: true })
+        for (const [i, e] of page.events.entries()) {
+          if (stopped) return 'stopped'
+          // A bus that gives no per-event cursors: the page's end, so a resume may repeat a page.
+          const id = page.cursors?.[i] ?? page.next
+          if (o.test(e)) await send(e, id)
+          cursor = id
+        }
+        cursor = page.next
+        if (page.events.length < PAGE) await pause()
+      }
+      return 'stopped'
     },
   }
 }

@@ -41,6 +41,12 @@ export interface BusAppOptions {
    * `hono/bun`): with it, `GET /stream` also upgrades to a WebSocket. Without it, SSE only.
    */
   upgradeWebSocket?: UpgradeWebSocket<any>
+  /**
+   * How `GET /stream` follows the bus: by default it listens (`bus.on`); `{ poll: ms }` tails the
+   * log with `bus.read` instead, for a bus without live listeners (the Cloudflare client in a
+   * Worker). Either way an event's id is the bus's cursor right after it.
+   */
+  stream?: { poll: number }
 }
 
 type Env = { Variables: { grant: Grant } }
@@ -134,17 +140,22 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
     return c.json({ events: page.events.map(toCloudEvent), next: page.next })
   })
 
-  app.get('/stream', (c) => {
+  app.get('/stream', async (c) => {
     const pattern = c.req.query('topic') ?? '**'
     allow(c.get('grant'), 'subscribe', pattern)
     const filter = c.req.query('filter')
     const test = filter === undefined ? () => true : compileFilter(parseJson(filter) as Filter)
     compilePattern(pattern)
     const from = c.req.header('last-event-id') ?? c.req.query('from')
-    if (from !== undefined && decodeCursor(from) === undefined) fail('INVALID_CURSOR', `${JSON.stringify(from)} is not a cursor of this bus`)
+    const poll = o.stream?.poll
+    if (from !== undefined) {
+      // Refused here, before the stream starts, rather than as a broken stream.
+      if (poll) await bus.read({ from, limit: 1 })
+      else if (decodeCursor(from) === undefined) fail('INVALID_CURSOR', `${JSON.stringify(from)} is not a cursor of this bus`)
+    }
     // A client that reads slower than events arrive is cut off past this many queued events; it
     // resumes from its last id, out of the log instead of this process's memory.
-    const options = { pattern, test, from, queue: o.limits?.streamQueue ?? 10_000 }
+    const options = { pattern, test, from, queue: o.limits?.streamQueue ?? 10_000, poll }
     if (c.req.header('upgrade')?.toLowerCase() === 'websocket') {
       const upgrade = o.upgradeWebSocket
       if (!upgrade) return fail('INVALID_OPTIONS', 'this app streams over SSE only: give busApp the runtime\'s upgradeWebSocket for WebSocket')
@@ -262,24 +273,31 @@ const SOCKET_BUFFER = 1 << 20
 
 /**
  * WebSocket frames are text, one per event: `{ "id": cursor, "event": CloudEvent }`. A client
- * resumes with `?from=<id>`. A client too slow for the feed's queue is closed with 1013 and
+ * resumes with `?from=<id>`. Where the runtime's helper reports no open event (Cloudflare
+ * Workers), the client sends one message (any text) to start the stream. A client too slow for the feed's queue is closed with 1013 and
  * resumes the same way.
  */
 const socketEvents = (bus: Bus, options: FeedOptions): WSEvents<any> => {
   const feed = openFeed(bus, options)
+  let started = false
   const drained = async (ws: WSContext<any>) => {
     while ((ws.raw?.bufferedAmount ?? 0) > SOCKET_BUFFER && ws.readyState === 1) await new Promise((r) => setTimeout(r, 5))
   }
+  const start = (ws: WSContext<any>) => {
+    if (started) return
+    started = true
+    void feed.run(async (e, id) => {
+      await drained(ws)
+      if (ws.readyState === 1) ws.send(JSON.stringify({ id, event: toCloudEvent(e) }))
+    }).then(
+      (end) => { if (end === 'overflow') ws.close(1013, 'too slow: reconnect with ?from=<last id>') },
+      () => ws.close(1011, 'internal error'),
+    )
+  }
   return {
-    onOpen: (_e, ws) => {
-      void feed.run(async (e, id) => {
-        await drained(ws)
-        if (ws.readyState === 1) ws.send(JSON.stringify({ id, event: toCloudEvent(e) }))
-      }).then(
-        (end) => { if (end === 'overflow') ws.close(1013, 'too slow: reconnect with ?from=<last id>') },
-        () => ws.close(1011, 'internal error'),
-      )
-    },
+    onOpen: (_e, ws) => start(ws),
+    // Some runtimes' helpers (hono/cloudflare-workers) have no open event: a client's first message starts the feed there.
+    onMessage: (_e, ws) => start(ws),
     onClose: () => feed.stop(),
     onError: () => feed.stop(),
   }
