@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { indexedDBStore, upgradeTidings } from '../adapters/indexeddb/index.js'
 import { storeConformance } from '../src/testing.js'
 import type { Store } from '../src/store.js'
+import { createBus } from '../src/bus.js'
 
 let n = 0
 const names = new WeakMap<Store, string>()
@@ -38,5 +39,20 @@ describe('indexedDBStore in the app\'s own database', () => {
     newer.close()
     await expect(store.commit({ mutations: [{ type: 'set', key: 'b', value: 2 }] })).resolves.toMatchObject({ ok: true })
     expect((await store.get('b'))?.value).toBe(2)
+  })
+})
+
+describe('buses over indexedDBStore', () => {
+  it('a bus on a second connection sees the first one\'s events through the BroadcastChannel watch', async () => {
+    const a = createBus({ store: indexedDBStore({ name: 'two-buses' }) })
+    const b = createBus({ store: indexedDBStore({ name: 'two-buses' }) })
+    const seen: unknown[] = []
+    b.on('**', (e) => { seen.push(e.data) })
+    await b.idle()
+    await a.publish('x.y', { n: 1 })
+    await a.publish('x.y', { n: 2 })
+    await new Promise((r) => setTimeout(r, 100))
+    expect(seen).toEqual([{ n: 1 }, { n: 2 }])
+    await a.close(); await b.close()
   })
 })

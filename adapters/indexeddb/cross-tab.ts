@@ -1,4 +1,7 @@
 import type { Bus } from '../../src/bus.js'
+import { fail, TidingsError } from '../../src/errors.js'
+import { compileFilter, type Filter } from '../../src/filter.js'
+import { compilePattern } from '../../src/_pattern.js'
 import type { HandlerContext } from '../../src/delivery.js'
 import type { EventMap } from '../../src/event.js'
 import type { SubRecord, SubscribeOptions, Subscription } from '../../src/_subscriptions.js'
@@ -16,6 +19,9 @@ export interface CrossTab<E extends EventMap = EventMap> {
 }
 
 const key = (name: string) => `s/${name}`
+// Names each bus has subscribed through crossTab: a second request for the same lock from the same
+// tab would wait behind the first forever, so it is refused at once, as bus.subscribe would.
+const taken = new WeakMap<object, Set<string>>()
 
 /**
  * Cross-tab delivery for a bus over an {@link indexedDBStore}. Live listeners (`bus.on`) need
@@ -54,13 +60,26 @@ export const crossTab = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore)
     check()
   })
 
+  const mine = taken.get(bus) ?? new Set<string>()
+  taken.set(bus, mine)
+
   const subscribe = (name: string, pattern: string, handler: (e: never, ctx: HandlerContext) => unknown, options?: SubscribeOptions): Promise<Subscription> => {
+    // What bus.subscribe would refuse, refused here too: a tab waiting in line never calls it.
+    try {
+      if (typeof name !== 'string' || !/^[\w-]{1,128}$/.test(name)) fail('INVALID_OPTIONS', `subscription name ${JSON.stringify(name)} must be 1..128 characters of [A-Za-z0-9_-]`)
+      if (typeof handler !== 'function') fail('INVALID_OPTIONS', 'a subscription needs a handler function')
+      compilePattern(pattern)
+      if (options?.filter !== undefined) compileFilter(options.filter as Filter)
+    } catch (e) { return Promise.reject(e) }
+    if (mine.has(name)) return Promise.reject(new TidingsError('ALREADY_SUBSCRIBED', `subscription "${name}" is already attached on this bus`))
+    mine.add(name)
     const stop = new AbortController()
     let release = () => {}
     let attached: Subscription | undefined
     const handle: Subscription = {
       name,
       async close() {
+        mine.delete(name)
         stop.abort()
         release()
         await attached?.close()
@@ -71,7 +90,7 @@ export const crossTab = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore)
       const done = (e?: unknown) => {
         if (settled) return
         settled = true
-        if (e) { stop.abort(); reject(e) } else resolve(handle)
+        if (e) { stop.abort(); mine.delete(name); reject(e) } else resolve(handle)
       }
       navigator.locks.request(`tidings:${store.name}:${name}`, { signal: stop.signal }, async () => {
         if (stop.signal.aborted) return

@@ -20,8 +20,6 @@ export interface IndexedDBStore extends Store {
   readonly name: string
   /** The current connection (reopened after the browser closed it). */
   database(): Promise<IDBPDatabase<any>>
-  /** Tells every watcher (this tab and the others) that these keys changed outside `commit`. */
-  changed(keys: string[]): void
   close(): Promise<void>
 }
 
@@ -43,8 +41,8 @@ const connectionLost = (e: unknown) =>
 /**
  * A {@link Store} over IndexedDB (via idb): survives reloads, shared by every tab of the origin.
  * A commit is one readwrite transaction: its checks are read and compared inside it, its
- * mutations issued behind them, and nothing but IndexedDB is awaited in between. Each commit stamps what it
- * writes with a version unique across tabs (this instance's random prefix and a counter).
+ * mutations issued behind them, and nothing but IndexedDB is awaited in between. Each commit
+ * stamps what it writes with a version unique across tabs (a random prefix and a counter).
  * `watch` hears commits from every tab (BroadcastChannel). A quota error rejects with code
  * `STORAGE_FULL`, and the transaction's abort guarantees nothing of the commit was written.
  *
@@ -137,7 +135,6 @@ export const indexedDBStore = (options: IndexedDBStoreOptions): IndexedDBStore =
     watch: watchers.watch,
     name: channel,
     database: () => conn.get(),
-    changed: (keys) => watchers.changed(keys),
     async close() {
       watchers.close()
       await conn.close()

@@ -38,7 +38,7 @@ describe('bridge', () => {
     const local: BusEvent[] = []
     bus.on('order.**', (e) => { local.push(e) })
     await Promise.all(Array.from({ length: 100 }, (_, i) => bus.publish('order.placed', { i }, { key: `k${i % 7}` })))
-    await until(() => b.status.pending === 100, 'pending to count 100')
+    await until(() => b.status.pending === 100 && b.status.lastError !== undefined, 'pending to count 100 and a send to fail')
     expect(b.status.online).toBe(false)
     await new Promise((r) => setTimeout(r, 100))
     expect((await server.serverLog(id)).events).toEqual([])

@@ -80,6 +80,16 @@ describe('cross-tab', () => {
     expect(handled.slice(3)).toEqual([{ tab: 'b', n: 3 }, { tab: 'b', n: 4 }, { tab: 'b', n: 5 }])
   })
 
+  it('crossTab refuses bad input with a stable code, even in a tab that would wait in line', async () => {
+    const t = await open()
+    const store = t.api.indexedDBStore({ name: unique('bad') })
+    const tabs = t.api.crossTab(t.api.createBus({ store }), store)
+    await expect(tabs.subscribe('no spaces', '**', () => {})).rejects.toMatchObject({ code: 'INVALID_OPTIONS' })
+    await expect(tabs.subscribe('ok', 'a..b' as never, () => {})).rejects.toMatchObject({ code: 'INVALID_PATTERN' })
+    await tabs.subscribe('ok', '**', () => {})
+    await expect(tabs.subscribe('ok', '**', () => {})).rejects.toMatchObject({ code: 'ALREADY_SUBSCRIBED' })
+  })
+
   it('a schedule fires once across three tabs', async () => {
     const name = unique('schedule')
     const ts = [await open(), await open(), await open()]
