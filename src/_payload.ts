@@ -44,7 +44,8 @@ const walk = (value: unknown, depth: number): unknown => {
     return Object.freeze(copy)
   }
   const proto = Object.getPrototypeOf(value)
-  if (proto === Object.prototype || proto === null) {
+  // A plain object of this realm or of another (an iframe's): its prototype is a root one.
+  if (proto === Object.prototype || proto === null || (Object.getPrototypeOf(proto) === null && proto.constructor?.name === 'Object')) {
     const copy: Record<string, unknown> = {}
     let k = ''
     try {

@@ -176,7 +176,7 @@ export function createBus(options: BusOptions = {}): Bus {
         try {
           if (l.test && !l.test(e)) continue
           const r = l.fn(e)
-          if (r instanceof Promise) r.catch((error) => onError(error, { event: e, listener: l.fn }))
+          if (typeof (r as PromiseLike<void> | undefined)?.then === 'function') Promise.resolve(r).catch((error) => onError(error, { event: e, listener: l.fn }))
         } catch (error) {
           onError(error, { event: e, listener: l.fn })
         }
@@ -264,7 +264,7 @@ export function createBus(options: BusOptions = {}): Bus {
       return fail('INVALID_PAYLOAD', `"${type}" failed its schema: ${what.join('; ')}`)
     }
     const r = schema['~standard'].validate(data)
-    return r instanceof Promise ? r.then(checked) : checked(r)
+    return typeof (r as PromiseLike<unknown>).then === 'function' ? Promise.resolve(r).then(checked) : checked(r as StandardSchemaV1.Result<unknown>)
   }
 
   /** publish and publishMany: everything checked first, then one place in line for all. */

@@ -238,7 +238,8 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
     }
     try {
       const p = o.handler(event, ctx)
-      if (p instanceof Promise) p.then(() => end(undefined, true), (e) => end(e, false))
+      // Any thenable counts (another realm's Promise, a library's): the ack waits for it.
+      if (typeof (p as PromiseLike<void> | undefined)?.then === 'function') Promise.resolve(p).then(() => end(undefined, true), (e) => end(e, false))
       else end(undefined, true)
     } catch (e) { end(e, false) }
   }

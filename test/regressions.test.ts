@@ -125,3 +125,34 @@ describe('HTTP', () => {
     for (const s of ['constructor', '__proto__', 'toString']) expect((await app.request(`/webhooks/${s}`, { method: 'POST', body: '{}' })).status).toBe(404)
   })
 })
+
+// Found while building the browser adapter: tabs are other realms (iframes), with their own Promise and Object.
+describe('values and handlers from another realm', () => {
+  it("a durable handler's thenable (another realm's promise) is awaited before the ack", async () => {
+    const { runInNewContext } = await import('node:vm')
+    const OtherPromise = runInNewContext('Promise') as PromiseConstructor
+    const bus = createBus()
+    let release = () => {}
+    const done: unknown[] = []
+    await bus.subscribe('s', 't', (e) => new OtherPromise<void>((r) => { release = () => { done.push(e.data); r() } }))
+    await bus.publish('t', 1)
+    await sleep(20)
+    expect((await bus.stats())[0]).toMatchObject({ inFlight: 1, lag: 1 })
+    release()
+    await sleep(20)
+    await bus.idle()
+    expect(done).toEqual([1])
+    expect((await bus.stats())[0]).toMatchObject({ inFlight: 0, lag: 0 })
+    await bus.close()
+  })
+
+  it('a plain object made in another realm is a payload like any other', async () => {
+    const { runInNewContext } = await import('node:vm')
+    const bus = createBus()
+    const data = runInNewContext('({ order: { id: "o1", lines: [1, 2] } })')
+    await bus.publish('t', data)
+    expect((await bus.read()).events[0]!.data).toEqual({ order: { id: 'o1', lines: [1, 2] } })
+    await expect(bus.publish('t', runInNewContext('new (class Cart {})()'))).rejects.toMatchObject({ code: 'INVALID_PAYLOAD' })
+    await bus.close()
+  })
+})
