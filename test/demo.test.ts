@@ -104,10 +104,7 @@ describe('npm run demo', () => {
 
     await page.locator('#offline').uncheck()
     await page.locator('#pending', { hasText: /^0$/ }).waitFor()
-    const log = await until(async () => {
-      const l = await edgeLog()
-      return l.filter((e) => e.type === 'inventory.reserved').length >= 5 && l
-    }, '5 inventory.reserved at the edge')
+    await until(async () => (await edgeLog()).filter((e) => e.type === 'inventory.reserved').length >= 5, '5 inventory.reserved at the edge')
     // Any extra delivery would have had time to land by now.
     await new Promise((r) => setTimeout(r, 1000))
     const final = await edgeLog()
@@ -116,7 +113,6 @@ describe('npm run demo', () => {
     expect(placed).toHaveLength(5)
     expect(reserved).toHaveLength(5)
     expect(new Set(reserved.map((e) => e.causationid))).toEqual(new Set(placed.map((e) => e.id)))
-    expect(log.length).toBeGreaterThanOrEqual(10)
     expect(new Set(placed.map((e) => e.data.id))).toEqual(new Set(await orderIds(page)))
   })
 
