@@ -32,7 +32,10 @@ export const startDemo = async ({ port = 8787, host = '127.0.0.1' } = {}) => {
   const mf = new Miniflare({ ...workerOptions, name, modules: true, script, host, port })
   const url = await mf.ready
   const worker = await mf.getWorker()
-  const stopCrons = driveCrons(triggers.crons ?? [], (cron, at) => worker.scheduled({ cron, scheduledTime: new Date(at) }))
+  const stopCrons = driveCrons(triggers.crons ?? [], async (cron, at) => {
+    const { outcome } = await worker.scheduled({ cron, scheduledTime: new Date(at) })
+    if (outcome !== 'ok') throw new Error(`scheduled() for "${cron}" ended with ${outcome}`)
+  })
   return {
     url: url.href,
     crons: triggers.crons ?? [],
