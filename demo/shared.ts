@@ -3,9 +3,6 @@
 /** Shards of the demo's bus: one `BusObject` each; the page opens one live socket per shard. */
 export const SHARDS = 2
 
-/** The home shard holds the schedules (tidings/cloudflare puts them on shard 0). */
-export const HOME_SHARD = 0
-
 /**
  * The Standard Webhooks secret of the `payments` source. A demo secret, in the page on purpose:
  * in production only the payment provider and the Worker (a Wrangler secret) know it.
