@@ -1,0 +1,41 @@
+// The demo's code: it imports the package as a user would (its entry points, never src/ or
+// adapters/ directly), and it type-checks (the root tsconfig does not include demo/).
+import { execFile } from 'node:child_process'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+
+const root = join(import.meta.dirname, '..')
+const files = (dir: string): string[] => readdirSync(join(root, dir)).flatMap((f) => {
+  const p = join(dir, f)
+  if (f === 'dist' || f === 'node_modules') return []
+  return statSync(join(root, p)).isDirectory() ? files(p) : /\.(ts|js)$/.test(f) ? [p] : []
+})
+const specifiers = (file: string): string[] => {
+  const src = readFileSync(join(root, file), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')
+  return [...src.matchAll(/(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => (m[1] ?? m[2])!)
+}
+const ENTRY_POINTS = ['tidings', 'tidings/indexeddb', 'tidings/cloudflare', 'tidings/hono', 'tidings/testing']
+// What the runner (Node) uses to build and serve; the page and the Worker import only tidings.
+const RUNNER = ['esbuild', 'miniflare', 'wrangler', 'croner']
+
+describe('the demo code', () => {
+  const demo = files('demo')
+  it('finds the demo files', () => expect(demo.length).toBeGreaterThan(8))
+
+  it.each(demo)('%s imports package entry points, never src/ or adapters/', (file) => {
+    for (const s of specifiers(file)) {
+      if (s.startsWith('.')) expect(relative(root, join(root, file, '..', s)).startsWith('demo/'), `${file} imports ${s}`).toBe(true)
+      else if (!s.startsWith('node:')) expect([...ENTRY_POINTS, ...RUNNER], `${file} imports ${s}`).toContain(s)
+    }
+  })
+
+  it('type-checks: the page with the DOM, the Worker with workerd\'s types', { timeout: 90_000 }, async () => {
+    const tsc = join(root, 'node_modules/typescript/bin/tsc')
+    for (const project of ['demo/tsconfig.json', 'demo/tsconfig.worker.json']) {
+      const run = await promisify(execFile)(process.execPath, [tsc, '--noEmit', '-p', project], { cwd: root }).catch((e: { stdout: string }) => e)
+      expect(run.stdout, project).toBe('')
+    }
+  })
+})
