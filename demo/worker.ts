@@ -39,6 +39,8 @@ const registerSchedules = (env: Env) => (registered ??= bus(env).schedule('hourl
 const app = (env: Env) => busApp({
   bus: bus(env),
   auth: false,
+  // The Cloudflare client has no live listeners: /stream (the bridge's receiving half) tails the log.
+  stream: { poll: 250 },
   webhooks: {
     payments: {
       scheme: 'standard',
@@ -54,8 +56,8 @@ const app = (env: Env) => busApp({
 export default {
   async fetch(request, env) {
     await registerSchedules(env)
-    // The dashboard's live stream: one hibernating WebSocket per shard (the Cloudflare client has
-    // no `on`, so busApp's /stream cannot serve it).
+    // The dashboard's live stream: one hibernating WebSocket per shard, pushed by the objects
+    // (busApp's /stream, which the bridge reads, polls the log instead).
     const live = /^\/live\/(\d+)$/.exec(new URL(request.url).pathname)
     if (live) return bus(env).connect(request, Number(live[1]))
     return app(env).fetch(request)

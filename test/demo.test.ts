@@ -123,6 +123,9 @@ describe('npm run demo', () => {
     await until(async () => (await orderIds(page)).length === 5, 'the orders after the reload')
     expect(await orderIds(page)).toEqual(before)
     await page.locator('#stream-status', { hasText: 'live' }).waitFor()
+    // What the edge did about them came back through the bridge into this browser's log: after
+    // the reload, with no live socket event for them, every order still shows 'reserved'.
+    for (const id of before) await page.locator(`#orders li[data-order="${id}"] .marks`, { hasText: 'reserved' }).waitFor({ timeout: 10_000 })
   })
 
   it('a webhook with a bad signature is refused; a good one appears in the stream', { timeout: 30_000 }, async () => {

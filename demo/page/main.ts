@@ -8,7 +8,7 @@ import { liveEvents } from './live.js'
 import { offlineSwitch } from './offline.js'
 import { startPanels } from './panels.js'
 import { startPayments } from './payments.js'
-import { markOrder, startShop } from './shop.js'
+import { markFrom, startShop } from './shop.js'
 import { renderEvent } from './stream.js'
 
 const { sync } = startShop()
@@ -25,13 +25,9 @@ startPayments()
 startPanels()
 
 const chart = throughput()
-/** What the edge says about an order, shown next to it in the shop. */
-const marks: Record<string, string> = { 'order.placed': 'at the edge', 'inventory.reserved': 'reserved', 'email.sent': 'mailed', 'payment.processed': 'paid' }
 liveEvents(SHARDS, (e: BusEvent) => {
   chart.count()
   renderEvent(e)
-  const mark = marks[e.type]
-  const data = e.data as { id?: string; order?: string }
-  const order = e.type === 'order.placed' ? data.id : data.order
-  if (mark && order) markOrder(order, mark)
+  // Live from the edge: 'at the edge' shows here first; the others also arrive through the bridge.
+  markFrom(e)
 }, (open, of) => { $('#stream-status').textContent = open === of ? 'live' : `${open}/${of} shards` })

@@ -16,8 +16,9 @@ const PRODUCTS = [
 export const startShop = () => {
   const store = indexedDBStore({ name: 'tidings-demo-shop' })
   const bus = createBus<DemoEvents>({ store, source: 'shop' })
-  // Forward only: the edge's events come back to the page through the dashboard's sockets.
-  const sync = bridge(bus, { store, url: location.origin, forward: 'order.**', backoff: { initial: 300, max: 3000 } })
+  // Orders go out; what the edge does about them comes back into this browser's log (the bridge's
+  // receiving half), so the marks next to each order survive a reload and show in every tab.
+  const sync = bridge(bus, { store, url: location.origin, forward: 'order.**', receive: '**', backoff: { initial: 300, max: 3000 } })
 
   const list = $('#orders')
   const render = (e: BusEvent<'order.placed', Order>) => {
@@ -29,11 +30,15 @@ export const startShop = () => {
       ` <span class="muted">${esc(new Date(e.time).toLocaleTimeString())}</span> <span class="marks"></span>`
     list.prepend(li)
   }
-  bus.on('order.placed', (e) => render(e as BusEvent<'order.placed', Order>))
+  const show = (e: BusEvent) => {
+    if (e.type === 'order.placed') render(e as BusEvent<'order.placed', Order>)
+    else markFrom(e)
+  }
+  bus.on('**', show)
   const history = async () => {
     for (let from: string | undefined; ;) {
-      const page = await bus.read({ pattern: 'order.placed', limit: 500, ...(from ? { from } : {}) })
-      for (const e of page.events) render(e as BusEvent<'order.placed', Order>)
+      const page = await bus.read({ limit: 500, ...(from ? { from } : {}) })
+      for (const e of page.events) show(e)
       if (page.events.length < 500) return
       from = page.next
     }
@@ -51,15 +56,26 @@ export const startShop = () => {
       .catch((e: Error) => { $('#bridge-error').textContent = e.message })
   })
 
-  const show = (s: BridgeStatus) => {
+  const status = (s: BridgeStatus) => {
     $('#pending').textContent = String(s.pending)
     $('#synced').textContent = s.lastSyncAt ? new Date(s.lastSyncAt).toLocaleTimeString() : 'never'
     $('#sender').textContent = s.sending ? 'this tab' : 'another tab'
     $('#bridge-error').textContent = s.online || !s.lastError ? '' : `outbox waiting: ${s.lastError.message}`
   }
-  sync.subscribe(show)
-  show(sync.status)
+  sync.subscribe(status)
+  status(sync.status)
   return { bus, sync }
+}
+
+/** What the edge says about an order, shown next to it in the shop. */
+export const MARKS: Record<string, string> = { 'order.placed': 'at the edge', 'inventory.reserved': 'reserved', 'email.sent': 'mailed', 'payment.processed': 'paid' }
+
+/** Marks the order an edge event is about (the event's `order`, or the order itself). */
+export const markFrom = (e: BusEvent) => {
+  const mark = MARKS[e.type]
+  const data = e.data as { id?: string; order?: string }
+  const order = e.type === 'order.placed' ? data.id : data.order
+  if (mark && order) markOrder(order, mark)
 }
 
 /** Marks an order in the list when the edge reports on it (seen at the edge, reserved, mailed, paid). */
