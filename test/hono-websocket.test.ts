@@ -99,3 +99,20 @@ describe('GET /stream over WebSocket', () => {
     expect(c.frames.length).toBeLessThan(400)
   })
 })
+
+describe('GET /stream over WebSocket: a socket that closes before its feed starts', () => {
+  it('leaves no listener on the bus (helpers with no open event, a client gone before its first message)', async () => {
+    const inner = createBus({ onError: () => {} })
+    let live = 0
+    const bus = { ...inner, on: (...a: Parameters<typeof inner.on>) => { live++; const off = inner.on(...a); let done = false; return () => { if (!done) { done = true; live-- } off() } } } as typeof inner
+    let events: { onClose?: (e: unknown, ws: unknown) => void } | undefined
+    // As hono/cloudflare-workers' helper: no open event; the feed starts on the client's first message.
+    const upgradeWebSocket = ((_c: unknown, e: typeof events) => { events = e; return new Response(null, { status: 200 }) }) as never
+    const app = busApp({ bus, auth: false, upgradeWebSocket })
+    const res = await app.request('/stream?topic=order.*', { headers: { upgrade: 'websocket' } })
+    expect(res.status).toBe(200)
+    expect(live).toBe(1)
+    events!.onClose!({}, {})
+    expect(live).toBe(0)
+  })
+})

@@ -33,7 +33,9 @@ const listenFeed = (bus: Bus, o: FeedOptions): Feed => {
   let stopped = false
   const off = bus.on(o.pattern, (e) => { if (o.test(e)) { queue.push(e); wake() } })
   return {
-    stop() { stopped = true; wake() },
+    // Unlistens here too: a feed stopped before it ran (a socket closed before its first message)
+    // would otherwise keep its listener, and a queue that grows with every event, forever.
+    stop() { stopped = true; off(); queue.length = 0; wake() },
     async run(send) {
       let next = -1
       const emit = async (e: BusEvent) => {
