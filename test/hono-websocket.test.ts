@@ -116,3 +116,25 @@ describe('GET /stream over WebSocket: a socket that closes before its feed start
     expect(live).toBe(0)
   })
 })
+
+describe('the live feed behind /stream', () => {
+  it('stays bounded while a slow client is still being sent its backlog', async () => {
+    const { openFeed } = await import('../adapters/hono/_feed.js')
+    const bus = createBus({ onError: () => {} })
+    for (let n = 0; n < 3; n++) await bus.publish('order.placed', { n })
+    let release = () => {}
+    const feed = openFeed(bus, { pattern: '**', test: () => true, from: 'c1', queue: 5 })
+    // The client takes the first backlog event and then stops reading.
+    const ended = feed.run(() => new Promise<void>((r) => { release = r }))
+    await new Promise((r) => setTimeout(r, 10))
+    const seen: number[] = []
+    bus.on('**', () => seen.push(1))
+    for (let n = 0; n < 50; n++) await bus.publish('order.placed', { n })
+    // Past the bound the feed ends as 'overflow' (the client resumes from the log) rather than
+    // queueing every live event until the backlog is through.
+    const outcome = await Promise.race([ended, new Promise((r) => setTimeout(() => r('still queueing'), 50))])
+    release()
+    expect(outcome).toBe('overflow')
+    expect(seen).toHaveLength(50)
+  })
+})
