@@ -4,6 +4,8 @@ import { seqKey, type Store } from './store.js'
 
 /** Delayed events, by due time then id (the log writes them there too). */
 export const DELAYED = 'd/'
+/** After a due batch failed to commit, the next try. */
+const RETRY_MS = 1000
 
 /**
  * Delayed events: held aside under `d/<due>/<id>` and appended when due, in one commit that also
@@ -37,7 +39,14 @@ export const createDelayed = ({ store, clock, enqueue, track }: { store: Store; 
       // Another bus may have appended some first: keep only what is still on the list.
       p.recheck = async () => { entries = await list(); build(); return entries.length > 0 }
       build()
-      await enqueue(p)
+      try {
+        await enqueue(p)
+      } catch (e) {
+        // The commit failed (storage error, quota): they are still on the list, so try again
+        // shortly rather than leave them there until something else arms the timer.
+        arm(clock.now() + RETRY_MS)
+        throw e
+      }
     }
     await next()
   }

@@ -24,6 +24,23 @@ describe('delayed events', () => {
     expect((await bus.read()).events.map((e) => e.id)).toContain(r.id)
   })
 
+  it('a due batch whose commit fails is tried again, not left on the list until the next restart', async () => {
+    const clock = manualClock(0)
+    const inner = memoryStore()
+    let failNext = false
+    const store = { ...inner, commit: (c: Parameters<typeof inner.commit>[0]) => {
+      if (failNext && c.mutations.some((m) => m.type === 'delete' && m.key.startsWith('d/'))) { failNext = false; return Promise.reject(new Error('transient storage error')) }
+      return inner.commit(c)
+    } }
+    const bus = createBus({ clock, store, onError: () => {} })
+    await bus.publish('reminder', 'later', { delay: 1000 })
+    failNext = true
+    await clock.advance(1000)
+    expect((await bus.read()).events).toEqual([])
+    await clock.advance(60_000)
+    expect((await bus.read()).events.map((e) => e.data)).toEqual(['later'])
+  })
+
   it('at: a time in the past appends at once; a Date works', async () => {
     const clock = manualClock(10_000)
     const bus = createBus({ clock })

@@ -6,7 +6,7 @@ import { toTagged } from '../../src/_tagged.js'
 import { check } from './_wire.js'
 
 /** @internal What each hibernatable socket keeps across hibernation (its attachment, < 2 KB). */
-interface SocketState { pattern: string; filter?: Filter; next: number; acked: number }
+interface SocketState { pattern: string; filter?: Filter; next: number; acked: number; sent?: number }
 
 /**
  * @internal Live WebSocket subscribers on the hibernation API. The log is each socket's buffer:
@@ -50,8 +50,12 @@ export const liveSockets = (ctx: DurableObjectState, bus: Bus, o: { maxUnacked: 
           const limit = Math.min(room, 500)
           const { events } = await bus.read({ from: encodeCursor([s.next]), limit })
           for (const e of events) {
+            // With everything sent acknowledged, a position the client is never sent moves its ack
+            // along: it has nothing to acknowledge for it, and must not be paused by it.
+            const idle = s.acked >= (s.sent ?? s.acked)
             s.next = e.seq + 1
-            if (matches(e)) ws.send(JSON.stringify(toTagged({ cursor: encodeCursor([s.next]), event: e })))
+            if (matches(e)) { ws.send(JSON.stringify(toTagged({ cursor: encodeCursor([s.next]), event: e }))); s.sent = s.next }
+            else if (idle) s.acked = s.next
           }
           if (events.length < limit) break
         }
@@ -97,6 +101,8 @@ export const liveSockets = (ctx: DurableObjectState, bus: Bus, o: { maxUnacked: 
       const s = ws.deserializeAttachment() as SocketState | null
       if (!ack || ack.length !== 1 || !s) return
       s.acked = Math.min(Math.max(s.acked, ack[0]!), s.next)
+      // Everything it was sent is acknowledged: what it skipped since is not its to acknowledge.
+      if (s.acked >= (s.sent ?? s.acked)) s.acked = s.next
       ws.serializeAttachment(s)
       void pump(ws)
     },

@@ -281,7 +281,7 @@ export function cloudflareBus<E extends EventMap = EventMap>(namespace: BusNames
         // A chained publish: caused by this event, in its correlation, with an id stable across retries.
         publish: (type, data, o = {}) => busNamed(d.bus).publish(type, data, {
           ...o, id: o.id ?? `${d.subscription}:${event.id}:${calls++}`, causationId: event.id, correlationId: event.correlationId ?? event.id,
-          ...(event.traceparent ? { traceparent: event.traceparent } : {}),
+          ...(event.traceparent ? { traceparent: childSpan(event.traceparent) } : {}),
         }),
       }
       await sub.handler(event, ctx)
@@ -291,4 +291,10 @@ export function cloudflareBus<E extends EventMap = EventMap>(namespace: BusNames
     }
   }
   return bus as CloudflareBus<E>
+}
+
+/** A W3C traceparent for a child span, as the core's chained publish makes it: the same trace id, a new span id. */
+const childSpan = (parent: string): string => {
+  const span = crypto.getRandomValues(new Uint8Array(8)).reduce((s, b) => s + b.toString(16).padStart(2, '0'), '')
+  return `${parent.slice(0, 36)}${span}${parent.slice(52)}`
 }

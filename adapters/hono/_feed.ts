@@ -31,35 +31,54 @@ const listenFeed = (bus: Bus, o: FeedOptions): Feed => {
   const queue: BusEvent[] = []
   let wake = () => {}
   let stopped = false
-  const off = bus.on(o.pattern, (e) => { if (o.test(e)) { queue.push(e); wake() } })
-  return {
-    stop() { stopped = true; wake() },
-    async run(send) {
-      let next = -1
-      const emit = async (e: BusEvent) => {
-        if (e.seq < next) return
-        next = e.seq + 1
-        await send(e, encodeCursor([next]))
+  // Past the bound the feed ends at once, even while a send (of the backlog) is still pending:
+  // the listener goes and the queue is dropped, and the client resumes from the log.
+  let overflowed = false
+  let onOverflow = () => {}
+  const overflow = new Promise<'overflow'>((r) => { onOverflow = () => r('overflow') })
+  const off: () => void = bus.on(o.pattern, (e) => {
+    if (overflowed || !o.test(e)) return
+    queue.push(e)
+    if (queue.length > o.queue) { overflowed = true; off(); queue.length = 0; onOverflow() }
+    wake()
+  })
+  const drive = async (send: (e: BusEvent, id: string) => Promise<void> | void): Promise<'stopped' | 'overflow'> => {
+    let next = -1
+    const emit = async (e: BusEvent) => {
+      if (e.seq < next) return
+      next = e.seq + 1
+      await send(e, encodeCursor([next]))
+    }
+    if (o.from !== undefined) {
+      for (let cursor = o.from; ;) {
+        const page = await bus.read({ from: cursor, pattern: o.pattern, limit: 500 })
+        for (const e of page.events) if (o.test(e) && !stopped) await emit(e)
+        if (page.events.length < 500 || stopped) break
+        cursor = page.next
       }
+    }
+    while (!stopped) {
+      // Cut off rather than hold an unbounded queue: the client resumes from the log.
+      if (overflowed) return 'overflow'
+      const e = queue.shift()
+      if (e) await emit(e)
+      else await new Promise<void>((r) => { wake = r })
+    }
+    return 'stopped'
+  }
+  return {
+    // Unlistens here too: a feed stopped before it ran (a socket closed before its first message)
+    // would otherwise keep its listener, and a queue that grows with every event, forever.
+    stop() { stopped = true; off(); queue.length = 0; wake() },
+    async run(send) {
+      const driving = drive(send)
+      driving.catch(() => {}) // when the overflow wins, a send failing later is no one's business
       try {
-        if (o.from !== undefined) {
-          for (let cursor = o.from; ;) {
-            const page = await bus.read({ from: cursor, pattern: o.pattern, limit: 500 })
-            for (const e of page.events) if (o.test(e)) await emit(e)
-            if (page.events.length < 500 || stopped) break
-            cursor = page.next
-          }
-        }
-        while (!stopped) {
-          // Cut off rather than hold an unbounded queue: the client resumes from the log.
-          if (queue.length > o.queue) return 'overflow'
-          const e = queue.shift()
-          if (e) await emit(e)
-          else await new Promise<void>((r) => { wake = r })
-        }
-        return 'stopped'
+        return await Promise.race([driving, overflow])
       } finally {
+        stopped = true
         off()
+        wake()
       }
     },
   }

@@ -33,8 +33,10 @@ export const createForwarder = (o: { url: string; headers: Record<string, string
       if (res.ok) { await res.body?.cancel(); o.report({ ok: true, sent: items.length }); return 'sent' }
       const text = await res.text().catch(() => '')
       o.report({ ok: false, error: new Error(`POST /events answered ${res.status}: ${text.slice(0, 200)}`) })
-      // Timeouts, rate limits and server errors pass; any other 4xx will not, however often it is sent.
-      return res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429 ? 'refused' : 'retry'
+      // Timeouts, rate limits and server errors pass, and so do a refused token (401) and a wrong
+      // URL (404): those are the bridge's configuration, not the events', and dead-lettering every
+      // pending event over them would empty the outbox. Any other 4xx refuses what was sent.
+      return res.status >= 400 && res.status < 500 && ![401, 404, 408, 429].includes(res.status) ? 'refused' : 'retry'
     } catch (e) {
       o.report({ ok: false, error: e instanceof Error ? e : new Error(String(e)) })
       return 'retry'

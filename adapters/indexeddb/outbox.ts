@@ -61,17 +61,35 @@ export const outbox = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore, o
 
   const drainOnce = async (): Promise<number> => {
     let total = 0
+    let after: number | undefined
+    let refused: unknown
     for (;;) {
       const db = await store.database()
       const tx = db.transaction(OUTBOX)
-      const [keys, staged] = await Promise.all([tx.store.getAllKeys(undefined, PAGE), tx.store.getAll(undefined, PAGE)]) as [number[], Staged[]]
-      if (!staged.length) return total
-      await bus.publishMany(staged as never)
-      // Only what this drain read: anything staged since has a higher key.
-      await db.delete(OUTBOX, IDBKeyRange.bound(keys[0]!, keys[keys.length - 1]!))
-      total += staged.length
-      if (staged.length < PAGE) return total
+      const range = after === undefined ? undefined : IDBKeyRange.lowerBound(after, true)
+      const [keys, staged] = await Promise.all([tx.store.getAllKeys(range, PAGE), tx.store.getAll(range, PAGE)]) as [number[], Staged[]]
+      if (!staged.length) break
+      try {
+        await bus.publishMany(staged as never)
+        // Only what this drain read: anything staged since has a higher key.
+        await db.delete(OUTBOX, IDBKeyRange.bound(keys[0]!, keys[keys.length - 1]!))
+        total += staged.length
+      } catch {
+        // One event the bus refuses (its schemas) must not hold back the rest: one by one, and
+        // what is refused stays staged (and is reported) while the others go.
+        for (const [i, { type, data, ...options }] of staged.entries()) {
+          try {
+            await bus.publish(type as never, data as never, options)
+            await db.delete(OUTBOX, keys[i]!)
+            total++
+          } catch (e) { refused ??= e }
+        }
+      }
+      after = keys[keys.length - 1]!
+      if (staged.length < PAGE) break
     }
+    if (refused !== undefined) throw refused
+    return total
   }
 
   const drain = (): Promise<number> => {

@@ -115,6 +115,22 @@ describe('bridge', () => {
     await until(async () => (await server.serverLog(id)).events.length === 1, 'the event at the server', 2000)
   })
 
+  it('a refused token (401) keeps events waiting: it is not the events\' fault, so none is dead-lettered', async () => {
+    const { id, url } = await server.startServer(TOKEN)
+    cleanup.push(() => server.stopServer(id))
+    const store = indexedDBStore({ name: unique('bridge') })
+    const bus = createBus({ store })
+    cleanup.push(() => bus.close())
+    const b = bridge(bus, { store, url, token: 'expired-token', forward: 'order.**', backoff: { initial: 20, max: 50 } })
+    cleanup.push(() => b.close())
+    await b.ready
+    for (let i = 0; i < 3; i++) await bus.publish('order.placed', { i })
+    await until(() => b.status.lastError !== undefined, 'a send to be refused')
+    await new Promise((r) => setTimeout(r, 300))
+    expect(await bus.deadLetters.list()).toEqual([])
+    await until(() => b.status.pending === 3, 'all three still pending')
+  })
+
   it('refuses bad options with a stable code', () => {
     const store = indexedDBStore({ name: unique('bad') })
     const bus = createBus({ store }) as Bus

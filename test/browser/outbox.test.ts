@@ -86,4 +86,19 @@ describe('transactional outbox', () => {
     expect(events.map((e) => e.id)).toEqual(['evt-t3'])
     expect(await db.count('tidings-outbox')).toBe(0)
   })
+
+  it('an event the bus\'s schema refuses stays staged without holding back the events staged after it', async () => {
+    const db = await appDb()
+    const store = indexedDBStore({ db })
+    const titled = { '~standard': { version: 1, vendor: 'test', validate: (v: unknown) => (typeof (v as { title?: unknown }).title === 'string' ? { value: v } : { issues: [{ message: 'needs a title', path: ['title'] }] }) } } as const
+    const bus = createBus({ store, schemas: { 'todo.added': titled } })
+    const errors: unknown[] = []
+    const box = outbox(bus, store, { onError: (e) => errors.push(e) })
+    await box.transaction('todos', (tx, publish) => { tx.objectStore('todos').put({ id: 'bad' }); publish('todo.added', { id: 'bad' }, { id: 'evt-bad' }) })
+    await box.transaction('todos', (tx, publish) => { tx.objectStore('todos').put({ id: 'ok' }); publish('todo.added', { id: 'ok', title: 'fine' }, { id: 'evt-ok' }) })
+    await box.drain().catch(() => {})
+    expect((await bus.read()).events.map((e) => e.id)).toEqual(['evt-ok'])
+    expect(await db.count('tidings-outbox')).toBe(1)
+    expect(errors.length).toBeGreaterThan(0)
+  })
 })

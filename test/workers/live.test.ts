@@ -60,4 +60,14 @@ describe('live WebSocket subscribers (hibernation API)', () => {
     await eventually(async () => c.got.length >= 50, 'the rest')
     expect(ns(c.got)).toEqual(Array.from({ length: 50 }, (_, n) => n))
   })
+
+  it('a filtered client is not paused by events it was never sent (it has nothing to ack for them)', async () => {
+    const bus = freshBus(1)
+    const c = await open(bus, 'pattern=rare.*')
+    // More non-matching positions than the object's maxUnacked (20): none of them is sent.
+    await bus.publishMany(Array.from({ length: 30 }, (_, n) => ({ type: 'common.tick', data: { n } })))
+    await bus.publish('rare.event', { n: 100 })
+    await eventually(async () => c.got.length >= 1, 'the one matching event', 2000)
+    expect(ns(c.got)).toEqual([100])
+  })
 })

@@ -29,6 +29,15 @@ describe('delivery through a Cloudflare Queue, the object owning retries and dea
     expect(stats.deadLetters).toBe(0)
   })
 
+  it('a chained publish keeps the trace id with a new span id, as the core does', async () => {
+    const bus = freshBus()
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
+    const { id } = await bus.publish('order.placed', { total: 7 }, { key: 'tp1', traceparent })
+    const done = await eventually(async () => (await all(bus)).find((e) => e.type === 'audit.done' && e.causationId === id), 'the chained event')
+    expect(done.traceparent).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[\da-f]{16}-01$/)
+    expect(done.traceparent).not.toBe(traceparent)
+  })
+
   it('failures follow the backoff, end in dead letters, and a redrive delivers again', async () => {
     const bus = freshBus()
     const { id } = await bus.publish('job.run', { n: 1 })
