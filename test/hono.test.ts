@@ -218,6 +218,15 @@ describe.each([['listening', {}], ['polling', { stream: { poll: 5 } }]] as const
     expect((await mid).map((f) => f.data.data)).toEqual([3, 4, 5, 6, 7])
   })
 
+  it("starts from the oldest retained event with from=earliest (a start any bus's cursors allow)", async () => {
+    const { app, bus } = setup(mode)
+    for (let i = 1; i <= 3; i++) await bus.publish('order.placed', i)
+    const got = sse(await app.request('/stream?topic=order.*', { headers: { ...auth(READER), 'last-event-id': 'earliest' } }), 4)
+    await new Promise((r) => setTimeout(r, 20))
+    await bus.publish('order.placed', 4)
+    expect((await got).map((f) => f.data.data)).toEqual([1, 2, 3, 4])
+  })
+
   it('refuses a cursor of another bus before streaming', async () => {
     const { app } = setup(mode)
     const r = await app.request('/stream?from=zz', { headers: auth(ADMIN) })

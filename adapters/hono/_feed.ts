@@ -5,7 +5,10 @@ import { encodeCursor, type BusEvent } from '../../src/event.js'
 export interface FeedOptions {
   pattern: string
   test: (e: BusEvent) => boolean
-  /** An id this feed sent (a cursor of the bus): what follows it is sent before live events. */
+  /**
+   * An id this feed sent (a cursor of the bus), or 'earliest' for the oldest retained event: what
+   * follows is sent before live events. Without it, the feed starts at the next event.
+   */
   from?: string | undefined
   /** Past this many events waiting for a slow client, the feed ends with 'overflow'. */
   queue: number
@@ -50,8 +53,8 @@ const listenFeed = (bus: Bus, o: FeedOptions): Feed => {
       await send(e, encodeCursor([next]))
     }
     if (o.from !== undefined) {
-      for (let cursor = o.from; ;) {
-        const page = await bus.read({ from: cursor, pattern: o.pattern, limit: 500 })
+      for (let cursor = o.from === 'earliest' ? undefined : o.from; ;) {
+        const page = await bus.read({ ...(cursor === undefined ? {} : { from: cursor }), pattern: o.pattern, limit: 500 })
         for (const e of page.events) if (o.test(e) && !stopped) await emit(e)
         if (page.events.length < 500 || stopped) break
         cursor = page.next
@@ -98,8 +101,8 @@ const tailFeed = (bus: Bus, o: FeedOptions, every: number): Feed => {
   return {
     stop() { stopped = true; wake() },
     async run(send) {
-      let cursor = o.from
-      if (cursor === undefined) {
+      let cursor = o.from === 'earliest' ? undefined : o.from
+      if (o.from === undefined) {
         // From now: walk to the end of the log (bounded by retention) without sending.
         for (;;) {
           const page: { events: unknown[]; next: string } = await bus.read({ ...(cursor === undefined ? {} : { from: cursor }), limit: 10_000 })
@@ -108,7 +111,7 @@ const tailFeed = (bus: Bus, o: FeedOptions, every: number): Feed => {
         }
       }
       while (!stopped) {
-        const page: { events: BusEvent[]; next: string; cursors?: string[] } = await bus.read({ from: cursor!, pattern: o.pattern, limit: PAGE, cursors: true })
+        const page: { events: BusEvent[]; next: string; cursors?: string[] } = await bus.read({ ...(cursor === undefined ? {} : { from: cursor }), pattern: o.pattern, limit: PAGE, cursors: true })
         for (const [i, e] of page.events.entries()) {
           if (stopped) return 'stopped'
           // A bus that gives no per-event cursors: the page's end, so a resume may repeat a page.

@@ -148,7 +148,7 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
     compilePattern(pattern)
     const from = c.req.header('last-event-id') ?? c.req.query('from')
     const poll = o.stream?.poll
-    if (from !== undefined) {
+    if (from !== undefined && from !== 'earliest') {
       // Refused here, before the stream starts, rather than as a broken stream.
       if (poll) await bus.read({ from, limit: 1 })
       else if (decodeCursor(from) === undefined) fail('INVALID_CURSOR', `${JSON.stringify(from)} is not a cursor of this bus`)

@@ -43,13 +43,15 @@ export const createReceiver = (o: {
    * one, a stream cut before its first event would reconnect at the then-latest and skip a gap.
    */
   const start = async (): Promise<string> => {
-    let from = 'c0'
+    // The server's cursors are opaque (a sharded edge's hold a position per shard): 'earliest' is
+    // the one name the stream takes for its start, and the end is found by paging from no cursor.
+    let from = 'earliest'
     if (o.from === 'latest') {
-      for (;;) {
-        const res = await fetch(`${o.url}/events?topic=${encodeURIComponent(o.pattern)}&limit=10000&from=${from}`, { headers: o.headers, signal: abort!.signal })
+      for (let cursor: string | undefined; ;) {
+        const res = await fetch(`${o.url}/events?topic=${encodeURIComponent(o.pattern)}&limit=10000${cursor ? `&from=${encodeURIComponent(cursor)}` : ''}`, { headers: o.headers, signal: abort!.signal })
         if (!res.ok) throw new Error(`GET /events answered ${res.status}`)
         const page = await res.json() as { events: unknown[]; next: string }
-        from = page.next
+        from = cursor = page.next
         if (page.events.length < 10_000) break
       }
     }
