@@ -154,7 +154,9 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
   /** Outcomes of Queue deliveries, reported by the Worker's `queue()`. */
   async settle(outcomes: unknown): Promise<Reply<number>> {
     return reply(() => {
-      check(Array.isArray(outcomes) && outcomes.every((o) => isRecord(o) && typeof o.delivery === 'string' && typeof o.ok === 'boolean'), 'outcomes must be [{ delivery, ok, error? }]')
+      // A failure must say why (checked for all before any is applied: nothing half-settled).
+      check(Array.isArray(outcomes) && outcomes.every((o) => isRecord(o) && typeof o.delivery === 'string' && typeof o.ok === 'boolean' &&
+        (o.ok || (isRecord(o.error) && typeof o.error.message === 'string'))), 'outcomes must be [{ delivery, ok: true } | { delivery, ok: false, error: { message, name?, code? } }]')
       return this.#delivery?.settle(outcomes as Outcome[]) ?? 0
     })
   }

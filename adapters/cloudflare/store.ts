@@ -67,7 +67,9 @@ export const durableObjectStore = (storage: DurableObjectStorage): Store => {
         })
       } catch (e) {
         // The transaction rolled back: nothing was written.
-        if (/SQLITE_FULL|database or disk is full|exceeded/i.test(String((e as Error)?.message))) {
+        // workerd's words for a full database ("database or disk is full: SQLITE_FULL"); not any
+        // error that says "exceeded" (CPU time, subrequests), which must not read as STORAGE_FULL.
+        if (/SQLITE_FULL|database or disk is full/i.test(String((e as Error)?.message))) {
           throw new TidingsError('STORAGE_FULL', `Durable Object storage is full: ${(e as Error).message}`, { cause: e })
         }
         throw e

@@ -104,6 +104,8 @@ describe('cloudflareBus over BusObject shards', () => {
     expect(!r.ok && r.error.code).toBe('INVALID_OPTIONS')
     expect(await stub.settle({ delivery: 1 })).toMatchObject({ ok: false, error: { code: 'INVALID_OPTIONS' } })
     expect(await stub.settle([{ delivery: 'x' }])).toMatchObject({ ok: false, error: { code: 'INVALID_OPTIONS' } })
+    // A failure without its error is refused whole, before any outcome of the call is applied.
+    expect(await stub.settle([{ delivery: 'a', ok: true }, { delivery: 'b', ok: false }])).toMatchObject({ ok: false, error: { code: 'INVALID_OPTIONS' } })
     expect(await stub.lost([1])).toMatchObject({ ok: false, error: { code: 'INVALID_OPTIONS' } })
     expect(await stub.fireCron(5, 'soon')).toMatchObject({ ok: false, error: { code: 'INVALID_OPTIONS' } })
     expect(await rows(bus.name, 0, 'e/')).toBe(0)
