@@ -22,11 +22,13 @@ export const toWire = (e: unknown): WireError => {
 
 /** @internal The error {@link toWire} described, as the class a caller can test with `instanceof`. @example throw fromWire({ name: 'Error', message: 'x' }) */
 export const fromWire = (w: WireError): Error => {
-  if (w.code === 'NON_RETRIABLE') return new NonRetriableError(w.message)
-  if (w.code === 'RETRY_AFTER' && typeof w.retryAfter === 'number') return new RetryAfterError(w.retryAfter, w.message)
-  if (w.code) return new TidingsError(w.code as ErrorCode, w.message)
-  const e = new Error(w.message)
+  // By name, not by code: a handler's own error with a string code (ECONNRESET) stays what it was.
+  if (w.name === 'NonRetriableError') return new NonRetriableError(w.message)
+  if (w.name === 'RetryAfterError' && typeof w.retryAfter === 'number') return new RetryAfterError(w.retryAfter, w.message)
+  if (w.name === 'TidingsError' && w.code) return new TidingsError(w.code as ErrorCode, w.message)
+  const e = new Error(w.message) as Error & { code?: string }
   e.name = w.name
+  if (w.code) e.code = w.code
   return e
 }
 

@@ -52,6 +52,13 @@ describe('delivery through a Cloudflare Queue, the object owning retries and dea
     await eventually(async () => (await bus.deadLetters.list({ subscription: 'job' })).length === 0, 'the dead letter gone')
   })
 
+  it("a handler's own error with a string code reaches the dead letters as it was thrown", async () => {
+    const bus = freshBus()
+    await bus.publish('coded.fail', {})
+    const [dead] = await eventually(async () => { const d = await bus.deadLetters.list({ subscription: 'coded' }); return d.length ? d : undefined }, 'a dead letter')
+    expect(dead).toMatchObject({ attempts: 1, error: { name: 'FetchError', message: 'socket hang up' } })
+  })
+
   it('a NonRetriableError goes straight to the dead letters', async () => {
     const bus = freshBus()
     await bus.publish('fatal.crash', {})

@@ -28,6 +28,8 @@ export const subscriptions = defineSubscriptions({
     },
   },
   fatal: { pattern: 'fatal.*', handler: () => { throw new NonRetriableError('never works') } },
+  // A handler's own error with a string code, as fetch libraries throw: it must stay what it was.
+  coded: { pattern: 'coded.*', retry: { attempts: 1 }, handler: () => { throw Object.assign(new Error('socket hang up'), { name: 'FetchError', code: 'ECONNRESET' }) } },
   // The test Worker's queue() drops these unrun, as a lost transport would: they reach the DLQ.
   lossy: { pattern: 'lossy.*', timeout: 60_000, handler: () => {} },
   // Keyed: one in flight per key end to end; the handler records the order it saw.
