@@ -174,9 +174,17 @@ export function cloudflareBus<E extends EventMap = EventMap>(namespace: BusNames
       const at = from === undefined ? stubs.map(() => 1) : decodeCursor(from)
       if (!at || at.length !== shards) fail('INVALID_CURSOR', `${JSON.stringify(from)} is not a cursor of this ${shards}-shard bus`)
       const pages = await all((s, i) => call(s, 'read', [{ from: encodeCursor([at![i]!]), limit, ...(pattern === undefined ? {} : { pattern }) }]) as Promise<{ events: BusEvent[]; next: string }>)
-      // Merge by time (then shard, then seq), take `limit`, and move each shard past what it gave.
-      const merged = pages.flatMap((p, shard) => p.events.map((e) => ({ e, shard })))
-        .sort((a, b) => a.e.time - b.e.time || a.shard - b.shard || a.e.seq - b.e.seq).slice(0, limit)
+      // Merge by time, taking each shard's events in seq order (a k-way merge, not a sort: a clock
+      // that stepped back inside a shard must not put a later seq first and skip the one before it),
+      // up to `limit`, and move each shard past what it gave.
+      const heads = pages.map(() => 0)
+      const merged: { e: BusEvent; shard: number }[] = []
+      while (merged.length < limit) {
+        let pick = -1
+        pages.forEach((p, i) => { const e = p.events[heads[i]!]; if (e && (pick < 0 || e.time < pages[pick]!.events[heads[pick]!]!.time)) pick = i })
+        if (pick < 0) break
+        merged.push({ e: pages[pick]!.events[heads[pick]!++]!, shard: pick })
+      }
       const next = [...at!]
       const taken = pages.map(() => 0)
       const after: string[] = []
