@@ -1,8 +1,9 @@
 // `npm run demo`: builds the page and the Worker, starts the edge in Miniflare (no account, no
 // network) from demo/wrangler.toml, fires its Cron Triggers, and serves the page from the same
-// origin until Ctrl-C. PORT overrides the port (default 8787).
+// origin until Ctrl-C. PORT overrides the port (default 8787); DEMO_STATE the folder the edge's
+// Durable Objects persist to (default .demo-state/; empty: memory only).
 import { Miniflare } from 'miniflare'
-import { dirname, join } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { buildPage, buildWorker } from './build.js'
 import { driveCrons } from './cron.js'
@@ -21,7 +22,7 @@ const here = dirname(fileURLToPath(import.meta.url))
  * console.log(demo.url)
  * await demo.close()
  */
-export const startDemo = async ({ port = 8787, host = '127.0.0.1' } = {}) => {
+export const startDemo = async ({ port = 8787, host = '127.0.0.1', state = join(here, '..', '.demo-state') } = {}) => {
   // Loaded here, not at the top: wrangler takes seconds to import and only this needs it.
   const { unstable_getMiniflareWorkerOptions, unstable_readConfig } = await import('wrangler')
   const config = join(here, 'wrangler.toml')
@@ -29,7 +30,9 @@ export const startDemo = async ({ port = 8787, host = '127.0.0.1' } = {}) => {
   const script = await buildWorker()
   const { workerOptions } = unstable_getMiniflareWorkerOptions(config)
   const { name, triggers } = unstable_readConfig({ config })
-  const mf = new Miniflare({ ...workerOptions, name, modules: true, script, host, port })
+  // The edge keeps its Durable Objects on disk, as Cloudflare would across restarts: the shop's
+  // browser and the edge stay in step when the demo is stopped and started again.
+  const mf = new Miniflare({ ...workerOptions, name, modules: true, script, host, port, ...(state ? { durableObjectsPersist: state } : {}) })
   const url = await mf.ready
   const worker = await mf.getWorker()
   const stopCrons = driveCrons(triggers.crons ?? [], async (cron, at) => {
@@ -39,13 +42,15 @@ export const startDemo = async ({ port = 8787, host = '127.0.0.1' } = {}) => {
   return {
     url: url.href,
     crons: triggers.crons ?? [],
+    state,
     async close() { stopCrons(); await mf.dispose() },
   }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const demo = await startDemo({ port: Number(process.env.PORT ?? 8787) })
-  console.log(`tidings demo: ${demo.url}  (edge in Miniflare, crons ${demo.crons.join(', ')}; Ctrl-C to stop)`)
+  const demo = await startDemo({ port: Number(process.env.PORT ?? 8787), ...(process.env.DEMO_STATE !== undefined ? { state: process.env.DEMO_STATE } : {}) })
+  console.log(`tidings demo: ${demo.url}  (edge in Miniflare, crons ${demo.crons.join(', ')}; ` +
+    `${demo.state ? `edge state in ${relative(process.cwd(), demo.state) || '.'}/, delete it to start over` : 'edge state in memory'}; Ctrl-C to stop)`)
   const stop = async () => { await demo.close(); process.exit(0) }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)

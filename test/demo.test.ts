@@ -28,7 +28,7 @@ const freePort = () => new Promise<number>((resolve, reject) => {
 
 /** Starts `node demo/run.js` and resolves the URL it prints. */
 const startDemo = (port: number) => new Promise<string>((resolve, reject) => {
-  demo = spawn(process.execPath, [join(root, 'demo/run.js')], { cwd: root, env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] })
+  demo = spawn(process.execPath, [join(root, 'demo/run.js')], { cwd: root, env: { ...process.env, PORT: String(port), DEMO_STATE: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   const timer = setTimeout(() => reject(new Error(`the demo did not start in 45 s:\n${out}`)), 45_000)
   const read = (chunk: Buffer) => {
