@@ -32,6 +32,8 @@ export interface ScheduleInfo { name: string; spec: ScheduleSpec; nextAt: number
 /** What is stored under `c/<name>`; an `at` schedule that fired stays as a tombstone (`done`). */
 interface ScheduleRecord { name: string; spec: ScheduleSpec; created: number; lastFiredAt?: number; lastPublishedAt?: number; done?: true }
 
+const RETRY_MS = 1000
+
 /** The most ticks `catchUp: 'all'` fires after a gap. */
 export const CATCH_UP_MAX = 100
 const NAME = /^[\w-]{1,128}$/
@@ -211,8 +213,18 @@ export const createScheduler = async (host: ScheduleHost) => {
       due.push({ name, at, silent })
       plan(name, Math.max(at, now))
     }
-    // A tick that fails to commit (a full store, say) is lost, not the timer behind it.
-    try { await fire(due) } finally { arm() }
+    // A tick that fails to commit (a full store, say) is tried again a second later by the
+    // schedule's catch-up policy (its lastFiredAt did not move), and the timer goes on.
+    try { await fire(due) } catch (e) { retry(); throw e } finally { arm() }
+  }
+
+  let retrying: unknown
+  const retry = () => {
+    if (retrying !== undefined || stopped) return
+    retrying = clock.setTimer(clock.now() + RETRY_MS, () => {
+      retrying = undefined
+      void log.track(store.list({ prefix: 'c/' }).then(catchUp).catch(() => retry()).finally(arm)).catch(() => {})
+    })
   }
 
   /** Start-up: what was missed while no bus ran, by each schedule's catch-up policy. */
@@ -321,6 +333,7 @@ export const createScheduler = async (host: ScheduleHost) => {
       stopped = true
       unwatch?.()
       clock.clearTimer(timer)
+      clock.clearTimer(retrying)
     },
   }
 }

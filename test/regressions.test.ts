@@ -96,6 +96,23 @@ describe('schedules and waits', () => {
     expect(clock.timers).toBe(1)
   })
 
+  it('a tick whose commit fails is fired a second later by its catch-up policy, with its own id', async () => {
+    const clock = manualClock(0)
+    const { store, stats } = countingStore(memoryStore())
+    const bus = createBus({ store, clock, onError: () => {} })
+    await bus.schedule('hourly', { every: 3_600_000, type: 'report', data: {} })
+    stats.failNext = 1
+    stats.error = new TidingsError('STORAGE_FULL', 'transient')
+    await clock.advance(3_600_000)
+    expect((await bus.read()).events).toEqual([])
+    await clock.advance(1000)
+    expect((await bus.read()).events.map((e) => [e.id, e.time])).toEqual([['schedule:hourly:3600000', 3_601_000]])
+    await clock.advance(3_600_000)
+    expect((await bus.read()).events.map((e) => e.id)).toEqual(['schedule:hourly:3600000', 'schedule:hourly:7200000'])
+    expect(clock.timers).toBe(1)
+    await bus.close()
+  })
+
   it('close() rejects pending waits with CLOSED and clears their timers', async () => {
     const clock = manualClock(0)
     const bus = createBus({ clock })
