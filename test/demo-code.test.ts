@@ -39,3 +39,25 @@ describe('the demo code', () => {
     }
   })
 })
+
+describe("the demo's Cron Trigger driver", () => {
+  it('calls scheduled() on each cron line with the tick time itself, in UTC, until stopped', { timeout: 10_000 }, async () => {
+    // @ts-expect-error: a JavaScript module of the demo, without types
+    const { driveCrons } = await import('../demo/cron.js')
+    const fired: [string, number, number][] = []
+    // croner takes a seconds field too: a tick every second keeps the test short.
+    const stop = driveCrons(['* * * * * *'], (cron: string, at: number) => { fired.push([cron, at, Date.now()]) })
+    for (const until = Date.now() + 5000; fired.length < 2 && Date.now() < until;) await new Promise((r) => setTimeout(r, 50))
+    stop()
+    const count = fired.length
+    await new Promise((r) => setTimeout(r, 1200))
+    expect(fired.length).toBe(count)
+    expect(count).toBeGreaterThanOrEqual(2)
+    for (const [cron, at, now] of fired) {
+      expect(cron).toBe('* * * * * *')
+      expect(at % 1000).toBe(0) // the tick's own time: what the alarm would give the same tick as its id
+      expect(now - at).toBeLessThan(1000)
+    }
+    expect(fired[1]![1] - fired[0]![1]).toBe(1000)
+  })
+})
