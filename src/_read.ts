@@ -6,7 +6,13 @@ import { compilePattern } from './_pattern.js'
 
 /** `bus.read`: pages of the log from an opaque cursor, optionally filtered by pattern. */
 export const read = async (log: Log, { from, pattern, limit = 100, cursors }: ReadOptions = {}) => {
-  const at = from === undefined ? [1] : decodeCursor(from)
+  // Two names any bus's cursors allow: the oldest retained event, and the end of the log (which
+  // reads nothing: it only says where the next event will be).
+  if (from === 'latest') {
+    await log.ready
+    return { events: [] as BusEvent[], next: encodeCursor([log.head + 1]), ...(cursors ? { cursors: [] as string[] } : {}) }
+  }
+  const at = from === undefined || from === 'earliest' ? [1] : decodeCursor(from)
   if (!at || at.length !== 1) return fail('INVALID_CURSOR', `${JSON.stringify(from)} is not a cursor of this bus`)
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) fail('INVALID_OPTIONS', `limit must be an integer in 1..10000, got ${limit}`)
   const match = pattern === undefined ? undefined : compilePattern(pattern)

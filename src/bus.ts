@@ -74,8 +74,9 @@ export type PublishInput<I extends EventMap = EventMap> = {
 export interface ListenOptions<Ev = BusEvent> { signal?: AbortSignal; filter?: (event: Ev) => boolean }
 
 /**
- * Options of `read`: an opaque cursor (inclusive), a pattern, a page size (default 100, at most
- * 10,000), and `cursors: true` for the cursor right after each event (to resume mid-page).
+ * Options of `read`: an opaque cursor (inclusive) or `'earliest'` (the default) or `'latest'` (the
+ * end of the log: no events, and the cursor that follows), a pattern, a page size (default 100, at
+ * most 10,000), and `cursors: true` for the cursor right after each event (to resume mid-page).
  */
 export interface ReadOptions<P extends string = string> { from?: string; pattern?: P; limit?: number; cursors?: boolean }
 

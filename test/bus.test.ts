@@ -356,6 +356,17 @@ describe('read', () => {
     expect((await bus.read({ from: r.next, pattern: 'rare.*' })).events.map((e) => e.data)).toEqual([3001])
   })
 
+  it("takes 'earliest' (the oldest retained event) and 'latest' (the end: nothing read, the next event's cursor)", async () => {
+    const bus = createBus()
+    await bus.publishMany([{ type: 'a', data: 1 }, { type: 'a', data: 2 }])
+    expect((await bus.read({ from: 'earliest' })).events.map((e) => e.data)).toEqual([1, 2])
+    const end = await bus.read({ from: 'latest', cursors: true })
+    expect(end.events).toEqual([])
+    expect(end.cursors).toEqual([])
+    await bus.publish('a', 3)
+    expect((await bus.read({ from: end.next })).events.map((e) => e.data)).toEqual([3])
+  })
+
   it('refuses a bad cursor and a bad limit', async () => {
     const bus = createBus()
     expect((await rejection(bus.read({ from: 'garbage' }))).code).toBe('INVALID_CURSOR')

@@ -101,15 +101,8 @@ const tailFeed = (bus: Bus, o: FeedOptions, every: number): Feed => {
   return {
     stop() { stopped = true; wake() },
     async run(send) {
-      let cursor = o.from === 'earliest' ? undefined : o.from
-      if (o.from === undefined) {
-        // From now: walk to the end of the log (bounded by retention) without sending.
-        for (;;) {
-          const page: { events: unknown[]; next: string } = await bus.read({ ...(cursor === undefined ? {} : { from: cursor }), limit: 10_000 })
-          cursor = page.next
-          if (page.events.length < 10_000) break
-        }
-      }
+      // From now: the end of the log, by name, so no event is read to find it.
+      let cursor = o.from === 'earliest' ? undefined : o.from ?? (await bus.read({ from: 'latest', limit: 1 })).next
       while (!stopped) {
         const page: { events: BusEvent[]; next: string; cursors?: string[] } = await bus.read({ ...(cursor === undefined ? {} : { from: cursor }), pattern: o.pattern, limit: PAGE, cursors: true })
         for (const [i, e] of page.events.entries()) {

@@ -146,7 +146,9 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
     const filter = c.req.query('filter')
     const test = filter === undefined ? () => true : compileFilter(parseJson(filter) as Filter)
     compilePattern(pattern)
-    const from = c.req.header('last-event-id') ?? c.req.query('from')
+    const given = c.req.header('last-event-id') ?? c.req.query('from')
+    // 'latest' is where a stream without a cursor starts anyway.
+    const from = given === 'latest' ? undefined : given
     const poll = o.stream?.poll
     if (from !== undefined && from !== 'earliest') {
       // Refused here, before the stream starts, rather than as a broken stream.

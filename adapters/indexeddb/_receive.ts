@@ -39,21 +39,17 @@ export const createReceiver = (o: {
 
   /**
    * The first start's cursor, stored before the stream opens: the server's log start for
-   * 'earliest', its end for 'latest' (paged to, since the server only hands out cursors). Without
+   * 'earliest', its end for 'latest' (GET /events?from=latest). Without
    * one, a stream cut before its first event would reconnect at the then-latest and skip a gap.
    */
   const start = async (): Promise<string> => {
     // The server's cursors are opaque (a sharded edge's hold a position per shard): 'earliest' is
-    // the one name the stream takes for its start, and the end is found by paging from no cursor.
+    // the name the stream takes for its start, and the end is asked for by its name, 'latest'.
     let from = 'earliest'
     if (o.from === 'latest') {
-      for (let cursor: string | undefined; ;) {
-        const res = await fetch(`${o.url}/events?topic=${encodeURIComponent(o.pattern)}&limit=10000${cursor ? `&from=${encodeURIComponent(cursor)}` : ''}`, { headers: o.headers, signal: abort!.signal })
-        if (!res.ok) throw new Error(`GET /events answered ${res.status}`)
-        const page = await res.json() as { events: unknown[]; next: string }
-        from = cursor = page.next
-        if (page.events.length < 10_000) break
-      }
+      const res = await fetch(`${o.url}/events?from=latest&limit=1`, { headers: o.headers, signal: abort!.signal })
+      if (!res.ok) throw new Error(`GET /events answered ${res.status}`)
+      from = (await res.json() as { next: string }).next
     }
     await o.store.commit({ checks: [{ key: o.cursorKey, version: null }], mutations: [{ type: 'set', key: o.cursorKey, value: from }] })
     return (await o.store.get(o.cursorKey))!.value as string

@@ -52,7 +52,7 @@ describe('bridge', () => {
     expect(b.status.lastSyncAt).toBeTypeOf('number')
   })
 
-  it('a network that flaps during a flush loses nothing and duplicates nothing', async () => {
+  it('a network that flaps during a flush loses nothing and duplicates nothing', { timeout: 30_000 }, async () => {
     const { id, url, bus, bridge: b } = await setup({ forward: 'order.**' })
     // The first three requests are stored by the server, but their answers never arrive.
     await server.setKnobs(id, { dropResponses: 3 })
@@ -62,7 +62,7 @@ describe('bridge', () => {
     // And the browser drops off the network for a moment mid-flush.
     setTimeout(() => void server.network(url, false).then(() => new Promise((r) => setTimeout(r, 100))).then(() => server.network(url, true)), 30)
     await publishing
-    await until(async () => (await server.serverLog(id)).events.length >= 250 && b.status.pending === 0, 'all 250 at the server', 10_000)
+    await until(async () => (await server.serverLog(id)).events.length >= 250 && b.status.pending === 0, 'all 250 at the server', 20_000)
     const remote = await server.serverLog(id)
     expect(remote.events.length).toBe(250)
     expect(new Set(remote.events.map((e) => e.id))).toEqual(new Set(local))

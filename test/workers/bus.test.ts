@@ -30,6 +30,17 @@ describe('cloudflareBus over BusObject shards', () => {
     await expect(bus.read({ from: 'c1' })).rejects.toMatchObject({ code: 'INVALID_CURSOR' })
   })
 
+  it("takes 'earliest' and 'latest' over every shard", async () => {
+    const bus = freshBus(3)
+    for (let n = 1; n <= 4; n++) await bus.publish('t.x', { n }, { key: `k${n}` })
+    expect((await bus.read({ from: 'earliest' })).events.map((e) => (e.data as { n: number }).n).sort()).toEqual([1, 2, 3, 4])
+    const end = await bus.read({ from: 'latest' })
+    expect(end.events).toEqual([])
+    expect(decodeCursor(end.next)).toHaveLength(3)
+    for (let n = 5; n <= 7; n++) await bus.publish('t.x', { n }, { key: `k${n}` })
+    expect((await bus.read({ from: end.next })).events.map((e) => (e.data as { n: number }).n).sort()).toEqual([5, 6, 7])
+  })
+
   it("pages by time over shards without skipping an event when a shard's clock stepped back", async () => {
     const bus = freshBus(2)
     const keyOn = (shard: number) => ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].find((k) => bus.shardOf(k) === shard)!
