@@ -131,6 +131,17 @@ describe('bridge', () => {
     await until(() => b.status.pending === 3, 'all three still pending')
   })
 
+  it('an event the server answers with a per-item error (an id of another type: CONFLICT) is dead-lettered, not taken as sent', async () => {
+    const { id, bus, bridge: b } = await setup({ forward: 'order.**' })
+    await server.serverPublish(id, [{ type: 'invoice.sent', data: 1, id: 'shared-id' }])
+    await b.ready
+    await bus.publish('order.placed', { n: 1 }, { id: 'shared-id' })
+    await bus.publish('order.placed', { n: 2 }, { id: 'fresh-id' })
+    await until(async () => (await server.serverLog(id)).events.some((e) => e.id === 'fresh-id'), 'the other event to arrive')
+    await until(async () => (await bus.deadLetters.list()).length === 1, 'the refused event to be dead-lettered')
+    expect((await bus.deadLetters.list()).map((d) => d.event.id)).toEqual(['shared-id'])
+  })
+
   it('refuses bad options with a stable code', () => {
     const store = indexedDBStore({ name: unique('bad') })
     const bus = createBus({ store }) as Bus
