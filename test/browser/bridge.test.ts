@@ -2,6 +2,8 @@
 // from Node: offline, flapping networks, lost responses and cut streams.
 import { afterEach, describe, expect, it } from 'vitest'
 import { createBus, type Bus } from '../../src/bus.js'
+import { TidingsError } from '../../src/errors.js'
+import { memoryStore } from '../../src/memory.js'
 import type { BusEvent } from '../../src/event.js'
 import { bridge, indexedDBStore, type Bridge } from '../../adapters/indexeddb/index.js'
 import { server } from './_commands.js'
@@ -88,6 +90,29 @@ describe('bridge', () => {
     // A local event still goes out.
     await bus.publish('note.added', {})
     await until(async () => (await server.serverLog(id)).events.length === 61, 'the local event at the server')
+  })
+
+  it('received events the local store fails to append (STORAGE_FULL) are received again, not skipped by the stored cursor', async () => {
+    const { id, url } = await server.startServer(TOKEN)
+    cleanup.push(() => server.stopServer(id))
+    const store = indexedDBStore({ name: unique('bridge') })
+    // The local bus's own storage fails for a while (a full quota); the bridge's cursor store is fine.
+    const inner = memoryStore()
+    let full = false
+    const bus = createBus({ store: { ...inner, commit: (c) => (full ? Promise.reject(new TidingsError('STORAGE_FULL', 'quota')) : inner.commit(c)) } })
+    cleanup.push(() => bus.close())
+    const errors: unknown[] = []
+    const b = bridge(bus, { store, url, token: TOKEN, receive: 'catalog.**', backoff: { initial: 20, max: 50 }, onError: (e) => { errors.push(e) } })
+    cleanup.push(() => b.close())
+    await until(() => b.status.receiving, 'the stream to open')
+    full = true
+    await server.serverPublish(id, [1, 2, 3].map((n) => ({ type: 'catalog.updated', data: { n }, id: `r${n}` })))
+    await until(() => errors.length > 0 || b.status.lastError !== undefined, 'the append to fail')
+    await new Promise((r) => setTimeout(r, 100))
+    full = false
+    await server.serverPublish(id, [{ type: 'catalog.updated', data: { n: 4 }, id: 'r4' }])
+    await until(async () => (await bus.read()).events.some((e) => e.id === 'r4'), 'the event after the failure')
+    expect((await bus.read()).events.map((e) => e.id)).toEqual(['r1', 'r2', 'r3', 'r4'])
   })
 
   it('resumes the stream after a reload from the stored cursor', async () => {
