@@ -3,6 +3,7 @@ import { decodeCursor, encodeCursor, type BusEvent } from '../../src/event.js'
 import { compileFilter, type Filter } from '../../src/filter.js'
 import { compilePattern } from '../../src/_pattern.js'
 import { toTagged } from '../../src/_tagged.js'
+import { fail } from '../../src/errors.js'
 import { check } from './_wire.js'
 
 /** @internal What each hibernatable socket keeps across hibernation (its attachment, < 2 KB). */
@@ -83,7 +84,8 @@ export const liveSockets = (ctx: DurableObjectState, bus: Bus, o: { maxUnacked: 
       const pattern = url.searchParams.get('pattern') ?? '**'
       const filterText = url.searchParams.get('filter')
       const from = url.searchParams.get('from')
-      const filter = filterText === null ? undefined : (JSON.parse(filterText) as Filter)
+      let filter: Filter | undefined
+      try { filter = filterText === null ? undefined : (JSON.parse(filterText) as Filter) } catch { return fail('INVALID_FILTER', `filter ${JSON.stringify(filterText)} is not JSON`) }
       const s: SocketState = { pattern, next: 0, acked: 0, ...(filter ? { filter } : {}) }
       matcher(s) // refuses a bad pattern or filter before the upgrade
       const at = from === null ? [(await o.head()) + 1] : decodeCursor(from)

@@ -151,9 +151,10 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
     const from = given === 'latest' ? undefined : given
     const poll = o.stream?.poll
     if (from !== undefined && from !== 'earliest') {
-      // Refused here, before the stream starts, rather than as a broken stream.
-      if (poll) await bus.read({ from, limit: 1 })
-      else if (decodeCursor(from) === undefined) fail('INVALID_CURSOR', `${JSON.stringify(from)} is not a cursor of this bus`)
+      // Refused here, before the stream starts, rather than as a broken stream: by the bus itself,
+      // which alone knows its cursors' shape (a well-formed cursor of another bus is not one of its).
+      if (decodeCursor(from) === undefined) fail('INVALID_CURSOR', `${JSON.stringify(from)} is not a cursor of this bus`)
+      await bus.read({ from, limit: 1 })
     }
     // A client that reads slower than events arrive is cut off past this many queued events; it
     // resumes from its last id, out of the log instead of this process's memory.

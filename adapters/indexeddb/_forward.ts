@@ -22,7 +22,12 @@ export const createForwarder = (o: { url: string; headers: Record<string, string
   let running = false
   let stopped = false
 
-  /** 'sent', 'refused' (the server will never take this batch as it is), or 'retry'. */
+  /**
+   * 'sent', 'refused' (the server will never take this batch as it is), or 'retry'. On 'sent',
+   * `refusedIds` holds the items the server answered with an error of their own (a batch reply
+   * `[{ id, error }]`, such as 409 CONFLICT for an id of another type): not stored there.
+   */
+  let refusedIds = new Map<string, string>()
   const post = async (items: Item[]): Promise<'sent' | 'refused' | 'retry'> => {
     try {
       const res = await fetch(`${o.url}/events`, {
@@ -30,7 +35,13 @@ export const createForwarder = (o: { url: string; headers: Record<string, string
         headers: { ...o.headers, 'content-type': 'application/cloudevents-batch+json' },
         body: JSON.stringify(items.map((i) => toCloudEvent(i.event))),
       })
-      if (res.ok) { await res.body?.cancel(); o.report({ ok: true, sent: items.length }); return 'sent' }
+      if (res.ok) {
+        const results = await res.json().catch(() => undefined) as unknown
+        refusedIds = new Map(Array.isArray(results) ? results.filter((r) => r && typeof r === 'object' && 'error' in r)
+          .map((r: { id: unknown; error: { code?: unknown } }) => [String(r.id), String(r.error?.code ?? 'ERROR')]) : [])
+        o.report({ ok: true, sent: items.length - refusedIds.size })
+        return 'sent'
+      }
       const text = await res.text().catch(() => '')
       o.report({ ok: false, error: new Error(`POST /events answered ${res.status}: ${text.slice(0, 200)}`) })
       // Timeouts, rate limits and server errors pass, and so do a refused token (401) and a wrong
@@ -48,7 +59,16 @@ export const createForwarder = (o: { url: string; headers: Record<string, string
       while (queue.length && !stopped) {
         const items = queue.splice(0, queue[0]!.alone ? 1 : o.batch).sort((a, b) => a.event.seq - b.event.seq)
         const r = await post(items)
-        if (r === 'sent') { o.waker.reset(); for (const i of items) i.resolve(); continue }
+        if (r === 'sent') {
+          o.waker.reset()
+          // An item the server refused on its own goes to the dead letters, like a refused event.
+          for (const i of items) {
+            const refused = refusedIds.get(i.event.id)
+            if (refused) i.reject(new NonRetriableError(`the server refused event ${i.event.id}: ${refused}`))
+            else i.resolve()
+          }
+          continue
+        }
         if (r === 'refused') {
           // One bad event must not hold back the rest: send them one by one, so only it is refused,
           // and it goes to the bridge subscription's dead letters (redrive it once fixed).

@@ -1,4 +1,5 @@
 import type { Bus } from '../../src/bus.js'
+import { TidingsError } from '../../src/errors.js'
 import { fromCloudEvent, type IncomingEvent } from '../../src/cloudevent.js'
 import { readSse } from './_sse.js'
 import type { IndexedDBStore } from './store.js'
@@ -31,9 +32,12 @@ export const createReceiver = (o: {
     })
     try {
       await o.bus.publishMany(inputs as never)
-    } catch {
+    } catch (e) {
+      // A failure of the local bus (a full store, a closed bus) is no event's fault: thrown, so the
+      // cursor stays where it was and the reconnect receives these events again.
+      if (!refused(e)) throw e
       // One event this bus refuses (its own schemas) must not stop the stream: the rest go one by one.
-      for (const i of inputs) await o.bus.publish(i.type as string, i.data, i as never).catch(o.onError)
+      for (const i of inputs) await o.bus.publish(i.type as string, i.data, i as never).catch((e: unknown) => { if (refused(e)) o.onError(e); else throw e })
     }
   }
 
@@ -92,3 +96,7 @@ export const createReceiver = (o: {
     stop() { stopped = true; abort?.abort(); o.waker.stop() },
   }
 }
+
+/** The local bus refused the event itself (schema, topic, size, options): skipping it loses nothing that a retry would bring. */
+const refused = (e: unknown): boolean =>
+  e instanceof TidingsError && ['INVALID_PAYLOAD', 'INVALID_TOPIC', 'PAYLOAD_TOO_LARGE', 'INVALID_OPTIONS'].includes(e.code)

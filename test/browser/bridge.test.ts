@@ -2,6 +2,8 @@
 // from Node: offline, flapping networks, lost responses and cut streams.
 import { afterEach, describe, expect, it } from 'vitest'
 import { createBus, type Bus } from '../../src/bus.js'
+import { TidingsError } from '../../src/errors.js'
+import { memoryStore } from '../../src/memory.js'
 import type { BusEvent } from '../../src/event.js'
 import { bridge, indexedDBStore, type Bridge } from '../../adapters/indexeddb/index.js'
 import { server } from './_commands.js'
@@ -90,6 +92,29 @@ describe('bridge', () => {
     await until(async () => (await server.serverLog(id)).events.length === 61, 'the local event at the server')
   })
 
+  it('received events the local store fails to append (STORAGE_FULL) are received again, not skipped by the stored cursor', async () => {
+    const { id, url } = await server.startServer(TOKEN)
+    cleanup.push(() => server.stopServer(id))
+    const store = indexedDBStore({ name: unique('bridge') })
+    // The local bus's own storage fails for a while (a full quota); the bridge's cursor store is fine.
+    const inner = memoryStore()
+    let full = false
+    const bus = createBus({ store: { ...inner, commit: (c) => (full ? Promise.reject(new TidingsError('STORAGE_FULL', 'quota')) : inner.commit(c)) } })
+    cleanup.push(() => bus.close())
+    const errors: unknown[] = []
+    const b = bridge(bus, { store, url, token: TOKEN, receive: 'catalog.**', backoff: { initial: 20, max: 50 }, onError: (e) => { errors.push(e) } })
+    cleanup.push(() => b.close())
+    await until(() => b.status.receiving, 'the stream to open')
+    full = true
+    await server.serverPublish(id, [1, 2, 3].map((n) => ({ type: 'catalog.updated', data: { n }, id: `r${n}` })))
+    await until(() => errors.length > 0 || b.status.lastError !== undefined, 'the append to fail')
+    await new Promise((r) => setTimeout(r, 100))
+    full = false
+    await server.serverPublish(id, [{ type: 'catalog.updated', data: { n: 4 }, id: 'r4' }])
+    await until(async () => (await bus.read()).events.some((e) => e.id === 'r4'), 'the event after the failure')
+    expect((await bus.read()).events.map((e) => e.id)).toEqual(['r1', 'r2', 'r3', 'r4'])
+  })
+
   it('resumes the stream after a reload from the stored cursor', async () => {
     const { id, store, bus, bridge: b } = await setup({ receive: 'catalog.**' })
     await until(() => b.status.receiving, 'the stream to open')
@@ -129,6 +154,17 @@ describe('bridge', () => {
     await new Promise((r) => setTimeout(r, 300))
     expect(await bus.deadLetters.list()).toEqual([])
     await until(() => b.status.pending === 3, 'all three still pending')
+  })
+
+  it('an event the server answers with a per-item error (an id of another type: CONFLICT) is dead-lettered, not taken as sent', async () => {
+    const { id, bus, bridge: b } = await setup({ forward: 'order.**' })
+    await server.serverPublish(id, [{ type: 'invoice.sent', data: 1, id: 'shared-id' }])
+    await b.ready
+    await bus.publish('order.placed', { n: 1 }, { id: 'shared-id' })
+    await bus.publish('order.placed', { n: 2 }, { id: 'fresh-id' })
+    await until(async () => (await server.serverLog(id)).events.some((e) => e.id === 'fresh-id'), 'the other event to arrive')
+    await until(async () => (await bus.deadLetters.list()).length === 1, 'the refused event to be dead-lettered')
+    expect((await bus.deadLetters.list()).map((d) => d.event.id)).toEqual(['shared-id'])
   })
 
   it('refuses bad options with a stable code', () => {

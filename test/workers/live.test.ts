@@ -38,10 +38,10 @@ describe('live WebSocket subscribers (hibernation API)', () => {
 
   it('refuses a bad pattern, filter or cursor before upgrading', async () => {
     const bus = freshBus(1)
-    for (const q of ['pattern=a..b', `filter=${encodeURIComponent('{"data":{"x":[{"nope":1}]}}')}`, 'from=zzz']) {
+    for (const q of ['pattern=a..b', `filter=${encodeURIComponent('{"data":{"x":[{"nope":1}]}}')}`, 'filter=not-json', 'from=zzz']) {
       const res = await bus.connect(new Request(`http://bus/stream?${q}`, { headers: { Upgrade: 'websocket' } }), 0)
       expect(res.status).toBe(400)
-      expect(((await res.json()) as { error: { code: string } }).error.code).toMatch(/^INVALID_/)
+      expect([q, ((await res.json()) as { error: { code: string } }).error.code]).toEqual([q, expect.stringMatching(/^INVALID_/)])
     }
     await expect(bus.connect(new Request('http://bus/stream'), 5)).rejects.toMatchObject({ code: 'INVALID_OPTIONS' })
   })
