@@ -139,6 +139,9 @@ describe('POST /events', () => {
     await bus.schedule('billing', { every: 3_600_000, type: 'billing.run', data: null })
     const tick = await app.request('/events', json(ORDERS, { type: 'order.placed', data: 1, id: 'schedule:billing:3600000' }))
     expect([tick.status, (await tick.json()).error.code]).toEqual([400, 'INVALID_PAYLOAD'])
+    // A schedule this bus does not have (a browser's own, forwarded by its bridge) is just an id.
+    const foreign = await app.request('/events', json(ORDERS, { type: 'order.reminder', data: 1, id: 'schedule:reminder:200' }))
+    expect((await foreign.json()).duplicate).toBe(false)
     await bus.publish('invoice.sent', { n: 1 }, { id: 'shared-id' })
     const taken = await app.request('/events', json(ORDERS, { type: 'order.placed', data: 1 }, { 'idempotency-key': 'shared-id' }))
     expect([taken.status, (await taken.json()).error.code]).toEqual([409, 'CONFLICT'])

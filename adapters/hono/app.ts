@@ -120,7 +120,14 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
     for (const i of inputs) allow(c.get('grant'), 'publish', i.type)
     const key = c.req.header('idempotency-key')
     if (key !== undefined && !batch) inputs[0]!.id = key
-    for (const i of inputs) if (i.id?.startsWith('schedule:')) fail('INVALID_PAYLOAD', `ids starting with "schedule:" belong to the bus's schedules, got ${JSON.stringify(i.id)}`)
+    // A schedule's ticks have ids anyone can predict (`schedule:<name>:<tick>`): a client may not
+    // take one in the namespace of a schedule this bus has. Others (a browser's own schedules,
+    // forwarded by its bridge) pass.
+    const ticks = inputs.filter((i) => i.id?.startsWith('schedule:'))
+    if (ticks.length) {
+      const names = new Set((await bus.schedules()).map((s) => s.name))
+      for (const i of ticks) if (names.has(i.id!.split(':')[1]!)) fail('INVALID_PAYLOAD', `ids starting with "schedule:${i.id!.split(':')[1]}:" belong to this bus's schedule, got ${JSON.stringify(i.id)}`)
+    }
     if (!batch) {
       const { type: t, data, ...opts } = inputs[0]!
       const r = await bus.publish(t, data, opts)

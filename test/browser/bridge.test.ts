@@ -167,6 +167,16 @@ describe('bridge', () => {
     expect((await bus.deadLetters.list()).map((d) => d.event.id)).toEqual(['shared-id'])
   })
 
+  it('forwards the events of a local schedule (ids schedule:<name>:<tick>)', async () => {
+    const { id, bus, bridge: b } = await setup({ forward: 'order.**' })
+    await b.ready
+    await bus.schedule('reminder', { every: 200, type: 'order.reminder', data: {} })
+    await until(async () => (await bus.read()).events.length > 0, 'a local tick')
+    await new Promise((r) => setTimeout(r, 500))
+    expect(await bus.deadLetters.list()).toEqual([])
+    expect((await server.serverLog(id)).events.length).toBeGreaterThan(0)
+  })
+
   it('refuses bad options with a stable code', () => {
     const store = indexedDBStore({ name: unique('bad') })
     const bus = createBus({ store }) as Bus
