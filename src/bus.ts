@@ -58,7 +58,16 @@ export interface PublishOptions {
 export type DelayOptions = { delay: number; at?: undefined } | { at: number | Date; delay?: undefined }
 
 /** What a publish resolves once the event is durably stored. */
-export interface PublishResult { id: string; seq: number; duplicate: boolean }
+export interface PublishResult {
+  id: string
+  seq: number
+  duplicate: boolean
+  /**
+   * On a duplicate, from buses whose cursors are more than a seq (the sharded Cloudflare client):
+   * where the stored event can be read back, `read({ from: cursor, limit: 1 })`.
+   */
+  cursor?: string
+}
 /** What a delayed publish resolves: held aside until due, it has no `seq` yet. */
 export type DelayedResult = Appended
 

@@ -56,7 +56,7 @@ describe('BusObject restarted over persisted storage', () => {
     const read = await call('/events?limit=100')
     expect(read.body.events.filter((e: any) => e.type === 'cart.added').map((e: any) => e.data.sku).sort()).toEqual(['A', 'B', 'C'])
     const again = await call('/events', { method: 'POST', body: { type: 'cart.added', data: { sku: 'A' }, key: 'c1' }, headers: { 'idempotency-key': 'req-1' } })
-    expect(again.body).toEqual({ ...first.body, duplicate: true })
+    expect(again.body).toEqual({ ...first.body, duplicate: true, cursor: expect.any(String) })
     expect((await call('/dead-letters')).body.map((d: any) => d.id)).toEqual(dead.map((d) => d.id))
     expect((await call('/schedules')).body).toEqual(schedules)
     // The delayed event was held in storage: the restarted object appends it when due.

@@ -39,7 +39,7 @@ describe('on narrows by pattern', () => {
 
 describe('publish is checked against the map', () => {
   test('type and payload', () => {
-    expectTypeOf(bus.publish('order.placed', { total: 1 })).resolves.toEqualTypeOf<{ id: string; seq: number; duplicate: boolean }>()
+    expectTypeOf(bus.publish('order.placed', { total: 1 })).resolves.toEqualTypeOf<{ id: string; seq: number; duplicate: boolean; cursor?: string }>()
     // @ts-expect-error unknown type
     void bus.publish('order.shipped', {})
     // @ts-expect-error wrong payload

@@ -93,6 +93,15 @@ export function cloudflareBus<E extends EventMap = EventMap>(namespace: BusNames
   let counter = 0
   let closed = false
 
+  // A duplicate's seq is its shard's: give the cursor that reads it back (`read({ from, limit: 1 })`),
+  // every other shard placed past its end, so the HTTP app can tell a retry from a taken id.
+  const located = (shard: number, v: unknown): unknown => {
+    const r = v as { duplicate?: boolean; seq?: number } | unknown[]
+    if (Array.isArray(r)) return r.map((x) => located(shard, x))
+    if (!r?.duplicate || r.seq === undefined) return r
+    return { ...r, cursor: encodeCursor(stubs.map((_, i) => (i === shard ? r.seq! : Number.MAX_SAFE_INTEGER))) }
+  }
+
   // Publishes waiting for this tick's RPC, per shard.
   const outgoing = new Map<number, { item: AppendItem; resolve(v: unknown): void; reject(e: unknown): void }[]>()
   const inflight = new Set<Promise<unknown>>()
@@ -101,7 +110,7 @@ export function cloudflareBus<E extends EventMap = EventMap>(namespace: BusNames
     outgoing.delete(shard)
     const p = stubs[shard]!.append(batch.map((b) => b.item)).then((r) => {
       const results = unwrap(r as Reply<Reply<unknown>[]>)
-      results.forEach((x, i) => (x.ok ? batch[i]!.resolve(x.value) : batch[i]!.reject(fromWire(x.error))))
+      results.forEach((x, i) => (x.ok ? batch[i]!.resolve(located(shard, x.value)) : batch[i]!.reject(fromWire(x.error))))
     }, (e) => { for (const b of batch) b.reject(e) })
     inflight.add(p)
     void p.finally(() => inflight.delete(p))

@@ -207,10 +207,11 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
  * Whether a duplicate publish hit an event of another type: the id was taken, so this is not a
  * retry of the same publish. Such a client learns it with 409 rather than a false success.
  */
-const collides = async (bus: Bus, r: { duplicate: boolean; seq?: number }, type: string): Promise<boolean> => {
+const collides = async (bus: Bus, r: { duplicate: boolean; seq?: number; cursor?: string }, type: string): Promise<boolean> => {
   // A delayed event has no seq until it is due: nothing to compare yet.
   if (!r.duplicate || r.seq === undefined) return false
-  const page = await bus.read({ from: encodeCursor([r.seq]), limit: 1 }).catch(() => undefined)
+  // The bus's cursor for it when it gives one (a sharded bus does), else its seq's.
+  const page = await bus.read({ from: r.cursor ?? encodeCursor([r.seq]), limit: 1 }).catch(() => undefined)
   const stored = page?.events[0]
   return stored?.seq === r.seq && stored.type !== type
 }

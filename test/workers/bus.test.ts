@@ -83,7 +83,9 @@ describe('cloudflareBus over BusObject shards', () => {
     // A retried unkeyed publish with the same id lands on the same shard and is a duplicate.
     const first = await bus.publish('user.created', { email: 'a@b' }, { id: 'signup-1' })
     const again = await bus.publish('user.created', { email: 'a@b' }, { id: 'signup-1' })
-    expect(again).toEqual({ ...first, duplicate: true })
+    expect(again).toEqual({ ...first, duplicate: true, cursor: expect.any(String) })
+    // The duplicate's cursor reads the stored event back, whatever shard it is on.
+    expect((await bus.read({ from: again.cursor!, limit: 1 })).events.map((e) => e.id)).toEqual(['signup-1'])
   })
 
   it('group commit: publishes of one tick are one RPC and one storage commit per shard', async () => {

@@ -39,7 +39,7 @@ describe('busApp over the Cloudflare bus, in workerd', () => {
     const app = setup()
     const one = await json(app.request('/events', post({ type: 'order.placed', data: { n: 0 }, key: 'k0' }, { 'idempotency-key': 'req-1' })))
     expect(one).toMatchObject({ id: 'req-1', duplicate: false })
-    expect(await json(app.request('/events', post({ type: 'order.placed', data: { n: 0 }, key: 'k0' }, { 'idempotency-key': 'req-1' })))).toEqual({ ...one, duplicate: true })
+    expect(await json(app.request('/events', post({ type: 'order.placed', data: { n: 0 }, key: 'k0' }, { 'idempotency-key': 'req-1' })))).toEqual({ ...one, duplicate: true, cursor: expect.any(String) })
     const batch = await (await app.request('/events', post([1, 2, 3, 4, 5].map((n) => ({ type: 'order.placed', data: { n }, key: `k${n}` }))))).json()
     expect(batch).toHaveLength(5)
     const p1 = await json(app.request('/events?topic=order.*&limit=4'))
@@ -85,5 +85,13 @@ describe('busApp over the Cloudflare bus, in workerd', () => {
     expect(got.map((f) => (f.event.data as { n: number }).n).sort()).toEqual([1, 2, 3])
     const resumed = await sse(await app.request(`/stream?topic=order.*&from=${encodeURIComponent(got[0]!.id)}`), 2)
     expect(resumed.map((f) => f.data.id)).toEqual(got.slice(1).map((f) => f.event.id))
+  })
+
+  it('answers 409 CONFLICT for an id taken by an event of another type, over a sharded bus too', async () => {
+    const bus = freshBus(3)
+    const app = busApp({ bus, auth: false, stream: { poll: 20 } })
+    await bus.publish('invoice.sent', { n: 1 }, { id: 'shared-id' })
+    const taken = await app.request('/events', post({ type: 'order.placed', data: 1 }, { 'idempotency-key': 'shared-id' }))
+    expect([taken.status, (await json(taken)).error?.code]).toEqual([409, 'CONFLICT'])
   })
 })
