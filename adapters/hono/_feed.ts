@@ -97,9 +97,10 @@ const PAGE = 500
 const tailFeed = (bus: Bus, o: FeedOptions, every: number): Feed => {
   let stopped = false
   let wake = () => {}
-  const pause = () => new Promise<void>((r) => { wake = r; setTimeout(r, every) })
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const pause = () => new Promise<void>((r) => { wake = r; timer = setTimeout(r, every) })
   return {
-    stop() { stopped = true; wake() },
+    stop() { stopped = true; clearTimeout(timer); wake() },
     async run(send) {
       // From now: the end of the log, by name, so no event is read to find it.
       let cursor = o.from === 'earliest' ? undefined : o.from ?? (await bus.read({ from: 'latest', limit: 1 })).next
