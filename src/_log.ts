@@ -109,9 +109,9 @@ export const createLog = (o: LogOptions) => {
   }
   // Delayed events: their timer code loads when the first one is held or found at start-up.
   let delayed: Promise<Delayed> | undefined
-  const delays = () => delayed ??= track(import('./_delayed.js').then((m) => m.createDelayed({
-    store, clock, track, enqueue: (p) => new Promise((resolve, reject) => { p.resolve = resolve; p.reject = reject; queue.push(p); kick() }),
-  })))
+  /** Queues a pending built elsewhere (due delayed events, schedule ticks); settles with its commit. */
+  const enqueue = (p: Pending) => new Promise<unknown>((resolve, reject) => { p.resolve = resolve; p.reject = reject; queue.push(p); kick() })
+  const delays = () => delayed ??= track(import('./_delayed.js').then((m) => m.createDelayed({ store, clock, track, enqueue })))
   const armDue = (at: number) => void track(delays().then((d) => d.arm(at)))
 
   const ready = (async () => {
@@ -306,8 +306,7 @@ export const createLog = (o: LogOptions) => {
     },
     close() { unwatch?.(); unwatchSubs?.(); unwatchDelayed?.(); void delayed?.then((d) => d.stop()) },
     track,
-    /** Queues a pending built elsewhere (schedule fires). */
-    enqueue: (p: Pending) => { queue.push(p); kick() },
+    enqueue,
     /** The seq an id was appended with, while the dedup index remembers it. */
     seqOf: (id: string): number | undefined => index.get(id) || undefined,
     /** Work in progress outside the queue, for a test clock's settling. */

@@ -259,6 +259,8 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
     const now = clock.now()
     const mutations: Mutation[] = []
     const dead: DeadLetter[] = []
+    // Where the cursor lands once these are done: acks are written only above it.
+    const [to] = firstUndone(new Set(batch.filter((b) => b.kind !== 'retry').map((b) => b.seq)))
     for (const out of batch) {
       const { seq, event } = out
       if (retries.has(seq)) mutations.push({ type: 'delete', key: keys.retry(name, seq) })
@@ -269,7 +271,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
           const d = { id: `${name}/${seq}`, subscription: name, event, error: errorOf(out.error), attempts: out.attempt, failedAt: now }
           dead.push(d)
           mutations.push({ type: 'set', key: keys.dead(name, seq), value: d })
-        } else if (seq >= cursor) mutations.push({ type: 'set', key: keys.ack(name, seq), value: 1 })
+        } else if (seq >= cursor && seq >= to) mutations.push({ type: 'set', key: keys.ack(name, seq), value: 1 })
       }
     }
     const acked = batch.filter((b) => b.kind === 'ack').map((b) => b.event.id)
@@ -283,9 +285,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
       kept -= r.ids.length
       mutations.push({ type: 'delete', key: keys.ledger(name, r.n) })
     }
-    // Where the cursor lands once these are done: acks below it are no longer needed.
     const was = rec.cursor
-    const [to] = firstUndone(new Set(batch.filter((b) => b.kind !== 'retry').map((b) => b.seq)))
     const checks: Check[] = [{ key: keys.sub(name), version: recVersion }]
     let next = rec
     if (lease !== undefined) {
@@ -293,11 +293,6 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
       if (lease) next.lease = lease
       else { delete next.lease; next.detached = now }
       lease = undefined
-    }
-    // Acks are only written above where the cursor lands.
-    for (let i = mutations.length - 1; i >= 0; i--) {
-      const m = mutations[i]!
-      if (m.type === 'set' && m.key.startsWith(`a/${name}/`) && seqOf(m.key) < to) mutations.splice(i, 1)
     }
     if (to > was) {
       next = { ...next, cursor: to }

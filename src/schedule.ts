@@ -171,7 +171,7 @@ export const createScheduler = async (host: ScheduleHost) => {
       return todo.length > 0
     }
     await build()
-    await new Promise((resolve, reject) => { p.resolve = resolve; p.reject = reject; log.enqueue(p) })
+    await log.enqueue(p)
     // What landed is ours to know: the versions moved, so read the records again.
     for (const name of new Set(todo.map((t) => t.name))) await reload(name)
   }

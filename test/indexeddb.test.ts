@@ -5,20 +5,10 @@ import 'fake-indexeddb/auto'
 import { openDB } from 'idb'
 import { describe, expect, it } from 'vitest'
 import { indexedDBStore, upgradeTidings } from '../adapters/indexeddb/index.js'
-import { storeConformance } from '../src/testing.js'
-import type { Store } from '../src/store.js'
+import { indexedDBConformance } from './_indexeddb-conformance.js'
 import { createBus } from '../src/bus.js'
 
-let n = 0
-const names = new WeakMap<Store, string>()
-const open = () => {
-  const name = `conformance-${n++}`
-  const s = indexedDBStore({ name })
-  names.set(s, name)
-  return s
-}
-
-storeConformance('indexedDBStore (fake-indexeddb)', { open, reopen: (s) => indexedDBStore({ name: names.get(s)! }) }, { describe, it, expect })
+indexedDBConformance('indexedDBStore (fake-indexeddb)', 'conformance')
 
 describe('indexedDBStore in the app\'s own database', () => {
   it('uses the object stores upgradeTidings created next to the app\'s', async () => {

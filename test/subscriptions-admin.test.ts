@@ -555,12 +555,6 @@ describe('subscription expiry', () => {
 })
 
 describe('retention pinning', () => {
-  it('without subscriptions, only the last `retention.events` events are kept', async () => {
-    const bus = createBus({ retention: { events: 5 } })
-    for (let i = 1; i <= 20; i++) await bus.publish('t', i)
-    expect((await bus.read()).events.map((e) => e.data)).toEqual([16, 17, 18, 19, 20])
-  })
-
   it('a closed subscription gets every event published while it was away when it re-subscribes on a new bus', async () => {
     const clock = manualClock(0)
     const store = memoryStore()

@@ -5,6 +5,18 @@ import { args, expectCalls, measure, tidingsRound } from '../harness.js'
 const { subject, nums: [n = 200_000] } = args()
 const data = { total: 42 }
 
+/** A round of a plain emitter (mitt, eventemitter3): one listener, n emits, timed. */
+const emitterRound = (make, name) => (n) => {
+  const bus = make()
+  let calls = 0
+  bus.on('order.placed', () => { calls++ })
+  const t0 = performance.now()
+  for (let i = 0; i < n; i++) bus.emit('order.placed', data)
+  const ms = performance.now() - t0
+  expectCalls(calls, n, name)
+  return ms
+}
+
 const subjects = {
   // publish() builds the full envelope (id, seq, time, frozen payload copy) and goes through the log.
   async tidings() {
@@ -13,29 +25,11 @@ const subjects = {
   },
   async mitt() {
     const { default: mitt } = await import('mitt')
-    return (n) => {
-      const bus = mitt()
-      let calls = 0
-      bus.on('order.placed', () => { calls++ })
-      const t0 = performance.now()
-      for (let i = 0; i < n; i++) bus.emit('order.placed', data)
-      const ms = performance.now() - t0
-      expectCalls(calls, n, 'mitt')
-      return ms
-    }
+    return emitterRound(mitt, 'mitt')
   },
   async eventemitter3() {
     const { default: EventEmitter } = await import('eventemitter3')
-    return (n) => {
-      const bus = new EventEmitter()
-      let calls = 0
-      bus.on('order.placed', () => { calls++ })
-      const t0 = performance.now()
-      for (let i = 0; i < n; i++) bus.emit('order.placed', data)
-      const ms = performance.now() - t0
-      expectCalls(calls, n, 'eventemitter3')
-      return ms
-    }
+    return emitterRound(() => new EventEmitter(), 'eventemitter3')
   },
 }
 

@@ -2,20 +2,11 @@
 import { openDB } from 'idb'
 import { describe, expect, it } from 'vitest'
 import { createBus } from '../../src/bus.js'
-import { storeConformance } from '../../src/testing.js'
-import type { Store } from '../../src/store.js'
 import { indexedDBStore } from '../../adapters/indexeddb/index.js'
+import { indexedDBConformance } from '../_indexeddb-conformance.js'
 
 const run = Math.random().toString(36).slice(2, 8)
-let n = 0
-const names = new WeakMap<Store, string>()
-const open = () => {
-  const name = `conformance-${run}-${n++}`
-  const s = indexedDBStore({ name })
-  names.set(s, name)
-  return s
-}
-storeConformance('indexedDBStore (Chromium)', { open, reopen: (s) => indexedDBStore({ name: names.get(s)! }) }, { describe, it, expect })
+indexedDBConformance('indexedDBStore (Chromium)', `conformance-${run}`)
 
 describe('a bus over indexedDBStore', () => {
   it('keeps events and subscriptions across a new connection and bus', async () => {
