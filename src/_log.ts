@@ -8,7 +8,8 @@ import { prefixEnd, seqKey, type Check, type Mutation, type Store } from './stor
 export const EVENTS = 'e/'
 export const IDS = 'i/'
 export const HEAD = 'm/head'
-/** Delayed events, by due time then id (see _delayed.ts). */
+/** Delayed events, by due time then id (see _delayed.ts, which keeps its own copy: importing this
+ * module from that lazy chunk would pull shared code into what loads up front). */
 const DELAYED = 'd/'
 const MAX_BATCH = 1000
 
@@ -281,7 +282,8 @@ export const createLog = (o: LogOptions) => {
     /** Appends drafts (or a validation that yields them) in call order; resolves per draft. */
     append(drafts: Draft[] | Promise<Draft[]>, single: boolean, extra?: Extra, holds?: number[]): Promise<any> {
       return new Promise((resolve, reject) => {
-        const p: Pending = { drafts: undefined, wait: undefined, extra, single, resolve, reject, ...(holds ? { holds } : {}) }
+        const p: Pending = { drafts: undefined, wait: undefined, extra, single, resolve, reject }
+        if (holds) p.holds = holds
         if (Array.isArray(drafts)) p.drafts = drafts
         else p.wait = drafts.then((d) => { p.drafts = d }, (e) => { p.failed = true; reject(e) })
         queue.push(p)

@@ -189,7 +189,6 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
     (await store.list({ prefix: subscription === undefined ? 'x/' : `x/${subscription}/` })).map((e) => e.value as DeadLetter)
 
   return {
-    host,
     async subscribe(name: string, pattern: string, handler: (e: BusEvent, ctx: HandlerContext) => unknown, o: SubscribeOptions = {}): Promise<Subscription> {
       if (closed) fail('CLOSED', 'the bus is closed')
       if (typeof name !== 'string' || !NAME.test(name)) fail('INVALID_OPTIONS', `subscription name ${JSON.stringify(name)} must be 1..128 characters of [A-Za-z0-9_-]`)

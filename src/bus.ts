@@ -151,7 +151,9 @@ export interface Bus<E extends EventMap = EventMap, I extends EventMap = E> {
 
 interface Listener { fn: (e: BusEvent) => unknown; test: ((e: BusEvent) => boolean) | undefined; n: number }
 const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/
-const TEXT_OPTIONS = ['id', 'key', 'source', 'correlationId', 'causationId', 'traceparent'] as const
+// Options copied onto the envelope as they are; with id and source, the text options checked.
+const ENVELOPE_OPTIONS = ['key', 'correlationId', 'causationId', 'traceparent'] as const
+const TEXT_OPTIONS = ['id', 'source', ...ENVELOPE_OPTIONS] as const
 
 /**
  * Creates a bus. Typed by an event map, or inferred from Standard Schema validators.
@@ -237,7 +239,7 @@ export function createBus(options: BusOptions = {}): Bus {
     const [copy, bytes] = snapshot(data)
     const d: Draft = { id, type, source: o.source ?? source, time: 0, seq: 0, data: copy }
     let size = bytes + (id.length || 22) + type.length + d.source.length + 120
-    for (const k of ['key', 'correlationId', 'causationId', 'traceparent'] as const) {
+    for (const k of ENVELOPE_OPTIONS) {
       const v = o[k]
       if (v !== undefined) { d[k] = v; size += v.length + 20 }
     }
@@ -282,7 +284,8 @@ export function createBus(options: BusOptions = {}): Bus {
     let drafts, holds
     try {
       holds = inputs.map((i) => holdOf(i as { delay?: unknown; at?: unknown }))
-      drafts = inputs.map(({ type, data, ...o }) => prepare(type, data, o))
+      // prepare reads the options by name: the input itself serves, no copy per publish.
+      drafts = inputs.map((i) => prepare(i.type, i.data, i as PublishOptions))
     } catch (e) { return Promise.reject(e) }
     return log.append(drafts.some((d) => d instanceof Promise) ? Promise.all(drafts) : (drafts as Draft[]), single, undefined, holds.some(Boolean) ? holds : undefined)
   }

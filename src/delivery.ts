@@ -331,10 +331,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
   }
 
   return {
-    name,
-    get record() { return rec },
     get version() { return recVersion },
-    get cursor() { return cursor },
     load,
     /** New events appended to the log (by this bus or, through watch, another). */
     notify(events: readonly BusEvent[]) {
