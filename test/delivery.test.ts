@@ -74,7 +74,7 @@ describe('durable subscriptions', () => {
     await clock.advance(0)
     expect(seen).toEqual(['a:1', 'a:2'])
     await a.close() // aborts the running handler of job 2; its ack never lands
-    await a.publish('job', 3).catch(() => {})
+    await expect(a.publish('job', 3)).rejects.toMatchObject({ code: 'CLOSED' })
     const b = createBus({ store, clock })
     await b.subscribe('work', 'job', (e) => { seen.push(`b:${e.data}`) })
     await b.publish('job', 4)
@@ -135,11 +135,6 @@ describe('durable subscriptions', () => {
     expect(seen).toEqual(['a:1', 'b:1', 'b:2'])
   })
 
-  it('refuses a name already attached on the bus', async () => {
-    const bus = createBus({ clock: manualClock(0) })
-    await bus.subscribe('s', 't', () => {})
-    await expect(bus.subscribe('s', 't', () => {})).rejects.toMatchObject({ code: 'ALREADY_SUBSCRIBED' })
-  })
 })
 
 describe('ordering keys and concurrency', () => {

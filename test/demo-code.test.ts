@@ -1,10 +1,11 @@
 // The demo's code: it imports the package as a user would (its entry points, never src/ or
 // adapters/ directly), and it type-checks (the root tsconfig does not include demo/).
 import { execFile } from 'node:child_process'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { readdirSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { specifiers as specifiersOf } from './_specifiers.js'
 
 const root = join(import.meta.dirname, '..')
 const files = (dir: string): string[] => readdirSync(join(root, dir)).flatMap((f) => {
@@ -12,17 +13,17 @@ const files = (dir: string): string[] => readdirSync(join(root, dir)).flatMap((f
   if (f === 'dist' || f === 'node_modules') return []
   return statSync(join(root, p)).isDirectory() ? files(p) : /\.(ts|js)$/.test(f) ? [p] : []
 })
-const specifiers = (file: string): string[] => {
-  const src = readFileSync(join(root, file), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')
-  return [...src.matchAll(/(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => (m[1] ?? m[2])!)
-}
+const specifiers = (file: string): string[] => specifiersOf(root, file)
 const ENTRY_POINTS = ['tidings', 'tidings/indexeddb', 'tidings/cloudflare', 'tidings/hono', 'tidings/testing']
 // What the runner (Node) uses to build and serve; the page and the Worker import only tidings.
 const RUNNER = ['esbuild', 'miniflare', 'wrangler', 'croner']
 
 describe('the demo code', () => {
   const demo = files('demo')
-  it('finds the demo files', () => expect(demo.length).toBeGreaterThan(8))
+  it('finds the demo files, and the package imports in them', () => {
+    expect(demo.length).toBeGreaterThan(8)
+    expect(demo.flatMap(specifiers)).toContain('tidings')
+  })
 
   it.each(demo)('%s imports package entry points, never src/ or adapters/', (file) => {
     for (const s of specifiers(file)) {

@@ -41,7 +41,7 @@ describe('buses over indexedDBStore', () => {
     await b.idle()
     await a.publish('x.y', { n: 1 })
     await a.publish('x.y', { n: 2 })
-    await new Promise((r) => setTimeout(r, 100))
+    for (const until = Date.now() + 5000; seen.length < 2 && Date.now() < until;) await new Promise((r) => setTimeout(r, 10))
     expect(seen).toEqual([{ n: 1 }, { n: 2 }])
     await a.close(); await b.close()
   })

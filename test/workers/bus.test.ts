@@ -59,7 +59,8 @@ describe('cloudflareBus over BusObject shards', () => {
       from = page.next
     }
     // Each once: shard 0's events in seq order, whatever their times say.
-    expect(seen.sort()).toEqual([1, 2, 3, 4])
+    expect(seen.filter((n) => n <= 3)).toEqual([1, 2, 3])
+    expect([...seen].sort()).toEqual([1, 2, 3, 4])
   })
 
   it('keeps order per key across shards, and sends an unkeyed event to the shard of its id', async () => {

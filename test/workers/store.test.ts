@@ -32,8 +32,12 @@ describe('durableObjectStore', () => {
     const r1 = await a.commit({ mutations: [{ type: 'set', key: 'x', value: 1 }] })
     const r2 = await b.commit({ mutations: [{ type: 'set', key: 'y', value: 2 }] })
     expect(r1.ok && r2.ok && r1.version !== r2.version).toBe(true)
-    // A BigInt inside is fine; a cycle is cut by the codec, as superjson does.
+    // A BigInt inside is fine.
     expect((await a.commit({ mutations: [{ type: 'set', key: 'z', value: { n: 1n } }] })).ok).toBe(true)
     expect((await b.get('z'))?.value).toEqual({ n: 1n })
+    // A value whose encoding throws fails the whole commit before anything of it is written.
+    const bad = { get x() { throw new Error('cannot be read') } }
+    await expect(a.commit({ mutations: [{ type: 'set', key: 'w', value: 1 }, { type: 'set', key: 'v', value: bad }] })).rejects.toThrow()
+    expect(await b.get('w')).toBeUndefined()
   })
 })
