@@ -17,10 +17,10 @@ interface SocketState { pattern: string; filter?: Filter; next: number; acked: n
  * behind is paused (sent nothing more) until it acknowledges, so a slow client costs a few numbers.
  *
  * @example
- * const live = liveSockets(ctx, bus, { maxUnacked: 1000, head: async () => 42 })
+ * const live = liveSockets(ctx, bus, { maxUnacked: 1000 })
  * // in the object: fetch(req) { return live.accept(req) }
  */
-export const liveSockets = (ctx: DurableObjectState, bus: Bus, o: { maxUnacked: number; head(): Promise<number> }) => {
+export const liveSockets = (ctx: DurableObjectState, bus: Bus, o: { maxUnacked: number }) => {
   const running = new Set<WebSocket>()
   const dirty = new Set<WebSocket>()
   // Compiled matchers by attachment text: sockets wake from hibernation without them.
@@ -88,7 +88,8 @@ export const liveSockets = (ctx: DurableObjectState, bus: Bus, o: { maxUnacked: 
       try { filter = filterText === null ? undefined : (JSON.parse(filterText) as Filter) } catch { return fail('INVALID_FILTER', `filter ${JSON.stringify(filterText)} is not JSON`) }
       const s: SocketState = { pattern, next: 0, acked: 0, ...(filter ? { filter } : {}) }
       matcher(s) // refuses a bad pattern or filter before the upgrade
-      const at = from === null ? [(await o.head()) + 1] : decodeCursor(from)
+      // Without a cursor: from the end, as the bus itself says where that is.
+      const at = decodeCursor(from ?? (await bus.read({ from: 'latest', limit: 1 })).next)
       check(!!at && at.length === 1, `from ${JSON.stringify(from)} is not a cursor of this shard`)
       s.next = s.acked = at![0]!
       const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]

@@ -1,6 +1,5 @@
 import { DurableObject } from 'cloudflare:workers'
 import { createBus, type Bus, type BusOptions, type PublishInput } from '../../src/bus.js'
-import { HEAD } from '../../src/_log.js'
 import type { Store } from '../../src/store.js'
 import { alarmClock, type AlarmClock } from './clock.js'
 import { queueDelivery, type Outcome } from './_delivery.js'
@@ -66,14 +65,13 @@ export type AppendItem = PublishInput | { many: PublishInput[] }
 export class BusObject<Env = unknown> extends DurableObject<Env> {
   #bus!: Bus
   readonly #clock: AlarmClock
-  readonly #store: Store
   #delivery: ReturnType<typeof queueDelivery> | undefined
   #live!: ReturnType<typeof liveSockets>
   #inbox: { item: AppendItem; done(r: Reply<unknown>): void }[] = []
 
   constructor(ctx: DurableObjectState, env: Env, options: BusObjectOptions = {}) {
     super(ctx, env)
-    const store = (this.#store = durableObjectStore(ctx.storage))
+    const store = durableObjectStore(ctx.storage)
     const clock = (this.#clock = alarmClock(ctx.storage, options.now))
     // No request runs until the bus has loaded its state and its subscriptions are attached.
     void ctx.blockConcurrencyWhile(async () => {
@@ -84,7 +82,7 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
         // leases are released above): a long lease keeps renewals from waking the object.
         subscriptions: { lease: 3_600_000, ...options.bus?.subscriptions }, store, clock,
       }))
-      this.#live = liveSockets(ctx, bus, { maxUnacked: options.live?.maxUnacked ?? 1000, head: this.#head })
+      this.#live = liveSockets(ctx, bus, { maxUnacked: options.live?.maxUnacked ?? 1000 })
       const subs = Object.entries(options.subscriptions ?? {})
       if (subs.length && !options.queue) throw new TypeError('BusObject: subscriptions need a queue binding to deliver through')
       if (!subs.length) return
@@ -204,7 +202,6 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
     for (let i = 0; i < 3; i++) await new Promise((r) => setTimeout(r, 0))
   }
 
-  #head = async () => ((await this.#store.get(HEAD))?.value as { seq: number } | undefined)?.seq ?? 0
 }
 
 /**

@@ -1,5 +1,5 @@
 import { TidingsError } from '../../src/errors.js'
-import type { Store, StoreEntry } from '../../src/store.js'
+import { prefixEnd, type Store, type StoreEntry } from '../../src/store.js'
 import { fromTagged, toTagged } from '../../src/_tagged.js'
 
 const TABLE = 'tidings_kv'
@@ -40,7 +40,7 @@ export const durableObjectStore = (storage: DurableObjectStorage): Store => {
     },
     async list({ prefix = '', start, end, limit, reverse = false }) {
       const lo = start !== undefined && start > prefix ? start : prefix
-      let hi = prefix ? prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1) : TOP
+      let hi = prefix ? prefixEnd(prefix) : TOP
       if (end !== undefined && end < hi) hi = end
       const rows = sql.exec<Row>(
         `SELECT key, value, version FROM ${TABLE} WHERE key >= ? AND key < ? ORDER BY key ${reverse ? 'DESC' : 'ASC'} LIMIT ?`,

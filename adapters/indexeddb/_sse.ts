@@ -1,5 +1,5 @@
-/** One server-sent event: its `id` (the resume cursor), `event` name and `data`. */
-export interface SseMessage { id: string | undefined; event: string; data: string }
+/** One server-sent event: its `id` (the resume cursor) and `data` (its event name is not needed). */
+interface SseMessage { id: string | undefined; data: string }
 
 /**
  * Reads a `text/event-stream` body (over fetch, which unlike EventSource can send an
@@ -12,7 +12,6 @@ export const readSse = async (body: ReadableStream<Uint8Array>, onMessages: (m: 
   const decoder = new TextDecoder()
   let buffer = ''
   let data: string[] = []
-  let event = 'message'
   let id: string | undefined
   try {
     for (;;) {
@@ -24,9 +23,8 @@ export const readSse = async (body: ReadableStream<Uint8Array>, onMessages: (m: 
       const out: SseMessage[] = []
       for (const line of lines) {
         if (line === '') {
-          if (data.length) out.push({ id, event, data: data.join('\n') })
+          if (data.length) out.push({ id, data: data.join('\n') })
           data = []
-          event = 'message'
           continue
         }
         if (line.startsWith(':')) continue // a comment: keep-alive
@@ -34,7 +32,6 @@ export const readSse = async (body: ReadableStream<Uint8Array>, onMessages: (m: 
         const field = colon < 0 ? line : line.slice(0, colon)
         const v = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '')
         if (field === 'data') data.push(v)
-        else if (field === 'event') event = v
         else if (field === 'id') id = v
       }
       if (out.length) await onMessages(out)
