@@ -248,7 +248,7 @@ describe('GET /stream (SSE)', () => {
 
   it('refuses a bad cursor, pattern or filter before streaming', async () => {
     const { app } = setup()
-    for (const [q, code] of [['from=zz', 'INVALID_CURSOR'], ['from=c1.2', 'INVALID_CURSOR'], ['topic=a..b', 'INVALID_PATTERN'], ['filter=%7B%22data%22%3A5%7D', 'INVALID_FILTER']]) {
+    for (const [q, code] of [['from=zz', 'INVALID_CURSOR'], ['from=c1.2', 'INVALID_CURSOR'], ['topic=a..b', 'INVALID_PATTERN'], ['filter=%7B%22data%22%3A5%7D', 'INVALID_FILTER'], ['filter=not-json', 'INVALID_FILTER']]) {
       const r = await app.request(`/stream?${q}`, { headers: auth(ADMIN) })
       expect([q, r.status, r.status === 400 ? (await r.json()).error.code : await r.body?.cancel()]).toEqual([q, 400, code])
     }

@@ -111,7 +111,6 @@ const tailFeed = (bus: Bus, o: FeedOptions, every: number): Feed => {
           // A bus that gives no per-event cursors: the page's end, so a resume may repeat a page.
           const id = page.cursors?.[i] ?? page.next
           if (o.test(e)) await send(e, id)
-          cursor = id
         }
         cursor = page.next
         if (page.events.length < PAGE) await pause()
