@@ -80,3 +80,14 @@ describe('read narrows by pattern', () => {
     expectTypeOf(next).toBeString()
   })
 })
+
+describe('the entry point exports the types a user writes against', () => {
+  test('a handler, its context, a subscription and a dead letter typed on their own', async () => {
+    type T = import('../src/index.js').HandlerContext
+    const handler = async (e: BusEvent<'order.placed', { total: number }>, ctx: T) => { await ctx.publish('order.paid', { id: String(e.data.total) }) }
+    const sub: import('../src/index.js').Subscription = await bus.subscribe('s', 'order.placed', handler)
+    expectTypeOf(sub.close).returns.resolves.toBeVoid()
+    expectTypeOf((await bus.deadLetters.list())[0]!).toEqualTypeOf<import('../src/index.js').DeadLetter>()
+    expectTypeOf<import('../src/index.js').ScheduleInfo>().toHaveProperty('nextAt')
+  })
+})
