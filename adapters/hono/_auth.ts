@@ -7,25 +7,33 @@ export type Scope = `publish:${string}` | `subscribe:${string}` | 'admin'
 /** What a request may do, once its bearer token is known. */
 export interface Grant { token: string; scopes: readonly Scope[] }
 
-const bytes = new TextEncoder()
+const utf8 = new TextEncoder()
 
-/** Equal strings, compared in time that depends on the lengths only, never on where they differ. */
-export const constantTimeEqual = (a: string, b: string): boolean => {
-  const x = bytes.encode(a), y = bytes.encode(b)
-  let diff = x.length ^ y.length
-  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0)
+/**
+ * Equal bytes, in time that depends on the lengths only: it walks every byte of `expected`
+ * whatever `given` is, so timing does not tell how much of a guess was right (tokens, MACs).
+ */
+export const equalBytes = (expected: Uint8Array, given: Uint8Array): boolean => {
+  let diff = expected.length ^ given.length
+  for (let i = 0; i < expected.length; i++) diff |= expected[i]! ^ (given[i] ?? 0)
   return diff === 0
 }
+
+/** The configured tokens, encoded once when the app is made rather than on every request. */
+export type TokenTable = readonly { bytes: Uint8Array; grant: Grant }[]
+export const tokenTable = (tokens: Record<string, readonly Scope[]>): TokenTable =>
+  Object.entries(tokens).map(([token, scopes]) => ({ bytes: utf8.encode(token), grant: { token, scopes } }))
 
 /**
  * The grant of the request's `Authorization: Bearer <token>`, checked against every configured
  * token (all of them, so the time taken says nothing about which one came close).
  */
-export const authenticate = (header: string | undefined, tokens: Record<string, readonly Scope[]>): Grant => {
+export const authenticate = (header: string | undefined, table: TokenTable): Grant => {
   const token = /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1]
   if (!token) throw new TidingsError('UNAUTHORIZED', 'a bearer token is required')
+  const given = utf8.encode(token)
   let found: Grant | undefined
-  for (const [t, scopes] of Object.entries(tokens)) if (constantTimeEqual(t, token)) found = { token: t, scopes }
+  for (const t of table) if (equalBytes(t.bytes, given)) found = t.grant
   if (!found) throw new TidingsError('UNAUTHORIZED', 'unknown token')
   return found
 }

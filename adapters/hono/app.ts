@@ -7,7 +7,7 @@ import { fail, TidingsError } from '../../src/errors.js'
 import { encodeCursor } from '../../src/event.js'
 import { compileFilter, type Filter } from '../../src/filter.js'
 import { compilePattern } from '../../src/_pattern.js'
-import { allow, authenticate, type Grant, type Scope } from './_auth.js'
+import { allow, authenticate, tokenTable, type Grant, type Scope } from './_auth.js'
 import { errorReply } from './_errors.js'
 import { openFeed, type FeedOptions } from './_feed.js'
 import { verifyWebhook, type WebhookScheme } from './webhooks.js'
@@ -69,6 +69,7 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
   const bodyBytes = o.limits?.bodyBytes ?? 1 << 20
   const batchMax = o.limits?.batch ?? 100
   const rate = new Map<string, { window: number; count: number }>()
+  const tokens = tokenTable(o.tokens ?? {})
   const app = new Hono<Env>()
 
   app.onError((e, c) => { const r = errorReply(e); return c.json(r.body, r.status as 400) })
@@ -93,7 +94,7 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
     if (o.auth === false) { c.set('grant', OPEN); return next() }
     // Browsers' EventSource and WebSocket cannot send headers: /stream also takes ?access_token= (RFC 6750).
     const query = c.req.method === 'GET' && c.req.path.endsWith('/stream') ? c.req.query('access_token') : undefined
-    const grant = authenticate(c.req.header('authorization') ?? (query ? `Bearer ${query}` : undefined), o.tokens ?? {})
+    const grant = authenticate(c.req.header('authorization') ?? (query ? `Bearer ${query}` : undefined), tokens)
     const per = o.limits?.perTokenPerMinute
     if (per) {
       const t = now(), window = Math.floor(t / 60_000)

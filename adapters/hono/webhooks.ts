@@ -1,4 +1,5 @@
 import { TidingsError } from '../../src/errors.js'
+import { equalBytes } from './_auth.js'
 
 /** How an incoming webhook is signed: Standard Webhooks, GitHub (`X-Hub-Signature-256`) or Stripe (`Stripe-Signature`). */
 export type WebhookScheme = 'standard' | 'github' | 'stripe'
@@ -14,12 +15,6 @@ const hmac = async (key: Bytes, data: string): Promise<Bytes> => {
   return new Uint8Array(await crypto.subtle.sign('HMAC', k, enc.encode(data)))
 }
 
-// Walks every byte of the expected MAC whatever the input, so timing does not tell how much of a guess was right.
-const equal = (expected: Bytes, given: Bytes): boolean => {
-  let diff = expected.length ^ given.length
-  for (let i = 0; i < expected.length; i++) diff |= expected[i]! ^ (given[i] ?? 0)
-  return diff === 0
-}
 
 const fromBase64 = (s: string): Bytes | undefined => {
   try {
@@ -56,7 +51,7 @@ const anyMatch = async (keys: readonly Bytes[], content: string, macs: readonly 
   let ok = false
   for (const key of keys) {
     const expected = await hmac(key, content)
-    for (const mac of macs) ok = equal(expected, mac) || ok
+    for (const mac of macs) ok = equalBytes(expected, mac) || ok
   }
   return ok
 }
