@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { checkTopic, createTrie, patternSegments } from '../src/topic.js'
-import { compilePattern } from '../src/_pattern.js'
+import { compilePattern, matchSegments, patternCovers } from '../src/_pattern.js'
 import { TidingsError } from '../src/errors.js'
 
 const code = (fn: () => unknown) => {
@@ -101,5 +101,55 @@ describe('trie', () => {
     try { expect(trie.match('tenant42.order.created')).toEqual([42]) } finally { Map.prototype.get = orig }
     expect(gets.n).toBe(small)
     expect(small).toBeLessThan(20)
+  })
+})
+
+describe('matching is linear in segments, however many ** a pattern holds', () => {
+  // Before the NFA, `**.` × 11 + `x` against a 16-segment topic took ~0.3 s (exponential backtracking).
+  const topic = Array(16).fill('a').join('.')
+  const stars = (k: number) => '**.'.repeat(k) + 'x'
+  it('matchSegments steps at most (pattern segments + 1) × topic segments', () => {
+    for (const k of [1, 5, 10, 15]) {
+      const meter = { steps: 0 }
+      expect(matchSegments(patternSegments(stars(k)), topic.split('.'), meter)).toBe(false)
+      expect(meter.steps).toBeLessThanOrEqual((k + 2) * 16)
+    }
+    expect(compilePattern(stars(15))(topic)).toBe(false)
+  })
+  it('the trie visits each node at most once per segment', () => {
+    for (const k of [1, 5, 10, 15]) {
+      const trie = createTrie<string>()
+      trie.add(stars(k), 'deep')
+      trie.add('**.a', 'hit')
+      const meter = { steps: 0 }
+      expect(trie.match(topic, meter)).toEqual(['hit'])
+      // live nodes per segment: at most the k+1 `**` nodes of the first pattern, the root and the `**.a` branch
+      expect(meter.steps).toBeLessThanOrEqual((k + 4) * 16)
+    }
+  })
+  it('a 15-** pattern still matches what it should', () => {
+    const p = '**.'.repeat(15) + 'a'
+    expect(compilePattern(p)(topic)).toBe(true)
+    const trie = createTrie<number>()
+    trie.add(p, 1)
+    expect(trie.match(topic)).toEqual([1])
+  })
+  it('scope containment (hono) is memoized: a 15-** scope against 16 segments answers at once (it backtracked ~C(30,15) paths)', () => {
+    expect(patternCovers('**.'.repeat(15) + 'x', Array(15).fill('*').join('.') + '.y')).toBe(false)
+    expect(patternCovers('**.'.repeat(7) + 'x', 'a.*.b.**.x')).toBe(true)
+    expect(patternCovers('order.*', 'order.**')).toBe(false)
+    expect(patternCovers('order.**', 'order.*.eu')).toBe(true)
+  })
+})
+
+describe('topics named like Object.prototype members are ordinary topics', () => {
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('%s', (t) => {
+    const trie = createTrie<string>()
+    trie.add(t, 'exact')
+    trie.add('*', 'star')
+    trie.add(`${t}.**`, 'deep')
+    expect(trie.match(t).sort()).toEqual(['deep', 'exact', 'star'])
+    expect(trie.match('other').sort()).toEqual(['star'])
+    expect(compilePattern(`*.${t}`)(`a.${t}`)).toBe(true)
   })
 })

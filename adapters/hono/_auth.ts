@@ -1,5 +1,5 @@
 import { TidingsError } from '../../src/errors.js'
-import { patternSegments } from '../../src/topic.js'
+import { patternCovers } from '../../src/_pattern.js'
 
 /** A token's grants: `publish:<pattern>`, `subscribe:<pattern>`, `admin`. */
 export type Scope = `publish:${string}` | `subscribe:${string}` | 'admin'
@@ -52,16 +52,7 @@ export const covers = (granted: string, wanted: string): boolean => {
   return v
 }
 
-const coversUncached = (granted: string, wanted: string): boolean => {
-  const g = patternSegments(granted), w = patternSegments(wanted)
-  const go = (i: number, j: number): boolean => {
-    if (i === g.length) return j === w.length
-    if (g[i] === '**') return j <= w.length && (go(i + 1, j) || (j < w.length && go(i, j + 1)))
-    if (j === w.length || w[j] === '**') return false
-    return (g[i] === '*' || g[i] === w[j]) && go(i + 1, j + 1)
-  }
-  return go(0, 0)
-}
+const coversUncached = patternCovers
 
 /** Throws `FORBIDDEN` unless the grant allows `kind` on `pattern` (admin allows everything). */
 export const allow = (grant: Grant, kind: 'publish' | 'subscribe' | 'admin', pattern = '**'): void => {
