@@ -237,8 +237,8 @@ describe('malformed filters are refused with INVALID_FILTER naming the path', ()
     [{ data: { sku: [{}] } }, 'filter data.sku[0]: a rule object needs exactly one operator, got 0'],
     [{ data: { sku: [['a']] } }, 'filter data.sku[0]: a rule must be'],
     [{ data: { n: [Number.NaN] } }, 'filter data.n[0]: a rule must be'],
-    [{ data: { sku: [{ prefix: 1 }] } }, 'filter data.sku[0]: prefix must be a string, got 1'],
-    [{ data: { sku: [{ suffix: null }] } }, 'filter data.sku[0]: suffix must be a string, got null'],
+    [{ data: { sku: [{ prefix: 1 }] } }, 'filter data.sku[0]: prefix must be a string or { "equals-ignore-case": string }, got 1'],
+    [{ data: { sku: [{ suffix: null }] } }, 'filter data.sku[0]: suffix must be a string or { "equals-ignore-case": string }, got null'],
     [{ data: { c: [{ 'equals-ignore-case': ['fr'] }] } }, 'filter data.c[0]: equals-ignore-case must be a string, got an array'],
     [{ data: { total: [{ numeric: ['>>', 1] }] } }, 'filter data.total[0]: numeric operator ">>" is not one of <, <=, =, >=, >'],
     [{ data: { total: [{ numeric: ['>', 1, '!=', 5] }] } }, 'filter data.total[0]: numeric operator "!=" is not one of'],
@@ -251,12 +251,12 @@ describe('malformed filters are refused with INVALID_FILTER naming the path', ()
     [{ coupon: [{ exists: 'no' }] }, 'filter coupon[0]: exists must be true or false, got "no"'],
     [{ s: [{ 'anything-but': [] }] }, 'filter s[0]: anything-but needs a value or a non-empty list'],
     [{ s: [{ 'anything-but': [{ a: 1 }] }] }, 'filter s[0]: anything-but needs a value or a non-empty list'],
-    [{ s: [{ 'anything-but': { equals: 'x' } }] }, 'filter s[0]: anything-but takes a value, a list of values, { prefix } or { suffix }'],
-    [{ s: [{ 'anything-but': { prefix: 3 } }] }, 'filter s[0]: prefix must be a string, got 3'],
-    [{ $or: [] }, 'filter $or: $or must be a non-empty array of filter objects, got an array'],
-    [{ $or: { a: ['x'] } }, 'filter $or: $or must be a non-empty array of filter objects, got an object'],
+    [{ s: [{ 'anything-but': { equals: 'x' } }] }, 'filter s[0]: anything-but takes a value, a list of values, or one of { prefix }, { suffix }, { equals-ignore-case }, { wildcard }'],
+    [{ s: [{ 'anything-but': { prefix: 3 } }] }, 'filter s[0]: anything-but prefix takes a string or a non-empty list of strings, got 3'],
+    [{ $or: [] }, 'filter $or: $or must be an array of at least 2 filter objects (EventBridge refuses fewer), got an array'],
+    [{ $or: { a: ['x'] } }, 'filter $or: $or must be an array of at least 2 filter objects (EventBridge refuses fewer), got an object'],
     [{ $or: [{ a: ['x'] }, 'b'] }, 'filter $or[1]: must be a filter object, got "b"'],
-    [{ data: { $or: [{ a: [{ prefix: 1 }] }] } }, 'filter data.$or[0].a[0]: prefix must be a string, got 1'],
+    [{ data: { $or: [{ a: [{ prefix: 1 }] }, { b: ['x'] }] } }, 'filter data.$or[0].a[0]: prefix must be a string'],
   ])('%j', (filter, message) => {
     const [code, got] = refusal(filter)!
     expect(code).toBe('INVALID_FILTER')
