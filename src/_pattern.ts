@@ -50,7 +50,8 @@ export const matchSegments = (p: readonly string[], t: readonly string[], meter?
  * isOrder('order')        // false
  */
 export const compilePattern = (pattern: string): ((topic: string) => boolean) => {
-  const p = patternSegments(pattern)
+  // `**.**` matches what `**` does: one position for a run keeps the live set small.
+  const p = patternSegments(pattern).filter((s, i, all) => s !== '**' || all[i - 1] !== '**')
   if (!pattern.includes('*')) return (topic) => topic === pattern
   return (topic) => matchSegments(p, topic.split('.'))
 }

@@ -76,7 +76,8 @@ export const createTrie = <T>(): Trie<T> => {
   return {
     get size() { return size },
     add(pattern, value) {
-      const segs = patternSegments(pattern)
+      // `**.**` matches what `**` does: one node for a run keeps the live set small.
+      const segs = patternSegments(pattern).filter((s, i, all) => s !== '**' || all[i - 1] !== '**')
       const path: Node<T>[] = [root]
       let n = root
       for (const s of segs) {

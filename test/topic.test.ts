@@ -127,6 +127,15 @@ describe('matching is linear in segments, however many ** a pattern holds', () =
       expect(meter.steps).toBeLessThanOrEqual((k + 4) * 16)
     }
   })
+  it('the trie stays linear when ** alternate with other segments (no run to collapse)', () => {
+    const p = '**.a.'.repeat(7) + 'x' // 15 segments, 7 of them **
+    const trie = createTrie<string>()
+    trie.add(p, 'v')
+    const meter = { steps: 0 }
+    expect(trie.match(topic, meter)).toEqual([])
+    expect(meter.steps).toBeLessThanOrEqual(16 * 16)
+    expect(trie.match(Array(15).fill('a').join('.') + '.x')).toEqual(['v'])
+  })
   it('a 15-** pattern still matches what it should', () => {
     const p = '**.'.repeat(15) + 'a'
     expect(compilePattern(p)(topic)).toBe(true)
