@@ -24,6 +24,13 @@ const LIVE = [
   { subject: 'eventemitter3', n: 10_000_000 },
 ]
 const LISTENERS = [10, 1_000, 10_000]
+// One 16-segment publish against a pattern of K `**` (`**.` × K + `x`, never matching): time per match,
+// flat in K (a backtracking matcher took ~0.3 s per publish at K = 11, minutes at K = 15).
+const STARS = [1, 5, 10, 15]
+const GLOBSTAR = STARS.flatMap((stars) => [
+  { subject: 'tidings', stars, n: 20_000 },
+  { subject: 'tidings-trie', stars, n: 500_000 },
+])
 const WILDCARD = LISTENERS.flatMap((listeners) => [
   { subject: 'tidings', listeners, n: 10_000 },
   { subject: 'eventemitter2', listeners, n: 200_000 },
@@ -69,6 +76,7 @@ const CLOUDFLARE = [
 const jobs = [
   ...LIVE.map((j) => ({ ...j, case: 'live', args: [j.subject, j.n] })),
   ...WILDCARD.map((j) => ({ ...j, case: 'wildcard', args: [j.subject, j.listeners, j.n] })),
+  ...GLOBSTAR.map((j) => ({ ...j, case: 'globstar', args: [j.subject, j.stars, j.n] })),
   ...DURABLE.map((j) => ({ ...j, case: 'durable', args: j.concurrency ? [j.subject, j.n, j.concurrency] : [j.subject, j.n] })),
   ...LATENCY.subjects.map((subject) => ({ subject, case: 'latency', args: [subject, LATENCY.rate, LATENCY.n] })),
   { subject: 'tidings', case: 'heap', runs: HEAP.runs, args: [HEAP.n, HEAP.burst, HEAP.checkpoints.join(',')] },
@@ -147,6 +155,9 @@ const wild = LISTENERS.map((listeners) => ({
   ee2: find('wildcard', 'eventemitter2', { listeners }),
   trie: find('wildcard', 'tidings-trie', { listeners }),
 }))
+const globstar = STARS.map((stars) => ({ stars, t: find('globstar', 'tidings', { stars }), trie: find('globstar', 'tidings-trie', { stars }) }))
+const globFlat = (k) => globstar[globstar.length - 1][k].opsPerSec / globstar[0][k].opsPerSec
+const usPer = (j) => (1e6 / j.opsPerSec).toFixed(2) + ' µs'
 const first = wild[0]
 const last = wild[wild.length - 1]
 const flat = (k) => last[k].opsPerSec / first[k].opsPerSec
@@ -172,6 +183,7 @@ const goals = [
   { goal: 'wildcard, 10 patterns: tidings ≥ 1× eventemitter2', value: first.t.opsPerSec / first.ee2.opsPerSec, min: 1 },
   { goal: 'wildcard, 10,000 patterns: tidings ≥ 2× eventemitter2', value: last.t.opsPerSec / last.ee2.opsPerSec, min: 2 },
   { goal: 'wildcard flatness: tidings ops/s at 10,000 ÷ at 10 patterns ≥ 0.8×', value: flat('t'), min: 0.8 },
+  { goal: `** flatness: trie matches/s with ${STARS[STARS.length - 1]} ** ÷ with ${STARS[0]} ≥ 0.8×`, value: globFlat('trie'), min: 0.8 },
   ...durableT.map((t) => ({ goal: `durable throughput (concurrency ${t.concurrency}): tidings ≥ 1× emittery`, value: t.opsPerSec / emittery.opsPerSec, min: 1 })),
   { goal: `durable publish-to-handler latency at ${int(LATENCY.rate)} events/s: p99 < ${LATENCY_GOAL_MS} ms`, value: lat.durable.p99, max: LATENCY_GOAL_MS, fmt: ms, strict: true },
   { goal: `heap after ${int(HEAP.n)} handled events (durable, default retention) < ${mb(HEAP_GOAL)}`, value: heapLast, max: HEAP_GOAL, fmt: mb, strict: true },
@@ -205,6 +217,12 @@ out.push(table(
   ]),
 ))
 out.push('', `flatness (ops/s at ${int(last.listeners)} ÷ at ${int(first.listeners)} patterns): tidings ${ratio(flat('t'))}, eventemitter2 ${ratio(flat('ee2'))}, tidings trie alone ${ratio(flat('trie'))}`)
+out.push('', `## 16-segment publish against one pattern of K \`**\` (\`**.\` × K + \`x\`, never matching), median of ${RUNS} processes`, '')
+out.push(table(
+  ['K (** in the pattern)', 'tidings publish ops/s', 'µs per publish', 'spread', 'trie match alone ops/s', 'µs per match', 'spread'],
+  globstar.map((g) => [g.stars, int(g.t.opsPerSec), usPer(g.t), pct(g.t.spread), int(g.trie.opsPerSec), usPer(g.trie), pct(g.trie.spread)]),
+))
+out.push('', `flatness (ops/s at K = ${STARS[STARS.length - 1]} ÷ at K = ${STARS[0]}): publish ${ratio(globFlat('t'))}, trie match ${ratio(globFlat('trie'))}`)
 out.push('', '## Bundle: one-line import, entry chunk only (esbuild ESM, splitting, minify, browser; gzip -9)', '')
 out.push(table(
   ['library', 'entry raw', 'entry gzip', 'tidings ÷ it', 'entry + static chunks gzip', 'other chunks (gzip)'],
@@ -260,6 +278,7 @@ const md = [
     `| ″ | ″ | eventemitter3 ${int(ee3.opsPerSec)} ops/s | ${ratio(t.opsPerSec / ee3.opsPerSec)} |`,
   ]),
   ...wild.map((w) => `| wildcard \`publish\`, ${int(w.listeners)} patterns (2 match) | ${int(w.t.opsPerSec)} ops/s | eventemitter2 ${int(w.ee2.opsPerSec)} ops/s | ${ratio(w.t.opsPerSec / w.ee2.opsPerSec)} |`),
+  `| one 16-segment topic against a pattern of ${STARS.join(' / ')} \`**\`: time per match (trie) / per \`publish\` | ${globstar.map((g) => usPer(g.trie)).join(' / ')} / ${globstar.map((g) => usPer(g.t)).join(' / ')} | | |`,
   ...Object.entries(bundle).filter(([n]) => n !== 'tidings').map(([n, b]) =>
     `| bundle, entry chunk (min + gzip -9) | ${int(bundle.tidings.entryGzip)} B | ${n} ${int(b.entryGzip)} B | ${ratio(bundle.tidings.entryGzip / b.entryGzip)} |`),
   `| bundle, entry + statically imported chunks | ${int(bundle.tidings.eagerGzip)} B | | |`,
@@ -288,8 +307,8 @@ const results = {
   loadavg: { before: load0, after: os.loadavg() },
   runs: RUNS,
   wallSeconds,
-  jobs: jobs.map(({ case: c, subject, n, k, listeners, concurrency, runs, opsPerSec, spread, p50, p99, max, samples }) =>
-    ({ case: c, subject, n, k, listeners, concurrency, runs, opsPerSec, spread, p50, p99, max, samples })),
+  jobs: jobs.map(({ case: c, subject, n, k, listeners, stars, concurrency, runs, opsPerSec, spread, p50, p99, max, samples }) =>
+    ({ case: c, subject, n, k, listeners, stars, concurrency, runs, opsPerSec, spread, p50, p99, max, samples })),
   bundle,
   goals,
   readme: md,
