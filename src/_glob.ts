@@ -98,3 +98,34 @@ export const matchTokens = (tokens: readonly Token[], s: string, meter?: GlobMet
   }
   return false
 }
+
+/**
+ * A wildcard's matcher: the literal pieces between its stars, the first anchored at the start, the
+ * last at the end, and each one between at its leftmost place after the one before (leftmost is
+ * always safe, as it leaves the most room). One pass over the string, whatever the stars.
+ *
+ * @example
+ * const isPng = wildcardMatcher(parseWildcard('img-*.png') as Token[])
+ * isPng('img-42.png') // true
+ */
+export const wildcardMatcher = (tokens: readonly Token[]): ((s: string) => boolean) => {
+  const pieces = ['']
+  for (const t of tokens) {
+    if (t === null) pieces.push('')
+    else pieces[pieces.length - 1] += t[0]!
+  }
+  if (pieces.length === 1) return (s) => s === pieces[0]
+  const first = pieces[0]!, last = pieces[pieces.length - 1]!, middle = pieces.slice(1, -1).filter((p) => p)
+  return (s) => {
+    if (!s.startsWith(first) || !s.endsWith(last)) return false
+    const end = s.length - last.length
+    let at = first.length
+    if (at > end) return false
+    for (const p of middle) {
+      const i = s.indexOf(p, at)
+      if (i < 0 || i + p.length > end) return false
+      at = i + p.length
+    }
+    return true
+  }
+}

@@ -1,7 +1,7 @@
 import { TidingsError } from './errors.js'
 import type { BusEvent } from './event.js'
 import { parseCidr } from './_cidr.js'
-import { ignoreCase, matchTokens, parseWildcard, type Token } from './_glob.js'
+import { ignoreCase, matchTokens, parseWildcard, wildcardMatcher, type Token } from './_glob.js'
 
 type Scalar = string | number | boolean | null
 type Op = '<' | '<=' | '=' | '>=' | '>'
@@ -156,9 +156,11 @@ const strings = (x: unknown, op: string, ctx: Ctx, path: string): string[] => {
 
 const tokensTest = (tokens: Token[]): Test => (v) => typeof v === 'string' && matchTokens(tokens, v)
 
-const wildcard = (w: string, path: string, what: string): Token[] => {
+const wildcard = (w: string, path: string, what: string): Test => {
   const t = parseWildcard(w)
-  return typeof t === 'string' ? bad(path, `${what} ${JSON.stringify(w)} ${t}`) : t
+  if (typeof t === 'string') bad(path, `${what} ${JSON.stringify(w)} ${t}`)
+  const match = wildcardMatcher(t)
+  return (v) => typeof v === 'string' && match(v)
 }
 
 /** `prefix`/`suffix`: a string, or `{ 'equals-ignore-case': string }`. */
@@ -189,7 +191,7 @@ const anythingBut = (a: unknown, ctx: Ctx, path: string): Test => {
     } else if (op === 'equals-ignore-case') excluded = list.map((s) => tokensTest(ignoreCase(s)))
     else {
       if (list.includes('*')) bad(path, 'anything-but wildcard "*" excludes every string, so it can only match non-strings')
-      excluded = list.map((w) => tokensTest(wildcard(w, path, 'anything-but wildcard')))
+      excluded = list.map((w) => wildcard(w, path, 'anything-but wildcard'))
     }
     // EventBridge compares the JSON text: a value that is not a string is never excluded by these.
     return (v) => !excluded.some((t) => t(v))
@@ -233,7 +235,7 @@ const rule = (r: unknown, ctx: Ctx, path: string): Test | { exists: boolean } =>
       return tokensTest(ignoreCase(a))
     case 'wildcard':
       if (typeof a !== 'string') bad(path, `wildcard must be a string, got ${show(a)}`)
-      return tokensTest(wildcard(a, path, 'wildcard'))
+      return wildcard(a, path, 'wildcard')
     case 'cidr': {
       if (typeof a !== 'string') bad(path, `cidr must be a string such as "10.0.0.0/24", got ${show(a)}`)
       const inNet = parseCidr(a)

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createBus } from '../src/bus.js'
 import { compileFilter, type EventPredicate, type Filter } from '../src/filter.js'
 import { TidingsError } from '../src/errors.js'
-import { matchTokens, parseWildcard, type Token } from '../src/_glob.js'
+import { matchTokens, parseWildcard, wildcardMatcher, type Token } from '../src/_glob.js'
 import type { BusEvent } from '../src/event.js'
 
 const ev = (data: unknown, over: Partial<BusEvent> = {}): BusEvent => ({
@@ -318,7 +318,14 @@ describe('wildcard', () => {
     expect(w('a\\*', 'ab')).toBe(false)
     expect(w('a\\\\*', 'a\\xyz')).toBe(true)
   })
-  it('never backtracks: steps are bounded by (string length + 1) × tokens', () => {
+  it('matches in one pass over the string: pieces between stars, each at its leftmost place', () => {
+    const many = wildcardMatcher(parseWildcard('*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b') as Token[])
+    expect(many('a'.repeat(100_000))).toBe(false)
+    expect(many('a'.repeat(100_000) + 'b')).toBe(true)
+    expect(wildcardMatcher(parseWildcard('ab*ba') as Token[])('aba')).toBe(false)
+    expect(wildcardMatcher(parseWildcard('ab*ba') as Token[])('abba')).toBe(true)
+  })
+  it('the ignore-case automaton never backtracks: steps are bounded by (string length + 1) × tokens', () => {
     const tokens = parseWildcard('*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b') as Token[]
     const meter = { steps: 0 }
     const s = 'a'.repeat(5000)
