@@ -52,15 +52,21 @@ export const covers = (granted: string, wanted: string): boolean => {
   return v
 }
 
+// Dynamic programming over (granted segment, wanted segment): at most 17 × 17 steps, however many
+// `**` either side holds (a search that tries each split of every `**` is exponential in them).
 const coversUncached = (granted: string, wanted: string): boolean => {
   const g = patternSegments(granted), w = patternSegments(wanted)
-  const go = (i: number, j: number): boolean => {
-    if (i === g.length) return j === w.length
-    if (g[i] === '**') return j <= w.length && (go(i + 1, j) || (j < w.length && go(i, j + 1)))
-    if (j === w.length || w[j] === '**') return false
-    return (g[i] === '*' || g[i] === w[j]) && go(i + 1, j + 1)
+  // ok[j]: granted segments from i on cover wanted segments from j on; filled from the end.
+  let ok = w.map(() => false).concat(true)
+  for (let i = g.length - 1; i >= 0; i--) {
+    const next = ok
+    ok = new Array<boolean>(w.length + 1).fill(false)
+    for (let j = w.length; j >= 0; j--) {
+      if (g[i] === '**') ok[j] = next[j]! || (j < w.length && ok[j + 1]!)
+      else ok[j] = j < w.length && w[j] !== '**' && (g[i] === '*' || g[i] === w[j]) && next[j + 1]!
+    }
   }
-  return go(0, 0)
+  return ok[0]!
 }
 
 /** Throws `FORBIDDEN` unless the grant allows `kind` on `pattern` (admin allows everything). */
