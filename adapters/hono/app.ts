@@ -183,8 +183,11 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
     return streamSSE(c, async (stream) => {
       const feed = openFeed(bus, options)
       stream.onAbort(() => feed.stop())
-      await feed.run((e, id) => stream.writeSSE({ id, event: e.type, data: JSON.stringify(toCloudEvent(e)) }))
-    }, async (e) => internal(e, c.req.raw))
+      // Caught here rather than by streamSSE's onError, which would send the error's message to the client.
+      try {
+        await feed.run((e, id) => stream.writeSSE({ id, event: e.type, data: JSON.stringify(toCloudEvent(e)) }))
+      } catch (e) { internal(e, c.req.raw) }
+    })
   })
 
   app.get('/schedules', async (c) => { allow(c.get('grant'), 'admin'); return c.json(await bus.schedules()) })
