@@ -106,8 +106,8 @@ describe('scope escapes', () => {
     await bus.schedule('nightly', { every: 3_600_000, type: 'nightly.run', data: null })
     for (const token of [ORDERS, READER]) {
       for (const [method, path] of [['GET', '/schedules'], ['POST', '/schedules/nightly/run'], ['GET', '/dead-letters'], ['POST', '/dead-letters/redrive'], ['DELETE', '/dead-letters'], ['GET', '/stats'],
-        ['GET', '/events/../stats'], ['GET', '/%2e%2e/stats']]) {
-        await refused(path!, { method, headers: auth(token) }, 403, 'FORBIDDEN')
+        ['GET', '/events/../stats'], ['GET', '/%2e%2e/stats']] as const) {
+        await refused(path, { method, headers: auth(token) }, 403, 'FORBIDDEN')
       }
     }
   })

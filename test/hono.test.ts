@@ -222,7 +222,9 @@ describe.each([['listening', {}], ['polling', { stream: { poll: 5 } }]] as const
     await bus.publish('order.placed', { total: 20 })
     await bus.publish('order.paid', { total: 30 })
     const frames = await got
-    expect(frames.map((f) => [f.event, (f.data.data as { total: number }).total])).toEqual([['order.placed', 20], ['order.paid', 30]])
+    expect(frames.map((f) => [f.data.type, (f.data.data as { total: number }).total])).toEqual([['order.placed', 20], ['order.paid', 30]])
+    // No `event:` line: a plain EventSource's onmessage hears every event (issue 14.5).
+    expect(frames.map((f) => f.event)).toEqual(['', ''])
   })
 
   it('resumes after a dropped connection with Last-Event-ID: no gap, no duplicate', async () => {
@@ -388,7 +390,7 @@ describe('POST /webhooks/:source', () => {
     const body = '{"zen":"Hello, World!"}'
     const { createHmac } = await import('node:crypto')
     const sig = `sha256=${createHmac('sha256', "It's a Secret to Everybody").update(body).digest('hex')}`
-    const r = await app.request('/webhooks/gh', { method: 'POST', body, headers: { 'x-hub-signature-256': sig, 'x-github-delivery': 'gh-72d3' } })
+    const r = await app.request('/webhooks/gh', { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': sig, 'x-github-delivery': 'gh-72d3' } })
     expect(await r.json()).toEqual({ id: 'gh:gh-72d3', seq: 1, duplicate: false })
     expect((await bus.read()).events[0]).toMatchObject({ type: 'webhook.gh', data: { zen: 'Hello, World!' } })
     expect((await app.request('/webhooks/nope', { method: 'POST', body })).status).toBe(404)

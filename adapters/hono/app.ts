@@ -10,7 +10,7 @@ import { compilePattern } from '../../src/_pattern.js'
 import { allow, authenticate, tokenTable, type Grant, type Scope } from './_auth.js'
 import { parseJson, readBody } from './_body.js'
 import { errorReply } from './_errors.js'
-import { deadLetterIds, fromCloud, fromJson, type Input } from './_input.js'
+import { deadLetterIds, eventsOf, mediaType, webhookPayload } from './_input.js'
 import { openFeed, type FeedOptions } from './_feed.js'
 import { verifyWebhook, type WebhookScheme } from './webhooks.js'
 
@@ -19,8 +19,14 @@ export interface WebhookSource {
   scheme: WebhookScheme
   /** Several during a key rotation: any one that matches will do. */
   secrets: readonly string[]
-  /** Payload and headers to the event; default `{ type: 'webhook.<source>', data: payload }`. */
+  /**
+   * Payload and headers to the event; default `{ type: 'webhook.<source>', data: payload }`. The
+   * payload is the body decoded: JSON parsed, form fields decoded (GitHub's `payload=` field as its
+   * JSON), other text as a string.
+   */
   map?: (payload: unknown, headers: Headers) => { type: string; data: unknown; key?: string }
+  /** How far a signed timestamp may be from now, in seconds (Standard Webhooks, Svix, Stripe). Default 300. */
+  tolerance?: number
 }
 
 /** Options of {@link busApp}. Closed by default: with neither `tokens` nor `auth: false`, every route but `/health` is 401. */
@@ -75,6 +81,10 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
   const batchMax = o.limits?.batch ?? 100
   const rate = new Map<string, { window: number; count: number }>()
   const tokens = tokenTable(o.tokens ?? {})
+  for (const [name, src] of Object.entries(o.webhooks ?? {})) {
+    const t = src.tolerance
+    if (t !== undefined && !(typeof t === 'number' && t > 0 && t < Infinity)) fail('INVALID_OPTIONS', `webhooks.${name}.tolerance must be a positive number of seconds, got ${String(t)}`)
+  }
   const app = new Hono<Env>()
   const report = o.onError ?? ((e: unknown) => console.error('tidings/hono:', e))
   // A misbehaving onError must not turn a 500 into a crash.
@@ -95,8 +105,8 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
     const src = o.webhooks && Object.hasOwn(o.webhooks, name) ? o.webhooks[name] : undefined
     if (!src) return c.json({ error: { code: 'NOT_FOUND', message: `no webhook source "${name}"` } }, 404)
     const body = await readBody(c, bodyBytes)
-    const { id: delivery } = await verifyWebhook(src.scheme, { body, headers: c.req.raw.headers, secrets: src.secrets, now: now() })
-    const payload = parseJson(body)
+    const { id: delivery } = await verifyWebhook(src.scheme, { body, headers: c.req.raw.headers, secrets: src.secrets, now: now(), ...(src.tolerance ? { toleranceMs: src.tolerance * 1000 } : {}) })
+    const payload = webhookPayload(mediaType(c.req.header('content-type')), body)
     const e = src.map ? src.map(payload, c.req.raw.headers) : { type: `webhook.${name}`, data: payload }
     // The provider's delivery id is the event id, so its retries are duplicates, stored once. It
     // is prefixed with the source: a delivery id is not always signed (GitHub's is a bare header),
@@ -126,14 +136,7 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
   })
 
   app.post('/events', async (c) => {
-    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
-    const body = parseJson(await readBody(c, bodyBytes))
-    const batch = Array.isArray(body)
-    const items = (batch ? body : [body]) as unknown[]
-    if (items.length > batchMax) fail('PAYLOAD_TOO_LARGE', `a batch holds at most ${batchMax} events, got ${items.length}`)
-    if (!items.length) fail('INVALID_PAYLOAD', 'no events in the request')
-    const cloud = type === 'application/cloudevents+json' || type === 'application/cloudevents-batch+json'
-    const inputs = items.map((x) => (cloud ? fromCloud(x) : fromJson(x)))
+    const { inputs, batch } = eventsOf(c.req.raw.headers, await readBody(c, bodyBytes), batchMax)
     for (const i of inputs) allow(c.get('grant'), 'publish', i.type)
     const key = c.req.header('idempotency-key')
     if (key !== undefined && !batch) inputs[0]!.id = key
@@ -185,7 +188,9 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
       stream.onAbort(() => feed.stop())
       // Caught here rather than by streamSSE's onError, which would send the error's message to the client.
       try {
-        await feed.run((e, id) => stream.writeSSE({ id, event: e.type, data: JSON.stringify(toCloudEvent(e)) }))
+        // No `event:` line: every event is the default message, so EventSource's onmessage hears
+        // them all (a per-type event name could not cover a wildcard stream). The type is in the data.
+        await feed.run((e, id) => stream.writeSSE({ id, data: JSON.stringify(toCloudEvent(e)) }))
       } catch (e) { internal(e, c.req.raw) }
     })
   })
