@@ -161,12 +161,35 @@ describe('POST /events', () => {
     expect([r.status, (await r.json()).error.code]).toEqual([413, 'PAYLOAD_TOO_LARGE'])
   })
 
-  it('answers an unexpected failure with 500 and no internals', async () => {
+  it('answers an unexpected failure with 500 and no internals, and tells onError', async () => {
     const bus = createBus()
-    bus.publish = (() => { throw new Error('secret detail at /srv/app.js:42') }) as never
-    const r = await busApp({ bus, auth: false }).request('/events', { method: 'POST', body: JSON.stringify({ type: 't', data: 1 }) })
+    const boom = new Error('secret detail at /srv/app.js:42')
+    bus.publish = (() => { throw boom }) as never
+    const told: [unknown, string][] = []
+    const app = busApp({ bus, auth: false, onError: (e, req) => { told.push([e, new URL(req.url).pathname]) } })
+    const r = await app.request('/events', { method: 'POST', body: JSON.stringify({ type: 't', data: 1 }) })
     expect(r.status).toBe(500)
     expect(await r.text()).toBe(JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error' } }))
+    expect(told).toEqual([[boom, '/events']])
+  })
+
+  it('refuses fields of the wrong type with 400, never 500 (issue 12.4)', async () => {
+    const { app, bus } = setup()
+    for (const body of [{ type: 't', data: 1, id: 5 }, { type: 't', data: 1, id: { toString: 'x' } }, { type: 't', data: 1, key: ['k'] }, { type: 't', data: 1, source: true }, [{ type: 't', data: 1, id: 7 }]]) {
+      const r = await app.request('/events', json(ADMIN, body))
+      expect([JSON.stringify(body), r.status, (await r.json()).error.code]).toEqual([JSON.stringify(body), 400, 'INVALID_PAYLOAD'])
+    }
+    // null is "not given", as in CloudEvents.
+    expect((await app.request('/events', json(ADMIN, { type: 't', data: 1, id: null, key: null }))).status).toBe(200)
+    expect((await bus.read()).events).toHaveLength(1)
+  })
+
+  it('answers a malformed type INVALID_TOPIC, whatever the scopes (issue 12.13)', async () => {
+    const { app } = setup()
+    for (const token of [ORDERS, ADMIN]) {
+      const r = await app.request('/events', json(token, { type: 'order..x', data: 1 }))
+      expect([r.status, (await r.json()).error.code]).toEqual([400, 'INVALID_TOPIC'])
+    }
   })
 })
 
@@ -199,7 +222,9 @@ describe.each([['listening', {}], ['polling', { stream: { poll: 5 } }]] as const
     await bus.publish('order.placed', { total: 20 })
     await bus.publish('order.paid', { total: 30 })
     const frames = await got
-    expect(frames.map((f) => [f.event, (f.data.data as { total: number }).total])).toEqual([['order.placed', 20], ['order.paid', 30]])
+    expect(frames.map((f) => [f.data.type, (f.data.data as { total: number }).total])).toEqual([['order.placed', 20], ['order.paid', 30]])
+    // No `event:` line: a plain EventSource's onmessage hears every event (issue 14.5).
+    expect(frames.map((f) => f.event)).toEqual(['', ''])
   })
 
   it('resumes after a dropped connection with Last-Event-ID: no gap, no duplicate', async () => {
@@ -248,7 +273,9 @@ describe('GET /stream (SSE)', () => {
 
   it('refuses a bad cursor, pattern or filter before streaming', async () => {
     const { app } = setup()
-    for (const [q, code] of [['from=zz', 'INVALID_CURSOR'], ['from=c1.2', 'INVALID_CURSOR'], ['topic=a..b', 'INVALID_PATTERN'], ['filter=%7B%22data%22%3A5%7D', 'INVALID_FILTER'], ['filter=not-json', 'INVALID_FILTER']]) {
+    // 5,000 levels deep (issue 12.4): refused before anything walks it, not a stack overflow's 500.
+    const deep = encodeURIComponent('{"data":' + '{"a":'.repeat(5000) + '[1]' + '}'.repeat(5000) + '}')
+    for (const [q, code] of [[`filter=${deep}`, 'INVALID_FILTER'], ['from=zz', 'INVALID_CURSOR'], ['from=c1.2', 'INVALID_CURSOR'], ['topic=a..b', 'INVALID_PATTERN'], ['filter=%7B%22data%22%3A5%7D', 'INVALID_FILTER'], ['filter=not-json', 'INVALID_FILTER']]) {
       const r = await app.request(`/stream?${q}`, { headers: auth(ADMIN) })
       expect([q, r.status, r.status === 400 ? (await r.json()).error.code : await r.body?.cancel()]).toEqual([q, 400, code])
     }
@@ -287,6 +314,28 @@ describe('schedules, dead letters, stats, health', () => {
     expect(await bus.deadLetters.list()).toEqual([])
   })
 
+  it('redrives and discards all only for no body or {}; { ids } means those; anything else is 400 (issues 12.4, 12.5)', async () => {
+    const { app, bus } = setup()
+    await bus.subscribe('mailer', 't', () => { throw new NonRetriableError('down') })
+    await bus.publishMany([1, 2, 3, 4].map((data) => ({ type: 't', data })))
+    await bus.idle()
+    const raw = (method: string, path: string, body: string) => app.request(path, { method, headers: { ...auth(ADMIN), 'content-type': 'application/json' }, body })
+    for (const [method, path] of [['DELETE', '/dead-letters'], ['POST', '/dead-letters/redrive']] as const) {
+      for (const body of ['null', '["mailer/3"]', '5', '"x"', 'true', '{"ids":"mailer/3"}', '{"ids":[3]}', '{"id":["mailer/3"]}', '{"ids":null}']) {
+        const r = await raw(method, path, body)
+        expect([method, body, r.status, (await r.json()).error.code]).toEqual([method, body, 400, 'INVALID_PAYLOAD'])
+      }
+      const empty = await app.request(`${path}?ids=`, { method, headers: auth(ADMIN) })
+      expect([empty.status, (await empty.json()).error.code]).toEqual([400, 'INVALID_PAYLOAD'])
+      await bus.idle()
+      expect((await bus.deadLetters.list()).map((d) => d.id)).toEqual(['mailer/1', 'mailer/2', 'mailer/3', 'mailer/4'])
+    }
+    expect(await (await raw('DELETE', '/dead-letters', '{"ids":["mailer/3"]}')).json()).toEqual({ count: 1 })
+    expect(await (await app.request('/dead-letters?ids=mailer/4', { method: 'DELETE', headers: auth(ADMIN) })).json()).toEqual({ count: 1 })
+    expect(await (await raw('DELETE', '/dead-letters', '{}')).json()).toEqual({ count: 2 })
+    expect(await bus.deadLetters.list()).toEqual([])
+  })
+
   it('events written out keep their data exactly (CloudEvents with superjson data)', async () => {
     const { app, bus } = setup()
     await bus.publish('order.placed', { at: new Date(5), tags: new Set(['a']) })
@@ -316,10 +365,10 @@ describe('POST /webhooks/:source', () => {
     const { app, bus } = make(1_700_000_000_000)
     const body = JSON.stringify({ order: 'o-1', amount: 30 })
     const r = await app.request('/webhooks/payments', await signed(body, 'msg_1', 1_700_000_000))
-    expect(await r.json()).toEqual({ id: 'msg_1', seq: 1, duplicate: false })
+    expect(await r.json()).toEqual({ id: 'payments:msg_1', seq: 1, duplicate: false })
     const retry = await app.request('/webhooks/payments', await signed(body, 'msg_1', 1_700_000_010))
-    expect(await retry.json()).toEqual({ id: 'msg_1', seq: 1, duplicate: true })
-    expect((await bus.read()).events).toMatchObject([{ id: 'msg_1', type: 'payment.processed', key: 'o-1', source: 'webhook:payments', data: { amount: 30 } }])
+    expect(await retry.json()).toEqual({ id: 'payments:msg_1', seq: 1, duplicate: true })
+    expect((await bus.read()).events).toMatchObject([{ id: 'payments:msg_1', type: 'payment.processed', key: 'o-1', source: 'webhook:payments', data: { amount: 30 } }])
   })
 
   it('refuses a bad signature, a tampered body and a stale timestamp with 401 BAD_SIGNATURE, storing nothing', async () => {
@@ -341,9 +390,28 @@ describe('POST /webhooks/:source', () => {
     const body = '{"zen":"Hello, World!"}'
     const { createHmac } = await import('node:crypto')
     const sig = `sha256=${createHmac('sha256', "It's a Secret to Everybody").update(body).digest('hex')}`
-    const r = await app.request('/webhooks/gh', { method: 'POST', body, headers: { 'x-hub-signature-256': sig, 'x-github-delivery': 'gh-72d3' } })
-    expect(await r.json()).toEqual({ id: 'gh-72d3', seq: 1, duplicate: false })
+    const r = await app.request('/webhooks/gh', { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': sig, 'x-github-delivery': 'gh-72d3' } })
+    expect(await r.json()).toEqual({ id: 'gh:gh-72d3', seq: 1, duplicate: false })
     expect((await bus.read()).events[0]).toMatchObject({ type: 'webhook.gh', data: { zen: 'Hello, World!' } })
     expect((await app.request('/webhooks/nope', { method: 'POST', body })).status).toBe(404)
+  })
+
+  it("prefixes a delivery id with its source: a replayed GitHub delivery cannot take a schedule tick's id (issue 12.6)", async () => {
+    const clock = manualClock(0)
+    const bus = createBus({ clock, onError: () => {} })
+    const secret = "It's a Secret to Everybody"
+    // Even a source named "schedule" cannot reach a tick of this bus's schedule.
+    const app = busApp({ bus, auth: false, webhooks: { gh: { scheme: 'github', secrets: [secret] }, schedule: { scheme: 'github', secrets: [secret] } } })
+    await bus.schedule('nightly', { every: 3_600_000, type: 'nightly.run', data: null })
+    const body = '{"zen":"captured"}'
+    const { createHmac } = await import('node:crypto')
+    const headers = (delivery: string) => ({ 'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`, 'x-github-delivery': delivery })
+    const replay = await app.request('/webhooks/gh', { method: 'POST', body, headers: headers('schedule:nightly:3600000') })
+    expect((await replay.json()).id).toBe('gh:schedule:nightly:3600000')
+    const named = await app.request('/webhooks/schedule', { method: 'POST', body, headers: headers('nightly:3600000') })
+    expect([named.status, (await named.json()).error.code]).toEqual([400, 'INVALID_PAYLOAD'])
+    await clock.advance(3_600_000)
+    await bus.idle()
+    expect((await bus.read()).events.map((e) => [e.id, e.type])).toEqual([['gh:schedule:nightly:3600000', 'webhook.gh'], ['schedule:nightly:3600000', 'nightly.run']])
   })
 })

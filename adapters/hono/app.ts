@@ -2,13 +2,15 @@ import { Hono, type Context } from 'hono'
 import { streamSSE } from 'hono/streaming'
 import type { UpgradeWebSocket, WSContext, WSEvents } from 'hono/ws'
 import type { Bus } from '../../src/bus.js'
-import { fromCloudEvent, toCloudEvent } from '../../src/cloudevent.js'
+import { toCloudEvent } from '../../src/cloudevent.js'
 import { fail, TidingsError } from '../../src/errors.js'
 import { encodeCursor } from '../../src/event.js'
 import { compileFilter, type Filter } from '../../src/filter.js'
 import { compilePattern } from '../../src/_pattern.js'
 import { allow, authenticate, tokenTable, type Grant, type Scope } from './_auth.js'
+import { parseJson, readBody } from './_body.js'
 import { errorReply } from './_errors.js'
+import { deadLetterIds, eventsOf, mediaType, webhookPayload } from './_input.js'
 import { openFeed, type FeedOptions } from './_feed.js'
 import { verifyWebhook, type WebhookScheme } from './webhooks.js'
 
@@ -17,8 +19,14 @@ export interface WebhookSource {
   scheme: WebhookScheme
   /** Several during a key rotation: any one that matches will do. */
   secrets: readonly string[]
-  /** Payload and headers to the event; default `{ type: 'webhook.<source>', data: payload }`. */
+  /**
+   * Payload and headers to the event; default `{ type: 'webhook.<source>', data: payload }`. The
+   * payload is the body decoded: JSON parsed, form fields decoded (GitHub's `payload=` field as its
+   * JSON), other text as a string.
+   */
   map?: (payload: unknown, headers: Headers) => { type: string; data: unknown; key?: string }
+  /** How far a signed timestamp may be from now, in seconds (Standard Webhooks, Svix, Stripe). Default 300. */
+  tolerance?: number
 }
 
 /** Options of {@link busApp}. Closed by default: with neither `tokens` nor `auth: false`, every route but `/health` is 401. */
@@ -47,12 +55,15 @@ export interface BusAppOptions {
    * Worker). Either way an event's id is the bus's cursor right after it.
    */
   stream?: { poll: number }
+  /**
+   * Told of every failure that is not a refusal of bad input (the client gets 500 `INTERNAL` and no
+   * details; a stream is closed). Default: `console.error`.
+   */
+  onError?: (error: unknown, request: Request) => void
 }
 
 type Env = { Variables: { grant: Grant } }
-type Input = { type: string; data: unknown; id?: string; key?: string; source?: string; correlationId?: string; causationId?: string; traceparent?: string }
 const OPEN: Grant = { token: '', scopes: ['admin'] }
-const FIELDS = ['id', 'key', 'source', 'correlationId', 'causationId', 'traceparent'] as const
 
 /**
  * The HTTP face of a bus: publish, read and replay, live streams over SSE, signed webhooks in,
@@ -70,9 +81,20 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
   const batchMax = o.limits?.batch ?? 100
   const rate = new Map<string, { window: number; count: number }>()
   const tokens = tokenTable(o.tokens ?? {})
+  for (const [name, src] of Object.entries(o.webhooks ?? {})) {
+    const t = src.tolerance
+    if (t !== undefined && !(typeof t === 'number' && t > 0 && t < Infinity)) fail('INVALID_OPTIONS', `webhooks.${name}.tolerance must be a positive number of seconds, got ${String(t)}`)
+  }
   const app = new Hono<Env>()
+  const report = o.onError ?? ((e: unknown) => console.error('tidings/hono:', e))
+  // A misbehaving onError must not turn a 500 into a crash.
+  const internal = (e: unknown, request: Request) => { try { report(e, request) } catch { /* nowhere left to tell */ } }
 
-  app.onError((e, c) => { const r = errorReply(e); return c.json(r.body, r.status as 400) })
+  app.onError((e, c) => {
+    const r = errorReply(e)
+    if (r.status === 500) internal(e, c.req.raw)
+    return c.json(r.body, r.status as 400)
+  })
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404))
 
   app.get('/health', (c) => c.json({ ok: true }))
@@ -83,10 +105,14 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
     const src = o.webhooks && Object.hasOwn(o.webhooks, name) ? o.webhooks[name] : undefined
     if (!src) return c.json({ error: { code: 'NOT_FOUND', message: `no webhook source "${name}"` } }, 404)
     const body = await readBody(c, bodyBytes)
-    const { id } = await verifyWebhook(src.scheme, { body, headers: c.req.raw.headers, secrets: src.secrets, now: now() })
-    const payload = parseJson(body)
+    const { id: delivery } = await verifyWebhook(src.scheme, { body, headers: c.req.raw.headers, secrets: src.secrets, now: now(), ...(src.tolerance ? { toleranceMs: src.tolerance * 1000 } : {}) })
+    const payload = webhookPayload(mediaType(c.req.header('content-type')), body)
     const e = src.map ? src.map(payload, c.req.raw.headers) : { type: `webhook.${name}`, data: payload }
-    // The provider's delivery id is the event id: its retries are duplicates, stored once.
+    // The provider's delivery id is the event id, so its retries are duplicates, stored once. It
+    // is prefixed with the source: a delivery id is not always signed (GitHub's is a bare header),
+    // and no header may claim an id outside its own source, such as a schedule's tick.
+    const id = delivery ? `${name}:${delivery}` : undefined
+    if (id) await refuseTickIds(bus, [id])
     return c.json(await bus.publish(e.type, e.data, { source: `webhook:${name}`, ...(id ? { id } : {}), ...(e.key ? { key: e.key } : {}) }))
   })
 
@@ -110,25 +136,11 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
   })
 
   app.post('/events', async (c) => {
-    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
-    const body = parseJson(await readBody(c, bodyBytes))
-    const batch = Array.isArray(body)
-    const items = (batch ? body : [body]) as unknown[]
-    if (items.length > batchMax) fail('PAYLOAD_TOO_LARGE', `a batch holds at most ${batchMax} events, got ${items.length}`)
-    if (!items.length) fail('INVALID_PAYLOAD', 'no events in the request')
-    const cloud = type === 'application/cloudevents+json' || type === 'application/cloudevents-batch+json'
-    const inputs = items.map((x) => (cloud ? fromCloud(x) : fromJson(x)))
+    const { inputs, batch } = eventsOf(c.req.raw.headers, await readBody(c, bodyBytes), batchMax)
     for (const i of inputs) allow(c.get('grant'), 'publish', i.type)
     const key = c.req.header('idempotency-key')
     if (key !== undefined && !batch) inputs[0]!.id = key
-    // A schedule's ticks have ids anyone can predict (`schedule:<name>:<tick>`): a client may not
-    // take one in the namespace of a schedule this bus has. Others (a browser's own schedules,
-    // forwarded by its bridge) pass.
-    const ticks = inputs.filter((i) => i.id?.startsWith('schedule:'))
-    if (ticks.length) {
-      const names = new Set((await bus.schedules()).map((s) => s.name))
-      for (const i of ticks) if (names.has(i.id!.split(':')[1]!)) fail('INVALID_PAYLOAD', `ids starting with "schedule:${i.id!.split(':')[1]}:" belong to this bus's schedule, got ${JSON.stringify(i.id)}`)
-    }
+    await refuseTickIds(bus, inputs.flatMap((i) => (i.id === undefined ? [] : [i.id])))
     if (!batch) {
       const { type: t, data, ...opts } = inputs[0]!
       const r = await bus.publish(t, data, opts)
@@ -152,7 +164,7 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
     const pattern = c.req.query('topic') ?? '**'
     allow(c.get('grant'), 'subscribe', pattern)
     const filter = c.req.query('filter')
-    const test = filter === undefined ? () => true : compileFilter(filterOf(filter))
+    const test = filter === undefined ? () => true : compileFilter(parseJson(filter, 'the filter', 'INVALID_FILTER') as Filter)
     compilePattern(pattern)
     const given = c.req.header('last-event-id') ?? c.req.query('from')
     // 'latest' is where a stream without a cursor starts anyway.
@@ -169,12 +181,17 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
     if (c.req.header('upgrade')?.toLowerCase() === 'websocket') {
       const upgrade = o.upgradeWebSocket
       if (!upgrade) return fail('INVALID_OPTIONS', 'this app streams over SSE only: give busApp the runtime\'s upgradeWebSocket for WebSocket')
-      return upgrade(c, socketEvents(bus, options))
+      return upgrade(c, socketEvents(bus, options, (e) => internal(e, c.req.raw)))
     }
     return streamSSE(c, async (stream) => {
       const feed = openFeed(bus, options)
       stream.onAbort(() => feed.stop())
-      await feed.run((e, id) => stream.writeSSE({ id, event: e.type, data: JSON.stringify(toCloudEvent(e)) }))
+      // Caught here rather than by streamSSE's onError, which would send the error's message to the client.
+      try {
+        // No `event:` line: every event is the default message, so EventSource's onmessage hears
+        // them all (a per-type event name could not cover a wildcard stream). The type is in the data.
+        await feed.run((e, id) => stream.writeSSE({ id, data: JSON.stringify(toCloudEvent(e)) }))
+      } catch (e) { internal(e, c.req.raw) }
     })
   })
 
@@ -191,12 +208,18 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
   })
   app.post('/dead-letters/redrive', async (c) => {
     allow(c.get('grant'), 'admin')
-    return c.json({ count: await bus.deadLetters.redrive(await ids(c, bodyBytes)) })
+    return c.json({ count: await bus.deadLetters.redrive(await ids(c)) })
   })
   app.delete('/dead-letters', async (c) => {
     allow(c.get('grant'), 'admin')
-    return c.json({ count: await bus.deadLetters.discard(await ids(c, bodyBytes)) })
+    return c.json({ count: await bus.deadLetters.discard(await ids(c)) })
   })
+
+  /** Dead-letter ids of a redrive or discard: `?ids=a,b`, or a body of `{}` (all) or `{ ids }`. */
+  async function ids(c: Context<Env>): Promise<string[] | undefined> {
+    const text = await readBody(c, bodyBytes)
+    return deadLetterIds(c.req.query('ids'), text ? parseJson(text) : undefined)
+  }
 
   app.get('/stats', async (c) => { allow(c.get('grant'), 'admin'); return c.json({ subscriptions: await bus.stats() }) })
 
@@ -216,76 +239,23 @@ const collides = async (bus: Bus, r: { duplicate: boolean; seq?: number; cursor?
   return stored?.seq === r.seq && stored.type !== type
 }
 
+/**
+ * A schedule's ticks have ids anyone can predict (`schedule:<name>:<tick>`): no client may take one
+ * in the namespace of a schedule this bus has, or the tick would be a duplicate and never stored.
+ * Others (a browser's own schedules, forwarded by its bridge) pass.
+ */
+const refuseTickIds = async (bus: Bus, ids: readonly string[]): Promise<void> => {
+  const ticks = ids.filter((id) => id.startsWith('schedule:'))
+  if (!ticks.length) return
+  const names = new Set((await bus.schedules()).map((s) => s.name))
+  for (const id of ticks) {
+    const name = id.split(':')[1]!
+    if (names.has(name)) fail('INVALID_PAYLOAD', `ids starting with "schedule:${name}:" belong to this bus's schedule, got ${JSON.stringify(id)}`)
+  }
+}
+
 /** `{ [key]: value }` when the value is there, `{}` otherwise (exact optional properties). */
 const opt = <K extends string>(key: K, value: string | undefined) => (value === undefined ? {} : { [key]: value }) as { [P in K]?: string }
-
-/**
- * The raw body, refused with 413 past the limit: by its declared length first, then while it is
- * read, so a body sent without a length is never held in memory past the limit.
- */
-const readBody = async (c: Context, max: number): Promise<string> => {
-  const declared = Number(c.req.header('content-length') ?? 0)
-  if (declared > max) fail('PAYLOAD_TOO_LARGE', `the request body is ${declared} bytes; the limit is ${max}`)
-  const body = c.req.raw.body
-  if (!body) return ''
-  const reader = body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { value, done } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > max) {
-      await reader.cancel()
-      fail('PAYLOAD_TOO_LARGE', `the request body is over ${max} bytes`)
-    }
-    chunks.push(value)
-  }
-  // Most bodies arrive in one chunk: decode it as it is, without a copy.
-  if (chunks.length === 1) return utf8.decode(chunks[0])
-  const all = new Uint8Array(size)
-  let at = 0
-  for (const ch of chunks) { all.set(ch, at); at += ch.byteLength }
-  return utf8.decode(all)
-}
-// Stateless between calls (no `stream` option), so one serves every request.
-const utf8 = new TextDecoder()
-
-/** A declarative filter given as JSON in the query: text that is not JSON is a bad filter. */
-const filterOf = (text: string): Filter => {
-  try { return JSON.parse(text) as Filter } catch { return fail('INVALID_FILTER', `filter ${JSON.stringify(text)} is not JSON`) }
-}
-
-const parseJson = (text: string): unknown => {
-  try { return JSON.parse(text) } catch { return fail('INVALID_PAYLOAD', 'the body is not JSON') }
-}
-
-/** `{ type, data, id?, key?, ... }`: the plain JSON form of an event to publish. */
-const fromJson = (x: unknown): Input => {
-  if (!x || typeof x !== 'object' || typeof (x as Input).type !== 'string') return fail('INVALID_PAYLOAD', 'an event needs a string "type" and a "data"')
-  const e = x as Input
-  const out: Input = { type: e.type, data: e.data }
-  for (const f of FIELDS) if (e[f] !== undefined) out[f] = e[f]
-  return out
-}
-
-const fromCloud = (x: unknown): Input => {
-  const e = fromCloudEvent(x)
-  const out: Input = { type: e.type, data: e.data, id: e.id, source: e.source }
-  for (const f of ['key', 'correlationId', 'causationId', 'traceparent'] as const) if (e[f] !== undefined) out[f] = e[f]
-  return out
-}
-
-/** Dead-letter ids from `?ids=a,b` or a JSON body `{ ids: [...] }`; none means all. */
-const ids = async (c: Context, max: number): Promise<string[] | undefined> => {
-  const q = c.req.query('ids')
-  if (q) return q.split(',')
-  const text = await readBody(c, max)
-  if (!text) return undefined
-  const body = parseJson(text) as { ids?: unknown }
-  if (body.ids !== undefined && (!Array.isArray(body.ids) || !body.ids.every((i) => typeof i === 'string'))) fail('INVALID_PAYLOAD', '"ids" must be an array of strings')
-  return body.ids as string[] | undefined
-}
 
 // Above this many bytes buffered in a socket (where the runtime tells), sending waits, so the
 // feed's bounded queue, not the socket, absorbs a slow client.
@@ -297,7 +267,7 @@ const SOCKET_BUFFER = 1 << 20
  * Workers), the client sends one message (any text) to start the stream. A client too slow for the feed's queue is closed with 1013 and
  * resumes the same way.
  */
-const socketEvents = (bus: Bus, options: FeedOptions): WSEvents<any> => {
+const socketEvents = (bus: Bus, options: FeedOptions, internal: (e: unknown) => void): WSEvents<any> => {
   const feed = openFeed(bus, options)
   let started = false
   const drained = async (ws: WSContext<any>) => {
@@ -311,7 +281,7 @@ const socketEvents = (bus: Bus, options: FeedOptions): WSEvents<any> => {
       if (ws.readyState === 1) ws.send(JSON.stringify({ id, event: toCloudEvent(e) }))
     }).then(
       (end) => { if (end === 'overflow') ws.close(1013, 'too slow: reconnect with ?from=<last id>') },
-      () => ws.close(1011, 'internal error'),
+      (e) => { internal(e); ws.close(1011, 'internal error') },
     )
   }
   return {

@@ -1,7 +1,10 @@
 import { TidingsError } from '../../src/errors.js'
 import { equalBytes } from './_auth.js'
 
-/** How an incoming webhook is signed: Standard Webhooks, GitHub (`X-Hub-Signature-256`) or Stripe (`Stripe-Signature`). */
+/**
+ * How an incoming webhook is signed: Standard Webhooks (`webhook-*` headers, or Svix's `svix-*`),
+ * GitHub (`X-Hub-Signature-256`) or Stripe (`Stripe-Signature`).
+ */
 export type WebhookScheme = 'standard' | 'github' | 'stripe'
 
 type Bytes = Uint8Array<ArrayBuffer>
@@ -58,7 +61,7 @@ const anyMatch = async (keys: readonly Bytes[], content: string, macs: readonly 
 
 /**
  * Verifies an incoming webhook's signature against the raw body, with WebCrypto only.
- * Resolves the provider's delivery id (`webhook-id`, `X-GitHub-Delivery`, or the Stripe event's `id`),
+ * Resolves the provider's delivery id (`webhook-id` or `svix-id`, `X-GitHub-Delivery`, or the Stripe event's `id`),
  * which becomes the event id, and for timestamped schemes the signing time in epoch ms.
  * Throws `TidingsError('BAD_SIGNATURE')` naming the failed check: missing header, malformed header,
  * stale timestamp (outside ±`toleranceMs`, default 5 minutes) or no matching signature.
@@ -101,16 +104,18 @@ export async function verifyWebhook(
     return { id, timestamp: t * 1000 }
   }
 
-  const id = header(headers, 'webhook-id')
-  const raw = header(headers, 'webhook-timestamp')
-  const signature = header(headers, 'webhook-signature')
-  const t = unixSeconds(raw, 'webhook-timestamp')
+  // Svix, behind many providers' webhooks, signs the same way under its own header names.
+  const p = !headers.has('webhook-id') && !headers.has('webhook-timestamp') && !headers.has('webhook-signature') && headers.has('svix-signature') ? 'svix' : 'webhook'
+  const id = header(headers, `${p}-id`)
+  const raw = header(headers, `${p}-timestamp`)
+  const signature = header(headers, `${p}-signature`)
+  const t = unixSeconds(raw, `${p}-timestamp`)
   // Space-separated `version,base64` pairs; versions other than v1 (e.g. v1a, asymmetric) are skipped.
   const macs = signature.split(' ').flatMap((s) => (s.startsWith('v1,') ? (fromBase64(s.slice(3)) ?? []) : []))
-  if (!macs.length) bad('malformed header webhook-signature: no v1,<base64> signature')
+  if (!macs.length) bad(`malformed header ${p}-signature: no v1,<base64> signature`)
   checkFresh(t, o.now, tolerance)
   const keys = o.secrets.map((s, i) => standardKey(s, `secrets[${i}]`))
-  if (!(await anyMatch(keys, `${id}.${raw}.${body}`, macs))) bad('no matching v1 signature in webhook-signature')
+  if (!(await anyMatch(keys, `${id}.${raw}.${body}`, macs))) bad(`no matching v1 signature in ${p}-signature`)
   return { id, timestamp: t * 1000 }
 }
 

@@ -1,0 +1,71 @@
+import type { Context } from 'hono'
+import { fail, type ErrorCode } from '../../src/errors.js'
+
+/**
+ * The raw body, refused with 413 past the limit: by its declared length first, then while it is
+ * read, so a body sent without a length (chunked, or one that never ends) is cut at the limit and
+ * never held in memory past it.
+ *
+ * @example
+ * const text = await readBody(c, 1 << 20)
+ */
+export const readBody = async (c: Context, max: number): Promise<string> => {
+  const declared = Number(c.req.header('content-length') ?? 0)
+  if (declared > max) fail('PAYLOAD_TOO_LARGE', `the request body is ${declared} bytes; the limit is ${max}`)
+  const body = c.req.raw.body
+  if (!body) return ''
+  const reader = body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { value, done } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > max) {
+      // Not awaited: a stream that never ends may never settle its cancel either.
+      reader.cancel().catch(() => {})
+      fail('PAYLOAD_TOO_LARGE', `the request body is over ${max} bytes`)
+    }
+    chunks.push(value)
+  }
+  // Most bodies arrive in one chunk: decode it as it is, without a copy.
+  if (chunks.length === 1) return utf8.decode(chunks[0])
+  const all = new Uint8Array(size)
+  let at = 0
+  for (const ch of chunks) { all.set(ch, at); at += ch.byteLength }
+  return utf8.decode(all)
+}
+// Stateless between calls (no `stream` option), so one serves every request.
+const utf8 = new TextDecoder()
+
+/**
+ * Past this depth parsed JSON is refused before anything walks it recursively: far above what the
+ * bus accepts (payloads 64 levels, filters 32), so the bus's own, more precise refusal speaks first.
+ */
+export const MAX_JSON_DEPTH = 128
+
+/** Whether `value` nests arrays and objects deeper than `max`, walked without recursion. */
+export const deeper = (value: unknown, max: number): boolean => {
+  const stack: [unknown, number][] = [[value, 0]]
+  while (stack.length) {
+    const [v, d] = stack.pop()!
+    if (typeof v !== 'object' || v === null) continue
+    if (d >= max) return true
+    for (const k in v) stack.push([(v as Record<string, unknown>)[k], d + 1])
+  }
+  return false
+}
+
+/**
+ * JSON text to a value, refused with `code` (default `INVALID_PAYLOAD`) when it is not JSON or nests
+ * deeper than {@link MAX_JSON_DEPTH}.
+ *
+ * @example
+ * parseJson('{"a":1}') // { a: 1 }
+ */
+export const parseJson = (text: string, what = 'the body', code: ErrorCode = 'INVALID_PAYLOAD'): unknown => {
+  let value: unknown
+  try { value = JSON.parse(text) } catch { return fail(code, `${what} is not JSON`) }
+  if (deeper(value, MAX_JSON_DEPTH)) fail(code, `${what} nests deeper than ${MAX_JSON_DEPTH} levels`)
+  return value
+}
