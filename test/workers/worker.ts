@@ -12,6 +12,9 @@ export interface Env {
 /** Handlers of the 'job' subscription fail until a test heals them (module state of this Worker). */
 export const faults = { healthy: false }
 
+/** Copies of the delivery messages of 'once' and 'late' as the Queue gave them, for tests to deliver again. */
+const stash: unknown[] = []
+
 // Loaded by both sides: the object reads patterns and policies, the Worker's queue() the handlers.
 export const subscriptions = defineSubscriptions({
   audit: {
@@ -33,6 +36,10 @@ export const subscriptions = defineSubscriptions({
   // The test Worker's queue() drops these unrun, as a lost transport would: they reach the DLQ.
   lossy: { pattern: 'lossy.*', timeout: 60_000, handler: () => {} },
   // Keyed: one in flight per key end to end; the handler records the order it saw.
+  // Records each run as a new event (a fresh id: never deduplicated), so a second run shows.
+  once: { pattern: 'once.*', concurrency: 4, handler: async (e, ctx) => { await ctx.publish('seen.once', { n: (e.data as { n: number }).n }, { key: e.key!, id: crypto.randomUUID() }) } },
+  // Its messages are held back by the test Worker (a delayed delivery) for a test to hand in late.
+  late: { pattern: 'late.*', timeout: 60_000, retry: { attempts: 2, backoff: { initial: 10, jitter: false } }, handler: async (e, ctx) => { await ctx.publish('seen.late', { of: e.id }, { id: crypto.randomUUID() }) } },
   keyed: { pattern: 'seq.*', concurrency: 8, handler: async (e, ctx) => { await ctx.publish('seen.seq', { n: (e.data as { n: number }).n }, { key: e.key! }) } },
 })
 
@@ -56,6 +63,7 @@ const bus = (env: Env) => cloudflareBus(env.BUS, { shards: 3, subscriptions, dea
 export default {
   async fetch(request, env) {
     const url = new URL(request.url)
+    if (url.pathname === '/fixture/stash') return Response.json(stash)
     if (url.pathname === '/heal') { faults.healthy = url.searchParams.get('healthy') !== 'false'; return new Response('ok') }
     // Fixtures the HTTP app has no route for: a delayed publish and a schedule.
     if (url.pathname === '/fixture/delayed') return Response.json(await bus(env).publish('reminder.due', { n: 1 }, { delay: Number(url.searchParams.get('ms')) }))
@@ -66,8 +74,12 @@ export default {
   async queue(batch, env) {
     // Simulated transport loss for the 'lossy' subscription: never run, retried into the DLQ.
     if (batch.queue === 'tidings-delivery') {
-      for (const m of batch.messages) if ((m.body as { subscription?: string }).subscription === 'lossy') m.retry()
-      const rest = batch.messages.filter((m) => (m.body as { subscription?: string }).subscription !== 'lossy')
+      const sub = (m: Message) => (m.body as { subscription?: string }).subscription
+      for (const m of batch.messages) if (sub(m) === 'lossy') m.retry()
+      for (const m of batch.messages) if (sub(m) === 'once' || sub(m) === 'late') stash.push(m.body)
+      // 'late' deliveries are held back (acked unrun): a test delivers them after their lease.
+      for (const m of batch.messages) if (sub(m) === 'late') m.ack()
+      const rest = batch.messages.filter((m) => sub(m) !== 'lossy' && sub(m) !== 'late')
       return bus(env).queue({ ...batch, messages: rest })
     }
     return bus(env).queue(batch)
