@@ -1,5 +1,4 @@
 import type { Bus, PublishInput, PublishOptions, ReadOptions } from '../../src/bus.js'
-import type { HandlerContext } from '../../src/delivery.js'
 import { fail, TidingsError } from '../../src/errors.js'
 import { decodeCursor, encodeCursor, idPrefix, ownId, type BusEvent, type EventMap } from '../../src/event.js'
 import { fromTagged } from '../../src/_tagged.js'
@@ -7,7 +6,7 @@ import { isDelivery, type DeliveryMessage, type Outcome } from './_delivery.js'
 import type { AppendItem, BusObject, Call } from './object.js'
 import { isR2Notification, r2Event } from './r2.js'
 import { shardOf } from './_shard.js'
-import type { Subscriptions } from './subscriptions.js'
+import type { EdgeHandlerContext, Subscriptions } from './subscriptions.js'
 import { fromWire, toWire, unwrap, type Reply } from './_wire.js'
 
 /**
@@ -42,7 +41,7 @@ export interface CloudflareBus<E extends EventMap = EventMap> extends Bus<E> {
    * and runs only those granted (a duplicate, late or acknowledged one is acked unrun), records the
    * dead-letter queue, turns R2 notifications into events.
    */
-  queue(batch: MessageBatch): Promise<void>
+  queue(batch: MessageBatch, env?: unknown, ctx?: Pick<ExecutionContext, 'waitUntil'>): Promise<void>
   /** Forwards a WebSocket upgrade (`?pattern=&filter=&from=`) to one shard's live stream. */
   connect(request: Request, shard: number): Promise<Response>
   /** The shard an ordering key (or an unkeyed event's id) lands on. */
@@ -81,7 +80,7 @@ type Stub = Pick<BusObject, 'append' | 'call' | 'claim' | 'settle' | 'lost' | 'f
  * @example
  * export default {
  *   fetch: (req, env) => busApp({ bus: cloudflareBus(env.BUS, { shards: 4 }), auth: false }).fetch(req),
- *   queue: (batch, env) => cloudflareBus(env.BUS, { shards: 4, subscriptions }).queue(batch),
+ *   queue: (batch, env, ctx) => cloudflareBus(env.BUS, { shards: 4, subscriptions }).queue(batch, env, ctx),
  *   scheduled: (controller, env) => cloudflareBus(env.BUS, { shards: 4 }).scheduled(controller),
  * }
  */
@@ -256,7 +255,10 @@ export function cloudflareBus<E extends EventMap = EventMap>(namespace: BusNames
     },
     shardOf: (key) => shardOf(key, shards),
 
-    async queue(batch) {
+    async queue(batch, env, execution) {
+      // Without the Worker's context, what handlers pass to waitUntil is awaited here instead.
+      const later: Promise<unknown>[] = []
+      const waitUntil = execution ? (p: Promise<unknown>) => execution.waitUntil(p) : (p: Promise<unknown>) => { later.push(p.catch(() => {})) }
       const lostHere = options.deadLetterQueue !== undefined && batch.queue === options.deadLetterQueue
       const byObject = new Map<string, { body: DeliveryMessage; m: Message }[]>()
       const other: Promise<void>[] = []
@@ -289,7 +291,7 @@ export function cloudflareBus<E extends EventMap = EventMap>(namespace: BusNames
           const granted = list.filter((_, i) => typeof leases[i] === 'number')
           for (const { m } of list.filter((_, i) => typeof leases[i] !== 'number')) m.ack()
           if (!granted.length) return
-          const outcomes = await Promise.all(list.flatMap(({ body }, i) => (typeof leases[i] === 'number' ? [run(body, leases[i]!)] : [])))
+          const outcomes = await Promise.all(list.flatMap(({ body }, i) => (typeof leases[i] === 'number' ? [run(body, leases[i]!, env, waitUntil)] : [])))
           try {
             unwrap((await stub.settle(outcomes)) as Reply<number>)
             for (const { m } of granted) m.ack()
@@ -297,6 +299,7 @@ export function cloudflareBus<E extends EventMap = EventMap>(namespace: BusNames
         } catch { for (const { m } of list) m.retry() }
       }))
       await Promise.all(other)
+      await Promise.all(later)
     },
   }
 
@@ -310,14 +313,14 @@ export function cloudflareBus<E extends EventMap = EventMap>(namespace: BusNames
   }
 
   /** Runs one claimed delivery's handler for the `ms` left of its lease; its outcome goes back to the object. */
-  const run = async (d: DeliveryMessage, ms: number): Promise<Outcome> => {
+  const run = async (d: DeliveryMessage, ms: number, env: unknown, waitUntil: (p: Promise<unknown>) => void): Promise<Outcome> => {
     const sub = options.subscriptions?.[d.subscription]
     if (!sub) return { delivery: d.delivery, ok: false, error: { name: 'Error', message: `no handler for subscription "${d.subscription}" in this Worker` } }
     try {
       const event = fromTagged(d.event) as BusEvent
       let calls = 0
-      const ctx: HandlerContext = {
-        attempt: d.attempt,
+      const ctx: EdgeHandlerContext = {
+        attempt: d.attempt, env, waitUntil,
         signal: AbortSignal.timeout(Math.max(1, ms)),
         // A chained publish: caused by this event, in its correlation, with an id stable across retries.
         publish: (type, data, o = {}) => busNamed(d.bus).publish(type, data, {

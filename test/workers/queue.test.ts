@@ -131,3 +131,12 @@ describe('a Queue message delivered twice, or late, runs nothing (the Worker cla
     expect(copies[1]!.attempt).toBe(2)
   })
 })
+
+describe("handlers reach the Worker's env and waitUntil", () => {
+  it('a handler publishes through a binding (env.BUS), and through waitUntil after it returns', async () => {
+    const bus = freshBus()
+    const { id } = await bus.publish('envy.go', { bus: bus.name })
+    const got = await eventually(async () => { const e = (await all(bus)).filter((x) => x.type.startsWith('envy.') && x.type !== 'envy.go'); return e.length === 2 ? e : undefined }, 'both publishes')
+    expect(got.map((e) => e.id).sort()).toEqual([`later:${id}`, `seen:${id}`])
+  })
+})
