@@ -1,3 +1,4 @@
+import type { Clock } from '../../src/clock.js'
 import type { HandlerContext } from '../../src/delivery.js'
 import { NonRetriableError } from '../../src/errors.js'
 import type { BusEvent } from '../../src/event.js'
@@ -33,20 +34,45 @@ const BATCH_MESSAGES = 100
 const BATCH_BYTES = 250_000
 const utf8 = new TextEncoder()
 
+/** @internal A delivery a Worker took to run: what the object journals until its outcome is known. @example const c: Claimed = { subscription: 'mailer', seq: 3, attempt: 1 } */
+export interface Claimed { subscription: string; seq: number; attempt: number }
+
+/** @internal What the Worker asks of one delivery it received. @example const r: ClaimRequest = { delivery: 'mailer/3/1/a', redelivered: false } */
+export interface ClaimRequest { delivery: string; redelivered: boolean }
+
+/**
+ * @internal The error of an attempt whose runtime died before it reported an outcome (an isolate
+ * killed mid-handler, an object restarted): the attempt counts, as any delivery does.
+ *
+ * @example
+ * throw runtimeDied('mailer', 3, 2)
+ */
+export const runtimeDied = (subscription: string, seq: number, attempt: number, how: string): Error =>
+  Object.assign(new Error(`the runtime running attempt ${attempt} of #${seq} in "${subscription}" died before reporting an outcome (${how})`), { name: 'RuntimeDied' })
+
+/** While a delivery is out, the alarm is kept this close, so an object that crashed restarts soon and re-sends. */
+const RECOVERY_MS = 5_000
+
 /**
  * @internal The object's side of Queue delivery. A subscription's handler (run by the core's
  * runner, which owns ordering-key lanes, timeouts, retries and dead letters) sends the event to the
  * Queue and waits for the outcome that the Worker reports back by RPC. The attempt's timeout is the
  * lease: when it lapses the core counts a failure and re-sends after the backoff.
  *
+ * Before running a handler the Worker claims the delivery: only a delivery whose lease is live and
+ * that no other Worker took may run, so a Queue message delivered twice, late, or after its event
+ * was acknowledged runs nothing. Claims are journaled (`journal`, one write per claim RPC) so that
+ * the next incarnation of the object counts the attempts this one had running when it died.
+ *
  * @example
- * const d = queueDelivery(env.DELIVERY, ctx.id, Date.now)
+ * const d = queueDelivery(env.DELIVERY, ctx.id, clock, (claimed) => journal.write(claimed))
  * await bus.subscribe('mailer', 'user.*', d.handler('mailer', 30_000))
  */
-export const queueDelivery = (queue: Queue, object: DurableObjectId, now: () => number) => {
+export const queueDelivery = (queue: Queue, object: DurableObjectId, clock: Clock, journal: (claimed: Claimed[]) => void) => {
   const id = object.toString()
   const bus = object.name?.replace(/:\d+$/, '')
-  const pending = new Map<string, { resolve(): void; reject(e: unknown): void }>()
+  interface Lease extends Claimed { deadline: number; claimed: boolean; resolve(): void; reject(e: unknown): void }
+  const pending = new Map<string, Lease>()
   let outbox: { body: DeliveryMessage; bytes: number; reject(e: unknown): void }[] = []
   let nonce = 0
 
@@ -73,16 +99,44 @@ export const queueDelivery = (queue: Queue, object: DurableObjectId, now: () => 
   return {
     handler: (subscription: string, timeout: number) => (event: BusEvent, ctx: HandlerContext) => new Promise<void>((resolve, reject) => {
       const delivery = `${subscription}/${event.seq}/${ctx.attempt}/${(++nonce).toString(36)}`
+      const deadline = clock.now() + timeout
       const body: DeliveryMessage = {
-        kind: 'tidings.delivery', delivery, object: id, ...(bus ? { bus } : {}), subscription, attempt: ctx.attempt, deadline: now() + timeout, event: toTagged(event),
+        kind: 'tidings.delivery', delivery, object: id, ...(bus ? { bus } : {}), subscription, attempt: ctx.attempt, deadline, event: toTagged(event),
       }
-      const done = () => pending.delete(delivery)
-      pending.set(delivery, { resolve: () => { done(); resolve() }, reject: (e) => { done(); reject(e) } })
-      // The lease lapsed (or the bus closed): a late outcome for it is ignored.
+      // An object that dies now is woken by its alarm this soon (not at the lease's end) and re-sends.
+      const recovery = clock.setTimer(clock.now() + Math.min(timeout, RECOVERY_MS), () => {})
+      const done = () => { pending.delete(delivery); clock.clearTimer(recovery) }
+      pending.set(delivery, {
+        subscription, seq: event.seq, attempt: ctx.attempt, deadline, claimed: false,
+        resolve: () => { done(); resolve() }, reject: (e) => { done(); reject(e) },
+      })
+      // The lease lapsed (or the bus closed): a late outcome for it is ignored, a late claim refused.
       ctx.signal.addEventListener('abort', done, { once: true })
       if (!outbox.length) queueMicrotask(() => void flush())
       outbox.push({ body, bytes: utf8.encode(JSON.stringify(body)).length, reject: (e) => pending.get(delivery)?.reject(e) })
     }),
+
+    /**
+     * The Worker asks to run these deliveries: for each, the ms left of its lease when it may run,
+     * or null when it must not (acknowledged, lapsed, or taken by another Worker). A redelivered
+     * message whose delivery was taken means the runtime that took it died: that attempt fails now.
+     */
+    claim(requests: readonly ClaimRequest[]): (number | null)[] {
+      const now = clock.now()
+      let took = false
+      const out = requests.map(({ delivery, redelivered }) => {
+        const p = pending.get(delivery)
+        if (!p || p.deadline <= now) return null
+        if (p.claimed) {
+          if (redelivered) p.reject(runtimeDied(p.subscription, p.seq, p.attempt, 'the Queue delivered it again'))
+          return null
+        }
+        p.claimed = took = true
+        return p.deadline - now
+      })
+      if (took) journal([...pending.values()].filter((p) => p.claimed).map(({ subscription, seq, attempt }) => ({ subscription, seq, attempt })))
+      return out
+    },
 
     /** Outcomes from the Worker; returns how many matched a live lease. */
     settle(outcomes: readonly Outcome[]): number {
@@ -97,12 +151,15 @@ export const queueDelivery = (queue: Queue, object: DurableObjectId, now: () => 
       return n
     },
 
-    /** Deliveries that reached the Queue's own dead-letter queue: recorded as dead letters here. */
+    /**
+     * Deliveries that reached the Queue's own dead-letter queue without running: recorded as dead
+     * letters here. One a Worker took is the lease's to settle, not the transport's.
+     */
     lost(deliveries: readonly string[]): number {
       let n = 0
       for (const d of deliveries) {
         const p = pending.get(d)
-        if (!p) continue
+        if (!p || p.claimed) continue
         n++
         p.reject(new NonRetriableError(`delivery ${d} reached the Queue's dead-letter queue (transport retries exhausted)`))
       }

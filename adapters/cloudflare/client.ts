@@ -1,5 +1,4 @@
 import type { Bus, PublishInput, PublishOptions, ReadOptions } from '../../src/bus.js'
-import type { HandlerContext } from '../../src/delivery.js'
 import { fail, TidingsError } from '../../src/errors.js'
 import { decodeCursor, encodeCursor, idPrefix, ownId, type BusEvent, type EventMap } from '../../src/event.js'
 import { fromTagged } from '../../src/_tagged.js'
@@ -7,7 +6,7 @@ import { isDelivery, type DeliveryMessage, type Outcome } from './_delivery.js'
 import type { AppendItem, BusObject, Call } from './object.js'
 import { isR2Notification, r2Event } from './r2.js'
 import { shardOf } from './_shard.js'
-import type { Subscriptions } from './subscriptions.js'
+import type { EdgeHandlerContext, Subscriptions } from './subscriptions.js'
 import { fromWire, toWire, unwrap, type Reply } from './_wire.js'
 
 /**
@@ -37,8 +36,12 @@ export interface CloudflareBusOptions {
 export interface CloudflareBus<E extends EventMap = EventMap> extends Bus<E> {
   /** The Worker's `scheduled` handler: fires the UTC schedules whose cron is `controller.cron`. */
   scheduled(controller: Pick<ScheduledController, 'cron' | 'scheduledTime'>): Promise<{ name: string; id: string; seq: number; duplicate: boolean }[]>
-  /** The Worker's `queue` handler: runs deliveries, records the dead-letter queue, turns R2 notifications into events. */
-  queue(batch: MessageBatch): Promise<void>
+  /**
+   * The Worker's `queue` handler: claims a batch's deliveries from their objects (one RPC per object)
+   * and runs only those granted (a duplicate, late or acknowledged one is acked unrun), records the
+   * dead-letter queue, turns R2 notifications into events.
+   */
+  queue(batch: MessageBatch, env?: unknown, ctx?: Pick<ExecutionContext, 'waitUntil'>): Promise<void>
   /** Forwards a WebSocket upgrade (`?pattern=&filter=&from=`) to one shard's live stream. */
   connect(request: Request, shard: number): Promise<Response>
   /** The shard an ordering key (or an unkeyed event's id) lands on. */
@@ -58,7 +61,7 @@ export interface BusNamespace {
 }
 
 /** What the Worker sees of the object: its RPC methods. */
-type Stub = Pick<BusObject, 'append' | 'call' | 'settle' | 'lost' | 'fireCron' | 'fetch'>
+type Stub = Pick<BusObject, 'append' | 'call' | 'claim' | 'settle' | 'lost' | 'fireCron' | 'fetch'>
 
 /**
  * The Worker-side bus: the Bus API over RPC to one `BusObject` per shard.
@@ -77,7 +80,7 @@ type Stub = Pick<BusObject, 'append' | 'call' | 'settle' | 'lost' | 'fireCron' |
  * @example
  * export default {
  *   fetch: (req, env) => busApp({ bus: cloudflareBus(env.BUS, { shards: 4 }), auth: false }).fetch(req),
- *   queue: (batch, env) => cloudflareBus(env.BUS, { shards: 4, subscriptions }).queue(batch),
+ *   queue: (batch, env, ctx) => cloudflareBus(env.BUS, { shards: 4, subscriptions }).queue(batch, env, ctx),
  *   scheduled: (controller, env) => cloudflareBus(env.BUS, { shards: 4 }).scheduled(controller),
  * }
  */
@@ -252,31 +255,51 @@ export function cloudflareBus<E extends EventMap = EventMap>(namespace: BusNames
     },
     shardOf: (key) => shardOf(key, shards),
 
-    async queue(batch) {
+    async queue(batch, env, execution) {
+      // Without the Worker's context, what handlers pass to waitUntil is awaited here instead.
+      const later: Promise<unknown>[] = []
+      const waitUntil = execution ? (p: Promise<unknown>) => execution.waitUntil(p) : (p: Promise<unknown>) => { later.push(p.catch(() => {})) }
       const lostHere = options.deadLetterQueue !== undefined && batch.queue === options.deadLetterQueue
-      const answers = new Map<string, { outcomes: Outcome[]; deliveries: string[]; messages: Message[] }>()
-      await Promise.all(batch.messages.map(async (m) => {
+      const byObject = new Map<string, { body: DeliveryMessage; m: Message }[]>()
+      const other: Promise<void>[] = []
+      for (const m of batch.messages) {
         const body = m.body
         if (isR2Notification(body)) {
-          try { const { type, data, ...o } = await r2Event(body); await bus.publish(type, data, o); m.ack() } catch { m.retry() }
-          return
+          other.push((async () => {
+            try { const { type, data, ...o } = await r2Event(body); await bus.publish(type, data, o); m.ack() } catch { m.retry() }
+          })())
+          continue
         }
         // Not ours: left to the Queue's retries and, in the end, its dead-letter queue.
-        if (!isDelivery(body)) return m.retry()
-        const a = answers.get(body.object) ?? { outcomes: [], deliveries: [], messages: [] }
-        answers.set(body.object, a)
-        a.messages.push(m)
-        if (lostHere) a.deliveries.push(body.delivery)
-        else a.outcomes.push(await run(body))
-      }))
-      // One RPC per object; if it fails, the Queue retries those messages (transport loss only).
-      await Promise.all([...answers].map(async ([object, a]) => {
+        if (!isDelivery(body)) { m.retry(); continue }
+        const list = byObject.get(body.object) ?? []
+        byObject.set(body.object, list)
+        list.push({ body, m })
+      }
+      // Per object: one RPC to claim the batch's deliveries, the handlers of those it granted, one
+      // RPC with their outcomes. What it refused (acknowledged, lapsed, running elsewhere) is acked
+      // unrun. If an RPC fails, the Queue retries those messages (transport loss only).
+      await Promise.all([...byObject].map(async ([object, list]) => {
         const stub = namespace.get(namespace.idFromString(object)) as unknown as Stub
         try {
-          unwrap((await (lostHere ? stub.lost(a.deliveries) : stub.settle(a.outcomes))) as Reply<number>)
-          for (const m of a.messages) m.ack()
-        } catch { for (const m of a.messages) m.retry() }
+          if (lostHere) {
+            unwrap((await stub.lost(list.map((x) => x.body.delivery))) as Reply<number>)
+            for (const { m } of list) m.ack()
+            return
+          }
+          const leases = unwrap((await stub.claim(list.map(({ body, m }) => ({ delivery: body.delivery, redelivered: m.attempts > 1 })))) as Reply<(number | null)[]>)
+          const granted = list.filter((_, i) => typeof leases[i] === 'number')
+          for (const { m } of list.filter((_, i) => typeof leases[i] !== 'number')) m.ack()
+          if (!granted.length) return
+          const outcomes = await Promise.all(list.flatMap(({ body }, i) => (typeof leases[i] === 'number' ? [run(body, leases[i]!, env, waitUntil)] : [])))
+          try {
+            unwrap((await stub.settle(outcomes)) as Reply<number>)
+            for (const { m } of granted) m.ack()
+          } catch { for (const { m } of granted) m.retry() }
+        } catch { for (const { m } of list) m.retry() }
       }))
+      await Promise.all(other)
+      await Promise.all(later)
     },
   }
 
@@ -289,16 +312,16 @@ export function cloudflareBus<E extends EventMap = EventMap>(namespace: BusNames
     return b
   }
 
-  /** Runs one delivery's handler until the lease's deadline; its outcome goes back to the object. */
-  const run = async (d: DeliveryMessage): Promise<Outcome> => {
+  /** Runs one claimed delivery's handler for the `ms` left of its lease; its outcome goes back to the object. */
+  const run = async (d: DeliveryMessage, ms: number, env: unknown, waitUntil: (p: Promise<unknown>) => void): Promise<Outcome> => {
     const sub = options.subscriptions?.[d.subscription]
     if (!sub) return { delivery: d.delivery, ok: false, error: { name: 'Error', message: `no handler for subscription "${d.subscription}" in this Worker` } }
     try {
       const event = fromTagged(d.event) as BusEvent
       let calls = 0
-      const ctx: HandlerContext = {
-        attempt: d.attempt,
-        signal: AbortSignal.timeout(Math.max(1, d.deadline - Date.now())),
+      const ctx: EdgeHandlerContext = {
+        attempt: d.attempt, env, waitUntil,
+        signal: AbortSignal.timeout(Math.max(1, ms)),
         // A chained publish: caused by this event, in its correlation, with an id stable across retries.
         publish: (type, data, o = {}) => busNamed(d.bus).publish(type, data, {
           ...o, id: o.id ?? `${d.subscription}:${event.id}:${calls++}`, causationId: event.id, correlationId: event.correlationId ?? event.id,

@@ -2,7 +2,8 @@ import { DurableObject } from 'cloudflare:workers'
 import { createBus, type Bus, type BusOptions, type PublishInput } from '../../src/bus.js'
 import type { Store } from '../../src/store.js'
 import { alarmClock, type AlarmClock } from './clock.js'
-import { queueDelivery, type Outcome } from './_delivery.js'
+import { claimJournal, countDeadRuntimes } from './_claims.js'
+import { queueDelivery, type ClaimRequest, type Outcome } from './_delivery.js'
 import { liveSockets } from './_live.js'
 import { durableObjectStore } from './store.js'
 import type { Subscriptions } from './subscriptions.js'
@@ -74,8 +75,14 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
     const store = durableObjectStore(ctx.storage)
     const clock = (this.#clock = alarmClock(ctx.storage, options.now))
     // No request runs until the bus has loaded its state and its subscriptions are attached.
+    const journal = claimJournal(ctx.storage)
     void ctx.blockConcurrencyWhile(async () => {
       await releaseLeases(store)
+      // The deliveries an earlier incarnation had running are no longer running: each counts as an
+      // attempt and is re-sent as soon as the bus starts, not when its lease would have lapsed.
+      const attemptsOf = (name: string) => { const s = options.subscriptions?.[name]; return s && (s.retry?.attempts ?? 5) }
+      await countDeadRuntimes(store, journal.previous(), attemptsOf, clock.now())
+      journal.forgetPrevious()
       const bus = (this.#bus = createBus({
         ...options.bus, limits: { maxEventBytes: MAX_EVENT_BYTES, ...options.bus?.limits },
         // Leases only matter between buses over one storage, and this is the only one (its old
@@ -86,7 +93,7 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
       const subs = Object.entries(options.subscriptions ?? {})
       if (subs.length && !options.queue) throw new TypeError('BusObject: subscriptions need a queue binding to deliver through')
       if (!subs.length) return
-      const delivery = (this.#delivery = queueDelivery(options.queue!, ctx.id, clock.now))
+      const delivery = (this.#delivery = queueDelivery(options.queue!, ctx.id, clock, journal.write))
       for (const [name, { handler: _, pattern, ...o }] of subs) {
         await bus.subscribe(name, pattern, delivery.handler(name, o.timeout ?? 30_000), o)
       }
@@ -146,6 +153,18 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
         case 'deadLetters.discard': return bus.deadLetters.discard(a)
         default: return (bus[method as Exclude<Call, `deadLetters.${string}`>] as (a: never, b: never) => unknown)(a, b)
       }
+    })
+  }
+
+  /**
+   * The Worker asks to run Queue deliveries before it runs any handler: for each, the ms left of its
+   * lease, or null when it must be acked unrun (acknowledged, lapsed, or running elsewhere).
+   */
+  async claim(requests: unknown): Promise<Reply<(number | null)[]>> {
+    return reply(() => {
+      check(Array.isArray(requests) && requests.every((r) => isRecord(r) && typeof r.delivery === 'string' && typeof r.redelivered === 'boolean'),
+        'requests must be [{ delivery: string, redelivered: boolean }]')
+      return this.#delivery?.claim(requests as ClaimRequest[]) ?? (requests as unknown[]).map(() => null)
     })
   }
 

@@ -1,9 +1,28 @@
 import type { HandlerContext } from '../../src/delivery.js'
 import { fail } from '../../src/errors.js'
-import type { BusEvent } from '../../src/event.js'
+import type { BusEvent, EventMap, EventOf } from '../../src/event.js'
 import type { Filter } from '../../src/filter.js'
 import type { SubscribeOptions } from '../../src/_subscriptions.js'
 import { compilePattern } from '../../src/_pattern.js'
+
+/**
+ * What a Queue subscription's handler gets besides the event: the core's context, plus the
+ * Worker's `env` and `waitUntil`, and a chained `publish` typed by the event map.
+ *
+ * @example
+ * const handler = async (e: BusEvent, ctx: EdgeHandlerContext<Events, Env>) => {
+ *   ctx.waitUntil(ctx.env.AUDIT.writeDataPoint({ blobs: [e.type] }))
+ *   await ctx.publish('mail.sent', { to: 'ann@example.com' })
+ * }
+ */
+export interface EdgeHandlerContext<E extends EventMap = EventMap, Env = unknown> extends Omit<HandlerContext, 'publish'> {
+  /** The Worker's bindings, as its `queue(batch, env)` handler received them. */
+  env: Env
+  /** Extends the Worker's invocation past the handler (`ctx.waitUntil` of its `queue` handler). */
+  waitUntil(promise: Promise<unknown>): void
+  /** A chained publish: causation, correlation and trace carried over, and an id stable across retries. */
+  publish<T extends keyof E & string>(type: T, data: E[T], options?: { id?: string; key?: string }): Promise<unknown>
+}
 
 /**
  * One durable subscription delivered through a Cloudflare Queue: the object keeps its cursor,
@@ -14,12 +33,23 @@ import { compilePattern } from '../../src/_pattern.js'
  * @example
  * const mailer: QueueSubscription = { pattern: 'user.created', timeout: 10_000, handler: async (e) => sendMail(e.data) }
  */
-export interface QueueSubscription<Ev extends BusEvent = BusEvent> extends Omit<SubscribeOptions<Ev>, 'filter'> {
+export interface QueueSubscription<Ev extends BusEvent = BusEvent, E extends EventMap = EventMap, Env = unknown> extends Omit<SubscribeOptions<Ev>, 'filter'> {
   pattern: string
   /** A declarative filter only: the object evaluates it, and a function cannot cross to it. */
   filter?: Filter
-  handler: (event: Ev, ctx: HandlerContext) => unknown
+  handler(event: Ev, ctx: EdgeHandlerContext<E, Env>): unknown
 }
+
+/**
+ * A subscription of a typed bus: an exact topic gives its handler that event; a wildcard pattern
+ * (`*`, `**`) gives every event of the map, told apart by `e.type`.
+ *
+ * @example
+ * const mailer: TypedQueueSubscription<Events, Env> = { pattern: 'user.created', handler: (e, ctx) => ctx.env.MAIL.send(e.data.email) }
+ */
+export type TypedQueueSubscription<E extends EventMap, Env = unknown> = string extends keyof E ? QueueSubscription<BusEvent, E, Env> :
+  | { [T in keyof E & string]: QueueSubscription<EventOf<E, T>, E, Env> & { pattern: T } }[keyof E & string]
+  | (QueueSubscription<EventOf<E, keyof E & string>, E, Env> & { pattern: `${string}*${string}` })
 
 /**
  * What {@link defineSubscriptions} returns: the same definitions, checked once.
@@ -27,19 +57,28 @@ export interface QueueSubscription<Ev extends BusEvent = BusEvent> extends Omit<
  * @example
  * new BusObject(ctx, env, { subscriptions: defineSubscriptions({ audit: { pattern: '**', handler: log } }), queue: env.DELIVERY })
  */
-export type Subscriptions = Readonly<Record<string, QueueSubscription>>
+export type Subscriptions = Readonly<Record<string, QueueSubscription<any, any, any>>>
 
 /**
  * Declares the Queue-delivered subscriptions in code that both the Worker (handlers) and the
  * `BusObject` (patterns, filters, retry policy) load: the Worker is stateless, so this module is
  * where a subscription lives. Patterns and names are checked here, at load time.
  *
+ * Typed by the bus's event map and the Worker's `Env`: a handler's event follows its pattern,
+ * `ctx.publish` takes the map's types, and `ctx.env` is the Worker's bindings.
+ *
  * @example
- * export const subscriptions = defineSubscriptions({
- *   mailer: { pattern: 'user.created', retry: { attempts: 3 }, handler: async (e) => sendMail(e.data) },
+ * type Events = { 'user.created': { email: string }; 'mail.sent': { to: string } }
+ * export const subscriptions = defineSubscriptions<Events, Env>({
+ *   mailer: { pattern: 'user.created', retry: { attempts: 3 }, handler: async (e, ctx) => {
+ *     await ctx.env.MAIL.send(e.data.email)
+ *     await ctx.publish('mail.sent', { to: e.data.email })
+ *   } },
  * })
  */
-export const defineSubscriptions = <S extends Record<string, QueueSubscription>>(subscriptions: S): S => {
+export const defineSubscriptions = <E extends EventMap = EventMap, Env = unknown>(
+  subscriptions: Readonly<Record<string, TypedQueueSubscription<E, Env>>>,
+): Readonly<Record<string, TypedQueueSubscription<E, Env>>> => {
   for (const [name, s] of Object.entries(subscriptions)) {
     if (!/^[\w-]{1,128}$/.test(name)) fail('INVALID_OPTIONS', `subscription name ${JSON.stringify(name)} must be 1..128 characters of [A-Za-z0-9_-]`)
     if (typeof s?.handler !== 'function') fail('INVALID_OPTIONS', `subscription "${name}" needs a handler function`)

@@ -95,13 +95,15 @@ describe('cloudflareBus over BusObject shards', () => {
     expect(results.map((r) => r.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1))
     // One dedup record per appending commit.
     expect(await rows(bus.name, 0, 'i/')).toBe(1)
-    // Separate calls (from several Workers) arriving together are gathered into few commits: one
-    // when they arrive within the window, a few when a loaded machine spreads them out.
-    const stub = shardStub(bus.name, 0)
-    const calls = await Promise.all(Array.from({ length: 20 }, (_, c) => stub.append([{ type: 'cart.added', data: { c } }])))
+    // Separate append calls that reach the object before its gathering window closes share one
+    // commit. Made in one tick inside the object, they all arrive before it closes: exactly one.
+    // (Calls over the network arrive when the machine lets them: how many commits they take is
+    // not a guarantee, so it is not asserted.)
+    const calls = await runInDurableObject(shardStub(bus.name, 0), (object) =>
+      Promise.all(Array.from({ length: 20 }, (_, c) => object.append([{ type: 'cart.added', data: { c } }]))))
     expect(calls.every((r) => r.ok)).toBe(true)
     expect(await rows(bus.name, 0, 'e/')).toBe(220)
-    expect(await rows(bus.name, 0, 'i/') - 1).toBeLessThanOrEqual(5)
+    expect(await rows(bus.name, 0, 'i/')).toBe(2)
   })
 
   it('publishMany is atomic on a shard and reports each entry', async () => {

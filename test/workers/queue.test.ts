@@ -1,7 +1,7 @@
-import { SELF } from 'cloudflare:test'
+import { createExecutionContext, createMessageBatch, getQueueResult, runDurableObjectAlarm, SELF } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
 import type { BusEvent } from '../../src/event.js'
-import { eventually, freshBus } from './helpers.js'
+import { eventually, freshBus, shardStub } from './helpers.js'
 
 const all = async (bus: ReturnType<typeof freshBus>) => {
   const events: BusEvent[] = []
@@ -83,5 +83,60 @@ describe('delivery through a Cloudflare Queue, the object owning retries and dea
       const ns = seen.filter((e) => e.key === k).map((e) => (e.data as { n: number }).n)
       expect(ns).toEqual(Array.from({ length: 10 }, (_, i) => i * 4 + keys.indexOf(k)))
     }
+  })
+})
+
+describe('a Queue message delivered twice, or late, runs nothing (the Worker claims before it runs)', () => {
+  type Body = { subscription: string; attempt: number; event: unknown }
+  const stashed = async (sub: string, ids: Set<string>) =>
+    ((await (await SELF.fetch('http://worker/fixture/stash')).json()) as Body[]).filter((b) => b.subscription === sub && [...ids].some((id) => JSON.stringify(b.event).includes(`"${id}"`)))
+  const deliver = async (bus: ReturnType<typeof freshBus>, bodies: unknown[]) => {
+    const batch = createMessageBatch('tidings-delivery', bodies.map((body, i) => ({ id: `dup-${i}`, timestamp: new Date(), attempts: 1, body })))
+    await bus.queue(batch)
+    return getQueueResult(batch, createExecutionContext())
+  }
+
+  it('a duplicate after the ack is acked unrun: each event handled once, in order per key', { timeout: 30_000 }, async () => {
+    // Three shards, as the test Worker's chained publishes assume.
+    const bus = freshBus()
+    const published = await Promise.all(Array.from({ length: 8 }, (_, n) => bus.publish('once.step', { n }, { key: `k${n % 2}` })))
+    const seen = async () => (await all(bus)).filter((e) => e.type === 'seen.once')
+    await eventually(async () => (await seen()).length === 8, 'every event handled')
+    await eventually(async () => (await bus.stats()).find((s) => s.name === 'once' && s.lag === 0 && s.inFlight === 0), 'every ack')
+    const copies = await stashed('once', new Set(published.map((p) => p.id)))
+    expect(copies).toHaveLength(8)
+    // The Queue delivers every message again, after later events of the same key were handled.
+    const result = await deliver(bus, copies.reverse())
+    expect(result.explicitAcks).toHaveLength(8)
+    const after = await seen()
+    expect(after).toHaveLength(8)
+    for (const k of ['k0', 'k1']) {
+      expect(after.filter((e) => e.key === k).map((e) => (e.data as { n: number }).n)).toEqual([0, 2, 4, 6].map((n) => n + Number(k[1])))
+    }
+  })
+
+  it('a message arriving after its lease lapsed does not start the handler; the object re-sends it', async () => {
+    const bus = freshBus()
+    const { id } = await bus.publish('late.one', {}, { key: 'l1' })
+    const stub = shardStub(bus.name, bus.shardOf('l1'))
+    const [first] = await eventually(async () => { const c = await stashed('late', new Set([id])); return c.length ? c : undefined }, 'the first delivery')
+    // The lease (60 s) lapses in the object before the message reaches a Worker.
+    await stub.advance(61_000)
+    await runDurableObjectAlarm(stub)
+    const result = await deliver(bus, [first])
+    expect(result.explicitAcks).toEqual(['dup-0'])
+    expect((await all(bus)).filter((e) => e.type === 'seen.late')).toEqual([])
+    // The lapse counted as an attempt: attempt 2 was sent.
+    const copies = await eventually(async () => { const c = await stashed('late', new Set([id])); return c.length === 2 ? c : undefined }, 'the second delivery')
+    expect(copies[1]!.attempt).toBe(2)
+  })
+})
+
+describe("handlers reach the Worker's env and waitUntil", () => {
+  it('a handler publishes through a binding (env.BUS), and through waitUntil after it returns', async () => {
+    const bus = freshBus()
+    const { id } = await bus.publish('envy.go', { bus: bus.name })
+    const got = await eventually(async () => { const e = (await all(bus)).filter((x) => x.type.startsWith('envy.') && x.type !== 'envy.go'); return e.length === 2 ? e : undefined }, 'both publishes')
+    expect(got.map((e) => e.id).sort()).toEqual([`later:${id}`, `seen:${id}`])
   })
 })

@@ -2,6 +2,7 @@ import { DurableObject } from 'cloudflare:workers'
 import { BusObject, cloudflareBus, defineSubscriptions } from '../../adapters/cloudflare/index.js'
 import { busApp } from '../../adapters/hono/index.js'
 import { NonRetriableError } from '../../src/errors.js'
+import type { EventMap } from '../../src/event.js'
 
 export interface Env {
   BUS: DurableObjectNamespace<TestBus>
@@ -12,8 +13,11 @@ export interface Env {
 /** Handlers of the 'job' subscription fail until a test heals them (module state of this Worker). */
 export const faults = { healthy: false }
 
+/** Copies of the delivery messages of 'once' and 'late' as the Queue gave them, for tests to deliver again. */
+const stash: unknown[] = []
+
 // Loaded by both sides: the object reads patterns and policies, the Worker's queue() the handlers.
-export const subscriptions = defineSubscriptions({
+export const subscriptions = defineSubscriptions<EventMap, Env>({
   audit: {
     pattern: 'order.*',
     concurrency: 10,
@@ -33,6 +37,19 @@ export const subscriptions = defineSubscriptions({
   // The test Worker's queue() drops these unrun, as a lost transport would: they reach the DLQ.
   lossy: { pattern: 'lossy.*', timeout: 60_000, handler: () => {} },
   // Keyed: one in flight per key end to end; the handler records the order it saw.
+  // Records each run as a new event (a fresh id: never deduplicated), so a second run shows.
+  once: { pattern: 'once.*', concurrency: 4, handler: async (e, ctx) => { await ctx.publish('seen.once', { n: (e.data as { n: number }).n }, { key: e.key!, id: crypto.randomUUID() }) } },
+  // Its messages are held back by the test Worker (a delayed delivery) for a test to hand in late.
+  late: { pattern: 'late.*', timeout: 60_000, retry: { attempts: 2, backoff: { initial: 10, jitter: false } }, handler: async (e, ctx) => { await ctx.publish('seen.late', { of: e.id }, { id: crypto.randomUUID() }) } },
+  // Reaches the Worker's bindings: publishes through env.BUS itself, and more after it returns.
+  envy: {
+    pattern: 'envy.*',
+    handler: async (e, ctx) => {
+      const bus = cloudflareBus(ctx.env.BUS, { shards: 3, name: (e.data as { bus: string }).bus })
+      ctx.waitUntil(bus.publish('envy.later', { of: e.id }, { id: `later:${e.id}` }))
+      await bus.publish('envy.seen', { of: e.id }, { id: `seen:${e.id}` })
+    },
+  },
   keyed: { pattern: 'seq.*', concurrency: 8, handler: async (e, ctx) => { await ctx.publish('seen.seq', { n: (e.data as { n: number }).n }, { key: e.key! }) } },
 })
 
@@ -56,6 +73,7 @@ const bus = (env: Env) => cloudflareBus(env.BUS, { shards: 3, subscriptions, dea
 export default {
   async fetch(request, env) {
     const url = new URL(request.url)
+    if (url.pathname === '/fixture/stash') return Response.json(stash)
     if (url.pathname === '/heal') { faults.healthy = url.searchParams.get('healthy') !== 'false'; return new Response('ok') }
     // Fixtures the HTTP app has no route for: a delayed publish and a schedule.
     if (url.pathname === '/fixture/delayed') return Response.json(await bus(env).publish('reminder.due', { n: 1 }, { delay: Number(url.searchParams.get('ms')) }))
@@ -63,14 +81,18 @@ export default {
     // The HTTP app of tidings/hono over the sharded bus (open: a test Worker).
     return busApp({ bus: bus(env), auth: false }).fetch(request)
   },
-  async queue(batch, env) {
+  async queue(batch, env, ctx) {
     // Simulated transport loss for the 'lossy' subscription: never run, retried into the DLQ.
     if (batch.queue === 'tidings-delivery') {
-      for (const m of batch.messages) if ((m.body as { subscription?: string }).subscription === 'lossy') m.retry()
-      const rest = batch.messages.filter((m) => (m.body as { subscription?: string }).subscription !== 'lossy')
-      return bus(env).queue({ ...batch, messages: rest })
+      const sub = (m: Message) => (m.body as { subscription?: string }).subscription
+      for (const m of batch.messages) if (sub(m) === 'lossy') m.retry()
+      for (const m of batch.messages) if (sub(m) === 'once' || sub(m) === 'late') stash.push(m.body)
+      // 'late' deliveries are held back (acked unrun): a test delivers them after their lease.
+      for (const m of batch.messages) if (sub(m) === 'late') m.ack()
+      const rest = batch.messages.filter((m) => sub(m) !== 'lossy' && sub(m) !== 'late')
+      return bus(env).queue({ ...batch, messages: rest }, env, ctx)
     }
-    return bus(env).queue(batch)
+    return bus(env).queue(batch, env, ctx)
   },
   async scheduled(controller, env) { await bus(env).scheduled(controller) },
 } satisfies ExportedHandler<Env>
