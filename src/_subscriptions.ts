@@ -114,6 +114,8 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
     const a = attached.get(name)
     const runner = a?.runner
     if (!a || !runner) return
+    // The wait for another bus's lease may still be armed: one timer per name, so close() clears all.
+    clock.clearTimer(a.timer)
     a.timer = clock.setTimer(clock.now() + leaseMs / 3, () => {
       // The runner may have been replaced or dropped since (takeover, deletion, close).
       if (attached.get(name) !== a || a.runner !== runner) return

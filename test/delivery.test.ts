@@ -364,3 +364,59 @@ describe('idle and close', () => {
     await expect(bus.publish('t', 3)).rejects.toMatchObject({ code: 'CLOSED' })
   })
 })
+
+describe('close leaves nothing running', () => {
+  it('a bus that took a subscription over from another clears every timer it armed (issue 20.2)', async () => {
+    const store = memoryStore()
+    const clock = manualClock(0)
+    const a = createBus({ store, clock })
+    const b = createBus({ store, clock })
+    const first = await a.subscribe('w', 'job', () => {})
+    await b.subscribe('w', 'job', () => {}) // waits out a's lease on a timer
+    await first.close() // b takes over at once through watch, then renews on its own timer
+    await clock.advance(0)
+    expect((await b.subscriptions())[0]).toMatchObject({ attached: true })
+    await a.close()
+    await b.close()
+    expect(clock.timers).toBe(0)
+  })
+})
+
+describe('close leaves nothing keeping the process alive', () => {
+  it('a Node process that took a subscription over exits on its own after close (issue 20.2)', async () => {
+    const { build } = await import('esbuild')
+    const { spawn } = await import('node:child_process')
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises')
+    const { tmpdir } = await import('node:os')
+    const { join, resolve } = await import('node:path')
+    const dir = await mkdtemp(join(tmpdir(), 'tidings-close-'))
+    try {
+      const entry = join(dir, 'repro.ts')
+      await writeFile(entry, `
+        import { createBus } from ${JSON.stringify(resolve('src/bus.ts'))}
+        import { memoryStore } from ${JSON.stringify(resolve('src/memory.ts'))}
+        const store = memoryStore()
+        const a = createBus({ store }), b = createBus({ store })
+        const first = await a.subscribe('w', 'job', () => {})
+        await b.subscribe('w', 'job', () => {})
+        await first.close()
+        await new Promise((r) => setTimeout(r, 20))
+        await a.close(); await b.close()
+        await new Promise((r) => setImmediate(r))
+        const left = process.getActiveResourcesInfo().filter((k) => k === 'Timeout')
+        console.log(JSON.stringify(left))
+        // Fail fast rather than hang for a lease when something is left armed.
+        if (left.length) process.exit(3)
+      `)
+      await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', outfile: join(dir, 'repro.mjs'), logLevel: 'silent' })
+      const child = spawn(process.execPath, [join(dir, 'repro.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] })
+      let out = ''
+      child.stdout.on('data', (d) => { out += d })
+      const code = await new Promise((r) => child.on('exit', r))
+      expect(out.trim()).toBe('[]')
+      expect(code).toBe(0)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  }, 20_000)
+})
