@@ -1,5 +1,5 @@
 import type { Clock } from './clock.js'
-import { createRunner, keys, statePrefixes, type DeadLetter, type HandlerContext, type RetryOptions, type Runner } from './delivery.js'
+import { createRunner, keys, recover, statePrefixes, type DeadLetter, type DeliveringNote, type HandlerContext, type Recovery, type RetryOptions, type Runner } from './delivery.js'
 import { fail, TidingsError } from './errors.js'
 import type { BusEvent } from './event.js'
 import { compileFilter, type EventPredicate, type Filter } from './filter.js'
@@ -18,6 +18,8 @@ export interface SubRecord {
   lease?: { owner: string; until: number }
   /** When the last handler let go (for expiry). */
   detached?: number
+  /** While a bus holds it: the handlers it had running at its last commit; a clean release drops it. */
+  delivering?: DeliveringNote
 }
 
 /** What the bus lends the subscriptions module. */
@@ -64,7 +66,7 @@ const positive = (what: string, v: unknown, int = true) => {
 /** Durable subscriptions of one bus: leases, runners, and the admin operations over the store. */
 export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expireAfter }: { leaseMs: number; expireAfter: number }) => {
   const { store, clock, log } = base
-  interface Attached { runner?: Runner; make: (rec: SubRecord, version: string) => Runner; timer?: unknown; acquiring?: Promise<void> }
+  interface Attached { runner?: Runner; make: (rec: SubRecord, version: string, recovery?: Recovery) => Runner; attempts: number; timer?: unknown; acquiring?: Promise<void> }
   const attached = new Map<string, Attached>()
   let closed = false
 
@@ -91,18 +93,24 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
       a.timer = clock.setTimer(lease.until, () => void acquire(name).catch(() => {}))
       return
     }
-    const rec: SubRecord = { ...got.rec, lease: { owner: base.owner, until: now + leaseMs } }
+    const rec: SubRecord = { ...got.rec, lease: { owner: base.owner, until: now + leaseMs }, delivering: { owner: base.owner, seqs: [] } }
     delete rec.detached
-    const res = await store.commit({ checks: [{ key: keys.sub(name), version: got.version }], mutations: [{ type: 'set', key: keys.sub(name), value: rec }] })
+    // A holder that let go without releasing (killed, evicted, dropped) left what it had running:
+    // each of those deliveries counts, in this same commit.
+    const left = got.rec.delivering
+    const found = left && left.owner !== base.owner ? await recover(store, log, name, got.rec.cursor, left, a.attempts, now) : undefined
+    if (found?.recovery.blame) rec.delivering!.blame = found.recovery.blame
+    const res = await store.commit({ checks: [{ key: keys.sub(name), version: got.version }], mutations: [...found?.mutations ?? [], { type: 'set', key: keys.sub(name), value: rec }] })
     if (!res.ok) return take(name, a)
+    for (const d of found?.dead ?? []) base.onError(Object.assign(new Error(d.error.message), { name: d.error.name }), { event: d.event, subscription: name })
     if (attached.get(name) !== a) {
       // Closed while taking it: hand the lease back at once rather than let it lapse.
       const back: SubRecord = { ...rec, detached: clock.now() }
-      delete back.lease
+      delete back.lease; delete back.delivering
       await store.commit({ checks: [{ key: keys.sub(name), version: res.version }], mutations: [{ type: 'set', key: keys.sub(name), value: back }] })
       return
     }
-    const runner = a.make(rec, res.version)
+    const runner = a.make(rec, res.version, found?.recovery)
     a.runner = runner
     base.pin(name, rec.cursor)
     await runner.load()
@@ -114,6 +122,8 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
     const a = attached.get(name)
     const runner = a?.runner
     if (!a || !runner) return
+    // The wait for another bus's lease may still be armed: one timer per name, so close() clears all.
+    clock.clearTimer(a.timer)
     a.timer = clock.setTimer(clock.now() + leaseMs / 3, () => {
       // The runner may have been replaced or dropped since (takeover, deletion, close).
       if (attached.get(name) !== a || a.runner !== runner) return
@@ -199,13 +209,14 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
       const b = o.retry?.backoff ?? {}
       positive('retry.backoff.initial', b.initial, false); positive('retry.backoff.max', b.max, false); positive('retry.backoff.factor', b.factor, false)
       if (attached.has(name)) fail('ALREADY_SUBSCRIBED', `subscription "${name}" is already attached on this bus`)
-      const make = (rec: SubRecord, version: string) => createRunner(host, {
+      const attempts = o.retry?.attempts ?? 5
+      const make = (rec: SubRecord, version: string, recovery?: Recovery) => createRunner(host, {
         name, handler, matches: (e) => topic(e.type) && (!test || test(e)),
-        concurrency: o.concurrency ?? 1, attempts: o.retry?.attempts ?? 5, timeout: o.timeout ?? 30_000,
+        concurrency: o.concurrency ?? 1, attempts, timeout: o.timeout ?? 30_000,
         backoff: { initial: b.initial ?? 1000, factor: b.factor ?? 2, max: b.max ?? 60_000, jitter: b.jitter ?? true },
         ledger: base.ledger,
-      }, rec, version)
-      const entry: Attached = { make }
+      }, rec, version, recovery)
+      const entry: Attached = { make, attempts }
       attached.set(name, entry)
       try {
         for (;;) {
@@ -265,7 +276,8 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
       for (;;) {
         const got = await read(name)
         if (!got) return fail('INVALID_OPTIONS', `no subscription "${name}"`)
-        const rec = { ...got.rec, cursor: seq }
+        // What ran before the point is replayed, not counted as died.
+        const rec: SubRecord = { ...got.rec, cursor: seq, ...got.rec.delivering && { delivering: { owner: got.rec.delivering.owner, seqs: [] } } }
         const res = await store.commit({
           checks: [{ key: keys.sub(name), version: got.version }],
           mutations: [{ type: 'set', key: keys.sub(name), value: rec },

@@ -1,6 +1,7 @@
 import { NonRetriableError, RetryAfterError, TidingsError } from './errors.js'
 import type { BusEvent } from './event.js'
-import { seqKey, type Check, type Mutation } from './store.js'
+import { seqKey, type Check, type Mutation, type Store } from './store.js'
+import type { Log } from './_log.js'
 import type { Host, SubRecord } from './_subscriptions.js'
 
 /** Retry policy of a subscription; every field defaults on its own (see README, Defaults). */
@@ -52,8 +53,64 @@ export const statePrefixes = (name: string) => ['a', 'r', 'x', 'l'].map((p) => `
 
 /** One flush's share of the consumer ledger: the ids it acknowledged. */
 interface LedgerRecord { n: number; t: number; ids: string[] }
+const sameNote = (a: DeliveringNote, b: DeliveringNote | undefined) =>
+  !!b && a.owner === b.owner && (a.blame ?? 0) === (b.blame ?? 0) && a.seqs.length === b.seqs.length && a.seqs.every((s, i) => s === b.seqs[i])
 const seqOf = (key: string) => Number(key.slice(key.lastIndexOf('/') + 1))
 const errorOf = (e: unknown) => ({ name: (e as Error)?.name ?? 'Error', message: String((e as Error)?.message ?? e) })
+
+/**
+ * What a bus that lets go without releasing (killed, evicted, dropped) leaves in its record: the
+ * seqs whose handlers may have been running, as of its last commit. `blame` carries a death that
+ * noted nothing, to the one event that next kills a careful holder (see `recover`).
+ */
+export interface DeliveringNote { owner: string; seqs: number[]; blame?: number }
+
+/** How a runner starts after taking a subscription over from a holder that died. */
+export interface Recovery { careful: boolean; blame: number }
+
+const died = (n: number, of: number) => {
+  const e = new Error(`the runtime running the handler died (attempt ${n} of ${of})`)
+  e.name = 'DeliveryError'
+  return e
+}
+
+/**
+ * Counts the deliveries a dead holder had in flight, as mutations for the takeover commit: each
+ * noted event's attempt becomes a failed one (a retry due now), or a dead letter after the last.
+ * The taker then runs careful: it notes each start before its handler runs until it has caught
+ * up, so a runtime that dies again is counted exactly. A holder that died with nothing noted (a
+ * handler that killed it before any commit) leaves a blame, charged to the one event that next
+ * dies alone in a careful holder's hands.
+ *
+ * @example
+ * const { mutations, dead, recovery } = await recover(store, log, 'mailer', rec.delivering, 5, clock.now())
+ */
+export const recover = async (store: Store, log: Log, name: string, cursor: number, note: DeliveringNote, attempts: number, now: number) => {
+  const mutations: Mutation[] = []
+  const dead: DeadLetter[] = []
+  const extra = note.seqs.length === 1 ? note.blame ?? 0 : 0
+  for (const seq of note.seqs) {
+    const [retry, acked, gone] = await Promise.all([store.get(keys.retry(name, seq)), store.get(keys.ack(name, seq)), store.get(keys.dead(name, seq))])
+    const r = retry?.value as RetryRecord | undefined
+    // Settled since it was noted (or never ours to count): nothing ran unaccounted.
+    if (acked || gone || (seq < cursor && !r)) continue
+    const event = r?.event ?? (await log.read(seq, 1)).find((e) => e.seq === seq)
+    if (!event) continue
+    const n = Math.min(attempts, (r?.attempt ?? 0) + 1 + extra)
+    const error = errorOf(died(n, attempts))
+    if (n >= attempts) {
+      const d: DeadLetter = { id: `${name}/${seq}`, subscription: name, event, error, attempts: n, failedAt: now }
+      dead.push(d)
+      mutations.push({ type: 'set', key: keys.dead(name, seq), value: d })
+      if (r) mutations.push({ type: 'delete', key: keys.retry(name, seq) })
+    } else {
+      mutations.push({ type: 'set', key: keys.retry(name, seq), value: { attempt: n, due: now, error, ...(seq < cursor ? { event } : {}) } })
+    }
+  }
+  // Nothing noted: the death is unexplained; a careful holder that had been careful carries its blame on.
+  const blame = note.seqs.length ? 0 : Math.max(1, note.blame ?? 0)
+  return { mutations, dead, recovery: { careful: true, blame } satisfies Recovery }
+}
 
 export interface RunnerOptions {
   name: string
@@ -72,8 +129,8 @@ export interface RunnerOptions {
  * above the cursor, retries and dead letters in the store, and dispatches in ordering-key lanes.
  * An attempt stays in flight until its outcome is committed, so no event runs twice at once.
  */
-export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, version: string) => {
-  const { store, clock, log } = host
+export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, version: string, recovery?: Recovery) => {
+  const { store, clock, log, owner } = host
   const { name } = o
   let rec = record
   let recVersion: string | null = version
@@ -106,6 +163,16 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
   let lease: SubRecord['lease'] | null | undefined
   // Bumped by replay: attempts started before it report into the void.
   let epoch = 0
+  // Deliveries are counted durably by noting in the record, with each commit the runner makes
+  // anyway (acks, lease renewals), the seqs whose handlers run: a bus that takes over from one that
+  // died counts those. `noted` is what the record says now. After such a takeover the runner is
+  // careful: an event starts only once a commit has noted it (`wanted` waits for that commit), so
+  // a runtime that dies again is counted exactly; it stops being careful once it has caught up.
+  let careful = recovery?.careful ?? false
+  let blame = recovery?.blame ?? 0
+  let noted = new Set<number>(rec.delivering?.owner === owner ? rec.delivering.seqs : [])
+  const wanted = new Set<number>()
+  const flushSoon = () => { flushing ??= Promise.resolve().then(flush).catch(flushFailed) }
 
   const load = async () => {
     const [acks, rs, dead, led] = await Promise.all([
@@ -156,12 +223,13 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
     const blocked = new Set<string>()
     let next = Infinity
     const consider = (e: BusEvent, r: RetryRecord | undefined): boolean => {
-      if (inflight.has(e.seq)) { if (e.key !== undefined) blocked.add(e.key); return true }
+      if (inflight.has(e.seq) || wanted.has(e.seq)) { if (e.key !== undefined) blocked.add(e.key); return true }
       if (e.key !== undefined && blocked.has(e.key)) return true
       if (e.key !== undefined) blocked.add(e.key)
       if (r && r.due > now) { next = Math.min(next, r.due); return true }
-      if (running >= o.concurrency) return false
-      start(e, r)
+      if (running + wanted.size >= o.concurrency) return false
+      if (careful && !noted.has(e.seq)) wanted.add(e.seq)
+      else start(e, r)
       return true
     }
     for (let i = bh; i < buffer.length; i++) {
@@ -172,8 +240,11 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
     for (const [seq, r] of retries) if (seq < cursor && r.event && !consider(r.event, r)) break
     clock.clearTimer(timer)
     timer = next < Infinity ? clock.setTimer(next, pump) : undefined
-    // Persist a cursor that moved over non-matching events, so retention is not pinned by them.
-    if (cursor > rec.cursor) flushing ??= Promise.resolve().then(flush).catch(flushFailed)
+    // Persist a cursor that moved over non-matching events, so retention is not pinned by them;
+    // and, careful, note what is about to start.
+    if (cursor > rec.cursor || wanted.size) flushSoon()
+    // Caught up with nothing running: whatever the dead holder left is settled.
+    if (careful && caughtUp && !inflight.size && !wanted.size && firstUndone()[1] >= buffer.length) { careful = false; blame = 0 }
     if (!caughtUp && buffer.length - bh < 256) refill()
     host.activity()
   }
@@ -288,12 +359,18 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
     const was = rec.cursor
     const checks: Check[] = [{ key: keys.sub(name), version: recVersion }]
     let next = rec
+    const releasing = lease === null
     if (lease !== undefined) {
       next = { ...rec }
       if (lease) next.lease = lease
-      else { delete next.lease; next.detached = now }
+      else { delete next.lease; delete next.delivering; next.detached = now }
       lease = undefined
     }
+    // The handlers still running once this batch lands, and those about to start.
+    const settled = new Set(batch.map((b) => b.seq))
+    const note: DeliveringNote = { owner, seqs: [...inflight.keys()].filter((s) => !settled.has(s)).concat([...wanted]).sort((a, b) => a - b) }
+    if (careful && blame) note.blame = blame
+    if (!releasing && !sameNote(note, rec.delivering)) next = { ...next, delivering: note }
     if (to > was) {
       next = { ...next, cursor: to }
       mutations.push({ type: 'deleteRange', start: keys.ack(name, was), end: keys.ack(name, to) })
@@ -305,6 +382,8 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
       if (res.ok) {
         ok = true
         if (next !== rec) { rec = next; recVersion = res.version; host.pin(name, rec.cursor) }
+        noted = new Set(rec.delivering?.owner === owner ? rec.delivering.seqs : [])
+        for (const s of noted) wanted.delete(s)
       }
     } catch (e) {
       host.onError(e, { subscription: name })
@@ -313,6 +392,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
     if (!ok) {
       // The record changed under us (replay, takeover) or the store failed: start over from storage.
       for (const out of batch) inflight.delete(out.seq)
+      wanted.clear()
       await host.reclaim(name)
       return
     }
@@ -326,7 +406,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
     if (lh > 64 && lh * 2 > ledger.length) { ledger = ledger.slice(lh); lh = 0 }
     if (entry) { ledger.push(entry); for (const id of acked) handled.add(id) }
     for (const d of dead) host.onError(d.error, { event: d.event, subscription: name })
-    if (outcomes.length || lease !== undefined) flushing ??= Promise.resolve().then(flush).catch(flushFailed)
+    if (outcomes.length || lease !== undefined || wanted.size) flushSoon()
     pump()
   }
 
@@ -356,9 +436,11 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
         epoch++
         for (const a of inflight.values()) { abort(a, new TidingsError('CLOSED', 'replayed')); clock.clearTimer(a.timer) }
         inflight.clear()
+        wanted.clear()
         running = 0
         outcomes = []
         rec = r; recVersion = v
+        noted = new Set(r.delivering?.owner === owner ? r.delivering.seqs : [])
         await load()
       } else {
         rec = r; recVersion = v
@@ -385,6 +467,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
       clock.clearTimer(timer)
       for (const a of inflight.values()) { abort(a, reason); clock.clearTimer(a.timer) }
       inflight.clear()
+      wanted.clear()
       running = 0
     },
   }

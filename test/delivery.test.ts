@@ -4,6 +4,7 @@ import { NonRetriableError, RetryAfterError } from '../src/errors.js'
 import type { BusEvent } from '../src/event.js'
 import { memoryStore } from '../src/memory.js'
 import { manualClock } from '../src/testing.js'
+import { countingStore } from './helpers.js'
 
 const noJitter = { backoff: { jitter: false, initial: 1000, factor: 2, max: 60_000 } }
 /** A promise and its resolvers, for handlers the test finishes by hand. */
@@ -362,5 +363,154 @@ describe('idle and close', () => {
     await bus.close()
     expect(aborted).toBe(true)
     await expect(bus.publish('t', 3)).rejects.toMatchObject({ code: 'CLOSED' })
+  })
+})
+
+describe('close leaves nothing running', () => {
+  it('a bus that took a subscription over from another clears every timer it armed (issue 20.2)', async () => {
+    const store = memoryStore()
+    const clock = manualClock(0)
+    const a = createBus({ store, clock })
+    const b = createBus({ store, clock })
+    const first = await a.subscribe('w', 'job', () => {})
+    await b.subscribe('w', 'job', () => {}) // waits out a's lease on a timer
+    await first.close() // b takes over at once through watch, then renews on its own timer
+    await clock.advance(0)
+    expect((await b.subscriptions())[0]).toMatchObject({ attached: true })
+    await a.close()
+    await b.close()
+    expect(clock.timers).toBe(0)
+  })
+})
+
+describe('close leaves nothing keeping the process alive', () => {
+  it('a Node process that took a subscription over exits on its own after close (issue 20.2)', async () => {
+    const { build } = await import('esbuild')
+    const { spawn } = await import('node:child_process')
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises')
+    const { tmpdir } = await import('node:os')
+    const { join, resolve } = await import('node:path')
+    const dir = await mkdtemp(join(tmpdir(), 'tidings-close-'))
+    try {
+      const entry = join(dir, 'repro.ts')
+      await writeFile(entry, `
+        import { createBus } from ${JSON.stringify(resolve('src/bus.ts'))}
+        import { memoryStore } from ${JSON.stringify(resolve('src/memory.ts'))}
+        const store = memoryStore()
+        const a = createBus({ store }), b = createBus({ store })
+        const first = await a.subscribe('w', 'job', () => {})
+        await b.subscribe('w', 'job', () => {})
+        await first.close()
+        await new Promise((r) => setTimeout(r, 20))
+        await a.close(); await b.close()
+        await new Promise((r) => setImmediate(r))
+        const left = process.getActiveResourcesInfo().filter((k) => k === 'Timeout')
+        console.log(JSON.stringify(left))
+        // Fail fast rather than hang for a lease when something is left armed.
+        if (left.length) process.exit(3)
+      `)
+      await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', outfile: join(dir, 'repro.mjs'), logLevel: 'silent' })
+      const child = spawn(process.execPath, [join(dir, 'repro.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] })
+      let out = ''
+      child.stdout.on('data', (d) => { out += d })
+      const code = await new Promise((r) => child.on('exit', r))
+      expect(out.trim()).toBe('[]')
+      expect(code).toBe(0)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  }, 20_000)
+})
+
+describe('an attempt is a delivery: a runtime that dies mid-handler counts (issue 13.3)', () => {
+  const LEASE = 30_000
+  // Measured on the code before deliveries were counted; noting them must not add a commit.
+  const HAPPY_COMMITS = 61
+  /** Never settles: the runtime "dies" with it, since its bus is abandoned, never closed. */
+  const forever = () => new Promise<never>(() => {})
+
+  it('an event whose handler kills its runtime every time is dead-lettered after retry.attempts deliveries', async () => {
+    const store = memoryStore()
+    const attempts: number[] = []
+    const errors: unknown[] = []
+    // Each bus has its own clock, frozen once the bus is abandoned: a dead runtime renews nothing.
+    let t = 0
+    const runtime = async () => {
+      const clock = manualClock(t)
+      const bus = createBus({ store, clock, onError: (e) => { errors.push(e) } })
+      await bus.subscribe('s', 'job', (_, ctx) => { attempts.push(ctx.attempt); return forever() }, { retry: { attempts: 3 } })
+      return { bus, clock }
+    }
+    const first = await runtime()
+    await first.bus.publish('job', 'poison', { id: 'p' })
+    await first.bus.publish('job', 'fine', { id: 'f' })
+    // It runs long enough for a lease renewal to note it, then its runtime dies.
+    await first.clock.advance(LEASE / 3 + 1)
+    expect(attempts).toEqual([1])
+    for (let round = 2; round <= 4; round++) {
+      t += 2 * LEASE // the last lease has lapsed
+      const next = await runtime()
+      await next.clock.advance(0)
+    }
+    expect(attempts).toEqual([1, 2, 3, 1])
+    const last = await runtime()
+    const dead = await last.bus.deadLetters.list()
+    expect(dead).toHaveLength(1)
+    expect(dead[0]).toMatchObject({ id: 's/1', attempts: 3, event: { id: 'p' }, error: { name: 'DeliveryError', message: 'the runtime running the handler died (attempt 3 of 3)' } })
+    expect(errors).toEqual([expect.objectContaining({ name: 'DeliveryError' })])
+  })
+
+  it('one that kills its runtime before any commit notes it is still dead-lettered after retry.attempts deliveries', async () => {
+    const store = memoryStore()
+    const attempts: number[] = []
+    let t = 0
+    for (let round = 1; round <= 4; round++) {
+      const clock = manualClock(t)
+      const bus = createBus({ store, clock, onError: () => {} })
+      await bus.subscribe('s', 'job', (e, ctx) => { attempts.push(ctx.attempt); return e.data === 'poison' ? forever() : undefined }, { retry: { attempts: 3 } })
+      if (round === 1) { await bus.publish('job', 'poison'); await bus.publish('job', 'fine') }
+      await clock.advance(0) // then the runtime dies at once: no renewal, no ack
+      t += 2 * LEASE
+    }
+    // The first death noted nothing; the bus that took over ran carefully and blames it on the
+    // one event that killed it again. Three deliveries in all, then the dead letters.
+    expect(attempts).toEqual([1, 1, 3, 1])
+    const bus = createBus({ store, clock: manualClock(t) })
+    expect((await bus.deadLetters.list()).map((d) => [d.event.data, d.attempts, d.error.name])).toEqual([['poison', 3, 'DeliveryError']])
+  })
+
+  it('a clean close() counts nothing: the aborted attempt runs again with the same ctx.attempt', async () => {
+    const store = memoryStore()
+    const clock = manualClock(0)
+    const attempts: number[] = []
+    const a = createBus({ store, clock })
+    await a.subscribe('s', 'job', (_, ctx) => { attempts.push(ctx.attempt); return forever() })
+    await a.publish('job', 1)
+    await clock.advance(LEASE / 3 + 1)
+    await a.close()
+    const b = createBus({ store, clock })
+    await b.subscribe('s', 'job', (_, ctx) => { attempts.push(ctx.attempt) })
+    await b.idle()
+    expect(attempts).toEqual([1, 1])
+  })
+
+  it('the happy path makes no more commits than before: the note rides on acks and renewals', async () => {
+    // Counts the commits of the subscriptions (not the log's), so publish batching cannot move it.
+    const inner = memoryStore()
+    let runnerCommits = 0
+    const { store, stats } = countingStore({ ...inner, commit: (c) => {
+      if (c.mutations.some((m) => 'key' in m && /^[sal]\//.test(m.key))) runnerCommits++
+      return inner.commit(c)
+    } })
+    const clock = manualClock(0)
+    const bus = createBus({ store, clock })
+    await bus.subscribe('sync', 'job', () => {}, { concurrency: 4 })
+    await bus.subscribe('async', 'job', async () => { await Promise.resolve() })
+    const [before, all] = [runnerCommits, stats.commits]
+    for (let i = 0; i < 20; i++) void bus.publish('job', i, { key: `k${i % 3}` })
+    await bus.idle()
+    for (let i = 0; i < 5; i++) { await bus.publish('job', i); await bus.idle(); await clock.advance(LEASE) }
+    expect(runnerCommits - before).toBe(HAPPY_COMMITS)
+    expect(stats.commits - all).toBeGreaterThan(runnerCommits - before)
   })
 })
