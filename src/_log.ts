@@ -73,7 +73,13 @@ export const createLog = (o: LogOptions) => {
   let headVersion: string | null = null
   let first = 1
   let running = false
+  // The highest seq another writer's commit was reported to append; kept until the head reaches it.
   let foreign = 0
+  // Wake-ups counted, to tell a read that raced a notification from one that came after it.
+  let wakes = 0
+  // Reads in a row that found the head behind `foreign`, and the timer of the next one.
+  let lagging = 0
+  let retry: unknown
   // Deletes of evicted records, carried until a commit lands them.
   let pruned: Mutation[] = []
   // Each durable subscription's cursor, and until when it pins: retention keeps everything from
@@ -126,8 +132,13 @@ export const createLog = (o: LogOptions) => {
 
   const unwatch = store.watch?.(EVENTS, (keys) => {
     for (const k of keys) foreign = Math.max(foreign, Number(k.slice(EVENTS.length)))
-    if (foreign > head.seq) kick()
+    wakes++
+    if (foreign <= head.seq) return
+    if (retry !== undefined) { clock.clearTimer(retry); retry = undefined }
+    kick()
   })
+  /** Behind what the watch reported, and not already waiting to read again. */
+  const behind = () => foreign > head.seq && retry === undefined
   // Another bus's delayed events may fall due before ours.
   const unwatchDelayed = store.watch?.(DELAYED, () => void delays().then((d) => d.next()).catch(() => {}))
   // Another bus may subscribe from further back than this one knows: re-read cursors before
@@ -145,6 +156,20 @@ export const createLog = (o: LogOptions) => {
     head = to
     headVersion = h.version
     if (events.length) o.onAppend(events)
+  }
+
+  /**
+   * Reads the head until it reaches what the watch reported: a wake-up is never dropped. A read
+   * can miss the commit it was woken for (it was in flight when the notification came, or the
+   * store's reads lag its notifications): read again at once after a notification that came
+   * during the read, or once anyway, then after a pause that doubles up to a second.
+   */
+  const catchUp = async () => {
+    const seen = wakes
+    await refresh()
+    if (foreign <= head.seq) { lagging = 0; return }
+    if (wakes !== seen || lagging++ === 0) return
+    retry = clock.setTimer(clock.now() + Math.min(2 ** (lagging - 2), 1000), () => { retry = undefined; kick() })
   }
 
   /** Evicts dedup records past the window or the size bound, oldest first, and queues their deletes. */
@@ -242,8 +267,8 @@ export const createLog = (o: LogOptions) => {
   const run = async () => {
     try {
       await ready
-      while (queued() || foreign > head.seq) {
-        if (foreign > head.seq) { await refresh(); if (foreign > head.seq) foreign = head.seq }
+      while (queued() || behind()) {
+        if (behind()) await catchUp()
         const p = queue[qh]
         if (!p) continue
         if (p.failed) { qh++; continue }
@@ -306,7 +331,7 @@ export const createLog = (o: LogOptions) => {
       if (!running && !queued()) return ready
       return new Promise((r) => waiters.push(r))
     },
-    close() { unwatch?.(); unwatchSubs?.(); unwatchDelayed?.(); void delayed?.then((d) => d.stop()) },
+    close() { if (retry !== undefined) clock.clearTimer(retry); retry = undefined; unwatch?.(); unwatchSubs?.(); unwatchDelayed?.(); void delayed?.then((d) => d.stop()) },
     track,
     enqueue,
     /** The seq an id was appended with, while the dedup index remembers it. */

@@ -1,9 +1,10 @@
 import type { Bus } from '../../src/bus.js'
 import { fail } from '../../src/errors.js'
-import { encodeCursor, type EventMap } from '../../src/event.js'
+import { encodeCursor, type BusEvent, type EventMap } from '../../src/event.js'
+import type { HandlerContext } from '../../src/delivery.js'
 import type { Subscription } from '../../src/_subscriptions.js'
 import { compilePattern } from '../../src/_pattern.js'
-import { crossTab } from './cross-tab.js'
+import { inOneTab } from './cross-tab.js'
 import { createForwarder, type SendReport } from './_forward.js'
 import { createReceiver } from './_receive.js'
 import { createWaker } from './_wake.js'
@@ -35,14 +36,18 @@ export interface BridgeOptions {
 
 /** What the bridge reports. `pending` counts in every tab; the rest is the tab running the bridge's. */
 export interface BridgeStatus {
-  /** The browser says it is online and the last request reached the server. */
+  /**
+   * The browser says it is online and the last request reached the server. Confirmed by a cheap
+   * probe (`GET <url>/health`) when the bridge starts, on the `online` event, on `sync()`, and
+   * after a failure until one gets through, so it comes back even with nothing to send.
+   */
   readonly online: boolean
   /** Local events matching `forward` the server has not confirmed yet. */
   readonly pending: number
   readonly lastError: Error | undefined
   /** When a request last succeeded (epoch ms). */
   readonly lastSyncAt: number | undefined
-  /** This tab runs the sending half (the others wait in line, Web Locks). */
+  /** This tab runs the sending half: it holds its Web Lock (the others wait in line). */
   readonly sending: boolean
   /** This tab holds the live stream from the server open. */
   readonly receiving: boolean
@@ -105,14 +110,45 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
     status = { ...status, ...patch }
     for (const l of listeners) l(status)
   }
-  const report = (r: SendReport & { connected?: boolean; received?: number }) => update({
-    online: r.ok && navigator.onLine,
-    ...(r.ok ? { lastSyncAt: Date.now() } : { lastError: r.error }),
-    ...(r.connected === undefined ? {} : { receiving: r.connected }),
-  })
-  // Going offline is news at once; coming back is confirmed by the next request (the wakers retry on `online`).
-  const onNetwork = () => update({ online: false })
-  addEventListener('offline', onNetwork)
+  const report = (r: SendReport & { connected?: boolean; received?: number }) => {
+    update({
+      online: r.ok && navigator.onLine,
+      ...(r.ok ? { lastSyncAt: Date.now() } : { lastError: r.error }),
+      ...(r.connected === undefined ? {} : { receiving: r.connected }),
+    })
+    if (!r.ok) confirm(false)
+  }
+  // Going offline is news at once; coming back is confirmed by a request or a probe.
+  let closed = false
+  const probeWaker = createWaker(backoff)
+  let probing = false
+  /** One cheap request that needs no token: does the server answer? */
+  const probe = async () => {
+    const ok = await fetch(`${url}/health`, { cache: 'no-store' }).then((r) => r.ok, () => false)
+    if (!closed && (ok && navigator.onLine) !== status.online) update({ online: ok && navigator.onLine })
+    return ok
+  }
+  /**
+   * Probes until the server answers: at once (`now`) or after a backoff, then after each backoff,
+   * cut short by `online`. Without it, a status gone offline waits for a request that may never
+   * come (nothing pending, no stream).
+   */
+  const confirm = (now: boolean) => {
+    if (probing || closed) return
+    probing = true
+    void (async () => {
+      try {
+        if (!now) await probeWaker.wait()
+        while (!closed && !(await probe())) await probeWaker.wait()
+        probeWaker.reset()
+      } finally { probing = false }
+    })()
+  }
+  const onOffline = () => { update({ online: false }); confirm(false) }
+  const onOnline = () => confirm(true)
+  addEventListener('offline', onOffline)
+  addEventListener('online', onOnline)
+  confirm(true)
 
   // Ids of events received from the server, so they are not sent back. A reload forgets them; a
   // received event sent back then is one the server already holds, and it stores nothing.
@@ -145,10 +181,7 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
   const forwarder = createForwarder({ url, headers, batch, waker: sendWaker, report: (r) => { report(r); if (r.ok) recount() } })
   let out: Promise<Subscription> | undefined
   if (o.forward !== undefined) {
-    out = crossTab(bus, o.store).subscribe(outName, o.forward as never, (e, ctx) => {
-      update({ sending: true })
-      return forwarder.push(e, ctx.signal)
-    }, {
+    out = inOneTab(bus, o.store)(outName, o.forward as never, (e: BusEvent, ctx: HandlerContext) => forwarder.push(e, ctx.signal), {
       // Each ordering key one at a time (the server sees it in order); the rest travel together.
       concurrency: batch,
       // The handler waits for the network, however long that takes; it never gives up.
@@ -158,7 +191,7 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
       // Events published before the bridge first ran (offline, at boot) go out too. Only a new
       // name starts here; later the stored cursor does.
       from: 'earliest',
-    })
+    }, (held) => { if (!closed) update({ sending: held }) })
     out.catch(onError)
     recount()
   }
@@ -178,9 +211,12 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
     ready: out ? out.then(() => {}, () => {}) : Promise.resolve(),
     get status() { return status },
     subscribe(listener) { listeners.add(listener); return () => { listeners.delete(listener) } },
-    sync() { sendWaker.wake(); receiveWaker.wake() },
+    sync() { sendWaker.wake(); receiveWaker.wake(); probeWaker.wake(); confirm(true) },
     async close() {
-      removeEventListener('offline', onNetwork)
+      closed = true
+      probeWaker.stop()
+      removeEventListener('offline', onOffline)
+      removeEventListener('online', onOnline)
       for (const off of offCount ?? []) off()
       clearTimeout(counting)
       forwarder.stop()
@@ -188,6 +224,7 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
       receiver?.stop()
       await (await out?.catch(() => undefined))?.close()
       await receiving
+      update({ sending: false })
       listeners.clear()
     },
   }

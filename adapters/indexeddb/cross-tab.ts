@@ -40,6 +40,19 @@ const taken = new WeakMap<object, Set<string>>()
  * await tabs.subscribe('mailer', 'order.placed', async (e) => { await sendMail(e.data) })
  */
 export const crossTab = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore): CrossTab<E> => {
+  const run = inOneTab(bus, store)
+  return { subscribe: ((name: string, pattern: string, handler: (e: never, ctx: HandlerContext) => unknown, options?: SubscribeOptions) => run(name, pattern, handler, options)) as CrossTab<E>['subscribe'] }
+}
+
+/**
+ * crossTab's subscribe, with `held` told when this tab starts running the subscription (it holds
+ * the lock and attached it) and when it stops: the bridge's `sending` status.
+ *
+ * @example
+ * const run = inOneTab(bus, store)
+ * await run('bridge-out', 'order.**', send, undefined, (held) => render({ sending: held }))
+ */
+export const inOneTab = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore) => {
   /** We hold the lock: any live lease is a leftover of a tab that closed without releasing it. */
   const freeLease = async (name: string) => {
     for (;;) {
@@ -63,7 +76,7 @@ export const crossTab = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore)
   const mine = taken.get(bus) ?? new Set<string>()
   taken.set(bus, mine)
 
-  const subscribe = (name: string, pattern: string, handler: (e: never, ctx: HandlerContext) => unknown, options?: SubscribeOptions): Promise<Subscription> => {
+  return (name: string, pattern: string, handler: (e: never, ctx: HandlerContext) => unknown, options?: SubscribeOptions, held?: (held: boolean) => void): Promise<Subscription> => {
     // What bus.subscribe would refuse, refused here too: a tab waiting in line never calls it.
     try {
       if (typeof name !== 'string' || !/^[\w-]{1,128}$/.test(name)) fail('INVALID_OPTIONS', `subscription name ${JSON.stringify(name)} must be 1..128 characters of [A-Za-z0-9_-]`)
@@ -102,14 +115,14 @@ export const crossTab = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore)
           return
         }
         done()
+        held?.(true)
         // Held until the handle closes, or the tab does (the browser releases it then).
         await new Promise<void>((r) => { release = r; if (stop.signal.aborted) r() })
+        held?.(false)
         await attached.close()
       }).catch((e: unknown) => { if (!stop.signal.aborted) done(e) })
       // Another tab may be running it already: then registration is its business.
       void registered(name, stop.signal).then(() => done())
     })
   }
-
-  return { subscribe: subscribe as CrossTab<E>['subscribe'] }
 }

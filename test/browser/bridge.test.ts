@@ -7,6 +7,7 @@ import { memoryStore } from '../../src/memory.js'
 import type { BusEvent } from '../../src/event.js'
 import { bridge, indexedDBStore, type Bridge } from '../../adapters/indexeddb/index.js'
 import { server } from './_commands.js'
+import { openTab, type Tab } from './_tabs.js'
 import { unique, until } from './_wait.js'
 
 const TOKEN = 'test-token'
@@ -142,6 +143,51 @@ describe('bridge', () => {
     // What the browser fires when the network comes back (context.setOffline would cut vitest's channel).
     dispatchEvent(new Event('online'))
     await until(async () => (await server.serverLog(id)).events.length === 1, 'the event at the server', 2000)
+  })
+
+  it('with nothing pending, status.online comes back after a flap: the online event and a probe confirm it', async () => {
+    const { id, url, bridge: b } = await setup({ forward: 'order.**' })
+    await until(() => b.status.online, 'the first probe to reach the server')
+    await server.network(url, false)
+    dispatchEvent(new Event('offline'))
+    expect(b.status.online).toBe(false)
+    await server.network(url, true)
+    // What the browser fires when the network comes back: nothing is pending, so no send confirms it.
+    dispatchEvent(new Event('online'))
+    await until(() => b.status.online, 'online again with nothing to send')
+    expect(b.status.pending).toBe(0)
+    expect((await server.serverLog(id)).posts).toBe(0)
+  })
+
+  it('a server outage without any browser event: status.online goes false on a probe and comes back on a later one', async () => {
+    const { id, url, bridge: b } = await setup({ forward: 'order.**' })
+    await until(() => b.status.online, 'the first probe to reach the server')
+    await server.network(url, false)
+    b.sync() // try now: the probe fails
+    await until(() => !b.status.online, 'the failed probe to show')
+    await server.network(url, true)
+    await until(() => b.status.online, 'a later probe to get through')
+    expect((await server.serverLog(id)).posts).toBe(0)
+  })
+
+  it('sending says which tab holds the sending lock, before anything is sent; another tab takes it when that one closes', async () => {
+    const { id, url } = await server.startServer(TOKEN)
+    cleanup.push(() => server.stopServer(id))
+    const name = unique('bridge')
+    const tabs: Tab[] = [await openTab(), await openTab()]
+    cleanup.push(async () => { for (const t of tabs) t.close() })
+    const bridges = tabs.map((t) => {
+      const store = t.api.indexedDBStore({ name })
+      return t.api.bridge(t.api.createBus({ store }), { store, url, token: TOKEN, forward: 'order.**', backoff: { initial: 20, max: 200 } })
+    })
+    await Promise.all(bridges.map((b) => b.ready))
+    await until(() => bridges.some((b) => b.status.sending), 'one tab to hold the sending lock')
+    const holder = bridges.findIndex((b) => b.status.sending)
+    const other = 1 - holder
+    expect(bridges[other]!.status.sending).toBe(false)
+    expect((await server.serverLog(id)).posts).toBe(0) // nothing had to be sent for it to say so
+    tabs[holder]!.close()
+    await until(() => bridges[other]!.status.sending, 'the other tab to take the sending half over')
   })
 
   it('a refused token (401) keeps events waiting: it is not the events\' fault, so none is dead-lettered', async () => {
