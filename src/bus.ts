@@ -1,6 +1,6 @@
 import { realClock, type Clock } from './clock.js'
 import { fail, TidingsError } from './errors.js'
-import { idPrefix, type BusEvent, type EventMap, type EventOf } from './event.js'
+import { idPrefix, type BusEvent, type EventMap, type EventOf, type OpenEvents } from './event.js'
 import { createLog, type Appended, type Draft } from './_log.js'
 import { memoryStore } from './memory.js'
 import { snapshot } from './_payload.js'
@@ -15,7 +15,7 @@ import { checkTopic, createTrie, type MatchingTopics } from './topic.js'
 const DAY = 86_400_000
 
 /** Options of {@link createBus}; every field has a default (see README, "Defaults"). */
-export interface BusOptions<E extends EventMap = EventMap, I extends EventMap = E> {
+export interface BusOptions<E extends EventMap = OpenEvents, I extends EventMap = E> {
   /** Where events live. Default: a fresh {@link memoryStore}. */
   store?: Store
   /** The `source` of events published here. Default `'tidings'`. */
@@ -72,7 +72,7 @@ export interface PublishResult {
 export type DelayedResult = Appended
 
 /** One entry of `publishMany`. */
-export type PublishInput<I extends EventMap = EventMap> = {
+export type PublishInput<I extends EventMap = OpenEvents> = {
   [T in keyof I & string]: { type: T; data: I[T] } & PublishOptions & Partial<{ delay: number; at: number | Date }>
 }[keyof I & string]
 
@@ -97,14 +97,18 @@ export type PatternOf<E extends EventMap, P extends string> =
   [MatchingTopics<keyof E & string, P>] extends [never] ? `pattern "${P}" matches no event type` : P
 
 /**
- * The bus. Create one with {@link createBus}.
+ * The bus. Create one with {@link createBus}. Written bare, `Bus` is a bus of any event map, so a
+ * function that takes `bus: Bus` accepts every typed bus (a bus's methods take its map's types
+ * as arguments, so `Bus<Events>` is not a `Bus<OpenEvents>`).
  *
  * @example
  * const bus = createBus<{ 'order.placed': { total: number } }>()
  * bus.on('order.*', (e) => console.log(e.type, e.data.total))
  * await bus.publish('order.placed', { total: 42 })
+ * const app = busApp({ bus, auth: false }) // takes `bus: Bus`
  */
-export interface Bus<E extends EventMap = EventMap, I extends EventMap = E> {
+// `any`, not OpenEvents: only an `any` argument makes the bare type accept every map.
+export interface Bus<E extends EventMap = any, I extends EventMap = E> {
   /** Validates, then stores the event; resolves once it is durably stored, never waits for handlers. */
   publish<T extends keyof I & string>(type: T, data: I[T], options: PublishOptions & DelayOptions): Promise<DelayedResult>
   publish<T extends keyof I & string>(type: T, data: I[T], options?: PublishOptions): Promise<PublishResult>
@@ -117,7 +121,7 @@ export interface Bus<E extends EventMap = EventMap, I extends EventMap = E> {
   /** Reads the log oldest first from an opaque cursor; `next` continues where this page ended. */
   read<P extends string = '**'>(options?: ReadOptions<P>): Promise<{ events: Matching<E, P>[]; next: string; cursors?: string[] }>
   /** A durable subscription: at-least-once, resumed by any bus over the same store. Resolves once registered. */
-  subscribe<P extends string>(name: string, pattern: PatternOf<E, P>, handler: (event: Matching<E, P>, ctx: HandlerContext) => unknown,
+  subscribe<P extends string>(name: string, pattern: PatternOf<E, P>, handler: (event: Matching<E, P>, ctx: HandlerContext<I>) => unknown,
     options?: SubscribeOptions<Matching<E, P>>): Promise<Subscription>
   /** Every subscription in the store, attached anywhere or not. */
   subscriptions(): Promise<{ name: string; pattern: string; attached: boolean; lag: number }[]>
@@ -166,7 +170,7 @@ const TEXT_OPTIONS = ['id', 'source', ...ENVELOPE_OPTIONS] as const
 export function createBus<S extends Record<string, StandardSchemaV1>>(
   options: BusOptions & { schemas: S },
 ): Bus<{ [K in keyof S]: StandardSchemaV1.InferOutput<S[K]> }, { [K in keyof S]: StandardSchemaV1.InferInput<S[K]> }>
-export function createBus<E extends EventMap = EventMap>(options?: BusOptions<E>): Bus<E>
+export function createBus<E extends EventMap = OpenEvents>(options?: BusOptions<E>): Bus<E>
 export function createBus(options: BusOptions = {}): Bus {
   const clock = options.clock ?? realClock
   const source = options.source ?? 'tidings'

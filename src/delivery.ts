@@ -1,5 +1,5 @@
 import { NonRetriableError, RetryAfterError, TidingsError } from './errors.js'
-import type { BusEvent } from './event.js'
+import type { BusEvent, EventMap } from './event.js'
 import { seqKey, type Check, type Mutation, type Store } from './store.js'
 import type { Log } from './_log.js'
 import type { Host, SubRecord } from './_subscriptions.js'
@@ -11,14 +11,22 @@ export interface RetryOptions {
   backoff?: { initial?: number; factor?: number; max?: number; jitter?: boolean }
 }
 
-/** What a handler gets besides the event. */
-export interface HandlerContext {
+/**
+ * What a handler gets besides the event, typed by the bus's event map (`I`, what `publish`
+ * takes). Written bare, it fits a handler of any bus.
+ *
+ * @example
+ * await bus.subscribe('inventory', 'order.placed', async (e, ctx: HandlerContext<Events>) => {
+ *   await ctx.publish('inventory.reserved', { order: e.data.id })
+ * })
+ */
+export interface HandlerContext<I extends EventMap = any> {
   /** 1 on the first try. */
   attempt: number
   /** Aborts when the attempt times out or the bus closes. */
   signal: AbortSignal
   /** A chained publish: causation, correlation and trace carried over, and an id stable across retries. */
-  publish(type: string, data: unknown, options?: { id?: string; key?: string }): Promise<unknown>
+  publish<T extends keyof I & string>(type: T, data: I[T], options?: { id?: string; key?: string }): Promise<unknown>
 }
 
 /** A stored failure: the retry state of one event in one subscription. */

@@ -28,12 +28,24 @@ export interface BusEvent<T extends string = string, D = unknown> {
 }
 
 /**
- * An event map: topic to payload type. `createBus<MyEvents>()` types every call from it.
+ * An event map: topic to payload type, written as a `type` or an `interface`.
+ * `createBus<MyEvents>()` types every call from it. This is the constraint every generic takes:
+ * its values are `any` because only an `any` index signature accepts an interface (interfaces
+ * have no implicit index signature). A bus made without a map uses {@link OpenEvents}.
  *
  * @example
  * type MyEvents = { 'order.placed': { id: string; total: number }; 'user.created': { email: string } }
+ * interface AlsoEvents { 'order.paid': { id: string } }
  */
-export type EventMap = Record<string, unknown>
+export type EventMap = { [type: string]: any }
+
+/**
+ * The event map of a bus created without one: any topic, `unknown` data.
+ *
+ * @example
+ * const open: Bus<OpenEvents> = createBus()
+ */
+export type OpenEvents = Record<string, unknown>
 
 /**
  * The union of envelopes for the given topics of a map (distributes over the union, so

@@ -1,5 +1,7 @@
 import { describe, expectTypeOf, test } from 'vitest'
-import { createBus, type BusEvent, type StandardSchemaV1 } from '../src/index.js'
+import { createBus, type Bus, type BusEvent, type HandlerContext, type StandardSchemaV1 } from '../src/index.js'
+import { busApp, webhookSubscription } from '../adapters/hono/index.js'
+import { bridge, crossTab, outbox, type IndexedDBStore } from '../adapters/indexeddb/index.js'
 
 type Events = {
   'order.placed': { total: number }
@@ -89,5 +91,70 @@ describe('the entry point exports the types a user writes against', () => {
     expectTypeOf(sub.close).returns.resolves.toBeVoid()
     expectTypeOf((await bus.deadLetters.list())[0]!).toEqualTypeOf<import('../src/index.js').DeadLetter>()
     expectTypeOf<import('../src/index.js').ScheduleInfo>().toHaveProperty('nextAt')
+  })
+})
+
+describe('an interface is an event map', () => {
+  interface IEvents {
+    'order.placed': { total: number }
+    'user.created': { email: string }
+  }
+  test('it types every call like a type alias does', () => {
+    const ibus = createBus<IEvents>()
+    ibus.on('order.*', (e) => expectTypeOf(e).toEqualTypeOf<BusEvent<'order.placed', { total: number }>>())
+    void ibus.publish('user.created', { email: 'a@example.com' })
+    // @ts-expect-error wrong payload
+    void ibus.publish('user.created', { email: 1 })
+    // @ts-expect-error no event type matches
+    ibus.on('invoice.*', () => {})
+  })
+})
+
+describe('every function that takes a bus takes a typed bus', () => {
+  interface IEvents { 'order.placed': { total: number } }
+  const typed = createBus<Events>()
+  const viaInterface = createBus<IEvents>()
+  test('busApp and webhookSubscription', () => {
+    busApp({ bus: typed, auth: false })
+    busApp({ bus: viaInterface, auth: false })
+    void webhookSubscription(typed, { name: 'out', pattern: 'order.**', url: 'https://example.com/hook', secret: 'whsec_aGVsbG8=' })
+  })
+  test('the browser adapters', () => {
+    const store = {} as IndexedDBStore
+    // Type-checked only (this file never runs): each call infers the bus's own map.
+    const wire = () => [outbox(typed, store), crossTab(viaInterface, store), bridge(typed, { store, url: 'https://edge.example.com/bus' })]
+    expectTypeOf(wire).returns.toBeArray()
+  })
+  test('a function of the user written against the bare Bus', () => {
+    const pending = async (bus: Bus) => (await bus.stats()).length
+    expectTypeOf(pending).toBeCallableWith(typed)
+    expectTypeOf(pending).toBeCallableWith(viaInterface)
+    expectTypeOf(pending).toBeCallableWith(createBus())
+  })
+  test('the open bus still gives unknown data, the bare Bus accepts it', () => {
+    const open: Bus = createBus()
+    open.on('x.y', () => {})
+    expectTypeOf(createBus().read).returns.resolves.toHaveProperty('events').items.toHaveProperty('data').toEqualTypeOf<unknown>()
+  })
+})
+
+describe('ctx.publish is typed by the bus\'s event map', () => {
+  test('a chained publish is checked like publish', () => {
+    void bus.subscribe('chain', 'order.placed', async (e, ctx) => {
+      expectTypeOf(ctx).toEqualTypeOf<HandlerContext<Events>>()
+      await ctx.publish('order.paid', { id: String(e.data.total) })
+      await ctx.publish('user.created', { email: 'a@example.com' }, { key: 'k' })
+      // @ts-expect-error wrong payload: id is a string
+      await ctx.publish('order.paid', { id: 1 })
+      // @ts-expect-error unknown event type
+      await ctx.publish('order.shipped', {})
+    })
+  })
+  test('on an open bus it takes any topic', () => {
+    void createBus().subscribe('open', 'a.*', async (_e, ctx) => { await ctx.publish('b.c', { anything: true }) })
+  })
+  test('a handler written against the bare HandlerContext fits any bus', () => {
+    const handler = async (_e: BusEvent, ctx: HandlerContext) => { await ctx.publish('order.paid', { id: 'x' }) }
+    void bus.subscribe('bare', 'order.placed', handler)
   })
 })

@@ -33,7 +33,7 @@ export interface CloudflareBusOptions {
  * const bus: CloudflareBus<Events> = cloudflareBus(env.BUS, { shards: 4 })
  * await bus.publish('order.placed', { total: 42 }, { key: 'o1' })
  */
-export interface CloudflareBus<E extends EventMap = EventMap> extends Bus<E> {
+export interface CloudflareBus<E extends EventMap = any> extends Bus<E> {
   /** The Worker's `scheduled` handler: fires the UTC schedules whose cron is `controller.cron`. */
   scheduled(controller: Pick<ScheduledController, 'cron' | 'scheduledTime'>): Promise<{ name: string; id: string; seq: number; duplicate: boolean }[]>
   /**
