@@ -1,4 +1,4 @@
-import { fail } from './errors.js'
+import { TidingsError } from './errors.js'
 
 const MAX_DEPTH = 64
 
@@ -13,14 +13,20 @@ const utf8 = (s: string): number => {
 }
 
 // Thrown inside the walk and given its path on the way out, so the happy path builds no strings.
-class Bad { constructor(public why: string, public path = '') {} }
+// `cause` is what user code (a getter, a Proxy trap) threw.
+class Bad { constructor(public why: string, public cause?: unknown, public path = '') {} }
 const at = (e: unknown, seg: string): never => {
   if (e instanceof Bad) e.path = seg + e.path
-  throw e
+  // A getter or a Proxy trap threw: that is bad data, with what it threw as the cause.
+  throw e instanceof Bad || e === BIG ? e : new Bad('reading it threw', e, seg)
 }
+// Thrown once the size passes the budget: a huge sparse array is not walked to its end.
+const BIG = {}
 
 // The walk adds to `size` instead of returning pairs: the happy path allocates only the copy.
 let size = 0
+let budget = Infinity
+const more = (n: number) => { if ((size += n) > budget) throw BIG }
 
 const walk = (value: unknown, depth: number): unknown => {
   switch (typeof value) {
@@ -35,11 +41,12 @@ const walk = (value: unknown, depth: number): unknown => {
   if (depth > MAX_DEPTH) throw new Bad(`nested deeper than ${MAX_DEPTH} levels (a cycle?)`)
   const d = depth + 1
   let i = 0
-  size += 2
+  more(2)
   if (Array.isArray(value)) {
-    const copy = new Array(value.length)
+    const n = value.length
+    const copy: unknown[] = []
     try {
-      for (; i < value.length; i++) { copy[i] = walk(value[i], d); size++ }
+      for (; i < n; i++) { copy.push(walk(value[i], d)); more(1) }
     } catch (e) { at(e, `[${i}]`) }
     return Object.freeze(copy)
   }
@@ -49,7 +56,9 @@ const walk = (value: unknown, depth: number): unknown => {
     const copy: Record<string, unknown> = {}
     let k = ''
     try {
-      for (k in value) { copy[k] = walk((value as Record<string, unknown>)[k], d); size += utf8(k) + 2 }
+      // defineProperty, not assignment: an own `__proto__` key is data, never the copy's prototype
+      // (the copy is frozen, so writable and configurable need not be given).
+      for (k in value) { Object.defineProperty(copy, k, { value: walk((value as Record<string, unknown>)[k], d), enumerable: true }); more(utf8(k) + 2) }
     } catch (e) { at(e, `.${k}`) }
     return Object.freeze(copy)
   }
@@ -58,12 +67,12 @@ const walk = (value: unknown, depth: number): unknown => {
   if (value instanceof Map || value instanceof Set) {
     const isMap = value instanceof Map
     const copy = isMap ? new Map() : new Set()
-    size += 16
+    more(16)
     try {
       for (const entry of value) {
         if (isMap) (copy as Map<unknown, unknown>).set(walk(entry[0], d), walk(entry[1], d))
         else (copy as Set<unknown>).add(walk(entry, d))
-        size += 4
+        more(4)
         i++
       }
     } catch (e) { at(e, `.<${i}>`) }
@@ -75,16 +84,25 @@ const walk = (value: unknown, depth: number): unknown => {
 /**
  * Copies a payload into values the bus owns and every store can keep (plain objects and arrays,
  * primitives, Date, Map, Set, BigInt, RegExp), frozen so no listener can change what others see.
- * Returns the copy and its size as wire JSON (strings counted in UTF-8). Anything else (functions,
- * symbols, class instances, typed arrays, cycles) is refused with `INVALID_PAYLOAD` naming the path.
+ * Returns the copy and its size as wire JSON (strings counted in UTF-8), in one pass that stops as
+ * soon as the size passes `limit`: then the copy is `undefined` and the size is over `limit`.
+ * Anything else (functions, symbols, class instances, typed arrays, cycles, a getter or Proxy trap
+ * that throws: its error is the `cause`) is refused with `INVALID_PAYLOAD` naming the path. An own
+ * `__proto__` key stays an own key of the copy.
+ *
+ * @example
+ * const [copy, bytes] = snapshot({ total: 3 }, 131_072) // a frozen { total: 3 }, 25
+ * snapshot(new Array(1e9), 1000)[1] > 1000 // true, after about 80 holes
  */
-export const snapshot = (value: unknown): [copy: unknown, bytes: number] => {
+export const snapshot = (value: unknown, limit = Infinity): [copy: unknown, bytes: number] => {
   size = 0
+  budget = limit
   try {
     const copy = walk(value, 0)
-    return [copy, size]
+    return size > limit ? [undefined, size] : [copy, size]
   } catch (e) {
-    if (e instanceof Bad) fail('INVALID_PAYLOAD', `data${e.path}: ${e.why}`)
-    throw e
+    if (e === BIG) return [undefined, size]
+    const bad = e instanceof Bad ? e : new Bad('reading it threw', e)
+    throw new TidingsError('INVALID_PAYLOAD', `data${bad.path}: ${bad.why}`, bad.cause === undefined ? undefined : { cause: bad.cause })
   }
 }

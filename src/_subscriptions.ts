@@ -6,6 +6,7 @@ import { compileFilter, type EventPredicate, type Filter } from './filter.js'
 import type { Log } from './_log.js'
 import { compilePattern } from './_pattern.js'
 import { prefixEnd, type Store } from './store.js'
+import { coded, describeValue, optionsOf } from './_check.js'
 
 /** What is stored per subscription under `s/<name>`. */
 export interface SubRecord {
@@ -59,8 +60,26 @@ export interface Subscription { name: string; close(): Promise<void> }
 const NAME = /^[\w-]{1,128}$/
 const positive = (what: string, v: unknown, int = true) => {
   if (v !== undefined && (typeof v !== 'number' || !(v > 0) || (int && !Number.isInteger(v)) || v === Infinity)) {
-    fail('INVALID_OPTIONS', `${what} must be a positive ${int ? 'integer' : 'number'}, got ${JSON.stringify(v)}`)
+    fail('INVALID_OPTIONS', `${what} must be a positive ${int ? 'integer' : 'number'}, got ${describeValue(v)}`)
   }
+}
+/** A start or replay point, checked before anything is read or written. */
+const checkPoint = (p: unknown): void => {
+  const ok = p === 'latest' || p === 'earliest' || (!!p && typeof p === 'object' && (
+    ('seq' in p && Number.isSafeInteger(p.seq) && (p.seq as number) >= 0) || ('time' in p && Number.isFinite(p.time))))
+  if (!ok) fail('INVALID_OPTIONS', `from must be 'latest', 'earliest', { seq } or { time }, got ${describeValue(p)}`)
+}
+const checkName = (name: unknown): void => {
+  if (typeof name !== 'string' || !NAME.test(name)) fail('INVALID_OPTIONS', `subscription name ${describeValue(name)} must be 1..128 characters of [A-Za-z0-9_-]`)
+}
+/** `ids` of redrive and discard: absent (all), or an array of strings. */
+const checkIds = (ids: unknown): void => {
+  // for-of, not every(): a hole is refused at once, so a huge sparse array is not walked.
+  if (ids !== undefined) for (const id of Array.isArray(ids) ? ids as unknown[] : [ids]) if (typeof id !== 'string' || !Array.isArray(ids)) fail('INVALID_OPTIONS', `ids must be an array of dead-letter ids, got ${describeValue(ids)}`)
+}
+/** Runs an argument check; a getter or Proxy trap that throws becomes INVALID_OPTIONS with it as cause. */
+const checking = (f: () => void): void => {
+  try { f() } catch (e) { throw coded(e, 'INVALID_OPTIONS', 'reading the arguments threw') }
 }
 
 /** Durable subscriptions of one bus: leases, runners, and the admin operations over the store. */
@@ -192,22 +211,32 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
         at = page[page.length - 1]!.seq + 1
       }
     }
-    return fail('INVALID_OPTIONS', `from must be 'latest', 'earliest', { seq } or { time }, got ${JSON.stringify(from)}`)
+    return fail('INVALID_OPTIONS', `from must be 'latest', 'earliest', { seq } or { time }, got ${describeValue(from)}`)
   }
 
   const deadLetters = async (subscription?: string) =>
     (await store.list({ prefix: subscription === undefined ? 'x/' : `x/${subscription}/` })).map((e) => e.value as DeadLetter)
 
   return {
-    async subscribe(name: string, pattern: string, handler: (e: BusEvent, ctx: HandlerContext) => unknown, o: SubscribeOptions = {}): Promise<Subscription> {
+    async subscribe(name: string, pattern: string, handler: (e: BusEvent, ctx: HandlerContext) => unknown, options?: SubscribeOptions): Promise<Subscription> {
       if (closed) fail('CLOSED', 'the bus is closed')
-      if (typeof name !== 'string' || !NAME.test(name)) fail('INVALID_OPTIONS', `subscription name ${JSON.stringify(name)} must be 1..128 characters of [A-Za-z0-9_-]`)
-      if (typeof handler !== 'function') fail('INVALID_OPTIONS', 'a subscription needs a handler function')
-      const topic = compilePattern(pattern)
-      const test = o.filter === undefined ? undefined : compileFilter(o.filter as Filter | EventPredicate)
-      positive('concurrency', o.concurrency); positive('timeout', o.timeout, false); positive('retry.attempts', o.retry?.attempts)
-      const b = o.retry?.backoff ?? {}
-      positive('retry.backoff.initial', b.initial, false); positive('retry.backoff.max', b.max, false); positive('retry.backoff.factor', b.factor, false)
+      let o: SubscribeOptions = {}, topic!: (type: string) => boolean, test: EventPredicate | undefined, b: NonNullable<RetryOptions['backoff']> = {}
+      checking(() => {
+        checkName(name)
+        o = { ...optionsOf(options, 'subscribe') }
+        if (o.from !== undefined) checkPoint(o.from)
+        if (o.retry !== undefined && (!o.retry || typeof o.retry !== 'object' || (o.retry.backoff !== undefined && (!o.retry.backoff || typeof o.retry.backoff !== 'object')))) {
+          fail('INVALID_OPTIONS', `retry must be { attempts?, backoff?: { initial?, max?, factor?, jitter? } }, got ${describeValue(o.retry)}`)
+        }
+        if (typeof handler !== 'function') fail('INVALID_OPTIONS', 'a subscription needs a handler function')
+        topic = compilePattern(pattern)
+        test = o.filter === undefined ? undefined : compileFilter(o.filter as Filter | EventPredicate)
+        // Copies: what was checked is what runs, however the caller's objects change (or throw) later.
+        if (o.retry) o.retry = { ...o.retry }
+        b = { ...o.retry?.backoff }
+        positive('concurrency', o.concurrency); positive('timeout', o.timeout, false); positive('retry.attempts', o.retry?.attempts)
+        positive('retry.backoff.initial', b.initial, false); positive('retry.backoff.max', b.max, false); positive('retry.backoff.factor', b.factor, false)
+      })
       if (attached.has(name)) fail('ALREADY_SUBSCRIBED', `subscription "${name}" is already attached on this bus`)
       const attempts = o.retry?.attempts ?? 5
       const make = (rec: SubRecord, version: string, recovery?: Recovery) => createRunner(host, {
@@ -262,6 +291,7 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
     },
 
     async deleteSubscription(name: string): Promise<boolean> {
+      checkName(name)
       const a = attached.get(name)
       if (a) {
         attached.delete(name)
@@ -272,6 +302,7 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
     },
 
     async replay(name: string, point: { seq: number } | { time: number }) {
+      checking(() => { checkName(name); checkPoint(point) })
       const seq = await startAt(point)
       for (;;) {
         const got = await read(name)
@@ -293,8 +324,13 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
     },
 
     deadLetters: {
-      list: async ({ subscription }: { subscription?: string } = {}) => deadLetters(subscription),
+      async list(options?: { subscription?: string }) {
+        let subscription: unknown
+        checking(() => { subscription = optionsOf(options, 'deadLetters.list').subscription; if (subscription !== undefined) checkName(subscription) })
+        return deadLetters(subscription as string | undefined)
+      },
       async redrive(ids?: readonly string[]) {
+        checking(() => checkIds(ids))
         const letters = (await deadLetters()).filter((d) => !ids || ids.includes(d.id))
         const now = clock.now()
         let done = 0
@@ -319,6 +355,7 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
         return done
       },
       async discard(ids?: readonly string[]) {
+        checking(() => checkIds(ids))
         const letters = (await deadLetters()).filter((d) => !ids || ids.includes(d.id))
         if (letters.length) await store.commit({ mutations: letters.map((d) => ({ type: 'delete' as const, key: keys.dead(d.subscription, d.event.seq) })) })
         return letters.length

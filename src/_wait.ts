@@ -1,16 +1,32 @@
 import type { Clock } from './clock.js'
-import { TidingsError } from './errors.js'
+import { fail, TidingsError } from './errors.js'
+import { coded, describeValue, optionsOf, signalOf } from './_check.js'
 import type { BusEvent } from './event.js'
 import { compileFilter, type Filter } from './filter.js'
 import type { Log } from './_log.js'
 import { compilePattern } from './_pattern.js'
 import { seqKey } from './store.js'
 
+interface WaitOptions { filter?: Filter | ((e: BusEvent) => boolean) | undefined; timeout?: number | undefined; signal?: AbortSignal | undefined; since?: number | undefined }
+
+/** A duration option: absent, or ms in 0..2^53. */
+const ms = (what: string, v: unknown): number | undefined =>
+  v === undefined || (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER) ? v as number | undefined
+    : fail('INVALID_OPTIONS', `waitFor: ${what} must be ms >= 0, got ${describeValue(v)}`)
+
+/** The options of `waitFor`, checked; a getter or Proxy that throws is `INVALID_OPTIONS` with its error as cause. */
+const optionsOfWait = (o: WaitOptions | undefined): WaitOptions => {
+  try {
+    const { filter, timeout, signal, since } = optionsOf(o, 'waitFor')
+    return { filter, timeout: ms('timeout', timeout), signal: signalOf(signal), since: ms('since', since) }
+  } catch (e) { throw coded(e, 'INVALID_OPTIONS', 'reading the options of waitFor() threw') }
+}
+
 interface Wait {
   log: Log
   clock: Clock
   pattern: string
-  options: { filter?: Filter | ((e: BusEvent) => boolean); timeout?: number; signal?: AbortSignal; since?: number }
+  options: WaitOptions | undefined
   /** Matches that arrived before this module loaded. */
   early: BusEvent[]
   /** Removes the listener the bus registered synchronously. */
@@ -37,8 +53,11 @@ const recent = async (log: Log, pattern: string, test: (e: BusEvent) => boolean,
 }
 
 /** `bus.waitFor` once its listener is in place: filter, lookback, timeout and signal. */
-export const wait = ({ log, clock, pattern, options: { filter, timeout, signal, since }, early, off, listen, closing }: Wait): Promise<BusEvent> =>
+export const wait = ({ log, clock, pattern, options, early, off, listen, closing }: Wait): Promise<BusEvent> =>
   new Promise((resolve, reject) => {
+    let o: WaitOptions
+    try { o = optionsOfWait(options) } catch (e) { off(); return reject(e) }
+    const { filter, timeout, signal, since } = o
     let timer: unknown
     const finish = (f: () => void) => {
       off(); clock.clearTimer(timer)
@@ -52,7 +71,7 @@ export const wait = ({ log, clock, pattern, options: { filter, timeout, signal, 
     let test: (e: BusEvent) => boolean
     try {
       test = filter === undefined ? () => true : compileFilter(filter as Filter)
-    } catch (e) { return finish(() => reject(e)) }
+    } catch (e) { return finish(() => reject(coded(e, 'INVALID_FILTER', 'reading the filter threw'))) }
     if (signal?.aborted) return aborted()
     signal?.addEventListener('abort', aborted, { once: true })
     if (timeout !== undefined) timer = clock.setTimer(clock.now() + timeout, () => finish(() => reject(new TidingsError('TIMEOUT', `no "${pattern}" event within ${timeout} ms`))))

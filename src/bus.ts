@@ -3,14 +3,14 @@ import { fail, TidingsError } from './errors.js'
 import { idPrefix, type BusEvent, type EventMap, type EventOf, type OpenEvents } from './event.js'
 import { createLog, type Appended, type Draft } from './_log.js'
 import { memoryStore } from './memory.js'
-import { snapshot } from './_payload.js'
+import { checkEnvelope, coded, describeValue, draftEvent, MAX_TIME, optionsOf, setLimits, signalOf } from './_check.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import type { Store } from './store.js'
 import type { DeadLetter, HandlerContext } from './delivery.js'
 import type { SubscribeOptions, Subscription, Subscriptions } from './_subscriptions.js'
 import type { Filter } from './filter.js'
 import type { Scheduler, ScheduleInfo, ScheduleSpec } from './schedule.js'
-import { checkTopic, createTrie, type MatchingTopics } from './topic.js'
+import { createTrie, type MatchingTopics } from './topic.js'
 
 const DAY = 86_400_000
 
@@ -154,10 +154,6 @@ export interface Bus<E extends EventMap = any, I extends EventMap = E> {
 }
 
 interface Listener { fn: (e: BusEvent) => unknown; test: ((e: BusEvent) => boolean) | undefined; n: number }
-const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/
-// Options copied onto the envelope as they are; with id and source, the text options checked.
-const ENVELOPE_OPTIONS = ['key', 'correlationId', 'causationId', 'traceparent'] as const
-const TEXT_OPTIONS = ['id', 'source', ...ENVELOPE_OPTIONS] as const
 
 /**
  * Creates a bus. Typed by an event map, or inferred from Standard Schema validators.
@@ -175,6 +171,8 @@ export function createBus(options: BusOptions = {}): Bus {
   const clock = options.clock ?? realClock
   const source = options.source ?? 'tidings'
   const schemas = (options.schemas ?? {}) as Record<string, StandardSchemaV1 | undefined>
+  // Own entries only: a topic named `constructor` or `toString` has no schema of Object.prototype's.
+  const schemaOf = (type: string) => Object.hasOwn(schemas, type) ? schemas[type] : undefined
   const onError = options.onError ?? ((error, ctx) => console.error('tidings:', error, ctx))
   const maxBytes = options.limits?.maxEventBytes ?? 131_072
   const listeners = createTrie<Listener>()
@@ -239,70 +237,66 @@ export function createBus(options: BusOptions = {}): Bus {
   // Start-up failures surface through publish and idle, not as an unhandled rejection.
   log.ready.catch(() => {})
 
-  const finish = (id: string, type: string, data: unknown, o: PublishOptions): Draft => {
-    const [copy, bytes] = snapshot(data)
-    const d: Draft = { id, type, source: o.source ?? source, time: 0, seq: 0, data: copy }
-    let size = bytes + (id.length || 22) + type.length + d.source.length + 120
-    for (const k of ENVELOPE_OPTIONS) {
-      const v = o[k]
-      if (v !== undefined) { d[k] = v; size += v.length + 20 }
-    }
-    if (size > maxBytes) fail('PAYLOAD_TOO_LARGE', `event "${type}" is about ${size} bytes serialized; the limit is ${maxBytes}`)
-    return d
-  }
-
+  const limits = { source, maxBytes }
   /** When a delayed publish is due (0: now). A due time already past appends at once. */
-  const holdOf = (o: { delay?: unknown; at?: unknown } = {}): number => {
-    const { delay, at } = o
+  const holdOf = ({ delay, at }: { delay?: unknown; at?: unknown }): number => {
     if (delay === undefined && at === undefined) return 0
-    const t = at instanceof Date ? at.getTime() : at ?? clock.now() + (delay as number)
-    if ((delay !== undefined && at !== undefined) || !Number.isFinite(t) || !((delay ?? 0) as number >= 0)) fail('INVALID_OPTIONS', `delay ${delay} / at ${at}: give delay (ms >= 0) or at (epoch ms, Date)`)
-    return (t as number) > clock.now() ? (t as number) : 0
+    const t: unknown = at instanceof Date ? at.getTime() : at ?? (typeof delay === 'number' && delay >= 0 ? clock.now() + delay : NaN)
+    if (delay !== undefined && at !== undefined || typeof t !== 'number' || !(t <= MAX_TIME) || t !== t) {
+      fail('INVALID_OPTIONS', `delay ${describeValue(delay)} / at ${describeValue(at)}: give delay (ms >= 0) or at (epoch ms, Date), due by year 9999`)
+    }
+    return (t as number) > clock.now() ? Math.ceil(t as number) : 0
   }
 
   /** Everything that can be checked before a place in line is taken; async schemas yield a promise. */
   const prepare = (type: string, data: unknown, o: PublishOptions = {}): Draft | Promise<Draft> => {
     if (closed) fail('CLOSED', 'the bus is closed')
-    checkTopic(type)
-    for (const k of TEXT_OPTIONS) {
-      const v = o[k]
-      if (v !== undefined && (typeof v !== 'string' || !v || v.length > 512 || (k === 'traceparent' && !TRACEPARENT.test(v)))) {
-        fail('INVALID_OPTIONS', `${k} ${JSON.stringify(v)} is not a string of 1..512 characters${k === 'traceparent' ? ' in W3C form' : ''}`)
-      }
-    }
+    checkEnvelope(type, o)
     // No id yet: the log gives one when the event reaches it.
     const id = o.id ?? ''
-    const schema = schemas[type]
-    if (!schema) return finish(id, type, data, o)
+    const schema = schemaOf(type)
+    if (!schema) return draftEvent(id, type, data, o, limits)
     const checked = (r: StandardSchemaV1.Result<unknown>) => {
-      if (!r.issues) return finish(id, type, r.value, o)
+      if (!r.issues) return draftEvent(id, type, r.value, o, limits)
       const what = r.issues.map((i) => `${i.path?.map((p) => String(typeof p === 'object' ? p.key : p)).join('.') || '(root)'}: ${i.message}`)
       return fail('INVALID_PAYLOAD', `"${type}" failed its schema: ${what.join('; ')}`)
     }
-    const r = schema['~standard'].validate(data)
-    return typeof (r as PromiseLike<unknown>).then === 'function' ? Promise.resolve(r).then(checked) : checked(r as StandardSchemaV1.Result<unknown>)
+    const invalid = (e: unknown): never => { throw coded(e, 'INVALID_PAYLOAD', `"${type}": its schema threw`) }
+    let r: StandardSchemaV1.Result<unknown> | PromiseLike<StandardSchemaV1.Result<unknown>>
+    try { r = schema['~standard'].validate(data) } catch (e) { return invalid(e) }
+    return typeof (r as PromiseLike<unknown>)?.then === 'function' ? Promise.resolve(r).then(checked, invalid) : checked(r as StandardSchemaV1.Result<unknown>)
   }
 
   /** publish and publishMany: everything checked first, then one place in line for all. */
-  const append = (inputs: readonly PublishInput[], single: boolean): Promise<any> => {
+  const append = (inputs: () => readonly PublishInput[], single: boolean): Promise<any> => {
     let drafts, holds
     try {
-      holds = inputs.map((i) => holdOf(i as { delay?: unknown; at?: unknown }))
+      const all = inputs()
+      if (!Array.isArray(all)) fail('INVALID_OPTIONS', `publishMany takes an array, got ${describeValue(all)}`)
+      // A hole or a null is refused at once: a sparse array with a huge length is not walked.
+      for (const i of all) optionsOf(i ?? null, 'publishMany: each event')
+      holds = all.map(holdOf)
       // prepare reads the options by name: the input itself serves, no copy per publish.
-      drafts = inputs.map((i) => prepare(i.type, i.data, i as PublishOptions))
-    } catch (e) { return Promise.reject(e) }
+      drafts = all.map((i) => prepare(i.type, i.data, i as PublishOptions))
+    } catch (e) { return Promise.reject(coded(e, 'INVALID_OPTIONS', 'reading the options threw')) }
     return log.append(drafts.some((d) => d instanceof Promise) ? Promise.all(drafts) : (drafts as Draft[]), single, undefined, holds.some(Boolean) ? holds : undefined)
   }
 
   const bus: Bus = {
-    publish: (type: string, data: unknown, o?: PublishOptions) => append([{ ...o, type, data }], true),
-    publishMany: (inputs) => append(inputs, false),
+    publish: (type: string, data: unknown, o?: PublishOptions) => append(() => [{ ...optionsOf(o, 'publish'), type, data }], true),
+    publishMany: (inputs) => append(() => inputs, false),
 
-    cancel: (id) => log.cancel(id),
+    cancel: (id) => typeof id === 'string' ? log.cancel(id) : Promise.reject(new TidingsError('INVALID_OPTIONS', `cancel takes an event id, got ${describeValue(id)}`)),
 
-    on(pattern, fn, { signal, filter } = {}) {
-      if (filter !== undefined && typeof filter !== 'function') fail('INVALID_FILTER', 'on() takes a function filter; declarative filters are for subscribe() and waitFor()')
-      const off = listeners.add(pattern, { fn: fn as Listener['fn'], test: filter as Listener['test'], n: added++ })
+    on(pattern, fn, o) {
+      let off: () => void, signal
+      try {
+        const { filter, ...rest } = optionsOf(o, 'on')
+        signal = signalOf(rest.signal)
+        if (typeof fn !== 'function') fail('INVALID_OPTIONS', `on() takes a listener function, got ${describeValue(fn)}`)
+        if (filter !== undefined && typeof filter !== 'function') fail('INVALID_FILTER', 'on() takes a function filter; declarative filters are for subscribe() and waitFor()')
+        off = listeners.add(pattern, { fn: fn as Listener['fn'], test: filter as Listener['test'], n: added++ })
+      } catch (e) { throw coded(e, 'INVALID_OPTIONS', 'reading the options of on() threw') }
       if (signal?.aborted) off()
       signal?.addEventListener('abort', off, { once: true })
       return () => { off(); signal?.removeEventListener('abort', off) }
@@ -322,7 +316,7 @@ export function createBus(options: BusOptions = {}): Bus {
       discard: (ids) => manager().then((m) => m.deadLetters.discard(ids)),
     },
 
-    waitFor(pattern, o = {}) {
+    waitFor(pattern, o) {
       // Registered synchronously, so nothing published after the call is missed; the rest loads lazily.
       const early: BusEvent[] = []
       let seen: ((e: BusEvent) => void) | undefined
@@ -356,6 +350,7 @@ export function createBus(options: BusOptions = {}): Bus {
       detach?.()
     },
   }
+  setLimits(bus, limits)
   return bus
 }
 

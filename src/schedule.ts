@@ -5,6 +5,8 @@ import { createHeap } from './_heap.js'
 import { compilePattern } from './_pattern.js'
 import { seqKey, type Store, type StoreEntry } from './store.js'
 import { checkTopic } from './topic.js'
+import { coded, describeValue, MAX_TIME, optionsOf } from './_check.js'
+import { toTagged } from './_tagged.js'
 
 /**
  * What a schedule publishes and when: exactly one of `cron` (5 or 6 fields, IANA `timezone`,
@@ -50,7 +52,12 @@ export interface ScheduleHost {
 }
 
 type Cron = { nextRun(from?: Date): Date | null; previousRuns(n: number, ref?: Date): Date[] }
-const bad = (name: string, why: string): never => fail('INVALID_SCHEDULE', `schedule "${name}": ${why}`)
+const bad = (name: unknown, why: string): never => fail('INVALID_SCHEDULE', `schedule ${describeValue(name)}: ${why}`)
+/** A schedule name, or `INVALID_SCHEDULE`. */
+const checkName = (name: unknown): string =>
+  typeof name === 'string' && NAME.test(name) ? name : bad(name, 'the name must be 1..128 characters of [A-Za-z0-9_-]')
+// Specs compared as superjson text: BigInt, Map, Set and Date in `data` compare by value.
+const same = (a: ScheduleSpec, b: ScheduleSpec) => JSON.stringify(toTagged(a)) === JSON.stringify(toTagged(b))
 
 /**
  * The scheduler of one bus: schedules live in the store, a heap orders their next ticks, and one
@@ -247,7 +254,10 @@ export const createScheduler = async (host: ScheduleHost) => {
   }
 
   const normalize = (name: string, spec: ScheduleSpec): ScheduleSpec => {
-    if (typeof name !== 'string' || !NAME.test(name)) bad(String(name), 'the name must be 1..128 characters of [A-Za-z0-9_-]')
+    checkName(name)
+    try { return normalizeSpec(name, spec) } catch (e) { throw coded(e, 'INVALID_SCHEDULE', `schedule "${name}": reading the spec threw`) }
+  }
+  const normalizeSpec = (name: string, spec: ScheduleSpec): ScheduleSpec => {
     if (!spec || typeof spec !== 'object') return bad(name, 'a spec object is required')
     const kinds = (['cron', 'every', 'at'] as const).filter((k) => spec[k] !== undefined)
     if (kinds.length !== 1) bad(name, `give exactly one of cron, every or at (got ${kinds.join(', ') || 'none'})`)
@@ -256,24 +266,28 @@ export const createScheduler = async (host: ScheduleHost) => {
     if (spec.cron !== undefined) {
       if (typeof spec.cron !== 'string') bad(name, 'cron must be a string')
       out.cron = spec.cron
-      if (spec.timezone !== undefined) out.timezone = spec.timezone
+      if (spec.timezone !== undefined) {
+        if (typeof spec.timezone !== 'string') bad(name, `timezone must be an IANA zone name, got ${describeValue(spec.timezone)}`)
+        out.timezone = spec.timezone
+      }
       cronOf(name, out)
     } else if (spec.timezone !== undefined) bad(name, 'timezone applies to cron only')
     if (spec.every !== undefined) {
-      if (typeof spec.every !== 'number' || !Number.isFinite(spec.every) || spec.every <= 0) bad(name, `every must be a positive number of ms, got ${spec.every}`)
+      // Whole ms from 1 to year 9999: each tick moves time forward, and catch-up stays bounded.
+      if (!Number.isSafeInteger(spec.every) || spec.every < 1 || spec.every > MAX_TIME) bad(name, `every must be a positive whole number of ms (1 to ${MAX_TIME}), got ${describeValue(spec.every)}`)
       out.every = spec.every
     }
     if (spec.at !== undefined) {
       const at = spec.at instanceof Date ? spec.at.getTime() : spec.at
-      if (typeof at !== 'number' || !Number.isFinite(at)) bad(name, `at must be epoch ms or a Date, got ${String(spec.at)}`)
+      if (typeof at !== 'number' || !Number.isFinite(at) || at > MAX_TIME) bad(name, `at must be epoch ms or a Date by year 9999, got ${describeValue(at)}`)
       out.at = at
     }
     if (spec.catchUp !== undefined) {
-      if (!['none', 'latest', 'all'].includes(spec.catchUp)) bad(name, `catchUp must be 'none', 'latest' or 'all', got ${String(spec.catchUp)}`)
+      if (!['none', 'latest', 'all'].includes(spec.catchUp)) bad(name, `catchUp must be 'none', 'latest' or 'all', got ${describeValue(spec.catchUp)}`)
       out.catchUp = spec.catchUp
     }
     if (spec.overlap !== undefined) {
-      if (!['allow', 'skip'].includes(spec.overlap)) bad(name, `overlap must be 'allow' or 'skip', got ${String(spec.overlap)}`)
+      if (!['allow', 'skip'].includes(spec.overlap)) bad(name, `overlap must be 'allow' or 'skip', got ${describeValue(spec.overlap)}`)
       out.overlap = spec.overlap
     }
     return out
@@ -301,9 +315,9 @@ export const createScheduler = async (host: ScheduleHost) => {
       for (;;) {
         const e = await store.get(key(name))
         const old = e?.value as ScheduleRecord | undefined
-        if (old && JSON.stringify(old.spec) === JSON.stringify(norm)) return
+        if (old && same(old.spec, norm)) return
         const now = clock.now()
-        if (norm.at !== undefined && (norm.at as number) <= now) bad(name, `at ${new Date(norm.at as number).toISOString()} is in the past`)
+        if (norm.at !== undefined && (norm.at as number) <= now) bad(name, `at ${norm.at} (epoch ms) is in the past`)
         const rec: ScheduleRecord = { name, spec: norm, created: old?.created ?? now, ...(old?.lastFiredAt !== undefined ? { lastFiredAt: old.lastFiredAt } : {}) }
         // A changed spec counts from now for its first tick, keeping lastFiredAt.
         if (old) rec.created = now
@@ -316,7 +330,7 @@ export const createScheduler = async (host: ScheduleHost) => {
       }
     },
     async unschedule(name: string): Promise<boolean> {
-      const e = await store.get(key(name))
+      const e = await store.get(key(checkName(name)))
       if (!e || (e.value as ScheduleRecord).done) return false
       const res = await store.commit({ checks: [{ key: key(name), version: e.version }], mutations: [{ type: 'delete', key: key(name) }] })
       records.delete(name)
@@ -324,8 +338,10 @@ export const createScheduler = async (host: ScheduleHost) => {
       return res.ok
     },
     schedules: (): ScheduleInfo[] => [...records.values()].filter((r) => !r.rec.done).map(info).sort((a, b) => (a.nextAt ?? Infinity) - (b.nextAt ?? Infinity)),
-    async run(name: string, { id }: { id?: string } = {}) {
-      const r = records.get(name)
+    async run(name: string, options?: { id?: string }) {
+      let id
+      try { ({ id } = optionsOf(options, 'runSchedule')) } catch (e) { throw coded(e, 'INVALID_OPTIONS', 'reading the options of runSchedule() threw') }
+      const r = records.get(checkName(name))
       if (!r || r.rec.done) return bad(name, 'no such schedule')
       return host.publish(r.rec.spec.type, r.rec.spec.data, { id: id ?? `schedule:${name}:run:${clock.now()}` })
     },

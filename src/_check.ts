@@ -1,0 +1,124 @@
+import { fail, TidingsError, type ErrorCode } from './errors.js'
+import type { PublishOptions } from './bus.js'
+import type { Draft } from './_log.js'
+import { snapshot } from './_payload.js'
+import { checkTopic } from './topic.js'
+
+const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/
+// Options copied onto the envelope as they are; with id and source, the text options checked.
+const ENVELOPE_OPTIONS = ['key', 'correlationId', 'causationId', 'traceparent'] as const
+const TEXT_OPTIONS = ['id', 'source', ...ENVELOPE_OPTIONS] as const
+
+/** 9999-12-31T23:59:59.999Z, the latest due time or schedule tick: due keys keep their 15 digits. */
+export const MAX_TIME = 253_402_300_799_999
+
+/** What the size check of an event depends on: the bus's `source` and `limits.maxEventBytes`. */
+export interface EventLimits { source: string; maxBytes: number }
+
+/**
+ * Any value, described for an error message without calling into it: a Symbol, a BigInt, a
+ * Proxy whose traps throw all describe safely.
+ *
+ * @example
+ * describeValue(Symbol('x')) // 'Symbol(x)'
+ * describeValue('abc')       // '"abc"'
+ */
+export const describeValue = (v: unknown): string =>
+  typeof v === 'string' ? JSON.stringify(v.slice(0, 60)) : (v && typeof v === 'object') || typeof v === 'function' ? `a ${typeof v}` : String(v)
+
+/**
+ * Checks what publish checks before the payload: the topic and the text options (each 1..512
+ * characters; `traceparent` in W3C form). Throws `INVALID_TOPIC` / `INVALID_OPTIONS`.
+ *
+ * @example
+ * checkEnvelope('order.placed', { key: 'o1' })
+ */
+export const checkEnvelope = (type: unknown, o: PublishOptions): void => {
+  checkTopic(type)
+  for (const k of TEXT_OPTIONS) {
+    const v = o[k]
+    if (v !== undefined && (typeof v !== 'string' || !v || v.length > 512 || (k === 'traceparent' && !TRACEPARENT.test(v)))) {
+      fail('INVALID_OPTIONS', `${k} ${describeValue(v)} is not a string of 1..512 characters${k === 'traceparent' ? ' in W3C form' : ''}`)
+    }
+  }
+}
+
+/**
+ * The envelope of a checked event with its payload copied (see {@link snapshot}), refused with
+ * `PAYLOAD_TOO_LARGE` when the whole serialized event would pass `limits.maxBytes`. The walk
+ * stops as soon as it does, so a sparse array with a huge `length` costs nothing.
+ *
+ * @example
+ * const d = draftEvent('', 'order.placed', { total: 3 }, {}, { source: 'shop', maxBytes: 131_072 })
+ */
+export const draftEvent = (id: string, type: string, data: unknown, o: PublishOptions, { source, maxBytes }: EventLimits): Draft => {
+  const d: Draft = { id, type, source: o.source ?? source, time: 0, seq: 0, data: undefined }
+  let size = (id.length || 22) + type.length + d.source.length + 120
+  for (const k of ENVELOPE_OPTIONS) {
+    const v = o[k]
+    if (v !== undefined) { d[k] = v; size += v.length + 20 }
+  }
+  const [copy, bytes] = snapshot(data, maxBytes - size)
+  size += bytes
+  if (size > maxBytes) fail('PAYLOAD_TOO_LARGE', `event "${type}" is ${copy === undefined ? 'over' : 'about'} ${size} bytes serialized; the limit is ${maxBytes}`)
+  d.data = copy
+  return d
+}
+
+/**
+ * The one check an event passes before it is stored, as `publish` makes it (a Standard Schema
+ * aside, which may be async): topic, options, payload shape and size. The IndexedDB outbox stages
+ * with it, so what it stages the bus accepts. Returns the envelope (`id` empty when not given).
+ *
+ * @example
+ * checkEvent('order.placed', { total: 3 }, { key: 'o1' }, { source: 'tidings', maxBytes: 131_072 })
+ */
+export const checkEvent = (type: string, data: unknown, o: PublishOptions, limits: EventLimits): Draft => {
+  checkEnvelope(type, o)
+  return draftEvent(o.id ?? '', type, data, o, limits)
+}
+
+/**
+ * A `TidingsError` for whatever a read of user-given input threw (a getter, a Proxy trap): a
+ * `TidingsError` as it is, anything else as `code` with the thrown value as `cause`.
+ *
+ * @example
+ * try { read(options) } catch (e) { throw coded(e, 'INVALID_OPTIONS', 'reading the options threw') }
+ */
+export const coded = (e: unknown, code: ErrorCode, message: string): TidingsError =>
+  e instanceof TidingsError ? e : new TidingsError(code, message, { cause: e })
+
+/**
+ * Options as given: `undefined` (none) or an object. Throws `INVALID_OPTIONS` otherwise.
+ *
+ * @example
+ * const o = optionsOf(options, 'read')
+ */
+export const optionsOf = <T extends object>(o: T | undefined | null, what: string): Partial<T> => {
+  if (o === undefined) return {}
+  if (!o || typeof o !== 'object' || Array.isArray(o)) fail('INVALID_OPTIONS', `${what} takes an options object, got ${describeValue(o)}`)
+  return o as T
+}
+
+const limitsByBus = new WeakMap<object, EventLimits>()
+
+/**
+ * The limits a bus made by `createBus` checks events against (`undefined` for other buses), so
+ * a helper staging events for it (the IndexedDB outbox) checks them exactly as it will.
+ *
+ * @example
+ * const limits = limitsOf(bus) ?? { source: 'tidings', maxBytes: 131_072 }
+ */
+export const limitsOf = (bus: object): EventLimits | undefined => limitsByBus.get(bus)
+
+/** @internal Records a bus's limits for {@link limitsOf}. @example setLimits(bus, { source, maxBytes }) */
+export const setLimits = (bus: object, limits: EventLimits): void => void limitsByBus.set(bus, limits)
+
+/**
+ * An `AbortSignal` option as given, or `undefined`; anything else is `INVALID_OPTIONS`.
+ *
+ * @example
+ * const signal = signalOf(options.signal)
+ */
+export const signalOf = (s: unknown): AbortSignal | undefined =>
+  s === undefined || typeof (s as AbortSignal | null)?.addEventListener === 'function' ? s as AbortSignal | undefined : fail('INVALID_OPTIONS', `signal must be an AbortSignal, got ${describeValue(s)}`)
