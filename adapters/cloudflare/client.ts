@@ -1,6 +1,6 @@
 import type { Bus, PublishInput, PublishOptions, ReadOptions } from '../../src/bus.js'
 import { fail, TidingsError } from '../../src/errors.js'
-import { decodeCursor, encodeCursor, idPrefix, ownId, type BusEvent, type EventMap } from '../../src/event.js'
+import { decodeCursor, encodeCursor, idPrefix, ownId, type BusEvent, type EventMap, type OpenEvents } from '../../src/event.js'
 import { fromTagged } from '../../src/_tagged.js'
 import { isDelivery, type DeliveryMessage, type Outcome } from './_delivery.js'
 import type { AppendItem, BusObject, Call } from './object.js'
@@ -84,7 +84,7 @@ type Stub = Pick<BusObject, 'append' | 'call' | 'claim' | 'settle' | 'lost' | 'f
  *   scheduled: (controller, env) => cloudflareBus(env.BUS, { shards: 4 }).scheduled(controller),
  * }
  */
-export function cloudflareBus<E extends EventMap = EventMap>(namespace: BusNamespace, options: CloudflareBusOptions = {}): CloudflareBus<E> {
+export function cloudflareBus<E extends EventMap = OpenEvents>(namespace: BusNamespace, options: CloudflareBusOptions = {}): CloudflareBus<E> {
   const shards = options.shards ?? 1
   if (!Number.isInteger(shards) || shards < 1 || shards > 1024) fail('INVALID_OPTIONS', `shards must be an integer in 1..1024, got ${shards}`)
   const name = options.name ?? 'tidings'

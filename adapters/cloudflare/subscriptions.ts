@@ -1,6 +1,6 @@
 import type { HandlerContext } from '../../src/delivery.js'
 import { fail } from '../../src/errors.js'
-import type { BusEvent, EventMap, EventOf } from '../../src/event.js'
+import type { BusEvent, EventMap, EventOf, OpenEvents } from '../../src/event.js'
 import type { Filter } from '../../src/filter.js'
 import type { SubscribeOptions } from '../../src/_subscriptions.js'
 import { compilePattern } from '../../src/_pattern.js'
@@ -15,7 +15,7 @@ import { compilePattern } from '../../src/_pattern.js'
  *   await ctx.publish('mail.sent', { to: 'ann@example.com' })
  * }
  */
-export interface EdgeHandlerContext<E extends EventMap = EventMap, Env = unknown> extends Omit<HandlerContext, 'publish'> {
+export interface EdgeHandlerContext<E extends EventMap = OpenEvents, Env = unknown> extends Omit<HandlerContext, 'publish'> {
   /** The Worker's bindings, as its `queue(batch, env)` handler received them. */
   env: Env
   /** Extends the Worker's invocation past the handler (`ctx.waitUntil` of its `queue` handler). */
@@ -33,7 +33,7 @@ export interface EdgeHandlerContext<E extends EventMap = EventMap, Env = unknown
  * @example
  * const mailer: QueueSubscription = { pattern: 'user.created', timeout: 10_000, handler: async (e) => sendMail(e.data) }
  */
-export interface QueueSubscription<Ev extends BusEvent = BusEvent, E extends EventMap = EventMap, Env = unknown> extends Omit<SubscribeOptions<Ev>, 'filter'> {
+export interface QueueSubscription<Ev extends BusEvent = BusEvent, E extends EventMap = OpenEvents, Env = unknown> extends Omit<SubscribeOptions<Ev>, 'filter'> {
   pattern: string
   /** A declarative filter only: the object evaluates it, and a function cannot cross to it. */
   filter?: Filter
@@ -76,8 +76,8 @@ export type Subscriptions = Readonly<Record<string, QueueSubscription<any, any, 
  *   } },
  * })
  */
-export const defineSubscriptions = <E extends EventMap = EventMap, Env = unknown>(
-  subscriptions: Readonly<Record<string, TypedQueueSubscription<E, Env>>>,
+export const defineSubscriptions = <E extends EventMap = OpenEvents, Env = unknown>(
+  subscriptions: Readonly<Record<string, TypedQueueSubscription<NoInfer<E>, NoInfer<Env>>>>,
 ): Readonly<Record<string, TypedQueueSubscription<E, Env>>> => {
   for (const [name, s] of Object.entries(subscriptions)) {
     if (!/^[\w-]{1,128}$/.test(name)) fail('INVALID_OPTIONS', `subscription name ${JSON.stringify(name)} must be 1..128 characters of [A-Za-z0-9_-]`)

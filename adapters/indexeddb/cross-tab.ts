@@ -3,12 +3,12 @@ import { fail, TidingsError } from '../../src/errors.js'
 import { compileFilter, type Filter } from '../../src/filter.js'
 import { compilePattern } from '../../src/_pattern.js'
 import type { HandlerContext } from '../../src/delivery.js'
-import type { EventMap } from '../../src/event.js'
+import type { EventMap, OpenEvents } from '../../src/event.js'
 import type { SubRecord, SubscribeOptions, Subscription } from '../../src/_subscriptions.js'
 import type { IndexedDBStore } from './store.js'
 
 /** What {@link crossTab} returns: durable subscriptions that run in exactly one tab at a time. */
-export interface CrossTab<E extends EventMap = EventMap> {
+export interface CrossTab<E extends EventMap = OpenEvents> {
   /**
    * Like `bus.subscribe`, but the handler runs only in the tab holding the Web Lock
    * `tidings:<store name>:<subscription>`; every other tab waits in line for it and takes over

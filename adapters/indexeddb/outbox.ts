@@ -1,12 +1,12 @@
 import { unwrap, type IDBPTransaction } from 'idb'
 import type { Bus, PublishOptions } from '../../src/bus.js'
-import type { EventMap } from '../../src/event.js'
+import type { EventMap, OpenEvents } from '../../src/event.js'
 import { OUTBOX } from './_schema.js'
 import { stage, type Staged } from './_staged.js'
 import type { IndexedDBStore } from './store.js'
 
 /** Stages an event in the callback's transaction; returns its id. Throws on bad input (the transaction then aborts). */
-export type StagePublish<E extends EventMap = EventMap> = <T extends keyof E & string>(type: T, data: E[T], options?: PublishOptions) => string
+export type StagePublish<E extends EventMap = OpenEvents> = <T extends keyof E & string>(type: T, data: E[T], options?: PublishOptions) => string
 
 /** Options of {@link outbox}. */
 export interface OutboxOptions {
@@ -17,7 +17,7 @@ export interface OutboxOptions {
 }
 
 /** What {@link outbox} returns. */
-export interface Outbox<E extends EventMap = EventMap> {
+export interface Outbox<E extends EventMap = OpenEvents> {
   /**
    * Runs `fn` in one readwrite transaction over `stores` and tidings' outbox: the app's writes and
    * the events `fn` stages with `publish` commit together or not at all. Resolves with what `fn`
