@@ -24,7 +24,7 @@ declare global {
   const todo: Events['todo.added']
   /** The app's own side effects. */
   function sendMail(data: Events['order.placed']): Promise<void>
-  function sendWelcome(user: unknown): Promise<void>
+  function sendWelcome(...args: unknown[]): Promise<void>
   function render(view: unknown): void
 }
 export {}
