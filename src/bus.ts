@@ -98,8 +98,9 @@ export type PatternOf<E extends EventMap, P extends string> =
 
 /**
  * The bus. Create one with {@link createBus}. Written bare, `Bus` is a bus of any event map, so a
- * function that takes `bus: Bus` accepts every typed bus (a bus's methods take its map's types
- * as arguments, so `Bus<Events>` is not a `Bus<OpenEvents>`).
+ * function that takes `bus: Bus` accepts every typed bus. The default is `any`, not
+ * {@link OpenEvents}: a bus's methods take its map's types as arguments, so `Bus<Events>` is not
+ * a `Bus<OpenEvents>`, and only an `any` argument relates to every map both ways.
  *
  * @example
  * const bus = createBus<{ 'order.placed': { total: number } }>()
@@ -107,7 +108,6 @@ export type PatternOf<E extends EventMap, P extends string> =
  * await bus.publish('order.placed', { total: 42 })
  * const app = busApp({ bus, auth: false }) // takes `bus: Bus`
  */
-// `any`, not OpenEvents: only an `any` argument makes the bare type accept every map.
 export interface Bus<E extends EventMap = any, I extends EventMap = E> {
   /** Validates, then stores the event; resolves once it is durably stored, never waits for handlers. */
   publish<T extends keyof I & string>(type: T, data: I[T], options: PublishOptions & DelayOptions): Promise<DelayedResult>

@@ -191,4 +191,67 @@ describe('npm run demo', () => {
     // Only on request, so that a test run leaves the working tree clean.
     if (process.env.DEMO_SCREENSHOT) writeFileSync(join(root, 'docs/dashboard.png'), png)
   })
+
+  it('a reload starts the live panel with the latest events from the log', { timeout: 30_000 }, async () => {
+    // The newest order the edge holds: after the reload no socket brings it again (they start at
+    // the end of the log), so seeing it means the panel read the log.
+    const placed = (await edgeLog()).filter((e) => e.type === 'order.placed').sort((a, b) => Date.parse(a.time) - Date.parse(b.time))
+    const newest = placed.at(-1)!
+    await page.reload()
+    await page.locator(`#stream li[data-type="order.placed"][data-id="${newest.id}"]`).waitFor({ timeout: 10_000 })
+    // Its chain is nested under it as it is live: the reservation it caused is indented below.
+    await page.locator(`#stream li[data-type="inventory.reserved"][data-cause="${newest.id}"][data-depth="1"]`).waitFor({ timeout: 10_000 })
+    await page.locator('#stream-status', { hasText: 'live' }).waitFor()
+  })
+
+  it('at 800 px wide nothing overflows and the header spans the content (boxes measured on the screenshot\'s layout)', { timeout: 30_000 }, async () => {
+    const narrow = await open()
+    await narrow.setViewportSize({ width: 800, height: 900 })
+    const png = await narrow.screenshot({ fullPage: true })
+    expect(png.subarray(1, 4).toString()).toBe('PNG')
+    const m = await narrow.evaluate(() => {
+      const box = (el: Element) => { const r = el.getBoundingClientRect(); return { left: r.left, right: r.right, top: r.top, bottom: r.bottom } }
+      const sections = Array.from(document.querySelectorAll('main > section'))
+      return {
+        viewport: window.innerWidth, page: document.documentElement.scrollWidth,
+        header: box(document.querySelector('header')!), main: box(document.querySelector('main')!),
+        sections: sections.map((s) => ({ id: s.id, ...box(s), inner: s.scrollWidth - s.clientWidth })),
+        label: document.querySelector('#chart')!.getAttribute('aria-label'),
+      }
+    })
+    expect(m.viewport).toBe(800)
+    expect(m.page, 'the page scrolls sideways').toBeLessThanOrEqual(800)
+    for (const s of m.sections) {
+      expect(s.right, `#${s.id} ends past the viewport`).toBeLessThanOrEqual(800)
+      expect(s.left, `#${s.id}`).toBeGreaterThanOrEqual(0)
+      expect(s.inner, `#${s.id} overflows inside`).toBeLessThanOrEqual(1)
+      expect(m.header.right, `the header stops short of #${s.id}`).toBeGreaterThanOrEqual(s.right)
+    }
+    expect(m.header.right).toBe(800)
+    // No two sections overlap.
+    for (const a of m.sections) for (const b of m.sections) {
+      if (a.id < b.id) expect(a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top, `#${a.id} and #${b.id} overlap`).toBe(true)
+    }
+    // The chart's label is a rate, never the bars' scale alone.
+    expect(m.label).toMatch(/^\d+(\.\d)? events\/s( · peak \d+\/s in the last 60 s)?$/)
+    await narrow.close()
+  })
+
+  it('the online pill follows the real network, not only the switch', { timeout: 30_000 }, async () => {
+    const p = await open()
+    const net = p.locator('#net')
+    await net.filter({ hasText: /^online$/ }).waitFor()
+    await context.setOffline(true)
+    try {
+      await p.locator('#net.offline', { hasText: /^offline$/ }).waitFor()
+    } finally {
+      await context.setOffline(false)
+    }
+    await p.locator('#net.online', { hasText: /^online$/ }).waitFor()
+    await p.locator('#offline').check()
+    await p.locator('#net.offline', { hasText: 'offline (simulated)' }).waitFor()
+    await p.locator('#offline').uncheck()
+    await p.locator('#net.online', { hasText: /^online$/ }).waitFor()
+    await p.close()
+  })
 })

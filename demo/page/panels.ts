@@ -13,8 +13,8 @@ const call = async <T>(path: string, init?: RequestInit): Promise<T> => {
   return body as T
 }
 
-/** Starts the panels. */
-export const startPanels = () => {
+/** Starts the panels; `onPoll` hears whether each refresh reached the edge. */
+export const startPanels = (onPoll: (reached: boolean) => void = () => {}) => {
   const refresh = async () => {
     const [{ subscriptions }, letters, schedules] = await Promise.all([
       call<{ subscriptions: Stat[] }>('/stats'), call<Letter[]>('/dead-letters'), call<Schedule[]>('/schedules'),
@@ -29,7 +29,8 @@ export const startPanels = () => {
        next <span class="next">${s.nextAt ? esc(new Date(s.nextAt).toLocaleTimeString()) : '—'}</span> <button data-run="${esc(s.name)}">run now</button></li>`).join('') || '<li class="none">none</li>'
     $('#panel-error').textContent = ''
   }
-  const tick = () => refresh().catch((e: Error) => { $('#panel-error').textContent = e.message })
+  // An HTTP error still reached the edge; only a failed fetch (a TypeError) means it did not.
+  const tick = () => refresh().then(() => onPoll(true), (e: Error) => { onPoll(!(e instanceof TypeError)); $('#panel-error').textContent = e.message })
   document.addEventListener('click', async (ev) => {
     const b = (ev.target as HTMLElement).closest('button')
     if (!b) return
