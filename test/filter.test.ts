@@ -570,3 +570,26 @@ describe('event-ruler test cases', () => {
     else expect(ruler(rule as Filter, event)).toBe(want)
   })
 })
+
+describe('the Filter type', () => {
+  it('accepts every operator and refuses malformed ones at compile time', () => {
+    const every: Filter = {
+      source: ['web', 5, true, null], data: {
+        a: [{ prefix: 'x' }, { prefix: { 'equals-ignore-case': 'x' } }, { suffix: 'y' }, { suffix: { 'equals-ignore-case': 'y' } }],
+        b: [{ 'equals-ignore-case': 'z' }, { wildcard: 'a*b' }, { cidr: '10.0.0.0/8' }, { exists: false }],
+        c: [{ numeric: ['>', 0] }, { numeric: ['>=', 0, '<', 5] }],
+        d: [{ 'anything-but': 'x' }, { 'anything-but': [1, 2] }, { 'anything-but': { prefix: ['p', 'q'] } }, { 'anything-but': { suffix: 's' } },
+          { 'anything-but': { 'equals-ignore-case': 'E' } }, { 'anything-but': { wildcard: ['*.tmp', '*.bak'] } }],
+        $or: [{ e: ['1'] }, { f: ['2'] }], $and: [{ g: ['3'] }, { h: { i: ['4'] } }],
+      },
+    }
+    // (A reversed range type-checks: `$or` makes every key accept an array of filters, and
+    // `{ numeric: [...] }` reads as one; compileFilter refuses it.)
+    const reversed = { n: [{ numeric: ['<', 5, '>', 1] }] }
+    // @ts-expect-error wildcard takes a string
+    const notString: Filter = { n: [{ wildcard: 5 }] }
+    expect(compileFilter(every)).toBeTypeOf('function')
+    expect(refusal(reversed)?.[0]).toBe('INVALID_FILTER')
+    expect(refusal(notString)?.[0]).toBe('INVALID_FILTER')
+  })
+})
