@@ -476,6 +476,12 @@ describe('filters that can never match, or cannot be read, are refused with INVA
     revoke()
     expect(refusal({ data: proxy })?.[0]).toBe('INVALID_FILTER')
   })
+  it('a Proxy array answering a length that is not a count is refused', () => {
+    const lying = (length: unknown) => new Proxy([{ a: ['x'] }, { b: ['y'] }], { get: (t, k) => (k === 'length' ? length : Reflect.get(t, k)) })
+    expect(refusal({ $or: lying(Number.NaN) })).toEqual(['INVALID_FILTER', 'filter $or: has an invalid length'])
+    expect(refusal({ a: lying(-1) })).toEqual(['INVALID_FILTER', 'filter a: has an invalid length'])
+    expect(refusal({ a: lying('2') })?.[0]).toBe('INVALID_FILTER')
+  })
   it('a sparse array with a huge length is refused without walking it', () => {
     const rules: unknown[] = []
     rules.length = 2 ** 32 - 1
