@@ -290,6 +290,25 @@ describe('arrays, as EventBridge flattens them', () => {
   })
 })
 
+describe('matching work is linear in the event times the filter', () => {
+  it('reads each element of a wide array a bounded number of times', () => {
+    let reads = 0
+    const counted = (o: object) => new Proxy(o, {
+      get: (t, k, r) => { reads++; return Reflect.get(t, k, r) },
+      getOwnPropertyDescriptor: (t, k) => { reads++; return Reflect.getOwnPropertyDescriptor(t, k) },
+      getPrototypeOf: (t) => { reads++; return Reflect.getPrototypeOf(t) },
+    })
+    const f = compileFilter({ data: { items: { a: ['no', { prefix: 'n' }], b: [{ exists: false }, { numeric: ['>', 5] }] } } })
+    for (const n of [100, 10_000]) {
+      const items = Array.from({ length: n }, () => counted({ a: 'x', b: [[1]] }))
+      reads = 0
+      expect(f(ev({ items: [items] }))).toBe(false)
+      // per element: a's descriptor and value, b's descriptor and value, and each one's record check
+      expect(reads).toBeLessThanOrEqual(6 * n)
+    }
+  })
+})
+
 describe('exists looks at leaves (EventBridge: an object or an empty array is not a value)', () => {
   it('an object-valued field does not exist; an empty array does not either', () => {
     expect(hit({ data: { c: [{ exists: true }] } }, { c: { c1: 100 } })).toBe(false)
