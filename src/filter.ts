@@ -48,7 +48,7 @@ export type Filter = {
 export type EventPredicate<E extends BusEvent = BusEvent> = (event: E) => boolean
 
 /** The deepest a filter may nest (objects, `$or` and `$and` each count a level). */
-export const MAX_FILTER_DEPTH = 32
+const MAX_FILTER_DEPTH = 32
 /** The most keys, rules and list items one filter may hold, so a sparse array cannot stall compiling. */
 const MAX_PARTS = 100_000
 
@@ -141,9 +141,12 @@ const count = (ctx: Ctx, n: number, path: string) => {
 
 /** The items of a filter array, read once each (holes and all, so a sparse array is counted by its length). */
 const items = (a: readonly unknown[], ctx: Ctx, path: string): unknown[] => {
-  count(ctx, a.length, path)
+  // A Proxy may answer any length, and a different one each time: read it once, and only if sane.
+  const n: unknown = a.length
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) bad(path, 'has an invalid length')
+  count(ctx, n, path)
   const out: unknown[] = []
-  for (let i = 0; i < a.length; i++) out.push(a[i])
+  for (let i = 0; i < n; i++) out.push(a[i])
   return out
 }
 
@@ -265,18 +268,20 @@ const object = (f: unknown, ctx: Ctx, path: string, depth: number): Test => {
     ctx.at = p
     const sub = f[k]
     if (k === '$or' || k === '$and') {
-      if (!Array.isArray(sub) || sub.length < 2) bad(p, `${k} must be an array of at least 2 filter objects (EventBridge refuses fewer), got ${show(sub)}`)
-      const alts = items(sub, ctx, p).map((s, i) => object(s, ctx, `${p}[${i}]`, depth + 1))
+      const list = Array.isArray(sub) ? items(sub, ctx, p) : []
+      if (list.length < 2) bad(p, `${k} must be an array of at least 2 filter objects (EventBridge refuses fewer), got ${show(sub)}`)
+      const alts = list.map((s, i) => object(s, ctx, `${p}[${i}]`, depth + 1))
       return k === '$or' ? (o) => alts.some((t) => t(o)) : (o) => alts.every((t) => t(o))
     }
     if (isObj(sub)) {
       const t = nestedField(object(sub, ctx, p, depth + 1))
       return (o) => t(get(o, k))
     }
-    if (!Array.isArray(sub) || !sub.length) bad(p, `must be a non-empty array of rules or a nested filter, got ${show(sub)}`)
+    const rules = Array.isArray(sub) ? items(sub, ctx, p) : []
+    if (!rules.length) bad(p, `must be a non-empty array of rules or a nested filter, got ${show(sub)}`)
     const tests: Test[] = []
     let existsTrue = false, existsFalse = false
-    items(sub, ctx, p).forEach((r, i) => {
+    rules.forEach((r, i) => {
       const t = rule(r, ctx, `${p}[${i}]`)
       if (typeof t === 'function') tests.push(t)
       else if (t.exists) existsTrue = true

@@ -39,8 +39,15 @@ export const checkTopic = (topic: unknown): void => {
 export const patternSegments = (pattern: unknown): string[] =>
   typeof pattern === 'string' && PATTERN.test(pattern) ? pattern.split('.') : explain(pattern, 'pattern')
 
-interface Node<T> { c: Map<string, Node<T>> | undefined; v: T[]; /** reached by a `**` edge: it may consume any number of segments */ many: boolean }
-const node = <T>(many: boolean): Node<T> => ({ c: undefined, v: [], many })
+interface Node<T> {
+  c: Map<string, Node<T>> | undefined
+  v: T[]
+  /** Reached by a `**` edge: it may consume any number of segments. */
+  many: boolean
+  /** The step of a match that last made this node live (so a step lists each node once). */
+  seen: number
+}
+const node = <T>(many: boolean): Node<T> => ({ c: undefined, v: [], many, seen: 0 })
 
 /**
  * A topic trie: many patterns, one topic, cost independent of the patterns that do not match.
@@ -64,14 +71,19 @@ export interface Trie<T> {
 }
 
 /** Adds to `into` every node reachable from `n` through `**` edges alone (a `**` may match nothing). */
-const closure = <T>(n: Node<T>, into: Set<Node<T>>): void => {
-  for (let m: Node<T> | undefined = n; m && !into.has(m); m = m.c?.get('**')) into.add(m)
+const closure = <T>(n: Node<T>, into: Node<T>[], step: number): void => {
+  for (let m: Node<T> | undefined = n; m && m.seen !== step; m = m.c?.get('**')) {
+    m.seen = step
+    into.push(m)
+  }
 }
 
 /** Creates an empty {@link Trie}. */
 export const createTrie = <T>(): Trie<T> => {
   const root = node<T>(false)
   let size = 0
+  // Numbers each step of every match; a node whose `seen` equals the current step is already live.
+  let step = 0
 
   return {
     get size() { return size },
@@ -107,21 +119,22 @@ export const createTrie = <T>(): Trie<T> => {
       // The set of live nodes, stepped once per segment (an NFA over the trie): each node is visited
       // at most once per segment, so many `**` cannot make the walk exponential, and only nodes on a
       // path the topic can take are ever live.
-      let live = new Set<Node<T>>()
-      closure(root, live)
+      let live: Node<T>[] = []
+      closure(root, live, ++step)
       for (const seg of topic.split('.')) {
-        const next = new Set<Node<T>>()
+        const next: Node<T>[] = []
+        const s = ++step
         for (const n of live) {
           if (meter) meter.steps++
-          if (n.many) closure(n, next)
+          if (n.many) closure(n, next, s)
           const c = n.c
           if (!c) continue
           const exact = c.get(seg)
-          if (exact) closure(exact, next)
+          if (exact) closure(exact, next, s)
           const star = c.get('*')
-          if (star) closure(star, next)
+          if (star) closure(star, next, s)
         }
-        if (!next.size) return []
+        if (!next.length) return []
         live = next
       }
       const out: T[] = []

@@ -290,6 +290,25 @@ describe('arrays, as EventBridge flattens them', () => {
   })
 })
 
+describe('matching work is linear in the event times the filter', () => {
+  it('reads each element of a wide array a bounded number of times', () => {
+    let reads = 0
+    const counted = (o: object) => new Proxy(o, {
+      get: (t, k, r) => { reads++; return Reflect.get(t, k, r) },
+      getOwnPropertyDescriptor: (t, k) => { reads++; return Reflect.getOwnPropertyDescriptor(t, k) },
+      getPrototypeOf: (t) => { reads++; return Reflect.getPrototypeOf(t) },
+    })
+    const f = compileFilter({ data: { items: { a: ['no', { prefix: 'n' }], b: [{ exists: false }, { numeric: ['>', 5] }] } } })
+    for (const n of [100, 10_000]) {
+      const items = Array.from({ length: n }, () => counted({ a: 'x', b: [[1]] }))
+      reads = 0
+      expect(f(ev({ items: [items] }))).toBe(false)
+      // per element: a's descriptor and value, b's descriptor and value, and each one's record check
+      expect(reads).toBeLessThanOrEqual(6 * n)
+    }
+  })
+})
+
 describe('exists looks at leaves (EventBridge: an object or an empty array is not a value)', () => {
   it('an object-valued field does not exist; an empty array does not either', () => {
     expect(hit({ data: { c: [{ exists: true }] } }, { c: { c1: 100 } })).toBe(false)
@@ -476,6 +495,12 @@ describe('filters that can never match, or cannot be read, are refused with INVA
     revoke()
     expect(refusal({ data: proxy })?.[0]).toBe('INVALID_FILTER')
   })
+  it('a Proxy array answering a length that is not a count is refused', () => {
+    const lying = (length: unknown) => new Proxy([{ a: ['x'] }, { b: ['y'] }], { get: (t, k) => (k === 'length' ? length : Reflect.get(t, k)) })
+    expect(refusal({ $or: lying(Number.NaN) })).toEqual(['INVALID_FILTER', 'filter $or: has an invalid length'])
+    expect(refusal({ a: lying(-1) })).toEqual(['INVALID_FILTER', 'filter a: has an invalid length'])
+    expect(refusal({ a: lying('2') })?.[0]).toBe('INVALID_FILTER')
+  })
   it('a sparse array with a huge length is refused without walking it', () => {
     const rules: unknown[] = []
     rules.length = 2 ** 32 - 1
@@ -568,5 +593,28 @@ describe('event-ruler test cases', () => {
   ] as const)('%j on %j: %s', (rule, event, want) => {
     if (want === 'refused') expect(refusal(rule)?.[0]).toBe('INVALID_FILTER')
     else expect(ruler(rule as Filter, event)).toBe(want)
+  })
+})
+
+describe('the Filter type', () => {
+  it('accepts every operator and refuses malformed ones at compile time', () => {
+    const every: Filter = {
+      source: ['web', 5, true, null], data: {
+        a: [{ prefix: 'x' }, { prefix: { 'equals-ignore-case': 'x' } }, { suffix: 'y' }, { suffix: { 'equals-ignore-case': 'y' } }],
+        b: [{ 'equals-ignore-case': 'z' }, { wildcard: 'a*b' }, { cidr: '10.0.0.0/8' }, { exists: false }],
+        c: [{ numeric: ['>', 0] }, { numeric: ['>=', 0, '<', 5] }],
+        d: [{ 'anything-but': 'x' }, { 'anything-but': [1, 2] }, { 'anything-but': { prefix: ['p', 'q'] } }, { 'anything-but': { suffix: 's' } },
+          { 'anything-but': { 'equals-ignore-case': 'E' } }, { 'anything-but': { wildcard: ['*.tmp', '*.bak'] } }],
+        $or: [{ e: ['1'] }, { f: ['2'] }], $and: [{ g: ['3'] }, { h: { i: ['4'] } }],
+      },
+    }
+    // (A reversed range type-checks: `$or` makes every key accept an array of filters, and
+    // `{ numeric: [...] }` reads as one; compileFilter refuses it.)
+    const reversed = { n: [{ numeric: ['<', 5, '>', 1] }] }
+    // @ts-expect-error wildcard takes a string
+    const notString: Filter = { n: [{ wildcard: 5 }] }
+    expect(compileFilter(every)).toBeTypeOf('function')
+    expect(refusal(reversed)?.[0]).toBe('INVALID_FILTER')
+    expect(refusal(notString)?.[0]).toBe('INVALID_FILTER')
   })
 })

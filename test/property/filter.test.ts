@@ -148,6 +148,7 @@ const hostile = fc.constantFrom<() => unknown>(
   () => new Proxy({}, { ownKeys() { throw new Error('trap') } }),
   () => ({ a: new Proxy([1], { get() { throw new Error('trap') } }) }),
   () => { const { proxy, revoke } = Proxy.revocable({}, {}); revoke(); return { a: proxy } },
+  () => ({ $or: new Proxy([{ a: ['x'] }, { b: ['y'] }], { get: (t, k) => (k === 'length' ? Number.NaN : Reflect.get(t, k)) }) }),
   () => ({ a: [Symbol('s')] }),
   () => ({ a: [10n], b: [{ numeric: ['>', 10n] }] }),
   () => ({ a: [() => 1] }),
