@@ -15,9 +15,12 @@ export interface Env {
 }
 
 /** Reports a handling to the collector, outside this runtime; a refusal is a failed attempt. */
-const collect = async (env: Env, what: string, e: BusEvent, attempt: number) => {
-  const res = await fetch(`${env.COLLECTOR}/${what}`, { method: 'POST', body: JSON.stringify({ id: e.id, key: e.key, seq: e.seq, type: e.type, attempt }) })
+const collect = async (env: Env, what: string, e: BusEvent, ctx: { attempt: number; signal: AbortSignal }) => {
+  const body = JSON.stringify({ id: e.id, key: e.key, seq: e.seq, type: e.type, attempt: ctx.attempt })
+  const res = await fetch(`${env.COLLECTOR}/${what}`, { method: 'POST', body })
   if (!res.ok) throw new Error(`the collector answered ${res.status}`)
+  // Done after the lease lapsed: the object will not take this outcome and sends the event again.
+  if (ctx.signal.aborted) await fetch(`${env.COLLECTOR}/lapsed`, { method: 'POST', body })
 }
 
 /** Handlers of the 'job' subscription fail until a test heals them (module state of this Worker). */
@@ -62,11 +65,11 @@ export const subscriptions = defineSubscriptions<EventMap, Env>({
   },
   // The fault-injection tests (test/cloudflare-persist.test.ts, test/chaos/edge.test.ts): handlers
   // that report to the collector, which may hold them or have workerd killed while they run.
-  recover: { pattern: 'recover.*', timeout: 3_600_000, handler: (e, ctx) => collect(ctx.env, 'recover', e, ctx.attempt) },
-  crash: { pattern: 'crash.*', timeout: 3_600_000, retry: { attempts: 2, backoff: { initial: 10, jitter: false } }, handler: (e, ctx) => collect(ctx.env, 'crash', e, ctx.attempt) },
+  recover: { pattern: 'recover.*', timeout: 3_600_000, handler: (e, ctx) => collect(ctx.env, 'recover', e, ctx) },
+  crash: { pattern: 'crash.*', timeout: 3_600_000, retry: { attempts: 2, backoff: { initial: 10, jitter: false } }, handler: (e, ctx) => collect(ctx.env, 'crash', e, ctx) },
   chaos: {
-    pattern: 'chaos.*', concurrency: 8, timeout: 5_000, retry: { attempts: 10, backoff: { initial: 50, max: 1_000, jitter: false } },
-    handler: (e, ctx) => collect(ctx.env, 'handled', e, ctx.attempt),
+    pattern: 'chaos.*', concurrency: 8, timeout: 4_000, retry: { attempts: 10, backoff: { initial: 50, max: 1_000, jitter: false } },
+    handler: (e, ctx) => collect(ctx.env, 'handled', e, ctx),
   },
   keyed: { pattern: 'seq.*', concurrency: 8, handler: async (e, ctx) => { await ctx.publish('seen.seq', { n: (e.data as { n: number }).n }, { key: e.key! }) } },
 })
