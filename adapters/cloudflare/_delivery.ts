@@ -96,7 +96,22 @@ export const queueDelivery = (queue: Queue, object: DurableObjectId, clock: Cloc
     }
   }
 
+  // One no-op timer at a time keeps the alarm close while work may be owed (see keepAwake).
+  let awake: { at: number; timer: unknown } | undefined
+
   return {
+    /**
+     * Events were just appended: their deliveries start in this tick, but an object that dies
+     * before they go out must still be woken to send them. Keeps the alarm within RECOVERY_MS
+     * (one alarm write per RECOVERY_MS at most, coalesced with the append's commit).
+     */
+    keepAwake() {
+      const now = clock.now()
+      if (awake && awake.at > now) return
+      const at = now + RECOVERY_MS
+      awake = { at, timer: clock.setTimer(at, () => { awake = undefined }) }
+    },
+
     handler: (subscription: string, timeout: number) => (event: BusEvent, ctx: HandlerContext) => new Promise<void>((resolve, reject) => {
       const delivery = `${subscription}/${event.seq}/${ctx.attempt}/${(++nonce).toString(36)}`
       const deadline = clock.now() + timeout

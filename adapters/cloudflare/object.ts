@@ -133,6 +133,8 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
     this.#arrived = false
     const inbox = this.#inbox
     this.#inbox = []
+    // If the object dies before these events' deliveries go out, its alarm wakes it to send them.
+    this.#delivery?.keepAwake()
     // All in one tick: the core appends them in one commit.
     for (const { item, done } of inbox) {
       const p = 'many' in item ? this.#bus.publishMany(item.many) : (() => { const { type, data, ...o } = item; return this.#bus.publish(type, data, o as never) })()

@@ -2,12 +2,25 @@ import { DurableObject } from 'cloudflare:workers'
 import { BusObject, cloudflareBus, defineSubscriptions } from '../../adapters/cloudflare/index.js'
 import { busApp } from '../../adapters/hono/index.js'
 import { NonRetriableError } from '../../src/errors.js'
-import type { EventMap } from '../../src/event.js'
+import type { BusEvent, EventMap } from '../../src/event.js'
 
 export interface Env {
   BUS: DurableObjectNamespace<TestBus>
   STORE_HOST: DurableObjectNamespace<StoreHost>
   DELIVERY: Queue
+  /** The fault-injection tests' collector on 127.0.0.1 (test/chaos/_workerd.ts): handlers report to it. */
+  COLLECTOR?: string
+  /** Set by the edge chaos test: the queue() wrapper duplicates and delays 'chaos' deliveries. */
+  CHAOS_SEED?: string
+}
+
+/** Reports a handling to the collector, outside this runtime; a refusal is a failed attempt. */
+const collect = async (env: Env, what: string, e: BusEvent, ctx: { attempt: number; signal: AbortSignal }) => {
+  const body = JSON.stringify({ id: e.id, key: e.key, seq: e.seq, type: e.type, attempt: ctx.attempt })
+  const res = await fetch(`${env.COLLECTOR}/${what}`, { method: 'POST', body })
+  if (!res.ok) throw new Error(`the collector answered ${res.status}`)
+  // Done after the lease lapsed: the object will not take this outcome and sends the event again.
+  if (ctx.signal.aborted) await fetch(`${env.COLLECTOR}/lapsed`, { method: 'POST', body })
 }
 
 /** Handlers of the 'job' subscription fail until a test heals them (module state of this Worker). */
@@ -50,6 +63,14 @@ export const subscriptions = defineSubscriptions<EventMap, Env>({
       await bus.publish('envy.seen', { of: e.id }, { id: `seen:${e.id}` })
     },
   },
+  // The fault-injection tests (test/cloudflare-persist.test.ts, test/chaos/edge.test.ts): handlers
+  // that report to the collector, which may hold them or have workerd killed while they run.
+  recover: { pattern: 'recover.*', timeout: 3_600_000, handler: (e, ctx) => collect(ctx.env, 'recover', e, ctx) },
+  crash: { pattern: 'crash.*', timeout: 3_600_000, retry: { attempts: 2, backoff: { initial: 10, jitter: false } }, handler: (e, ctx) => collect(ctx.env, 'crash', e, ctx) },
+  chaos: {
+    pattern: 'chaos.*', concurrency: 8, timeout: 4_000, retry: { attempts: 10, backoff: { initial: 50, max: 1_000, jitter: false } },
+    handler: (e, ctx) => collect(ctx.env, 'handled', e, ctx),
+  },
   keyed: { pattern: 'seq.*', concurrency: 8, handler: async (e, ctx) => { await ctx.publish('seen.seq', { n: (e.data as { n: number }).n }, { key: e.key! }) } },
 })
 
@@ -82,6 +103,7 @@ export default {
     return busApp({ bus: bus(env), auth: false }).fetch(request)
   },
   async queue(batch, env, ctx) {
+    if (env.CHAOS_SEED && batch.queue === 'tidings-delivery') return chaosQueue(batch, env, ctx)
     // Simulated transport loss for the 'lossy' subscription: never run, retried into the DLQ.
     if (batch.queue === 'tidings-delivery') {
       const sub = (m: Message) => (m.body as { subscription?: string }).subscription
@@ -96,3 +118,35 @@ export default {
   },
   async scheduled(controller, env) { await bus(env).scheduled(controller) },
 } satisfies ExportedHandler<Env>
+
+/** A seeded hash of a delivery: the same seed injects the same faults into the same deliveries. */
+const roll = (seed: string, delivery: string) => {
+  let h = 2166136261
+  for (const c of `${seed}/${delivery}`) h = Math.imul(h ^ c.charCodeAt(0), 16777619)
+  return (h >>> 0) % 100
+}
+
+/** A message the wrapper hands in again: acks and retries go nowhere, as on a redelivery that is lost. */
+const copy = (m: Message, id: string): Message => ({ id, timestamp: m.timestamp, body: m.body, attempts: 1, ack() {}, retry() {} }) as Message
+
+/**
+ * The edge chaos test's wrapper around queue(): of the 'chaos' deliveries, some are delivered twice
+ * in the same batch, some again after they were handled, and some held back until their lease has
+ * lapsed, then delivered. Each injection is reported to the collector.
+ */
+const chaosQueue = async (batch: MessageBatch, env: Env, ctx: ExecutionContext) => {
+  const now: Message[] = []
+  const later: Promise<unknown>[] = []
+  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms))
+  const note = (kind: string, m: Message) => fetch(`${env.COLLECTOR}/injected`, { method: 'POST', body: JSON.stringify({ type: kind, id: (m.body as { delivery: string }).delivery }) }).catch(() => {})
+  for (const m of batch.messages) {
+    const body = m.body as { subscription?: string; delivery: string; deadline: number }
+    const r = body.subscription === 'chaos' ? roll(env.CHAOS_SEED!, body.delivery) : 99
+    if (r < 5) { now.push(m, copy(m, `${m.id}-twin`)); await note('twin', m) }
+    else if (r < 10) { now.push(m); await note('again', m); later.push(wait(300).then(() => bus(env).queue({ ...batch, messages: [copy(m, `${m.id}-again`)] }, env, ctx))) }
+    else if (r < 15) { m.ack(); await note('late', m); later.push(wait(Math.max(0, body.deadline - Date.now()) + 300).then(() => bus(env).queue({ ...batch, messages: [copy(m, `${m.id}-late`)] }, env, ctx))) }
+    else now.push(m)
+  }
+  ctx.waitUntil(Promise.all(later))
+  await bus(env).queue({ ...batch, messages: now }, env, ctx)
+}
