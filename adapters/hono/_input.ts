@@ -117,8 +117,11 @@ export const webhookPayload = (type: string, text: string): unknown => {
   if (type === 'application/x-www-form-urlencoded') {
     const form = new URLSearchParams(text)
     const payload = form.get('payload')
-    // fromEntries defines own properties: a `__proto__` field is data, not a prototype.
-    return payload === null ? Object.fromEntries(form) : parseJson(payload, 'the payload field')
+    if (payload !== null) return parseJson(payload, 'the payload field')
+    const fields: Record<string, string> = {}
+    // Defined, not assigned: a `__proto__` field is data, not a prototype.
+    form.forEach((value, name) => { Object.defineProperty(fields, name, { value, enumerable: true, writable: true, configurable: true }) })
+    return fields
   }
   if (type === '') { try { return parseJson(text) } catch { return text } }
   return text
