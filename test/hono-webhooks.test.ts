@@ -81,6 +81,16 @@ describe('verifyWebhook standard', () => {
     await expect(verifyWebhook('standard', { body: 'héllo ✓', headers: new Headers(signed), secrets: [other], now: Date.now() })).resolves.toEqual({ id: 'evt_1', timestamp: t * 1000 })
   })
 
+  it("accepts Svix's header names (svix-id, svix-timestamp, svix-signature) for the same signature", async () => {
+    const svix = new Headers({ 'svix-id': id, 'svix-timestamp': String(ts), 'svix-signature': sig })
+    expect(await verifyWebhook('standard', { body, headers: svix, secrets: [secret], now })).toEqual({ id, timestamp: now })
+    svix.delete('svix-id')
+    await rejects('standard', { body, headers: svix, secrets: [secret], now }, /missing header svix-id/)
+    await rejects('standard', { body, headers: new Headers({ 'svix-id': 'msg_other', 'svix-timestamp': String(ts), 'svix-signature': sig }), secrets: [secret], now }, /no matching v1 signature in svix-signature/)
+    // One family per request: webhook-* headers, when any is there, are the ones read.
+    await rejects('standard', { body, headers: new Headers({ 'webhook-id': id, 'svix-timestamp': String(ts), 'svix-signature': sig }), secrets: [secret], now }, /missing header webhook-timestamp/)
+  })
+
   it('refuses a secret that is not base64 as a configuration error', async () => {
     const err = await signStandard({ id, timestamp: ts, body, secret: 'whsec_not base64!' }).catch((e: unknown) => e)
     expect((err as TidingsError).code).toBe('INVALID_OPTIONS')

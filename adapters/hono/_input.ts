@@ -104,16 +104,6 @@ const binaryEnvelope = (headers: Headers, type: string, text: string): Record<st
   return ce
 }
 
-// defineProperty, not assignment: a `__proto__` field is data, not a prototype. forEach rather than
-// iteration, which the DOM lib types only with DOM.Iterable.
-const formFields = (form: URLSearchParams): Record<string, string> => {
-  const fields: Record<string, string> = {}
-  form.forEach((value, name) => {
-    Object.defineProperty(fields, name, { value, enumerable: true, writable: true, configurable: true })
-  })
-  return fields
-}
-
 /**
  * A verified webhook body as `map` receives it: JSON parsed (as the Content-Type says, or when it
  * parses with none given), form fields decoded (GitHub's form-encoded hooks: the `payload` field's
@@ -127,7 +117,11 @@ export const webhookPayload = (type: string, text: string): unknown => {
   if (type === 'application/x-www-form-urlencoded') {
     const form = new URLSearchParams(text)
     const payload = form.get('payload')
-    return payload === null ? formFields(form) : parseJson(payload, 'the payload field')
+    if (payload !== null) return parseJson(payload, 'the payload field')
+    const fields: Record<string, string> = {}
+    // Defined, not assigned: a `__proto__` field is data, not a prototype.
+    form.forEach((value, name) => { Object.defineProperty(fields, name, { value, enumerable: true, writable: true, configurable: true }) })
+    return fields
   }
   if (type === '') { try { return parseJson(text) } catch { return text } }
   return text

@@ -91,8 +91,14 @@ const query = (o: Record<string, string | undefined>) => {
   const q = Object.entries(o).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${encodeURIComponent(v!)}`).join('&')
   return q ? `?${q}` : ''
 }
+// Mostly well-formed events, so that many publishes succeed and are read back.
+const goodEvent = fc.record({
+  type: fc.array(fc.constantFrom('placed', 'paid', 'x', '__proto__'), { minLength: 0, maxLength: 3 }).map((s) => ['order', ...s].join('.')),
+  data: fc.jsonValue({ maxDepth: 4 }), key: fc.string({ minLength: 1, maxLength: 8 }),
+}, { requiredKeys: ['type', 'data'] }).map((e) => JSON.stringify(e))
 const request = fc.oneof(
   fc.record({ method: fc.constant('POST'), path: fc.constant('/events'), body: rawBody }),
+  fc.record({ method: fc.constant('POST'), path: fc.constant('/events'), body: goodEvent }),
   fc.record({ method: fc.constant('GET'), path: fc.record({ topic: fc.option(dotted, { nil: undefined }), limit: fc.option(fc.constantFrom('1', '0', '-1', 'abc', '10001', '2.5'), { nil: undefined }), from: fc.option(fc.oneof(text, fc.constantFrom('c1', 'c0', 'earliest', 'latest')), { nil: undefined }) }).map((q) => `/events${query(q)}`) }),
   fc.record({ method: fc.constant('GET'), path: fc.record({ topic: fc.option(dotted, { nil: undefined }), filter: fc.option(fc.oneof(text, body), { nil: undefined }), from: fc.option(fc.oneof(text, fc.constant('earliest')), { nil: undefined }) }).map((q) => `/stream${query(q)}`) }),
   fc.record({ method: fc.constantFrom('POST', 'DELETE'), path: fc.constantFrom('/dead-letters', '/dead-letters/redrive', '/dead-letters?ids=', '/dead-letters?ids=a/1,b'), body: fc.option(rawBody, { nil: undefined }) }),
@@ -103,17 +109,28 @@ describe('busApp under generated requests', () => {
   it('answers every request with a documented status and code, writes nothing when it refuses, never a 500', async () => {
     const s = setup()
     await s.bus.schedule('nightly', { every: 3_600_000, type: 'nightly.run', data: null })
-    let n = 0
+    let n = 0, readBack = 0
     await fc.assert(fc.asyncProperty(request, token, contentType, async (req, tok, ct) => {
       n++
       const headers: Record<string, string> = {}
       if (tok) headers.authorization = `Bearer ${tok}`
       if (ct) headers['content-type'] = ct
       const init: RequestInit = { method: req.method, headers, ...('body' in req && req.body !== undefined && req.method !== 'GET' ? { body: req.body } : {}) }
-      const { status } = await answer(s, req.path, init)
+      const { status, body: reply } = await answer(s, req.path, init)
       expect([200, 400, 401, 403, 404, 409, 413]).toContain(status)
+      // What reads back is what was published (a single plain event, stored fresh). Payloads with a
+      // `__proto__` key are left to the core's own properties (issue 12.2 is fixed there).
+      if (status === 200 && req.path === '/events' && !ct?.includes('cloudevents') && 'body' in req && req.body !== undefined && !req.body.includes('"__proto__"')) {
+        const sent = JSON.parse(req.body) as { type: string; data: unknown }
+        const r = reply as { id: string; duplicate: boolean }
+        if (!Array.isArray(sent) && !r.duplicate) {
+          const stored = (await s.bus.read({ limit: 10_000 })).events.find((e) => e.id === r.id)
+          expect([stored?.type, stored?.data]).toEqual([sent.type, sent.data])
+          readBack++
+        }
+      }
     }), runs(3000))
-    console.log(`http property: ${n} generated requests`)
+    console.log(`http property: ${n} generated requests, ${readBack} published events read back`)
   }, timeout)
 
   it('lets a publish scope publish exactly the topics its pattern matches (reference: a regular expression)', async () => {
