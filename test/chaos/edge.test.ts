@@ -107,7 +107,7 @@ describe('edge under faults', () => {
       for (let i = 1; i < runs.length; i++) {
         const [a, b] = [runs[i - 1]!, runs[i]!]
         if (kills.some((t) => t >= a.at - LAG && t <= b.at) || lapsed.has(`${a.id}/${a.attempt}`)) explained++
-        else { unexplained++; console.log('unexplained', JSON.stringify(runs.map((r) => ({ attempt: r.attempt, seq: r.seq, at: r.at - runs[0]!.at }))), 'kills', kills.map((t) => t - runs[0]!.at)) }
+        else { unexplained++; console.log('starts', JSON.stringify(collector.seen.filter((h) => h.what === 'incarnation').map((h) => h.at - runs[0]!.at))); console.log('unexplained', JSON.stringify(runs.map((r) => ({ attempt: r.attempt, seq: r.seq, at: r.at - runs[0]!.at }))), 'kills', kills.map((t) => t - runs[0]!.at)) }
       }
     }
     let orderViolations = 0

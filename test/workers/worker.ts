@@ -3,6 +3,7 @@ import { BusObject, cloudflareBus, defineSubscriptions } from '../../adapters/cl
 import { busApp } from '../../adapters/hono/index.js'
 import { NonRetriableError } from '../../src/errors.js'
 import type { BusEvent, EventMap } from '../../src/event.js'
+import { fromTagged, type Tagged } from '../../src/_tagged.js'
 
 export interface Env {
   BUS: DurableObjectNamespace<TestBus>
@@ -81,6 +82,8 @@ export class TestBus extends BusObject<Env> {
     const skew = { ms: 0 }
     super(ctx, env, { subscriptions, queue: env.DELIVERY, now: () => Date.now() + skew.ms, live: { maxUnacked: 20 }, bus: { source: 'test' } })
     this.#skew = skew
+    // The fault-injection tests count the object's starts (each one is a new incarnation).
+    if (env.COLLECTOR) void fetch(`${env.COLLECTOR}/incarnation`, { method: 'POST', body: JSON.stringify({ id: ctx.id.toString() }) }).catch(() => {})
   }
   /** Moves this object's clock forward (the only thing the tests mock). */
   advance(ms: number): number { this.#skew.ms += ms; return Date.now() + this.#skew.ms }
@@ -149,4 +152,11 @@ const chaosQueue = async (batch: MessageBatch, env: Env, ctx: ExecutionContext) 
   }
   ctx.waitUntil(Promise.all(later))
   await bus(env).queue({ ...batch, messages: now }, env, ctx)
+  // Outcomes that reached the object after the lease's end were not taken: the event is sent again.
+  for (const m of now) {
+    const body = m.body as { subscription?: string; deadline: number; attempt: number; event: Tagged }
+    if (body.subscription !== 'chaos' || Date.now() < body.deadline) continue
+    const { id } = fromTagged(body.event) as BusEvent
+    await fetch(`${env.COLLECTOR}/lapsed`, { method: 'POST', body: JSON.stringify({ id, attempt: body.attempt }) }).catch(() => {})
+  }
 }
