@@ -116,7 +116,9 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
       ...(r.ok ? { lastSyncAt: Date.now() } : { lastError: r.error }),
       ...(r.connected === undefined ? {} : { receiving: r.connected }),
     })
-    if (!r.ok) confirm(false)
+    // A half that retries on its own will say when it gets through; with nothing to retry (the
+    // last events refused, say), only a probe can.
+    if (!r.ok && !forwarder.busy() && !receiver) confirm(false)
   }
   // Going offline is news at once; coming back is confirmed by a request or a probe.
   let closed = false
