@@ -39,7 +39,7 @@ export interface BridgeStatus {
   /**
    * The browser says it is online and the last request reached the server. Confirmed by a cheap
    * probe (`GET <url>/health`) when the bridge starts, on the `online` event, on `sync()`, and
-   * after a failure until one gets through, so it comes back even with nothing to send.
+   * after a failure nothing will retry (or the `offline` event), until one gets through, so it comes back even with nothing to send.
    */
   readonly online: boolean
   /** Local events matching `forward` the server has not confirmed yet. */
