@@ -2,7 +2,7 @@ import type { Clock } from './clock.js'
 import { idPrefix, ownId, type BusEvent } from './event.js'
 import { createIdIndex, type IdRecord } from './_ids.js'
 import type { Delayed } from './_delayed.js'
-import { prefixEnd, seqKey, type Check, type Mutation, type Store } from './store.js'
+import { prefixEnd, seqKey, type Check, type ListOptions, type Mutation, type Store } from './store.js'
 
 /** Key layout of the log: events by seq, dedup records by commit number, the head. */
 export const EVENTS = 'e/'
@@ -73,12 +73,11 @@ export const createLog = (o: LogOptions) => {
   let headVersion: string | null = null
   let first = 1
   let running = false
-  // The highest seq another writer's commit was reported to append; kept until the head reaches it.
+  // The highest seq another writer's commit was reported to append: kept until the head reaches
+  // it (no wake-up is dropped). `tries`: reads since the last report that still found the head
+  // behind; `retry`: the timer of the next one.
   let foreign = 0
-  // Wake-ups counted, to tell a read that raced a notification from one that came after it.
-  let wakes = 0
-  // Reads in a row that found the head behind `foreign`, and the timer of the next one.
-  let lagging = 0
+  let tries = 0
   let retry: unknown
   // Deletes of evicted records, carried until a commit lands them.
   let pruned: Mutation[] = []
@@ -103,9 +102,10 @@ export const createLog = (o: LogOptions) => {
   }
 
   const learn = (records: IdRecord[]) => { for (const r of records) index.add(r) }
-  const records = async (from: number, to?: number) =>
-    (await store.list({ start: seqKey(IDS, from), end: to === undefined ? prefixEnd(IDS) : seqKey(IDS, to + 1) }))
-      .map((e) => e.value as IdRecord)
+  /** The values of the entries a listing finds. */
+  const values = async <T>(o: ListOptions): Promise<T[]> => (await store.list(o)).map((e) => e.value as T)
+  const records = (from: number, to?: number) =>
+    values<IdRecord>({ start: seqKey(IDS, from), end: to === undefined ? prefixEnd(IDS) : seqKey(IDS, to + 1) })
 
   // Work in progress that is not a commit of the queue (lazy loads, due timers): for settling.
   const work = new Set<Promise<unknown>>()
@@ -131,14 +131,11 @@ export const createLog = (o: LogOptions) => {
   })()
 
   const unwatch = store.watch?.(EVENTS, (keys) => {
-    for (const k of keys) foreign = Math.max(foreign, Number(k.slice(EVENTS.length)))
-    wakes++
-    if (foreign <= head.seq) return
-    if (retry !== undefined) { clock.clearTimer(retry); retry = undefined }
+    for (const k of keys) foreign = Math.max(foreign, +k.slice(2)) // 2: EVENTS.length
+    // Read at once (a pending retry's timer stays armed: firing late, it only kicks the log).
+    retry = tries = 0
     kick()
   })
-  /** Behind what the watch reported, and not already waiting to read again. */
-  const behind = () => foreign > head.seq && retry === undefined
   // Another bus's delayed events may fall due before ours.
   const unwatchDelayed = store.watch?.(DELAYED, () => void delays().then((d) => d.next()).catch(() => {}))
   // Another bus may subscribe from further back than this one knows: re-read cursors before
@@ -151,25 +148,10 @@ export const createLog = (o: LogOptions) => {
     if (!h || h.version === headVersion) return
     const to = h.value as Head
     learn(await records(head.n + 1, to.n))
-    const events = (await store.list({ start: seqKey(EVENTS, head.seq + 1), end: seqKey(EVENTS, to.seq + 1) }))
-      .map((e) => e.value as BusEvent)
+    const events = await values<BusEvent>({ start: seqKey(EVENTS, head.seq + 1), end: seqKey(EVENTS, to.seq + 1) })
     head = to
     headVersion = h.version
     if (events.length) o.onAppend(events)
-  }
-
-  /**
-   * Reads the head until it reaches what the watch reported: a wake-up is never dropped. A read
-   * can miss the commit it was woken for (it was in flight when the notification came, or the
-   * store's reads lag its notifications): read again at once after a notification that came
-   * during the read, or once anyway, then after a pause that doubles up to a second.
-   */
-  const catchUp = async () => {
-    const seen = wakes
-    await refresh()
-    if (foreign <= head.seq) { lagging = 0; return }
-    if (wakes !== seen || lagging++ === 0) return
-    retry = clock.setTimer(clock.now() + Math.min(2 ** (lagging - 2), 1000), () => { retry = undefined; kick() })
   }
 
   /** Evicts dedup records past the window or the size bound, oldest first, and queues their deletes. */
@@ -213,7 +195,7 @@ export const createLog = (o: LogOptions) => {
           const c = p.counters![j++]!
           // Own ids are new by construction; only ids from outside need the dedup lookup.
           const dup = c < 0 && !p.due ? index.get(d.id) ?? fresh.get(d.id) : undefined
-          if (dup !== undefined) { results.push(dup ? { id: d.id, seq: dup, duplicate: true } : { id: d.id, duplicate: true }); continue }
+          if (dup !== undefined) { results.push({ id: d.id, ...(dup && { seq: dup }), duplicate: true }); continue }
           if (hold > now) {
             held.push(d.id); fresh.set(d.id, 0); nextDue = Math.min(nextDue, hold)
             results.push({ id: d.id, duplicate: false })
@@ -228,7 +210,7 @@ export const createLog = (o: LogOptions) => {
         }
         if (p.extra) { checks.push(...p.extra.checks); mutations.push(...p.extra.mutations) }
       }
-      const record: IdRecord = { n: head.n + 1, t: now, s: head.seq + 1, ids, ...(held.length ? { held } : {}) }
+      const record: IdRecord = { n: head.n + 1, t: now, s: head.seq + 1, ids, ...(held.length && { held }) }
       const adding = ids.length + held.length
       if (adding) {
         evict(now, adding)
@@ -267,8 +249,13 @@ export const createLog = (o: LogOptions) => {
   const run = async () => {
     try {
       await ready
-      while (queued() || behind()) {
-        if (behind()) await catchUp()
+      while (queued() || (foreign > head.seq && !retry)) {
+        // A read can miss the commit it was woken for (it was in flight, or the store's reads lag
+        // its notifications): read again at once, then after pauses 9 ms longer each time.
+        if (foreign > head.seq && !retry) {
+          await refresh()
+          if (foreign > head.seq && tries++) retry = clock.setTimer(clock.now() + tries * 9, () => { retry = 0; kick() })
+        }
         const p = queue[qh]
         if (!p) continue
         if (p.failed) { qh++; continue }
@@ -318,20 +305,20 @@ export const createLog = (o: LogOptions) => {
     /** Events from `seq` on, oldest first. */
     async read(seq: number, limit: number): Promise<BusEvent[]> {
       await ready
-      const entries = await store.list({ start: seqKey(EVENTS, seq), end: prefixEnd(EVENTS), limit })
-      return entries.map((e) => e.value as BusEvent)
+      return values({ start: seqKey(EVENTS, seq), end: prefixEnd(EVENTS), limit })
     },
     /** Events before the key `end`, newest first. */
     async readBack(end: string, limit: number): Promise<BusEvent[]> {
       await ready
-      return (await store.list({ start: EVENTS, end, limit, reverse: true })).map((e) => e.value as BusEvent)
+      return values({ start: EVENTS, end, limit, reverse: true })
     },
     /** Resolves once every append queued so far has settled. */
     idle(): Promise<void> {
       if (!running && !queued()) return ready
       return new Promise((r) => waiters.push(r))
     },
-    close() { if (retry !== undefined) clock.clearTimer(retry); retry = undefined; unwatch?.(); unwatchSubs?.(); unwatchDelayed?.(); void delayed?.then((d) => d.stop()) },
+    // foreign = 0: a retry timer still armed finds nothing to read.
+    close() { foreign = 0; unwatch?.(); unwatchSubs?.(); unwatchDelayed?.(); void delayed?.then((d) => d.stop()) },
     track,
     enqueue,
     /** The seq an id was appended with, while the dedup index remembers it. */

@@ -101,6 +101,8 @@ export const createForwarder = (o: { url: string; headers: Record<string, string
         start()
       })
     },
+    /** Events in hand: a failed request will be retried (and report) without anyone asking. */
+    busy: () => queue.length > 0,
     stop() {
       stopped = true
       o.waker.stop()

@@ -39,7 +39,7 @@ export interface BridgeStatus {
   /**
    * The browser says it is online and the last request reached the server. Confirmed by a cheap
    * probe (`GET <url>/health`) when the bridge starts, on the `online` event, on `sync()`, and
-   * after a failure until one gets through, so it comes back even with nothing to send.
+   * after a failure nothing will retry (or the `offline` event), until one gets through, so it comes back even with nothing to send.
    */
   readonly online: boolean
   /** Local events matching `forward` the server has not confirmed yet. */
@@ -116,7 +116,9 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
       ...(r.ok ? { lastSyncAt: Date.now() } : { lastError: r.error }),
       ...(r.connected === undefined ? {} : { receiving: r.connected }),
     })
-    if (!r.ok) confirm(false)
+    // A half that retries on its own will say when it gets through; with nothing to retry (the
+    // last events refused, say), only a probe can.
+    if (!r.ok && !forwarder.busy() && !receiver) confirm(false)
   }
   // Going offline is news at once; coming back is confirmed by a request or a probe.
   let closed = false
