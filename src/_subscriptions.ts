@@ -66,7 +66,7 @@ const positive = (what: string, v: unknown, int = true) => {
 /** Durable subscriptions of one bus: leases, runners, and the admin operations over the store. */
 export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expireAfter }: { leaseMs: number; expireAfter: number }) => {
   const { store, clock, log } = base
-  interface Attached { runner?: Runner; make: (rec: SubRecord, version: string, recovery?: Recovery) => Runner; attempts: number; timer?: unknown; acquiring?: Promise<void> }
+  interface Attached { runner?: Runner; make: (rec: SubRecord, version: string, recovery?: Recovery) => Runner; attempts: number; concurrency: number; timer?: unknown; acquiring?: Promise<void> }
   const attached = new Map<string, Attached>()
   let closed = false
 
@@ -98,8 +98,8 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
     // A holder that let go without releasing (killed, evicted, dropped) left what it had running:
     // each of those deliveries counts, in this same commit.
     const left = got.rec.delivering
-    const found = left && left.owner !== base.owner ? await recover(store, log, name, got.rec.cursor, left, a.attempts, now) : undefined
-    if (found?.recovery.blame) rec.delivering!.blame = found.recovery.blame
+    const found = left && left.owner !== base.owner ? await recover(store, log, name, got.rec.cursor, left, a, now) : undefined
+    if (found) rec.delivering = { owner: base.owner, seqs: [], careful: true, ...found.recovery.blame && { blame: found.recovery.blame } }
     const res = await store.commit({ checks: [{ key: keys.sub(name), version: got.version }], mutations: [...found?.mutations ?? [], { type: 'set', key: keys.sub(name), value: rec }] })
     if (!res.ok) return take(name, a)
     for (const d of found?.dead ?? []) base.onError(Object.assign(new Error(d.error.message), { name: d.error.name }), { event: d.event, subscription: name })
@@ -210,13 +210,14 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
       positive('retry.backoff.initial', b.initial, false); positive('retry.backoff.max', b.max, false); positive('retry.backoff.factor', b.factor, false)
       if (attached.has(name)) fail('ALREADY_SUBSCRIBED', `subscription "${name}" is already attached on this bus`)
       const attempts = o.retry?.attempts ?? 5
+      const concurrency = o.concurrency ?? 1
       const make = (rec: SubRecord, version: string, recovery?: Recovery) => createRunner(host, {
         name, handler, matches: (e) => topic(e.type) && (!test || test(e)),
-        concurrency: o.concurrency ?? 1, attempts, timeout: o.timeout ?? 30_000,
+        concurrency, attempts, timeout: o.timeout ?? 30_000,
         backoff: { initial: b.initial ?? 1000, factor: b.factor ?? 2, max: b.max ?? 60_000, jitter: b.jitter ?? true },
         ledger: base.ledger,
       }, rec, version, recovery)
-      const entry: Attached = { make, attempts }
+      const entry: Attached = { make, attempts, concurrency }
       attached.set(name, entry)
       try {
         for (;;) {
