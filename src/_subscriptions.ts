@@ -385,6 +385,25 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
     working: () => [...attached.values()].map((a) => a.runner?.working).filter(Boolean),
     busy: () => [...attached.values()].some((a) => a.runner?.busy()),
 
+    /**
+     * The grace period of `close({ timeout })`: nothing new starts, running handlers may finish until
+     * the deadline, then their signals abort and whatever they settle with in that turn is kept,
+     * to be committed by `close()`.
+     */
+    async drain(timeout: number | undefined) {
+      if (timeout === undefined) return
+      if (typeof timeout !== 'number' || !(timeout >= 0)) fail('INVALID_OPTIONS', `close timeout must be a number of ms >= 0, got ${JSON.stringify(timeout)}`)
+      closed = true
+      const runners = [...attached.values()].flatMap((a) => a.runner ? [a.runner] : [])
+      const finished = Promise.all(runners.map((r) => r.drain()))
+      let deadline: unknown
+      await Promise.race([finished, new Promise<void>((r) => { deadline = clock.setTimer(clock.now() + timeout, r) })])
+      clock.clearTimer(deadline)
+      for (const r of runners) r.abortRunning(new TidingsError('CLOSED', `the bus closed after ${timeout} ms of grace`))
+      // A handler that honours its signal settles within a turn: wait that long, not longer.
+      await Promise.race([finished, new Promise((r) => setTimeout(r, 0))])
+    },
+
     async close() {
       closed = true
       unwatch?.()

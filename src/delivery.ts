@@ -161,6 +161,9 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
   let filling: Promise<void> | undefined
   let timer: unknown
   let stopped = false
+  // Closing with a grace period: nothing new starts; `idle` hears when the last handler ends.
+  let draining = false
+  let idle: (() => void)[] = []
   // A lease change to write with the next flush (undefined: none; null: release it).
   let lease: SubRecord['lease'] | null | undefined
   // Bumped by replay: attempts started before it report into the void.
@@ -198,7 +201,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
   let appended = false
   const fill = () => filling ??= (async () => {
     try {
-      while (!stopped && buffer.length - bh < 512) {
+      while (!stopped && !draining && buffer.length - bh < 512) {
         appended = false
         const got = await log.read(fetched, 256)
         take(got)
@@ -223,7 +226,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
 
   /** Starts what can start: in seq order, one per key, within the concurrency bound. */
   const pump = () => {
-    if (stopped) return
+    if (stopped || draining) return
     advance()
     const now = clock.now()
     const blocked = new Set<string>()
@@ -284,6 +287,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
       // A replay or stop reset the count and dropped this attempt: its result goes nowhere.
       if (at !== epoch || stopped) return
       running--
+      if (!running) for (const r of idle.splice(0)) r()
       // The slot is free now: start the next one while this outcome commits.
       if (!pumpSoon) { pumpSoon = true; queueMicrotask(() => { pumpSoon = false; pump() }) }
       const now = clock.now()
@@ -468,6 +472,14 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
     get working() { return flushing ?? filling },
     /** Resolves when nothing is in flight (handlers included). */
     busy(): boolean { return inflight.size > 0 || !!flushing || !!filling },
+    /** Starts nothing more; resolves once no handler of this runner is running. */
+    drain(): Promise<void> {
+      draining = true
+      clock.clearTimer(timer)
+      return running ? new Promise((r) => idle.push(r)) : Promise.resolve()
+    },
+    /** Aborts the running handlers' signals; what they then return or throw is committed as usual. */
+    abortRunning(reason: unknown) { for (const a of inflight.values()) if (!a.over) abort(a, reason) },
     stop(reason: unknown) {
       if (stopped) return
       stopped = true
@@ -476,6 +488,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
       inflight.clear()
       wanted.clear()
       running = 0
+      for (const r of idle.splice(0)) r()
     },
   }
 }
