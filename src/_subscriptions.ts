@@ -66,7 +66,7 @@ const positive = (what: string, v: unknown, int = true) => {
 /** Durable subscriptions of one bus: leases, runners, and the admin operations over the store. */
 export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expireAfter }: { leaseMs: number; expireAfter: number }) => {
   const { store, clock, log } = base
-  interface Attached { runner?: Runner; make: (rec: SubRecord, version: string, recovery?: Recovery) => Runner; attempts: number; concurrency: number; timer?: unknown; acquiring?: Promise<void> }
+  interface Attached { runner?: Runner; make: (rec: SubRecord, version: string, recovery?: Recovery) => Runner; attempts: number; timer?: unknown; acquiring?: Promise<void> }
   const attached = new Map<string, Attached>()
   let closed = false
 
@@ -249,14 +249,13 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
       positive('retry.backoff.initial', b.initial, false); positive('retry.backoff.max', b.max, false); positive('retry.backoff.factor', b.factor, false)
       if (attached.has(name)) fail('ALREADY_SUBSCRIBED', `subscription "${name}" is already attached on this bus`)
       const attempts = o.retry?.attempts ?? 5
-      const concurrency = o.concurrency ?? 1
       const make = (rec: SubRecord, version: string, recovery?: Recovery) => createRunner(host, {
         name, handler, matches: (e) => topic(e.type) && (!test || test(e)),
-        concurrency, attempts, timeout: o.timeout ?? 30_000,
+        concurrency: o.concurrency ?? 1, attempts, timeout: o.timeout ?? 30_000,
         backoff: { initial: b.initial ?? 1000, factor: b.factor ?? 2, max: b.max ?? 60_000, jitter: b.jitter ?? true },
         ledger: base.ledger,
       }, rec, version, recovery)
-      const entry: Attached = { make, attempts, concurrency }
+      const entry: Attached = { make, attempts }
       attached.set(name, entry)
       try {
         for (;;) {
