@@ -117,8 +117,8 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
     // A holder that let go without releasing (killed, evicted, dropped) left what it had running:
     // each of those deliveries counts, in this same commit.
     const left = got.rec.delivering
-    const found = left && left.owner !== base.owner ? await recover(store, log, name, got.rec.cursor, left, a.attempts, now) : undefined
-    if (found?.recovery.blame) rec.delivering!.blame = found.recovery.blame
+    const found = left && left.owner !== base.owner ? await recover(store, log, name, got.rec.cursor, left, a, now) : undefined
+    if (found) rec.delivering = { owner: base.owner, seqs: [], careful: true, ...found.recovery.blame && { blame: found.recovery.blame } }
     const res = await store.commit({ checks: [{ key: keys.sub(name), version: got.version }], mutations: [...found?.mutations ?? [], { type: 'set', key: keys.sub(name), value: rec }] })
     if (!res.ok) return take(name, a)
     for (const d of found?.dead ?? []) base.onError(Object.assign(new Error(d.error.message), { name: d.error.name }), { event: d.event, subscription: name })
@@ -214,6 +214,45 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
     return fail('INVALID_OPTIONS', `from must be 'latest', 'earliest', { seq } or { time }, got ${describeValue(from)}`)
   }
 
+  // The lag of subscriptions not running here, kept as events are appended: the events from the
+  // cursor on that the pattern and declarative filter match (a function filter lives only where
+  // the subscription runs). The first look reads the backlog once; later ones only what is new.
+  interface Backlog { cursor: number; shape: string; test: (e: BusEvent) => boolean; through: number; count: number; oldest?: number }
+  const backlogs = new Map<string, Backlog>()
+  const tally = (b: Backlog, events: readonly BusEvent[]) => {
+    for (const e of events) {
+      if (e.seq !== b.through) continue
+      b.through++
+      if (b.test(e)) { b.count++; b.oldest ??= e.time }
+    }
+  }
+  const backlog = async (r: SubRecord): Promise<Backlog> => {
+    const shape = JSON.stringify([r.pattern, r.filter])
+    let b = backlogs.get(r.name)
+    if (!b || b.cursor !== r.cursor || b.shape !== shape) {
+      const topic = compilePattern(r.pattern)
+      let test: EventPredicate | undefined
+      try { test = r.filter && compileFilter(r.filter) } catch { /* written by another version: count by pattern */ }
+      b = { cursor: r.cursor, shape, test: (e) => topic(e.type) && (!test || test(e)), through: r.cursor, count: 0 }
+      backlogs.set(r.name, b)
+    }
+    await log.idle()
+    while (b.through <= log.head) {
+      const page = await log.read(b.through, 500)
+      const at = b.through
+      tally(b, page)
+      // Retention never drops what a cursor pins; a gap means nothing there to count.
+      if (b.through === at) b.through = (page[0]?.seq ?? log.head + 1)
+      if (page.length < 500) break
+    }
+    return b
+  }
+  /** Matching events from the cursor on, less those handled or dead-lettered out of order above it. */
+  const detachedLag = async (r: SubRecord) => {
+    const [b, acks, dead] = await Promise.all([backlog(r), store.list({ prefix: `a/${r.name}/` }), store.list({ prefix: `x/${r.name}/`, start: keys.dead(r.name, r.cursor) })])
+    return { lag: Math.max(0, b.count - acks.length - dead.length), oldest: b.oldest }
+  }
+
   const deadLetters = async (subscription?: string) =>
     (await store.list({ prefix: subscription === undefined ? 'x/' : `x/${subscription}/` })).map((e) => e.value as DeadLetter)
 
@@ -284,10 +323,10 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
 
     async subscriptions() {
       const now = clock.now()
-      return (await all()).map((r) => ({
+      return Promise.all((await all()).map(async (r) => ({
         name: r.name, pattern: r.pattern, attached: !!(r.lease && r.lease.until > now),
-        lag: attached.get(r.name)?.runner?.stats().lag ?? Math.max(0, log.head - r.cursor + 1),
-      }))
+        lag: attached.get(r.name)?.runner?.stats().lag ?? (await detachedLag(r)).lag,
+      })))
     },
 
     async deleteSubscription(name: string): Promise<boolean> {
@@ -366,18 +405,40 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
       const now = clock.now()
       return Promise.all((await all()).map(async (r) => {
         const runner = attached.get(r.name)?.runner
-        const [retries, dead, head] = await Promise.all([
-          store.list({ prefix: `r/${r.name}/` }), store.list({ prefix: `x/${r.name}/` }), runner ? undefined : log.read(r.cursor, 1),
+        const [retries, dead, waiting] = await Promise.all([
+          store.list({ prefix: `r/${r.name}/` }), store.list({ prefix: `x/${r.name}/` }), runner ? undefined : detachedLag(r),
         ])
-        const s = runner?.stats() ?? { inFlight: 0, retrying: retries.length, lag: Math.max(0, log.head - r.cursor + 1), oldest: head?.[0]?.time }
+        const s = runner?.stats() ?? { inFlight: 0, retrying: retries.length, lag: waiting!.lag, oldest: waiting!.oldest }
         return { name: r.name, lag: s.lag, inFlight: s.inFlight, retrying: s.retrying, deadLetters: dead.length, oldestAge: s.oldest === undefined ? 0 : now - s.oldest }
       }))
     },
 
-    notify(events: readonly BusEvent[]) { for (const a of attached.values()) a.runner?.notify(events) },
+    notify(events: readonly BusEvent[]) {
+      for (const a of attached.values()) a.runner?.notify(events)
+      for (const b of backlogs.values()) tally(b, events)
+    },
     /** Internal work in progress (commits, reads), not handlers' own promises. */
     working: () => [...attached.values()].map((a) => a.runner?.working).filter(Boolean),
     busy: () => [...attached.values()].some((a) => a.runner?.busy()),
+
+    /**
+     * The grace period of `close({ timeout })`: nothing new starts, running handlers may finish until
+     * the deadline, then their signals abort and whatever they settle with in that turn is kept,
+     * to be committed by `close()`.
+     */
+    async drain(timeout: number | undefined) {
+      if (timeout === undefined) return
+      if (typeof timeout !== 'number' || !(timeout >= 0)) fail('INVALID_OPTIONS', `close timeout must be a number of ms >= 0, got ${JSON.stringify(timeout)}`)
+      closed = true
+      const runners = [...attached.values()].flatMap((a) => a.runner ? [a.runner] : [])
+      const finished = Promise.all(runners.map((r) => r.drain()))
+      let deadline: unknown
+      await Promise.race([finished, new Promise<void>((r) => { deadline = clock.setTimer(clock.now() + timeout, r) })])
+      clock.clearTimer(deadline)
+      for (const r of runners) r.abortRunning(new TidingsError('CLOSED', `the bus closed after ${timeout} ms of grace`))
+      // A handler that honours its signal settles within a turn: wait that long, not longer.
+      await Promise.race([finished, new Promise((r) => setTimeout(r, 0))])
+    },
 
     async close() {
       closed = true

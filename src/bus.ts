@@ -149,7 +149,11 @@ export interface Bus<E extends EventMap = any, I extends EventMap = E> {
   runSchedule(name: string, options?: { id?: string }): Promise<PublishResult>
   /** Resolves when no handler is running and nothing can start until the clock moves (start-up included). */
   idle(): Promise<void>
-  /** Stores what was accepted, aborts running handlers, releases leases; later publishes get `CLOSED`. */
+  /**
+   * Stores what was accepted, aborts running handlers, releases leases; later publishes get `CLOSED`.
+   * With `timeout` (ms), first starts no new handler and lets running ones finish until then, their
+   * outcomes committed; at the deadline their signals abort and what they settle with is committed too.
+   */
   close(options?: { timeout?: number }): Promise<void>
 }
 
@@ -340,7 +344,9 @@ export function createBus(options: BusOptions = {}): Bus {
       } while (log.working().length)
     },
 
-    async close() {
+    async close(o) {
+      // A grace period first (with a timeout): handlers finish, chained publishes included.
+      await subs?.drain(o?.timeout)
       closed = true
       closing.abort(new TidingsError('CLOSED', 'the bus is closed'))
       await log.idle().catch(() => {})

@@ -62,19 +62,20 @@ export const statePrefixes = (name: string) => ['a', 'r', 'x', 'l'].map((p) => `
 /** One flush's share of the consumer ledger: the ids it acknowledged. */
 interface LedgerRecord { n: number; t: number; ids: string[] }
 const sameNote = (a: DeliveringNote, b: DeliveringNote | undefined) =>
-  !!b && a.owner === b.owner && (a.blame ?? 0) === (b.blame ?? 0) && a.seqs.length === b.seqs.length && a.seqs.every((s, i) => s === b.seqs[i])
+  !!b && a.owner === b.owner && !a.careful === !b.careful && String(a.blame) === String(b.blame) && String(a.seqs) === String(b.seqs)
 const seqOf = (key: string) => Number(key.slice(key.lastIndexOf('/') + 1))
 const errorOf = (e: unknown) => ({ name: (e as Error)?.name ?? 'Error', message: String((e as Error)?.message ?? e) })
 
 /**
  * What a bus that lets go without releasing (killed, evicted, dropped) leaves in its record: the
- * seqs whose handlers may have been running, as of its last commit. `blame` carries a death that
- * noted nothing, to the one event that next kills a careful holder (see `recover`).
+ * seqs whose handlers may have been running, as of its last commit; whether it ran careful (every
+ * start noted first, one at a time); `blame`: it took over after a death that may be unexplained,
+ * and these are the seqs that death was charged to (see `recover`).
  */
-export interface DeliveringNote { owner: string; seqs: number[]; blame?: number }
+export interface DeliveringNote { owner: string; seqs: number[]; careful?: true; blame?: number[] }
 
 /** How a runner starts after taking a subscription over from a holder that died. */
-export interface Recovery { careful: boolean; blame: number }
+export interface Recovery { careful: boolean; blame?: number[] | undefined }
 
 const died = (n: number, of: number) => {
   const e = new Error(`the runtime running the handler died (attempt ${n} of ${of})`)
@@ -85,18 +86,19 @@ const died = (n: number, of: number) => {
 /**
  * Counts the deliveries a dead holder had in flight, as mutations for the takeover commit: each
  * noted event's attempt becomes a failed one (a retry due now), or a dead letter after the last.
- * The taker then runs careful: it notes each start before its handler runs until it has caught
- * up, so a runtime that dies again is counted exactly. A holder that died with nothing noted (a
- * handler that killed it before any commit) leaves a blame, charged to the one event that next
- * dies alone in a careful holder's hands.
+ * The taker then runs careful: one handler at a time, each start noted in a commit before it runs,
+ * so a runtime that dies again is charged to exactly the event that was running. A holder that was
+ * not careful may have died of a handler it started after its last commit: the event that next
+ * kills a careful holder is charged for that death too, unless that death was charged to it already.
  *
  * @example
- * const { mutations, dead, recovery } = await recover(store, log, 'mailer', rec.delivering, 5, clock.now())
+ * const { mutations, dead, recovery } = await recover(store, log, 'mailer', rec.cursor, rec.delivering, { attempts: 5 }, clock.now())
  */
-export const recover = async (store: Store, log: Log, name: string, cursor: number, note: DeliveringNote, attempts: number, now: number) => {
+export const recover = async (store: Store, log: Log, name: string, cursor: number, note: DeliveringNote, o: { attempts: number }, now: number) => {
+  const { attempts } = o
   const mutations: Mutation[] = []
   const dead: DeadLetter[] = []
-  const extra = note.seqs.length === 1 ? note.blame ?? 0 : 0
+  const extra = note.careful && note.blame && note.seqs.length === 1 && !note.blame.includes(note.seqs[0]!) ? 1 : 0
   for (const seq of note.seqs) {
     const [retry, acked, gone] = await Promise.all([store.get(keys.retry(name, seq)), store.get(keys.ack(name, seq)), store.get(keys.dead(name, seq))])
     const r = retry?.value as RetryRecord | undefined
@@ -115,8 +117,8 @@ export const recover = async (store: Store, log: Log, name: string, cursor: numb
       mutations.push({ type: 'set', key: keys.retry(name, seq), value: { attempt: n, due: now, error, ...(seq < cursor ? { event } : {}) } })
     }
   }
-  // Nothing noted: the death is unexplained; a careful holder that had been careful carries its blame on.
-  const blame = note.seqs.length ? 0 : Math.max(1, note.blame ?? 0)
+  // A careful holder's death is explained by its note (an empty note passes its blame on).
+  const blame = note.careful ? (note.seqs.length ? undefined : note.blame) : note.seqs
   return { mutations, dead, recovery: { careful: true, blame } satisfies Recovery }
 }
 
@@ -167,6 +169,9 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
   let filling: Promise<void> | undefined
   let timer: unknown
   let stopped = false
+  // Closing with a grace period: nothing new starts; `idle` hears when the last handler ends.
+  let draining = false
+  let idle: (() => void)[] = []
   // A lease change to write with the next flush (undefined: none; null: release it).
   let lease: SubRecord['lease'] | null | undefined
   // Bumped by replay: attempts started before it report into the void.
@@ -177,7 +182,11 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
   // careful: an event starts only once a commit has noted it (`wanted` waits for that commit), so
   // a runtime that dies again is counted exactly; it stops being careful once it has caught up.
   let careful = recovery?.careful ?? false
-  let blame = recovery?.blame ?? 0
+  let blame = recovery?.blame
+  // Careful costs a commit per start: it ends once caught up, or after this many outcomes.
+  let carefulLeft = 100
+  /** Careful, one at a time: the event that kills again is the one noted. */
+  const slots = () => careful ? 1 : o.concurrency
   let noted = new Set<number>(rec.delivering?.owner === owner ? rec.delivering.seqs : [])
   const wanted = new Set<number>()
   const flushSoon = () => { flushing ??= Promise.resolve().then(flush).catch(flushFailed) }
@@ -200,7 +209,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
   let appended = false
   const fill = () => filling ??= (async () => {
     try {
-      while (!stopped && buffer.length - bh < 512) {
+      while (!stopped && !draining && buffer.length - bh < 512) {
         appended = false
         const got = await log.read(fetched, 256)
         take(got)
@@ -225,7 +234,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
 
   /** Starts what can start: in seq order, one per key, within the concurrency bound. */
   const pump = () => {
-    if (stopped) return
+    if (stopped || draining) return
     advance()
     const now = clock.now()
     const blocked = new Set<string>()
@@ -235,7 +244,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
       if (e.key !== undefined && blocked.has(e.key)) return true
       if (e.key !== undefined) blocked.add(e.key)
       if (r && r.due > now) { next = Math.min(next, r.due); return true }
-      if (running + wanted.size >= o.concurrency) return false
+      if (running + wanted.size >= slots()) return false
       if (careful && !noted.has(e.seq)) wanted.add(e.seq)
       else start(e, r)
       return true
@@ -252,7 +261,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
     // and, careful, note what is about to start.
     if (cursor > rec.cursor || wanted.size) flushSoon()
     // Caught up with nothing running: whatever the dead holder left is settled.
-    if (careful && caughtUp && !inflight.size && !wanted.size && firstUndone()[1] >= buffer.length) { careful = false; blame = 0 }
+    if (careful && ((caughtUp && !inflight.size && !wanted.size && firstUndone()[1] >= buffer.length) || carefulLeft <= 0)) { careful = false; blame = undefined }
     if (!caughtUp && buffer.length - bh < 256) refill()
     host.activity()
   }
@@ -286,6 +295,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
       // A replay or stop reset the count and dropped this attempt: its result goes nowhere.
       if (at !== epoch || stopped) return
       running--
+      if (!running) for (const r of idle.splice(0)) r()
       // The slot is free now: start the next one while this outcome commits.
       if (!pumpSoon) { pumpSoon = true; queueMicrotask(() => { pumpSoon = false; pump() }) }
       const now = clock.now()
@@ -377,7 +387,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
     // The handlers still running once this batch lands, and those about to start.
     const settled = new Set(batch.map((b) => b.seq))
     const note: DeliveringNote = { owner, seqs: [...inflight.keys()].filter((s) => !settled.has(s)).concat([...wanted]).sort((a, b) => a - b) }
-    if (careful && blame) note.blame = blame
+    if (careful) { note.careful = true; if (blame) note.blame = blame }
     if (!releasing && !sameNote(note, rec.delivering)) next = { ...next, delivering: note }
     if (to > was) {
       next = { ...next, cursor: to }
@@ -404,6 +414,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
       await host.reclaim(name)
       return
     }
+    if (careful) carefulLeft -= batch.length
     for (const out of batch) {
       inflight.delete(out.seq)
       if (out.kind === 'retry') retries.set(out.seq, { attempt: out.attempt, due: out.due, ...(out.seq < cursor ? { event: out.event } : {}) })
@@ -469,6 +480,14 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
     get working() { return flushing ?? filling },
     /** Resolves when nothing is in flight (handlers included). */
     busy(): boolean { return inflight.size > 0 || !!flushing || !!filling },
+    /** Starts nothing more; resolves once no handler of this runner is running. */
+    drain(): Promise<void> {
+      draining = true
+      clock.clearTimer(timer)
+      return running ? new Promise((r) => idle.push(r)) : Promise.resolve()
+    },
+    /** Aborts the running handlers' signals; what they then return or throw is committed as usual. */
+    abortRunning(reason: unknown) { for (const a of inflight.values()) if (!a.over) abort(a, reason) },
     stop(reason: unknown) {
       if (stopped) return
       stopped = true
@@ -477,6 +496,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
       inflight.clear()
       wanted.clear()
       running = 0
+      for (const r of idle.splice(0)) r()
     },
   }
 }

@@ -514,3 +514,76 @@ describe('an attempt is a delivery: a runtime that dies mid-handler counts (issu
     expect(stats.commits - all).toBeGreaterThan(runnerCommits - before)
   })
 })
+
+describe('close({ timeout }): a grace period for running handlers (issue 20.1)', () => {
+  /** A handler that needs 200 ms of the clock and honours its signal. */
+  const needs200 = (clock: ReturnType<typeof manualClock>, log: string[]) => (e: BusEvent, ctx: { attempt: number; signal: AbortSignal }) =>
+    new Promise<void>((resolve, reject) => {
+      log.push(`start ${e.data} #${ctx.attempt}`)
+      const t = clock.setTimer(clock.now() + 200, () => { log.push(`done ${e.data}`); resolve() })
+      ctx.signal.addEventListener('abort', () => { clock.clearTimer(t); log.push(`aborted ${e.data}`); reject(ctx.signal.reason) })
+    })
+
+  const scenario = async (timeout: number) => {
+    const store = memoryStore()
+    const clock = manualClock(0)
+    const log: string[] = []
+    const bus = createBus({ store, clock })
+    await bus.subscribe('s', 'job', needs200(clock, log))
+    await bus.publish('job', 1)
+    await bus.publish('job', 2) // waits behind job 1 (concurrency 1): must not start once closing
+    await clock.advance(0)
+    let closed = false
+    const closing = bus.close({ timeout }).then(() => { closed = true })
+    await clock.advance(40)
+    expect(closed).toBe(false)
+    await clock.advance(1000)
+    await closing
+    // The outcome is in the store: a new bus shows what is left, and what it gets next.
+    const next = createBus({ store, clock })
+    const stats = (await next.stats())[0]
+    const again: string[] = []
+    await next.subscribe('s', 'job', (e, ctx) => { again.push(`${e.data} #${ctx.attempt}`) })
+    await next.idle()
+    return { log, stats, again }
+  }
+
+  it('a handler that needs 200 ms finishes under close({ timeout: 1000 }); its ack is committed, nothing new starts', async () => {
+    const { log, stats, again } = await scenario(1000)
+    expect(log).toEqual(['start 1 #1', 'done 1'])
+    expect(stats).toMatchObject({ lag: 1, retrying: 0 })
+    expect(again).toEqual(['2 #1'])
+  })
+
+  it('under close({ timeout: 50 }) it is aborted at the deadline, and its failure is committed', async () => {
+    const { log, stats, again } = await scenario(50)
+    expect(log).toEqual(['start 1 #1', 'aborted 1'])
+    expect(stats).toMatchObject({ lag: 2, retrying: 1 })
+    expect(again).toEqual(['1 #2', '2 #1'])
+  })
+
+  it('without a timeout, close() aborts at once and counts nothing (as before)', async () => {
+    const store = memoryStore()
+    const clock = manualClock(0)
+    const log: string[] = []
+    const bus = createBus({ store, clock })
+    await bus.subscribe('s', 'job', needs200(clock, log))
+    await bus.publish('job', 1)
+    await clock.advance(0)
+    await bus.close()
+    expect(log).toEqual(['start 1 #1', 'aborted 1'])
+    const next = createBus({ store, clock })
+    const again: string[] = []
+    await next.subscribe('s', 'job', (e, ctx) => { again.push(`${e.data} #${ctx.attempt}`) })
+    await next.idle()
+    expect(again).toEqual(['1 #1'])
+  })
+
+  it('refuses a timeout that is not a number of ms >= 0, before anything stops', async () => {
+    const bus = createBus({ clock: manualClock(0) })
+    await bus.subscribe('s', 'job', () => {})
+    await expect(bus.close({ timeout: -1 })).rejects.toMatchObject({ code: 'INVALID_OPTIONS' })
+    await expect(bus.publish('job', 1)).resolves.toMatchObject({ seq: 1 })
+    await bus.close()
+  })
+})

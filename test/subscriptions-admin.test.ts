@@ -417,6 +417,45 @@ describe('stats()', () => {
   })
 })
 
+describe('the lag of a subscription no bus here runs (issue 20.3)', () => {
+  it('counts only the events its pattern and declarative filter match', async () => {
+    const clock = manualClock(0)
+    const store = memoryStore()
+    const bus = createBus({ store, clock })
+    const x = await bus.subscribe('x', 'a.b', () => {})
+    const big = await bus.subscribe('big', 'a.*', () => {}, { filter: { data: [{ numeric: ['>', 10] }] } })
+    await x.close(); await big.close()
+    await clock.advance(500)
+    for (const n of [1, 20, 30]) await bus.publish('a.b', n)
+    for (const n of [40, 50]) await bus.publish('c.d', n)
+    await clock.advance(500)
+    expect(byName(await bus.subscriptions())).toMatchObject({ x: { attached: false, lag: 3 }, big: { attached: false, lag: 2 } })
+    expect(byName(await bus.stats())).toMatchObject({ x: { lag: 3, oldestAge: 500 }, big: { lag: 2, oldestAge: 500 } })
+    // Re-attached, it handles exactly what its lag said.
+    const handled: unknown[] = []
+    await bus.subscribe('x', 'a.b', (e) => { handled.push(e.data) })
+    await bus.idle()
+    expect(handled).toEqual([1, 20, 30])
+  })
+
+  it('keeps the count as events are appended, reading the backlog once, not on every look', async () => {
+    const clock = manualClock(0)
+    const inner = memoryStore()
+    let eventReads = 0
+    const store = { ...inner, list: (o: Parameters<typeof inner.list>[0]) => { if (o.start?.startsWith('e/')) eventReads++; return inner.list(o) } }
+    const bus = createBus({ store, clock })
+    await (await bus.subscribe('x', 'a.b', () => {})).close()
+    for (let i = 0; i < 30; i++) await bus.publish(i % 3 ? 'c.d' : 'a.b', i)
+    expect(byName(await bus.subscriptions())['x']).toMatchObject({ lag: 10 })
+    const reads = eventReads
+    for (let round = 1; round <= 5; round++) {
+      for (let i = 0; i < 30; i++) await bus.publish(i % 3 ? 'c.d' : 'a.b', i)
+      expect(byName(await bus.subscriptions())['x']).toMatchObject({ lag: 10 + 10 * round })
+    }
+    expect(eventReads - reads).toBe(0)
+  })
+})
+
 describe('deleteSubscription', () => {
   it('returns true, then false; drops the subscription and only its dead letters', async () => {
     const bus = createBus<Events>({ onError: () => {} })
