@@ -80,7 +80,7 @@ const untag = (type: unknown, v: unknown): unknown => {
   switch (type) {
     case 'undefined': return undefined
     case 'bigint': return BigInt(v as string)
-    case 'Date': return new Date(v as string)
+    case 'Date': { const d = new Date(v as string); if (!isNaN(+d)) return d; break }
     case 'regexp': { const s = String(v), i = s.lastIndexOf('/'); return new RegExp(s.slice(1, i), s.slice(i + 1)) }
     case 'set': if (Array.isArray(v)) return new Set(v); break
     case 'map': if (Array.isArray(v)) return new Map(v as [unknown, unknown][]); break
@@ -107,7 +107,8 @@ const setIn = (v: unknown, [k, ...rest]: string[], f: (x: unknown) => unknown): 
   if (k === undefined) return f(v)
   if (typeof v !== 'object' || v === null || !Object.hasOwn(v, k)) throw new Error(`no value at path segment ${JSON.stringify(k)}`)
   const o = v as Record<string, unknown>
-  o[k] = setIn(o[k], rest, f)
+  // Defined, not assigned: at a `__proto__` key, assignment would set the object's prototype.
+  Object.defineProperty(o, k, { value: setIn(o[k], rest, f), enumerable: true, writable: true, configurable: true })
   return v
 }
 // Children first, then the node itself, as superjson does (a Map's entries are fixed before it is built).
