@@ -12,14 +12,15 @@ export const T0 = Date.parse('2026-01-01T00:00:00Z')
 export interface Fresh { bus: Bus; store: Store; clock: ManualClock }
 
 /**
- * Runs `call` on a fresh bus through the oracle (`settle`): it succeeds or is refused with a
+ * Runs `setup`, then `call` on a fresh bus through the oracle (`settle`): it succeeds or is refused with a
  * documented code; after a refusal, the store is exactly as before. Returns the outcome and the
  * bus (closed afterwards by `done`).
  */
-export const onFreshBus = async <T>(call: (f: Fresh) => T | Promise<T>, options: BusOptions = {}) => {
+export const onFreshBus = async <T>(call: (f: Fresh) => T | Promise<T>, options: BusOptions = {}, setup?: (f: Fresh) => Promise<unknown>) => {
   const store = memoryStore()
   const clock = manualClock(T0)
   const bus = createBus({ store, clock, onError: () => {}, ...options })
+  if (setup) await setup({ bus, store, clock })
   await bus.idle()
   const before = await snapshot(store)
   const outcome = await settle(() => call({ bus, store, clock }))
