@@ -42,6 +42,9 @@ const rule = (v: unknown): [string, unknown] | undefined =>
               : typeof v === 'number' && (!isFinite(v) || Object.is(v, -0)) ? ['number', Object.is(v, -0) ? '-0' : String(v)]
                 : undefined
 
+// Defined, not assigned: a `__proto__` path is a key like any other, never the object's prototype.
+const put = (o: object, k: string, v: unknown) => Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true })
+
 const walk = (v: unknown, ancestors: unknown[]): [unknown, Annotations | undefined] => {
   const r = rule(v)
   if (!(v instanceof Map || v instanceof Set || Array.isArray(v) || isPlain(v))) return r ? [r[1], [r[0]]] : [v, undefined]
@@ -51,8 +54,8 @@ const walk = (v: unknown, ancestors: unknown[]): [unknown, Annotations | undefin
   const child = (k: string, x: unknown): unknown => {
     const [json, a] = walk(x, [...ancestors, v])
     const p = escape(k)
-    if (Array.isArray(a)) children[p] = a
-    else if (a) for (const q in a) children[p + '.' + q] = a[q]!
+    if (Array.isArray(a)) put(children, p, a)
+    else if (a) for (const q in a) put(children, p + '.' + q, a[q]!)
     return json
   }
   // Arrays by index, so a hole comes back as undefined rather than shifting the paths.

@@ -281,6 +281,13 @@ describe('validation', () => {
     expect(Object.getOwnPropertyDescriptor(d, '__proto__')!.value).toEqual(new Set([1]))
   })
 
+  it('round-trips data whose own __proto__ key holds a Set (annotated, not lost)', () => {
+    const data = Object.defineProperty({ x: 1 }, '__proto__', { value: new Set([1n]), enumerable: true })
+    const back = fromCloudEvent(JSON.parse(JSON.stringify(toCloudEvent({ ...full, data })))).data as object
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype)
+    expect(Object.getOwnPropertyDescriptor(back, '__proto__')!.value).toEqual(new Set([1n]))
+  })
+
   it.each([null, 'str', 42, [good]])('refuses %j, which is not an object', (ce) => {
     const [c, message] = refused(ce)
     expect(c).toBe('INVALID_PAYLOAD')
