@@ -24,7 +24,7 @@ export interface EventLimits { source: string; maxBytes: number }
  * describeValue('abc')       // '"abc"'
  */
 export const describeValue = (v: unknown): string =>
-  typeof v === 'string' ? JSON.stringify(v.slice(0, 60)) : (v && typeof v === 'object') || typeof v === 'function' ? `a ${typeof v}` : String(v)
+  typeof v === 'string' ? JSON.stringify(v.slice(0, 60)) : typeof v === 'function' ? 'a function' : v && typeof v === 'object' ? 'an object' : String(v)
 
 /**
  * Checks what publish checks before the payload: the topic and the text options (each 1..512

@@ -62,7 +62,12 @@ const walk = (value: unknown, depth: number): unknown => {
     } catch (e) { at(e, `.${k}`) }
     return Object.freeze(copy)
   }
-  if (value instanceof Date) { size += 40; return new Date(value.getTime()) }
+  if (value instanceof Date) {
+    // An Invalid Date has no wire form (superjson and JSON both turn it into null).
+    if (value.getTime() !== value.getTime()) throw new Bad('an Invalid Date cannot be stored')
+    size += 40
+    return new Date(value.getTime())
+  }
   if (value instanceof RegExp) { size += utf8(value.source) + 20; return new RegExp(value) }
   if (value instanceof Map || value instanceof Set) {
     const isMap = value instanceof Map

@@ -42,6 +42,9 @@ const rule = (v: unknown): [string, unknown] | undefined =>
               : typeof v === 'number' && (!isFinite(v) || Object.is(v, -0)) ? ['number', Object.is(v, -0) ? '-0' : String(v)]
                 : undefined
 
+// Defined, not assigned: a `__proto__` path is a key like any other, never the object's prototype.
+const put = (o: object, k: string, v: unknown) => Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true })
+
 const walk = (v: unknown, ancestors: unknown[]): [unknown, Annotations | undefined] => {
   const r = rule(v)
   if (!(v instanceof Map || v instanceof Set || Array.isArray(v) || isPlain(v))) return r ? [r[1], [r[0]]] : [v, undefined]
@@ -51,8 +54,8 @@ const walk = (v: unknown, ancestors: unknown[]): [unknown, Annotations | undefin
   const child = (k: string, x: unknown): unknown => {
     const [json, a] = walk(x, [...ancestors, v])
     const p = escape(k)
-    if (Array.isArray(a)) children[p] = a
-    else if (a) for (const q in a) children[p + '.' + q] = a[q]!
+    if (Array.isArray(a)) put(children, p, a)
+    else if (a) for (const q in a) put(children, p + '.' + q, a[q]!)
     return json
   }
   // Arrays by index, so a hole comes back as undefined rather than shifting the paths.
@@ -80,7 +83,7 @@ const untag = (type: unknown, v: unknown): unknown => {
   switch (type) {
     case 'undefined': return undefined
     case 'bigint': return BigInt(v as string)
-    case 'Date': return new Date(v as string)
+    case 'Date': { const d = new Date(v as string); if (!isNaN(+d)) return d; break }
     case 'regexp': { const s = String(v), i = s.lastIndexOf('/'); return new RegExp(s.slice(1, i), s.slice(i + 1)) }
     case 'set': if (Array.isArray(v)) return new Set(v); break
     case 'map': if (Array.isArray(v)) return new Map(v as [unknown, unknown][]); break
@@ -107,7 +110,8 @@ const setIn = (v: unknown, [k, ...rest]: string[], f: (x: unknown) => unknown): 
   if (k === undefined) return f(v)
   if (typeof v !== 'object' || v === null || !Object.hasOwn(v, k)) throw new Error(`no value at path segment ${JSON.stringify(k)}`)
   const o = v as Record<string, unknown>
-  o[k] = setIn(o[k], rest, f)
+  // Defined, not assigned: at a `__proto__` key, assignment would set the object's prototype.
+  Object.defineProperty(o, k, { value: setIn(o[k], rest, f), enumerable: true, writable: true, configurable: true })
   return v
 }
 // Children first, then the node itself, as superjson does (a Map's entries are fixed before it is built).

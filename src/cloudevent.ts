@@ -21,7 +21,7 @@ export interface CloudEvent {
   datacontenttype?: string
   data?: unknown
   partitionkey?: string
-  /** The event's seq, as a decimal string. */
+  /** The event's seq, as a decimal string zero-padded to 16 digits (so it orders as a string, as the spec's sequence extension asks). */
   sequence?: string
   traceparent?: string
   correlationid?: string
@@ -52,12 +52,12 @@ const EXT = [['key', 'partitionkey'], ['traceparent', 'traceparent'], ['correlat
  *
  * @example
  * toCloudEvent(e) // { specversion: '1.0', id: e.id, type: 'order.placed', source: 'shop',
- *                 //   time: '2025-01-01T00:00:00.000Z', sequence: '42', datacontenttype: 'application/json', data: { total: 3 } }
+ *                 //   time: '2025-01-01T00:00:00.000Z', sequence: '0000000000000042', datacontenttype: 'application/json', data: { total: 3 } }
  */
 export const toCloudEvent = (e: BusEvent | IncomingEvent): CloudEvent => {
   const ce: CloudEvent = { specversion: '1.0', id: e.id, type: e.type, source: e.source }
   if (e.time !== undefined) ce.time = new Date(e.time).toISOString()
-  if (e.seq !== undefined) ce.sequence = String(e.seq)
+  if (e.seq !== undefined) ce.sequence = String(e.seq).padStart(16, '0')
   for (const [field, attr] of EXT) if (e[field] !== undefined) ce[attr] = e[field]
   if (e.data !== undefined) {
     const t = toTagged(e.data)
@@ -71,6 +71,11 @@ const bad: (attribute: string, why: string) => never = (attribute, why) =>
   fail('INVALID_PAYLOAD', `CloudEvent attribute "${attribute}" ${why}`)
 const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : v === null ? 'null' : typeof v)
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i
+// Attributes this module reads (data and data_base64 are not attributes); any other is an extension.
+const KNOWN = new Set(['specversion', 'id', 'type', 'source', 'time', 'sequence', 'datacontenttype', 'dataschema', 'subject', 'data', 'data_base64', ...EXT.map(([, a]) => a)])
+const INT32 = 2 ** 31
+/** A value of a CloudEvents type, as JSON carries it: Boolean, Integer (signed 32-bit) or String (URI, Timestamp, Binary too). */
+const typed = (v: unknown) => typeof v === 'string' || typeof v === 'boolean' || (Number.isInteger(v) && (v as number) >= -INT32 && (v as number) < INT32)
 
 /**
  * Reads a CloudEvents 1.0 structured-mode object (parsed JSON) into an event: `partitionkey` to
@@ -92,7 +97,14 @@ export const fromCloudEvent = (ce: unknown): IncomingEvent => {
   if (specversion !== '1.0') bad('specversion', `must be "1.0", got ${show(specversion)}`)
   if (typeof id !== 'string' || !id) bad('id', `must be a non-empty string, got ${show(id)}`)
   try { checkTopic(type) } catch (err) { bad('type', `is not a valid topic: ${(err as Error).message}`) }
-  if (typeof source !== 'string') bad('source', `must be a string, got ${show(source)}`)
+  if (typeof source !== 'string' || !source) bad('source', `must be a non-empty string, got ${show(source)}`)
+  // Optional attributes, when present, are non-empty strings (CloudEvents 1.0); subject and dataschema are not kept.
+  for (const a of ['subject', 'dataschema', 'datacontenttype']) if (str(a) === '') bad(a, 'must not be empty')
+  for (const name in c) {
+    if (KNOWN.has(name) || c[name] == null) continue
+    if (!/^[a-z0-9]{1,20}$/.test(name)) bad(name.slice(0, 40), 'is not a CloudEvents attribute name: 1..20 characters of [a-z0-9]')
+    if (!typed(c[name])) bad(name, `has no CloudEvents type (boolean, 32-bit integer or string), got ${show(c[name])}`)
+  }
   const e: Record<string, unknown> = { id, type, source, data: c.data }
   const time = str('time')
   if (time !== undefined) {

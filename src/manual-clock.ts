@@ -1,8 +1,15 @@
 import type { Clock } from './clock.js'
+import { TidingsError } from './errors.js'
+
+/** The last instant a Date can hold: a later target is a mistake, not a time. */
+const MAX_DATE = 8.64e15
 
 /** A clock that moves only when told to. */
 export interface ManualClock extends Clock {
-  /** Moves time forward, firing due timers in time order and letting buses settle after each. */
+  /**
+   * Moves time forward, firing due timers in time order and letting buses settle after each.
+   * Refuses (`INVALID_OPTIONS`) a negative or non-number `ms`, and a target past a Date's range.
+   */
   advance(ms: number): Promise<void>
   /** How many timers are armed (a bus keeps one per kind of wait, not one per schedule). */
   readonly timers: number
@@ -57,8 +64,9 @@ export const manualClock = (start = 0): ManualClock => {
       return () => settles.delete(s)
     },
     async advance(ms) {
-      if (!(ms >= 0)) throw new RangeError(`advance(ms) needs ms >= 0, got ${ms}`)
-      const target = now + ms
+      // A target no Date can hold (or NaN) would never be reached by the timers' own times.
+      const target = typeof ms === 'number' && ms >= 0 ? now + ms : NaN
+      if (!(target <= MAX_DATE)) throw new TidingsError('INVALID_OPTIONS', `advance(ms) needs a number of ms >= 0 reaching at most ${MAX_DATE} (a Date's range), got ${typeof ms === 'number' ? ms : typeof ms}`)
       await settle()
       for (;;) {
         let due: Timer | undefined

@@ -9,8 +9,11 @@ import { measureEntry } from '../bench/bundle.js'
 // (see README, Benchmarks). These guards hold today's size plus a little room against growth.
 // esbuild also moves modules shared with the lazy chunks into chunks the entry imports
 // statically; those load with it, so the up-front total has a guard of its own.
+// Issue 12's hardening (argument checks on every entry point, the payload walk that bails early,
+// safe value descriptions) added about 0.7 kB gzip, most of it in the chunk shared with the lazy
+// modules that now check their own arguments: the eager budget grew from 7.2 to 8.0 kB for it.
 const ENTRY_BUDGET = 5.6 * 1024
-const EAGER_BUDGET = 7.2 * 1024
+const EAGER_BUDGET = 8.0 * 1024
 
 describe('bundle size', () => {
   it("import { createBus } from 'tidings' stays within its budgets", async () => {

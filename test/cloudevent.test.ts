@@ -40,7 +40,7 @@ describe('toCloudEvent', () => {
   it('maps every field to its CloudEvents attribute', () => {
     expect(toCloudEvent(full)).toStrictEqual({
       specversion: '1.0', id: 'e1', type: 'order.placed', source: 'shop',
-      time: '2025-01-02T03:04:05.678Z', sequence: '42', partitionkey: 'cust-7',
+      time: '2025-01-02T03:04:05.678Z', sequence: '0000000000000042', partitionkey: 'cust-7',
       traceparent: full.traceparent, correlationid: 'c1', causationid: 'x9',
       datacontenttype: 'application/json', data: { total: 3 },
     })
@@ -110,8 +110,8 @@ describe('fromCloudEvent', () => {
   })
 
   it('treats null optional attributes as absent and a missing data as undefined', () => {
-    const e = fromCloudEvent({ specversion: '1.0', id: 'a', type: 't', source: '', time: null, sequence: null, partitionkey: null })
-    expect(e).toStrictEqual({ id: 'a', type: 't', source: '', data: undefined })
+    const e = fromCloudEvent({ specversion: '1.0', id: 'a', type: 't', source: 's', time: null, sequence: null, partitionkey: null })
+    expect(e).toStrictEqual({ id: 'a', type: 't', source: 's', data: undefined })
     expect(Object.keys(e).sort()).toEqual(['data', 'id', 'source', 'type'])
   })
 
@@ -225,6 +225,19 @@ describe('validation', () => {
     ['type', { type: undefined }],
     ['source', { source: undefined }],
     ['source', { source: 1 }],
+    // What CloudEvents 1.0 forbids (issue 12.10): empty strings, extension values of no CloudEvents
+    // type (not an integer, outside int32, an object), extension names outside [a-z0-9]{1,20}.
+    ['source', { source: '' }],
+    ['subject', { subject: '' }],
+    ['dataschema', { dataschema: '' }],
+    ['datacontenttype', { datacontenttype: '' }],
+    ['ext', { ext: 42.42 }],
+    ['ext', { ext: 4247483647 }],
+    ['ext', { ext: { a: 1 } }],
+    ['', { '': 'x' }],
+    ['Bad_Name', { Bad_Name: 'x' }],
+    ['abcdefghijklmnopqrstu', { abcdefghijklmnopqrstu: 'x' }],
+    ['data', { datacontenttype: 'application/superjson+json', data: { json: { d: 'not a date' }, meta: { values: { d: ['Date'] }, v: 1 } } }],
     ['time', { time: 'yesterday' }],
     ['time', { time: '2025-01-02 03:04:05Z' }],
     ['time', { time: '2025-13-02T03:04:05Z' }],
@@ -247,6 +260,32 @@ describe('validation', () => {
     const [c, message] = refused({ ...good, ...change })
     expect(c).toBe('INVALID_PAYLOAD')
     expect(message).toContain(`"${attribute}"`)
+  })
+
+  it('accepts extensions of CloudEvents types: 32-bit integers, booleans, strings', () => {
+    expect(() => fromCloudEvent({ ...good, min: -(2 ** 31), max: 2 ** 31 - 1, flag: true, s: 'x', n: null })).not.toThrow()
+  })
+
+  it('zero-pads sequence so it orders as a string, and reads it back', () => {
+    const seqs = [9, 10, 100, 2 ** 53 - 1].map((seq) => toCloudEvent({ ...full, seq }).sequence!)
+    expect([...seqs].sort()).toEqual(seqs)
+    expect(seqs.map((sequence) => fromCloudEvent({ ...good, sequence }).seq)).toEqual([9, 10, 100, 2 ** 53 - 1])
+  })
+
+  it('keeps a superjson payload\'s own __proto__ key as data, never as the prototype', () => {
+    const data: unknown = JSON.parse('{ "json": { "__proto__": [1], "x": 1 }, "meta": { "values": { "__proto__": ["set"] }, "v": 1 } }')
+    const e = fromCloudEvent({ ...good, datacontenttype: 'application/superjson+json', data })
+    const d = e.data as Record<string, unknown>
+    expect(Object.getPrototypeOf(d)).toBe(Object.prototype)
+    expect(Object.hasOwn(d, '__proto__')).toBe(true)
+    expect(Object.getOwnPropertyDescriptor(d, '__proto__')!.value).toEqual(new Set([1]))
+  })
+
+  it('round-trips data whose own __proto__ key holds a Set (annotated, not lost)', () => {
+    const data = Object.defineProperty({ x: 1 }, '__proto__', { value: new Set([1n]), enumerable: true })
+    const back = fromCloudEvent(JSON.parse(JSON.stringify(toCloudEvent({ ...full, data })))).data as object
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype)
+    expect(Object.getOwnPropertyDescriptor(back, '__proto__')!.value).toEqual(new Set([1n]))
   })
 
   it.each([null, 'str', 42, [good]])('refuses %j, which is not an object', (ce) => {

@@ -1,6 +1,7 @@
 import { unwrap, type IDBPTransaction } from 'idb'
 import type { Bus, PublishOptions } from '../../src/bus.js'
 import type { EventMap, OpenEvents } from '../../src/event.js'
+import { limitsOf } from '../../src/_check.js'
 import { OUTBOX } from './_schema.js'
 import { stage, type Staged } from './_staged.js'
 import type { IndexedDBStore } from './store.js'
@@ -10,7 +11,10 @@ export type StagePublish<E extends EventMap = OpenEvents> = <T extends keyof E &
 
 /** Options of {@link outbox}. */
 export interface OutboxOptions {
-  /** The bus's `limits.maxEventBytes`, when it is not the default 128 KiB. */
+  /**
+   * The bus's `limits.maxEventBytes`, for a bus not made by `createBus` (one made by it is asked
+   * directly, so its limit and `source` are always the ones checked). Default 128 KiB.
+   */
   maxEventBytes?: number
   /** Where a failed drain is reported (the events stay staged and drain on the next try). Default `console.error`. */
   onError?: (error: unknown) => void
@@ -54,7 +58,9 @@ const PAGE = 500
  * })
  */
 export const outbox = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore, options: OutboxOptions = {}): Outbox<E> => {
-  const maxBytes = options.maxEventBytes ?? 131_072
+  // The bus's own limits: staging checks exactly what its publish will, so the drain never refuses
+  // for size what the transaction committed.
+  const limits = limitsOf(bus) ?? { source: 'tidings', maxBytes: options.maxEventBytes ?? 131_072 }
   const onError = options.onError ?? ((e: unknown) => console.error('tidings outbox:', e))
   let draining: Promise<number> | undefined
   let again = false
@@ -112,8 +118,8 @@ export const outbox = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore, o
       const tx = db.transaction(names, 'readwrite') as IDBPTransaction<any, string[], 'readwrite'>
       tx.done.catch(() => {})
       const staging = unwrap(tx).objectStore(OUTBOX)
-      const publish: StagePublish<E> = (type, data, o = {}) => {
-        const s = stage(type, data, o, maxBytes)
+      const publish: StagePublish<E> = (type, data, o) => {
+        const s = stage(type, data, o, limits)
         staging.add(s)
         return s.id
       }
