@@ -2,18 +2,27 @@ import type { Context } from 'hono'
 import { fail, type ErrorCode } from '../../src/errors.js'
 
 /**
- * The raw body, refused with 413 past the limit: by its declared length first, then while it is
- * read, so a body sent without a length (chunked, or one that never ends) is cut at the limit and
- * never held in memory past it.
+ * The raw body as text (UTF-8), refused with 413 past the limit: see {@link readBytes}.
  *
  * @example
  * const text = await readBody(c, 1 << 20)
  */
-export const readBody = async (c: Context, max: number): Promise<string> => {
+export const readBody = async (c: Context, max: number): Promise<string> => utf8.decode(await readBytes(c, max))
+
+/**
+ * The raw body's bytes, refused with 413 past the limit: by its declared length first, then while
+ * it is read, so a body sent without a length (chunked, or one that never ends) is cut at the limit
+ * and never held in memory past it. Signatures are checked over these bytes: decoding drops a
+ * byte-order mark and replaces bytes that are not UTF-8, so re-encoded text is not what was signed.
+ *
+ * @example
+ * const body = await readBytes(c, 1 << 20)
+ */
+export const readBytes = async (c: Context, max: number): Promise<Uint8Array<ArrayBuffer>> => {
   const declared = Number(c.req.header('content-length') ?? 0)
   if (declared > max) fail('PAYLOAD_TOO_LARGE', `the request body is ${declared} bytes; the limit is ${max}`)
   const body = c.req.raw.body
-  if (!body) return ''
+  if (!body) return new Uint8Array()
   const reader = body.getReader()
   const chunks: Uint8Array[] = []
   let size = 0
@@ -28,12 +37,12 @@ export const readBody = async (c: Context, max: number): Promise<string> => {
     }
     chunks.push(value)
   }
-  // Most bodies arrive in one chunk: decode it as it is, without a copy.
-  if (chunks.length === 1) return utf8.decode(chunks[0])
+  // Most bodies arrive in one chunk: use it as it is, without a copy.
+  if (chunks.length === 1 && chunks[0]!.buffer instanceof ArrayBuffer) return chunks[0] as Uint8Array<ArrayBuffer>
   const all = new Uint8Array(size)
   let at = 0
   for (const ch of chunks) { all.set(ch, at); at += ch.byteLength }
-  return utf8.decode(all)
+  return all
 }
 // Stateless between calls (no `stream` option), so one serves every request.
 const utf8 = new TextDecoder()

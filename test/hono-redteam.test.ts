@@ -1,0 +1,66 @@
+import { createHmac } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import { busApp, signStandard, verifyWebhook } from '../adapters/hono/index.js'
+import { createBus } from '../src/bus.js'
+import { memoryStore } from '../src/memory.js'
+import { manualClock } from '../src/testing.js'
+
+// Red-team findings over busApp: each case here was answered wrongly before its fix.
+const NOW = 1_700_000_000_000
+const GITHUB = 'gh-secret'
+const STRIPE = 'whsec_stripe'
+const STANDARD = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
+const enc = new TextEncoder()
+const bytes = (...parts: (string | number[])[]) => new Uint8Array(parts.flatMap((p) => (typeof p === 'string' ? [...enc.encode(p)] : p)))
+
+const setup = () => {
+  const internal: unknown[] = []
+  const bus = createBus({ store: memoryStore(), clock: manualClock(NOW), onError: () => {} })
+  const app = busApp({
+    bus, tokens: { pub: ['publish:order.**'], sub: ['subscribe:order.**'] }, now: () => NOW, onError: (e) => { internal.push(e) },
+    webhooks: { gh: { scheme: 'github', secrets: [GITHUB] }, stripe: { scheme: 'stripe', secrets: [STRIPE] }, std: { scheme: 'standard', secrets: [STANDARD] } },
+  })
+  return { bus, app, internal }
+}
+
+describe('webhook signatures are checked over the raw bytes, not over the body decoded and re-encoded', () => {
+  // A byte-order mark (dropped by UTF-8 decoding) or bytes that are not UTF-8 (replaced by U+FFFD)
+  // made a correctly signed delivery fail with 401 BAD_SIGNATURE: the MAC was computed over the text.
+  const bodies: [string, Uint8Array<ArrayBuffer>][] = [
+    ['a byte-order mark', bytes([0xef, 0xbb, 0xbf], '{"zen":1}')],
+    ['a Latin-1 byte', bytes('caf', [0xe9])],
+  ]
+  it.each(bodies)('GitHub, with %s', async (_, body) => {
+    const { app, bus, internal } = setup()
+    const r = await app.request('/webhooks/gh', { method: 'POST', body, headers: { 'x-hub-signature-256': `sha256=${createHmac('sha256', GITHUB).update(body).digest('hex')}`, 'x-github-delivery': 'd1' } })
+    expect(r.status).toBe(200)
+    expect((await bus.read({})).events.map((e) => e.id)).toEqual(['gh:d1'])
+    expect(internal).toEqual([])
+  })
+  it.each(bodies)('Stripe, with %s', async (_, body) => {
+    const { app } = setup()
+    const t = NOW / 1000
+    const mac = createHmac('sha256', STRIPE).update(Buffer.concat([enc.encode(`${t}.`), body])).digest('hex')
+    const r = await app.request('/webhooks/stripe', { method: 'POST', body, headers: { 'stripe-signature': `t=${t},v1=${mac}` } })
+    expect(r.status).toBe(200)
+  })
+  it.each(bodies)('Standard Webhooks, with %s', async (_, body) => {
+    const { app } = setup()
+    const t = NOW / 1000
+    const key = Buffer.from(STANDARD.slice(6), 'base64')
+    const mac = createHmac('sha256', key).update(Buffer.concat([enc.encode(`m1.${t}.`), body])).digest('base64')
+    const r = await app.request('/webhooks/std', { method: 'POST', body, headers: { 'webhook-id': 'm1', 'webhook-timestamp': String(t), 'webhook-signature': `v1,${mac}` } })
+    expect(r.status).toBe(200)
+  })
+  it('a body altered after signing is still refused, and verifyWebhook takes the raw bytes', async () => {
+    const { app } = setup()
+    const body = bytes([0xef, 0xbb, 0xbf], '{"zen":1}')
+    const signed = `sha256=${createHmac('sha256', GITHUB).update(body).digest('hex')}`
+    const r = await app.request('/webhooks/gh', { method: 'POST', body: '{"zen":1}', headers: { 'x-hub-signature-256': signed, 'x-github-delivery': 'd1' } })
+    expect(r.status).toBe(401)
+    await expect(verifyWebhook('github', { body, headers: new Headers({ 'x-hub-signature-256': signed }), secrets: [GITHUB], now: NOW })).resolves.toEqual({ id: undefined })
+    const text = '{"a":"é"}'
+    const std = await signStandard({ id: 'm2', timestamp: NOW / 1000, body: text, secret: STANDARD })
+    await expect(verifyWebhook('standard', { body: enc.encode(text), headers: new Headers(std), secrets: [STANDARD], now: NOW })).resolves.toMatchObject({ id: 'm2' })
+  })
+})
