@@ -20,7 +20,7 @@ const hmac = async (key: Bytes, data: string | Bytes): Promise<Bytes> => {
 
 /** `prefix` then the body, as bytes: what the provider signed (the raw body, never text re-encoded). */
 const signed = (prefix: string, body: string | Bytes): Bytes => {
-  if (typeof body === 'string') return enc.encode(prefix + body)
+  if (typeof body === 'string') return enc.encode(prefix + body) as Bytes
   const head = enc.encode(prefix)
   const out = new Uint8Array(head.length + body.length)
   out.set(head)
