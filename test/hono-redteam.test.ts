@@ -64,3 +64,22 @@ describe('webhook signatures are checked over the raw bytes, not over the body d
     await expect(verifyWebhook('standard', { body: enc.encode(text), headers: new Headers(std), secrets: [STANDARD], now: NOW })).resolves.toMatchObject({ id: 'm2' })
   })
 })
+describe('JSON numbers that JSON cannot give back', () => {
+  // `1e400` parsed to Infinity and `-0` to -0: both were stored, so a plain-JSON client's event came
+  // back from GET /events as superjson (`{ json, meta }`, datacontenttype application/superjson+json).
+  it('a number beyond a double is refused with INVALID_PAYLOAD, nothing stored', async () => {
+    const { app, bus } = setup()
+    for (const n of ['1e400', '-1e400']) {
+      const r = await app.request('/events', { method: 'POST', body: `{"type":"order.a","data":{"n":${n}}}`, headers: { authorization: 'Bearer pub', 'content-type': 'application/json' } })
+      expect([r.status, ((await r.json()) as { error: { code: string } }).error.code]).toEqual([400, 'INVALID_PAYLOAD'])
+    }
+    expect((await bus.read({})).events).toEqual([])
+  })
+  it('-0 is read as 0, so the event reads back as the JSON it was', async () => {
+    const { app } = setup()
+    const r = await app.request('/events', { method: 'POST', body: '{"type":"order.a","data":{"z":-0,"w":[-0.0]}}', headers: { authorization: 'Bearer pub', 'content-type': 'application/json' } })
+    expect(r.status).toBe(200)
+    const page = await (await app.request('/events?topic=order.*', { headers: { authorization: 'Bearer sub' } })).json() as { events: { data: unknown; datacontenttype: string }[] }
+    expect(page.events.map((e) => [e.datacontenttype, e.data])).toEqual([['application/json', { z: 0, w: [0] }]])
+  })
+})

@@ -53,21 +53,32 @@ const utf8 = new TextDecoder()
  */
 export const MAX_JSON_DEPTH = 128
 
-/** Whether `value` nests arrays and objects deeper than `max`, walked without recursion. */
-export const deeper = (value: unknown, max: number): boolean => {
+/**
+ * Whether `value` nests arrays and objects deeper than `max`, walked without recursion. On the way
+ * it reads each `-0` as `0` and reports a number JSON cannot give back (`1e400` parses to Infinity).
+ */
+export const deeper = (value: unknown, max: number, infinite?: { found: boolean }): boolean => {
   const stack: [unknown, number][] = [[value, 0]]
   while (stack.length) {
     const [v, d] = stack.pop()!
     if (typeof v !== 'object' || v === null) continue
     if (d >= max) return true
-    for (const k in v) stack.push([(v as Record<string, unknown>)[k], d + 1])
+    for (const k in v) {
+      const x = (v as Record<string, unknown>)[k]
+      if (typeof x === 'number') {
+        // An own data property (JSON.parse makes no other), so assigning never reaches a setter.
+        if (Object.is(x, -0)) (v as Record<string, unknown>)[k] = 0
+        else if (infinite && !Number.isFinite(x)) infinite.found = true
+      } else stack.push([x, d + 1])
+    }
   }
   return false
 }
 
 /**
- * JSON text to a value, refused with `code` (default `INVALID_PAYLOAD`) when it is not JSON or nests
- * deeper than {@link MAX_JSON_DEPTH}.
+ * JSON text to a value, refused with `code` (default `INVALID_PAYLOAD`) when it is not JSON, nests
+ * deeper than {@link MAX_JSON_DEPTH} or holds a number beyond a double (`1e400`). `-0` reads as `0`:
+ * JSON gives no sign to zero, and a `-0` would be stored as a value JSON cannot give back.
  *
  * @example
  * parseJson('{"a":1}') // { a: 1 }
@@ -75,6 +86,9 @@ export const deeper = (value: unknown, max: number): boolean => {
 export const parseJson = (text: string, what = 'the body', code: ErrorCode = 'INVALID_PAYLOAD'): unknown => {
   let value: unknown
   try { value = JSON.parse(text) } catch { return fail(code, `${what} is not JSON`) }
-  if (deeper(value, MAX_JSON_DEPTH)) fail(code, `${what} nests deeper than ${MAX_JSON_DEPTH} levels`)
+  if (typeof value === 'number') return Number.isFinite(value) ? value + 0 : fail(code, `${what} holds a number beyond the range of a double`)
+  const infinite = { found: false }
+  if (deeper(value, MAX_JSON_DEPTH, infinite)) fail(code, `${what} nests deeper than ${MAX_JSON_DEPTH} levels`)
+  if (infinite.found) fail(code, `${what} holds a number beyond the range of a double`)
   return value
 }
