@@ -83,3 +83,21 @@ describe('JSON numbers that JSON cannot give back', () => {
     expect(page.events.map((e) => [e.datacontenttype, e.data])).toEqual([['application/json', { z: 0, w: [0] }]])
   })
 })
+
+describe('tokens and scopes are checked when the app is made', () => {
+  // A scope that is not `admin`, `publish:<pattern>` or `subscribe:<pattern>` was accepted; at
+  // request time it answered 400 INVALID_PATTERN, blaming the client and quoting the server's
+  // configuration. A token that no Authorization header can carry was accepted silently.
+  it.each([
+    [{ t: ['publish:order..x'] }],
+    [{ t: ['subscribe:'] }],
+    [{ t: ['read:order.*'] }],
+    [{ t: ['Admin'] }],
+    [{ t: 'admin' }],
+    [{ '': ['admin'] }],
+    [{ 'two words': ['admin'] }],
+  ])('refuses %j with INVALID_OPTIONS', (tokens) => {
+    const bus = createBus({ store: memoryStore() })
+    expect(() => busApp({ bus, tokens: tokens as never })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }))
+  })
+})
