@@ -4,6 +4,7 @@ import { busApp, signStandard, verifyWebhook } from '../adapters/hono/index.js'
 import { createBus } from '../src/bus.js'
 import { memoryStore } from '../src/memory.js'
 import { manualClock } from '../src/testing.js'
+import { compilePattern, patternCovers } from '../src/_pattern.js'
 
 // Red-team findings over busApp: each case here was answered wrongly before its fix.
 const NOW = 1_700_000_000_000
@@ -99,5 +100,43 @@ describe('tokens and scopes are checked when the app is made', () => {
   ])('refuses %j with INVALID_OPTIONS', (tokens) => {
     const bus = createBus({ store: memoryStore() })
     expect(() => busApp({ bus, tokens: tokens as never })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }))
+  })
+})
+
+describe('scopes cover exactly the topics their pattern matches', () => {
+  // Every pair of patterns of up to 3 segments over a, b, * and ** (7,056 pairs), against every
+  // topic of up to 6 segments over a, b, c: a scope may never cover a pattern reaching a topic it
+  // does not match (an escape), and should not refuse one whose topics it all matches. Before the
+  // fix there were no escapes but 165 false refusals, e.g. `subscribe:a.*.**` asking `a.**.a`.
+  const words = (alphabet: string[], max: number): string[] => {
+    const out: string[] = []
+    const grow = (prefix: string[]) => {
+      if (prefix.length) out.push(prefix.join('.'))
+      if (prefix.length < max) for (const s of alphabet) grow([...prefix, s])
+    }
+    grow([])
+    return out
+  }
+  it('no escape and no false refusal, by brute force', () => {
+    const patterns = words(['a', 'b', '*', '**'], 3)
+    const topics = words(['a', 'b', 'c'], 6)
+    const reach = new Map(patterns.map((p) => [p, new Set(topics.filter(compilePattern(p)))]))
+    const wrong: string[] = []
+    for (const g of patterns) {
+      for (const w of patterns) {
+        const all = [...reach.get(w)!].every((t) => reach.get(g)!.has(t))
+        if (patternCovers(g, w) !== all) wrong.push(`${g} ${all ? 'covers' : 'does not cover'} ${w}`)
+      }
+    }
+    expect(wrong).toEqual([])
+  })
+  it('over HTTP: a scope answers for a pattern it covers, and refuses one it does not', async () => {
+    const bus = createBus({ store: memoryStore() })
+    const app = busApp({ bus, tokens: { t: ['subscribe:a.*.**', 'subscribe:**.x'] } })
+    const get = async (topic: string) => (await app.request(`/events?topic=${topic}`, { headers: { authorization: 'Bearer t' } })).status
+    expect(await get('a.**.a')).toBe(200)
+    expect(await get('*.**.x')).toBe(200)
+    expect(await get('a.**')).toBe(403)
+    expect(await get('**.*')).toBe(403)
   })
 })
