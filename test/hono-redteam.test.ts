@@ -140,3 +140,22 @@ describe('scopes cover exactly the topics their pattern matches', () => {
     expect(await get('**.*')).toBe(403)
   })
 })
+
+describe('a body that is not UTF-8', () => {
+  // Bytes that are not UTF-8 were replaced by U+FFFD and the event stored: what reads back was not
+  // what was sent. JSON exchanged between systems is UTF-8 (RFC 8259): refuse it instead.
+  it('POST /events refuses it with INVALID_PAYLOAD and stores nothing', async () => {
+    const { app, bus } = setup()
+    for (const body of [bytes('{"type":"order.a","data":"caf', [0xe9], '"}'), bytes('{"type":"order.a","data":"', [0xed, 0xa0, 0x80], '"}')]) {
+      const r = await app.request('/events', { method: 'POST', body, headers: { authorization: 'Bearer pub', 'content-type': 'application/json' } })
+      expect([r.status, ((await r.json()) as { error: { code: string } }).error.code]).toEqual([400, 'INVALID_PAYLOAD'])
+    }
+    expect((await bus.read({})).events).toEqual([])
+  })
+  it('a byte-order mark is still allowed, and UTF-8 text reads back as sent', async () => {
+    const { app, bus } = setup()
+    const r = await app.request('/events', { method: 'POST', body: bytes([0xef, 0xbb, 0xbf], '{"type":"order.a","data":"café 😀"}'), headers: { authorization: 'Bearer pub', 'content-type': 'application/json' } })
+    expect(r.status).toBe(200)
+    expect((await bus.read({})).events.map((e) => e.data)).toEqual(['café 😀'])
+  })
+})

@@ -2,12 +2,16 @@ import type { Context } from 'hono'
 import { fail, type ErrorCode } from '../../src/errors.js'
 
 /**
- * The raw body as text (UTF-8), refused with 413 past the limit: see {@link readBytes}.
+ * The raw body as text, refused with 413 past the limit (see {@link readBytes}) and with
+ * `INVALID_PAYLOAD` when it is not UTF-8: replacing the bad bytes would store what was not sent.
  *
  * @example
  * const text = await readBody(c, 1 << 20)
  */
-export const readBody = async (c: Context, max: number): Promise<string> => utf8.decode(await readBytes(c, max))
+export const readBody = async (c: Context, max: number): Promise<string> => {
+  const bytes = await readBytes(c, max)
+  try { return utf8.decode(bytes) } catch { return fail('INVALID_PAYLOAD', 'the body is not valid UTF-8') }
+}
 
 /**
  * The raw body's bytes, refused with 413 past the limit: by its declared length first, then while
@@ -45,7 +49,7 @@ export const readBytes = async (c: Context, max: number): Promise<Uint8Array<Arr
   return all
 }
 // Stateless between calls (no `stream` option), so one serves every request.
-const utf8 = new TextDecoder()
+const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /**
  * Past this depth parsed JSON is refused before anything walks it recursively: far above what the
