@@ -49,7 +49,7 @@ export const readBytes = async (c: Context, max: number): Promise<Uint8Array<Arr
   return all
 }
 // Stateless between calls (no `stream` option), so one serves every request.
-const utf8 = new TextDecoder('utf-8', { fatal: true })
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
 
 /**
  * Past this depth parsed JSON is refused before anything walks it recursively: far above what the
