@@ -57,43 +57,57 @@ export const ignoreCase = (value: string): Token[] => {
 }
 
 /**
- * Whether the tokens match the whole of `s`: the set of live token positions is stepped once per
- * character (a ring of rows, as alternatives may consume more than one character), never backtracking.
+ * Whether the tokens match the whole of `s`, never backtracking: the live token positions are
+ * stepped once per character (a ring of rows, as alternatives may consume more than one character),
+ * and only live positions are visited. A trailing `*` accepts the rest at once; a pattern that
+ * starts with `*` but does not end with one is matched from the end of `s`, so neither
+ * `prefix` nor `suffix` with `equals-ignore-case` keeps a position live per character of a long
+ * value: those take time linear in the rule, whatever the value's length. `meter.steps` counts
+ * every position visited.
  *
  * @example
  * matchTokens([null, ['x']], 'aax') // true
  */
 export const matchTokens = (tokens: readonly Token[], s: string, meter?: GlobMeter): boolean => {
   const m = tokens.length
+  // Leading `*` and no trailing one (a suffix): from the end, the `*` becomes trailing.
+  const back = m > 1 && tokens[0] === null && tokens[m - 1] !== null
+  const order = back ? [...tokens].reverse() : tokens
+  const n = s.length
+  const at = back ? (a: string, i: number) => s.endsWith(a, n - i) : (a: string, i: number) => s.startsWith(a, i)
   let longest = 1
-  for (const t of tokens) if (t) for (const a of t) longest = Math.max(longest, a.length)
+  for (const t of order) if (t) for (const a of t) longest = Math.max(longest, a.length)
   const L = longest + 1
-  const rows = Array.from({ length: L }, () => new Uint8Array(m + 1))
-  rows[0]![0] = 1
-  let pending = 1 // live entries in rows not yet processed: when none are left, nothing can match
-  for (let i = 0; i <= s.length; i++) {
-    const row = rows[i % L]!
-    // A `*` may match nothing: a live position before it makes the one after it live.
-    for (let j = 0; j < m; j++) if (row[j] && tokens[j] === null && !row[j + 1]) { row[j + 1] = 1; pending++ }
-    if (i === s.length) return row[m] === 1
-    for (let j = 0; j <= m; j++) {
-      if (!row[j]) continue
-      row[j] = 0
+  const lists: number[][] = Array.from({ length: L }, () => [])
+  const marks = Array.from({ length: L }, () => new Uint8Array(m + 1))
+  let pending = 0 // live positions in rows not yet processed: when none are left, nothing can match
+  const live = (i: number, j: number) => {
+    const r = i % L
+    if (!marks[r]![j]) { marks[r]![j] = 1; lists[r]!.push(j); pending++ }
+  }
+  live(0, 0)
+  const endsWithStar = m > 0 && order[m - 1] === null
+  for (let i = 0; i <= n; i++) {
+    const list = lists[i % L]!, mark = marks[i % L]!
+    // A `*` may match nothing: a live position before it makes the one after it live (the list grows as it is read).
+    for (let k = 0; k < list.length; k++) {
+      if (meter) meter.steps++
+      const j = list[k]!
+      if (j < m && order[j] === null) live(i, j + 1)
+    }
+    // Past a trailing `*`, whatever is left of `s` matches.
+    if (mark[m] && (endsWithStar || i === n)) return true
+    if (i === n) return false
+    for (const j of list) {
+      mark[j] = 0
       pending--
       if (j === m) continue
       if (meter) meter.steps++
-      const t = tokens[j] as Token
-      if (t === null) {
-        const next = rows[(i + 1) % L]!
-        if (!next[j]) { next[j] = 1; pending++ }
-        continue
-      }
-      for (const a of t) {
-        if (!s.startsWith(a, i)) continue
-        const next = rows[(i + a.length) % L]!
-        if (!next[j + 1]) { next[j + 1] = 1; pending++ }
-      }
+      const t = order[j] as Token
+      if (t === null) { live(i + 1, j); continue }
+      for (const a of t) if (at(a, i)) live(i + a.length, j + 1)
     }
+    list.length = 0
     if (!pending) return false
   }
   return false

@@ -57,27 +57,53 @@ export const compilePattern = (pattern: string): ((topic: string) => boolean) =>
 }
 
 /**
- * Whether every topic `wanted` can match is also matched by `granted` (scope checks), by a table over
- * segment pairs: quadratic in segments at worst, never exponential.
+ * Whether every topic `wanted` can match is also matched by `granted` (scope checks). The topics
+ * `wanted` may match are walked symbolically, each with the set of `granted` positions it leaves
+ * live (as in {@link matchSegments}): a wildcard of `wanted` stands for each literal `granted`
+ * names and for one it does not, so `a.*.**` covers `a.**.a` and `**.*` covers `*.**`. States
+ * are (position in `wanted`, live set), each visited once: never exponential in the `**` of `wanted`.
  *
  * @example
  * patternCovers('order.**', 'order.*.eu') // true
  * patternCovers('order.*', 'order.**')    // false
  */
 export const patternCovers = (granted: string, wanted: string): boolean => {
-  const g = patternSegments(granted), w = patternSegments(wanted)
-  const W = w.length + 1
-  // memo[i * W + j]: 0 unknown, 1 yes, 2 no, for "g from i covers w from j".
-  const memo = new Uint8Array((g.length + 1) * W)
-  const go = (i: number, j: number): boolean => {
-    const k = i * W + j
-    if (memo[k]) return memo[k] === 1
-    let v: boolean
-    if (i === g.length) v = j === w.length
-    else if (g[i] === '**') v = go(i + 1, j) || (j < w.length && go(i, j + 1))
-    else v = j < w.length && w[j] !== '**' && (g[i] === '*' || g[i] === w[j]) && go(i + 1, j + 1)
-    memo[k] = v ? 1 : 2
-    return v
+  const g = patternSegments(granted).filter((s, i, all) => s !== '**' || all[i - 1] !== '**')
+  const w = patternSegments(wanted)
+  const n = g.length
+  const close = (set: number): number => {
+    for (let i = 0; i < n; i++) if (set & (1 << i) && g[i] === '**') set |= 1 << (i + 1)
+    return set
   }
-  return go(0, 0)
+  const step = (set: number, segment: string): number => {
+    let next = 0
+    for (let i = 0; i < n; i++) {
+      if (!(set & (1 << i))) continue
+      if (g[i] === '**') next |= 1 << i
+      else if (g[i] === '*' || g[i] === segment) next |= 1 << (i + 1)
+    }
+    return close(next)
+  }
+  // '' is no segment: it stands for every segment `granted` does not name, matched by its wildcards only.
+  const kinds = [...new Set(g.filter((s) => s !== '*' && s !== '**')), '']
+  const seen = new Set<number>()
+  // [position in wanted, live granted positions, whether a segment was consumed (a topic has one)]
+  const todo: [number, number, boolean][] = [[0, close(1), false]]
+  for (let state = todo.pop(); state; state = todo.pop()) {
+    const [j, set, some] = state
+    const key = (j * 2 + (some ? 1 : 0)) * 2 ** 17 + set
+    if (seen.has(key)) continue
+    seen.add(key)
+    if (j === w.length) {
+      if (some && !(set & (1 << n))) return false
+      continue
+    }
+    const s = w[j]!
+    if (s === '**') {
+      todo.push([j + 1, set, some])
+      for (const k of kinds) todo.push([j, step(set, k), true])
+    } else if (s === '*') for (const k of kinds) todo.push([j + 1, step(set, k), true])
+    else todo.push([j + 1, step(set, s), true])
+  }
+  return true
 }

@@ -1,5 +1,6 @@
-import { TidingsError } from '../../src/errors.js'
+import { fail, TidingsError } from '../../src/errors.js'
 import { patternCovers } from '../../src/_pattern.js'
+import { patternSegments } from '../../src/topic.js'
 
 /** A token's grants: `publish:<pattern>`, `subscribe:<pattern>`, `admin`. */
 export type Scope = `publish:${string}` | `subscribe:${string}` | 'admin'
@@ -21,8 +22,27 @@ export const equalBytes = (expected: Uint8Array, given: Uint8Array): boolean => 
 
 /** The configured tokens, encoded once when the app is made rather than on every request. */
 export type TokenTable = readonly { bytes: Uint8Array; grant: Grant }[]
+
+/**
+ * Checks and encodes the configured tokens: a token no `Authorization: Bearer` header can carry, or
+ * a scope that is not `admin`, `publish:<pattern>` or `subscribe:<pattern>`, is `INVALID_OPTIONS`
+ * now, rather than a client's 400 at request time that quotes the configuration.
+ *
+ * @example
+ * const table = tokenTable({ [token]: ['publish:order.**', 'subscribe:**'] })
+ */
 export const tokenTable = (tokens: Record<string, readonly Scope[]>): TokenTable =>
-  Object.entries(tokens).map(([token, scopes]) => ({ bytes: utf8.encode(token), grant: { token, scopes } }))
+  Object.entries(tokens).map(([token, scopes]) => {
+    if (!/^\S+$/.test(token)) fail('INVALID_OPTIONS', 'tokens: a token must be one or more characters other than white space')
+    if (!Array.isArray(scopes)) fail('INVALID_OPTIONS', 'tokens: each token\'s scopes must be an array')
+    for (const s of scopes as unknown[]) {
+      if (s === 'admin') continue
+      const kind = (typeof s === 'string' ? /^(publish|subscribe):/.exec(s)?.[0] : undefined)
+        ?? fail('INVALID_OPTIONS', `tokens: scope ${typeof s === 'string' ? JSON.stringify(s) : typeof s} is not admin, publish:<pattern> or subscribe:<pattern>`)
+      try { patternSegments((s as string).slice(kind.length)) } catch (e) { fail('INVALID_OPTIONS', `tokens: scope ${JSON.stringify(s)}: ${(e as Error).message}`) }
+    }
+    return { bytes: utf8.encode(token), grant: { token, scopes } }
+  })
 
 /**
  * The grant of the request's `Authorization: Bearer <token>`, checked against every configured

@@ -8,7 +8,7 @@ import { encodeCursor } from '../../src/event.js'
 import { compileFilter, type Filter } from '../../src/filter.js'
 import { compilePattern } from '../../src/_pattern.js'
 import { allow, authenticate, tokenTable, type Grant, type Scope } from './_auth.js'
-import { parseJson, readBody } from './_body.js'
+import { parseJson, readBody, readBytes } from './_body.js'
 import { errorReply } from './_errors.js'
 import { deadLetterIds, eventsOf, mediaType, webhookPayload } from './_input.js'
 import { openFeed, type FeedOptions } from './_feed.js'
@@ -104,9 +104,10 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
     const name = c.req.param('source')
     const src = o.webhooks && Object.hasOwn(o.webhooks, name) ? o.webhooks[name] : undefined
     if (!src) return c.json({ error: { code: 'NOT_FOUND', message: `no webhook source "${name}"` } }, 404)
-    const body = await readBody(c, bodyBytes)
+    // The signature covers the bytes sent: decoding first would drop a BOM or replace invalid UTF-8.
+    const body = await readBytes(c, bodyBytes)
     const { id: delivery } = await verifyWebhook(src.scheme, { body, headers: c.req.raw.headers, secrets: src.secrets, now: now(), ...(src.tolerance ? { toleranceMs: src.tolerance * 1000 } : {}) })
-    const payload = webhookPayload(mediaType(c.req.header('content-type')), body)
+    const payload = webhookPayload(mediaType(c.req.header('content-type')), new TextDecoder().decode(body))
     const e = src.map ? src.map(payload, c.req.raw.headers) : { type: `webhook.${name}`, data: payload }
     // The provider's delivery id is the event id, so its retries are duplicates, stored once. It
     // is prefixed with the source: a delivery id is not always signed (GitHub's is a bare header),

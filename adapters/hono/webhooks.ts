@@ -13,9 +13,19 @@ const bad = (message: string): never => {
   throw new TidingsError('BAD_SIGNATURE', message)
 }
 
-const hmac = async (key: Bytes, data: string): Promise<Bytes> => {
+const hmac = async (key: Bytes, data: string | Bytes): Promise<Bytes> => {
   const k = await crypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
-  return new Uint8Array(await crypto.subtle.sign('HMAC', k, enc.encode(data)))
+  return new Uint8Array(await crypto.subtle.sign('HMAC', k, typeof data === 'string' ? enc.encode(data) : data))
+}
+
+/** `prefix` then the body, as bytes: what the provider signed (the raw body, never text re-encoded). */
+const signed = (prefix: string, body: string | Bytes): Bytes => {
+  if (typeof body === 'string') return enc.encode(prefix + body) as Bytes
+  const head = enc.encode(prefix)
+  const out = new Uint8Array(head.length + body.length)
+  out.set(head)
+  out.set(body, head.length)
+  return out
 }
 
 
@@ -50,7 +60,7 @@ const checkFresh = (seconds: number, now: number, toleranceMs: number): void => 
 }
 
 // True if any key signs `content` to any of the given MACs; every pair is checked so the match position does not leak.
-const anyMatch = async (keys: readonly Bytes[], content: string, macs: readonly Bytes[]): Promise<boolean> => {
+const anyMatch = async (keys: readonly Bytes[], content: Bytes, macs: readonly Bytes[]): Promise<boolean> => {
   let ok = false
   for (const key of keys) {
     const expected = await hmac(key, content)
@@ -60,7 +70,9 @@ const anyMatch = async (keys: readonly Bytes[], content: string, macs: readonly 
 }
 
 /**
- * Verifies an incoming webhook's signature against the raw body, with WebCrypto only.
+ * Verifies an incoming webhook's signature against the raw body, with WebCrypto only. Give the
+ * body's bytes (`await request.arrayBuffer()`) where it may not be clean UTF-8: text is checked as
+ * its UTF-8 encoding, which differs from the bytes sent when they held a byte-order mark or invalid UTF-8.
  * Resolves the provider's delivery id (`webhook-id` or `svix-id`, `X-GitHub-Delivery`, or the Stripe event's `id`),
  * which becomes the event id, and for timestamped schemes the signing time in epoch ms.
  * Throws `TidingsError('BAD_SIGNATURE')` naming the failed check: missing header, malformed header,
@@ -74,7 +86,7 @@ const anyMatch = async (keys: readonly Bytes[], content: string, macs: readonly 
  */
 export async function verifyWebhook(
   scheme: WebhookScheme,
-  o: { body: string; headers: Headers; secrets: readonly string[]; now: number; toleranceMs?: number },
+  o: { body: string | Uint8Array<ArrayBuffer>; headers: Headers; secrets: readonly string[]; now: number; toleranceMs?: number },
 ): Promise<{ id: string | undefined; timestamp?: number }> {
   if (!o.secrets.length) throw new TidingsError('INVALID_OPTIONS', `no secret to verify a ${scheme} webhook with`)
   const tolerance = o.toleranceMs ?? 5 * 60_000
@@ -83,7 +95,7 @@ export async function verifyWebhook(
   if (scheme === 'github') {
     const value = header(headers, 'x-hub-signature-256')
     const mac = /^sha256=([0-9a-f]{64})$/i.exec(value.trim())?.[1] ?? bad('malformed header x-hub-signature-256: expected sha256=<hex>')
-    if (!(await anyMatch(o.secrets.map((s) => enc.encode(s) as Bytes), body, [fromHex(mac)!]))) bad('no matching signature in x-hub-signature-256')
+    if (!(await anyMatch(o.secrets.map((s) => enc.encode(s) as Bytes), signed('', body), [fromHex(mac)!]))) bad('no matching signature in x-hub-signature-256')
     return { id: headers.get('x-github-delivery') ?? undefined }
   }
 
@@ -95,10 +107,10 @@ export async function verifyWebhook(
     const macs = fields.flatMap(([k, v]) => (k === 'v1' && v ? (fromHex(v) ?? []) : []))
     if (!macs.length) bad('malformed header stripe-signature: no v1=<hex> signature')
     checkFresh(t, o.now, tolerance)
-    if (!(await anyMatch(o.secrets.map((s) => enc.encode(s) as Bytes), `${t}.${body}`, macs))) bad('no matching v1 signature in stripe-signature')
+    if (!(await anyMatch(o.secrets.map((s) => enc.encode(s) as Bytes), signed(`${t}.`, body), macs))) bad('no matching v1 signature in stripe-signature')
     let id: string | undefined
     try {
-      const event: unknown = JSON.parse(body)
+      const event: unknown = JSON.parse(typeof body === 'string' ? body : new TextDecoder().decode(body))
       if (event && typeof event === 'object' && 'id' in event && typeof event.id === 'string') id = event.id
     } catch { /* a signed but non-JSON body has no event id */ }
     return { id, timestamp: t * 1000 }
@@ -115,7 +127,7 @@ export async function verifyWebhook(
   if (!macs.length) bad(`malformed header ${p}-signature: no v1,<base64> signature`)
   checkFresh(t, o.now, tolerance)
   const keys = o.secrets.map((s, i) => standardKey(s, `secrets[${i}]`))
-  if (!(await anyMatch(keys, `${id}.${raw}.${body}`, macs))) bad(`no matching v1 signature in ${p}-signature`)
+  if (!(await anyMatch(keys, signed(`${id}.${raw}.`, body), macs))) bad(`no matching v1 signature in ${p}-signature`)
   return { id, timestamp: t * 1000 }
 }
 
