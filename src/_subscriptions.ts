@@ -52,6 +52,11 @@ export interface SubscribeOptions<Ev = BusEvent> {
   retry?: RetryOptions
   /** Per attempt, in ms. Default 30,000. */
   timeout?: number
+  /**
+   * @internal `false` for an adapter that counts the deliveries of a runtime that died by itself
+   * (the Durable Object's claim journal), so they are not counted twice. Default `true`.
+   */
+  countDeadRuntimes?: boolean
 }
 
 /** A handle on a durable subscription attached on this bus. */
@@ -85,7 +90,7 @@ const checking = (f: () => void): void => {
 /** Durable subscriptions of one bus: leases, runners, and the admin operations over the store. */
 export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expireAfter }: { leaseMs: number; expireAfter: number }) => {
   const { store, clock, log } = base
-  interface Attached { runner?: Runner; make: (rec: SubRecord, version: string, recovery?: Recovery) => Runner; attempts: number; timer?: unknown; acquiring?: Promise<void> }
+  interface Attached { runner?: Runner; make: (rec: SubRecord, version: string, recovery?: Recovery) => Runner; attempts: number; countDeadRuntimes: boolean; timer?: unknown; acquiring?: Promise<void> }
   const attached = new Map<string, Attached>()
   let closed = false
 
@@ -114,10 +119,11 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
     }
     const rec: SubRecord = { ...got.rec, lease: { owner: base.owner, until: now + leaseMs }, delivering: { owner: base.owner, seqs: [] } }
     delete rec.detached
+    if (!a.countDeadRuntimes) delete rec.delivering
     // A holder that let go without releasing (killed, evicted, dropped) left what it had running:
     // each of those deliveries counts, in this same commit.
     const left = got.rec.delivering
-    const found = left && left.owner !== base.owner ? await recover(store, log, name, got.rec.cursor, left, a, now) : undefined
+    const found = a.countDeadRuntimes && left && left.owner !== base.owner ? await recover(store, log, name, got.rec.cursor, left, a, now) : undefined
     if (found) rec.delivering = { owner: base.owner, seqs: [], careful: true, ...found.recovery.blame && { blame: found.recovery.blame } }
     const res = await store.commit({ checks: [{ key: keys.sub(name), version: got.version }], mutations: [...found?.mutations ?? [], { type: 'set', key: keys.sub(name), value: rec }] })
     if (!res.ok) return take(name, a)
@@ -282,9 +288,9 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
         name, handler, matches: (e) => topic(e.type) && (!test || test(e)),
         concurrency: o.concurrency ?? 1, attempts, timeout: o.timeout ?? 30_000,
         backoff: { initial: b.initial ?? 1000, factor: b.factor ?? 2, max: b.max ?? 60_000, jitter: b.jitter ?? true },
-        ledger: base.ledger,
+        ledger: base.ledger, countDeadRuntimes: o.countDeadRuntimes !== false,
       }, rec, version, recovery)
-      const entry: Attached = { make, attempts }
+      const entry: Attached = { make, attempts, countDeadRuntimes: o.countDeadRuntimes !== false }
       attached.set(name, entry)
       try {
         for (;;) {

@@ -132,6 +132,8 @@ export interface RunnerOptions {
   timeout: number
   /** The consumer ledger's bounds: how long and how many handled ids are remembered. */
   ledger: { window: number; max: number }
+  /** Whether what runs is noted in the record so a taker counts it when this runtime dies. */
+  countDeadRuntimes: boolean
 }
 
 /**
@@ -388,7 +390,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
     const settled = new Set(batch.map((b) => b.seq))
     const note: DeliveringNote = { owner, seqs: [...inflight.keys()].filter((s) => !settled.has(s)).concat([...wanted]).sort((a, b) => a - b) }
     if (careful) { note.careful = true; if (blame) note.blame = blame }
-    if (!releasing && !sameNote(note, rec.delivering)) next = { ...next, delivering: note }
+    if (o.countDeadRuntimes && !releasing && !sameNote(note, rec.delivering)) next = { ...next, delivering: note }
     if (to > was) {
       next = { ...next, cursor: to }
       mutations.push({ type: 'deleteRange', start: keys.ack(name, was), end: keys.ack(name, to) })

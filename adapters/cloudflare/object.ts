@@ -95,7 +95,9 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
       if (!subs.length) return
       const delivery = (this.#delivery = queueDelivery(options.queue!, ctx.id, clock, journal.write))
       for (const [name, { handler: _, pattern, ...o }] of subs) {
-        await bus.subscribe(name, pattern, delivery.handler(name, o.timeout ?? 30_000), o)
+        // The claim journal counts what a dead runtime had out (exactly, one row per incarnation):
+        // the core's own count of it would charge each of those deliveries twice.
+        await bus.subscribe(name, pattern, delivery.handler(name, o.timeout ?? 30_000), { ...o, countDeadRuntimes: false })
       }
     })
   }
