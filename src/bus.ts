@@ -1,16 +1,16 @@
-import { realClock, type Clock } from './clock.js'
+import { realClock, type Clock } from './clock/clock.js'
 import { fail, TidingsError } from './errors.js'
 import { idPrefix, type BusEvent, type EventMap, type EventOf, type OpenEvents } from './event.js'
-import { createLog, type Appended, type Draft } from './_log.js'
-import { memoryStore } from './memory.js'
-import { checkEnvelope, coded, describeValue, draftEvent, MAX_TIME, optionsOf, setLimits, signalOf } from './_check.js'
+import { createLog, type Appended, type Draft } from './log/log.js'
+import { memoryStore } from './store/memory.js'
+import { checkEnvelope, coded, describeValue, draftEvent, MAX_TIME, optionsOf, setLimits, signalOf } from './check.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
-import type { Store } from './store.js'
-import type { DeadLetter, HandlerContext } from './delivery.js'
-import type { SubscribeOptions, Subscription, Subscriptions } from './_subscriptions.js'
-import type { Filter } from './filter.js'
-import type { Scheduler, ScheduleInfo, ScheduleSpec } from './schedule.js'
-import { createTrie, type MatchingTopics } from './topic.js'
+import type { Store } from './store/store.js'
+import type { DeadLetter, HandlerContext } from './subscriptions/runner.js'
+import type { SubscribeOptions, Subscription, Subscriptions } from './subscriptions/subscriptions.js'
+import type { Filter } from './filter/filter.js'
+import type { Scheduler, ScheduleInfo, ScheduleSpec } from './schedule/schedule.js'
+import { createTrie, type MatchingTopics } from './topic/topic.js'
 
 const DAY = 86_400_000
 
@@ -219,14 +219,14 @@ export function createBus(options: BusOptions = {}): Bus {
     onAppend: (events) => { dispatch(events); subs?.notify(events); bump() },
   })
   // Durable subscriptions load on first use: apps that only publish and listen never ship them.
-  const manager = () => loading ??= log.track(import('./_subscriptions.js')).then((m) => (subs = m.createSubscriptions({
+  const manager = () => loading ??= log.track(import('./subscriptions/subscriptions.js')).then((m) => (subs = m.createSubscriptions({
     store, clock, log, owner: idPrefix(clock.now()), onError, activity: bump,
     publish: (type, data, o) => bus.publish(type as never, data as never, o),
     pin: log.pin, unpin: log.unpin, ledger: { window: options.dedupe?.window ?? DAY, max: options.subscriptions?.ledger ?? 10_000 },
   }, { leaseMs: options.subscriptions?.lease ?? 30_000, expireAfter: options.subscriptions?.expireAfter ?? 7 * DAY })))
   // Schedules load when used, or at start-up when the store holds some (their catch-up is start-up work).
   let scheduling: Promise<Scheduler> | undefined
-  const scheduler = () => scheduling ??= log.track(import('./schedule.js').then((m) => m.createScheduler({
+  const scheduler = () => scheduling ??= log.track(import('./schedule/schedule.js').then((m) => m.createScheduler({
     store, clock, log, draft: (type, data, id) => prepare(type, data, { id }),
     publish: (type, data, o) => bus.publish(type as never, data as never, o),
   })))
@@ -307,7 +307,7 @@ export function createBus(options: BusOptions = {}): Bus {
     },
 
     // Reading is async anyway: its code loads on first use, outside the entry chunk.
-    read: async (o) => (await import('./_read.js')).read(log, o) as never,
+    read: async (o) => (await import('./log/read.js')).read(log, o) as never,
 
     subscribe: lazy('subscribe'),
     subscriptions: lazy('subscriptions'),
@@ -328,7 +328,7 @@ export function createBus(options: BusOptions = {}): Bus {
       try {
         off = listeners.add(pattern, { fn: (e) => { if (seen) seen(e); else early.push(e) }, test: undefined, n: added++ })
       } catch (e) { return Promise.reject(e) }
-      return log.track(import('./_wait.js')).then((m) => m.wait({ log, clock, pattern, options: o as never, early, off, listen: (f) => { seen = f }, closing: closing.signal })) as never
+      return log.track(import('./log/wait-for.js')).then((m) => m.wait({ log, clock, pattern, options: o as never, early, off, listen: (f) => { seen = f }, closing: closing.signal })) as never
     },
 
     schedule: async (name, spec) => (await scheduler()).schedule(name, spec as never),

@@ -1,7 +1,7 @@
 import { fail } from './errors.js'
 import type { BusEvent } from './event.js'
-import { checkTopic } from './topic.js'
-import { fromTagged, toTagged } from './_tagged.js'
+import { checkTopic } from './topic/topic.js'
+import { fromTagged, toTagged } from './tagged.js'
 
 /**
  * A CloudEvents 1.0 event in structured-mode JSON. `partitionkey`, `sequence` and `traceparent` are

@@ -1,4 +1,4 @@
-export { manualClock } from './manual-clock.js'
-export type { ManualClock } from './manual-clock.js'
-export { storeConformance } from './conformance.js'
-export type { ConformanceTarget, TestApi } from './conformance.js'
+export { manualClock } from './clock/manual-clock.js'
+export type { ManualClock } from './clock/manual-clock.js'
+export { storeConformance } from './store/conformance.js'
+export type { ConformanceTarget, TestApi } from './store/conformance.js'

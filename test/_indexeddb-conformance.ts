@@ -2,7 +2,7 @@
 // Chromium (test/browser/store.test.ts) and fake-indexeddb in Node (test/indexeddb.test.ts).
 import { describe, expect, it } from 'vitest'
 import { indexedDBStore } from '../adapters/indexeddb/index.js'
-import type { Store } from '../src/store.js'
+import type { Store } from '../src/store/store.js'
 import { storeConformance } from '../src/testing.js'
 
 /** Runs the suite on fresh databases (named with `prefix`); `reopen` opens the same database again. */

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createBus } from '../src/bus.js'
-import { realClock } from '../src/clock.js'
-import { memoryStore } from '../src/memory.js'
+import { realClock } from '../src/clock/clock.js'
+import { memoryStore } from '../src/store/memory.js'
 import { manualClock } from '../src/testing.js'
 
 describe('delayed events', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createBus } from '../src/bus.js'
 import { NonRetriableError, RetryAfterError } from '../src/errors.js'
 import type { BusEvent } from '../src/event.js'
-import { memoryStore } from '../src/memory.js'
+import { memoryStore } from '../src/store/memory.js'
 import { manualClock } from '../src/testing.js'
 import { countingStore } from './helpers.js'
 
@@ -395,7 +395,7 @@ describe('close leaves nothing keeping the process alive', () => {
       const entry = join(dir, 'repro.ts')
       await writeFile(entry, `
         import { createBus } from ${JSON.stringify(resolve('src/bus.ts'))}
-        import { memoryStore } from ${JSON.stringify(resolve('src/memory.ts'))}
+        import { memoryStore } from ${JSON.stringify(resolve('src/store/memory.ts'))}
         const store = memoryStore()
         const a = createBus({ store }), b = createBus({ store })
         const first = await a.subscribe('w', 'job', () => {})

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { ignoreCase, matchTokens, type Token } from '../src/_glob.js'
-import { compileFilter } from '../src/filter.js'
+import { ignoreCase, matchTokens, type Token } from '../src/filter/glob.js'
+import { compileFilter } from '../src/filter/filter.js'
 import type { BusEvent } from '../src/event.js'
 
 const event = (data: unknown) => ({ type: 't', data }) as unknown as BusEvent

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { createBus } from '../src/bus.js'
-import { compileFilter, type EventPredicate, type Filter } from '../src/filter.js'
+import { compileFilter, type EventPredicate, type Filter } from '../src/filter/filter.js'
 import { TidingsError } from '../src/errors.js'
-import { matchTokens, parseWildcard, wildcardMatcher, type Token } from '../src/_glob.js'
+import { matchTokens, parseWildcard, wildcardMatcher, type Token } from '../src/filter/glob.js'
 import type { BusEvent } from '../src/event.js'
 
 const ev = (data: unknown, over: Partial<BusEvent> = {}): BusEvent => ({

@@ -1,5 +1,5 @@
-import type { Store } from '../src/store.js'
-import { memoryStore } from '../src/memory.js'
+import type { Store } from '../src/store/store.js'
+import { memoryStore } from '../src/store/memory.js'
 
 /** A memory store that counts commits and can be told to fail the next ones. */
 export const countingStore = (inner: Store = memoryStore()) => {

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { busApp, signStandard } from '../adapters/hono/index.js'
 import { createBus } from '../src/bus.js'
 import { DOCUMENTED_CODES, snapshot } from './property/_oracle.js'
-import { memoryStore } from '../src/memory.js'
+import { memoryStore } from '../src/store/memory.js'
 import { manualClock } from '../src/testing.js'
 
 // Hostile requests against busApp: every answer's status and code asserted, nothing written when

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { verifyWebhook, webhookSubscription } from '../adapters/hono/index.js'
 import { retryAfter } from '../adapters/hono/outgoing.js'
 import { createBus } from '../src/bus.js'
-import { memoryStore } from '../src/memory.js'
+import { memoryStore } from '../src/store/memory.js'
 import { fromCloudEvent } from '../src/cloudevent.js'
 
 const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'

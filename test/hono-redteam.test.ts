@@ -2,9 +2,9 @@ import { createHmac } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { busApp, signStandard, verifyWebhook } from '../adapters/hono/index.js'
 import { createBus } from '../src/bus.js'
-import { memoryStore } from '../src/memory.js'
+import { memoryStore } from '../src/store/memory.js'
 import { manualClock } from '../src/testing.js'
-import { compilePattern, patternCovers } from '../src/_pattern.js'
+import { compilePattern, patternCovers } from '../src/topic/pattern.js'
 
 // Red-team findings over busApp: each case here was answered wrongly before its fix.
 const NOW = 1_700_000_000_000

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { createBus, memoryStore } from '../src/index.js'
 import type { BusEvent } from '../src/event.js'
-import type { Store, StoreEntry } from '../src/store.js'
+import type { Store, StoreEntry } from '../src/store/store.js'
 
 /**
  * A view of `inner` whose watch fires before the commit is visible to reads: after each

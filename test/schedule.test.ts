@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createBus } from '../src/bus.js'
 import type { BusEvent } from '../src/event.js'
-import { memoryStore } from '../src/memory.js'
+import { memoryStore } from '../src/store/memory.js'
 import { manualClock } from '../src/testing.js'
 
 const MIN = 60_000

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { SortedKeys } from '../src/_sorted.js'
+import { SortedKeys } from '../src/store/sorted-keys.js'
 
 // A seeded generator, so a failure replays.
 const rng = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff)
@@ -40,7 +40,7 @@ describe('SortedKeys (the memory store index)', () => {
 
 describe('the scheduler heap', () => {
   it('pops in key order through random pushes and pops', async () => {
-    const { createHeap } = await import('../src/_heap.js')
+    const { createHeap } = await import('../src/schedule/heap.js')
     const r = rng(7)
     const heap = createHeap<number>()
     const ref: number[] = []

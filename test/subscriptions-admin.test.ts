@@ -1,10 +1,10 @@
 import { describe, expect, it, vi } from 'vitest'
 import { createBus, type WaitOptions } from '../src/bus.js'
-import { memoryStore } from '../src/memory.js'
+import { memoryStore } from '../src/store/memory.js'
 import { manualClock } from '../src/testing.js'
 import { NonRetriableError, TidingsError } from '../src/errors.js'
 import type { EventOf } from '../src/event.js'
-import type { Filter } from '../src/filter.js'
+import type { Filter } from '../src/filter/filter.js'
 import { rejection } from './helpers.js'
 
 type Events = {
@@ -171,7 +171,7 @@ describe('waitFor', () => {
 
     it('the timeout counts from the call, also while waitFor\'s lazily loaded code is on the way', async () => {
       // waitFor's code arrives a few macrotask turns late, as a chunk fetched over a network would.
-      vi.doMock('../src/_wait.js', async (importOriginal) => {
+      vi.doMock('../src/log/wait-for.js', async (importOriginal) => {
         for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 0))
         return importOriginal()
       })
@@ -183,7 +183,7 @@ describe('waitFor', () => {
         expect(waiting.state).toBe('rejected')
         expect((waiting.error as TidingsError).code).toBe('TIMEOUT')
       } finally {
-        vi.doUnmock('../src/_wait.js')
+        vi.doUnmock('../src/log/wait-for.js')
       }
     })
 

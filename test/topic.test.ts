@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { checkTopic, createTrie, patternSegments } from '../src/topic.js'
-import { compilePattern, matchSegments, patternCovers } from '../src/_pattern.js'
+import { checkTopic, createTrie, patternSegments } from '../src/topic/topic.js'
+import { compilePattern, matchSegments, patternCovers } from '../src/topic/pattern.js'
 import { TidingsError } from '../src/errors.js'
 
 const code = (fn: () => unknown) => {

@@ -1,8 +1,8 @@
-import { keys, type DeadLetter } from '../../src/delivery.js'
+import { keys, type DeadLetter } from '../../src/subscriptions/runner.js'
 import type { BusEvent } from '../../src/event.js'
-import { EVENTS } from '../../src/_log.js'
-import { seqKey, type Mutation, type Store } from '../../src/store.js'
-import type { SubRecord } from '../../src/_subscriptions.js'
+import { EVENTS } from '../../src/log/log.js'
+import { seqKey, type Mutation, type Store } from '../../src/store/store.js'
+import type { SubRecord } from '../../src/subscriptions/subscriptions.js'
 import { runtimeDied, type Claimed } from './_delivery.js'
 
 const TABLE = 'tidings_claims'

@@ -1,8 +1,8 @@
 import type { Bus } from '../../src/bus.js'
 import { decodeCursor, encodeCursor, type BusEvent } from '../../src/event.js'
-import { compileFilter, type Filter } from '../../src/filter.js'
-import { compilePattern } from '../../src/_pattern.js'
-import { toTagged } from '../../src/_tagged.js'
+import { compileFilter, type Filter } from '../../src/filter/filter.js'
+import { compilePattern } from '../../src/topic/pattern.js'
+import { toTagged } from '../../src/tagged.js'
 import { fail } from '../../src/errors.js'
 import { check } from './_wire.js'
 

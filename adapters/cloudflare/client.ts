@@ -1,7 +1,7 @@
 import type { Bus, PublishInput, PublishOptions, ReadOptions } from '../../src/bus.js'
 import { fail, TidingsError } from '../../src/errors.js'
 import { decodeCursor, encodeCursor, idPrefix, ownId, type BusEvent, type EventMap, type OpenEvents } from '../../src/event.js'
-import { fromTagged } from '../../src/_tagged.js'
+import { fromTagged } from '../../src/tagged.js'
 import { isDelivery, type DeliveryMessage, type Outcome } from './_delivery.js'
 import type { AppendItem, BusObject, Call } from './object.js'
 import { isR2Notification, r2Event } from './r2.js'

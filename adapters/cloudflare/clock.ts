@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/clock.js'
+import type { Clock } from '../../src/clock/clock.js'
 import { alarmFired, wakeAt } from './store.js'
 
 /**

@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers'
 import { createBus, type Bus, type BusOptions, type PublishInput } from '../../src/bus.js'
-import type { Store } from '../../src/store.js'
+import type { Store } from '../../src/store/store.js'
 import { alarmClock, type AlarmClock } from './clock.js'
 import { claimJournal, countDeadRuntimes } from './_claims.js'
 import { queueDelivery, type ClaimRequest, type Outcome } from './_delivery.js'

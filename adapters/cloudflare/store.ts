@@ -1,6 +1,6 @@
 import { TidingsError } from '../../src/errors.js'
-import { prefixEnd, type Store, type StoreEntry } from '../../src/store.js'
-import { fromTagged, toTagged } from '../../src/_tagged.js'
+import { prefixEnd, type Store, type StoreEntry } from '../../src/store/store.js'
+import { fromTagged, toTagged } from '../../src/tagged.js'
 
 const TABLE = 'tidings_kv'
 const META = 'tidings_meta'

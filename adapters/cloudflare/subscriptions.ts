@@ -1,9 +1,9 @@
-import type { HandlerContext } from '../../src/delivery.js'
+import type { HandlerContext } from '../../src/subscriptions/runner.js'
 import { fail } from '../../src/errors.js'
 import type { BusEvent, EventMap, EventOf, OpenEvents } from '../../src/event.js'
-import type { Filter } from '../../src/filter.js'
-import type { SubscribeOptions } from '../../src/_subscriptions.js'
-import { compilePattern } from '../../src/_pattern.js'
+import type { Filter } from '../../src/filter/filter.js'
+import type { SubscribeOptions } from '../../src/subscriptions/subscriptions.js'
+import { compilePattern } from '../../src/topic/pattern.js'
 
 /**
  * What a Queue subscription's handler gets besides the event: the core's context, plus the

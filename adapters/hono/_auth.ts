@@ -1,6 +1,6 @@
 import { fail, TidingsError } from '../../src/errors.js'
-import { patternCovers } from '../../src/_pattern.js'
-import { patternSegments } from '../../src/topic.js'
+import { patternCovers } from '../../src/topic/pattern.js'
+import { patternSegments } from '../../src/topic/topic.js'
 
 /** A token's grants: `publish:<pattern>`, `subscribe:<pattern>`, `admin`. */
 export type Scope = `publish:${string}` | `subscribe:${string}` | 'admin'

@@ -1,6 +1,6 @@
 import { fromCloudEvent } from '../../src/cloudevent.js'
 import { fail } from '../../src/errors.js'
-import { checkTopic } from '../../src/topic.js'
+import { checkTopic } from '../../src/topic/topic.js'
 import { parseJson } from './_body.js'
 
 /** One event to publish, as read from a request. */

@@ -1,10 +1,10 @@
 import type { Bus } from '../../src/bus.js'
 import { toCloudEvent } from '../../src/cloudevent.js'
 import { NonRetriableError, RetryAfterError } from '../../src/errors.js'
-import type { HandlerContext } from '../../src/delivery.js'
-import type { RetryOptions } from '../../src/delivery.js'
-import type { Subscription } from '../../src/_subscriptions.js'
-import type { Filter } from '../../src/filter.js'
+import type { HandlerContext } from '../../src/subscriptions/runner.js'
+import type { RetryOptions } from '../../src/subscriptions/runner.js'
+import type { Subscription } from '../../src/subscriptions/subscriptions.js'
+import type { Filter } from '../../src/filter/filter.js'
 import { signStandard } from './webhooks.js'
 
 /** Options of {@link webhookSubscription}. */

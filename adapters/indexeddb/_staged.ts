@@ -1,5 +1,5 @@
 import type { PublishOptions } from '../../src/bus.js'
-import { checkEvent, optionsOf, type EventLimits } from '../../src/_check.js'
+import { checkEvent, optionsOf, type EventLimits } from '../../src/check.js'
 
 /** An event staged in the outbox object store, waiting to be drained into the log. */
 export interface Staged extends PublishOptions { id: string; type: string; data: unknown }

@@ -1,10 +1,10 @@
 import type { Bus } from '../../src/bus.js'
 import { fail, TidingsError } from '../../src/errors.js'
-import { compileFilter, type Filter } from '../../src/filter.js'
-import { compilePattern } from '../../src/_pattern.js'
-import type { HandlerContext } from '../../src/delivery.js'
+import { compileFilter, type Filter } from '../../src/filter/filter.js'
+import { compilePattern } from '../../src/topic/pattern.js'
+import type { HandlerContext } from '../../src/subscriptions/runner.js'
 import type { EventMap, OpenEvents } from '../../src/event.js'
-import type { SubRecord, SubscribeOptions, Subscription } from '../../src/_subscriptions.js'
+import type { SubRecord, SubscribeOptions, Subscription } from '../../src/subscriptions/subscriptions.js'
 import type { IndexedDBStore } from './store.js'
 
 /** What {@link crossTab} returns: durable subscriptions that run in exactly one tab at a time. */

@@ -1,7 +1,7 @@
 import { unwrap, type IDBPTransaction } from 'idb'
 import type { Bus, PublishOptions } from '../../src/bus.js'
 import type { EventMap, OpenEvents } from '../../src/event.js'
-import { limitsOf } from '../../src/_check.js'
+import { limitsOf } from '../../src/check.js'
 import { OUTBOX } from './_schema.js'
 import { stage, type Staged } from './_staged.js'
 import type { IndexedDBStore } from './store.js'

@@ -20,7 +20,7 @@ const subjects = {
     })
   },
   async 'tidings-trie'() {
-    const { createTrie } = await import('../../dist/src/topic.js')
+    const { createTrie } = await import('../../dist/src/topic/topic.js')
     return (n) => {
       const trie = createTrie()
       trie.add(pattern, never)

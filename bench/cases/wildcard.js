@@ -21,7 +21,7 @@ const subjects = {
     })
   },
   async 'tidings-trie'() {
-    const { createTrie } = await import('../../dist/src/topic.js')
+    const { createTrie } = await import('../../dist/src/topic/topic.js')
     return (n) => {
       const trie = createTrie()
       let calls = 0

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createBus, type Bus } from '../../src/bus.js'
 import { TidingsError } from '../../src/errors.js'
-import { memoryStore } from '../../src/memory.js'
+import { memoryStore } from '../../src/store/memory.js'
 import type { BusEvent } from '../../src/event.js'
 import { bridge, indexedDBStore, type Bridge } from '../../adapters/indexeddb/index.js'
 import { server } from './_commands.js'

@@ -1,9 +1,9 @@
 import { expect, it } from 'vitest'
 import { createBus } from '../../src/bus.js'
-import type { Clock } from '../../src/clock.js'
+import type { Clock } from '../../src/clock/clock.js'
 import type { BusEvent } from '../../src/event.js'
-import { memoryStore } from '../../src/memory.js'
-import type { Store } from '../../src/store.js'
+import { memoryStore } from '../../src/store/memory.js'
+import type { Store } from '../../src/store/store.js'
 import { manualClock } from '../../src/testing.js'
 import { CHAOS_FULL, chaosSeed, prng, report } from './_figures.js'
 

@@ -2,9 +2,9 @@
 // written" is checked by a store snapshot) and a manual clock (so nothing waits).
 import { expect } from 'vitest'
 import { createBus, type Bus, type BusOptions } from '../../src/bus.js'
-import { manualClock, type ManualClock } from '../../src/manual-clock.js'
-import { memoryStore } from '../../src/memory.js'
-import type { Store } from '../../src/store.js'
+import { manualClock, type ManualClock } from '../../src/clock/manual-clock.js'
+import { memoryStore } from '../../src/store/memory.js'
+import type { Store } from '../../src/store/store.js'
 import { settle, snapshot } from './_oracle.js'
 
 export const T0 = Date.parse('2026-01-01T00:00:00Z')

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { TidingsError, type ErrorCode } from '../../src/errors.js'
-import type { Store } from '../../src/store.js'
+import type { Store } from '../../src/store/store.js'
 
 /**
  * The codes README documents as refusals of bad input (NON_RETRIABLE and RETRY_AFTER are thrown by

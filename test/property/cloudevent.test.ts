@@ -6,7 +6,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { fromCloudEvent, toCloudEvent, type IncomingEvent } from '../../src/cloudevent.js'
 import type { BusEvent } from '../../src/event.js'
-import { snapshot as copyPayload } from '../../src/_payload.js'
+import { snapshot as copyPayload } from '../../src/payload.js'
 import { storable, protoKeyed } from './_core-inputs.js'
 import { runs, settle, SCALE } from './_oracle.js'
 

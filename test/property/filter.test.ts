@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { BusEvent } from '../../src/event.js'
-import { compileFilter, type Filter } from '../../src/filter.js'
+import { compileFilter, type Filter } from '../../src/filter/filter.js'
 import { runs, settle } from './_oracle.js'
 
 // ---------- a small reference evaluator: recursive, regex-based, no attention to speed ----------

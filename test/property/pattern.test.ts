@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { compilePattern, matchSegments } from '../../src/_pattern.js'
-import { createTrie } from '../../src/topic.js'
+import { compilePattern, matchSegments } from '../../src/topic/pattern.js'
+import { createTrie } from '../../src/topic/topic.js'
 import { runs } from './_oracle.js'
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { encodeCursor, type BusEvent } from '../../src/event.js'
-import { fromTagged } from '../../src/_tagged.js'
+import { fromTagged } from '../../src/tagged.js'
 import { eventually, freshBus } from './helpers.js'
 
 /** A client socket that collects what the object sends. */

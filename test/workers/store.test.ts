@@ -1,7 +1,7 @@
 import { runInDurableObject } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { durableObjectStore } from '../../adapters/cloudflare/store.js'
-import type { Store } from '../../src/store.js'
+import type { Store } from '../../src/store/store.js'
 import { storeConformance } from '../../src/testing.js'
 import { fresh, testEnv } from './helpers.js'
 

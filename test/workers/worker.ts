@@ -3,7 +3,7 @@ import { BusObject, cloudflareBus, defineSubscriptions } from '../../adapters/cl
 import { busApp } from '../../adapters/hono/index.js'
 import { NonRetriableError } from '../../src/errors.js'
 import type { BusEvent, EventMap } from '../../src/event.js'
-import { fromTagged, type Tagged } from '../../src/_tagged.js'
+import { fromTagged, type Tagged } from '../../src/tagged.js'
 
 export interface Env {
   BUS: DurableObjectNamespace<TestBus>

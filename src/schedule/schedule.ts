@@ -1,12 +1,12 @@
-import type { Clock } from './clock.js'
-import { fail } from './errors.js'
-import type { Draft, Log, Pending } from './_log.js'
-import { createHeap } from './_heap.js'
-import { compilePattern } from './_pattern.js'
-import { seqKey, type Store, type StoreEntry } from './store.js'
-import { checkTopic } from './topic.js'
-import { coded, describeValue, MAX_TIME, optionsOf } from './_check.js'
-import { toTagged } from './_tagged.js'
+import type { Clock } from '../clock/clock.js'
+import { fail } from '../errors.js'
+import type { Draft, Log, Pending } from '../log/log.js'
+import { createHeap } from './heap.js'
+import { compilePattern } from '../topic/pattern.js'
+import { seqKey, type Store, type StoreEntry } from '../store/store.js'
+import { checkTopic } from '../topic/topic.js'
+import { coded, describeValue, MAX_TIME, optionsOf } from '../check.js'
+import { toTagged } from '../tagged.js'
 
 /**
  * What a schedule publishes and when: exactly one of `cron` (5 or 6 fields, IANA `timezone`,

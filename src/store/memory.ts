@@ -15,7 +15,7 @@ import type { Store } from './store.js'
  */
 export const memoryStore = (): Store => {
   let impl: Store | undefined
-  const loading = import('./_memory.js').then((m) => (impl = m.createMemoryStore()))
+  const loading = import('./memory-store.js').then((m) => (impl = m.createMemoryStore()))
   // Watches registered before the implementation arrives are handed over when it does.
   const watch: Store['watch'] = (prefix, cb) => {
     let off: (() => void) | undefined

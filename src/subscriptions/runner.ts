@@ -1,8 +1,8 @@
-import { NonRetriableError, RetryAfterError, TidingsError } from './errors.js'
-import type { BusEvent, EventMap } from './event.js'
-import { seqKey, type Check, type Mutation, type Store } from './store.js'
-import type { Log } from './_log.js'
-import type { Host, SubRecord } from './_subscriptions.js'
+import { NonRetriableError, RetryAfterError, TidingsError } from '../errors.js'
+import type { BusEvent, EventMap } from '../event.js'
+import { seqKey, type Check, type Mutation, type Store } from '../store/store.js'
+import type { Log } from '../log/log.js'
+import type { Host, SubRecord } from './subscriptions.js'
 
 /** Retry policy of a subscription; every field defaults on its own (see README, Defaults). */
 export interface RetryOptions {

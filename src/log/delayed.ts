@@ -1,6 +1,6 @@
-import type { Clock } from './clock.js'
-import type { Draft, Pending } from './_log.js'
-import { seqKey, type Store } from './store.js'
+import type { Clock } from '../clock/clock.js'
+import type { Draft, Pending } from './log.js'
+import { seqKey, type Store } from '../store/store.js'
 
 /** Delayed events, by due time then id (the log writes them there too). */
 export const DELAYED = 'd/'

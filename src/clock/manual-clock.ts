@@ -1,5 +1,5 @@
 import type { Clock } from './clock.js'
-import { TidingsError } from './errors.js'
+import { TidingsError } from '../errors.js'
 
 /** The last instant a Date can hold: a later target is a mistake, not a time. */
 const MAX_DATE = 8.64e15

@@ -1,8 +1,8 @@
 import { fail, TidingsError, type ErrorCode } from './errors.js'
 import type { PublishOptions } from './bus.js'
-import type { Draft } from './_log.js'
-import { snapshot } from './_payload.js'
-import { checkTopic } from './topic.js'
+import type { Draft } from './log/log.js'
+import { snapshot } from './payload.js'
+import { checkTopic } from './topic/topic.js'
 
 const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/
 // Options copied onto the envelope as they are; with id and source, the text options checked.

@@ -1,9 +1,9 @@
-import { fail } from './errors.js'
-import { coded, describeValue, optionsOf } from './_check.js'
-import { decodeCursor, encodeCursor, type BusEvent } from './event.js'
-import type { ReadOptions } from './bus.js'
-import type { Log } from './_log.js'
-import { compilePattern } from './_pattern.js'
+import { fail } from '../errors.js'
+import { coded, describeValue, optionsOf } from '../check.js'
+import { decodeCursor, encodeCursor, type BusEvent } from '../event.js'
+import type { ReadOptions } from '../bus.js'
+import type { Log } from './log.js'
+import { compilePattern } from '../topic/pattern.js'
 
 /** `bus.read`: pages of the log from an opaque cursor, optionally filtered by pattern. */
 export const read = async (log: Log, options?: ReadOptions) => {

@@ -1,8 +1,8 @@
-import type { Clock } from './clock.js'
-import { idPrefix, ownId, type BusEvent } from './event.js'
-import { createIdIndex, type IdRecord } from './_ids.js'
-import type { Delayed } from './_delayed.js'
-import { prefixEnd, seqKey, type Check, type ListOptions, type Mutation, type Store } from './store.js'
+import type { Clock } from '../clock/clock.js'
+import { idPrefix, ownId, type BusEvent } from '../event.js'
+import { createIdIndex, type IdRecord } from './dedup.js'
+import type { Delayed } from './delayed.js'
+import { prefixEnd, seqKey, type Check, type ListOptions, type Mutation, type Store } from '../store/store.js'
 
 /** Key layout of the log: events by seq, dedup records by commit number, the head. */
 export const EVENTS = 'e/'
@@ -118,7 +118,7 @@ export const createLog = (o: LogOptions) => {
   let delayed: Promise<Delayed> | undefined
   /** Queues a pending built elsewhere (due delayed events, schedule ticks); settles with its commit. */
   const enqueue = (p: Pending) => new Promise<unknown>((resolve, reject) => { p.resolve = resolve; p.reject = reject; queue.push(p); kick() })
-  const delays = () => delayed ??= track(import('./_delayed.js').then((m) => m.createDelayed({ store, clock, track, enqueue })))
+  const delays = () => delayed ??= track(import('./delayed.js').then((m) => m.createDelayed({ store, clock, track, enqueue })))
   const armDue = (at: number) => void track(delays().then((d) => d.arm(at)))
 
   const ready = (async () => {

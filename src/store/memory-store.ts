@@ -1,4 +1,4 @@
-import { SortedKeys } from './_sorted.js'
+import { SortedKeys } from './sorted-keys.js'
 import { prefixEnd, type Store, type StoreEntry } from './store.js'
 
 

@@ -1,4 +1,4 @@
-import { fail } from './errors.js'
+import { fail } from '../errors.js'
 
 /** The most segments a topic or pattern may have. */
 export const MAX_SEGMENTS = 16

@@ -1,11 +1,11 @@
-import type { Clock } from './clock.js'
-import { fail, TidingsError } from './errors.js'
-import { coded, describeValue, optionsOf, signalOf } from './_check.js'
-import type { BusEvent } from './event.js'
-import { compileFilter, type Filter } from './filter.js'
-import type { Log } from './_log.js'
-import { compilePattern } from './_pattern.js'
-import { seqKey } from './store.js'
+import type { Clock } from '../clock/clock.js'
+import { fail, TidingsError } from '../errors.js'
+import { coded, describeValue, optionsOf, signalOf } from '../check.js'
+import type { BusEvent } from '../event.js'
+import { compileFilter, type Filter } from '../filter/filter.js'
+import type { Log } from './log.js'
+import { compilePattern } from '../topic/pattern.js'
+import { seqKey } from '../store/store.js'
 
 interface WaitOptions { filter?: Filter | ((e: BusEvent) => boolean) | undefined; timeout?: number | undefined; signal?: AbortSignal | undefined; since?: number | undefined }
 

@@ -1,12 +1,12 @@
-import type { Clock } from './clock.js'
-import { createRunner, keys, recover, statePrefixes, type DeadLetter, type DeliveringNote, type HandlerContext, type Recovery, type RetryOptions, type Runner } from './delivery.js'
-import { fail, TidingsError } from './errors.js'
-import type { BusEvent } from './event.js'
-import { compileFilter, type EventPredicate, type Filter } from './filter.js'
-import type { Log } from './_log.js'
-import { compilePattern } from './_pattern.js'
-import { prefixEnd, type Store } from './store.js'
-import { coded, describeValue, optionsOf } from './_check.js'
+import type { Clock } from '../clock/clock.js'
+import { createRunner, keys, recover, statePrefixes, type DeadLetter, type DeliveringNote, type HandlerContext, type Recovery, type RetryOptions, type Runner } from './runner.js'
+import { fail, TidingsError } from '../errors.js'
+import type { BusEvent } from '../event.js'
+import { compileFilter, type EventPredicate, type Filter } from '../filter/filter.js'
+import type { Log } from '../log/log.js'
+import { compilePattern } from '../topic/pattern.js'
+import { prefixEnd, type Store } from '../store/store.js'
+import { coded, describeValue, optionsOf } from '../check.js'
 
 /** What is stored per subscription under `s/<name>`. */
 export interface SubRecord {

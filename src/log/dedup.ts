@@ -1,4 +1,4 @@
-import { ID_COUNTER } from './event.js'
+import { ID_COUNTER } from '../event.js'
 
 /**
  * One commit's share of the dedup index, stored as one record (`i/<n>`) rather than a key per id:

@@ -1,7 +1,7 @@
-import { TidingsError } from './errors.js'
-import type { BusEvent } from './event.js'
-import { parseCidr } from './_cidr.js'
-import { ignoreCase, matchTokens, parseWildcard, wildcardMatcher, type Token } from './_glob.js'
+import { TidingsError } from '../errors.js'
+import type { BusEvent } from '../event.js'
+import { parseCidr } from './cidr.js'
+import { ignoreCase, matchTokens, parseWildcard, wildcardMatcher, type Token } from './glob.js'
 
 type Scalar = string | number | boolean | null
 type Op = '<' | '<=' | '=' | '>=' | '>'
