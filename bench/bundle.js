@@ -12,6 +12,20 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 /** 'tidings' resolved to its TypeScript source, so the source is measured rather than dist/. */
 export const TIDINGS_ALIAS = { tidings: path.join(ROOT, 'src', 'index.ts') }
 
+/**
+ * The smallest real app: a bus, one live listener, one publish. Its entry chunk is what every user
+ * downloads first; test/bundle.test.ts holds it to {@link ENTRY_BUDGET}, and `npm run bench` prints it.
+ */
+export const BUS_APP = [
+  "import { createBus } from 'tidings'",
+  'const bus = createBus()',
+  "bus.on('order.*', (event) => console.log(event.type))",
+  "await bus.publish('order.placed', { id: 1 })",
+].join('\n')
+
+/** The issue's budget for {@link BUS_APP}'s entry chunk: 6 kB gzip (level 9), in bytes. */
+export const ENTRY_BUDGET = 6000
+
 const gzip = (bytes) => gzipSync(bytes, { level: 9 }).length
 
 /**

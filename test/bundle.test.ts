@@ -1,27 +1,57 @@
 import { describe, expect, it } from 'vitest'
 // @ts-expect-error plain JS module shared with `npm run bench`
-import { measureEntry } from '../bench/bundle.js'
+import { BUS_APP, ENTRY_BUDGET, measureEntry } from '../bench/bundle.js'
 
-// The issue asks for 5 kB gzip for the entry chunk (esbuild, --splitting, minified, gzip -9) of
-// the core with durable delivery and schedules. Durable subscriptions, read, waitFor, delayed
-// events and the memory store's implementation load lazily; what is left (publish, the log with
-// group commit, dedup and retention, live listeners) measures 5.3 kB, so the budget is not met
-// (see README, Benchmarks). These guards hold today's size plus a little room against growth.
-// esbuild also moves modules shared with the lazy chunks into chunks the entry imports
-// statically; those load with it, so the up-front total has a guard of its own.
-// Issue 12's hardening (argument checks on every entry point, the payload walk that bails early,
-// safe value descriptions) added about 0.7 kB gzip, most of it in the chunk shared with the lazy
-// modules that now check their own arguments: the eager budget grew from 7.2 to 8.0 kB for it.
-const ENTRY_BUDGET = 5.6 * 1024
-const EAGER_BUDGET = 8.0 * 1024
+// What a user downloads first: the entry chunk of an app that creates a bus, listens and publishes
+// (esbuild, ESM, --splitting, minified, gzip -9), held to the issue's 6 kB. Durable delivery,
+// read, waitFor, delayed events and schedules load lazily, in chunks of their own, only when used.
+// The up-front total (the entry plus the chunks it imports statically, which esbuild makes of
+// modules shared with the lazy ones) is measured and printed for information, not budgeted: a budget
+// on it made code copy constants rather than share them (issue 15).
+
+interface Measured {
+  entryGzip: number
+  entryRaw: number
+  eagerGzip: number
+  inputs: { path: string; bytes: number }[]
+}
+
+/** The budget check, one function so the self-check below runs the same code as the guard. */
+const overBudget = (measured: Measured, budget: number): string | undefined => {
+  if (measured.entryGzip <= budget) return undefined
+  const largest = measured.inputs
+    .slice(0, 5)
+    .map((input) => `${input.path} ${input.bytes}`)
+    .join(', ')
+  return `entry chunk is ${measured.entryGzip} B gzip, over ${budget} B; largest inputs (minified): ${largest}`
+}
 
 describe('bundle size', () => {
-  it("import { createBus } from 'tidings' stays within its budgets", async () => {
-    const r = await measureEntry("import { createBus } from 'tidings'; console.log(createBus)")
-    const top = r.inputs.slice(0, 5).map((i: { path: string; bytes: number }) => `${i.path} ${i.bytes}`).join(', ')
-    expect(r.entryGzip, `entry chunk is ${r.entryGzip} B gzip; largest inputs: ${top}`).toBeLessThanOrEqual(ENTRY_BUDGET)
-    expect(r.eagerGzip, `entry plus static chunks is ${r.eagerGzip} B gzip`).toBeLessThanOrEqual(EAGER_BUDGET)
+  it(`an app using createBus, on and publish has an entry chunk within ${ENTRY_BUDGET} B gzip`, async () => {
+    const measured: Measured = await measureEntry(BUS_APP)
+    expect(overBudget(measured, ENTRY_BUDGET)).toBeUndefined()
     // The measurement is real: the chunk holds the bus (an empty bundle would pass any budget).
-    expect(r.entryRaw).toBeGreaterThan(4000)
+    expect(measured.entryRaw).toBeGreaterThan(4000)
+    expect(measured.inputs.map((input) => input.path)).toContain('src/bus.ts')
+    expect(measured.eagerGzip).toBeGreaterThanOrEqual(measured.entryGzip)
+    console.info(
+      `bundle: entry ${measured.entryGzip} B gzip (budget ${ENTRY_BUDGET}), up front ${measured.eagerGzip} B gzip`,
+    )
+  })
+
+  it('the guard fails when the entry chunk grows past the budget (self-check)', async () => {
+    // The same app plus a string of pseudo-random characters (gzip cannot shrink them much), sized to
+    // take the entry chunk a few hundred bytes past the budget: the same check must refuse it.
+    const measured: Measured = await measureEntry(BUS_APP)
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-'
+    let state = 12345
+    let padding = ''
+    while (padding.length < (ENTRY_BUDGET - measured.entryGzip + 300) * 1.5) {
+      state = (state * 1103515245 + 12345) % 2 ** 31
+      padding += alphabet[Math.floor(state / 65536) % 64] // the high bits: the low ones cycle fast
+    }
+    const grown: Measured = await measureEntry(`${BUS_APP}\nconsole.log('${padding}')`)
+    expect(grown.entryGzip).toBeGreaterThan(ENTRY_BUDGET)
+    expect(overBudget(grown, ENTRY_BUDGET)).toMatch(/^entry chunk is \d+ B gzip, over 6000 B/)
   })
 })
