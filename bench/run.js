@@ -7,11 +7,22 @@ import { writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { ENTRY_BUDGET } from './bundle.js'
 import { median } from './harness.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5))
-const ENTRY_LIMIT = 5 * 1024 // the issue's bundle budget (test/bundle.test.ts): the entry chunk, gzip -9
+// The bundle budget (test/bundle.test.ts): the entry chunk of createBus + on + publish, gzip -9.
+// What loads up front (the entry plus its static chunks) is printed beside it, not budgeted.
+const ENTRY_LIMIT = ENTRY_BUDGET
+// The size cases (deterministic, seconds): `node bench/run.js bundle offline` runs just those and
+// prints their tables; the timed cases run only together (their ratios need every peer).
+const SIZE_CASES = ['bundle', 'offline']
+const ONLY = process.argv.slice(2)
+if (ONLY.some((name) => !SIZE_CASES.includes(name))) {
+  process.stderr.write(`bench/run.js [${SIZE_CASES.join(' ')}]: only the size cases run alone; no arguments runs everything\n`)
+  process.exit(2)
+}
 
 // Events per round. tidings' cost per publish grows with the burst size (see the report), so the
 // live case is measured at two burst sizes; peers are O(1) per emit and get more events per round
@@ -117,6 +128,40 @@ const table = (head, rows) => {
   return [line(all[0]), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...all.slice(1).map(line)].join('\n')
 }
 
+// ---------- size cases: bundle and offline-first page ----------
+const kb = (bytes) => `${int(bytes)} B`
+const bundleTable = (bundle) => [
+  '## Bundle: createBus + on + publish and the peers\' equivalents (esbuild ESM, splitting, minify, browser; gzip -9)',
+  '',
+  table(
+    ['library', 'entry raw', 'entry gzip', 'tidings ÷ it', 'entry + static chunks gzip', 'up front gzip (+ lazy chunks start-up loads)', 'other chunks (gzip)'],
+    Object.entries(bundle).map(([name, b]) => [
+      name, kb(b.entryRaw), kb(b.entryGzip), ratio(bundle.tidings.entryGzip / b.entryGzip), kb(b.eagerGzip), kb(b.upFrontGzip),
+      b.chunks.length ? b.chunks.map((c) => `${c.file} ${int(c.gzip)} B (${c.eager ? 'static import: loads with the entry' : 'lazy'})`).join(', ') : '—',
+    ]),
+  ),
+  '',
+  `tidings entry chunk by source file (minified bytes before gzip): ${bundle.tidings.inputs.map((i) => `${i.path} ${int(i.bytes)}`).join(', ')}`,
+  '',
+  `budget: entry chunk ≤ ${kb(ENTRY_LIMIT)} gzip: ${kb(bundle.tidings.entryGzip)} ${mark(bundle.tidings.entryGzip <= ENTRY_LIMIT)}`,
+]
+const offlineTable = (offline) => [
+  '## Offline-first page: what it downloads (esbuild ESM, splitting, minify, browser; gzip -9). Up front: the entry, the chunks it imports statically, the lazy chunks its own start-up calls load',
+  '',
+  table(
+    ['page', 'entry gzip', '÷ tidings', 'up front gzip', '÷ tidings', 'what the page does'],
+    Object.entries(offline).map(([name, page]) => [
+      name, kb(page.entryGzip), ratio(page.entryGzip / offline.tidings.entryGzip),
+      kb(page.upFrontGzip), ratio(page.upFrontGzip / offline.tidings.upFrontGzip), page.does,
+    ]),
+  ),
+]
+if (ONLY.length) {
+  const sections = { bundle: () => bundleTable(runCase('bundle', [])), offline: () => offlineTable(runCase('offline', [])) }
+  process.stdout.write(ONLY.flatMap((name) => ['', ...sections[name]()]).join('\n') + '\n')
+  process.exit(0)
+}
+
 // ---------- measure ----------
 const started = performance.now()
 const load0 = os.loadavg()
@@ -143,6 +188,7 @@ for (const job of jobs.filter((j) => j.case === 'latency')) {
   job.gcMaxMs = median(job.samples.map((s) => s.gc.maxMs))
 }
 const bundle = runCase('bundle', [])
+const offline = runCase('offline', [])
 const wallSeconds = (performance.now() - started) / 1000
 
 const find = (c, subject, x = {}) => jobs.find((j) => j.case === c && j.subject === subject && Object.entries(x).every(([k, v]) => j[k] === v))
@@ -194,8 +240,7 @@ const goals = [
   { goal: 'Cloudflare: events/s through Worker → object, group commit ÷ one raw SQL insert per RPC ≥ 3×', value: find('cloudflare', 'group').opsPerSec / find('cloudflare', 'raw').opsPerSec, min: 3 },
   { goal: 'IndexedDB (Chromium): unawaited publishes ≥ 0.5× raw puts in one transaction', value: idb.ratios.unawaited, min: 0.5 },
   { goal: 'IndexedDB (Chromium): awaited publishes ≥ 0.9× raw one transaction per put', value: idb.ratios.awaited, min: 0.9 },
-  { goal: `bundle: tidings entry chunk ≤ ${int(ENTRY_LIMIT)} B gzip`, value: bundle.tidings.entryGzip, max: ENTRY_LIMIT, bytes: true },
-  { goal: `bundle: tidings entry + statically imported chunks ≤ ${int(ENTRY_LIMIT)} B gzip (what loads up front)`, value: bundle.tidings.eagerGzip, max: ENTRY_LIMIT, bytes: true },
+  { goal: `bundle: createBus + on + publish, entry chunk ≤ ${int(ENTRY_LIMIT)} B gzip`, value: bundle.tidings.entryGzip, max: ENTRY_LIMIT, bytes: true },
 ].map((g) => ({ ...g, met: g.max === undefined ? g.value >= g.min : g.strict ? g.value < g.max : g.value <= g.max }))
 
 // ---------- report: detailed console tables ----------
@@ -223,15 +268,8 @@ out.push(table(
   globstar.map((g) => [g.stars, int(g.t.opsPerSec), usPer(g.t), pct(g.t.spread), int(g.trie.opsPerSec), usPer(g.trie), pct(g.trie.spread)]),
 ))
 out.push('', `flatness (ops/s at K = ${STARS[STARS.length - 1]} ÷ at K = ${STARS[0]}): publish ${ratio(globFlat('t'))}, trie match ${ratio(globFlat('trie'))}`)
-out.push('', '## Bundle: one-line import, entry chunk only (esbuild ESM, splitting, minify, browser; gzip -9)', '')
-out.push(table(
-  ['library', 'entry raw', 'entry gzip', 'tidings ÷ it', 'entry + static chunks gzip', 'other chunks (gzip)'],
-  Object.entries(bundle).map(([name, b]) => [
-    name, `${int(b.entryRaw)} B`, `${int(b.entryGzip)} B`, ratio(bundle.tidings.entryGzip / b.entryGzip), `${int(b.eagerGzip)} B`,
-    b.chunks.length ? b.chunks.map((c) => `${c.file} ${int(c.gzip)} B (${c.eager ? 'static import: loads with the entry' : 'lazy'})`).join(', ') : '—',
-  ]),
-))
-out.push('', `tidings entry chunk by source file (minified bytes before gzip): ${bundle.tidings.inputs.map((i) => `${i.path} ${int(i.bytes)}`).join(', ')}`)
+out.push('', ...bundleTable(bundle))
+out.push('', ...offlineTable(offline))
 out.push('', `## Durable delivery: 1 durable subscription, async no-op handler, ${int(DURABLE[0].n)} unawaited publishes until idle; emittery: awaited emit, 1 async listener (median of ${RUNS} processes unless noted)`, '')
 out.push(table(
   ['subject', 'events/round', 'ops/s', 'spread', 'runs (ops/s)', 'tidings ÷ emittery'],
@@ -281,7 +319,9 @@ const md = [
   `| one 16-segment topic against a pattern of ${STARS.join(' / ')} \`**\`: time per match (trie) / per \`publish\` | ${globstar.map((g) => usPer(g.trie)).join(' / ')} / ${globstar.map((g) => usPer(g.t)).join(' / ')} | | |`,
   ...Object.entries(bundle).filter(([n]) => n !== 'tidings').map(([n, b]) =>
     `| bundle, entry chunk (min + gzip -9) | ${int(bundle.tidings.entryGzip)} B | ${n} ${int(b.entryGzip)} B | ${ratio(bundle.tidings.entryGzip / b.entryGzip)} |`),
-  `| bundle, entry + statically imported chunks | ${int(bundle.tidings.eagerGzip)} B | | |`,
+  `| bundle, up front: entry + static chunks + the memory store's lazy chunk | ${int(bundle.tidings.upFrontGzip)} B | | |`,
+  ...Object.entries(offline).filter(([n]) => n !== 'tidings').map(([n, p]) =>
+    `| offline-first page, entry / up front (min + gzip -9) | ${int(offline.tidings.entryGzip)} / ${int(offline.tidings.upFrontGzip)} B | ${n} ${int(p.entryGzip)} / ${int(p.upFrontGzip)} B | ${ratio(offline.tidings.entryGzip / p.entryGzip)} / ${ratio(offline.tidings.upFrontGzip / p.upFrontGzip)} |`),
   ...durableT.map((t) => `| durable \`subscribe\` (memory store), async no-op handler, concurrency ${t.concurrency}, ${int(t.n)} events | ${int(t.opsPerSec)} events/s | emittery (awaited \`emit\`) ${int(emittery.opsPerSec)} events/s | ${ratio(t.opsPerSec / emittery.opsPerSec)} |`),
   `| publish → durable handler latency at ${int(LATENCY.rate)} events/s (p50 / p99 / max) | ${ms(lat.durable.p50)} / ${ms(lat.durable.p99)} / ${ms(lat.durable.max)} | live listener ${ms(lat.live.p50)} / ${ms(lat.live.p99)} / ${ms(lat.live.max)} | |`,
   `| heap after ${HEAP.checkpoints.map(int).join(' / ')} durably handled events | ${HEAP.checkpoints.map((k) => mb(heapAt(k))).join(' / ')} | | |`,
@@ -310,6 +350,7 @@ const results = {
   jobs: jobs.map(({ case: c, subject, n, k, listeners, stars, concurrency, runs, opsPerSec, spread, p50, p99, max, samples }) =>
     ({ case: c, subject, n, k, listeners, stars, concurrency, runs, opsPerSec, spread, p50, p99, max, samples })),
   bundle,
+  offline,
   goals,
   readme: md,
 }
