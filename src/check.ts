@@ -1,5 +1,5 @@
 import { fail, TidingsError, type ErrorCode } from './errors.js'
-import type { PublishOptions } from './bus.js'
+import type { PublishOptions } from './types.js'
 import type { Draft } from './log/log.js'
 import { snapshot } from './payload.js'
 import { checkTopic } from './topic/topic.js'

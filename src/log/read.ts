@@ -1,7 +1,7 @@
 import { fail } from '../errors.js'
 import { coded, describeValue, optionsOf } from '../check.js'
 import { decodeCursor, encodeCursor, type BusEvent } from '../event.js'
-import type { ReadOptions } from '../bus.js'
+import type { ReadOptions } from '../types.js'
 import type { Log } from './log.js'
 import { compilePattern } from '../topic/pattern.js'
 

@@ -1,0 +1,80 @@
+import { NonRetriableError, RetryAfterError, TidingsError } from '../errors.js'
+import type { BusEvent } from '../event.js'
+import type { HandlerContext } from '../types.js'
+import { abortAttempt, type Attempt, type RetryRecord, type RunnerCore } from './runner-state.js'
+
+/** A W3C traceparent for a child span: the same trace id, a new span id. */
+const childSpan = (parent: string): string => {
+  const span = crypto.getRandomValues(new Uint8Array(8)).reduce((hex, byte) => hex + byte.toString(16).padStart(2, '0'), '')
+  return `${parent.slice(0, 36)}${span}${parent.slice(52)}`
+}
+
+/** When a failed attempt runs again: the error's `retryAfter`, or the backoff (with jitter, a random share of it). */
+const retryWait = (core: RunnerCore, error: unknown, attempt: number): number => {
+  const { initial, factor, max, jitter } = core.options.backoff
+  const backoff = Math.min(max, initial * factor ** (attempt - 1))
+  return error instanceof RetryAfterError ? error.retryAfter : jitter ? Math.random() * backoff : backoff
+}
+
+/** The handler's context: its attempt, a lazily made signal, and a chained publish with an id stable across retries. */
+const contextOf = (core: RunnerCore, run: Attempt): HandlerContext => {
+  const { event } = run
+  let published = 0
+  return {
+    attempt: run.attempt,
+    get signal() {
+      if (!run.controller) {
+        run.controller = new AbortController()
+        if (run.abortReason !== undefined) run.controller.abort(run.abortReason)
+      }
+      return run.controller.signal
+    },
+    publish: (type, data, options = {}) => core.host.publish(type, data, {
+      ...options,
+      id: options.id ?? `${core.options.name}:${event.id}:${published++}`,
+      causationId: event.id,
+      correlationId: event.correlationId ?? event.id,
+      ...(event.traceparent ? { traceparent: childSpan(event.traceparent) } : {}),
+    }),
+  }
+}
+
+/**
+ * Runs the handler on one event: the attempt stays in flight until its outcome is committed; its
+ * slot frees as soon as the handler settles (or times out), so the next one starts meanwhile.
+ */
+export const startAttempt = (core: RunnerCore, event: BusEvent, retry: RetryRecord | undefined): void => {
+  const { state, host, options } = core
+  const attempt = (retry?.attempt ?? 0) + 1
+  const run: Attempt = { event, attempt, timer: undefined, over: false }
+  const epoch = state.epoch
+  state.inFlight.set(event.seq, run)
+  state.runningHandlers++
+  const end = (error: unknown, ok: boolean) => {
+    if (run.over) return
+    run.over = true
+    host.clock.clearTimer(run.timer)
+    // A replay or stop reset the count and dropped this attempt: its result goes nowhere.
+    if (epoch !== state.epoch || state.stopped) return
+    state.runningHandlers--
+    if (!state.runningHandlers) for (const resolve of state.idleWaiters.splice(0)) resolve()
+    // The slot is free now: start the next one while this outcome commits.
+    if (!state.pumpQueued) {
+      state.pumpQueued = true
+      queueMicrotask(() => { state.pumpQueued = false; core.pump() })
+    }
+    if (ok) return core.report({ seq: event.seq, event, kind: 'ack' })
+    const dead = error instanceof NonRetriableError || attempt >= options.attempts
+    core.report({ seq: event.seq, event, kind: dead ? 'dead' : 'retry', attempt, error, due: host.clock.now() + retryWait(core, error, attempt) })
+  }
+  run.timer = host.clock.setTimer(host.clock.now() + options.timeout, () => {
+    abortAttempt(run, new TidingsError('TIMEOUT', `attempt ${attempt} of "${event.type}" #${event.seq} in "${options.name}" passed ${options.timeout} ms`))
+    end(run.abortReason, false)
+  })
+  try {
+    const result = options.handler(event, contextOf(core, run))
+    // Any thenable counts (another realm's Promise, a library's): the ack waits for it.
+    if (typeof (result as PromiseLike<void> | undefined)?.then === 'function') Promise.resolve(result).then(() => end(undefined, true), (error) => end(error, false))
+    else end(undefined, true)
+  } catch (error) { end(error, false) }
+}
