@@ -3,7 +3,8 @@ import { fail } from '../errors.js'
 import type { Draft, Log, Pending } from '../log/log.js'
 import { createHeap } from './heap.js'
 import { compilePattern } from '../topic/pattern.js'
-import { seqKey, type Store, type StoreEntry } from '../store/store.js'
+import type { Store, StoreEntry } from '../store/store.js'
+import { keys, PREFIX } from '../store/keys.js'
 import { checkTopic } from '../topic/topic.js'
 import { coded, describeValue, MAX_TIME, optionsOf } from '../check.js'
 import { toTagged } from '../tagged.js'
@@ -39,7 +40,7 @@ const RETRY_MS = 1000
 /** The most ticks `catchUp: 'all'` fires after a gap. */
 export const CATCH_UP_MAX = 100
 const NAME = /^[\w-]{1,128}$/
-const key = (name: string) => `c/${name}`
+const key = keys.schedule
 
 /** What the bus lends the scheduler. */
 export interface ScheduleHost {
@@ -195,10 +196,10 @@ export const createScheduler = async (host: ScheduleHost) => {
     const [event] = await log.read(seq, 1)
     if (event?.seq !== seq) return false
     const now = clock.now()
-    for (const e of await store.list({ prefix: 's/' })) {
+    for (const e of await store.list({ prefix: PREFIX.subscriptions })) {
       const s = e.value as { name: string; pattern: string; cursor: number; lease?: { until: number } }
       if (!s.lease || s.lease.until <= now || s.cursor > seq || !compilePattern(s.pattern)(event.type)) continue
-      const done = await Promise.all([store.get(seqKey(`a/${s.name}/`, seq)), store.get(seqKey(`x/${s.name}/`, seq))])
+      const done = await Promise.all([store.get(keys.ack(s.name, seq)), store.get(keys.dead(s.name, seq))])
       if (!done[0] && !done[1]) return true
     }
     return false
@@ -230,7 +231,7 @@ export const createScheduler = async (host: ScheduleHost) => {
     if (retrying !== undefined || stopped) return
     retrying = clock.setTimer(clock.now() + RETRY_MS, () => {
       retrying = undefined
-      void log.track(store.list({ prefix: 'c/' }).then(catchUp).catch(() => retry()).finally(arm)).catch(() => {})
+      void log.track(store.list({ prefix: PREFIX.schedules }).then(catchUp).catch(() => retry()).finally(arm)).catch(() => {})
     })
   }
 
@@ -298,14 +299,14 @@ export const createScheduler = async (host: ScheduleHost) => {
   })
 
   // Schedules another bus adds or changes: pick them up.
-  const unwatch = store.watch?.('c/', (keys) => {
+  const unwatch = store.watch?.(PREFIX.schedules, (keys) => {
     for (const k of keys) {
       const name = k.slice(2)
       void log.track(reload(name).then(() => { plan(name, clock.now()); arm() })).catch(() => {})
     }
   })
 
-  await catchUp(await store.list({ prefix: 'c/' }))
+  await catchUp(await store.list({ prefix: PREFIX.schedules }))
 
   return {
     async schedule(name: string, spec: ScheduleSpec): Promise<void> {

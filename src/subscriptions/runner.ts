@@ -1,6 +1,7 @@
 import { NonRetriableError, RetryAfterError, TidingsError } from '../errors.js'
 import type { BusEvent, EventMap } from '../event.js'
-import { seqKey, type Check, type Mutation, type Store } from '../store/store.js'
+import type { Check, Mutation, Store } from '../store/store.js'
+import { keys } from '../store/keys.js'
 import type { Log } from '../log/log.js'
 import type { Host, SubRecord } from './subscriptions.js'
 
@@ -48,16 +49,6 @@ interface Attempt { event: BusEvent; n: number; ac?: AbortController; aborted?: 
 const abort = (a: Attempt, reason: unknown) => { a.aborted ??= reason; a.ac?.abort(reason) }
 type Outcome = { seq: number; event: BusEvent; kind: 'ack' } | { seq: number; event: BusEvent; kind: 'retry' | 'dead'; attempt: number; error: unknown; due: number }
 
-/** Store keys of a subscription's state. */
-export const keys = {
-  sub: (name: string) => `s/${name}`,
-  ack: (name: string, seq: number) => seqKey(`a/${name}/`, seq),
-  retry: (name: string, seq: number) => seqKey(`r/${name}/`, seq),
-  dead: (name: string, seq: number) => seqKey(`x/${name}/`, seq),
-  ledger: (name: string, n: number) => seqKey(`l/${name}/`, n),
-}
-/** The prefixes of a subscription's state, for deleting it whole. */
-export const statePrefixes = (name: string) => ['a', 'r', 'x', 'l'].map((p) => `${p}/${name}/`)
 
 /** One flush's share of the consumer ledger: the ids it acknowledged. */
 interface LedgerRecord { n: number; t: number; ids: string[] }
@@ -195,7 +186,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
 
   const load = async () => {
     const [acks, rs, dead, led] = await Promise.all([
-      store.list({ prefix: `a/${name}/` }), store.list({ prefix: `r/${name}/` }), store.list({ prefix: `x/${name}/` }), store.list({ prefix: `l/${name}/` }),
+      store.list({ prefix: keys.acks(name) }), store.list({ prefix: keys.retries(name) }), store.list({ prefix: keys.deadLetters(name) }), store.list({ prefix: keys.ledgers(name) }),
     ])
     done.clear(); retries.clear(); buffer = []; bh = 0; handled.clear()
     ledger = led.map((e) => e.value as LedgerRecord)
@@ -465,7 +456,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
         await load()
       } else {
         rec = r; recVersion = v
-        for (const e of await store.list({ prefix: `r/${name}/` })) {
+        for (const e of await store.list({ prefix: keys.retries(name) })) {
           const seq = seqOf(e.key)
           if (!inflight.has(seq)) retries.set(seq, e.value as RetryRecord)
         }

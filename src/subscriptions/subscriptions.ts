@@ -1,5 +1,6 @@
 import type { Clock } from '../clock/clock.js'
-import { createRunner, keys, recover, statePrefixes, type DeadLetter, type DeliveringNote, type HandlerContext, type Recovery, type RetryOptions, type Runner } from './runner.js'
+import { keys, PREFIX, statePrefixes } from '../store/keys.js'
+import { createRunner, recover, type DeadLetter, type DeliveringNote, type HandlerContext, type Recovery, type RetryOptions, type Runner } from './runner.js'
 import { fail, TidingsError } from '../errors.js'
 import type { BusEvent } from '../event.js'
 import { compileFilter, type EventPredicate, type Filter } from '../filter/filter.js'
@@ -171,7 +172,7 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
   }
 
   // Another bus released or changed a subscription: take it over at once, or pick up its changes.
-  const unwatch = store.watch?.('s/', (changed) => {
+  const unwatch = store.watch?.(PREFIX.subscriptions, (changed) => {
     for (const k of changed) {
       const name = k.slice(2)
       const a = attached.get(name)
@@ -201,7 +202,7 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
     return records.filter((r) => !old.includes(r))
   }
 
-  const all = async () => expire((await store.list({ prefix: 's/' })).map((e) => e.value as SubRecord))
+  const all = async () => expire((await store.list({ prefix: PREFIX.subscriptions })).map((e) => e.value as SubRecord))
 
   const startAt = async (from: SubscribeOptions['from'] = 'latest'): Promise<number> => {
     await log.idle()
@@ -255,12 +256,12 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
   }
   /** Matching events from the cursor on, less those handled or dead-lettered out of order above it. */
   const detachedLag = async (r: SubRecord) => {
-    const [b, acks, dead] = await Promise.all([backlog(r), store.list({ prefix: `a/${r.name}/` }), store.list({ prefix: `x/${r.name}/`, start: keys.dead(r.name, r.cursor) })])
+    const [b, acks, dead] = await Promise.all([backlog(r), store.list({ prefix: keys.acks(r.name) }), store.list({ prefix: keys.deadLetters(r.name), start: keys.dead(r.name, r.cursor) })])
     return { lag: Math.max(0, b.count - acks.length - dead.length), oldest: b.oldest }
   }
 
   const deadLetters = async (subscription?: string) =>
-    (await store.list({ prefix: subscription === undefined ? 'x/' : `x/${subscription}/` })).map((e) => e.value as DeadLetter)
+    (await store.list({ prefix: keys.deadLetters(subscription) })).map((e) => e.value as DeadLetter)
 
   return {
     async subscribe(name: string, pattern: string, handler: (e: BusEvent, ctx: HandlerContext) => unknown, options?: SubscribeOptions): Promise<Subscription> {
@@ -412,7 +413,7 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
       return Promise.all((await all()).map(async (r) => {
         const runner = attached.get(r.name)?.runner
         const [retries, dead, waiting] = await Promise.all([
-          store.list({ prefix: `r/${r.name}/` }), store.list({ prefix: `x/${r.name}/` }), runner ? undefined : detachedLag(r),
+          store.list({ prefix: keys.retries(r.name) }), store.list({ prefix: keys.deadLetters(r.name) }), runner ? undefined : detachedLag(r),
         ])
         const s = runner?.stats() ?? { inFlight: 0, retrying: retries.length, lag: waiting!.lag, oldest: waiting!.oldest }
         return { name: r.name, lag: s.lag, inFlight: s.inFlight, retrying: s.retrying, deadLetters: dead.length, oldestAge: s.oldest === undefined ? 0 : now - s.oldest }
