@@ -5,6 +5,7 @@ import { createHeap } from './heap.js'
 import { compilePattern } from '../topic/pattern.js'
 import type { Store, StoreEntry } from '../store/store.js'
 import { keys, PREFIX } from '../store/keys.js'
+import { tickId } from './tick-id.js'
 import { checkTopic } from '../topic/topic.js'
 import { coded, describeValue, MAX_TIME, optionsOf } from '../check.js'
 import { toTagged } from '../tagged.js'
@@ -152,7 +153,7 @@ export const createScheduler = async (host: ScheduleHost) => {
       for (const t of todo) {
         const r = records.get(t.name)!
         if (!t.silent) {
-          drafts.push(await host.draft(r.rec.spec.type, r.rec.spec.data, `schedule:${t.name}:${t.at}`))
+          drafts.push(await host.draft(r.rec.spec.type, r.rec.spec.data, tickId(t.name, t.at)))
           published.set(t.name, t.at)
         }
         last.set(t.name, t.at)
@@ -215,7 +216,7 @@ export const createScheduler = async (host: ScheduleHost) => {
       if (!r || r.next !== at) continue
       let silent = false
       if (r.rec.spec.overlap === 'skip' && r.rec.lastPublishedAt !== undefined) {
-        const seq = log.seqOf(`schedule:${name}:${r.rec.lastPublishedAt}`)
+        const seq = log.seqOf(tickId(name, r.rec.lastPublishedAt))
         silent = seq !== undefined && await pending(seq)
       }
       due.push({ name, at, silent })
@@ -312,7 +313,7 @@ export const createScheduler = async (host: ScheduleHost) => {
     async schedule(name: string, spec: ScheduleSpec): Promise<void> {
       const norm = normalize(name, spec)
       // The payload is checked like a publish's (schema, size) before anything is stored.
-      await host.draft(norm.type, norm.data, `schedule:${name}:0`)
+      await host.draft(norm.type, norm.data, tickId(name, 0))
       for (;;) {
         const e = await store.get(key(name))
         const old = e?.value as ScheduleRecord | undefined

@@ -2,6 +2,7 @@ import { NonRetriableError, RetryAfterError, TidingsError } from '../errors.js'
 import type { BusEvent, EventMap } from '../event.js'
 import type { Check, Mutation, Store } from '../store/store.js'
 import { keys } from '../store/keys.js'
+import { chainedOptions } from './chained.js'
 import type { Log } from '../log/log.js'
 import type { Host, SubRecord } from './subscriptions.js'
 
@@ -310,13 +311,7 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
         if (!a.ac) { a.ac = new AbortController(); if (a.aborted !== undefined) a.ac.abort(a.aborted) }
         return a.ac.signal
       },
-      publish: (type, data, opts = {}) => host.publish(type, data, {
-        ...opts,
-        id: opts.id ?? `${name}:${event.id}:${calls++}`,
-        causationId: event.id,
-        correlationId: event.correlationId ?? event.id,
-        ...(event.traceparent ? { traceparent: childSpan(event.traceparent) } : {}),
-      }),
+      publish: (type, data, opts = {}) => host.publish(type, data, chainedOptions(name, event, opts, () => calls++)),
     }
     try {
       const p = o.handler(event, ctx)
@@ -496,9 +491,4 @@ export const createRunner = (host: Host, o: RunnerOptions, record: SubRecord, ve
 
 export type Runner = ReturnType<typeof createRunner>
 
-/** A W3C traceparent for a child span: the same trace id, a new span id. */
-const childSpan = (parent: string): string => {
-  const span = crypto.getRandomValues(new Uint8Array(8)).reduce((s, b) => s + b.toString(16).padStart(2, '0'), '')
-  return `${parent.slice(0, 36)}${span}${parent.slice(52)}`
-}
 

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock/clock.js'
 import { keys, PREFIX, statePrefixes } from '../store/keys.js'
+import { checkSubscriptionName } from './name.js'
 import { createRunner, recover, type DeadLetter, type DeliveringNote, type HandlerContext, type Recovery, type RetryOptions, type Runner } from './runner.js'
 import { fail, TidingsError } from '../errors.js'
 import type { BusEvent } from '../event.js'
@@ -63,7 +64,6 @@ export interface SubscribeOptions<Ev = BusEvent> {
 /** A handle on a durable subscription attached on this bus. */
 export interface Subscription { name: string; close(): Promise<void> }
 
-const NAME = /^[\w-]{1,128}$/
 const positive = (what: string, v: unknown, int = true) => {
   if (v !== undefined && (typeof v !== 'number' || !(v > 0) || (int && !Number.isInteger(v)) || v === Infinity)) {
     fail('INVALID_OPTIONS', `${what} must be a positive ${int ? 'integer' : 'number'}, got ${describeValue(v)}`)
@@ -76,7 +76,7 @@ const checkPoint = (p: unknown): void => {
   if (!ok) fail('INVALID_OPTIONS', `from must be 'latest', 'earliest', { seq } or { time }, got ${describeValue(p)}`)
 }
 const checkName = (name: unknown): void => {
-  if (typeof name !== 'string' || !NAME.test(name)) fail('INVALID_OPTIONS', `subscription name ${describeValue(name)} must be 1..128 characters of [A-Za-z0-9_-]`)
+  checkSubscriptionName(name)
 }
 /** `ids` of redrive and discard: absent (all), or an array of strings. */
 const checkIds = (ids: unknown): void => {
