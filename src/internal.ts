@@ -22,7 +22,7 @@ export { compileFilter } from './filter/filter.js'
 
 // Payloads as stores and wires keep them.
 export { fromTagged, toTagged, type Tagged } from './tagged.js'
-export { prefixEnd } from './store/store.js'
+export { prefixEnd } from './store/keys.js'
 
 // The option and size check publish makes, and the envelope's fields.
 export { checkEvent, ENVELOPE_OPTIONS, limitsOf, optionsOf, TEXT_OPTIONS, type EventLimits } from './check.js'

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock/clock.js'
 import type { Draft, Pending } from './log.js'
-import { seqKey, type Store } from '../store/store.js'
-import { keys, PREFIX } from '../store/keys.js'
+import type { Store } from '../store/store.js'
+import { keys, PREFIX, seqKey } from '../store/keys.js'
 
 /** Delayed events, by due time then id (the log writes them there too). */
 const DELAYED = PREFIX.delayed

@@ -2,9 +2,9 @@ import type { Clock } from '../clock/clock.js'
 import { idPrefix, ownId, type BusEvent } from '../event.js'
 import { createIdIndex, type IdRecord } from './dedup.js'
 import type { Delayed } from './delayed.js'
-import { prefixEnd, seqKey, type Check, type ListOptions, type Mutation, type Store } from '../store/store.js'
+import type { Check, ListOptions, Mutation, Store } from '../store/store.js'
 
-import { HEAD, keys, PREFIX } from '../store/keys.js'
+import { HEAD, keys, prefixEnd, PREFIX, seqKey } from '../store/keys.js'
 
 // Key layout of the log (see store/keys.ts): events by seq, dedup records by commit number, the head.
 const EVENTS = PREFIX.events

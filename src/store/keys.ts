@@ -1,4 +1,19 @@
-import { seqKey } from './store.js'
+/**
+ * Zero-pads a sequence number so keys sort numerically on every backend.
+ *
+ * @example
+ * seqKey('e/', 42) // 'e/000000000000042'
+ */
+export const seqKey = (prefix: string, seq: number): string => prefix + String(seq).padStart(15, '0')
+
+/**
+ * The smallest string greater than every key that starts with `prefix`: the `end` of a prefix range.
+ *
+ * @example
+ * prefixEnd('e/') // 'e0'
+ */
+export const prefixEnd = (prefix: string): string =>
+  prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)
 
 /**
  * The bus's storage key layout: the one place a key prefix is written. Every other file builds

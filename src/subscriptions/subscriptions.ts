@@ -1,5 +1,5 @@
 import type { Clock } from '../clock/clock.js'
-import { keys, PREFIX, statePrefixes } from '../store/keys.js'
+import { keys, prefixEnd, PREFIX, statePrefixes } from '../store/keys.js'
 import { checkSubscriptionName } from './name.js'
 import { createRunner, recover, type DeadLetter, type DeliveringNote, type HandlerContext, type Recovery, type RetryOptions, type Runner } from './runner.js'
 import { fail, TidingsError } from '../errors.js'
@@ -7,7 +7,7 @@ import type { BusEvent } from '../event.js'
 import { compileFilter, type EventPredicate, type Filter } from '../filter/filter.js'
 import type { Log } from '../log/log.js'
 import { compilePattern } from '../topic/pattern.js'
-import { prefixEnd, type Store } from '../store/store.js'
+import type { Store } from '../store/store.js'
 import { coded, describeValue, optionsOf } from '../check.js'
 
 /** What is stored per subscription under `s/<name>`. */
