@@ -6,6 +6,7 @@ import { compilePattern } from '../topic/pattern.js'
 import type { Store, StoreEntry } from '../store/store.js'
 import { keys, PREFIX } from '../store/keys.js'
 import { tickId } from './tick-id.js'
+import { SUBSCRIPTION_NAME } from '../subscriptions/name.js'
 import { checkTopic } from '../topic/topic.js'
 import { coded, describeValue, MAX_TIME, optionsOf } from '../check.js'
 import { toTagged } from '../tagged.js'
@@ -40,7 +41,7 @@ const RETRY_MS = 1000
 
 /** The most ticks `catchUp: 'all'` fires after a gap. */
 export const CATCH_UP_MAX = 100
-const NAME = /^[\w-]{1,128}$/
+const NAME = SUBSCRIPTION_NAME // schedules are named by the same rule
 const key = keys.schedule
 
 /** What the bus lends the scheduler. */
