@@ -3,6 +3,7 @@ import { fail, TidingsError } from './errors.js'
 import { idPrefix, type BusEvent, type EventMap, type OpenEvents } from './event.js'
 import { createLog, type Draft } from './log/log.js'
 import { memoryStore } from './store/memory.js'
+import { PREFIX } from './store/keys.js'
 import { checkEnvelope, coded, describeValue, draftEvent, MAX_TIME, optionsOf, setLimits, signalOf } from './check.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import type { Subscriptions } from './subscriptions/subscriptions.js'
@@ -87,7 +88,7 @@ export function createBus(options: BusOptions = {}): Bus {
     store, clock, log, draft: (type, data, id) => prepare(type, data, { id }),
     publish: (type, data, o) => bus.publish(type as never, data as never, o),
   })))
-  void log.track(log.ready.then(async () => { if ((await store.list({ prefix: 'c/', limit: 1 })).length) await scheduler() })).catch(() => {})
+  void log.track(log.ready.then(async () => { if ((await store.list({ prefix: PREFIX.schedules, limit: 1 })).length) await scheduler() })).catch(() => {})
   const lazy = <K extends 'subscribe' | 'subscriptions' | 'deleteSubscription' | 'replay' | 'stats'>(k: K) =>
     (async (...a: unknown[]) => ((await manager())[k] as (...a: unknown[]) => unknown)(...a)) as never
   const detach = clock.attach?.(async () => {

@@ -1,3 +1,4 @@
+import { describeValue } from './describe.js'
 import { fail, TidingsError, type ErrorCode } from './errors.js'
 import type { PublishOptions } from './types.js'
 import type { Draft } from './log/log.js'
@@ -5,9 +6,10 @@ import { snapshot } from './payload.js'
 import { checkTopic } from './topic/topic.js'
 
 const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/
-// Options copied onto the envelope as they are; with id and source, the text options checked.
-const ENVELOPE_OPTIONS = ['key', 'correlationId', 'causationId', 'traceparent'] as const
-const TEXT_OPTIONS = ['id', 'source', ...ENVELOPE_OPTIONS] as const
+/** Options copied onto the envelope as they are; with id and source, the text options checked. */
+export const ENVELOPE_OPTIONS = ['key', 'correlationId', 'causationId', 'traceparent'] as const
+/** The text options of a publish: each 1..512 characters. */
+export const TEXT_OPTIONS = ['id', 'source', ...ENVELOPE_OPTIONS] as const
 
 /** 9999-12-31T23:59:59.999Z, the latest due time or schedule tick: due keys keep their 15 digits. */
 export const MAX_TIME = 253_402_300_799_999
@@ -15,16 +17,7 @@ export const MAX_TIME = 253_402_300_799_999
 /** What the size check of an event depends on: the bus's `source` and `limits.maxEventBytes`. */
 export interface EventLimits { source: string; maxBytes: number }
 
-/**
- * Any value, described for an error message without calling into it: a Symbol, a BigInt, a
- * Proxy whose traps throw all describe safely.
- *
- * @example
- * describeValue(Symbol('x')) // 'Symbol(x)'
- * describeValue('abc')       // '"abc"'
- */
-export const describeValue = (v: unknown): string =>
-  typeof v === 'string' ? JSON.stringify(v.slice(0, 60)) : typeof v === 'function' ? 'a function' : v && typeof v === 'object' ? 'an object' : String(v)
+export { describeValue } from './describe.js'
 
 /**
  * Checks what publish checks before the payload: the topic and the text options (each 1..512

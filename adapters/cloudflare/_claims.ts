@@ -1,8 +1,5 @@
-import { keys, type DeadLetter } from '../../src/subscriptions/runner.js'
-import type { BusEvent } from '../../src/event.js'
-import { EVENTS } from '../../src/log/log.js'
-import { seqKey, type Mutation, type Store } from '../../src/store/store.js'
-import type { SubRecord } from '../../src/subscriptions/subscriptions.js'
+import type { Store } from '../../src/index.js'
+import { countDeadRuntimeAttempts } from '../../src/internal.js'
 import { runtimeDied, type Claimed } from './_delivery.js'
 
 const TABLE = 'tidings_claims'
@@ -48,33 +45,10 @@ export const claimJournal = (storage: DurableObjectStorage) => {
  * await countDeadRuntimes(store, journal.previous(), (sub) => subscriptions[sub]?.retry?.attempts ?? 5, Date.now())
  */
 export const countDeadRuntimes = async (store: Store, claimed: readonly Claimed[], attemptsOf: (subscription: string) => number | undefined, now: number): Promise<number> => {
-  const mutations: Mutation[] = []
   const latest = new Map<string, Claimed>()
   for (const c of claimed) {
     const k = `${c.subscription}/${c.seq}`
     if ((latest.get(k)?.attempt ?? 0) < c.attempt) latest.set(k, c)
   }
-  for (const { subscription: name, seq, attempt } of latest.values()) {
-    const attempts = attemptsOf(name)
-    const sub = (await store.get(keys.sub(name)))?.value as SubRecord | undefined
-    if (attempts === undefined || !sub) continue
-    if (await store.get(keys.dead(name, seq))) continue
-    const retry = (await store.get(keys.retry(name, seq)))?.value as { attempt: number; event?: BusEvent } | undefined
-    if (retry && retry.attempt >= attempt) continue
-    // Below the cursor only a redriven event (a retry record carrying it) is still owed.
-    if (seq < sub.cursor ? !retry?.event : await store.get(keys.ack(name, seq))) continue
-    const error = runtimeDied(name, seq, attempt, 'the object restarted with it in flight')
-    const wire = { name: error.name, message: error.message }
-    if (attempt >= attempts) {
-      const event = retry?.event ?? ((await store.get(seqKey(EVENTS, seq)))?.value as BusEvent | undefined)
-      if (!event) continue
-      const dead: DeadLetter = { id: `${name}/${seq}`, subscription: name, event, error: wire, attempts: attempt, failedAt: now }
-      mutations.push({ type: 'set', key: keys.dead(name, seq), value: dead })
-      if (retry) mutations.push({ type: 'delete', key: keys.retry(name, seq) })
-    } else {
-      mutations.push({ type: 'set', key: keys.retry(name, seq), value: { attempt, due: now, error: wire, ...(retry?.event ? { event: retry.event } : {}) } })
-    }
-  }
-  if (mutations.length) await store.commit({ mutations })
-  return mutations.length
+  return countDeadRuntimeAttempts(store, latest.values(), attemptsOf, now, (name, seq, attempt) => runtimeDied(name, seq, attempt, 'the object restarted with it in flight'))
 }

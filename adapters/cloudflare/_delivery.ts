@@ -1,8 +1,5 @@
-import type { Clock } from '../../src/clock/clock.js'
-import type { HandlerContext } from '../../src/subscriptions/runner.js'
-import { NonRetriableError } from '../../src/errors.js'
-import type { BusEvent } from '../../src/event.js'
-import { toTagged, type Tagged } from '../../src/tagged.js'
+import { type BusEvent, type Clock, type HandlerContext, NonRetriableError } from '../../src/index.js'
+import { type Tagged, toTagged } from '../../src/internal.js'
 import { fromWire, type WireError } from './_wire.js'
 
 /** @internal The body of one delivery on the Queue. @example if (isDelivery(msg.body)) ... */

@@ -1,9 +1,5 @@
-import type { Bus } from '../../src/bus.js'
-import { decodeCursor, encodeCursor, type BusEvent } from '../../src/event.js'
-import { compileFilter, type Filter } from '../../src/filter/filter.js'
-import { compilePattern } from '../../src/topic/pattern.js'
-import { toTagged } from '../../src/tagged.js'
-import { fail } from '../../src/errors.js'
+import type { Bus, BusEvent, Filter } from '../../src/index.js'
+import { compileFilter, compilePattern, decodeCursor, encodeCursor, fail, toTagged } from '../../src/internal.js'
 import { check } from './_wire.js'
 
 /** @internal What each hibernatable socket keeps across hibernation (its attachment, < 2 KB). */

@@ -1,4 +1,4 @@
-import { NonRetriableError, RetryAfterError, TidingsError, type ErrorCode } from '../../src/errors.js'
+import { type ErrorCode, NonRetriableError, RetryAfterError, TidingsError } from '../../src/index.js'
 
 /**
  * @internal What crosses Durable Object RPC instead of a thrown error: RPC keeps an error's message

@@ -1,7 +1,5 @@
-import type { Bus, PublishInput, PublishOptions, ReadOptions } from '../../src/bus.js'
-import { fail, TidingsError } from '../../src/errors.js'
-import { decodeCursor, encodeCursor, idPrefix, ownId, type BusEvent, type EventMap, type OpenEvents } from '../../src/event.js'
-import { fromTagged } from '../../src/tagged.js'
+import { type Bus, type BusEvent, type EventMap, type OpenEvents, type PublishInput, type PublishOptions, type ReadOptions, TidingsError } from '../../src/index.js'
+import { chainedOptions, decodeCursor, encodeCursor, fail, fromTagged, idPrefix, ownId } from '../../src/internal.js'
 import { isDelivery, type DeliveryMessage, type Outcome } from './_delivery.js'
 import type { AppendItem, BusObject, Call } from './object.js'
 import { isR2Notification, r2Event } from './r2.js'
@@ -323,10 +321,7 @@ export function cloudflareBus<E extends EventMap = OpenEvents>(namespace: BusNam
         attempt: d.attempt, env, waitUntil,
         signal: AbortSignal.timeout(Math.max(1, ms)),
         // A chained publish: caused by this event, in its correlation, with an id stable across retries.
-        publish: (type, data, o = {}) => busNamed(d.bus).publish(type, data, {
-          ...o, id: o.id ?? `${d.subscription}:${event.id}:${calls++}`, causationId: event.id, correlationId: event.correlationId ?? event.id,
-          ...(event.traceparent ? { traceparent: childSpan(event.traceparent) } : {}),
-        }),
+        publish: (type, data, o = {}) => busNamed(d.bus).publish(type, data, chainedOptions(d.subscription, event, o, () => calls++)),
       }
       await sub.handler(event, ctx)
       return { delivery: d.delivery, ok: true }
@@ -335,10 +330,4 @@ export function cloudflareBus<E extends EventMap = OpenEvents>(namespace: BusNam
     }
   }
   return bus as CloudflareBus<E>
-}
-
-/** A W3C traceparent for a child span, as the core's chained publish makes it: the same trace id, a new span id. */
-const childSpan = (parent: string): string => {
-  const span = crypto.getRandomValues(new Uint8Array(8)).reduce((s, b) => s + b.toString(16).padStart(2, '0'), '')
-  return `${parent.slice(0, 36)}${span}${parent.slice(52)}`
 }

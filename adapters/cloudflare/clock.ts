@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/clock/clock.js'
+import type { Clock } from '../../src/index.js'
 import { alarmFired, wakeAt } from './store.js'
 
 /**

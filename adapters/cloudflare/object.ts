@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers'
-import { createBus, type Bus, type BusOptions, type PublishInput } from '../../src/bus.js'
-import type { Store } from '../../src/store/store.js'
+import { type Bus, type BusOptions, createBus, type PublishInput } from '../../src/index.js'
+import { releaseAllLeases, tickId } from '../../src/internal.js'
 import { alarmClock, type AlarmClock } from './clock.js'
 import { claimJournal, countDeadRuntimes } from './_claims.js'
 import { queueDelivery, type ClaimRequest, type Outcome } from './_delivery.js'
@@ -77,7 +77,9 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
     // No request runs until the bus has loaded its state and its subscriptions are attached.
     const journal = claimJournal(ctx.storage)
     void ctx.blockConcurrencyWhile(async () => {
-      await releaseLeases(store)
+      // The only bus over this storage: a lease left by its previous life (an eviction, a deploy)
+      // is released at start, so its subscriptions resume at once instead of waiting for a lapse.
+      await releaseAllLeases(store)
       // The deliveries an earlier incarnation had running are no longer running: each counts as an
       // attempt and is re-sent as soon as the bus starts, not when its lease would have lapsed.
       const attemptsOf = (name: string) => { const s = options.subscriptions?.[name]; return s && (s.retry?.attempts ?? 5) }
@@ -200,7 +202,7 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
       check(typeof cron === 'string' && Number.isFinite(scheduledTime), 'fireCron(cron: string, scheduledTime: epoch ms)')
       const norm = (c: string) => c.trim().split(/\s+/).join(' ')
       const due = (await this.#bus.schedules()).filter((s) => s.spec.cron !== undefined && norm(s.spec.cron) === norm(cron as string) && (s.spec.timezone ?? 'UTC') === 'UTC')
-      return Promise.all(due.map(async (s) => ({ name: s.name, ...(await this.#bus.runSchedule(s.name, { id: `schedule:${s.name}:${scheduledTime}` })) })))
+      return Promise.all(due.map(async (s) => ({ name: s.name, ...(await this.#bus.runSchedule(s.name, { id: tickId(s.name, scheduledTime as number) })) })))
     })
   }
 
@@ -227,18 +229,3 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
 
 }
 
-/**
- * The object is the only bus over its storage: a lease left by its previous life (before an
- * eviction or a deploy) is released at start, so its subscriptions resume at once instead of
- * waiting for the lease to lapse.
- */
-const releaseLeases = async (store: Store) => {
-  const held = (await store.list({ prefix: 's/' })).filter((e) => isRecord(e.value) && e.value.lease)
-  if (!held.length) return
-  await store.commit({
-    mutations: held.map((e) => {
-      const { lease: _, ...rec } = e.value as Record<string, unknown>
-      return { type: 'set' as const, key: e.key, value: rec }
-    }),
-  })
-}

@@ -1,5 +1,5 @@
-import { fail } from '../../src/errors.js'
-import type { PublishInput } from '../../src/bus.js'
+import type { PublishInput } from '../../src/index.js'
+import { fail } from '../../src/internal.js'
 
 /**
  * The body of an R2 event notification, as R2 puts it on a Queue.

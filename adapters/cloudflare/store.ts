@@ -1,6 +1,5 @@
-import { TidingsError } from '../../src/errors.js'
-import { prefixEnd, type Store, type StoreEntry } from '../../src/store/store.js'
-import { fromTagged, toTagged } from '../../src/tagged.js'
+import { type Store, type StoreEntry, TidingsError } from '../../src/index.js'
+import { fromTagged, prefixEnd, toTagged } from '../../src/internal.js'
 
 const TABLE = 'tidings_kv'
 const META = 'tidings_meta'

@@ -1,9 +1,5 @@
-import type { HandlerContext } from '../../src/subscriptions/runner.js'
-import { fail } from '../../src/errors.js'
-import type { BusEvent, EventMap, EventOf, OpenEvents } from '../../src/event.js'
-import type { Filter } from '../../src/filter/filter.js'
-import type { SubscribeOptions } from '../../src/subscriptions/subscriptions.js'
-import { compilePattern } from '../../src/topic/pattern.js'
+import type { BusEvent, EventMap, EventOf, Filter, HandlerContext, OpenEvents, SubscribeOptions } from '../../src/index.js'
+import { checkSubscriptionName, compilePattern, fail } from '../../src/internal.js'
 
 /**
  * What a Queue subscription's handler gets besides the event: the core's context, plus the
@@ -80,7 +76,7 @@ export const defineSubscriptions = <E extends EventMap = OpenEvents, Env = unkno
   subscriptions: Readonly<Record<string, TypedQueueSubscription<NoInfer<E>, NoInfer<Env>>>>,
 ): Readonly<Record<string, TypedQueueSubscription<E, Env>>> => {
   for (const [name, s] of Object.entries(subscriptions)) {
-    if (!/^[\w-]{1,128}$/.test(name)) fail('INVALID_OPTIONS', `subscription name ${JSON.stringify(name)} must be 1..128 characters of [A-Za-z0-9_-]`)
+    checkSubscriptionName(name)
     if (typeof s?.handler !== 'function') fail('INVALID_OPTIONS', `subscription "${name}" needs a handler function`)
     if (typeof s.filter === 'function') fail('INVALID_FILTER', `subscription "${name}": a queue subscription takes a declarative filter (it runs in the object)`)
     compilePattern(s.pattern)

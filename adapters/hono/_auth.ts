@@ -1,6 +1,5 @@
-import { fail, TidingsError } from '../../src/errors.js'
-import { patternCovers } from '../../src/topic/pattern.js'
-import { patternSegments } from '../../src/topic/topic.js'
+import { TidingsError } from '../../src/index.js'
+import { fail, patternCovers, patternSegments } from '../../src/internal.js'
 
 /** A token's grants: `publish:<pattern>`, `subscribe:<pattern>`, `admin`. */
 export type Scope = `publish:${string}` | `subscribe:${string}` | 'admin'

@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
-import { fail, type ErrorCode } from '../../src/errors.js'
+import type { ErrorCode } from '../../src/index.js'
+import { fail } from '../../src/internal.js'
 
 /**
  * The raw body as text, refused with 413 past the limit (see {@link readBytes}) and with

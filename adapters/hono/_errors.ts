@@ -1,4 +1,4 @@
-import { TidingsError, type ErrorCode } from '../../src/errors.js'
+import { type ErrorCode, TidingsError } from '../../src/index.js'
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   INVALID_TOPIC: 400, INVALID_PATTERN: 400, INVALID_FILTER: 400, INVALID_PAYLOAD: 400, INVALID_OPTIONS: 400,

@@ -1,5 +1,5 @@
-import type { Bus } from '../../src/bus.js'
-import { encodeCursor, type BusEvent } from '../../src/event.js'
+import type { Bus, BusEvent } from '../../src/index.js'
+import { encodeCursor } from '../../src/internal.js'
 
 /** What {@link openFeed} streams: a pattern, a content test and an optional position to resume after. */
 export interface FeedOptions {

@@ -1,12 +1,11 @@
-import { fromCloudEvent } from '../../src/cloudevent.js'
-import { fail } from '../../src/errors.js'
-import { checkTopic } from '../../src/topic/topic.js'
+import { fromCloudEvent } from '../../src/index.js'
+import { checkTopic, fail, publishInputOf, TEXT_OPTIONS } from '../../src/internal.js'
 import { parseJson } from './_body.js'
 
 /** One event to publish, as read from a request. */
 export type Input = { type: string; data: unknown; id?: string; key?: string; source?: string; correlationId?: string; causationId?: string; traceparent?: string }
 
-const FIELDS = ['id', 'key', 'source', 'correlationId', 'causationId', 'traceparent'] as const
+const FIELDS = TEXT_OPTIONS
 
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
 
@@ -38,10 +37,7 @@ export const fromJson = (x: unknown): Input => {
  * fromCloud({ specversion: '1.0', id: 'a1', type: 'order.placed', source: 'shop', data: 1 })
  */
 export const fromCloud = (x: unknown): Input => {
-  const e = fromCloudEvent(x)
-  const out: Input = { type: e.type, data: e.data, id: e.id, source: e.source }
-  for (const f of ['key', 'correlationId', 'causationId', 'traceparent'] as const) if (e[f] !== undefined) out[f] = e[f]
-  return out
+  return publishInputOf(fromCloudEvent(x))
 }
 
 const CE = 'application/cloudevents+json'

@@ -1,12 +1,8 @@
 import { Hono, type Context } from 'hono'
 import { streamSSE } from 'hono/streaming'
 import type { UpgradeWebSocket, WSContext, WSEvents } from 'hono/ws'
-import type { Bus } from '../../src/bus.js'
-import { toCloudEvent } from '../../src/cloudevent.js'
-import { fail, TidingsError } from '../../src/errors.js'
-import { encodeCursor } from '../../src/event.js'
-import { compileFilter, type Filter } from '../../src/filter/filter.js'
-import { compilePattern } from '../../src/topic/pattern.js'
+import { type Bus, type Filter, TidingsError, toCloudEvent } from '../../src/index.js'
+import { compileFilter, compilePattern, encodeCursor, fail, parseTickId, tickId } from '../../src/internal.js'
 import { allow, authenticate, tokenTable, type Grant, type Scope } from './_auth.js'
 import { parseJson, readBody, readBytes } from './_body.js'
 import { errorReply } from './_errors.js'
@@ -246,12 +242,11 @@ const collides = async (bus: Bus, r: { duplicate: boolean; seq?: number; cursor?
  * Others (a browser's own schedules, forwarded by its bridge) pass.
  */
 const refuseTickIds = async (bus: Bus, ids: readonly string[]): Promise<void> => {
-  const ticks = ids.filter((id) => id.startsWith('schedule:'))
+  const ticks = ids.flatMap((id) => { const tick = parseTickId(id); return tick ? [{ id, name: tick.name }] : [] })
   if (!ticks.length) return
   const names = new Set((await bus.schedules()).map((s) => s.name))
-  for (const id of ticks) {
-    const name = id.split(':')[1]!
-    if (names.has(name)) fail('INVALID_PAYLOAD', `ids starting with "schedule:${name}:" belong to this bus's schedule, got ${JSON.stringify(id)}`)
+  for (const { id, name } of ticks) {
+    if (names.has(name)) fail('INVALID_PAYLOAD', `ids starting with "${tickId(name, '')}" belong to this bus's schedule, got ${JSON.stringify(id)}`)
   }
 }
 

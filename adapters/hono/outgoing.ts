@@ -1,10 +1,4 @@
-import type { Bus } from '../../src/bus.js'
-import { toCloudEvent } from '../../src/cloudevent.js'
-import { NonRetriableError, RetryAfterError } from '../../src/errors.js'
-import type { HandlerContext } from '../../src/subscriptions/runner.js'
-import type { RetryOptions } from '../../src/subscriptions/runner.js'
-import type { Subscription } from '../../src/subscriptions/subscriptions.js'
-import type { Filter } from '../../src/filter/filter.js'
+import { type Bus, type Filter, type HandlerContext, NonRetriableError, RetryAfterError, type RetryOptions, type Subscription, toCloudEvent } from '../../src/index.js'
 import { signStandard } from './webhooks.js'
 
 /** Options of {@link webhookSubscription}. */

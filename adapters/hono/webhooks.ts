@@ -1,4 +1,4 @@
-import { TidingsError } from '../../src/errors.js'
+import { TidingsError } from '../../src/index.js'
 import { equalBytes } from './_auth.js'
 
 /**

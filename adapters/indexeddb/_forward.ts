@@ -1,6 +1,4 @@
-import { toCloudEvent } from '../../src/cloudevent.js'
-import { NonRetriableError } from '../../src/errors.js'
-import type { BusEvent } from '../../src/event.js'
+import { type BusEvent, NonRetriableError, toCloudEvent } from '../../src/index.js'
 import type { Waker } from './_wake.js'
 
 interface Item { event: BusEvent; resolve(): void; reject(e: unknown): void; alone?: boolean }

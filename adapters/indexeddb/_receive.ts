@@ -1,6 +1,5 @@
-import type { Bus } from '../../src/bus.js'
-import { TidingsError } from '../../src/errors.js'
-import { fromCloudEvent, type IncomingEvent } from '../../src/cloudevent.js'
+import { type Bus, fromCloudEvent, type IncomingEvent, TidingsError } from '../../src/index.js'
+import { publishInputOf } from '../../src/internal.js'
 import { readSse } from './_sse.js'
 import type { IndexedDBStore } from './store.js'
 import type { Waker } from './_wake.js'
@@ -25,11 +24,7 @@ export const createReceiver = (o: {
 
   const append = async (events: IncomingEvent[]) => {
     for (const e of events) o.inbound.add(e.id)
-    const inputs = events.map((e) => {
-      const i: Record<string, unknown> = { type: e.type, data: e.data, id: e.id, source: e.source }
-      for (const k of ['key', 'correlationId', 'causationId', 'traceparent'] as const) if (e[k] !== undefined) i[k] = e[k]
-      return i
-    })
+    const inputs = events.map(publishInputOf)
     try {
       await o.bus.publishMany(inputs as never)
     } catch (e) {

@@ -1,10 +1,8 @@
-import type { PublishOptions } from '../../src/bus.js'
-import { checkEvent, optionsOf, type EventLimits } from '../../src/check.js'
+import type { PublishOptions } from '../../src/index.js'
+import { checkEvent, type EventLimits, optionsOf, TEXT_OPTIONS } from '../../src/internal.js'
 
 /** An event staged in the outbox object store, waiting to be drained into the log. */
 export interface Staged extends PublishOptions { id: string; type: string; data: unknown }
-
-const TEXT = ['id', 'key', 'source', 'correlationId', 'causationId', 'traceparent'] as const
 
 /**
  * The checks `publish` makes before it takes a place in line, made synchronously (inside an
@@ -20,6 +18,6 @@ export const stage = (type: string, data: unknown, options: PublishOptions | und
   const id = o.id ?? `outbox-${crypto.randomUUID()}`
   const draft = checkEvent(type, data, { ...o, id }, limits)
   const staged: Staged = { ...o, type, data: draft.data, id }
-  for (const k of TEXT) if (staged[k] === undefined) delete staged[k]
+  for (const k of TEXT_OPTIONS) if (staged[k] === undefined) delete staged[k]
   return staged
 }

@@ -1,9 +1,5 @@
-import type { Bus } from '../../src/bus.js'
-import { fail } from '../../src/errors.js'
-import { encodeCursor, type BusEvent, type EventMap } from '../../src/event.js'
-import type { HandlerContext } from '../../src/subscriptions/runner.js'
-import type { Subscription } from '../../src/subscriptions/subscriptions.js'
-import { compilePattern } from '../../src/topic/pattern.js'
+import type { Bus, BusEvent, EventMap, HandlerContext, Subscription } from '../../src/index.js'
+import { bridgeCursorKey, compilePattern, encodeCursor, fail, subscriptionCursor, watchSubscription } from '../../src/internal.js'
 import { inOneTab } from './cross-tab.js'
 import { createForwarder, type SendReport } from './_forward.js'
 import { createReceiver } from './_receive.js'
@@ -165,10 +161,10 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
     counting = setTimeout(() => void count().catch(() => {}).finally(() => { counting = undefined }), 50)
   }
   const count = async () => {
-    const rec = (await o.store.get(`s/${outName}`))?.value as { cursor: number } | undefined
+    const cursor = await subscriptionCursor(o.store, outName)
     let n = 0
-    if (rec) {
-      for (let from = encodeCursor([rec.cursor]); ;) {
+    if (cursor !== undefined) {
+      for (let from = encodeCursor([cursor]); ;) {
         const page = await bus.read({ from, pattern: o.forward!, limit: 1000 } as never)
         n += (page.events as { id: string }[]).filter((e) => !inbound.has(e.id)).length
         if (page.events.length < 1000) break
@@ -177,7 +173,7 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
     }
     if (n !== status.pending) update({ pending: n })
   }
-  const offCount = o.forward === undefined ? undefined : [o.store.watch!(`s/${outName}`, recount), bus.on(o.forward as never, recount)]
+  const offCount = o.forward === undefined ? undefined : [watchSubscription(o.store, outName, recount), bus.on(o.forward as never, recount)]
 
   const sendWaker = createWaker(backoff)
   const forwarder = createForwarder({ url, headers, batch, waker: sendWaker, report: (r) => { report(r); if (r.ok) recount() } })
@@ -200,7 +196,7 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
 
   const receiveWaker = createWaker(backoff)
   const receiver = o.receive === undefined ? undefined : createReceiver({
-    bus: bus as Bus, store: o.store, url, headers, pattern: o.receive, cursorKey: `b/${name}/in`, from: o.from ?? 'latest',
+    bus: bus as Bus, store: o.store, url, headers, pattern: o.receive, cursorKey: bridgeCursorKey(name), from: o.from ?? 'latest',
     waker: receiveWaker, inbound, onError,
     report: (r) => { report(r); trimInbound() },
   })

@@ -1,10 +1,5 @@
-import type { Bus } from '../../src/bus.js'
-import { fail, TidingsError } from '../../src/errors.js'
-import { compileFilter, type Filter } from '../../src/filter/filter.js'
-import { compilePattern } from '../../src/topic/pattern.js'
-import type { HandlerContext } from '../../src/subscriptions/runner.js'
-import type { EventMap, OpenEvents } from '../../src/event.js'
-import type { SubRecord, SubscribeOptions, Subscription } from '../../src/subscriptions/subscriptions.js'
+import { type Bus, type EventMap, type Filter, type HandlerContext, type OpenEvents, type SubscribeOptions, type Subscription, TidingsError } from '../../src/index.js'
+import { checkSubscriptionName, compileFilter, compilePattern, fail, releaseLease, subscriptionExists, watchSubscription } from '../../src/internal.js'
 import type { IndexedDBStore } from './store.js'
 
 /** What {@link crossTab} returns: durable subscriptions that run in exactly one tab at a time. */
@@ -18,7 +13,6 @@ export interface CrossTab<E extends EventMap = OpenEvents> {
   subscribe: Bus<E>['subscribe']
 }
 
-const key = (name: string) => `s/${name}`
 // Names each bus has subscribed through crossTab: a second request for the same lock from the same
 // tab would wait behind the first forever, so it is refused at once, as bus.subscribe would.
 const taken = new WeakMap<object, Set<string>>()
@@ -53,22 +47,10 @@ export const crossTab = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore)
  * await run('bridge-out', 'order.**', send, undefined, (held) => render({ sending: held }))
  */
 export const inOneTab = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore) => {
-  /** We hold the lock: any live lease is a leftover of a tab that closed without releasing it. */
-  const freeLease = async (name: string) => {
-    for (;;) {
-      const got = await store.get(key(name))
-      const rec = got?.value as SubRecord | undefined
-      if (!got || !rec?.lease) return
-      const { lease: _, ...free } = rec
-      const res = await store.commit({ checks: [{ key: got.key, version: got.version }], mutations: [{ type: 'set', key: got.key, value: { ...free, detached: rec.lease.until } }] })
-      if (res.ok) return
-    }
-  }
-
   /** Resolves once the subscription's record exists (another tab registered it). */
   const registered = (name: string, signal: AbortSignal) => new Promise<void>((resolve) => {
-    const check = () => void store.get(key(name)).then((e) => { if (e) { off(); resolve() } }, () => {})
-    const off = store.watch!(key(name), check)
+    const check = () => void subscriptionExists(store, name).then((exists) => { if (exists) { off(); resolve() } }, () => {})
+    const off = watchSubscription(store, name, check)
     signal.addEventListener('abort', off, { once: true })
     check()
   })
@@ -79,7 +61,7 @@ export const inOneTab = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore)
   return (name: string, pattern: string, handler: (e: never, ctx: HandlerContext) => unknown, options?: SubscribeOptions, held?: (held: boolean) => void): Promise<Subscription> => {
     // What bus.subscribe would refuse, refused here too: a tab waiting in line never calls it.
     try {
-      if (typeof name !== 'string' || !/^[\w-]{1,128}$/.test(name)) fail('INVALID_OPTIONS', `subscription name ${JSON.stringify(name)} must be 1..128 characters of [A-Za-z0-9_-]`)
+      checkSubscriptionName(name)
       if (typeof handler !== 'function') fail('INVALID_OPTIONS', 'a subscription needs a handler function')
       compilePattern(pattern)
       if (options?.filter !== undefined) compileFilter(options.filter as Filter)
@@ -108,7 +90,8 @@ export const inOneTab = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore)
       navigator.locks.request(`tidings:${store.name}:${name}`, { signal: stop.signal }, async () => {
         if (stop.signal.aborted) return
         try {
-          await freeLease(name)
+          // We hold the lock: any live lease is a leftover of a tab that closed without releasing it.
+          await releaseLease(store, name)
           attached = await (bus.subscribe as (...a: unknown[]) => Promise<Subscription>)(name, pattern, handler, options)
         } catch (e) {
           done(e)

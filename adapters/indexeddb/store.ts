@@ -1,6 +1,6 @@
 import { unwrap, type IDBPDatabase } from 'idb'
-import { TidingsError } from '../../src/errors.js'
-import { prefixEnd, type Commit, type CommitResult, type ListOptions, type Store, type StoreEntry } from '../../src/store/store.js'
+import { type Commit, type CommitResult, type ListOptions, type Store, type StoreEntry, TidingsError } from '../../src/index.js'
+import { prefixEnd } from '../../src/internal.js'
 import { createConnection, type Source } from './_connection.js'
 import { KV } from './_schema.js'
 import { createWatchers } from './_watch.js'

@@ -1,9 +1,10 @@
 import type { Clock } from '../clock/clock.js'
 import type { Draft, Pending } from './log.js'
-import { seqKey, type Store } from '../store/store.js'
+import type { Store } from '../store/store.js'
+import { keys, PREFIX, seqKey } from '../store/keys.js'
 
 /** Delayed events, by due time then id (the log writes them there too). */
-export const DELAYED = 'd/'
+const DELAYED = PREFIX.delayed
 /** After a due batch failed to commit, the next try. */
 const RETRY_MS = 1000
 
@@ -24,7 +25,7 @@ export const createDelayed = ({ store, clock, enqueue, track }: { store: Store; 
   }
   const next = async () => {
     const [first] = await store.list({ prefix: DELAYED, limit: 1 })
-    if (first) arm(Number(first.key.slice(DELAYED.length, DELAYED.length + 15)))
+    if (first) arm(keys.dueOf(first.key))
   }
   const fire = async () => {
     due = Infinity

@@ -2,15 +2,14 @@ import type { Clock } from '../clock/clock.js'
 import { idPrefix, ownId, type BusEvent } from '../event.js'
 import { createIdIndex, type IdRecord } from './dedup.js'
 import type { Delayed } from './delayed.js'
-import { prefixEnd, seqKey, type Check, type ListOptions, type Mutation, type Store } from '../store/store.js'
+import type { Check, ListOptions, Mutation, Store } from '../store/store.js'
 
-/** Key layout of the log: events by seq, dedup records by commit number, the head. */
-export const EVENTS = 'e/'
-export const IDS = 'i/'
-export const HEAD = 'm/head'
-/** Delayed events, by due time then id (see _delayed.ts, which keeps its own copy: importing this
- * module from that lazy chunk would pull shared code into what loads up front). */
-const DELAYED = 'd/'
+import { HEAD, keys, prefixEnd, PREFIX, seqKey } from '../store/keys.js'
+
+// Key layout of the log (see store/keys.ts): events by seq, dedup records by commit number, the head.
+const EVENTS = PREFIX.events
+const IDS = PREFIX.dedup
+const DELAYED = PREFIX.delayed
 const MAX_BATCH = 1000
 
 /** The head record: the last seq and the last dedup record number. Every appending commit writes it. */
@@ -88,7 +87,7 @@ export const createLog = (o: LogOptions) => {
   let commits = 0
   const loadPins = async () => {
     pinsStale = false
-    const subs = await store.list({ prefix: 's/' })
+    const subs = await store.list({ prefix: PREFIX.subscriptions })
     pins.clear()
     for (const { key, value } of subs) {
       const r = value as { cursor: number; created: number; detached?: number; lease?: { until: number } }
@@ -140,7 +139,7 @@ export const createLog = (o: LogOptions) => {
   const unwatchDelayed = store.watch?.(DELAYED, () => void delays().then((d) => d.next()).catch(() => {}))
   // Another bus may subscribe from further back than this one knows: re-read cursors before
   // pruning when a subscription appears. Known ones only move forward, which keeping more covers.
-  const unwatchSubs = store.watch?.('s/', (keys) => { if (keys.some((k) => !pins.has(k.slice(2)))) pinsStale = true })
+  const unwatchSubs = store.watch?.(PREFIX.subscriptions, (changed) => { if (changed.some((k) => !pins.has(keys.nameOf(k)))) pinsStale = true })
 
   /** Catches up with what another writer committed: its dedup records, then its events. */
   const refresh = async () => {
@@ -199,7 +198,7 @@ export const createLog = (o: LogOptions) => {
           if (hold > now) {
             held.push(d.id); fresh.set(d.id, 0); nextDue = Math.min(nextDue, hold)
             results.push({ id: d.id, duplicate: false })
-            mutations.push({ type: 'set', key: `${seqKey(DELAYED, hold)}/${d.id}`, value: d })
+            mutations.push({ type: 'set', key: keys.delayed(hold, d.id), value: d })
             continue
           }
           d.seq = ++seq

@@ -5,7 +5,7 @@ import type { BusEvent } from '../event.js'
 import { compileFilter, type Filter } from '../filter/filter.js'
 import type { Log } from './log.js'
 import { compilePattern } from '../topic/pattern.js'
-import { seqKey } from '../store/store.js'
+import { keys } from '../store/keys.js'
 
 interface WaitOptions { filter?: Filter | ((e: BusEvent) => boolean) | undefined; timeout?: number | undefined; signal?: AbortSignal | undefined; since?: number | undefined }
 
@@ -41,7 +41,7 @@ interface Wait {
 const recent = async (log: Log, pattern: string, test: (e: BusEvent) => boolean, after: number): Promise<BusEvent | undefined> => {
   const topic = compilePattern(pattern)
   for (let end = log.head + 1; end > 0;) {
-    const page = await log.readBack(seqKey('e/', end), 256)
+    const page = await log.readBack(keys.event(end), 256)
     for (const e of page) {
       if (e.time < after) return undefined
       if (topic(e.type) && test(e)) return e

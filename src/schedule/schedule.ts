@@ -3,7 +3,10 @@ import { fail } from '../errors.js'
 import type { Draft, Log, Pending } from '../log/log.js'
 import { createHeap } from './heap.js'
 import { compilePattern } from '../topic/pattern.js'
-import { seqKey, type Store, type StoreEntry } from '../store/store.js'
+import type { Store, StoreEntry } from '../store/store.js'
+import { keys, PREFIX } from '../store/keys.js'
+import { tickId } from './tick-id.js'
+import { SUBSCRIPTION_NAME } from '../subscriptions/name.js'
 import { checkTopic } from '../topic/topic.js'
 import { coded, describeValue, MAX_TIME, optionsOf } from '../check.js'
 import { toTagged } from '../tagged.js'
@@ -38,8 +41,8 @@ const RETRY_MS = 1000
 
 /** The most ticks `catchUp: 'all'` fires after a gap. */
 export const CATCH_UP_MAX = 100
-const NAME = /^[\w-]{1,128}$/
-const key = (name: string) => `c/${name}`
+const NAME = SUBSCRIPTION_NAME // schedules are named by the same rule
+const key = keys.schedule
 
 /** What the bus lends the scheduler. */
 export interface ScheduleHost {
@@ -151,7 +154,7 @@ export const createScheduler = async (host: ScheduleHost) => {
       for (const t of todo) {
         const r = records.get(t.name)!
         if (!t.silent) {
-          drafts.push(await host.draft(r.rec.spec.type, r.rec.spec.data, `schedule:${t.name}:${t.at}`))
+          drafts.push(await host.draft(r.rec.spec.type, r.rec.spec.data, tickId(t.name, t.at)))
           published.set(t.name, t.at)
         }
         last.set(t.name, t.at)
@@ -195,10 +198,10 @@ export const createScheduler = async (host: ScheduleHost) => {
     const [event] = await log.read(seq, 1)
     if (event?.seq !== seq) return false
     const now = clock.now()
-    for (const e of await store.list({ prefix: 's/' })) {
+    for (const e of await store.list({ prefix: PREFIX.subscriptions })) {
       const s = e.value as { name: string; pattern: string; cursor: number; lease?: { until: number } }
       if (!s.lease || s.lease.until <= now || s.cursor > seq || !compilePattern(s.pattern)(event.type)) continue
-      const done = await Promise.all([store.get(seqKey(`a/${s.name}/`, seq)), store.get(seqKey(`x/${s.name}/`, seq))])
+      const done = await Promise.all([store.get(keys.ack(s.name, seq)), store.get(keys.dead(s.name, seq))])
       if (!done[0] && !done[1]) return true
     }
     return false
@@ -214,7 +217,7 @@ export const createScheduler = async (host: ScheduleHost) => {
       if (!r || r.next !== at) continue
       let silent = false
       if (r.rec.spec.overlap === 'skip' && r.rec.lastPublishedAt !== undefined) {
-        const seq = log.seqOf(`schedule:${name}:${r.rec.lastPublishedAt}`)
+        const seq = log.seqOf(tickId(name, r.rec.lastPublishedAt))
         silent = seq !== undefined && await pending(seq)
       }
       due.push({ name, at, silent })
@@ -230,7 +233,7 @@ export const createScheduler = async (host: ScheduleHost) => {
     if (retrying !== undefined || stopped) return
     retrying = clock.setTimer(clock.now() + RETRY_MS, () => {
       retrying = undefined
-      void log.track(store.list({ prefix: 'c/' }).then(catchUp).catch(() => retry()).finally(arm)).catch(() => {})
+      void log.track(store.list({ prefix: PREFIX.schedules }).then(catchUp).catch(() => retry()).finally(arm)).catch(() => {})
     })
   }
 
@@ -298,20 +301,20 @@ export const createScheduler = async (host: ScheduleHost) => {
   })
 
   // Schedules another bus adds or changes: pick them up.
-  const unwatch = store.watch?.('c/', (keys) => {
+  const unwatch = store.watch?.(PREFIX.schedules, (keys) => {
     for (const k of keys) {
       const name = k.slice(2)
       void log.track(reload(name).then(() => { plan(name, clock.now()); arm() })).catch(() => {})
     }
   })
 
-  await catchUp(await store.list({ prefix: 'c/' }))
+  await catchUp(await store.list({ prefix: PREFIX.schedules }))
 
   return {
     async schedule(name: string, spec: ScheduleSpec): Promise<void> {
       const norm = normalize(name, spec)
       // The payload is checked like a publish's (schema, size) before anything is stored.
-      await host.draft(norm.type, norm.data, `schedule:${name}:0`)
+      await host.draft(norm.type, norm.data, tickId(name, 0))
       for (;;) {
         const e = await store.get(key(name))
         const old = e?.value as ScheduleRecord | undefined

@@ -1,4 +1,8 @@
-import { seqKey, type Store } from './store.js'
+import type { Store } from './store.js'
+import { keys, PREFIX } from './keys.js'
+
+// Test keys are the log's own (events), plus neutral keys that sort around them.
+const EVENTS = PREFIX.events
 
 /** The slice of a test runner the suite needs: pass vitest's, jest's or node:test-like functions. */
 export interface TestApi {
@@ -98,31 +102,31 @@ export const storeConformance = (name: string, target: ConformanceTarget, { desc
     it('list returns keys in order, by prefix and by half-open range, with limit and reverse', async () => {
       const s = await target.open()
       const seqs = [1, 2, 9, 10, 11, 100, 1000]
-      await s.commit({ mutations: [...seqs.map((n) => set(seqKey('e/', n), n)), set('e0', 'after'), set('d/x', 'before'), set('e', 'bare')] })
-      expect((await s.list({ prefix: 'e/' })).map((e) => e.value)).toEqual(seqs)
-      expect((await s.list({ prefix: 'e/', reverse: true, limit: 2 })).map((e) => e.value)).toEqual([1000, 100])
-      expect((await s.list({ prefix: 'e/', limit: 3 })).map((e) => e.value)).toEqual([1, 2, 9])
-      expect((await s.list({ start: seqKey('e/', 9), end: seqKey('e/', 100) })).map((e) => e.value)).toEqual([9, 10, 11])
-      expect((await s.list({ prefix: 'e/', start: seqKey('e/', 11) })).map((e) => e.value)).toEqual([11, 100, 1000])
-      expect((await s.list({ prefix: 'e/', end: seqKey('e/', 10), reverse: true })).map((e) => e.value)).toEqual([9, 2, 1])
-      expect(await keysOf(s, { start: 'd', end: 'e0' })).toEqual(['d/x', 'e', ...seqs.map((n) => seqKey('e/', n))])
+      await s.commit({ mutations: [...seqs.map((n) => set(keys.event(n), n)), set('e0', 'after'), set('dx', 'before'), set('e', 'bare')] })
+      expect((await s.list({ prefix: EVENTS })).map((e) => e.value)).toEqual(seqs)
+      expect((await s.list({ prefix: EVENTS, reverse: true, limit: 2 })).map((e) => e.value)).toEqual([1000, 100])
+      expect((await s.list({ prefix: EVENTS, limit: 3 })).map((e) => e.value)).toEqual([1, 2, 9])
+      expect((await s.list({ start: keys.event(9), end: keys.event(100) })).map((e) => e.value)).toEqual([9, 10, 11])
+      expect((await s.list({ prefix: EVENTS, start: keys.event(11) })).map((e) => e.value)).toEqual([11, 100, 1000])
+      expect((await s.list({ prefix: EVENTS, end: keys.event(10), reverse: true })).map((e) => e.value)).toEqual([9, 2, 1])
+      expect(await keysOf(s, { start: 'd', end: 'e0' })).toEqual(['dx', 'e', ...seqs.map((n) => keys.event(n))])
       expect(await keysOf(s, { prefix: 'zzz' })).toEqual([])
-      const all = await s.list({ prefix: 'e/' })
+      const all = await s.list({ prefix: EVENTS })
       expect(all.every((e) => typeof e.version === 'string')).toBe(true)
     })
 
     it('deleteRange removes [start, end) and nothing else', async () => {
       const s = await target.open()
-      await s.commit({ mutations: [1, 2, 3, 4, 5].map((n) => set(seqKey('e/', n), n)) })
-      await s.commit({ mutations: [{ type: 'deleteRange', start: seqKey('e/', 2), end: seqKey('e/', 4) }] })
-      expect((await s.list({ prefix: 'e/' })).map((e) => e.value)).toEqual([1, 4, 5])
+      await s.commit({ mutations: [1, 2, 3, 4, 5].map((n) => set(keys.event(n), n)) })
+      await s.commit({ mutations: [{ type: 'deleteRange', start: keys.event(2), end: keys.event(4) }] })
+      expect((await s.list({ prefix: EVENTS })).map((e) => e.value)).toEqual([1, 4, 5])
     })
 
     it('a commit of many mutations lands whole', async () => {
       const s = await target.open()
-      const r = await s.commit({ mutations: Array.from({ length: 2000 }, (_, i) => set(seqKey('e/', i), { i })) })
+      const r = await s.commit({ mutations: Array.from({ length: 2000 }, (_, i) => set(keys.event(i), { i })) })
       expect(r.ok).toBe(true)
-      const all = await s.list({ prefix: 'e/' })
+      const all = await s.list({ prefix: EVENTS })
       expect(all.length).toBe(2000)
       expect(all[1999]?.value).toEqual({ i: 1999 })
     })
@@ -165,15 +169,15 @@ export const storeConformance = (name: string, target: ConformanceTarget, { desc
       const watcher = target.reopen ? await target.reopen(s) : s
       const seen: string[] = []
       let wake = () => {}
-      const unwatch = watcher.watch!('e/', (keys) => { seen.push(...keys); wake() })
+      const unwatch = watcher.watch!(EVENTS, (changed) => { seen.push(...changed); wake() })
       const arrived = new Promise<void>((r) => { wake = r })
-      await s.commit({ mutations: [set('e/1', 1), set('x/1', 1)] })
+      await s.commit({ mutations: [set(keys.event(1), 1), set('other/1', 1)] })
       await arrived
-      expect(seen).toEqual(['e/1'])
+      expect(seen).toEqual([keys.event(1)])
       unwatch()
-      await s.commit({ mutations: [set('e/2', 2)] })
+      await s.commit({ mutations: [set(keys.event(2), 2)] })
       await new Promise((r) => setTimeout(r, 50))
-      expect(seen).toEqual(['e/1'])
+      expect(seen).toEqual([keys.event(1)])
     })
   })
 }

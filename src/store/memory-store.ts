@@ -1,5 +1,6 @@
 import { SortedKeys } from './sorted-keys.js'
-import { prefixEnd, type Store, type StoreEntry } from './store.js'
+import type { Store, StoreEntry } from './store.js'
+import { prefixEnd } from './keys.js'
 
 
 /** The memory store's implementation, loaded on first use by `memoryStore()` (see memory.ts). */

@@ -75,19 +75,5 @@ export interface Commit {
 /** `version` is what every key written by this commit now carries. */
 export type CommitResult = { readonly ok: true; readonly version: string } | { readonly ok: false }
 
-/**
- * Zero-pads a sequence number so keys sort numerically on every backend.
- *
- * @example
- * seqKey('e/', 42) // 'e/000000000000042'
- */
-export const seqKey = (prefix: string, seq: number): string => prefix + String(seq).padStart(15, '0')
-
-/**
- * The smallest string greater than every key that starts with `prefix`: the `end` of a prefix range.
- *
- * @example
- * prefixEnd('e/') // 'e0'
- */
-export const prefixEnd = (prefix: string): string =>
-  prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)
+// Key helpers live with the key layout; re-exported here, where stores have always found them.
+export { prefixEnd, seqKey } from './keys.js'

@@ -4,6 +4,7 @@ import { checking, checkName, checkPoint } from './arguments.js'
 import type { SubscriptionsCore } from './attached.js'
 import type { Backlogs } from './backlog.js'
 import { createDeadLetters, type DeadLetters } from './dead-letters.js'
+import { PREFIX } from '../store/keys.js'
 import { keys, statePrefixes, type SubRecord } from './record.js'
 import { startAt } from './start-point.js'
 
@@ -45,7 +46,7 @@ export const createAdmin = (core: SubscriptionsCore, backlogs: Backlogs, reclaim
     return records.filter((record) => !old.includes(record))
   }
 
-  const all = async () => expire((await store.list({ prefix: 's/' })).map((entry) => entry.value as SubRecord))
+  const all = async () => expire((await store.list({ prefix: PREFIX.subscriptions })).map((entry) => entry.value as SubRecord))
 
   return {
     async subscriptions() {
@@ -96,7 +97,7 @@ export const createAdmin = (core: SubscriptionsCore, backlogs: Backlogs, reclaim
       return Promise.all((await all()).map(async (record) => {
         const runner = attached.get(record.name)?.runner
         const [retries, dead, waiting] = await Promise.all([
-          store.list({ prefix: `r/${record.name}/` }), store.list({ prefix: `x/${record.name}/` }), runner ? undefined : backlogs.detachedLag(record),
+          store.list({ prefix: keys.retries(record.name) }), store.list({ prefix: keys.deadLetters(record.name) }), runner ? undefined : backlogs.detachedLag(record),
         ])
         const stats = runner?.stats() ?? { inFlight: 0, retrying: retries.length, lag: waiting!.lag, oldest: waiting!.oldest }
         return { name: record.name, lag: stats.lag, inFlight: stats.inFlight, retrying: stats.retrying, deadLetters: dead.length, oldestAge: stats.oldest === undefined ? 0 : now - stats.oldest }

@@ -1,7 +1,7 @@
+import { checkSubscriptionName } from './name.js'
 import { coded, describeValue } from '../check.js'
 import { fail } from '../errors.js'
 
-const NAME = /^[\w-]{1,128}$/
 
 /**
  * Refuses a value that is given and not a positive (integer) number.
@@ -34,7 +34,7 @@ export const checkPoint = (point: unknown): void => {
  * checkName('mailer')
  */
 export const checkName = (name: unknown): void => {
-  if (typeof name !== 'string' || !NAME.test(name)) fail('INVALID_OPTIONS', `subscription name ${describeValue(name)} must be 1..128 characters of [A-Za-z0-9_-]`)
+  checkSubscriptionName(name)
 }
 
 /**

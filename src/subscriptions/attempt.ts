@@ -1,13 +1,8 @@
 import { NonRetriableError, RetryAfterError, TidingsError } from '../errors.js'
 import type { BusEvent } from '../event.js'
 import type { HandlerContext } from '../types.js'
+import { chainedOptions } from './chained.js'
 import { abortAttempt, type Attempt, type RetryRecord, type RunnerCore } from './runner-state.js'
-
-/** A W3C traceparent for a child span: the same trace id, a new span id. */
-const childSpan = (parent: string): string => {
-  const span = crypto.getRandomValues(new Uint8Array(8)).reduce((hex, byte) => hex + byte.toString(16).padStart(2, '0'), '')
-  return `${parent.slice(0, 36)}${span}${parent.slice(52)}`
-}
 
 /** When a failed attempt runs again: the error's `retryAfter`, or the backoff (with jitter, a random share of it). */
 const retryWait = (core: RunnerCore, error: unknown, attempt: number): number => {
@@ -29,13 +24,8 @@ const contextOf = (core: RunnerCore, run: Attempt): HandlerContext => {
       }
       return run.controller.signal
     },
-    publish: (type, data, options = {}) => core.host.publish(type, data, {
-      ...options,
-      id: options.id ?? `${core.options.name}:${event.id}:${published++}`,
-      causationId: event.id,
-      correlationId: event.correlationId ?? event.id,
-      ...(event.traceparent ? { traceparent: childSpan(event.traceparent) } : {}),
-    }),
+    publish: (type, data, options = {}) =>
+      core.host.publish(type, data, chainedOptions(core.options.name, event, options, () => published++)),
   }
 }
 

@@ -58,7 +58,7 @@ export const createBacklogs = (store: Store, log: Log): Backlogs => {
   return {
     async detachedLag(record) {
       const [backlog, acks, dead] = await Promise.all([
-        backlogOf(record), store.list({ prefix: `a/${record.name}/` }), store.list({ prefix: `x/${record.name}/`, start: keys.dead(record.name, record.cursor) }),
+        backlogOf(record), store.list({ prefix: keys.acks(record.name) }), store.list({ prefix: keys.deadLetters(record.name), start: keys.dead(record.name, record.cursor) }),
       ])
       return { lag: Math.max(0, backlog.count - acks.length - dead.length), oldest: backlog.oldest }
     },

@@ -23,7 +23,7 @@ export const createDeadLetters = (core: SubscriptionsCore, reclaim: (name: strin
   const { store, clock } = core.base
 
   const deadLetters = async (subscription?: string) =>
-    (await store.list({ prefix: subscription === undefined ? 'x/' : `x/${subscription}/` })).map((entry) => entry.value as DeadLetter)
+    (await store.list({ prefix: keys.deadLetters(subscription) })).map((entry) => entry.value as DeadLetter)
 
   /** Moves one dead letter back to a retry due now; false when it or its subscription is gone. */
   const redriveOne = async (letter: DeadLetter, now: number): Promise<boolean> => {

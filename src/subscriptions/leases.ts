@@ -1,5 +1,6 @@
 import { fail, TidingsError } from '../errors.js'
 import type { Attached, SubscriptionsCore } from './attached.js'
+import { PREFIX } from '../store/keys.js'
 import { keys, type SubRecord } from './record.js'
 import { recover } from './recovery.js'
 
@@ -92,7 +93,7 @@ export const createLeases = (core: SubscriptionsCore): Leases => {
   }
 
   // Another bus released or changed a subscription: take it over at once, or pick up its changes.
-  const unwatch = store.watch?.('s/', (changed) => {
+  const unwatch = store.watch?.(PREFIX.subscriptions, (changed) => {
     for (const key of changed) {
       const name = key.slice(2)
       const entry = attached.get(name)

@@ -1,5 +1,4 @@
 import type { Filter } from '../filter/filter.js'
-import { seqKey } from '../store/store.js'
 
 /**
  * What a bus that lets go without releasing (killed, evicted, dropped) leaves in its record: the
@@ -32,23 +31,4 @@ export interface SubRecord {
   delivering?: DeliveringNote
 }
 
-/**
- * Store keys of a subscription's state.
- *
- * @example
- * await store.get(keys.dead('mailer', 42))
- */
-export const keys = {
-  sub: (name: string): string => `s/${name}`,
-  ack: (name: string, seq: number): string => seqKey(`a/${name}/`, seq),
-  retry: (name: string, seq: number): string => seqKey(`r/${name}/`, seq),
-  dead: (name: string, seq: number): string => seqKey(`x/${name}/`, seq),
-  ledger: (name: string, n: number): string => seqKey(`l/${name}/`, n),
-}
-/**
- * The prefixes of a subscription's state, for deleting it whole.
- *
- * @example
- * statePrefixes('mailer') // ['a/mailer/', 'r/mailer/', 'x/mailer/', 'l/mailer/']
- */
-export const statePrefixes = (name: string): string[] => ['a', 'r', 'x', 'l'].map((prefix) => `${prefix}/${name}/`)
+export { keys, statePrefixes } from '../store/keys.js'

@@ -11,6 +11,7 @@
  */
 import { TidingsError } from '../errors.js'
 import type { BusEvent } from '../event.js'
+import { keys } from '../store/keys.js'
 import { flush } from './flush.js'
 import type { Host } from './host.js'
 import { pump, take } from './lanes.js'
@@ -57,8 +58,8 @@ export interface Runner {
 const load = async (core: RunnerCore): Promise<void> => {
   const { state, host, options: { name } } = core
   const [acks, retries, dead, ledger] = await Promise.all([
-    host.store.list({ prefix: `a/${name}/` }), host.store.list({ prefix: `r/${name}/` }),
-    host.store.list({ prefix: `x/${name}/` }), host.store.list({ prefix: `l/${name}/` }),
+    host.store.list({ prefix: keys.acks(name) }), host.store.list({ prefix: keys.retries(name) }),
+    host.store.list({ prefix: keys.deadLetters(name) }), host.store.list({ prefix: keys.ledgers(name) }),
   ])
   state.doneSeqs.clear(); state.retries.clear(); state.buffer = []; state.bufferHead = 0; state.handledIds.clear()
   state.ledger = ledger.map((entry) => entry.value as LedgerRecord)
@@ -124,7 +125,7 @@ export const createRunner = (host: Host, options: RunnerOptions, record: SubReco
         await load(core)
       } else {
         state.record = next; state.recordVersion = nextVersion
-        for (const entry of await host.store.list({ prefix: `r/${options.name}/` })) {
+        for (const entry of await host.store.list({ prefix: keys.retries(options.name) })) {
           const seq = seqOfKey(entry.key)
           if (!state.inFlight.has(seq)) state.retries.set(seq, entry.value as RetryRecord)
         }
