@@ -1,0 +1,17 @@
+import { fail } from '../../src/errors.js'
+import type { ServedBus } from './served-bus.js'
+
+/**
+ * A schedule's ticks have ids anyone can predict (`schedule:<name>:<tick>`): no client may take one
+ * in the namespace of a schedule this bus has, or the tick would be a duplicate and never stored.
+ * Others (a browser's own schedules, forwarded by its bridge) pass.
+ */
+export const refuseTickIds = async (bus: Pick<ServedBus, 'schedules'>, ids: readonly string[]): Promise<void> => {
+  const ticks = ids.filter((id) => id.startsWith('schedule:'))
+  if (!ticks.length) return
+  const names = new Set((await bus.schedules()).map((s) => s.name))
+  for (const id of ticks) {
+    const name = id.split(':')[1]!
+    if (names.has(name)) fail('INVALID_PAYLOAD', `ids starting with "schedule:${name}:" belong to this bus's schedule, got ${JSON.stringify(id)}`)
+  }
+}
