@@ -5,7 +5,12 @@ import { parseJson, readBody } from './_body.js'
 import { deadLetterIds } from './_input.js'
 import { opt, type Env, type Routes } from './_routes.js'
 
-/** `GET /dead-letters`, `POST /dead-letters/redrive` and `DELETE /dead-letters`: admin only. */
+/**
+ * `GET /dead-letters`, `POST /dead-letters/redrive` and `DELETE /dead-letters`: admin only.
+ *
+ * @example
+ * deadLetterRoutes(app, context)
+ */
 export const deadLetterRoutes: Routes = (app, { bus, bodyBytes }) => {
   app.get('/dead-letters', async (c) => {
     allow(c.get('grant'), 'admin')

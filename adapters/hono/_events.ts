@@ -11,6 +11,9 @@ import type { ServedBus } from './served-bus.js'
 /**
  * `POST /events` (one event, a batch, or CloudEvents; `Idempotency-Key` is a single event's id) and
  * `GET /events` (a page of the log from a cursor).
+ *
+ * @example
+ * eventRoutes(app, context) // after the auth middleware
  */
 export const eventRoutes: Routes = (app, { bus, bodyBytes, batchMax }) => {
   app.post('/events', async (c) => {

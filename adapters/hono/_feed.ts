@@ -2,7 +2,7 @@ import type { Bus } from '../../src/bus.js'
 import { fail } from '../../src/errors.js'
 import { encodeCursor, type BusEvent } from '../../src/event.js'
 
-/** What a feed uses of a bus: `read`, and `on` when it listens rather than tails. */
+/** What a feed uses of a bus: `read`, and `on` when it listens rather than tails. @example const bus: FeedBus = createBus() */
 export type FeedBus = Pick<Bus, 'read'> & { on?: Bus['on'] }
 
 /** What {@link openFeed} streams: a pattern, a content test and an optional position to resume after. */
@@ -34,7 +34,7 @@ export const openFeed = (bus: FeedBus, o: FeedOptions): Feed => {
   return listenFeed(bus, o)
 }
 
-/** The refusal of a stream that would listen over a bus without `on`. */
+/** The refusal of a stream that would listen over a bus without `on`. @example if (!bus.on) noListeners() */
 export const noListeners = (): never => fail('INVALID_OPTIONS', 'this bus has no live listeners (on): give busApp stream: { poll: ms } to tail its log')
 
 const listens = (bus: FeedBus): bus is Pick<Bus, 'read' | 'on'> => typeof bus.on === 'function'

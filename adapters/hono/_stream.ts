@@ -13,6 +13,9 @@ import type { Routes } from './_routes.js'
  * `GET /stream`: live events over SSE, or a WebSocket where the app has the runtime's helper;
  * resumable from any id it sent (`Last-Event-ID` or `?from=`). Over a bus without `on` it needs
  * `stream: { poll }`: whether the bus listens is read once, here, from the bus object.
+ *
+ * @example
+ * streamRoutes(app, context)
  */
 export const streamRoutes: Routes = (app, { bus, options: o, internal }) => {
   const listens = typeof bus.on === 'function'

@@ -5,6 +5,9 @@ import type { ServedBus } from './served-bus.js'
  * A schedule's ticks have ids anyone can predict (`schedule:<name>:<tick>`): no client may take one
  * in the namespace of a schedule this bus has, or the tick would be a duplicate and never stored.
  * Others (a browser's own schedules, forwarded by its bridge) pass.
+ *
+ * @example
+ * await refuseTickIds(bus, ['schedule:nightly:1700000000000']) // INVALID_PAYLOAD if this bus has "nightly"
  */
 export const refuseTickIds = async (bus: Pick<ServedBus, 'schedules'>, ids: readonly string[]): Promise<void> => {
   const ticks = ids.filter((id) => id.startsWith('schedule:'))

@@ -2,26 +2,14 @@ import { readBytes } from './_body.js'
 import { mediaType, webhookPayload } from './_input.js'
 import type { Routes } from './_routes.js'
 import { refuseTickIds } from './_ticks.js'
-import { verifyWebhook, type WebhookScheme } from './webhooks.js'
-
-/** How a signed webhook from one source becomes an event. */
-export interface WebhookSource {
-  scheme: WebhookScheme
-  /** Several during a key rotation: any one that matches will do. */
-  secrets: readonly string[]
-  /**
-   * Payload and headers to the event; default `{ type: 'webhook.<source>', data: payload }`. The
-   * payload is the body decoded: JSON parsed, form fields decoded (GitHub's `payload=` field as its
-   * JSON), other text as a string.
-   */
-  map?: (payload: unknown, headers: Headers) => { type: string; data: unknown; key?: string }
-  /** How far a signed timestamp may be from now, in seconds (Standard Webhooks, Svix, Stripe). Default 300. */
-  tolerance?: number
-}
+import { verifyWebhook } from './webhooks.js'
 
 /**
  * `POST /webhooks/:source`: a signed webhook of a configured source becomes an event. Mounted
  * before the auth middleware: webhooks authenticate by signature, not by token.
+ *
+ * @example
+ * webhookRoutes(app, context) // before the auth middleware
  */
 export const webhookRoutes: Routes = (app, { bus, options: o, now, bodyBytes }) => {
   app.post('/webhooks/:source', async (c) => {

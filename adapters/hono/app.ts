@@ -1,7 +1,6 @@
 import { Hono } from 'hono'
-import type { UpgradeWebSocket } from 'hono/ws'
 import { fail, TidingsError } from '../../src/errors.js'
-import { authenticate, tokenTable, type Grant, type Scope } from './_auth.js'
+import { authenticate, tokenTable, type Grant } from './_auth.js'
 import { deadLetterRoutes } from './_dead-letters.js'
 import { errorReply } from './_errors.js'
 import { eventRoutes } from './_events.js'
@@ -9,44 +8,10 @@ import type { Env, RouteContext } from './_routes.js'
 import { scheduleRoutes } from './_schedules.js'
 import { healthRoutes, statsRoutes } from './_stats.js'
 import { streamRoutes } from './_stream.js'
-import { webhookRoutes, type WebhookSource } from './_webhook-route.js'
-import type { ServedBus } from './served-bus.js'
+import { webhookRoutes } from './_webhook-route.js'
+import type { BusAppOptions } from './options.js'
 
-export type { WebhookSource } from './_webhook-route.js'
-
-/** Options of {@link busApp}. Closed by default: with neither `tokens` nor `auth: false`, every route but `/health` is 401. */
-export interface BusAppOptions {
-  /** The local `Bus`, the Cloudflare client, or anything else with what {@link ServedBus} lists. */
-  bus: ServedBus
-  /** Bearer tokens and their scopes: `publish:<pattern>`, `subscribe:<pattern>`, `admin`. */
-  tokens?: Record<string, readonly Scope[]>
-  /** `false` opens every route to anyone: for local development only. */
-  auth?: false
-  webhooks?: Record<string, WebhookSource>
-  /**
-   * Request body (default 1 MiB), events per batch (default 100), requests per token per minute
-   * (default unlimited), events queued for one slow stream client before it is cut off (default 10,000).
-   */
-  limits?: { bodyBytes?: number; batch?: number; perTokenPerMinute?: number; streamQueue?: number }
-  /** Time for webhook tolerance and rate windows. Default `Date.now`. */
-  now?: () => number
-  /**
-   * The runtime's WebSocket helper (`hono/cloudflare-workers`, `@hono/node-server`, `hono/deno`,
-   * `hono/bun`): with it, `GET /stream` also upgrades to a WebSocket. Without it, SSE only.
-   */
-  upgradeWebSocket?: UpgradeWebSocket<any>
-  /**
-   * How `GET /stream` follows the bus: by default it listens (`bus.on`); `{ poll: ms }` tails the
-   * log with `bus.read` instead, for a bus without live listeners (the Cloudflare client in a
-   * Worker). Either way an event's id is the bus's cursor right after it.
-   */
-  stream?: { poll: number }
-  /**
-   * Told of every failure that is not a refusal of bad input (the client gets 500 `INTERNAL` and no
-   * details; a stream is closed). Default: `console.error`.
-   */
-  onError?: (error: unknown, request: Request) => void
-}
+export type { BusAppOptions, WebhookSource } from './options.js'
 
 const OPEN: Grant = { token: '', scopes: ['admin'] }
 
