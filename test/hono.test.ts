@@ -415,3 +415,21 @@ describe('POST /webhooks/:source', () => {
     expect((await bus.read()).events.map((e) => [e.id, e.type])).toEqual([['gh:schedule:nightly:3600000', 'webhook.gh'], ['schedule:nightly:3600000', 'nightly.run']])
   })
 })
+
+describe('a bus without live listeners (no `on`, as the Cloudflare client)', () => {
+  const served = () => {
+    const { on: _, waitFor: __, subscribe: ___, ...bus } = createBus({ clock: manualClock(1_000_000), onError: () => {} })
+    return bus
+  }
+  it('serves everything; GET /stream tails the log with stream.poll and is refused with INVALID_OPTIONS without it', async () => {
+    const bus = served()
+    await bus.publish('order.placed', { n: 1 })
+    const listening = busApp({ bus, auth: false })
+    expect((await listening.request('/events')).status).toBe(200)
+    const refused = await listening.request('/stream?from=earliest')
+    expect([refused.status, ((await refused.json()) as { error: { code: string } }).error.code]).toEqual([400, 'INVALID_OPTIONS'])
+    const polling = busApp({ bus, auth: false, stream: { poll: 5 } })
+    const [frame] = await sse(await polling.request('/stream?from=earliest'), 1)
+    expect(frame!.data).toMatchObject({ type: 'order.placed', data: { n: 1 } })
+  })
+})

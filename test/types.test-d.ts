@@ -1,6 +1,6 @@
 import { describe, expectTypeOf, test } from 'vitest'
 import { createBus, type Bus, type BusEvent, type HandlerContext, type StandardSchemaV1 } from '../src/index.js'
-import { busApp, webhookSubscription } from '../adapters/hono/index.js'
+import { busApp, webhookSubscription, type ServedBus } from '../adapters/hono/index.js'
 import { bridge, crossTab, outbox, type IndexedDBStore } from '../adapters/indexeddb/index.js'
 
 type Events = {
@@ -118,6 +118,14 @@ describe('every function that takes a bus takes a typed bus', () => {
     busApp({ bus: typed, auth: false })
     busApp({ bus: viaInterface, auth: false })
     void webhookSubscription(typed, { name: 'out', pattern: 'order.**', url: 'https://example.com/hook', secret: 'whsec_aGVsbG8=' })
+  })
+  test('busApp takes any bus with what it serves, live listeners optional', () => {
+    expectTypeOf(typed).toMatchTypeOf<ServedBus>()
+    const { on: _, waitFor: __, subscribe: ___, ...withoutListeners } = typed
+    busApp({ bus: withoutListeners, auth: false, stream: { poll: 500 } })
+    const { read: ____, ...withoutRead } = typed
+    // @ts-expect-error read is what it serves GET /events and the stream with
+    busApp({ bus: withoutRead, auth: false })
   })
   test('the browser adapters', () => {
     const store = {} as IndexedDBStore

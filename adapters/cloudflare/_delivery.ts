@@ -1,5 +1,6 @@
 import { type BusEvent, type Clock, type HandlerContext, NonRetriableError } from '../../src/index.js'
 import { type Tagged, toTagged } from '../../src/internal.js'
+import { alarmKeeper } from './_alarm.js'
 import { fromWire, type WireError } from './_wire.js'
 
 /** @internal The body of one delivery on the Queue. @example if (isDelivery(msg.body)) ... */
@@ -47,9 +48,6 @@ export interface ClaimRequest { delivery: string; redelivered: boolean }
 export const runtimeDied = (subscription: string, seq: number, attempt: number, how: string): Error =>
   Object.assign(new Error(`the runtime running attempt ${attempt} of #${seq} in "${subscription}" died before reporting an outcome (${how})`), { name: 'RuntimeDied' })
 
-/** While a delivery is out, the alarm is kept this close, so an object that crashed restarts soon and re-sends. */
-const RECOVERY_MS = 5_000
-
 /**
  * @internal The object's side of Queue delivery. A subscription's handler (run by the core's
  * runner, which owns ordering-key lanes, timeouts, retries and dead letters) sends the event to the
@@ -93,21 +91,12 @@ export const queueDelivery = (queue: Queue, object: DurableObjectId, clock: Cloc
     }
   }
 
-  // One no-op timer at a time keeps the alarm close while work may be owed (see keepAwake).
-  let awake: { at: number; timer: unknown } | undefined
+  // The alarm is kept close while deliveries are out, and after an append until they are.
+  const alarm = alarmKeeper(clock)
 
   return {
-    /**
-     * Events were just appended: their deliveries start in this tick, but an object that dies
-     * before they go out must still be woken to send them. Keeps the alarm within RECOVERY_MS
-     * (one alarm write per RECOVERY_MS at most, coalesced with the append's commit).
-     */
-    keepAwake() {
-      const now = clock.now()
-      if (awake && awake.at > now) return
-      const at = now + RECOVERY_MS
-      awake = { at, timer: clock.setTimer(at, () => { awake = undefined }) }
-    },
+    /** Events were just appended: an object that dies before their deliveries go out is woken to send them (see alarmKeeper). */
+    keepAwake: alarm.keepAwake,
 
     handler: (subscription: string, timeout: number) => (event: BusEvent, ctx: HandlerContext) => new Promise<void>((resolve, reject) => {
       const delivery = `${subscription}/${event.seq}/${ctx.attempt}/${(++nonce).toString(36)}`
@@ -115,9 +104,9 @@ export const queueDelivery = (queue: Queue, object: DurableObjectId, clock: Cloc
       const body: DeliveryMessage = {
         kind: 'tidings.delivery', delivery, object: id, ...(bus ? { bus } : {}), subscription, attempt: ctx.attempt, deadline, event: toTagged(event),
       }
-      // An object that dies now is woken by its alarm this soon (not at the lease's end) and re-sends.
-      const recovery = clock.setTimer(clock.now() + Math.min(timeout, RECOVERY_MS), () => {})
-      const done = () => { pending.delete(delivery); clock.clearTimer(recovery) }
+      // An object that dies now is woken by its alarm soon (not at the lease's end) and re-sends.
+      const recovery = alarm.hold(timeout)
+      const done = () => { pending.delete(delivery); alarm.release(recovery) }
       pending.set(delivery, {
         subscription, seq: event.seq, attempt: ctx.attempt, deadline, claimed: false,
         resolve: () => { done(); resolve() }, reject: (e) => { done(); reject(e) },

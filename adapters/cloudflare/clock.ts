@@ -1,5 +1,5 @@
 import type { Clock } from '../../src/index.js'
-import { alarmFired, wakeAt } from './store.js'
+import { alarmFired, wakeAt } from './_alarm.js'
 
 /**
  * A {@link Clock} whose timers also keep the Durable Object's alarm, plus what the alarm handler calls.

@@ -1,5 +1,6 @@
 import { type Store, type StoreEntry, TidingsError } from '../../src/index.js'
 import { fromTagged, prefixEnd, toTagged } from '../../src/internal.js'
+import { wakeAt } from './_alarm.js'
 
 const TABLE = 'tidings_kv'
 const META = 'tidings_meta'
@@ -14,7 +15,7 @@ type Row = { key: string; value: string; version: number }
  * superjson text (the project's wire codec), so Date, Map, Set, BigInt and undefined come back as
  * they went in. A commit is one `transactionSync`: its checks and writes run with nothing else in
  * between, and a failed check or an error rolls every write back. `setWakeup` moves the object's
- * alarm earlier, never later, since the alarm is shared with the object's clock (see clock.ts).
+ * alarm earlier, never later, since the alarm is shared with the object's clock (see clock.ts and _alarm.ts).
  *
  * @example
  * export class Counter extends DurableObject {
@@ -77,20 +78,3 @@ export const durableObjectStore = (storage: DurableObjectStorage): Store => {
     setWakeup: (at) => (at === undefined ? Promise.resolve() : wakeAt(storage, at)),
   }
 }
-
-// The alarm each storage is known to be set for, so a later wake-up never pushes an earlier one back.
-const armed = new WeakMap<DurableObjectStorage, number>()
-
-/**
- * @internal Moves the object's one alarm to `at` when that is earlier than where it stands. The
- * alarm handler forgets it (see {@link alarmFired}) and re-arms for what is still due.
- */
-export const wakeAt = async (storage: DurableObjectStorage, at: number): Promise<void> => {
-  const cur = armed.get(storage)
-  if (cur !== undefined && cur <= at) return
-  armed.set(storage, at)
-  await storage.setAlarm(at)
-}
-
-/** @internal The alarm went off: it is no longer set. */
-export const alarmFired = (storage: DurableObjectStorage): void => { armed.delete(storage) }

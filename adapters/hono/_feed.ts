@@ -1,5 +1,8 @@
 import type { Bus, BusEvent } from '../../src/index.js'
-import { encodeCursor } from '../../src/internal.js'
+import { encodeCursor, fail } from '../../src/internal.js'
+
+/** What a feed uses of a bus: `read`, and `on` when it listens rather than tails. @example const bus: FeedBus = createBus() */
+export type FeedBus = Pick<Bus, 'read'> & { on?: Bus['on'] }
 
 /** What {@link openFeed} streams: a pattern, a content test and an optional position to resume after. */
 export interface FeedOptions {
@@ -24,13 +27,22 @@ export interface Feed {
 }
 
 /** Listening (`bus.on`, the default) or tailing the log (`poll`, for a bus without `on`). */
-export const openFeed = (bus: Bus, o: FeedOptions): Feed => (o.poll ? tailFeed(bus, o, o.poll) : listenFeed(bus, o))
+export const openFeed = (bus: FeedBus, o: FeedOptions): Feed => {
+  if (o.poll) return tailFeed(bus, o, o.poll)
+  if (!listens(bus)) return noListeners()
+  return listenFeed(bus, o)
+}
+
+/** The refusal of a stream that would listen over a bus without `on`. @example if (!bus.on) noListeners() */
+export const noListeners = (): never => fail('INVALID_OPTIONS', 'this bus has no live listeners (on): give busApp stream: { poll: ms } to tail its log')
+
+const listens = (bus: FeedBus): bus is Pick<Bus, 'read' | 'on'> => typeof bus.on === 'function'
 
 /**
  * The listener is registered before the backlog is read, so nothing published in between is
  * missed, and an event both saw is sent once (by seq). Ids are the bus's cursors.
  */
-const listenFeed = (bus: Bus, o: FeedOptions): Feed => {
+const listenFeed = (bus: Pick<Bus, 'read' | 'on'>, o: FeedOptions): Feed => {
   const queue: BusEvent[] = []
   let wake = () => {}
   let stopped = false
@@ -94,7 +106,7 @@ const PAGE = 500
  * the cursor right after each event), so it works over any bus: the Cloudflare client's cursors
  * cover every shard. Nothing is queued in memory beyond one page.
  */
-const tailFeed = (bus: Bus, o: FeedOptions, every: number): Feed => {
+const tailFeed = (bus: Pick<Bus, 'read'>, o: FeedOptions, every: number): Feed => {
   let stopped = false
   let wake = () => {}
   let timer: ReturnType<typeof setTimeout> | undefined

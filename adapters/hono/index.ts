@@ -1,5 +1,6 @@
 export { busApp } from './app.js'
 export type { BusAppOptions, WebhookSource } from './app.js'
+export type { ServedBus } from './served-bus.js'
 export { verifyWebhook, signStandard } from './webhooks.js'
 export type { WebhookScheme } from './webhooks.js'
 export type { Scope } from './_auth.js'
