@@ -12,6 +12,7 @@ import { parseJson, readBody, readBytes } from './_body.js'
 import { errorReply } from './_errors.js'
 import { deadLetterIds, eventsOf, mediaType, webhookPayload } from './_input.js'
 import { openFeed, type FeedOptions } from './_feed.js'
+import { mountDashboard } from './dashboard.js'
 import { verifyWebhook, type WebhookScheme } from './webhooks.js'
 
 /** How a signed webhook from one source becomes an event. */
@@ -60,6 +61,8 @@ export interface BusAppOptions {
    * details; a stream is closed). Default: `console.error`.
    */
   onError?: (error: unknown, request: Request) => void
+  /** `true` serves `GET /dashboard`: the page is open (it holds no data), its calls use the user's token. */
+  dashboard?: boolean
 }
 
 type Env = { Variables: { grant: Grant } }
@@ -98,6 +101,7 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404))
 
   app.get('/health', (c) => c.json({ ok: true }))
+  if (o.dashboard) mountDashboard(app)
 
   // Webhooks authenticate by signature, not by token.
   app.post('/webhooks/:source', async (c) => {
