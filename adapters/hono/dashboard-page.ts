@@ -12,7 +12,7 @@ header .grow { flex: 1; }
 #access { color: #c9cfdd; font-size: .85rem; }
 #auth { margin: .8rem; padding: .7rem .9rem; background: #fff4e5; border-radius: .5rem; }
 #auth input { font: inherit; width: 18rem; max-width: 100%; }
-#notice { margin: .4rem 1rem 0; min-height: 1.2em; font-size: .85rem; }
+#notice { margin: .5rem 1rem 0; font-size: .85rem; } #notice:empty { display: none; }
 main { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1.15fr); gap: .8rem; padding: .8rem; }
 #flow { grid-row: span 3; }
 @media (max-width: 1000px) { main { grid-template-columns: minmax(0, 1fr); } #flow { grid-row: auto; } }

@@ -51,6 +51,7 @@ const ms = (v) => (typeof v === 'number' ? (v < 10 ? v.toFixed(1) : String(Math.
 const clock = (t) => new Date(t).toLocaleTimeString()
 const relative = (t) => {
   const s = Math.round((t - Date.now()) / 1000), a = Math.abs(s)
+  if (a < 2) return 'now'
   const span = a < 90 ? a + ' s' : a < 5400 ? Math.round(a / 60) + ' min' : Math.round(a / 3600) + ' h'
   return s >= 0 ? 'in ' + span : span + ' ago'
 }
@@ -77,7 +78,7 @@ const showAccess = () => {
   if (access.admin === true) parts.push('admin routes')
   if (access.admin === false) parts.push('no admin routes')
   byId('access').textContent = parts.length ? 'this token sees: ' + parts.join(', ') : ''
-  byId('who').textContent = token ? 'token set for this tab' : 'no token'
+  byId('who').textContent = token ? 'token set for this tab' : access.flow || access.admin ? 'no token needed' : 'no token'
 }
 
 const refuse = (body) => {
