@@ -139,6 +139,26 @@ describe('the dashboard page', { timeout: 30_000 }, () => {
     await page.close()
   })
 
+  it('shows handler metrics and a throughput line where the bus reports them', async () => {
+    // The metrics stats() gains with the handler-metrics work, given here by a wrapper over this bus.
+    let handled = 10
+    const measured = { ...bus, stats: async () => (await bus.stats()).map((s) => ({ ...s, handled: (handled += 4), failed: 2, duration: { p50: 1.25, p95: 12.4, p99: 30, max: 44.6 }, lastHandledAt: Date.now() - 5000 })) }
+    const other = serve({ fetch: busApp({ bus: measured, auth: false, dashboard: true }).fetch, port: 0, hostname: '127.0.0.1' })
+    await new Promise((r) => other.once('listening', r))
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
+      await page.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/dashboard`)
+      const row = page.locator('#subs tr[data-sub="audit"]')
+      await row.locator('td svg[aria-label^="handled"]').waitFor()
+      const cells = await row.locator('td').allTextContents()
+      expect(cells.slice(6, 12)).toEqual(['2', '1.3 ms', '12 ms', '30 ms', '45 ms', '5 s ago'])
+      expect(Number(cells[5])).toBeGreaterThan(10)
+      expect(cells[12]).toMatch(/^ \d+(\.\d)?\/s$/)
+      expect(await page.locator('#auth').isVisible()).toBe(false)
+      await page.close()
+    } finally { other.close() }
+  })
+
   it('redrives a dead letter with a click: it is gone and the handler ran', async () => {
     const page = await open(ADMIN)
     const letters = await bus.deadLetters.list({ subscription: 'mailer' })
