@@ -190,6 +190,8 @@ describe('npm run demo', () => {
     const [newest] = await orderIds(page)
     await page.locator(`#orders li[data-order="${newest}"] .marks`, { hasText: 'reserved' }).waitFor()
     await dashboard(page).locator('#letters li[data-letter]').first().waitFor()
+    // From the dashboard's top (the clicks of the tests before scrolled it).
+    await dashboard(page).locator('body').evaluate(() => scrollTo(0, 0))
     const png = await page.screenshot()
     expect(png.subarray(1, 4).toString()).toBe('PNG')
     mkdirSync(join(root, 'test/artifacts'), { recursive: true })

@@ -15,7 +15,6 @@ header .grow { flex: 1; }
 #notice { margin: .5rem 1rem 0; font-size: .85rem; } #notice:empty { display: none; }
 main { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1.15fr); gap: .8rem; padding: .8rem; }
 #flow { grid-row: span 3; }
-@media (max-width: 1000px) { main { grid-template-columns: minmax(0, 1fr); } #flow { grid-row: auto; } }
 section { background: #fff; border-radius: .5rem; padding: .7rem .9rem; box-shadow: 0 1px 2px #0002; min-width: 0; }
 h2 { font-size: .95rem; margin: .1rem 0 .5rem; }
 button { font: inherit; padding: .15rem .55rem; border: 1px solid #c9cfdd; border-radius: .3rem; background: #fff; cursor: pointer; }
@@ -34,6 +33,8 @@ th:first-child, td:first-child { text-align: left; } th { color: #555; font-weig
 .tp { display: inline-flex; align-items: center; gap: .2rem; }
 pre { font-size: .75rem; background: #f8f9fc; padding: .4rem; overflow: auto; max-height: 12rem; }
 .muted, .none { color: #888; } .err { color: #b8432f; } .ok { color: #1f8a4c; } .note { margin: 0 0 .3rem; }
+/* Last, so it overrides: one column below 1,000 px, with a shorter flow so the panels show too. */
+@media (max-width: 1000px) { main { grid-template-columns: minmax(0, 1fr); } #flow { grid-row: auto; } #events { max-height: min(40vh, 19rem); } }
 `
 
 /**
