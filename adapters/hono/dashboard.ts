@@ -1,5 +1,5 @@
 import type { Hono } from 'hono'
-import { dashboardHtml } from './dashboard-page.js'
+import { dashboardHtml } from './_dashboard-page.js'
 
 /** A fresh nonce per page: the one inline style and script it allows are the page's own. */
 const nonce = (): string => {
@@ -11,10 +11,10 @@ const nonce = (): string => {
  * The page's policy: its own inline script and style (by nonce), calls to its own origin, no
  * plugins, frames, forms or base changes; framed only by its own origin (the demo embeds it).
  */
-const policy = (n: string): string => [
+const policy = (once: string): string => [
   "default-src 'none'",
-  `script-src 'nonce-${n}'`,
-  `style-src 'nonce-${n}'`,
+  `script-src 'nonce-${once}'`,
+  `style-src 'nonce-${once}'`,
   "connect-src 'self'",
   "img-src 'self' data:",
   "base-uri 'none'",
@@ -33,11 +33,11 @@ const policy = (n: string): string => [
  */
 export const mountDashboard = (app: Hono<any>): void => {
   app.get('/dashboard', (c) => {
-    const n = nonce()
-    c.header('Content-Security-Policy', policy(n))
+    const once = nonce()
+    c.header('Content-Security-Policy', policy(once))
     c.header('X-Content-Type-Options', 'nosniff')
     c.header('Referrer-Policy', 'no-referrer')
     c.header('Cache-Control', 'no-store')
-    return c.html(dashboardHtml(n))
+    return c.html(dashboardHtml(once))
   })
 }

@@ -1,4 +1,4 @@
-import { dashboardScript } from './dashboard-script.js'
+import { dashboardScript } from './_dashboard-script.js'
 
 /** The dashboard's styles: one column on a phone, the flow beside the panels from 1,000 px. */
 export const dashboardStyle = `

@@ -7,41 +7,41 @@
  */
 export const panelsScript: string = String.raw`const handledHistory = new Map()
 
-const throughput = (s) => {
-  if (typeof s.handled !== 'number') return dash
+const throughput = (stat) => {
+  if (typeof stat.handled !== 'number') return dash
   const now = Date.now()
-  const h = handledHistory.get(s.name) || { last: undefined, rates: [] }
-  if (h.last) h.rates.push(Math.max(0, (s.handled - h.last.handled) / ((now - h.last.at) / 1000)))
-  if (h.rates.length > 30) h.rates.shift()
-  h.last = { handled: s.handled, at: now }
-  handledHistory.set(s.name, h)
-  const current = h.rates.length ? h.rates[h.rates.length - 1] : 0
+  const history = handledHistory.get(stat.name) || { last: undefined, rates: [] }
+  if (history.last) history.rates.push(Math.max(0, (stat.handled - history.last.handled) / ((now - history.last.at) / 1000)))
+  if (history.rates.length > 30) history.rates.shift()
+  history.last = { handled: stat.handled, at: now }
+  handledHistory.set(stat.name, history)
+  const current = history.rates.length ? history.rates[history.rates.length - 1] : 0
   const label = (Math.round(current * 10) / 10) + '/s'
-  return el('span', { class: 'tp' }, sparkline(h.rates.length ? h.rates : [0], 80, 18, 'handled ' + label), ' ' + label)
+  return el('span', { class: 'tp' }, sparkline(history.rates.length ? history.rates : [0], 80, 18, 'handled ' + label), ' ' + label)
 }
 
-const statRow = (s) => {
-  const d = s.duration && typeof s.duration === 'object' ? s.duration : {}
-  return el('tr', { data: { sub: s.name } },
-    el('td', {}, s.name), el('td', {}, count(s.lag)), el('td', {}, count(s.inFlight)), el('td', {}, count(s.retrying)),
-    el('td', { class: s.deadLetters ? 'err' : '' }, count(s.deadLetters)), el('td', {}, count(s.handled)), el('td', {}, count(s.failed)),
-    el('td', {}, ms(d.p50)), el('td', {}, ms(d.p95)), el('td', {}, ms(d.p99)), el('td', {}, ms(d.max)),
-    el('td', {}, typeof s.lastHandledAt === 'number' ? relative(s.lastHandledAt) : dash), el('td', {}, throughput(s)))
+const statRow = (stat) => {
+  const duration = stat.duration && typeof stat.duration === 'object' ? stat.duration : {}
+  return el('tr', { data: { sub: stat.name } },
+    el('td', {}, stat.name), el('td', {}, count(stat.lag)), el('td', {}, count(stat.inFlight)), el('td', {}, count(stat.retrying)),
+    el('td', { class: stat.deadLetters ? 'err' : '' }, count(stat.deadLetters)), el('td', {}, count(stat.handled)), el('td', {}, count(stat.failed)),
+    el('td', {}, ms(duration.p50)), el('td', {}, ms(duration.p95)), el('td', {}, ms(duration.p99)), el('td', {}, ms(duration.max)),
+    el('td', {}, typeof stat.lastHandledAt === 'number' ? relative(stat.lastHandledAt) : dash), el('td', {}, throughput(stat)))
 }
 
-const letterItem = (d) => el('li', { data: { letter: d.id, event: d.event && d.event.id } },
-  el('div', {}, el('b', {}, d.event && d.event.type), ' in ', el('b', {}, d.subscription), ' after ' + count(d.attempts) + ' tries, ' + (typeof d.failedAt === 'number' ? when(d.failedAt) : '')),
-  el('div', { class: 'err' }, (d.error && d.error.name ? d.error.name + ': ' : '') + (d.error ? d.error.message : '')),
-  el('details', {}, el('summary', {}, 'event ' + short(d.event && d.event.id)), el('pre', {}, JSON.stringify(d.event, null, 2))),
-  el('button', { type: 'button', data: { redrive: d.id } }, 'redrive'), ' ',
-  el('button', { type: 'button', data: { discard: d.id } }, 'discard'))
+const letterItem = (letter) => el('li', { data: { letter: letter.id, event: letter.event && letter.event.id } },
+  el('div', {}, el('b', {}, letter.event && letter.event.type), ' in ', el('b', {}, letter.subscription), ' after ' + count(letter.attempts) + ' tries, ' + (typeof letter.failedAt === 'number' ? when(letter.failedAt) : '')),
+  el('div', { class: 'err' }, (letter.error && letter.error.name ? letter.error.name + ': ' : '') + (letter.error ? letter.error.message : '')),
+  el('details', {}, el('summary', {}, 'event ' + short(letter.event && letter.event.id)), el('pre', {}, JSON.stringify(letter.event, null, 2))),
+  el('button', { type: 'button', data: { redrive: letter.id } }, 'redrive'), ' ',
+  el('button', { type: 'button', data: { discard: letter.id } }, 'discard'))
 
 const specText = (spec) => (spec.cron ? 'cron ' + spec.cron : spec.every ? 'every ' + spec.every / 1000 + ' s' : spec.at !== undefined ? 'once' : '') + (spec.timezone ? ' ' + spec.timezone : '')
 
-const scheduleItem = (s) => el('li', { data: { schedule: s.name } },
-  el('b', {}, s.name), ' ', el('code', {}, specText(s.spec || {})), ' → ', el('code', {}, s.spec && s.spec.type),
-  el('div', { class: 'muted' }, 'next ', el('span', { class: 'next' }, when(s.nextAt)), s.lastFiredAt ? ' · last ' + when(s.lastFiredAt) : ''),
-  el('button', { type: 'button', data: { run: s.name } }, 'run now'))
+const scheduleItem = (schedule) => el('li', { data: { schedule: schedule.name } },
+  el('b', {}, schedule.name), ' ', el('code', {}, specText(schedule.spec || {})), ' → ', el('code', {}, schedule.spec && schedule.spec.type),
+  el('div', { class: 'muted' }, 'next ', el('span', { class: 'next' }, when(schedule.nextAt)), schedule.lastFiredAt ? ' · last ' + when(schedule.lastFiredAt) : ''),
+  el('button', { type: 'button', data: { run: schedule.name } }, 'run now'))
 
 /** Fills a panel, or says why this token may not see it. */
 const panel = (id, reply, fill) => {
@@ -70,7 +70,7 @@ document.addEventListener('click', async (event) => {
   const { redrive, discard, run, highlight } = button.dataset
   if (highlight !== undefined) {
     for (const li of byId('events').children) li.classList.toggle('chain', li.dataset.correlation === highlight && !button.classList.contains('on'))
-    for (const b of document.querySelectorAll('button.chip')) b.classList.toggle('on', b.dataset.highlight === highlight && !button.classList.contains('on'))
+    for (const chip of document.querySelectorAll('button.chip')) chip.classList.toggle('on', chip.dataset.highlight === highlight && !button.classList.contains('on'))
     return
   }
   let reply, done

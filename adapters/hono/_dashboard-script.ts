@@ -1,5 +1,5 @@
-import { flowScript } from './dashboard-flow.js'
-import { panelsScript } from './dashboard-panels.js'
+import { flowScript } from './_dashboard-flow.js'
+import { panelsScript } from './_dashboard-panels.js'
 
 /**
  * The dashboard's script, shipped inline in the page (no build step, no CDN). Plain browser
@@ -39,7 +39,7 @@ const el = (tag, props, ...children) => {
   for (const [key, value] of Object.entries(props || {})) {
     if (value === undefined || value === null) continue
     if (key === 'class') node.className = value
-    else if (key === 'data') { for (const [name, v] of Object.entries(value)) if (v !== undefined && v !== null) node.dataset[name] = String(v) }
+    else if (key === 'data') { for (const [name, item] of Object.entries(value)) if (item !== undefined && item !== null) node.dataset[name] = String(item) }
     else if (key === 'title') node.title = String(value)
     else node.setAttribute(key, String(value))
   }
@@ -48,17 +48,17 @@ const el = (tag, props, ...children) => {
 }
 const errorMessage = (body, fallback) => (body && body.error && typeof body.error.message === 'string' ? body.error.message : fallback)
 const dash = '—'
-const count = (v) => (typeof v === 'number' ? String(v) : dash)
-const ms = (v) => (typeof v === 'number' ? (v < 10 ? v.toFixed(1) : String(Math.round(v))) + ' ms' : dash)
-const clock = (t) => new Date(t).toLocaleTimeString()
-const relative = (t) => {
-  const s = Math.round((t - Date.now()) / 1000), a = Math.abs(s)
-  if (a < 2) return 'now'
-  const span = a < 90 ? a + ' s' : a < 5400 ? Math.round(a / 60) + ' min' : Math.round(a / 3600) + ' h'
-  return s >= 0 ? 'in ' + span : span + ' ago'
+const count = (value) => (typeof value === 'number' ? String(value) : dash)
+const ms = (value) => (typeof value === 'number' ? (value < 10 ? value.toFixed(1) : String(Math.round(value))) + ' ms' : dash)
+const clock = (time) => new Date(time).toLocaleTimeString()
+const relative = (time) => {
+  const seconds = Math.round((time - Date.now()) / 1000), size = Math.abs(seconds)
+  if (size < 2) return 'now'
+  const span = size < 90 ? size + ' s' : size < 5400 ? Math.round(size / 60) + ' min' : Math.round(size / 3600) + ' h'
+  return seconds >= 0 ? 'in ' + span : span + ' ago'
 }
-const when = (t) => (typeof t === 'number' ? clock(t) + ' (' + relative(t) + ')' : dash)
-const notice = (text, isError) => { const n = byId('notice'); n.textContent = text; n.className = isError ? 'err' : 'ok' }
+const when = (time) => (typeof time === 'number' ? clock(time) + ' (' + relative(time) + ')' : dash)
+const notice = (text, isError) => { const line = byId('notice'); line.textContent = text; line.className = isError ? 'err' : 'ok' }
 
 class Refused extends Error {}
 

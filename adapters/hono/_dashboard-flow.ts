@@ -7,7 +7,7 @@
  */
 export const flowScript: string = String.raw`let streamAbort
 let streamRun = 0
-const setStatus = (text) => { const s = byId('stream-status'); s.textContent = text; s.dataset.state = text }
+const setStatus = (text) => { const status = byId('stream-status'); status.textContent = text; status.dataset.state = text }
 const stopStream = () => { streamRun++; if (streamAbort) streamAbort.abort(); streamAbort = undefined }
 let saveTimer
 const saveView = () => {
@@ -115,7 +115,7 @@ const sparkline = (values, width, height, label) => {
   svg.setAttribute('aria-label', label)
   const max = Math.max(1, ...values)
   const step = width / Math.max(1, values.length - 1)
-  const points = values.map((v, i) => (i * step).toFixed(1) + ',' + (height - 1 - (v / max) * (height - 2)).toFixed(1))
+  const points = values.map((value, index) => (index * step).toFixed(1) + ',' + (height - 1 - (value / max) * (height - 2)).toFixed(1))
   const area = document.createElementNS(SVG, 'polygon')
   area.setAttribute('points', '0,' + height + ' ' + points.join(' ') + ' ' + width + ',' + height)
   area.setAttribute('class', 'area')
