@@ -203,6 +203,19 @@ describe('the dashboard page', { timeout: 30_000 }, () => {
     await page.close()
   })
 
+  it('starts from now when the tab kept a cursor the bus does not know (a restarted bus)', async () => {
+    const page = await browser.newPage()
+    await page.addInitScript(([token]) => {
+      sessionStorage.setItem('tidings.dashboard.token', token!)
+      sessionStorage.setItem('tidings.dashboard.view', JSON.stringify({ topic: '**', lastId: 'not-a-cursor-of-this-bus', events: [] }))
+    }, [ADMIN])
+    await page.goto(`${url}/dashboard`)
+    await page.locator('#stream-status', { hasText: 'live' }).waitFor()
+    const placed = await bus.publish('order.placed', { order: 'o-5' })
+    await page.locator(`#events li[data-id="${placed.id}"]`).waitFor()
+    await page.close()
+  })
+
   it('shows a narrower token what it may see: its topics, and no admin panels', async () => {
     const page = await open(READER, false)
     await page.locator('#subscriptions .note', { hasText: 'may not see this' }).waitFor()

@@ -29,10 +29,15 @@ const runStream = async () => {
     if (response.status === 401) { refuse(await response.json().catch(() => undefined)); return }
     if (!response.ok) {
       const body = await response.json().catch(() => undefined)
+      // A cursor kept from another run of the bus (one in memory restarted): start from now instead.
+      if (response.status === 400 && lastId && body && body.error && body.error.code === 'INVALID_CURSOR') { lastId = undefined; saveView(); return runStream() }
       access.flow = response.status === 403 ? false : access.flow
       showAccess()
-      setStatus('refused')
       byId('flow-note').textContent = errorMessage(body, 'the stream answered ' + response.status)
+      // Busy or failing: try again later. A refusal (a scope, a bad topic) waits for another topic.
+      if (response.status !== 429 && response.status < 500) { setStatus('refused'); return }
+      setStatus('retrying')
+      setTimeout(() => { if (run === streamRun && !refused) runStream() }, 5000)
       return
     }
     access.flow = true
