@@ -41,6 +41,8 @@ const app = (env: Env) => busApp({
   auth: false,
   // The Cloudflare client has no live listeners: /stream (the bridge's receiving half) tails the log.
   stream: { poll: 250 },
+  // GET /dashboard: the page frames it. Its live flow reads /stream too, so it works over the shards.
+  dashboard: true,
   webhooks: {
     payments: {
       scheme: 'standard',
@@ -56,8 +58,8 @@ const app = (env: Env) => busApp({
 export default {
   async fetch(request, env) {
     await registerSchedules(env)
-    // The dashboard's live stream: one hibernating WebSocket per shard, pushed by the objects
-    // (busApp's /stream, which the bridge reads, polls the log instead).
+    // The shop's live marks: one hibernating WebSocket per shard, pushed by the objects
+    // (busApp's /stream, which the bridge and the dashboard read, polls the log instead).
     const live = /^\/live\/(\d+)$/.exec(new URL(request.url).pathname)
     if (live) return bus(env).connect(request, Number(live[1]))
     return app(env).fetch(request)

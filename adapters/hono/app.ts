@@ -5,6 +5,7 @@ import { authenticate, tokenTable, type Grant } from './_auth.js'
 import { deadLetterRoutes } from './_dead-letters.js'
 import { errorReply } from './_errors.js'
 import { eventRoutes } from './_events.js'
+import { mountDashboard } from './dashboard.js'
 import type { Env, RouteContext } from './_routes.js'
 import { scheduleRoutes } from './_schedules.js'
 import { healthRoutes, statsRoutes } from './_stats.js'
@@ -51,6 +52,7 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
 
   // Mounted before the auth middleware: open to anyone, or authenticated by signature.
   healthRoutes(app, context)
+  if (o.dashboard) mountDashboard(app)
   webhookRoutes(app, context)
 
   app.use('*', async (c, next) => {

@@ -60,4 +60,6 @@ export interface BusAppOptions {
    * details; a stream is closed). Default: `console.error`.
    */
   onError?: (error: unknown, request: Request) => void
+  /** `true` serves `GET /dashboard`: the page is open (it holds no data), its calls use the user's token. */
+  dashboard?: boolean
 }
