@@ -20,8 +20,6 @@ const ALLOWED: Record<string, string> = {
   'src/log/log.ts': 'createLog, and the file',
   // Lazily loaded; not yet split.
   'src/schedule/schedule.ts': 'createScheduler, and the file',
-  // The store conformance suite: one describe per store, its cases in one callback.
-  'src/store/conformance.ts': 'the suite callbacks',
   // Adapters: left to their owners (the hono app is being split separately).
   'adapters/cloudflare/client.ts': 'the client factory, and the file',
   'adapters/hono/app.ts': 'busApp',
