@@ -1,7 +1,7 @@
 export { createBus } from './bus.js'
 export type { Bus, BusOptions, DelayOptions, DelayedResult, ErrorContext, ListenOptions, Matching, PublishInput, PublishOptions, PublishResult, ReadOptions, WaitOptions } from './types.js'
 export type { DeadLetter, HandlerContext, RetryOptions, SubscribeOptions, Subscription } from './types.js'
-export type { ScheduleInfo, ScheduleSpec } from './schedule/schedule.js'
+export type { ScheduleInfo, ScheduleSpec } from './types.js'
 export { memoryStore } from './store/memory.js'
 export { realClock } from './clock/clock.js'
 export type { Clock } from './clock/clock.js'

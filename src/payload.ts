@@ -99,7 +99,7 @@ const walk = (value: unknown, depth: number): unknown => {
  * const [copy, bytes] = snapshot({ total: 3 }, 131_072) // a frozen { total: 3 }, 25
  * snapshot(new Array(1e9), 1000)[1] > 1000 // true, after about 80 holes
  */
-export const snapshot = (value: unknown, limit = Infinity): [copy: unknown, bytes: number] => {
+export const snapshot = (value: unknown, limit: number = Infinity): [copy: unknown, bytes: number] => {
   size = 0
   budget = limit
   try {

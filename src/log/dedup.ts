@@ -10,19 +10,32 @@ export interface IdRecord { n: number; t: number; s: number; ids: string[]; held
 
 interface Held { r: IdRecord; foreign: string[]; top: number }
 
+/** The in-memory dedup index of a log (see {@link createIdIndex}). */
+export interface IdIndex {
+  /** The seq an id was appended with, or undefined when it is not remembered. */
+  get(id: string): number | undefined
+  /** Remembers a record; `counters[i]` is the own counter of `ids[i]` (-1: not ours), parsed when absent. */
+  add(record: IdRecord, counters?: number[]): void
+  /** The records, oldest first. */
+  oldest(): Generator<IdRecord>
+  readonly count: number
+  /** Drops the oldest record and returns it. */
+  evict(): IdRecord
+}
+
 /**
  * The in-memory dedup index. Ids this bus made (its prefix plus a counter) live in a dense array
  * by counter: they arrive in order, and a Map of 100,000 strings costs far more per publish.
  * Every other id lives in a Map. Records are evicted whole, oldest first.
  */
-export const createIdIndex = (own: string) => {
+export const createIdIndex = (own: string): IdIndex => {
   const byId = new Map<string, number>()
   // ownSeqs[c - ownBase] is the seq of own counter c; entries below `dropped` are forgotten.
   let ownSeqs: number[] = []
   let ownBase = 0
   let dropped = 0
   let held: Held[] = []
-  let hh = 0
+  let heldHead = 0
   let count = 0
   const counter = (id: string): number =>
     id.length === own.length + ID_COUNTER && id.startsWith(own) ? parseInt(id.slice(own.length), 36) : -1
@@ -48,18 +61,18 @@ export const createIdIndex = (own: string) => {
       count += r.ids.length + (r.held?.length ?? 0)
     },
     /** The records, oldest first. */
-    *oldest(): Generator<IdRecord> { for (let i = hh; i < held.length; i++) yield held[i]!.r },
+    *oldest(): Generator<IdRecord> { for (let i = heldHead; i < held.length; i++) yield held[i]!.r },
     get count() { return count },
     /** Drops the oldest record and returns it. */
     evict(): IdRecord {
-      const h = held[hh]!
-      held[hh++] = undefined!
+      const h = held[heldHead]!
+      held[heldHead++] = undefined!
       count -= h.r.ids.length + (h.r.held?.length ?? 0)
       for (const id of h.foreign) byId.delete(id)
       // Own counters grow in append order: everything up to this record's last one goes.
       if (h.top - ownBase + 1 > dropped) dropped = h.top - ownBase + 1
       if (dropped > 4096 && dropped * 2 > ownSeqs.length) { ownSeqs = ownSeqs.slice(dropped); ownBase += dropped; dropped = 0 }
-      if (hh > 64 && hh * 2 > held.length) { held = held.slice(hh); hh = 0 }
+      if (heldHead > 64 && heldHead * 2 > held.length) { held = held.slice(heldHead); heldHead = 0 }
       return h.r
     },
   }

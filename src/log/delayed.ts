@@ -1,5 +1,5 @@
 import type { Clock } from '../clock/clock.js'
-import type { Draft, Pending } from './log.js'
+import type { Draft, Pending } from './pending.js'
 import type { Store } from '../store/store.js'
 import { keys, PREFIX, seqKey } from '../store/keys.js'
 
@@ -8,11 +8,25 @@ const DELAYED = PREFIX.delayed
 /** After a due batch failed to commit, the next try. */
 const RETRY_MS = 1000
 
+/** The delayed events of a log (see {@link createDelayed}). */
+export interface Delayed {
+  /** Arms the timer for `at` when that is earlier than the one armed. */
+  arm(at: number): void
+  /** Arms the timer for the earliest event on the list. */
+  next(): Promise<void>
+  /** Drops a delayed event not yet due; true when it was there. */
+  cancel(id: string): Promise<boolean>
+  stop(): void
+}
+
 /**
  * Delayed events: held aside under `d/<due>/<id>` and appended when due, in one commit that also
  * deletes them from the list. One timer for the earliest, and the store's wake-up where it has one.
+ *
+ * @example
+ * const delayed = createDelayed({ store, clock, enqueue: log.enqueue, track: log.track })
  */
-export const createDelayed = ({ store, clock, enqueue, track }: { store: Store; clock: Clock; enqueue(p: Pending): Promise<unknown>; track<T>(p: Promise<T>): Promise<T> }) => {
+export const createDelayed = ({ store, clock, enqueue, track }: { store: Store; clock: Clock; enqueue(pending: Pending): Promise<unknown>; track<T>(promise: Promise<T>): Promise<T> }): Delayed => {
   let due = Infinity
   let timer: unknown
   let stopped = false
@@ -61,5 +75,3 @@ export const createDelayed = ({ store, clock, enqueue, track }: { store: Store; 
     stop() { stopped = true; clock.clearTimer(timer) },
   }
 }
-
-export type Delayed = ReturnType<typeof createDelayed>

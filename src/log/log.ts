@@ -1,10 +1,25 @@
+/**
+ * The log: the append pipeline of one bus.
+ *
+ * State: the queue of pending appends (read from `queueHead`, never shifted) and whether the run
+ * loop is going; the in-memory head (last seq, last dedup record) and its stored version; the
+ * dedup index; the oldest stored seq; retention pins; the highest seq another writer was reported
+ * to append (`foreignSeq`) and the re-read timer for it.
+ * Who mutates it: `append`/`enqueue` push to the queue; the run loop (here) forms batches and
+ * gives own ids; `commitBatch` commits a batch and only after it lands moves the head, the index and
+ * the oldest seq; `refresh` moves them to what another writer committed.
+ * Invariants: appends commit in call order, one batch per commit; the head in memory moves only
+ * with a commit checked against its version, so two writers never give out the same seq.
+ */
 import type { Clock } from '../clock/clock.js'
 import { idPrefix, ownId, type BusEvent } from '../event.js'
 import { createIdIndex, type IdRecord } from './dedup.js'
 import type { Delayed } from './delayed.js'
+import type { Appended, Draft, Extra, Pending } from './pending.js'
 import type { Check, ListOptions, Mutation, Store } from '../store/store.js'
-
 import { HEAD, keys, prefixEnd, PREFIX, seqKey } from '../store/keys.js'
+
+export type { Appended, Draft, Extra, Pending } from './pending.js'
 
 // Key layout of the log (see store/keys.ts): events by seq, dedup records by commit number, the head.
 const EVENTS = PREFIX.events
@@ -14,32 +29,6 @@ const MAX_BATCH = 1000
 
 /** The head record: the last seq and the last dedup record number. Every appending commit writes it. */
 interface Head { seq: number; n: number }
-/** An envelope whose `seq` and `time` the log fills in when it appends it (then freezes it). */
-export type Draft = { -readonly [K in keyof BusEvent]: BusEvent[K] }
-/** What `publish` resolves; no `seq` for an event held aside until it is due. */
-export interface Appended { id: string; seq?: number; duplicate: boolean }
-/** Extra checks and writes that must land in the same commit as an append (schedules). */
-export interface Extra { checks: Check[]; mutations: Mutation[] }
-
-export interface Pending {
-  /** Drafts with an empty id get one of the bus's own ids when they reach the log. */
-  drafts: Draft[] | undefined
-  counters?: number[]
-  wait: Promise<unknown> | undefined
-  extra: Extra | undefined
-  /** Resolve with the one result rather than an array (saves a promise per publish). */
-  single: boolean
-  /** Per draft: hold it aside until this time (delayed publish). */
-  holds?: number[]
-  /** Drafts coming off the delayed list: already in the dedup index, never duplicates. */
-  due?: boolean
-  /** After a failed check, re-reads what the extra checks guard; false drops the pending as done. */
-  recheck?: () => Promise<boolean>
-  failed?: boolean
-  resolve(r: Appended | Appended[]): void
-  reject(e: unknown): void
-}
-
 export interface LogOptions {
   store: Store
   clock: Clock
@@ -51,33 +40,65 @@ export interface LogOptions {
   onAppend(events: BusEvent[]): void
 }
 
-export type Log = ReturnType<typeof createLog>
+/** A bus's log, as the bus and its lazy parts use it. */
+export interface Log {
+  /** Settles once the head, dedup index and pins are loaded. */
+  ready: Promise<void>
+  /** The last seq. */
+  readonly head: number
+  /** Appends drafts (or a validation that yields them) in call order; resolves per draft. */
+  append(drafts: Draft[] | Promise<Draft[]>, single: boolean, extra?: Extra, holds?: number[]): Promise<any>
+  /** Events from `seq` on, oldest first. */
+  read(seq: number, limit: number): Promise<BusEvent[]>
+  /** Events before the key `end`, newest first. */
+  readBack(end: string, limit: number): Promise<BusEvent[]>
+  /** Resolves once every append queued so far has settled. */
+  idle(): Promise<void>
+  close(): void
+  /** Work in progress that is not a commit of the queue (lazy loads, due timers): for settling. */
+  track<T>(promise: Promise<T>): Promise<T>
+  /** Queues a pending built elsewhere (due delayed events, schedule ticks); settles with its commit. */
+  enqueue(pending: Pending): Promise<unknown>
+  /** The seq an id was appended with, while the dedup index remembers it. */
+  seqOf(id: string): number | undefined
+  /** Work in progress outside the queue, for a test clock's settling. */
+  working(): Promise<unknown>[]
+  /** Drops a delayed event not yet due; its id stays remembered. */
+  cancel(id: string): Promise<boolean>
+  /** Retention keeps what a subscription still needs: from its cursor on. */
+  pin(name: string, cursor: number): void
+  unpin(name: string): void
+}
 
 /**
  * The append pipeline: group commit in call order, the in-memory head and dedup index guarded by
  * the commit's version check on the head, and dedup eviction and retention riding on appends.
  * One batch is one commit: its events, one dedup record, the head, and any pruning.
+ *
+ * @example
+ * const log = createLog({ store, clock, dedupe, retention, expireAfter, onAppend: (events) => dispatch(events) })
+ * await log.append([draft], true)
  */
-export const createLog = (o: LogOptions) => {
-  const { store, clock } = o
+export const createLog = (options: LogOptions): Log => {
+  const { store, clock } = options
   const prefix = idPrefix(clock.now())
-  let counter = 0
+  let ownCounter = 0
   const index = createIdIndex(prefix)
   // A FIFO with a moving head: Array#shift is O(n), and 100,000 unawaited publishes are normal.
   let queue: Pending[] = []
-  let qh = 0
-  const queued = () => queue.length - qh
-  const waiters: (() => void)[] = []
+  let queueHead = 0
+  const queued = () => queue.length - queueHead
+  const idleWaiters: (() => void)[] = []
   let head: Head = { seq: 0, n: 0 }
   let headVersion: string | null = null
-  let first = 1
+  let firstSeq = 1
   let running = false
   // The highest seq another writer's commit was reported to append: kept until the head reaches
-  // it (no wake-up is dropped). `tries`: reads since the last report that still found the head
-  // behind; `retry`: the timer of the next one.
-  let foreign = 0
-  let tries = 0
-  let retry: unknown
+  // it (no wake-up is dropped). `rereads`: reads since the last report that still found the head
+  // behind; `rereadTimer`: the timer of the next one.
+  let foreignSeq = 0
+  let rereads = 0
+  let rereadTimer: unknown
   // Deletes of evicted records, carried until a commit lands them.
   let pruned: Mutation[] = []
   // Each durable subscription's cursor, and until when it pins: retention keeps everything from
@@ -91,7 +112,7 @@ export const createLog = (o: LogOptions) => {
     pins.clear()
     for (const { key, value } of subs) {
       const r = value as { cursor: number; created: number; detached?: number; lease?: { until: number } }
-      pins.set(key.slice(2), { cursor: r.cursor, until: Math.max(r.lease?.until ?? 0, r.detached ?? r.created) + o.expireAfter })
+      pins.set(key.slice(2), { cursor: r.cursor, until: Math.max(r.lease?.until ?? 0, r.detached ?? r.created) + options.expireAfter })
     }
   }
   const pinned = (now: number) => {
@@ -113,7 +134,7 @@ export const createLog = (o: LogOptions) => {
     void p.catch(() => {}).finally(() => work.delete(p))
     return p
   }
-  // Delayed events: their timer code loads when the first one is held or found at start-up.
+  // Delayed events: their timer code loads when the firstSeq one is held or found at start-up.
   let delayed: Promise<Delayed> | undefined
   /** Queues a pending built elsewhere (due delayed events, schedule ticks); settles with its commit. */
   const enqueue = (p: Pending) => new Promise<unknown>((resolve, reject) => { p.resolve = resolve; p.reject = reject; queue.push(p); kick() })
@@ -125,14 +146,14 @@ export const createLog = (o: LogOptions) => {
     head = (h?.value as Head | undefined) ?? head
     headVersion = h?.version ?? null
     learn(ids)
-    first = (oldest[0]?.value as BusEvent | undefined)?.seq ?? head.seq + 1
+    firstSeq = (oldest[0]?.value as BusEvent | undefined)?.seq ?? head.seq + 1
     if ((await store.list({ prefix: DELAYED, limit: 1 })).length) await (await delays()).next()
   })()
 
   const unwatch = store.watch?.(EVENTS, (keys) => {
-    for (const k of keys) foreign = Math.max(foreign, +k.slice(2)) // 2: EVENTS.length
-    // Read at once (a pending retry's timer stays armed: firing late, it only kicks the log).
-    retry = tries = 0
+    for (const k of keys) foreignSeq = Math.max(foreignSeq, +k.slice(2)) // 2: EVENTS.length
+    // Read at once (a pending rereadTimer's timer stays armed: firing late, it only kicks the log).
+    rereadTimer = rereads = 0
     kick()
   })
   // Another bus's delayed events may fall due before ours.
@@ -150,18 +171,18 @@ export const createLog = (o: LogOptions) => {
     const events = await values<BusEvent>({ start: seqKey(EVENTS, head.seq + 1), end: seqKey(EVENTS, to.seq + 1) })
     head = to
     headVersion = h.version
-    if (events.length) o.onAppend(events)
+    if (events.length) options.onAppend(events)
   }
 
-  /** Evicts dedup records past the window or the size bound, oldest first, and queues their deletes. */
+  /** Evicts dedup records past the window or the size bound, oldest firstSeq, and queues their deletes. */
   const evict = (now: number, adding: number) => {
     for (const r of index.oldest()) {
-      if (r.t >= now - o.dedupe.window && index.count + adding <= o.dedupe.max) break
+      if (r.t >= now - options.dedupe.window && index.count + adding <= options.dedupe.max) break
       pruned.push({ type: 'delete', key: seqKey(IDS, index.evict().n) })
     }
   }
 
-  /** The first seq younger than `cutoff`, from the dedup records' times (0 when unknown). */
+  /** The firstSeq seq younger than `cutoff`, from the dedup records' times (0 when unknown). */
   const ageCut = (cutoff: number): number => {
     let cut = 0
     let n = 0
@@ -218,14 +239,14 @@ export const createLog = (o: LogOptions) => {
       // Retention: the last `events` events no older than `age`, unless a subscription needs them.
       // Now and then, re-read cursors anyway: a replay elsewhere can move one back.
       if (pinsStale || ++commits % 128 === 0) await loadPins()
-      const cut = Math.min(Math.max(seq - o.retention.events + 1, ageCut(now - o.retention.age)), pinned(now))
-      if (cut > first) mutations.push({ type: 'deleteRange', start: seqKey(EVENTS, first), end: seqKey(EVENTS, cut) })
+      const cut = Math.min(Math.max(seq - options.retention.events + 1, ageCut(now - options.retention.age)), pinned(now))
+      if (cut > firstSeq) mutations.push({ type: 'deleteRange', start: seqKey(EVENTS, firstSeq), end: seqKey(EVENTS, cut) })
       const next: Head = adding ? { seq, n: record.n } : head
       if (mutations.length) {
         mutations.push(...pruned)
         if (next !== head) mutations.push({ type: 'set', key: HEAD, value: next })
         const res = await store.commit({ checks, mutations })
-        // Another writer got there first: learn what it wrote, then decide again.
+        // Another writer got there firstSeq: learn what it wrote, then decide again.
         if (!res.ok) {
           await refresh()
           for (const p of batch) if (p.recheck && !(await p.recheck())) { p.drafts = []; p.extra = undefined }
@@ -237,10 +258,10 @@ export const createLog = (o: LogOptions) => {
       if (adding) index.add(record, counters)
       if (nextDue < Infinity) armDue(nextDue)
       for (const e of events) Object.freeze(e)
-      if (cut > first) first = cut
+      if (cut > firstSeq) firstSeq = cut
       let i = 0
       for (const p of batch) p.resolve(p.single ? results[i++]! : p.drafts!.map(() => results[i++]!))
-      if (events.length) o.onAppend(events as BusEvent[])
+      if (events.length) options.onAppend(events as BusEvent[])
       return
     }
   }
@@ -248,36 +269,36 @@ export const createLog = (o: LogOptions) => {
   const run = async () => {
     try {
       await ready
-      while (queued() || (foreign > head.seq && !retry)) {
+      while (queued() || (foreignSeq > head.seq && !rereadTimer)) {
         // A read can miss the commit it was woken for (it was in flight, or the store's reads lag
         // its notifications): read again at once, then after pauses 9 ms longer each time.
-        if (foreign > head.seq && !retry) {
+        if (foreignSeq > head.seq && !rereadTimer) {
           await refresh()
-          if (foreign > head.seq && tries++) retry = clock.setTimer(clock.now() + tries * 9, () => { retry = 0; kick() })
+          if (foreignSeq > head.seq && rereads++) rereadTimer = clock.setTimer(clock.now() + rereads * 9, () => { rereadTimer = 0; kick() })
         }
-        const p = queue[qh]
+        const p = queue[queueHead]
         if (!p) continue
-        if (p.failed) { qh++; continue }
+        if (p.failed) { queueHead++; continue }
         if (!p.drafts) { await p.wait; continue }
         const batch: Pending[] = []
-        for (let n = 0, q; (q = queue[qh])?.drafts && n < MAX_BATCH;) {
+        for (let n = 0, q; (q = queue[queueHead])?.drafts && n < MAX_BATCH;) {
           if (q.extra && batch.length) break
           // Ids are given here, in append order, so own counters follow seqs.
-          q.counters = q.drafts.map((d) => (d.id ? -1 : (d.id = ownId(prefix, ++counter), counter)))
+          q.counters = q.drafts.map((d) => (d.id ? -1 : (d.id = ownId(prefix, ++ownCounter), ownCounter)))
           batch.push(q)
-          qh++
+          queueHead++
           n += q.drafts.length
           if (q.extra) break
         }
-        if (qh > 1024 && qh * 2 > queue.length) { queue = queue.slice(qh); qh = 0 }
+        if (queueHead > 1024 && queueHead * 2 > queue.length) { queue = queue.slice(queueHead); queueHead = 0 }
         await commitBatch(batch).catch((e) => batch.forEach((p) => p.reject(e)))
       }
     } catch (e) {
-      for (const p of queue.splice(qh)) p.reject(e)
+      for (const p of queue.splice(queueHead)) p.reject(e)
     } finally {
       running = false
       if (queued()) kick()
-      else for (const w of waiters.splice(0)) w()
+      else for (const w of idleWaiters.splice(0)) w()
     }
   }
 
@@ -301,12 +322,12 @@ export const createLog = (o: LogOptions) => {
         kick()
       })
     },
-    /** Events from `seq` on, oldest first. */
+    /** Events from `seq` on, oldest firstSeq. */
     async read(seq: number, limit: number): Promise<BusEvent[]> {
       await ready
       return values({ start: seqKey(EVENTS, seq), end: prefixEnd(EVENTS), limit })
     },
-    /** Events before the key `end`, newest first. */
+    /** Events before the key `end`, newest firstSeq. */
     async readBack(end: string, limit: number): Promise<BusEvent[]> {
       await ready
       return values({ start: EVENTS, end, limit, reverse: true })
@@ -314,10 +335,10 @@ export const createLog = (o: LogOptions) => {
     /** Resolves once every append queued so far has settled. */
     idle(): Promise<void> {
       if (!running && !queued()) return ready
-      return new Promise((r) => waiters.push(r))
+      return new Promise((r) => idleWaiters.push(r))
     },
-    // foreign = 0: a retry timer still armed finds nothing to read.
-    close() { foreign = 0; unwatch?.(); unwatchSubs?.(); unwatchDelayed?.(); void delayed?.then((d) => d.stop()) },
+    // foreignSeq = 0: a reread timer still armed finds nothing to read.
+    close() { foreignSeq = 0; unwatch?.(); unwatchSubs?.(); unwatchDelayed?.(); void delayed?.then((d) => d.stop()) },
     track,
     enqueue,
     /** The seq an id was appended with, while the dedup index remembers it. */

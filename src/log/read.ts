@@ -6,7 +6,7 @@ import type { Log } from './log.js'
 import { compilePattern } from '../topic/pattern.js'
 
 /** `bus.read`: pages of the log from an opaque cursor, optionally filtered by pattern. */
-export const read = async (log: Log, options?: ReadOptions) => {
+export const read = async (log: Log, options?: ReadOptions): Promise<{ events: BusEvent[]; next: string; cursors?: string[] }> => {
   let from, pattern, limit, cursors
   try { ({ from, pattern, limit = 100, cursors } = optionsOf(options, 'read')) } catch (e) { throw coded(e, 'INVALID_OPTIONS', 'reading the options of read() threw') }
   // Two names any bus's cursors allow: the oldest retained event, and the end of the log (which

@@ -1,13 +1,23 @@
+/** A binary min-heap of `[key, value]` pairs (see {@link createHeap}). */
+export interface Heap<V> {
+  readonly size: number
+  /** The pair with the smallest key, left in place. */
+  peek(): [number, V] | undefined
+  push(key: number, value: V): void
+  /** Removes and returns the pair with the smallest key. */
+  pop(): [number, V] | undefined
+}
+
 /**
  * A binary min-heap of `[key, value]` pairs: the scheduler's "which tick is next" in O(log n),
  * however many schedules there are.
  */
-export const createHeap = <V>() => {
+export const createHeap = <V>(): Heap<V> => {
   const heap: [number, V][] = []
   return {
-    get size() { return heap.length },
+    get size(): number { return heap.length },
     peek: (): [number, V] | undefined => heap[0],
-    push(key: number, value: V) {
+    push(key: number, value: V): void {
       const item: [number, V] = [key, value]
       let i = heap.length
       heap.push(item)

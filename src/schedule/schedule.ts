@@ -1,6 +1,7 @@
 import type { Clock } from '../clock/clock.js'
 import { fail } from '../errors.js'
-import type { Draft, Log, Pending } from '../log/log.js'
+import type { Log } from '../log/log.js'
+import type { Draft, Pending } from '../log/pending.js'
 import { createHeap } from './heap.js'
 import { compilePattern } from '../topic/pattern.js'
 import type { Store, StoreEntry } from '../store/store.js'
@@ -10,29 +11,9 @@ import { SUBSCRIPTION_NAME } from '../subscriptions/name.js'
 import { checkTopic } from '../topic/topic.js'
 import { coded, describeValue, MAX_TIME, optionsOf } from '../check.js'
 import { toTagged } from '../tagged.js'
+import type { ScheduleInfo, ScheduleSpec } from '../types.js'
 
-/**
- * What a schedule publishes and when: exactly one of `cron` (5 or 6 fields, IANA `timezone`,
- * default UTC), `every` (ms, ticking at whole multiples since the Unix epoch) or `at` (once).
- *
- * @example
- * await bus.schedule('nightly-report', { cron: '0 2 * * *', timezone: 'Europe/Paris', type: 'report.due', data: {} })
- */
-export interface ScheduleSpec<T extends string = string, D = unknown> {
-  cron?: string
-  every?: number
-  at?: number | Date
-  timezone?: string
-  type: T
-  data: D
-  /** Ticks missed while no bus ran: `'latest'` fires the last one (default), `'all'` the last 100, `'none'` none. */
-  catchUp?: 'none' | 'latest' | 'all'
-  /** `'skip'` drops a tick while the previous tick's event is unhandled by an attached subscription it matched. */
-  overlap?: 'allow' | 'skip'
-}
-
-/** What `schedules()` lists. */
-export interface ScheduleInfo { name: string; spec: ScheduleSpec; nextAt: number | undefined; lastFiredAt?: number }
+export type { ScheduleInfo, ScheduleSpec } from '../types.js'
 
 /** What is stored under `c/<name>`; an `at` schedule that fired stays as a tombstone (`done`). */
 interface ScheduleRecord { name: string; spec: ScheduleSpec; created: number; lastFiredAt?: number; lastPublishedAt?: number; done?: true }
@@ -62,13 +43,22 @@ const checkName = (name: unknown): string =>
 // Specs compared as superjson text: BigInt, Map, Set and Date in `data` compare by value.
 const same = (a: ScheduleSpec, b: ScheduleSpec) => JSON.stringify(toTagged(a)) === JSON.stringify(toTagged(b))
 
+/** The schedules of one bus, as the bus uses them (see `Bus` for each). */
+export interface Scheduler {
+  schedule(name: string, spec: ScheduleSpec): Promise<void>
+  unschedule(name: string): Promise<boolean>
+  schedules(): ScheduleInfo[]
+  run(name: string, options?: { id?: string }): Promise<unknown>
+  stop(): void
+}
+
 /**
  * The scheduler of one bus: schedules live in the store, a heap orders their next ticks, and one
  * clock timer waits for the earliest. Each tick publishes `schedule:<name>:<tickMs>` and writes
  * `lastFiredAt` in the same commit, checked against the record's version, so two runtimes firing
  * one tick produce one event.
  */
-export const createScheduler = async (host: ScheduleHost) => {
+export const createScheduler = async (host: ScheduleHost): Promise<Scheduler> => {
   const { store, clock, log } = host
   // croner loads here, in this lazily loaded module's own chunk.
   const { Cron } = await import('croner')
@@ -357,4 +347,3 @@ export const createScheduler = async (host: ScheduleHost) => {
   }
 }
 
-export type Scheduler = Awaited<ReturnType<typeof createScheduler>>

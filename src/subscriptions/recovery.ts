@@ -2,15 +2,9 @@ import type { Log } from '../log/log.js'
 import type { Mutation, Store } from '../store/store.js'
 import type { DeadLetter } from '../types.js'
 import { keys, type DeliveringNote } from './record.js'
-import { errorOf, type RetryRecord } from './runner-state.js'
+import { errorOf, type Recovery, type RetryRecord } from './runner-state.js'
 
-/**
- * How a runner starts after taking a subscription over from a holder that died.
- *
- * @example
- * const recovery: Recovery = { careful: true, blame: [42] }
- */
-export interface Recovery { careful: boolean; blame?: number[] | undefined }
+export type { Recovery } from './runner-state.js'
 
 /** Whether two delivering notes say the same (so the record need not be written again). */
 export const sameNote = (note: DeliveringNote, other: DeliveringNote | undefined): boolean =>

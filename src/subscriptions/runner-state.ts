@@ -19,7 +19,14 @@ import type { BusEvent } from '../event.js'
 import type { HandlerContext } from '../types.js'
 import type { Host } from './host.js'
 import type { SubRecord } from './record.js'
-import type { Recovery } from './recovery.js'
+
+/**
+ * How a runner starts after taking a subscription over from a holder that died.
+ *
+ * @example
+ * const recovery: Recovery = { careful: true, blame: [42] }
+ */
+export interface Recovery { careful: boolean; blame?: number[] | undefined }
 
 /** A stored failure: the retry state of one event in one subscription (stored as is). */
 export interface RetryRecord { attempt: number; due: number; error?: { name: string; message: string }; event?: BusEvent }

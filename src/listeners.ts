@@ -1,0 +1,61 @@
+import { coded, describeValue, optionsOf, signalOf } from './check.js'
+import { fail } from './errors.js'
+import type { BusEvent } from './event.js'
+import { createTrie } from './topic/topic.js'
+import type { ErrorContext, ListenOptions } from './types.js'
+
+interface Listener { listener: (event: BusEvent) => unknown; test: ((event: BusEvent) => boolean) | undefined; order: number }
+
+/** The live listeners of a bus: in-process, at-most-once, in publish order. */
+export interface Listeners {
+  /** Runs the matching listeners on appended events; a listener's error goes to `onError`. */
+  dispatch(events: readonly BusEvent[]): void
+  /** `bus.on`: checks its arguments, adds the listener, returns its unsubscribe. */
+  on(pattern: string, listener: unknown, options: ListenOptions | undefined): () => void
+  /** Adds a listener as is (for `waitFor`); returns its removal. */
+  add(pattern: string, listener: (event: BusEvent) => void): () => void
+}
+
+/**
+ * Live listeners in a topic trie; they run in the order they were added.
+ *
+ * @example
+ * const listeners = createListeners(onError)
+ * const off = listeners.on('order.*', (event) => console.log(event.type), undefined)
+ */
+export const createListeners = (onError: (error: unknown, context: ErrorContext) => void): Listeners => {
+  const trie = createTrie<Listener>()
+  let added = 0
+  return {
+    dispatch(events) {
+      for (const event of events) {
+        const matched = trie.match(event.type)
+        // The trie finds listeners by pattern; they run in the order they were added.
+        if (matched.length > 1) matched.sort((a, b) => a.order - b.order)
+        for (const { listener, test } of matched) {
+          try {
+            if (test && !test(event)) continue
+            const result = listener(event)
+            if (typeof (result as PromiseLike<void> | undefined)?.then === 'function') Promise.resolve(result).catch((error) => onError(error, { event, listener }))
+          } catch (error) {
+            onError(error, { event, listener })
+          }
+        }
+      }
+    },
+    on(pattern, listener, options) {
+      let off: () => void, signal
+      try {
+        const { filter, ...rest } = optionsOf(options, 'on')
+        signal = signalOf(rest.signal)
+        if (typeof listener !== 'function') fail('INVALID_OPTIONS', `on() takes a listener function, got ${describeValue(listener)}`)
+        if (filter !== undefined && typeof filter !== 'function') fail('INVALID_FILTER', 'on() takes a function filter; declarative filters are for subscribe() and waitFor()')
+        off = trie.add(pattern, { listener: listener as Listener['listener'], test: filter as Listener['test'], order: added++ })
+      } catch (error) { throw coded(error, 'INVALID_OPTIONS', 'reading the options of on() threw') }
+      if (signal?.aborted) off()
+      signal?.addEventListener('abort', off, { once: true })
+      return () => { off(); signal?.removeEventListener('abort', off) }
+    },
+    add: (pattern, listener) => trie.add(pattern, { listener, test: undefined, order: added++ }),
+  }
+}

@@ -1,0 +1,36 @@
+import type { BusEvent } from '../event.js'
+import type { Check, Mutation } from '../store/store.js'
+
+/** An envelope whose `seq` and `time` the log fills in when it appends it (then freezes it). */
+export type Draft = { -readonly [K in keyof BusEvent]: BusEvent[K] }
+/** What `publish` resolves; no `seq` for an event held aside until it is due. */
+export interface Appended { id: string; seq?: number; duplicate: boolean }
+/** Extra checks and writes that must land in the same commit as an append (schedules). */
+export interface Extra { checks: Check[]; mutations: Mutation[] }
+
+/**
+ * One append waiting in the log's queue. While its drafts are being validated (an async schema)
+ * `drafts` is undefined and `wait` settles when they are set, or `failed` when validation threw.
+ *
+ * @example
+ * const pending: Pending = { drafts, wait: undefined, extra: undefined, single: true, resolve, reject }
+ */
+export interface Pending {
+  /** Drafts with an empty id get one of the bus's own ids when they reach the log. */
+  drafts: Draft[] | undefined
+  /** Per draft: -1 for an id from outside, else the own id's counter (set when the batch forms). */
+  counters?: number[]
+  wait: Promise<unknown> | undefined
+  extra: Extra | undefined
+  /** Resolve with the one result rather than an array (saves a promise per publish). */
+  single: boolean
+  /** Per draft: hold it aside until this time (delayed publish). */
+  holds?: number[]
+  /** Drafts coming off the delayed list: already in the dedup index, never duplicates. */
+  due?: boolean
+  /** After a failed check, re-reads what the extra checks guard; false drops the pending as done. */
+  recheck?: () => Promise<boolean>
+  failed?: boolean
+  resolve(result: Appended | Appended[]): void
+  reject(error: unknown): void
+}
