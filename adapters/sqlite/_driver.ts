@@ -32,13 +32,16 @@ export const isBusy = (error: unknown): boolean => {
 /**
  * Sets the handle up for several processes over one file and wraps it as the core's driver:
  * WAL (readers never block the writer, and a process killed mid-commit leaves the last committed
- * state), a busy timeout, and write transactions that take the write lock when they begin
+ * state), a busy timeout, the `synchronous` level, and write transactions that take the write lock when they begin
  * (`BEGIN IMMEDIATE`), so a commit's checks read the newest state and cannot be overtaken between
  * reading and writing. The transaction is spelled out in SQL because `DatabaseSync` has no helper.
  */
-export const driverOf = (db: SqliteDatabase, busyTimeout: number): SqlDriver => {
+export const driverOf = (db: SqliteDatabase, busyTimeout: number, synchronous: 'full' | 'normal'): SqlDriver => {
   db.exec('PRAGMA journal_mode = WAL')
   db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeout))}`)
+  // Said explicitly: better-sqlite3 builds with a WAL default of NORMAL that applies only to
+  // connections opening a file already in WAL mode, so the first and later ones would differ.
+  db.exec(`PRAGMA synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`)
   const begin = db.prepare('BEGIN IMMEDIATE')
   const commit = db.prepare('COMMIT')
   const rollback = db.prepare('ROLLBACK')

@@ -9,6 +9,12 @@ export interface SqliteStoreOptions {
   busyTimeout?: number
   /** How often (ms) the file is checked for other processes' commits while watched. Default 50. */
   pollMs?: number
+  /**
+   * `'full'` (default): a commit is on disk when it resolves, so a resolved publish survives a power
+   * loss. `'normal'`: faster (WAL is synced at checkpoints, not per commit); a commit survives the
+   * process crashing but the last ones may be lost if the machine does.
+   */
+  synchronous?: 'full' | 'normal'
 }
 
 /** A {@link Store} over SQLite, with `watch`, `setWakeup` and `close`. */
@@ -45,7 +51,7 @@ const retryBusy = async <T>(operation: () => T): Promise<T> => {
  * Opens the store over a handle: see {@link sqliteStore}. `owned` handles are closed by `close()`.
  */
 export const storeOver = (db: SqliteDatabase, options: SqliteStoreOptions, owned: boolean): SqliteStore => {
-  const kv = sqlStore(driverOf(db, options.busyTimeout ?? BUSY_TIMEOUT), { label: 'the SQLite database', journal: true })
+  const kv = sqlStore(driverOf(db, options.busyTimeout ?? BUSY_TIMEOUT, options.synchronous ?? 'full'), { label: 'the SQLite database', journal: true })
   const hub = watchersOf(db, kv, options.pollMs ?? POLL_MS)
   const unwatches = new Set<() => void>()
   let wakeAt = Infinity

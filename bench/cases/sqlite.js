@@ -1,6 +1,7 @@
-// Case: tidings over SQLite in Node (tidings/sqlite over better-sqlite3, a file in the temp dir, WAL,
-// SQLite's default synchronous setting), side by side with a raw better-sqlite3 loop writing the
-// same records into the same table shape with the same pragmas:
+// Case: tidings over SQLite in Node (tidings/sqlite over better-sqlite3, a file in the temp dir),
+// side by side with a raw better-sqlite3 loop writing the same records into the same table shape.
+// Both sides set the same pragmas: WAL, synchronous = FULL (the store's default: a commit is on disk
+// when it resolves); with BENCH_SQLITE_SYNC=normal both use NORMAL instead.
 //   unawaited: n publishes not awaited, then idle (group commit)  vs  raw-batched: n inserts, one transaction
 //   awaited:   n publishes awaited one by one                     vs  raw-each:    n inserts, one transaction each
 //   durable:   a backlog of n events, then one durable subscription (concurrency 1) from the earliest,
@@ -13,6 +14,7 @@ import path from 'node:path'
 import { args, expectCalls, measure } from '../harness.js'
 
 const { subject, nums: [n = 10_000] } = args()
+const synchronous = process.env.BENCH_SQLITE_SYNC === 'normal' ? 'normal' : 'full'
 const data = { sku: 'AB-1234', qty: 2, total: 42.5, country: 'FR' }
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tidings-sqlite-bench-'))
 let files = 0
@@ -25,6 +27,7 @@ const record = (i) => JSON.stringify({ id: `bench-${i}`, type: 'order.placed', s
 const raw = (perInsert) => async (count) => {
   const db = new Database(fresh())
   db.exec('PRAGMA journal_mode = WAL')
+  db.exec(`PRAGMA synchronous = ${synchronous.toUpperCase()}`)
   db.exec('CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID')
   const insert = db.prepare('INSERT INTO kv (key, value, version) VALUES (?, ?, ?)')
   const one = db.transaction((i) => insert.run(`e/${String(i).padStart(15, '0')}`, record(i), i))
@@ -41,7 +44,7 @@ const tidings = (mode) => async (count) => {
   const { createBus } = await import('tidings')
   const { sqliteStore } = await import('tidings/sqlite')
   const db = new Database(fresh())
-  const store = sqliteStore(db)
+  const store = sqliteStore(db, { synchronous })
   const bus = createBus({ store })
   await bus.idle()
   let ms
