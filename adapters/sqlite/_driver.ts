@@ -15,12 +15,20 @@ export interface SqliteDatabase {
   close(): unknown
 }
 
-/** How long (ms) SQLite itself waits for another process's write lock before it answers SQLITE_BUSY. */
+/**
+ * How long (ms) SQLite itself waits for another process's write lock before it answers SQLITE_BUSY.
+ *
+ * @example
+ * db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT}`)
+ */
 export const BUSY_TIMEOUT = 5000
 
 /**
  * Whether SQLite answered "busy" (another connection holds the lock): better-sqlite3 says so in
  * `code` (`SQLITE_BUSY`, `SQLITE_BUSY_SNAPSHOT`, ...), node:sqlite in `errcode` (5, extended or not).
+ *
+ * @example
+ * isBusy(Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })) // true
  */
 export const isBusy = (error: unknown): boolean => {
   const { code, errcode, message } = (error ?? {}) as { code?: unknown; errcode?: unknown; message?: unknown }
@@ -35,6 +43,9 @@ export const isBusy = (error: unknown): boolean => {
  * state), a busy timeout, the `synchronous` level, and write transactions that take the write lock when they begin
  * (`BEGIN IMMEDIATE`), so a commit's checks read the newest state and cannot be overtaken between
  * reading and writing. The transaction is spelled out in SQL because `DatabaseSync` has no helper.
+ *
+ * @example
+ * const kv = sqlStore(driverOf(new Database('events.db'), 5000, 'full'), { label: 'the SQLite database', journal: true })
  */
 export const driverOf = (db: SqliteDatabase, busyTimeout: number, synchronous: 'full' | 'normal'): SqlDriver => {
   db.exec('PRAGMA journal_mode = WAL')

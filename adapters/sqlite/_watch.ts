@@ -3,7 +3,13 @@ import type { SqliteDatabase } from './_driver.js'
 
 type Watcher = { prefix: string; callback: (keys: readonly string[]) => void }
 
-/** What every store over one handle shares: its watchers and where the poll of the file stands. */
+/**
+ * What every store over one handle shares: its watchers and where the poll of the file stands.
+ *
+ * @example
+ * const hub = watchersOf(db, kv, 50)
+ * const unwatch = hub.watch('e/', (keys) => console.log(keys))
+ */
 export interface Watchers {
   watch(prefix: string, callback: (keys: readonly string[]) => void): () => void
   /** A commit through this handle landed: tell the watchers (on a later microtask). */
@@ -69,12 +75,16 @@ export const watchersOf = (db: SqliteDatabase, kv: SqlStore, pollMs: number): Wa
     if (keys.length) deliver(keys)
   }
 
+  // From a timer nobody awaits: a busy file or a handle the app closed must not crash the process.
+  // The next tick tries again; `seen` only moves after a read succeeded, so nothing is skipped.
+  const pollQuietly = () => { try { poll() } catch { /* tried again on the next tick */ } }
+
   const hub: Watchers = {
     watch(prefix, callback) {
       if (!watchers.size) {
         lastDataVersion = readDataVersion()
         seen = kv.version()
-        timer = setInterval(poll, pollMs)
+        timer = setInterval(pollQuietly, pollMs)
       }
       const watcher = { prefix, callback }
       watchers.add(watcher)

@@ -2,7 +2,12 @@ import { TidingsError } from '../../src/index.js'
 import type { SqliteDatabase } from './_driver.js'
 import { storeOver, type SqliteStore, type SqliteStoreOptions } from './store.js'
 
-/** `sqliteStore({ path })`: the file to open (created when absent) with better-sqlite3. */
+/**
+ * `sqliteStore({ path })`: the file to open (created when absent) with better-sqlite3.
+ *
+ * @example
+ * const options: SqlitePathOptions = { path: 'events.db', pollMs: 100 }
+ */
 export interface SqlitePathOptions extends SqliteStoreOptions {
   path: string
 }

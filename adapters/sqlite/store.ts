@@ -3,7 +3,12 @@ import { sqlStore } from '../../src/internal.js'
 import { BUSY_TIMEOUT, driverOf, isBusy, type SqliteDatabase } from './_driver.js'
 import { watchersOf } from './_watch.js'
 
-/** Options of {@link sqliteStore} over a handle the app opened. */
+/**
+ * Options of {@link sqliteStore} over a handle the app opened.
+ *
+ * @example
+ * const options: SqliteStoreOptions = { busyTimeout: 10_000, synchronous: 'normal' }
+ */
 export interface SqliteStoreOptions {
   /** How long (ms) SQLite waits for another process's write lock before a commit retries. Default 5000. */
   busyTimeout?: number
@@ -17,7 +22,13 @@ export interface SqliteStoreOptions {
   synchronous?: 'full' | 'normal'
 }
 
-/** A {@link Store} over SQLite, with `watch`, `setWakeup` and `close`. */
+/**
+ * A {@link Store} over SQLite, with `watch`, `setWakeup` and `close`.
+ *
+ * @example
+ * const store: SqliteStore = sqliteStore({ path: 'events.db' })
+ * await store.close()
+ */
 export interface SqliteStore extends Store {
   watch(prefix: string, callback: (keys: readonly string[]) => void): () => void
   setWakeup(at: number | undefined): Promise<void>
@@ -49,6 +60,9 @@ const retryBusy = async <T>(operation: () => T): Promise<T> => {
 
 /**
  * Opens the store over a handle: see {@link sqliteStore}. `owned` handles are closed by `close()`.
+ *
+ * @example
+ * const store = storeOver(new Database('events.db'), {}, true)
  */
 export const storeOver = (db: SqliteDatabase, options: SqliteStoreOptions, owned: boolean): SqliteStore => {
   const kv = sqlStore(driverOf(db, options.busyTimeout ?? BUSY_TIMEOUT, options.synchronous ?? 'full'), { label: 'the SQLite database', journal: true })
@@ -81,7 +95,7 @@ export const storeOver = (db: SqliteDatabase, options: SqliteStoreOptions, owned
       clearTimeout(wakeTimer)
       wakeAt = at ?? Infinity
       if (at === undefined || closed) return
-      wakeTimer = setTimeout(() => { wakeAt = Infinity; if (!closed) hub.poll() }, Math.max(0, Math.min(at - Date.now(), 2 ** 31 - 1)))
+      wakeTimer = setTimeout(() => { wakeAt = Infinity; if (!closed) try { hub.poll() } catch { /* the watch poll tries again */ } }, Math.max(0, Math.min(at - Date.now(), 2 ** 31 - 1)))
       ;(wakeTimer as { unref?: () => void }).unref?.()
     },
     async close() {

@@ -2,10 +2,20 @@ import { TidingsError } from '../errors.js'
 import { fromTagged, toTagged } from '../tagged.js'
 import { prefixEnd, type Check, type Commit, type CommitResult, type ListOptions, type Mutation, type StoreEntry } from './store.js'
 
-/** A value SQL parameters take here: keys and encoded values are text, versions integers. */
+/**
+ * A value SQL parameters take here: keys and encoded values are text, versions integers.
+ *
+ * @example
+ * const params: SqlValue[] = ['e/000000000000001', '{"json":1}', 7]
+ */
 export type SqlValue = string | number | null
 
-/** A prepared statement: `run` for writes, `all` for rows (as objects keyed by column name). */
+/**
+ * A prepared statement: `run` for writes, `all` for rows (as objects keyed by column name).
+ *
+ * @example
+ * const rows = driver.prepare('SELECT key FROM tidings_kv WHERE key >= ?').all('e/')
+ */
 export interface SqlStatement {
   run(...params: SqlValue[]): unknown
   all(...params: SqlValue[]): unknown[]
@@ -30,7 +40,12 @@ export interface SqlDriver {
   transaction<T>(fn: () => T): T
 }
 
-/** Options of {@link sqlStore}. */
+/**
+ * Options of {@link sqlStore}.
+ *
+ * @example
+ * const options: SqlStoreOptions = { label: 'the SQLite database', journal: true }
+ */
 export interface SqlStoreOptions {
   /** How errors name the storage, e.g. `'Durable Object storage'`. */
   label: string
@@ -44,10 +59,21 @@ export interface SqlStoreOptions {
   journalSize?: number
 }
 
-/** One journalled commit: its version and the keys it set or deleted (range deletes are not listed). */
+/**
+ * One journalled commit: its version and the keys it set or deleted (range deletes are not listed).
+ *
+ * @example
+ * const change: SqlChange = { version: 42, keys: ['e/000000000000007', 'm/head'] }
+ */
 export interface SqlChange { readonly version: number; readonly keys: readonly string[] }
 
-/** The key-value core of a SQL-backed {@link Store}: get, list, commit, and the change journal. */
+/**
+ * The key-value core of a SQL-backed store: get, list, commit (synchronous), and the change journal.
+ *
+ * @example
+ * const kv: SqlStore = sqlStore(driver, { label: 'the SQLite database' })
+ * kv.commit({ mutations: [{ type: 'set', key: 'a', value: 1 }] })
+ */
 export interface SqlStore {
   get(key: string): StoreEntry | undefined
   list(options: ListOptions): StoreEntry[]
@@ -64,8 +90,8 @@ export interface SqlStore {
   setSince(version: number, prefix: string): string[]
 }
 
-/** The tables: one key-value table and one counter row, as the Durable Object store has always had. */
-export const TABLE = 'tidings_kv'
+// The tables: one key-value table and one counter row, as the Durable Object store has always had.
+const TABLE = 'tidings_kv'
 const META = 'tidings_meta'
 const CHANGES = 'tidings_changes'
 // Above every ASCII key: the end of an open range.
