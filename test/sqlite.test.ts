@@ -81,10 +81,26 @@ describe('sqliteStore', () => {
     other.close()
   })
 
-  it('refuses what is neither a handle nor { path } with INVALID_OPTIONS', () => {
-    for (const bad of [undefined, null, 42, {}, { path: '' }, { path: 7 }]) {
+  it('syncs every commit to disk by default, and only at checkpoints when asked for normal', () => {
+    const level = (db: Database.Database) => db.pragma('synchronous', { simple: true })
+    const full = new Database(freshFile()), normal = new Database(freshFile())
+    sqliteStore(full)
+    sqliteStore(normal, { synchronous: 'normal' })
+    expect([level(full), level(normal)]).toEqual([2, 1])
+    expect(full.pragma('journal_mode', { simple: true })).toBe('wal')
+    full.close(); normal.close()
+  })
+
+  it('refuses what is neither a handle nor { path }, and bad options, with INVALID_OPTIONS before touching the file', () => {
+    for (const bad of [undefined, null, 42, {}, { path: '' }, { path: 7 }, { path: 'x.db', pollMs: 0 }, { path: 'x.db', synchronous: 'off' }]) {
       expect(() => sqliteStore(bad as never)).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }))
     }
+    const db = new Database(':memory:')
+    for (const bad of [{ busyTimeout: -1 }, { busyTimeout: NaN }, { pollMs: Infinity }, { synchronous: 'FULL' }, 'fast']) {
+      expect(() => sqliteStore(db, bad as never)).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }))
+    }
+    // Nothing was written to the handle: not even the tables.
+    expect(db.prepare(`SELECT count(*) AS n FROM sqlite_master`).get()).toEqual({ n: 0 })
   })
 
   it('{ path } opens the file with better-sqlite3, and close() closes it', async () => {

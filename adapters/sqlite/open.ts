@@ -1,6 +1,6 @@
 import { TidingsError } from '../../src/index.js'
 import type { SqliteDatabase } from './_driver.js'
-import { storeOver, type SqliteStore, type SqliteStoreOptions } from './store.js'
+import { checkOptions, storeOver, type SqliteStore, type SqliteStoreOptions } from './store.js'
 
 /**
  * `sqliteStore({ path })`: the file to open (created when absent) with better-sqlite3.
@@ -39,6 +39,8 @@ export function sqliteStore(source: SqliteDatabase | SqlitePathOptions, options:
     throw new TidingsError('INVALID_OPTIONS', 'sqliteStore takes a SQLite handle (better-sqlite3, node:sqlite DatabaseSync) or { path }')
   }
   const { path, ...rest } = source as SqlitePathOptions
+  // Checked now, not once better-sqlite3 has loaded: bad options throw where they are given.
+  checkOptions(rest)
   return deferred(import('better-sqlite3' as string).then(
     (module: BetterSqlite) => storeOver(new module.default(path), rest, true),
     (error: unknown) => {

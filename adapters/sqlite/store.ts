@@ -40,6 +40,22 @@ const POLL_MS = 50
 // Tries of one operation that SQLite answered "busy" even after its busy timeout.
 const BUSY_TRIES = 8
 
+const isCount = (value: unknown, least: number) => typeof value === 'number' && Number.isFinite(value) && value >= least
+
+/**
+ * Refuses options that are not what {@link SqliteStoreOptions} says, before the handle is touched.
+ *
+ * @example
+ * checkOptions({ pollMs: 0 }) // throws TidingsError INVALID_OPTIONS
+ */
+export const checkOptions = (options: unknown): void => {
+  const { busyTimeout, pollMs, synchronous } = (typeof options === 'object' && options !== null ? options : { busyTimeout: NaN }) as Record<string, unknown>
+  if ((busyTimeout !== undefined && !isCount(busyTimeout, 0)) || (pollMs !== undefined && !isCount(pollMs, 1))
+    || (synchronous !== undefined && synchronous !== 'full' && synchronous !== 'normal')) {
+    throw new TidingsError('INVALID_OPTIONS', 'sqliteStore options: busyTimeout a number >= 0, pollMs a number >= 1, synchronous \'full\' or \'normal\'')
+  }
+}
+
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Runs `operation`; after SQLITE_BUSY (nothing was written) once more after a random pause. */
@@ -65,6 +81,7 @@ const retryBusy = async <T>(operation: () => T): Promise<T> => {
  * const store = storeOver(new Database('events.db'), {}, true)
  */
 export const storeOver = (db: SqliteDatabase, options: SqliteStoreOptions, owned: boolean): SqliteStore => {
+  checkOptions(options)
   const kv = sqlStore(driverOf(db, options.busyTimeout ?? BUSY_TIMEOUT, options.synchronous ?? 'full'), { label: 'the SQLite database', journal: true })
   const hub = watchersOf(db, kv, options.pollMs ?? POLL_MS)
   const unwatches = new Set<() => void>()
