@@ -84,6 +84,15 @@ const CLOUDFLARE = [
   { subject: 'queue', n: 5_000, k: 100 },
 ]
 
+// SQLite in Node (tidings/sqlite over better-sqlite3, a temp file, WAL) vs a raw better-sqlite3 loop
+// writing the same records: unawaited publishes vs one transaction of inserts, awaited publishes vs
+// one transaction per insert; a durable backlog handled at concurrency 1.
+const SQLITE = [
+  { subject: 'raw-batched', n: 20_000 }, { subject: 'unawaited', n: 20_000 },
+  { subject: 'raw-each', n: 2_000 }, { subject: 'awaited', n: 2_000 },
+  { subject: 'durable', n: 5_000 },
+]
+
 const jobs = [
   ...LIVE.map((j) => ({ ...j, case: 'live', args: [j.subject, j.n] })),
   ...WILDCARD.map((j) => ({ ...j, case: 'wildcard', args: [j.subject, j.listeners, j.n] })),
@@ -95,6 +104,7 @@ const jobs = [
   ...HTTP.map((j) => ({ ...j, case: 'http', args: [j.subject, j.n] })),
   ...CLOUDFLARE.map((j) => ({ ...j, case: 'cloudflare', args: [j.subject, j.n, j.k] })),
   { subject: 'tidings', case: 'indexeddb', runs: 1, args: [IDB.rounds] },
+  ...SQLITE.map((j) => ({ ...j, case: 'sqlite', args: [j.subject, j.n] })),
 ]
 // Cases that print something other than { opsPerSec }: their samples are the whole JSON lines.
 const RAW = new Set(['latency', 'heap', 'schedules', 'indexeddb'])
@@ -223,6 +233,8 @@ const sched = SCHEDULES.map((n) => {
 })
 
 const idb = find('indexeddb', 'tidings').samples[0]
+const sqlite = Object.fromEntries(SQLITE.map((j) => [j.subject, find('sqlite', j.subject)]))
+const sqliteRatio = { unawaited: sqlite.unawaited.opsPerSec / sqlite['raw-batched'].opsPerSec, awaited: sqlite.awaited.opsPerSec / sqlite['raw-each'].opsPerSec }
 
 const goals = [
   ...liveT.map((t) => ({ goal: `live (burst of ${int(t.n)}): tidings ≥ 0.2× mitt`, value: t.opsPerSec / mitt.opsPerSec, min: 0.2 })),
@@ -240,6 +252,8 @@ const goals = [
   { goal: 'Cloudflare: events/s through Worker → object, group commit ÷ one raw SQL insert per RPC ≥ 3×', value: find('cloudflare', 'group').opsPerSec / find('cloudflare', 'raw').opsPerSec, min: 3 },
   { goal: 'IndexedDB (Chromium): unawaited publishes ≥ 0.5× raw puts in one transaction', value: idb.ratios.unawaited, min: 0.5 },
   { goal: 'IndexedDB (Chromium): awaited publishes ≥ 0.9× raw one transaction per put', value: idb.ratios.awaited, min: 0.9 },
+  { goal: 'SQLite (Node): unawaited publishes ≥ 0.9× raw better-sqlite3 inserts in one transaction', value: sqliteRatio.unawaited, min: 0.9 },
+  { goal: 'SQLite (Node): awaited publishes ≥ 0.9× raw better-sqlite3, one transaction per insert', value: sqliteRatio.awaited, min: 0.9 },
   { goal: `bundle: createBus + on + publish, entry chunk ≤ ${int(ENTRY_LIMIT)} B gzip`, value: bundle.tidings.entryGzip, max: ENTRY_LIMIT, bytes: true },
 ].map((g) => ({ ...g, met: g.max === undefined ? g.value >= g.min : g.strict ? g.value < g.max : g.value <= g.max }))
 
@@ -301,6 +315,15 @@ out.push(table(
     int(j.n), int(j.opsPerSec), pct(j.spread), j.samples.map(int).join(' '), ratio(j.opsPerSec / find('cloudflare', 'raw').opsPerSec),
   ]),
 ))
+out.push('', `## SQLite in Node: tidings/sqlite (better-sqlite3, a temp file, WAL) vs raw better-sqlite3 on the same records (median of ${RUNS} processes)`, '')
+out.push(table(
+  ['path', 'events/round', 'events/s', 'spread', 'runs (events/s)', '÷ its raw peer'],
+  SQLITE.map((j) => sqlite[j.subject]).map((j) => [
+    { 'raw-batched': 'raw: inserts in one transaction', unawaited: 'publish not awaited, then idle (group commit)', 'raw-each': 'raw: one transaction per insert', awaited: 'publish awaited one by one', durable: 'durable backlog handled (concurrency 1), subscribe → last ack' }[j.subject],
+    int(j.n), int(j.opsPerSec), pct(j.spread), j.samples.map(int).join(' '),
+    j.subject === 'unawaited' ? ratio(sqliteRatio.unawaited) : j.subject === 'awaited' ? ratio(sqliteRatio.awaited) : '',
+  ]),
+))
 out.push('', '## Goals', '')
 out.push(table(['goal', 'measured', 'met'], goals.map((g) => [g.goal, g.fmt ? g.fmt(g.value) : g.bytes ? `${int(g.value)} B` : ratio(g.value), mark(g.met)])))
 
@@ -331,6 +354,9 @@ const md = [
   `| IndexedDB (headless Chromium): ${int(idb.n.batch)} \`publish\` unawaited, then idle | ${int(idb.opsPerSec.publishUnawaited)} events/s | raw IndexedDB, the same records in one transaction ${int(idb.opsPerSec.rawOneTx)} puts/s | ${ratio(idb.ratios.unawaited)} |`,
   `| IndexedDB (headless Chromium): ${int(idb.n.single)} \`publish\` awaited one by one | ${int(idb.opsPerSec.publishAwaited)} events/s | raw IndexedDB, one transaction per put ${int(idb.opsPerSec.rawTxPerPut)} puts/s | ${ratio(idb.ratios.awaited)} |`,
   `| IndexedDB (headless Chromium): durable backlog of ${int(idb.n.durable)} handled, concurrency 1 / 16 | ${int(idb.opsPerSec.durable)} / ${int(idb.opsPerSec.durable16)} events/s | | |`,
+  `| SQLite (Node, better-sqlite3, WAL): ${int(sqlite.unawaited.n)} \`publish\` unawaited, then idle | ${int(sqlite.unawaited.opsPerSec)} events/s | raw better-sqlite3, the same records in one transaction ${int(sqlite['raw-batched'].opsPerSec)} inserts/s | ${ratio(sqliteRatio.unawaited)} |`,
+  `| SQLite (Node): ${int(sqlite.awaited.n)} \`publish\` awaited one by one | ${int(sqlite.awaited.opsPerSec)} events/s | raw better-sqlite3, one transaction per insert ${int(sqlite['raw-each'].opsPerSec)} inserts/s | ${ratio(sqliteRatio.awaited)} |`,
+  `| SQLite (Node): durable backlog of ${int(sqlite.durable.n)} handled, concurrency 1 | ${int(sqlite.durable.opsPerSec)} events/s | | |`,
   `| schedules: advance one hour with ${sched.map((x) => int(x.n)).join(' / ')} schedules (one fire each) | ${sched.map((x) => ms(x.ms)).join(' / ')} (${sched.map((x) => x.usPerFire.toFixed(0)).join(' / ')} µs per fire) | | |`,
 ].join('\n')
 

@@ -34,6 +34,10 @@ export { chainedOptions, childSpan } from './subscriptions/chained.js'
 export { releaseAllLeases, releaseLease, subscriptionCursor, subscriptionExists, watchSubscription } from './subscriptions/records-access.js'
 export { countDeadRuntimeAttempts, type DeadRuntimeAttempt } from './subscriptions/dead-runtimes.js'
 
+// The SQL layout the Durable Object and SQLite stores share.
+export { sqlStore } from './store/sql.js'
+export type { SqlChange, SqlDriver, SqlStatement, SqlStore, SqlStoreOptions, SqlValue } from './store/sql.js'
+
 // Schedules.
 export { parseTickId, tickId } from './schedule/tick-id.js'
 

@@ -34,7 +34,7 @@ const sourceOf = (distPath: string) => distPath.replace(/^dist\//, '').replace(/
 beforeAll(() => {
   mkdirSync(copy)
   for (const f of ['package.json', 'LICENSE', 'README.md']) cpSync(join(root, f), join(copy, f))
-  for (const a of ['indexeddb', 'cloudflare', 'hono']) if (existsSync(join(root, 'adapters', a, 'README.md'))) cpSync(join(root, 'adapters', a, 'README.md'), join(copy, 'adapters', a, 'README.md'))
+  for (const a of ['indexeddb', 'cloudflare', 'hono', 'sqlite']) if (existsSync(join(root, 'adapters', a, 'README.md'))) cpSync(join(root, 'adapters', a, 'README.md'), join(copy, 'adapters', a, 'README.md'))
   for (const p of entryPoints()) {
     mkdirSync(dirname(join(copy, p)), { recursive: true })
     writeFileSync(join(copy, p), p.endsWith('.d.ts') ? 'export declare const stub: true\n' : 'export const stub = true\n')
@@ -49,10 +49,10 @@ describe('the tarball', () => {
     expect(pkg.license).toBe('MIT')
     expect(readFileSync(join(root, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n/)
     expect(pkg.files).toContain('LICENSE')
-    expect(packed).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'adapters/indexeddb/README.md']))
+    expect(packed).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'adapters/indexeddb/README.md', 'adapters/sqlite/README.md']))
   })
   it('holds every entry point package.json names, each built from a source file', () => {
-    expect(entryPoints().length).toBeGreaterThanOrEqual(10)
+    expect(entryPoints().length).toBeGreaterThanOrEqual(12)
     for (const p of entryPoints()) {
       expect(packed, p).toContain(p)
       expect(existsSync(join(root, sourceOf(p))), `${p} is built from ${sourceOf(p)}`).toBe(true)
@@ -77,7 +77,7 @@ describe('TypeScript finds the types of the installed package', () => {
   const cases: [string, string][] = [
     ['tidings', 'dist/src/index.d.ts'], ['tidings/testing', 'dist/src/testing.d.ts'],
     ['tidings/indexeddb', 'dist/adapters/indexeddb/index.d.ts'], ['tidings/cloudflare', 'dist/adapters/cloudflare/index.d.ts'],
-    ['tidings/hono', 'dist/adapters/hono/index.d.ts'],
+    ['tidings/hono', 'dist/adapters/hono/index.d.ts'], ['tidings/sqlite', 'dist/adapters/sqlite/index.d.ts'],
   ]
   it.each(cases)('%s under node10 (top-level types, typesVersions)', (name, file) => {
     expect(resolve(name, ts.ModuleResolutionKind.Node10, ts.ModuleKind.CommonJS)).toBe(file)

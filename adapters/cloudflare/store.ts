@@ -1,17 +1,25 @@
-import { type Store, type StoreEntry, TidingsError } from '../../src/index.js'
-import { fromTagged, prefixEnd, toTagged } from '../../src/internal.js'
+import type { Store } from '../../src/index.js'
+import { sqlStore, type SqlDriver } from '../../src/internal.js'
 import { wakeAt } from './_alarm.js'
 
-const TABLE = 'tidings_kv'
-const META = 'tidings_meta'
-// Above every ASCII key: the end of an open range.
-const TOP = '\uffff'
-
-type Row = { key: string; value: string; version: number }
+/** Durable Object storage as a {@link SqlDriver}: `storage.sql` runs statements, `transactionSync` commits. */
+const driverOf = (storage: DurableObjectStorage): SqlDriver => {
+  const sql = storage.sql
+  return {
+    exec: (query) => { sql.exec(query) },
+    // workerd caches prepared statements by text itself: a "statement" here is the text.
+    prepare: (query) => ({
+      run: (...params) => sql.exec(query, ...params),
+      all: (...params) => sql.exec(query, ...params).toArray(),
+    }),
+    transaction: (fn) => storage.transactionSync(fn),
+  }
+}
 
 /**
  * The Durable Object store: one SQLite table `(key TEXT PRIMARY KEY, value TEXT, version INTEGER)`
- * in the object's own storage (a class listed under `new_sqlite_classes`). Values are written as
+ * in the object's own storage (a class listed under `new_sqlite_classes`), the same layout as
+ * `sqliteStore` on Node (both speak it through the core's `sqlStore`). Values are written as
  * superjson text (the project's wire codec), so Date, Map, Set, BigInt and undefined come back as
  * they went in. A commit is one `transactionSync`: its checks and writes run with nothing else in
  * between, and a failed check or an error rolls every write back. `setWakeup` moves the object's
@@ -24,56 +32,13 @@ type Row = { key: string; value: string; version: number }
  * }
  */
 export const durableObjectStore = (storage: DurableObjectStorage): Store => {
-  const sql = storage.sql
-  sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID`)
-  // One counter per storage, shared by every handle on it: versions never repeat, even across restarts.
-  sql.exec(`CREATE TABLE IF NOT EXISTS ${META} (id INTEGER PRIMARY KEY CHECK (id = 0), version INTEGER NOT NULL)`)
-  sql.exec(`INSERT OR IGNORE INTO ${META} (id, version) VALUES (0, 0)`)
-
-  const entry = (r: Row): StoreEntry => ({ key: r.key, value: fromTagged(JSON.parse(r.value)), version: String(r.version) })
-  const encode = (v: unknown) => JSON.stringify(toTagged(v))
-
+  const kv = sqlStore(driverOf(storage), { label: 'Durable Object storage' })
   return {
-    async get(key) {
-      const r = sql.exec<Row>(`SELECT key, value, version FROM ${TABLE} WHERE key = ?`, key).toArray()[0]
-      return r && entry(r)
-    },
-    async list({ prefix = '', start, end, limit, reverse = false }) {
-      const lo = start !== undefined && start > prefix ? start : prefix
-      let hi = prefix ? prefixEnd(prefix) : TOP
-      if (end !== undefined && end < hi) hi = end
-      const rows = sql.exec<Row>(
-        `SELECT key, value, version FROM ${TABLE} WHERE key >= ? AND key < ? ORDER BY key ${reverse ? 'DESC' : 'ASC'} LIMIT ?`,
-        lo, hi, limit ?? -1,
-      ).toArray()
-      return rows.map(entry)
-    },
-    async commit({ checks = [], mutations }) {
-      // Encode first: a value that cannot be written fails before the transaction opens.
-      const values = mutations.map((m) => (m.type === 'set' ? encode(m.value) : undefined))
-      try {
-        return storage.transactionSync(() => {
-          for (const c of checks) {
-            const r = sql.exec<{ version: number }>(`SELECT version FROM ${TABLE} WHERE key = ?`, c.key).toArray()[0]
-            if ((r ? String(r.version) : null) !== c.version) return { ok: false as const }
-          }
-          const version = sql.exec<{ version: number }>(`UPDATE ${META} SET version = version + 1 WHERE id = 0 RETURNING version`).one().version
-          mutations.forEach((m, i) => {
-            if (m.type === 'set') sql.exec(`INSERT OR REPLACE INTO ${TABLE} (key, value, version) VALUES (?, ?, ?)`, m.key, values[i], version)
-            else if (m.type === 'delete') sql.exec(`DELETE FROM ${TABLE} WHERE key = ?`, m.key)
-            else sql.exec(`DELETE FROM ${TABLE} WHERE key >= ? AND key < ?`, m.start, m.end)
-          })
-          return { ok: true as const, version: String(version) }
-        })
-      } catch (e) {
-        // The transaction rolled back: nothing was written.
-        // workerd's words for a full database ("database or disk is full: SQLITE_FULL"); not any
-        // error that says "exceeded" (CPU time, subrequests), which must not read as STORAGE_FULL.
-        if (/SQLITE_FULL|database or disk is full/i.test(String((e as Error)?.message))) {
-          throw new TidingsError('STORAGE_FULL', `Durable Object storage is full: ${(e as Error).message}`, { cause: e })
-        }
-        throw e
-      }
+    get: async (key) => kv.get(key),
+    list: async (options) => kv.list(options),
+    async commit(commit) {
+      const result = kv.commit(commit)
+      return result.ok ? { ok: true, version: result.version } : { ok: false }
     },
     setWakeup: (at) => (at === undefined ? Promise.resolve() : wakeAt(storage, at)),
   }
