@@ -32,7 +32,7 @@ describe('the demo code', () => {
     }
   })
 
-  it('type-checks: the page with the DOM, the Worker with workerd\'s types', { timeout: 90_000 }, async () => {
+  it('type-checks: the page with the DOM, the Worker with workerd\'s types', { timeout: 300_000 }, async () => {
     const tsc = join(root, 'node_modules/typescript/bin/tsc')
     for (const project of ['demo/tsconfig.json', 'demo/tsconfig.worker.json']) {
       const run = await promisify(execFile)(process.execPath, [tsc, '--noEmit', '-p', project], { cwd: root }).catch((e: { stdout: string }) => e)
