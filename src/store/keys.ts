@@ -4,7 +4,8 @@
  * @example
  * seqKey('e/', 42) // 'e/000000000000042'
  */
-export const seqKey = (prefix: string, seq: number): string => prefix + String(seq).padStart(15, '0')
+export const seqKey = (prefix: string, seq: number): string =>
+  prefix + String(seq).padStart(15, '0')
 
 /**
  * The smallest string greater than every key that starts with `prefix`: the `end` of a prefix range.
@@ -98,4 +99,9 @@ export const keys = {
  * @example
  * for (const p of statePrefixes('mailer')) mutations.push({ type: 'deleteRange', start: p, end: prefixEnd(p) })
  */
-export const statePrefixes = (name: string): string[] => [keys.acks(name), keys.retries(name), keys.deadLetters(name), keys.ledgers(name)]
+export const statePrefixes = (name: string): string[] => [
+  keys.acks(name),
+  keys.retries(name),
+  keys.deadLetters(name),
+  keys.ledgers(name),
+]
