@@ -26,7 +26,11 @@ const ALLOWED: Record<string, string> = {
   'adapters/indexeddb/bridge.ts': 'the bridge factory',
 }
 
-interface Oversized { file: string; what: string; lines: number }
+interface Oversized {
+  file: string
+  what: string
+  lines: number
+}
 
 /** The file and functions of one source text over the limits. */
 const oversized = (file: string, text: string): Oversized[] => {
@@ -38,7 +42,8 @@ const oversized = (file: string, text: string): Oversized[] => {
   const visit = (node: ts.Node) => {
     if (ts.isFunctionLike(node) && 'body' in node && node.body) {
       const lines = lineOf(node.end) - lineOf(node.getStart(source)) + 1
-      if (lines > MAX_FUNCTION_LINES) found.push({ file, what: `function at line ${lineOf(node.getStart(source)) + 1}`, lines })
+      if (lines > MAX_FUNCTION_LINES)
+        found.push({ file, what: `function at line ${lineOf(node.getStart(source)) + 1}`, lines })
     }
     ts.forEachChild(node, visit)
   }
@@ -46,31 +51,45 @@ const oversized = (file: string, text: string): Oversized[] => {
   return found
 }
 
-const files = (dir: string): string[] => readdirSync(join(root, dir)).flatMap((name) => {
-  const path = join(dir, name)
-  return statSync(join(root, path)).isDirectory() ? files(path) : path.endsWith('.ts') ? [path] : []
-})
+const files = (dir: string): string[] =>
+  readdirSync(join(root, dir)).flatMap((name) => {
+    const path = join(dir, name)
+    return statSync(join(root, path)).isDirectory()
+      ? files(path)
+      : path.endsWith('.ts')
+        ? [path]
+        : []
+  })
 
 describe('shape', () => {
-  const sources = [...files('src'), ...files('adapters')].map((path) => relative(root, join(root, path)))
+  const sources = [...files('src'), ...files('adapters')].map((path) =>
+    relative(root, join(root, path)),
+  )
   it('finds the sources', () => expect(sources.length).toBeGreaterThan(40))
 
   it(`no file over ${MAX_FILE_LINES} lines, no function over ${MAX_FUNCTION_LINES} (outside the allow-list)`, () => {
-    const over = sources.filter((file) => !(file in ALLOWED)).flatMap((file) => oversized(file, readFileSync(join(root, file), 'utf8')))
+    const over = sources
+      .filter((file) => !(file in ALLOWED))
+      .flatMap((file) => oversized(file, readFileSync(join(root, file), 'utf8')))
     expect(over).toEqual([])
     // Parsing every source takes seconds on a loaded machine: a time limit here would test the machine.
   }, 60_000)
 
   it('catches what it is meant to catch', () => {
-    const body = (lines: number) => Array.from({ length: lines - 2 }, (_, index) => `  const v${index} = ${index}`).join('\n')
+    const body = (lines: number) =>
+      Array.from({ length: lines - 2 }, (_, index) => `  const v${index} = ${index}`).join('\n')
     const arrow = `export const long = () => {\n${body(MAX_FUNCTION_LINES + 1)}\n}\n`
     const method = `const o = {\n  run() {\n${body(MAX_FUNCTION_LINES + 1)}\n  },\n}\n`
     const fits = `function short() {\n${body(MAX_FUNCTION_LINES)}\n}\n`
-    expect(oversized('planted.ts', arrow)).toEqual([{ file: 'planted.ts', what: 'function at line 1', lines: MAX_FUNCTION_LINES + 1 }])
+    expect(oversized('planted.ts', arrow)).toEqual([
+      { file: 'planted.ts', what: 'function at line 1', lines: MAX_FUNCTION_LINES + 1 },
+    ])
     expect(oversized('planted.ts', method).map((o) => o.what)).toEqual(['function at line 2'])
     expect(oversized('planted.ts', fits)).toEqual([])
     const big = 'export const x = 1\n'.repeat(MAX_FILE_LINES + 1)
-    expect(oversized('planted.ts', big)).toEqual([{ file: 'planted.ts', what: 'file', lines: MAX_FILE_LINES + 1 }])
+    expect(oversized('planted.ts', big)).toEqual([
+      { file: 'planted.ts', what: 'file', lines: MAX_FILE_LINES + 1 },
+    ])
     expect(oversized('planted.ts', 'export const x = 1\n'.repeat(MAX_FILE_LINES))).toEqual([])
   })
 })

@@ -23,53 +23,97 @@ const child = join(temp, 'child.mjs')
 afterAll(() => rmSync(temp, { recursive: true, force: true }))
 beforeAll(async () => {
   await build({
-    entryPoints: [join(root, 'test/fixtures/sqlite-child.ts')], bundle: true, platform: 'node', format: 'esm',
-    target: 'node20', outfile: child, logLevel: 'silent', external: ['better-sqlite3'],
+    entryPoints: [join(root, 'test/fixtures/sqlite-child.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile: child,
+    logLevel: 'silent',
+    external: ['better-sqlite3'],
   })
 }, 60_000)
 
 const SUBSCRIPTION = 'worker'
 let dirs = 0
-const freshDir = () => { const d = mkdtempSync(join(temp, `run-${dirs++}-`)); return { dir: d, database: join(d, 'bus.db') } }
+const freshDir = () => {
+  const d = mkdtempSync(join(temp, `run-${dirs++}-`))
+  return { dir: d, database: join(d, 'bus.db') }
+}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-interface Child { process: ChildProcess; said(line: string): Promise<void>; saidYet(line: string): boolean; exited: Promise<unknown> }
-const start = (database: string, dir: string, run: string, publishes: number, lease: number): Child => {
-  const proc = spawn(process.execPath, [child, root, database, dir, run, String(publishes), String(lease)], { stdio: ['ignore', 'pipe', 'pipe'] })
+interface Child {
+  process: ChildProcess
+  said(line: string): Promise<void>
+  saidYet(line: string): boolean
+  exited: Promise<unknown>
+}
+const start = (
+  database: string,
+  dir: string,
+  run: string,
+  publishes: number,
+  lease: number,
+): Child => {
+  const proc = spawn(
+    process.execPath,
+    [child, root, database, dir, run, String(publishes), String(lease)],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  )
   let out = ''
   const waiting: { line: string; resolve: () => void }[] = []
   proc.stdout!.on('data', (chunk: Buffer) => {
     out += chunk
-    for (const w of [...waiting]) if (out.split('\n').includes(w.line)) { waiting.splice(waiting.indexOf(w), 1); w.resolve() }
+    for (const w of [...waiting])
+      if (out.split('\n').includes(w.line)) {
+        waiting.splice(waiting.indexOf(w), 1)
+        w.resolve()
+      }
   })
   let err = ''
-  proc.stderr!.on('data', (chunk: Buffer) => { err += chunk })
-  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal, err })))
+  proc.stderr!.on('data', (chunk: Buffer) => {
+    err += chunk
+  })
+  const exited = new Promise((resolve) =>
+    proc.on('exit', (code, signal) => resolve({ code, signal, err })),
+  )
   return {
     process: proc,
     exited,
     saidYet: (line) => out.split('\n').includes(line),
-    said: (line) => out.split('\n').includes(line) ? Promise.resolve() : new Promise((resolve, reject) => {
-      waiting.push({ line, resolve })
-      void exited.then((how) => reject(new Error(`child ${run} exited before saying ${line}: ${JSON.stringify(how)}`)))
-    }),
+    said: (line) =>
+      out.split('\n').includes(line)
+        ? Promise.resolve()
+        : new Promise((resolve, reject) => {
+            waiting.push({ line, resolve })
+            void exited.then((how) =>
+              reject(
+                new Error(`child ${run} exited before saying ${line}: ${JSON.stringify(how)}`),
+              ),
+            )
+          }),
   }
 }
 
 /** The side file's complete lines (a kill never tears one: each is one write). */
 const lines = (dir: string, name: string) =>
-  existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8').split('\n').filter(Boolean) : []
-const handlings = (dir: string) => lines(dir, 'handled').map((l) => {
-  const [run = '', id = '', seq = '', key = ''] = l.split(' ')
-  return { run, id, seq: Number(seq), key }
-})
+  existsSync(join(dir, name))
+    ? readFileSync(join(dir, name), 'utf8').split('\n').filter(Boolean)
+    : []
+const handlings = (dir: string) =>
+  lines(dir, 'handled').map((l) => {
+    const [run = '', id = '', seq = '', key = ''] = l.split(' ')
+    return { run, id, seq: Number(seq), key }
+  })
 /** The ids the subscription's ledger holds: what the database says was acknowledged. */
 const acknowledged = async (database: string): Promise<Set<string>> => {
   const db = new Database(database)
   try {
     const entries = await sqliteStore(db).list({ prefix: `l/${SUBSCRIPTION}/` })
     return new Set(entries.flatMap((e) => (e.value as { ids: string[] }).ids))
-  } finally { db.close() }
+  } finally {
+    db.close()
+  }
 }
 /** Waits (polling the file; bounded by the test's timeout) until every accepted id is acknowledged. */
 const allAcknowledged = async (database: string, dir: string) => {
@@ -86,7 +130,8 @@ describe('sqliteStore across processes', () => {
     console.log(`sqlite crash seed ${seed} (CHAOS_SEED=${seed} replays the kill moments)`)
     const random = prng(seed)
     const { dir, database } = freshDir()
-    const ROUNDS = 5, LEASE = 300
+    const ROUNDS = 5,
+      LEASE = 300
     const ackedBefore: Set<string>[] = [] // ackedBefore[r]: acknowledged when run r started
     let interrupted = 0
     for (let run = 0; run < ROUNDS; run++) {
@@ -126,7 +171,9 @@ describe('sqliteStore across processes', () => {
     })
     expect(outOfOrder).toEqual([])
     const again = handled.length - new Set(handled.map((h) => h.id)).size
-    console.log(`sqlite crash: ${ROUNDS} kills (${interrupted} mid-work), ${accepted.length} accepted, ${handled.length} handlings, ${again} handled again after a kill before their ack`)
+    console.log(
+      `sqlite crash: ${ROUNDS} kills (${interrupted} mid-work), ${accepted.length} accepted, ${handled.length} handlings, ${again} handled again after a kill before their ack`,
+    )
   }, 60_000)
 
   it('two processes publishing at once over one file, one durable subscription: each event handled exactly once', async () => {
@@ -136,7 +183,8 @@ describe('sqliteStore across processes', () => {
     await Promise.all([a.said('idle'), b.said('idle')])
     expect(lines(dir, 'accepted').length).toBe(120)
     await allAcknowledged(database, dir)
-    a.process.kill('SIGTERM'); b.process.kill('SIGTERM')
+    a.process.kill('SIGTERM')
+    b.process.kill('SIGTERM')
     // A clean close releases the store's timers: both processes exit on their own.
     expect(await a.exited).toMatchObject({ code: 0 })
     expect(await b.exited).toMatchObject({ code: 0 })
@@ -149,9 +197,13 @@ describe('sqliteStore across processes', () => {
     const store = sqliteStore(db)
     const bus = createBus({ store })
     let more = 0
-    await bus.subscribe(SUBSCRIPTION, 'job.*', () => { more++ })
+    await bus.subscribe(SUBSCRIPTION, 'job.*', () => {
+      more++
+    })
     await bus.idle()
     expect(more).toBe(0)
-    await bus.close(); await store.close(); db.close()
+    await bus.close()
+    await store.close()
+    db.close()
   }, 60_000)
 })

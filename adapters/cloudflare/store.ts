@@ -6,7 +6,9 @@ import { wakeAt } from './_alarm.js'
 const driverOf = (storage: DurableObjectStorage): SqlDriver => {
   const sql = storage.sql
   return {
-    exec: (query) => { sql.exec(query) },
+    exec: (query) => {
+      sql.exec(query)
+    },
     // workerd caches prepared statements by text itself: a "statement" here is the text.
     prepare: (query) => ({
       run: (...params) => sql.exec(query, ...params),

@@ -31,10 +31,16 @@ export const BUSY_TIMEOUT = 5000
  * isBusy(Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })) // true
  */
 export const isBusy = (error: unknown): boolean => {
-  const { code, errcode, message } = (error ?? {}) as { code?: unknown; errcode?: unknown; message?: unknown }
-  return (typeof code === 'string' && code.startsWith('SQLITE_BUSY'))
-    || (typeof errcode === 'number' && (errcode & 0xff) === 5)
-    || (typeof message === 'string' && /database is locked/.test(message))
+  const { code, errcode, message } = (error ?? {}) as {
+    code?: unknown
+    errcode?: unknown
+    message?: unknown
+  }
+  return (
+    (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) ||
+    (typeof errcode === 'number' && (errcode & 0xff) === 5) ||
+    (typeof message === 'string' && /database is locked/.test(message))
+  )
 }
 
 /**
@@ -47,7 +53,11 @@ export const isBusy = (error: unknown): boolean => {
  * @example
  * const kv = sqlStore(driverOf(new Database('events.db'), 5000, 'full'), { label: 'the SQLite database', journal: true })
  */
-export const driverOf = (db: SqliteDatabase, busyTimeout: number, synchronous: 'full' | 'normal'): SqlDriver => {
+export const driverOf = (
+  db: SqliteDatabase,
+  busyTimeout: number,
+  synchronous: 'full' | 'normal',
+): SqlDriver => {
   db.exec('PRAGMA journal_mode = WAL')
   db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeout))}`)
   // Said explicitly: better-sqlite3 builds with a WAL default of NORMAL that applies only to
@@ -57,7 +67,9 @@ export const driverOf = (db: SqliteDatabase, busyTimeout: number, synchronous: '
   const commit = db.prepare('COMMIT')
   const rollback = db.prepare('ROLLBACK')
   return {
-    exec: (sql) => { db.exec(sql) },
+    exec: (sql) => {
+      db.exec(sql)
+    },
     prepare: (sql) => db.prepare(sql),
     transaction(fn) {
       begin.run()
@@ -67,7 +79,11 @@ export const driverOf = (db: SqliteDatabase, busyTimeout: number, synchronous: '
         return result
       } catch (error) {
         // SQLite may have rolled back already (a full disk); then there is nothing left to undo.
-        try { rollback.run() } catch { /* no transaction is active */ }
+        try {
+          rollback.run()
+        } catch {
+          /* no transaction is active */
+        }
         throw error
       }
     },

@@ -77,7 +77,13 @@ export const watchersOf = (db: SqliteDatabase, kv: SqlStore, pollMs: number): Wa
 
   // From a timer nobody awaits: a busy file or a handle the app closed must not crash the process.
   // The next tick tries again; `seen` only moves after a read succeeded, so nothing is skipped.
-  const pollQuietly = () => { try { poll() } catch { /* tried again on the next tick */ } }
+  const pollQuietly = () => {
+    try {
+      poll()
+    } catch {
+      /* tried again on the next tick */
+    }
+  }
 
   const hub: Watchers = {
     watch(prefix, callback) {

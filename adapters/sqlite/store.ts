@@ -40,7 +40,8 @@ const POLL_MS = 50
 // Tries of one operation that SQLite answered "busy" even after its busy timeout.
 const BUSY_TRIES = 8
 
-const isCount = (value: unknown, least: number) => typeof value === 'number' && Number.isFinite(value) && value >= least
+const isCount = (value: unknown, least: number) =>
+  typeof value === 'number' && Number.isFinite(value) && value >= least
 
 /**
  * Refuses options that are not what {@link SqliteStoreOptions} says, before the handle is touched.
@@ -49,10 +50,18 @@ const isCount = (value: unknown, least: number) => typeof value === 'number' && 
  * checkOptions({ pollMs: 0 }) // throws TidingsError INVALID_OPTIONS
  */
 export const checkOptions = (options: unknown): void => {
-  const { busyTimeout, pollMs, synchronous } = (typeof options === 'object' && options !== null ? options : { busyTimeout: NaN }) as Record<string, unknown>
-  if ((busyTimeout !== undefined && !isCount(busyTimeout, 0)) || (pollMs !== undefined && !isCount(pollMs, 1))
-    || (synchronous !== undefined && synchronous !== 'full' && synchronous !== 'normal')) {
-    throw new TidingsError('INVALID_OPTIONS', 'sqliteStore options: busyTimeout a number >= 0, pollMs a number >= 1, synchronous \'full\' or \'normal\'')
+  const { busyTimeout, pollMs, synchronous } = (
+    typeof options === 'object' && options !== null ? options : { busyTimeout: NaN }
+  ) as Record<string, unknown>
+  if (
+    (busyTimeout !== undefined && !isCount(busyTimeout, 0)) ||
+    (pollMs !== undefined && !isCount(pollMs, 1)) ||
+    (synchronous !== undefined && synchronous !== 'full' && synchronous !== 'normal')
+  ) {
+    throw new TidingsError(
+      'INVALID_OPTIONS',
+      "sqliteStore options: busyTimeout a number >= 0, pollMs a number >= 1, synchronous 'full' or 'normal'",
+    )
   }
 }
 
@@ -66,7 +75,11 @@ const retryBusy = async <T>(operation: () => T): Promise<T> => {
     } catch (error) {
       if (!isBusy(error)) throw error
       if (attempt >= BUSY_TRIES) {
-        throw new TidingsError('TIMEOUT', 'the SQLite database stayed locked by another connection; nothing was written', { cause: error })
+        throw new TidingsError(
+          'TIMEOUT',
+          'the SQLite database stayed locked by another connection; nothing was written',
+          { cause: error },
+        )
       }
       // Full jitter, so two processes that collided do not collide again in step.
       await pause(Math.random() * Math.min(2 ** attempt * 5, 200))
@@ -80,15 +93,24 @@ const retryBusy = async <T>(operation: () => T): Promise<T> => {
  * @example
  * const store = storeOver(new Database('events.db'), {}, true)
  */
-export const storeOver = (db: SqliteDatabase, options: SqliteStoreOptions, owned: boolean): SqliteStore => {
+export const storeOver = (
+  db: SqliteDatabase,
+  options: SqliteStoreOptions,
+  owned: boolean,
+): SqliteStore => {
   checkOptions(options)
-  const kv = sqlStore(driverOf(db, options.busyTimeout ?? BUSY_TIMEOUT, options.synchronous ?? 'full'), { label: 'the SQLite database', journal: true })
+  const kv = sqlStore(
+    driverOf(db, options.busyTimeout ?? BUSY_TIMEOUT, options.synchronous ?? 'full'),
+    { label: 'the SQLite database', journal: true },
+  )
   const hub = watchersOf(db, kv, options.pollMs ?? POLL_MS)
   const unwatches = new Set<() => void>()
   let wakeAt = Infinity
   let wakeTimer: ReturnType<typeof setTimeout> | undefined
   let closed = false
-  const open = () => { if (closed) throw new TidingsError('CLOSED', 'this sqliteStore is closed') }
+  const open = () => {
+    if (closed) throw new TidingsError('CLOSED', 'this sqliteStore is closed')
+  }
 
   return {
     get: (key) => retryBusy(() => (open(), kv.get(key))),
@@ -101,7 +123,10 @@ export const storeOver = (db: SqliteDatabase, options: SqliteStoreOptions, owned
     },
     watch(prefix, callback) {
       const unwatch = hub.watch(prefix, callback)
-      const off = () => { unwatches.delete(off); unwatch() }
+      const off = () => {
+        unwatches.delete(off)
+        unwatch()
+      }
       unwatches.add(off)
       return off
     },
@@ -112,7 +137,18 @@ export const storeOver = (db: SqliteDatabase, options: SqliteStoreOptions, owned
       clearTimeout(wakeTimer)
       wakeAt = at ?? Infinity
       if (at === undefined || closed) return
-      wakeTimer = setTimeout(() => { wakeAt = Infinity; if (!closed) try { hub.poll() } catch { /* the watch poll tries again */ } }, Math.max(0, Math.min(at - Date.now(), 2 ** 31 - 1)))
+      wakeTimer = setTimeout(
+        () => {
+          wakeAt = Infinity
+          if (!closed)
+            try {
+              hub.poll()
+            } catch {
+              /* the watch poll tries again */
+            }
+        },
+        Math.max(0, Math.min(at - Date.now(), 2 ** 31 - 1)),
+      )
       ;(wakeTimer as { unref?: () => void }).unref?.()
     },
     async close() {

@@ -28,7 +28,10 @@ const DELAYED = PREFIX.delayed
 const MAX_BATCH = 1000
 
 /** The head record: the last seq and the last dedup record number. Every appending commit writes it. */
-interface Head { seq: number; n: number }
+interface Head {
+  seq: number
+  n: number
+}
 export interface LogOptions {
   store: Store
   clock: Clock
@@ -47,7 +50,12 @@ export interface Log {
   /** The last seq. */
   readonly head: number
   /** Appends drafts (or a validation that yields them) in call order; resolves per draft. */
-  append(drafts: Draft[] | Promise<Draft[]>, single: boolean, extra?: Extra, holds?: number[]): Promise<any>
+  append(
+    drafts: Draft[] | Promise<Draft[]>,
+    single: boolean,
+    extra?: Extra,
+    holds?: number[],
+  ): Promise<any>
   /** Events from `seq` on, oldest first. */
   read(seq: number, limit: number): Promise<BusEvent[]>
   /** Events before the key `end`, newest first. */
@@ -111,8 +119,16 @@ export const createLog = (options: LogOptions): Log => {
     const subs = await store.list({ prefix: PREFIX.subscriptions })
     pins.clear()
     for (const { key, value } of subs) {
-      const r = value as { cursor: number; created: number; detached?: number; lease?: { until: number } }
-      pins.set(key.slice(2), { cursor: r.cursor, until: Math.max(r.lease?.until ?? 0, r.detached ?? r.created) + options.expireAfter })
+      const r = value as {
+        cursor: number
+        created: number
+        detached?: number
+        lease?: { until: number }
+      }
+      pins.set(key.slice(2), {
+        cursor: r.cursor,
+        until: Math.max(r.lease?.until ?? 0, r.detached ?? r.created) + options.expireAfter,
+      })
     }
   }
   const pinned = (now: number) => {
@@ -121,11 +137,17 @@ export const createLog = (options: LogOptions): Log => {
     return min
   }
 
-  const learn = (records: IdRecord[]) => { for (const r of records) index.add(r) }
+  const learn = (records: IdRecord[]) => {
+    for (const r of records) index.add(r)
+  }
   /** The values of the entries a listing finds. */
-  const values = async <T>(o: ListOptions): Promise<T[]> => (await store.list(o)).map((e) => e.value as T)
+  const values = async <T>(o: ListOptions): Promise<T[]> =>
+    (await store.list(o)).map((e) => e.value as T)
   const records = (from: number, to?: number) =>
-    values<IdRecord>({ start: seqKey(IDS, from), end: to === undefined ? prefixEnd(IDS) : seqKey(IDS, to + 1) })
+    values<IdRecord>({
+      start: seqKey(IDS, from),
+      end: to === undefined ? prefixEnd(IDS) : seqKey(IDS, to + 1),
+    })
 
   // Work in progress that is not a commit of the queue (lazy loads, due timers): for settling.
   const work = new Set<Promise<unknown>>()
@@ -137,12 +159,26 @@ export const createLog = (options: LogOptions): Log => {
   // Delayed events: their timer code loads when the firstSeq one is held or found at start-up.
   let delayed: Promise<Delayed> | undefined
   /** Queues a pending built elsewhere (due delayed events, schedule ticks); settles with its commit. */
-  const enqueue = (p: Pending) => new Promise<unknown>((resolve, reject) => { p.resolve = resolve; p.reject = reject; queue.push(p); kick() })
-  const delays = () => delayed ??= track(import('./delayed.js').then((m) => m.createDelayed({ store, clock, track, enqueue })))
+  const enqueue = (p: Pending) =>
+    new Promise<unknown>((resolve, reject) => {
+      p.resolve = resolve
+      p.reject = reject
+      queue.push(p)
+      kick()
+    })
+  const delays = () =>
+    (delayed ??= track(
+      import('./delayed.js').then((m) => m.createDelayed({ store, clock, track, enqueue })),
+    ))
   const armDue = (at: number) => void track(delays().then((d) => d.arm(at)))
 
   const ready = (async () => {
-    const [h, ids, oldest] = await Promise.all([store.get(HEAD), records(0), store.list({ prefix: EVENTS, limit: 1 }), loadPins()])
+    const [h, ids, oldest] = await Promise.all([
+      store.get(HEAD),
+      records(0),
+      store.list({ prefix: EVENTS, limit: 1 }),
+      loadPins(),
+    ])
     head = (h?.value as Head | undefined) ?? head
     headVersion = h?.version ?? null
     learn(ids)
@@ -157,10 +193,18 @@ export const createLog = (options: LogOptions): Log => {
     kick()
   })
   // Another bus's delayed events may fall due before ours.
-  const unwatchDelayed = store.watch?.(DELAYED, () => void delays().then((d) => d.next()).catch(() => {}))
+  const unwatchDelayed = store.watch?.(
+    DELAYED,
+    () =>
+      void delays()
+        .then((d) => d.next())
+        .catch(() => {}),
+  )
   // Another bus may subscribe from further back than this one knows: re-read cursors before
   // pruning when a subscription appears. Known ones only move forward, which keeping more covers.
-  const unwatchSubs = store.watch?.(PREFIX.subscriptions, (changed) => { if (changed.some((k) => !pins.has(keys.nameOf(k)))) pinsStale = true })
+  const unwatchSubs = store.watch?.(PREFIX.subscriptions, (changed) => {
+    if (changed.some((k) => !pins.has(keys.nameOf(k)))) pinsStale = true
+  })
 
   /** Catches up with what another writer committed: its dedup records, then its events. */
   const refresh = async () => {
@@ -168,7 +212,10 @@ export const createLog = (options: LogOptions): Log => {
     if (!h || h.version === headVersion) return
     const to = h.value as Head
     learn(await records(head.n + 1, to.n))
-    const events = await values<BusEvent>({ start: seqKey(EVENTS, head.seq + 1), end: seqKey(EVENTS, to.seq + 1) })
+    const events = await values<BusEvent>({
+      start: seqKey(EVENTS, head.seq + 1),
+      end: seqKey(EVENTS, to.seq + 1),
+    })
     head = to
     headVersion = h.version
     if (events.length) options.onAppend(events)
@@ -214,23 +261,40 @@ export const createLog = (options: LogOptions): Log => {
           const hold = p.holds?.[j] ?? 0
           const c = p.counters![j++]!
           // Own ids are new by construction; only ids from outside need the dedup lookup.
-          const dup = c < 0 && !p.due ? index.get(d.id) ?? fresh.get(d.id) : undefined
-          if (dup !== undefined) { results.push({ id: d.id, ...(dup && { seq: dup }), duplicate: true }); continue }
+          const dup = c < 0 && !p.due ? (index.get(d.id) ?? fresh.get(d.id)) : undefined
+          if (dup !== undefined) {
+            results.push({ id: d.id, ...(dup && { seq: dup }), duplicate: true })
+            continue
+          }
           if (hold > now) {
-            held.push(d.id); fresh.set(d.id, 0); nextDue = Math.min(nextDue, hold)
+            held.push(d.id)
+            fresh.set(d.id, 0)
+            nextDue = Math.min(nextDue, hold)
             results.push({ id: d.id, duplicate: false })
             mutations.push({ type: 'set', key: keys.delayed(hold, d.id), value: d })
             continue
           }
           d.seq = ++seq
           d.time = now
-          events.push(d); ids.push(d.id); counters.push(c); results.push({ id: d.id, seq, duplicate: false })
+          events.push(d)
+          ids.push(d.id)
+          counters.push(c)
+          results.push({ id: d.id, seq, duplicate: false })
           if (c < 0) fresh.set(d.id, seq)
           mutations.push({ type: 'set', key: seqKey(EVENTS, seq), value: d })
         }
-        if (p.extra) { checks.push(...p.extra.checks); mutations.push(...p.extra.mutations) }
+        if (p.extra) {
+          checks.push(...p.extra.checks)
+          mutations.push(...p.extra.mutations)
+        }
       }
-      const record: IdRecord = { n: head.n + 1, t: now, s: head.seq + 1, ids, ...(held.length && { held }) }
+      const record: IdRecord = {
+        n: head.n + 1,
+        t: now,
+        s: head.seq + 1,
+        ids,
+        ...(held.length && { held }),
+      }
       const adding = ids.length + held.length
       if (adding) {
         evict(now, adding)
@@ -239,8 +303,16 @@ export const createLog = (options: LogOptions): Log => {
       // Retention: the last `events` events no older than `age`, unless a subscription needs them.
       // Now and then, re-read cursors anyway: a replay elsewhere can move one back.
       if (pinsStale || ++commits % 128 === 0) await loadPins()
-      const cut = Math.min(Math.max(seq - options.retention.events + 1, ageCut(now - options.retention.age)), pinned(now))
-      if (cut > firstSeq) mutations.push({ type: 'deleteRange', start: seqKey(EVENTS, firstSeq), end: seqKey(EVENTS, cut) })
+      const cut = Math.min(
+        Math.max(seq - options.retention.events + 1, ageCut(now - options.retention.age)),
+        pinned(now),
+      )
+      if (cut > firstSeq)
+        mutations.push({
+          type: 'deleteRange',
+          start: seqKey(EVENTS, firstSeq),
+          end: seqKey(EVENTS, cut),
+        })
       const next: Head = adding ? { seq, n: record.n } : head
       if (mutations.length) {
         mutations.push(...pruned)
@@ -249,18 +321,26 @@ export const createLog = (options: LogOptions): Log => {
         // Another writer got there firstSeq: learn what it wrote, then decide again.
         if (!res.ok) {
           await refresh()
-          for (const p of batch) if (p.recheck && !(await p.recheck())) { p.drafts = []; p.extra = undefined }
+          for (const p of batch)
+            if (p.recheck && !(await p.recheck())) {
+              p.drafts = []
+              p.extra = undefined
+            }
           continue
         }
         pruned = []
-        if (next !== head) { head = next; headVersion = res.version }
+        if (next !== head) {
+          head = next
+          headVersion = res.version
+        }
       }
       if (adding) index.add(record, counters)
       if (nextDue < Infinity) armDue(nextDue)
       for (const e of events) Object.freeze(e)
       if (cut > firstSeq) firstSeq = cut
       let i = 0
-      for (const p of batch) p.resolve(p.single ? results[i++]! : p.drafts!.map(() => results[i++]!))
+      for (const p of batch)
+        p.resolve(p.single ? results[i++]! : p.drafts!.map(() => results[i++]!))
       if (events.length) options.onAppend(events as BusEvent[])
       return
     }
@@ -274,23 +354,38 @@ export const createLog = (options: LogOptions): Log => {
         // its notifications): read again at once, then after pauses 9 ms longer each time.
         if (foreignSeq > head.seq && !rereadTimer) {
           await refresh()
-          if (foreignSeq > head.seq && rereads++) rereadTimer = clock.setTimer(clock.now() + rereads * 9, () => { rereadTimer = 0; kick() })
+          if (foreignSeq > head.seq && rereads++)
+            rereadTimer = clock.setTimer(clock.now() + rereads * 9, () => {
+              rereadTimer = 0
+              kick()
+            })
         }
         const p = queue[queueHead]
         if (!p) continue
-        if (p.failed) { queueHead++; continue }
-        if (!p.drafts) { await p.wait; continue }
+        if (p.failed) {
+          queueHead++
+          continue
+        }
+        if (!p.drafts) {
+          await p.wait
+          continue
+        }
         const batch: Pending[] = []
         for (let n = 0, q; (q = queue[queueHead])?.drafts && n < MAX_BATCH;) {
           if (q.extra && batch.length) break
           // Ids are given here, in append order, so own counters follow seqs.
-          q.counters = q.drafts.map((d) => (d.id ? -1 : (d.id = ownId(prefix, ++ownCounter), ownCounter)))
+          q.counters = q.drafts.map((d) =>
+            d.id ? -1 : ((d.id = ownId(prefix, ++ownCounter)), ownCounter),
+          )
           batch.push(q)
           queueHead++
           n += q.drafts.length
           if (q.extra) break
         }
-        if (queueHead > 1024 && queueHead * 2 > queue.length) { queue = queue.slice(queueHead); queueHead = 0 }
+        if (queueHead > 1024 && queueHead * 2 > queue.length) {
+          queue = queue.slice(queueHead)
+          queueHead = 0
+        }
         await commitBatch(batch).catch((e) => batch.forEach((p) => p.reject(e)))
       }
     } catch (e) {
@@ -310,14 +405,30 @@ export const createLog = (options: LogOptions): Log => {
 
   return {
     ready,
-    get head() { return head.seq },
+    get head() {
+      return head.seq
+    },
     /** Appends drafts (or a validation that yields them) in call order; resolves per draft. */
-    append(drafts: Draft[] | Promise<Draft[]>, single: boolean, extra?: Extra, holds?: number[]): Promise<any> {
+    append(
+      drafts: Draft[] | Promise<Draft[]>,
+      single: boolean,
+      extra?: Extra,
+      holds?: number[],
+    ): Promise<any> {
       return new Promise((resolve, reject) => {
         const p: Pending = { drafts: undefined, wait: undefined, extra, single, resolve, reject }
         if (holds) p.holds = holds
         if (Array.isArray(drafts)) p.drafts = drafts
-        else p.wait = drafts.then((d) => { p.drafts = d }, (e) => { p.failed = true; reject(e) })
+        else
+          p.wait = drafts.then(
+            (d) => {
+              p.drafts = d
+            },
+            (e) => {
+              p.failed = true
+              reject(e)
+            },
+          )
         queue.push(p)
         kick()
       })
@@ -338,7 +449,13 @@ export const createLog = (options: LogOptions): Log => {
       return new Promise((r) => idleWaiters.push(r))
     },
     // foreignSeq = 0: a reread timer still armed finds nothing to read.
-    close() { foreignSeq = 0; unwatch?.(); unwatchSubs?.(); unwatchDelayed?.(); void delayed?.then((d) => d.stop()) },
+    close() {
+      foreignSeq = 0
+      unwatch?.()
+      unwatchSubs?.()
+      unwatchDelayed?.()
+      void delayed?.then((d) => d.stop())
+    },
     track,
     enqueue,
     /** The seq an id was appended with, while the dedup index remembers it. */
@@ -346,9 +463,16 @@ export const createLog = (options: LogOptions): Log => {
     /** Work in progress outside the queue, for a test clock's settling. */
     working: () => [...work],
     /** Drops a delayed event not yet due; its id stays remembered. */
-    cancel: async (id: string): Promise<boolean> => { await ready; return (await delays()).cancel(id) },
+    cancel: async (id: string): Promise<boolean> => {
+      await ready
+      return (await delays()).cancel(id)
+    },
     /** Retention keeps what a subscription still needs: from its cursor on. */
-    pin(name: string, cursor: number) { pins.set(name, { cursor, until: Infinity }) },
-    unpin(name: string) { pins.delete(name) },
+    pin(name: string, cursor: number) {
+      pins.set(name, { cursor, until: Infinity })
+    },
+    unpin(name: string) {
+      pins.delete(name)
+    },
   }
 }

@@ -4,9 +4,16 @@ import type { Check, Mutation } from '../store/store.js'
 /** An envelope whose `seq` and `time` the log fills in when it appends it (then freezes it). */
 export type Draft = { -readonly [K in keyof BusEvent]: BusEvent[K] }
 /** What `publish` resolves; no `seq` for an event held aside until it is due. */
-export interface Appended { id: string; seq?: number; duplicate: boolean }
+export interface Appended {
+  id: string
+  seq?: number
+  duplicate: boolean
+}
 /** Extra checks and writes that must land in the same commit as an append (schedules). */
-export interface Extra { checks: Check[]; mutations: Mutation[] }
+export interface Extra {
+  checks: Check[]
+  mutations: Mutation[]
+}
 
 /**
  * One append waiting in the log's queue. While its drafts are being validated (an async schema)

@@ -1,6 +1,14 @@
 import { TidingsError } from '../errors.js'
 import { fromTagged, toTagged } from '../tagged.js'
-import { prefixEnd, type Check, type Commit, type CommitResult, type ListOptions, type Mutation, type StoreEntry } from './store.js'
+import {
+  prefixEnd,
+  type Check,
+  type Commit,
+  type CommitResult,
+  type ListOptions,
+  type Mutation,
+  type StoreEntry,
+} from './store.js'
 
 /**
  * A value SQL parameters take here: keys and encoded values are text, versions integers.
@@ -65,7 +73,10 @@ export interface SqlStoreOptions {
  * @example
  * const change: SqlChange = { version: 42, keys: ['e/000000000000007', 'm/head'] }
  */
-export interface SqlChange { readonly version: number; readonly keys: readonly string[] }
+export interface SqlChange {
+  readonly version: number
+  readonly keys: readonly string[]
+}
 
 /**
  * The key-value core of a SQL-backed store: get, list, commit (synchronous), and the change journal.
@@ -117,40 +128,66 @@ const FULL = /SQLITE_FULL|database or disk is full/i
  * kv.get('a')?.value // 1
  */
 export const sqlStore = (driver: SqlDriver, options: SqlStoreOptions): SqlStore => {
-  driver.exec(`CREATE TABLE IF NOT EXISTS ${TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID`)
+  driver.exec(
+    `CREATE TABLE IF NOT EXISTS ${TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID`,
+  )
   // One counter per database, shared by every handle on it: versions never repeat, even across restarts.
-  driver.exec(`CREATE TABLE IF NOT EXISTS ${META} (id INTEGER PRIMARY KEY CHECK (id = 0), version INTEGER NOT NULL)`)
+  driver.exec(
+    `CREATE TABLE IF NOT EXISTS ${META} (id INTEGER PRIMARY KEY CHECK (id = 0), version INTEGER NOT NULL)`,
+  )
   driver.exec(`INSERT OR IGNORE INTO ${META} (id, version) VALUES (0, 0)`)
-  if (options.journal) driver.exec(`CREATE TABLE IF NOT EXISTS ${CHANGES} (version INTEGER PRIMARY KEY, keys TEXT NOT NULL)`)
+  if (options.journal)
+    driver.exec(
+      `CREATE TABLE IF NOT EXISTS ${CHANGES} (version INTEGER PRIMARY KEY, keys TEXT NOT NULL)`,
+    )
 
   const statements = {
     get: driver.prepare(`SELECT key, value, version FROM ${TABLE} WHERE key = ?`),
     versionOf: driver.prepare(`SELECT version FROM ${TABLE} WHERE key = ?`),
-    listAsc: driver.prepare(`SELECT key, value, version FROM ${TABLE} WHERE key >= ? AND key < ? ORDER BY key ASC LIMIT ?`),
-    listDesc: driver.prepare(`SELECT key, value, version FROM ${TABLE} WHERE key >= ? AND key < ? ORDER BY key DESC LIMIT ?`),
+    listAsc: driver.prepare(
+      `SELECT key, value, version FROM ${TABLE} WHERE key >= ? AND key < ? ORDER BY key ASC LIMIT ?`,
+    ),
+    listDesc: driver.prepare(
+      `SELECT key, value, version FROM ${TABLE} WHERE key >= ? AND key < ? ORDER BY key DESC LIMIT ?`,
+    ),
     bump: driver.prepare(`UPDATE ${META} SET version = version + 1 WHERE id = 0 RETURNING version`),
     current: driver.prepare(`SELECT version FROM ${META} WHERE id = 0`),
     put: driver.prepare(`INSERT OR REPLACE INTO ${TABLE} (key, value, version) VALUES (?, ?, ?)`),
     delete: driver.prepare(`DELETE FROM ${TABLE} WHERE key = ?`),
     deleteRange: driver.prepare(`DELETE FROM ${TABLE} WHERE key >= ? AND key < ?`),
-    ...(options.journal ? {
-      journal: driver.prepare(`INSERT INTO ${CHANGES} (version, keys) VALUES (?, ?)`),
-      changes: driver.prepare(`SELECT version, keys FROM ${CHANGES} WHERE version > ? ORDER BY version`),
-      oldest: driver.prepare(`SELECT min(version) AS version FROM ${CHANGES}`),
-      prune: driver.prepare(`DELETE FROM ${CHANGES} WHERE version <= ?`),
-      setSince: driver.prepare(`SELECT key FROM ${TABLE} WHERE version > ? AND key >= ? AND key < ?`),
-    } : {}),
+    ...(options.journal
+      ? {
+          journal: driver.prepare(`INSERT INTO ${CHANGES} (version, keys) VALUES (?, ?)`),
+          changes: driver.prepare(
+            `SELECT version, keys FROM ${CHANGES} WHERE version > ? ORDER BY version`,
+          ),
+          oldest: driver.prepare(`SELECT min(version) AS version FROM ${CHANGES}`),
+          prune: driver.prepare(`DELETE FROM ${CHANGES} WHERE version <= ?`),
+          setSince: driver.prepare(
+            `SELECT key FROM ${TABLE} WHERE version > ? AND key >= ? AND key < ?`,
+          ),
+        }
+      : {}),
   }
   const journalSize = options.journalSize ?? JOURNAL_SIZE
   let commits = 0
 
-  const entry = (row: Row): StoreEntry => ({ key: row.key, value: fromTagged(JSON.parse(row.value)), version: String(row.version) })
-  const encode = (value: unknown) => JSON.stringify(toTagged(value))
-  const checksPass = (checks: readonly Check[]) => checks.every((check) => {
-    const row = statements.versionOf.all(check.key)[0] as { version: number } | undefined
-    return (row ? String(row.version) : null) === check.version
+  const entry = (row: Row): StoreEntry => ({
+    key: row.key,
+    value: fromTagged(JSON.parse(row.value)),
+    version: String(row.version),
   })
-  const write = (mutations: readonly Mutation[], values: (string | undefined)[], version: number) => {
+  const encode = (value: unknown) => JSON.stringify(toTagged(value))
+  const checksPass = (checks: readonly Check[]) =>
+    checks.every((check) => {
+      const row = statements.versionOf.all(check.key)[0] as { version: number } | undefined
+      return (row ? String(row.version) : null) === check.version
+    })
+  const write = (
+    mutations: readonly Mutation[],
+    values: (string | undefined)[],
+    version: number,
+  ) => {
     mutations.forEach((mutation, index) => {
       if (mutation.type === 'set') statements.put.run(mutation.key, values[index]!, version)
       else if (mutation.type === 'delete') statements.delete.run(mutation.key)
@@ -167,12 +204,18 @@ export const sqlStore = (driver: SqlDriver, options: SqlStoreOptions): SqlStore 
       const low = start !== undefined && start > prefix ? start : prefix
       let high = prefix ? prefixEnd(prefix) : TOP
       if (end !== undefined && end < high) high = end
-      return ((reverse ? statements.listDesc : statements.listAsc).all(low, high, limit ?? -1) as Row[]).map(entry)
+      return (
+        (reverse ? statements.listDesc : statements.listAsc).all(low, high, limit ?? -1) as Row[]
+      ).map(entry)
     },
     commit({ checks = [], mutations }) {
       // Encode first: a value that cannot be written fails before the transaction opens.
-      const values = mutations.map((mutation) => (mutation.type === 'set' ? encode(mutation.value) : undefined))
-      const keys = mutations.flatMap((mutation) => (mutation.type === 'deleteRange' ? [] : [mutation.key]))
+      const values = mutations.map((mutation) =>
+        mutation.type === 'set' ? encode(mutation.value) : undefined,
+      )
+      const keys = mutations.flatMap((mutation) =>
+        mutation.type === 'deleteRange' ? [] : [mutation.key],
+      )
       try {
         return driver.transaction(() => {
           if (!checksPass(checks)) return { ok: false as const }
@@ -188,7 +231,11 @@ export const sqlStore = (driver: SqlDriver, options: SqlStoreOptions): SqlStore 
         // The transaction rolled back: nothing was written. Only a full database is storage's
         // fault with a code of its own (not any error that says "exceeded": CPU time, subrequests).
         if (FULL.test(String((error as Error)?.message))) {
-          throw new TidingsError('STORAGE_FULL', `${options.label} is full: ${(error as Error).message}`, { cause: error })
+          throw new TidingsError(
+            'STORAGE_FULL',
+            `${options.label} is full: ${(error as Error).message}`,
+            { cause: error },
+          )
         }
         throw error
       }
@@ -199,12 +246,17 @@ export const sqlStore = (driver: SqlDriver, options: SqlStoreOptions): SqlStore 
       const oldest = (statements.oldest!.all()[0] as { version: number | null }).version
       // Pruned past `version`: some commits after it are no longer journalled.
       if (oldest !== null && oldest > version + 1) return undefined
-      return (statements.changes.all(version) as { version: number; keys: string }[])
-        .map((row) => ({ version: row.version, keys: JSON.parse(row.keys) as string[] }))
+      return (statements.changes.all(version) as { version: number; keys: string }[]).map(
+        (row) => ({ version: row.version, keys: JSON.parse(row.keys) as string[] }),
+      )
     },
     setSince(version, prefix) {
       if (!statements.setSince) return []
-      return (statements.setSince.all(version, prefix, prefix ? prefixEnd(prefix) : TOP) as { key: string }[]).map((row) => row.key)
+      return (
+        statements.setSince.all(version, prefix, prefix ? prefixEnd(prefix) : TOP) as {
+          key: string
+        }[]
+      ).map((row) => row.key)
     },
   }
 }
