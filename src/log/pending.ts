@@ -34,3 +34,22 @@ export interface Pending {
   resolve(result: Appended | Appended[]): void
   reject(error: unknown): void
 }
+
+/**
+ * A pending for drafts that are ready, or for a validation that yields them: until it settles the
+ * pending waits on it, and when it throws the pending is marked failed (the run loop skips it) and
+ * the append rejects.
+ *
+ * @example
+ * const pending = createPending(drafts, true, undefined, undefined, resolve, reject)
+ */
+export const createPending = (
+  drafts: Draft[] | Promise<Draft[]>, single: boolean, extra: Extra | undefined, holds: number[] | undefined,
+  resolve: (result: any) => void, reject: (error: unknown) => void,
+): Pending => {
+  const p: Pending = { drafts: undefined, wait: undefined, extra, single, resolve, reject }
+  if (holds) p.holds = holds
+  if (Array.isArray(drafts)) p.drafts = drafts
+  else p.wait = drafts.then((d) => { p.drafts = d }, (e) => { p.failed = true; reject(e) })
+  return p
+}
