@@ -33,6 +33,7 @@ export { checkSubscriptionName, SUBSCRIPTION_NAME } from './subscriptions/name.j
 export { chainedOptions, childSpan } from './subscriptions/chained.js'
 export { releaseAllLeases, releaseLease, subscriptionCursor, subscriptionExists, watchSubscription } from './subscriptions/records-access.js'
 export { countDeadRuntimeAttempts, type DeadRuntimeAttempt } from './subscriptions/dead-runtimes.js'
+export { leaveDeadRuntimesToHost } from './subscriptions/host-counted.js'
 
 // Schedules.
 export { parseTickId, tickId } from './schedule/tick-id.js'

@@ -15,6 +15,7 @@ import type { Recovery } from './recovery.js'
 import { createRunner } from './runner.js'
 import type { RunnerOptions } from './runner-state.js'
 import { startAt } from './start-point.js'
+import { countsDeadRuntimes } from './host-counted.js'
 
 export type { SubscribeOptions, Subscription } from '../types.js'
 export type { Host } from './host.js'
@@ -113,10 +114,10 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
         name, handler, matches: (event) => topic(event.type) && (!test || test(event)),
         concurrency: options.concurrency ?? 1, attempts, timeout: options.timeout ?? 30_000,
         backoff: { initial: backoff.initial ?? 1000, factor: backoff.factor ?? 2, max: backoff.max ?? 60_000, jitter: backoff.jitter ?? true },
-        ledger: base.ledger, countDeadRuntimes: options.countDeadRuntimes !== false,
+        ledger: base.ledger, countDeadRuntimes: countsDeadRuntimes(store),
       }
       const make = (record: SubRecord, version: string, recovery?: Recovery) => createRunner(host, runnerOptions, record, version, recovery)
-      const entry: Attached = { make, attempts, countDeadRuntimes: options.countDeadRuntimes !== false }
+      const entry: Attached = { make, attempts, countDeadRuntimes: runnerOptions.countDeadRuntimes }
       attached.set(name, entry)
       try {
         await register(name, pattern, options)
