@@ -9,8 +9,20 @@ export interface Appended { id: string; seq?: number; duplicate: boolean }
 export interface Extra { checks: Check[]; mutations: Mutation[] }
 
 /**
- * One append waiting in the log's queue. While its drafts are being validated (an async schema)
- * `drafts` is undefined and `wait` settles when they are set, or `failed` when validation threw.
+ * One append waiting in the log's queue. Its optional fields encode where it is:
+ *
+ * | state      | fields                                   | the run loop                          |
+ * |------------|------------------------------------------|---------------------------------------|
+ * | validating | `drafts` undefined, `wait` pending       | waits on `wait`                        |
+ * | failed     | `failed` true (the append already rejected) | skips it                           |
+ * | ready      | `drafts` set, `counters` undefined       | takes it into a batch (`takeBatch`)    |
+ * | in a batch | `drafts` and `counters` set              | commits it; `resolve`/`reject` settle |
+ *
+ * `wait` sets `drafts` (ready) or `failed` when it settles. Built by others (schedule ticks,
+ * due delayed events) a pending arrives ready, or sets its drafts before `enqueue`; after a failed
+ * check, `recheck` may empty `drafts` (nothing left to write). Not a tagged union on purpose: the
+ * object moves between states in place, on the publish hot path, and one shape for every state
+ * keeps it cheap.
  *
  * @example
  * const pending: Pending = { drafts, wait: undefined, extra: undefined, single: true, resolve, reject }
