@@ -9,7 +9,7 @@ const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/
 /** Options copied onto the envelope as they are; with id and source, the text options checked. */
 export const ENVELOPE_OPTIONS = ['key', 'correlationId', 'causationId', 'traceparent'] as const
 /** The text options of a publish: each 1..512 characters. */
-export const TEXT_OPTIONS = ['id', 'source', ...ENVELOPE_OPTIONS] as const
+export const TEXT_OPTIONS: readonly ['id', 'source', ...typeof ENVELOPE_OPTIONS] = ['id', 'source', ...ENVELOPE_OPTIONS] as const
 
 /** 9999-12-31T23:59:59.999Z, the latest due time or schedule tick: due keys keep their 15 digits. */
 export const MAX_TIME = 253_402_300_799_999

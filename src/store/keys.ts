@@ -58,7 +58,7 @@ export const PREFIX = {
  * @example
  * await store.get(HEAD) // { seq, n }
  */
-export const HEAD = `${PREFIX.meta}head`
+export const HEAD: string = `${PREFIX.meta}head`
 
 /**
  * Key builders and parsers of the layout above.
@@ -69,27 +69,27 @@ export const HEAD = `${PREFIX.meta}head`
  * keys.nameOf('s/mailer')   // 'mailer'
  */
 export const keys = {
-  event: (seq: number) => seqKey(PREFIX.events, seq),
-  dedup: (n: number) => seqKey(PREFIX.dedup, n),
+  event: (seq: number): string => seqKey(PREFIX.events, seq),
+  dedup: (n: number): string => seqKey(PREFIX.dedup, n),
   /** `d/<due>/<id>`: sorted by due time, then id. */
-  delayed: (due: number, id: string) => `${seqKey(PREFIX.delayed, due)}/${id}`,
+  delayed: (due: number, id: string): string => `${seqKey(PREFIX.delayed, due)}/${id}`,
   /** The due time of a `d/<due>/<id>` key. */
-  dueOf: (key: string) => Number(key.slice(PREFIX.delayed.length, PREFIX.delayed.length + 15)),
-  sub: (name: string) => PREFIX.subscriptions + name,
+  dueOf: (key: string): number => Number(key.slice(PREFIX.delayed.length, PREFIX.delayed.length + 15)),
+  sub: (name: string): string => PREFIX.subscriptions + name,
   /** The subscription name of an `s/<name>` key. */
-  nameOf: (key: string) => key.slice(PREFIX.subscriptions.length),
-  ack: (name: string, seq: number) => seqKey(keys.acks(name), seq),
-  retry: (name: string, seq: number) => seqKey(keys.retries(name), seq),
-  dead: (name: string, seq: number) => seqKey(keys.deadLetters(name), seq),
-  ledger: (name: string, n: number) => seqKey(keys.ledgers(name), n),
+  nameOf: (key: string): string => key.slice(PREFIX.subscriptions.length),
+  ack: (name: string, seq: number): string => seqKey(keys.acks(name), seq),
+  retry: (name: string, seq: number): string => seqKey(keys.retries(name), seq),
+  dead: (name: string, seq: number): string => seqKey(keys.deadLetters(name), seq),
+  ledger: (name: string, n: number): string => seqKey(keys.ledgers(name), n),
   /** Prefixes of one subscription's state. */
-  acks: (name: string) => `${PREFIX.acks}${name}/`,
-  retries: (name: string) => `${PREFIX.retries}${name}/`,
-  deadLetters: (name?: string) => (name === undefined ? PREFIX.dead : `${PREFIX.dead}${name}/`),
-  ledgers: (name: string) => `${PREFIX.ledger}${name}/`,
-  schedule: (name: string) => PREFIX.schedules + name,
+  acks: (name: string): string => `${PREFIX.acks}${name}/`,
+  retries: (name: string): string => `${PREFIX.retries}${name}/`,
+  deadLetters: (name?: string): string => (name === undefined ? PREFIX.dead : `${PREFIX.dead}${name}/`),
+  ledgers: (name: string): string => `${PREFIX.ledger}${name}/`,
+  schedule: (name: string): string => PREFIX.schedules + name,
   /** The IndexedDB bridge's receive cursor. */
-  bridgeCursor: (bridge: string) => `${PREFIX.bridges}${bridge}/in`,
+  bridgeCursor: (bridge: string): string => `${PREFIX.bridges}${bridge}/in`,
 }
 
 /**

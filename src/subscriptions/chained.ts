@@ -20,7 +20,7 @@ export const childSpan = (parent: string): string => {
  * let calls = 0
  * bus.publish(type, data, chainedOptions('mailer', event, options, () => calls++))
  */
-export const chainedOptions = <O extends { id?: string }>(subscription: string, event: BusEvent, options: O, nextCall: () => number) => ({
+export const chainedOptions = <O extends { id?: string }>(subscription: string, event: BusEvent, options: O, nextCall: () => number): O & { id: string; causationId: string; correlationId: string; traceparent?: string } => ({
   ...options,
   id: options.id ?? `${subscription}:${event.id}:${nextCall()}`,
   causationId: event.id,
