@@ -25,13 +25,26 @@ export { fromTagged, toTagged, type Tagged } from './tagged.js'
 export { prefixEnd } from './store/keys.js'
 
 // The option and size check publish makes, and the envelope's fields.
-export { checkEvent, ENVELOPE_OPTIONS, limitsOf, optionsOf, TEXT_OPTIONS, type EventLimits } from './check.js'
+export {
+  checkEvent,
+  ENVELOPE_OPTIONS,
+  limitsOf,
+  optionsOf,
+  TEXT_OPTIONS,
+  type EventLimits,
+} from './check.js'
 export { publishInputOf, type ReceivedInput } from './publish-input.js'
 
 // Subscriptions: the name rule, the chained publish, and their records through functions.
 export { checkSubscriptionName, SUBSCRIPTION_NAME } from './subscriptions/name.js'
 export { chainedOptions, childSpan } from './subscriptions/chained.js'
-export { releaseAllLeases, releaseLease, subscriptionCursor, subscriptionExists, watchSubscription } from './subscriptions/records-access.js'
+export {
+  releaseAllLeases,
+  releaseLease,
+  subscriptionCursor,
+  subscriptionExists,
+  watchSubscription,
+} from './subscriptions/records-access.js'
 export { countDeadRuntimeAttempts, type DeadRuntimeAttempt } from './subscriptions/dead-runtimes.js'
 export { leaveDeadRuntimesToHost } from './subscriptions/host-counted.js'
 

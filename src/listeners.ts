@@ -4,7 +4,11 @@ import type { BusEvent } from './event.js'
 import { createTrie } from './topic/topic.js'
 import type { ErrorContext, ListenOptions } from './types.js'
 
-interface Listener { listener: (event: BusEvent) => unknown; test: ((event: BusEvent) => boolean) | undefined; order: number }
+interface Listener {
+  listener: (event: BusEvent) => unknown
+  test: ((event: BusEvent) => boolean) | undefined
+  order: number
+}
 
 /** The live listeners of a bus: in-process, at-most-once, in publish order. */
 export interface Listeners {
@@ -23,7 +27,9 @@ export interface Listeners {
  * const listeners = createListeners(onError)
  * const off = listeners.on('order.*', (event) => console.log(event.type), undefined)
  */
-export const createListeners = (onError: (error: unknown, context: ErrorContext) => void): Listeners => {
+export const createListeners = (
+  onError: (error: unknown, context: ErrorContext) => void,
+): Listeners => {
   const trie = createTrie<Listener>()
   let added = 0
   return {
@@ -36,7 +42,8 @@ export const createListeners = (onError: (error: unknown, context: ErrorContext)
           try {
             if (test && !test(event)) continue
             const result = listener(event)
-            if (typeof (result as PromiseLike<void> | undefined)?.then === 'function') Promise.resolve(result).catch((error) => onError(error, { event, listener }))
+            if (typeof (result as PromiseLike<void> | undefined)?.then === 'function')
+              Promise.resolve(result).catch((error) => onError(error, { event, listener }))
           } catch (error) {
             onError(error, { event, listener })
           }
@@ -48,13 +55,27 @@ export const createListeners = (onError: (error: unknown, context: ErrorContext)
       try {
         const { filter, ...rest } = optionsOf(options, 'on')
         signal = signalOf(rest.signal)
-        if (typeof listener !== 'function') fail('INVALID_OPTIONS', `on() takes a listener function, got ${describeValue(listener)}`)
-        if (filter !== undefined && typeof filter !== 'function') fail('INVALID_FILTER', 'on() takes a function filter; declarative filters are for subscribe() and waitFor()')
-        off = trie.add(pattern, { listener: listener as Listener['listener'], test: filter as Listener['test'], order: added++ })
-      } catch (error) { throw coded(error, 'INVALID_OPTIONS', 'reading the options of on() threw') }
+        if (typeof listener !== 'function')
+          fail('INVALID_OPTIONS', `on() takes a listener function, got ${describeValue(listener)}`)
+        if (filter !== undefined && typeof filter !== 'function')
+          fail(
+            'INVALID_FILTER',
+            'on() takes a function filter; declarative filters are for subscribe() and waitFor()',
+          )
+        off = trie.add(pattern, {
+          listener: listener as Listener['listener'],
+          test: filter as Listener['test'],
+          order: added++,
+        })
+      } catch (error) {
+        throw coded(error, 'INVALID_OPTIONS', 'reading the options of on() threw')
+      }
       if (signal?.aborted) off()
       signal?.addEventListener('abort', off, { once: true })
-      return () => { off(); signal?.removeEventListener('abort', off) }
+      return () => {
+        off()
+        signal?.removeEventListener('abort', off)
+      }
     },
     add: (pattern, listener) => trie.add(pattern, { listener, test: undefined, order: added++ }),
   }

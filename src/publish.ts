@@ -1,4 +1,12 @@
-import { checkEnvelope, coded, describeValue, draftEvent, MAX_TIME, optionsOf, type EventLimits } from './check.js'
+import {
+  checkEnvelope,
+  coded,
+  describeValue,
+  draftEvent,
+  MAX_TIME,
+  optionsOf,
+  type EventLimits,
+} from './check.js'
 import type { Clock } from './clock/clock.js'
 import { fail } from './errors.js'
 import type { Draft, Log } from './log/log.js'
@@ -21,22 +29,41 @@ export interface Publisher {
  * await publisher.append(() => [{ type: 'order.placed', data }], true)
  */
 export const createPublisher = (
-  clock: Clock, log: Log, schemas: Record<string, StandardSchemaV1 | undefined>, limits: EventLimits, isClosed: () => boolean,
+  clock: Clock,
+  log: Log,
+  schemas: Record<string, StandardSchemaV1 | undefined>,
+  limits: EventLimits,
+  isClosed: () => boolean,
 ): Publisher => {
   // Own entries only: a topic named `constructor` or `toString` has no schema of Object.prototype's.
-  const schemaOf = (type: string) => Object.hasOwn(schemas, type) ? schemas[type] : undefined
+  const schemaOf = (type: string) => (Object.hasOwn(schemas, type) ? schemas[type] : undefined)
 
   /** When a delayed publish is due (0: now). A due time already past appends at once. */
   const holdOf = ({ delay, at }: { delay?: unknown; at?: unknown }): number => {
     if (delay === undefined && at === undefined) return 0
-    const due: unknown = at instanceof Date ? at.getTime() : at ?? (typeof delay === 'number' && delay >= 0 ? clock.now() + delay : NaN)
-    if (delay !== undefined && at !== undefined || typeof due !== 'number' || !(due <= MAX_TIME) || due !== due) {
-      fail('INVALID_OPTIONS', `delay ${describeValue(delay)} / at ${describeValue(at)}: give delay (ms >= 0) or at (epoch ms, Date), due by year 9999`)
+    const due: unknown =
+      at instanceof Date
+        ? at.getTime()
+        : (at ?? (typeof delay === 'number' && delay >= 0 ? clock.now() + delay : NaN))
+    if (
+      (delay !== undefined && at !== undefined) ||
+      typeof due !== 'number' ||
+      !(due <= MAX_TIME) ||
+      due !== due
+    ) {
+      fail(
+        'INVALID_OPTIONS',
+        `delay ${describeValue(delay)} / at ${describeValue(at)}: give delay (ms >= 0) or at (epoch ms, Date), due by year 9999`,
+      )
     }
     return (due as number) > clock.now() ? Math.ceil(due as number) : 0
   }
 
-  const prepare = (type: string, data: unknown, options: PublishOptions = {}): Draft | Promise<Draft> => {
+  const prepare = (
+    type: string,
+    data: unknown,
+    options: PublishOptions = {},
+  ): Draft | Promise<Draft> => {
     if (isClosed()) fail('CLOSED', 'the bus is closed')
     checkEnvelope(type, options)
     // No id yet: the log gives one when the event reaches it.
@@ -45,27 +72,46 @@ export const createPublisher = (
     if (!schema) return draftEvent(id, type, data, options, limits)
     const checked = (result: StandardSchemaV1.Result<unknown>) => {
       if (!result.issues) return draftEvent(id, type, result.value, options, limits)
-      const what = result.issues.map((issue) => `${issue.path?.map((part) => String(typeof part === 'object' ? part.key : part)).join('.') || '(root)'}: ${issue.message}`)
+      const what = result.issues.map(
+        (issue) =>
+          `${issue.path?.map((part) => String(typeof part === 'object' ? part.key : part)).join('.') || '(root)'}: ${issue.message}`,
+      )
       return fail('INVALID_PAYLOAD', `"${type}" failed its schema: ${what.join('; ')}`)
     }
-    const invalid = (error: unknown): never => { throw coded(error, 'INVALID_PAYLOAD', `"${type}": its schema threw`) }
+    const invalid = (error: unknown): never => {
+      throw coded(error, 'INVALID_PAYLOAD', `"${type}": its schema threw`)
+    }
     let result: StandardSchemaV1.Result<unknown> | PromiseLike<StandardSchemaV1.Result<unknown>>
-    try { result = schema['~standard'].validate(data) } catch (error) { return invalid(error) }
-    return typeof (result as PromiseLike<unknown>)?.then === 'function' ? Promise.resolve(result).then(checked, invalid) : checked(result as StandardSchemaV1.Result<unknown>)
+    try {
+      result = schema['~standard'].validate(data)
+    } catch (error) {
+      return invalid(error)
+    }
+    return typeof (result as PromiseLike<unknown>)?.then === 'function'
+      ? Promise.resolve(result).then(checked, invalid)
+      : checked(result as StandardSchemaV1.Result<unknown>)
   }
 
   const append = (inputs: () => readonly PublishInput[], single: boolean): Promise<any> => {
     let drafts, holds
     try {
       const all = inputs()
-      if (!Array.isArray(all)) fail('INVALID_OPTIONS', `publishMany takes an array, got ${describeValue(all)}`)
+      if (!Array.isArray(all))
+        fail('INVALID_OPTIONS', `publishMany takes an array, got ${describeValue(all)}`)
       // A hole or a null is refused at once: a sparse array with a huge length is not walked.
       for (const input of all) optionsOf(input ?? null, 'publishMany: each event')
       holds = all.map(holdOf)
       // prepare reads the options by name: the input itself serves, no copy per publish.
       drafts = all.map((input) => prepare(input.type, input.data, input as PublishOptions))
-    } catch (error) { return Promise.reject(coded(error, 'INVALID_OPTIONS', 'reading the options threw')) }
-    return log.append(drafts.some((draft) => draft instanceof Promise) ? Promise.all(drafts) : (drafts as Draft[]), single, undefined, holds.some(Boolean) ? holds : undefined)
+    } catch (error) {
+      return Promise.reject(coded(error, 'INVALID_OPTIONS', 'reading the options threw'))
+    }
+    return log.append(
+      drafts.some((draft) => draft instanceof Promise) ? Promise.all(drafts) : (drafts as Draft[]),
+      single,
+      undefined,
+      holds.some(Boolean) ? holds : undefined,
+    )
   }
 
   return { prepare, append }

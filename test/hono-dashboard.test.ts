@@ -24,19 +24,40 @@ let url: string
 let browser: Browser
 
 beforeAll(async () => {
-  await bus.subscribe('mailer', 'order.placed', async (e) => {
-    if (failing) throw new Error('mail server said <b>no</b>')
-    mailed.push(e.id)
-  }, { retry: { attempts: 1 } })
+  await bus.subscribe(
+    'mailer',
+    'order.placed',
+    async (e) => {
+      if (failing) throw new Error('mail server said <b>no</b>')
+      mailed.push(e.id)
+    },
+    { retry: { attempts: 1 } },
+  )
   await bus.subscribe('audit', '**', async () => {})
-  await bus.schedule('nightly', { cron: '0 3 * * *', type: 'report.nightly', data: { note: 'nightly' } })
-  const app = busApp({ bus, tokens: { [ADMIN]: ['admin'], [READER]: ['subscribe:order.**'] }, dashboard: true })
+  await bus.schedule('nightly', {
+    cron: '0 3 * * *',
+    type: 'report.nightly',
+    data: { note: 'nightly' },
+  })
+  const app = busApp({
+    bus,
+    tokens: { [ADMIN]: ['admin'], [READER]: ['subscribe:order.**'] },
+    dashboard: true,
+  })
   server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' })
   await new Promise((r) => server.once('listening', r))
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium', headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   })
   mkdirSync(artifacts, { recursive: true })
 }, 60_000)
@@ -53,7 +74,9 @@ const open = async (token?: string, live = true): Promise<Page> => {
   page.setDefaultTimeout(10_000)
   const errors: string[] = []
   page.on('pageerror', (e) => errors.push(e.message))
-  page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy/.test(m.text())) errors.push(m.text()) })
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/.test(m.text())) errors.push(m.text())
+  })
   ;(page as Page & { errors: string[] }).errors = errors
   await page.goto(`${url}/dashboard`)
   if (token !== undefined) {
@@ -99,21 +122,34 @@ describe('the dashboard page', { timeout: 30_000 }, () => {
     await page.close()
   })
 
-  it('shows live events with their causation chains, and an event\'s markup as text', async () => {
+  it("shows live events with their causation chains, and an event's markup as text", async () => {
     const page = await open(ADMIN)
     const cause = await bus.publish('order.placed', { order: 'o-1', total: 42 })
-    await bus.publish('inventory.reserved', { order: 'o-1' }, { causationId: cause.id, correlationId: cause.id })
+    await bus.publish(
+      'inventory.reserved',
+      { order: 'o-1' },
+      { causationId: cause.id, correlationId: cause.id },
+    )
     await bus.publish('order.placed', { note: '<img src=x onerror=window.__xss=1>' })
     await page.locator(`#events li[data-id="${cause.id}"][data-depth="0"]`).waitFor()
-    const child = page.locator(`#events li[data-type="inventory.reserved"][data-cause="${cause.id}"][data-depth="1"]`)
+    const child = page.locator(
+      `#events li[data-type="inventory.reserved"][data-cause="${cause.id}"][data-depth="1"]`,
+    )
     await child.waitFor()
     expect(await child.getAttribute('data-correlation')).toBe(cause.id)
     // The payload shows as the characters it is: no element was made of it, nothing ran.
-    await page.locator('#events li .data', { hasText: '<img src=x onerror=window.__xss=1>' }).waitFor()
+    await page
+      .locator('#events li .data', { hasText: '<img src=x onerror=window.__xss=1>' })
+      .waitFor()
     expect(await page.locator('#events img').count()).toBe(0)
-    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined()
+    expect(
+      await page.evaluate(() => (window as unknown as { __xss?: number }).__xss),
+    ).toBeUndefined()
     // The dead letter's error, with its markup, is text too.
-    await page.locator('#letters li[data-letter] .err', { hasText: 'mail server said <b>no</b>' }).first().waitFor()
+    await page
+      .locator('#letters li[data-letter] .err', { hasText: 'mail server said <b>no</b>' })
+      .first()
+      .waitFor()
     expect(await page.locator('#letters b', { hasText: /^no$/ }).count()).toBe(0)
     // A topic filter asks the server for that pattern only.
     await page.fill('#topic', 'inventory.*')
@@ -126,7 +162,7 @@ describe('the dashboard page', { timeout: 30_000 }, () => {
     await page.close()
   })
 
-  it('shows the subscriptions\' counts, with — for metrics the bus does not report', async () => {
+  it("shows the subscriptions' counts, with — for metrics the bus does not report", async () => {
     const page = await open(ADMIN)
     const row = page.locator('#subs tr[data-sub="mailer"]')
     await row.waitFor()
@@ -142,8 +178,22 @@ describe('the dashboard page', { timeout: 30_000 }, () => {
   it('shows handler metrics and a throughput line where the bus reports them', async () => {
     // The metrics stats() gains with the handler-metrics work, given here by a wrapper over this bus.
     let handled = 10
-    const measured = { ...bus, stats: async () => (await bus.stats()).map((s) => ({ ...s, handled: (handled += 4), failed: 2, duration: { p50: 1.25, p95: 12.4, p99: 30, max: 44.6 }, lastHandledAt: Date.now() - 5000 })) }
-    const other = serve({ fetch: busApp({ bus: measured, auth: false, dashboard: true }).fetch, port: 0, hostname: '127.0.0.1' })
+    const measured = {
+      ...bus,
+      stats: async () =>
+        (await bus.stats()).map((s) => ({
+          ...s,
+          handled: (handled += 4),
+          failed: 2,
+          duration: { p50: 1.25, p95: 12.4, p99: 30, max: 44.6 },
+          lastHandledAt: Date.now() - 5000,
+        })),
+    }
+    const other = serve({
+      fetch: busApp({ bus: measured, auth: false, dashboard: true }).fetch,
+      port: 0,
+      hostname: '127.0.0.1',
+    })
     await new Promise((r) => other.once('listening', r))
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
@@ -156,7 +206,9 @@ describe('the dashboard page', { timeout: 30_000 }, () => {
       expect(cells[12]).toMatch(/^ \d+(\.\d)?\/s$/)
       expect(await page.locator('#auth').isVisible()).toBe(false)
       await page.close()
-    } finally { other.close() }
+    } finally {
+      other.close()
+    }
   })
 
   it('redrives a dead letter with a click: it is gone and the handler ran', async () => {
@@ -192,7 +244,9 @@ describe('the dashboard page', { timeout: 30_000 }, () => {
     const item = page.locator('#schedule-list li[data-schedule="nightly"]')
     await item.waitFor()
     const [info] = await bus.schedules()
-    expect(await item.locator('.next').textContent()).toContain(new Date(info!.nextAt!).toLocaleTimeString('en-US'))
+    expect(await item.locator('.next').textContent()).toContain(
+      new Date(info!.nextAt!).toLocaleTimeString('en-US'),
+    )
     await page.click('#schedule-list button[data-run="nightly"]')
     const fired = page.locator('#events li[data-type="report.nightly"]')
     await fired.waitFor()
@@ -205,10 +259,16 @@ describe('the dashboard page', { timeout: 30_000 }, () => {
 
   it('starts from now when the tab kept a cursor the bus does not know (a restarted bus)', async () => {
     const page = await browser.newPage()
-    await page.addInitScript(([token]) => {
-      sessionStorage.setItem('tidings.dashboard.token', token!)
-      sessionStorage.setItem('tidings.dashboard.view', JSON.stringify({ topic: '**', lastId: 'not-a-cursor-of-this-bus', events: [] }))
-    }, [ADMIN])
+    await page.addInitScript(
+      ([token]) => {
+        sessionStorage.setItem('tidings.dashboard.token', token!)
+        sessionStorage.setItem(
+          'tidings.dashboard.view',
+          JSON.stringify({ topic: '**', lastId: 'not-a-cursor-of-this-bus', events: [] }),
+        )
+      },
+      [ADMIN],
+    )
     await page.goto(`${url}/dashboard`)
     await page.locator('#stream-status', { hasText: 'live' }).waitFor()
     const placed = await bus.publish('order.placed', { order: 'o-5' })
@@ -236,7 +296,11 @@ describe('the dashboard page', { timeout: 30_000 }, () => {
     const page = await open(ADMIN)
     for (let i = 0; i < 3; i++) {
       const order = await bus.publish('order.placed', { order: `o-${10 + i}`, total: 20 + i })
-      await bus.publish('inventory.reserved', { order: `o-${10 + i}` }, { causationId: order.id, correlationId: order.id })
+      await bus.publish(
+        'inventory.reserved',
+        { order: `o-${10 + i}` },
+        { causationId: order.id, correlationId: order.id },
+      )
     }
     await bus.idle()
     await page.locator('#letters li[data-letter]').first().waitFor()

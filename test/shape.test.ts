@@ -10,7 +10,11 @@ const MAX_FILE_LINES = 300
 const MAX_FUNCTION_LINES = 120
 const root = join(import.meta.dirname, '..')
 
-interface Oversized { file: string; what: string; lines: number }
+interface Oversized {
+  file: string
+  what: string
+  lines: number
+}
 
 /** The file and functions of one source text over the limits. */
 const oversized = (file: string, text: string): Oversized[] => {
@@ -22,7 +26,8 @@ const oversized = (file: string, text: string): Oversized[] => {
   const visit = (node: ts.Node) => {
     if (ts.isFunctionLike(node) && 'body' in node && node.body) {
       const lines = lineOf(node.end) - lineOf(node.getStart(source)) + 1
-      if (lines > MAX_FUNCTION_LINES) found.push({ file, what: `function at line ${lineOf(node.getStart(source)) + 1}`, lines })
+      if (lines > MAX_FUNCTION_LINES)
+        found.push({ file, what: `function at line ${lineOf(node.getStart(source)) + 1}`, lines })
     }
     ts.forEachChild(node, visit)
   }
@@ -30,13 +35,20 @@ const oversized = (file: string, text: string): Oversized[] => {
   return found
 }
 
-const files = (dir: string): string[] => readdirSync(join(root, dir)).flatMap((name) => {
-  const path = join(dir, name)
-  return statSync(join(root, path)).isDirectory() ? files(path) : path.endsWith('.ts') ? [path] : []
-})
+const files = (dir: string): string[] =>
+  readdirSync(join(root, dir)).flatMap((name) => {
+    const path = join(dir, name)
+    return statSync(join(root, path)).isDirectory()
+      ? files(path)
+      : path.endsWith('.ts')
+        ? [path]
+        : []
+  })
 
 describe('shape', () => {
-  const sources = [...files('src'), ...files('adapters')].map((path) => relative(root, join(root, path)))
+  const sources = [...files('src'), ...files('adapters')].map((path) =>
+    relative(root, join(root, path)),
+  )
   it('finds the sources', () => expect(sources.length).toBeGreaterThan(40))
 
   it(`no file over ${MAX_FILE_LINES} lines, no function over ${MAX_FUNCTION_LINES}`, () => {
@@ -45,15 +57,20 @@ describe('shape', () => {
   })
 
   it('catches what it is meant to catch', () => {
-    const body = (lines: number) => Array.from({ length: lines - 2 }, (_, index) => `  const v${index} = ${index}`).join('\n')
+    const body = (lines: number) =>
+      Array.from({ length: lines - 2 }, (_, index) => `  const v${index} = ${index}`).join('\n')
     const arrow = `export const long = () => {\n${body(MAX_FUNCTION_LINES + 1)}\n}\n`
     const method = `const o = {\n  run() {\n${body(MAX_FUNCTION_LINES + 1)}\n  },\n}\n`
     const fits = `function short() {\n${body(MAX_FUNCTION_LINES)}\n}\n`
-    expect(oversized('planted.ts', arrow)).toEqual([{ file: 'planted.ts', what: 'function at line 1', lines: MAX_FUNCTION_LINES + 1 }])
+    expect(oversized('planted.ts', arrow)).toEqual([
+      { file: 'planted.ts', what: 'function at line 1', lines: MAX_FUNCTION_LINES + 1 },
+    ])
     expect(oversized('planted.ts', method).map((o) => o.what)).toEqual(['function at line 2'])
     expect(oversized('planted.ts', fits)).toEqual([])
     const big = 'export const x = 1\n'.repeat(MAX_FILE_LINES + 1)
-    expect(oversized('planted.ts', big)).toEqual([{ file: 'planted.ts', what: 'file', lines: MAX_FILE_LINES + 1 }])
+    expect(oversized('planted.ts', big)).toEqual([
+      { file: 'planted.ts', what: 'file', lines: MAX_FILE_LINES + 1 },
+    ])
     expect(oversized('planted.ts', 'export const x = 1\n'.repeat(MAX_FILE_LINES))).toEqual([])
   })
 })

@@ -2,7 +2,19 @@ import type { Bus } from '../../src/index.js'
 import type { Shards, Stub } from './_stubs.js'
 
 /** @internal The admin half of the client. @example const { stats } = shardAdmin(shards) */
-export type Admin = Pick<Bus, 'cancel' | 'subscriptions' | 'deleteSubscription' | 'replay' | 'stats' | 'deadLetters' | 'schedule' | 'schedules' | 'unschedule' | 'runSchedule'>
+export type Admin = Pick<
+  Bus,
+  | 'cancel'
+  | 'subscriptions'
+  | 'deleteSubscription'
+  | 'replay'
+  | 'stats'
+  | 'deadLetters'
+  | 'schedule'
+  | 'schedules'
+  | 'unschedule'
+  | 'runSchedule'
+>
 
 /**
  * @internal The read-and-admin methods over the shards: subscriptions and stats merged by name,
@@ -24,40 +36,88 @@ export const shardAdmin = ({ shards, stubs, all, call }: Shards): Admin => {
     }
     return out
   }
-  const sum = async (f: (s: Stub, i: number) => Promise<number>) => (await all(f)).reduce((a, b) => a + b, 0)
+  const sum = async (f: (s: Stub, i: number) => Promise<number>) =>
+    (await all(f)).reduce((a, b) => a + b, 0)
 
   return {
-    cancel: async (id) => (await all((s) => call(s, 'cancel', [id]) as Promise<boolean>)).some(Boolean),
+    cancel: async (id) =>
+      (await all((s) => call(s, 'cancel', [id]) as Promise<boolean>)).some(Boolean),
 
     async subscriptions() {
-      const merged = new Map<string, { name: string; pattern: string; attached: boolean; lag: number }>()
-      for (const list of await all((s) => call(s, 'subscriptions', []) as Promise<{ name: string; pattern: string; attached: boolean; lag: number }[]>)) {
+      const merged = new Map<
+        string,
+        { name: string; pattern: string; attached: boolean; lag: number }
+      >()
+      for (const list of await all(
+        (s) =>
+          call(s, 'subscriptions', []) as Promise<
+            { name: string; pattern: string; attached: boolean; lag: number }[]
+          >,
+      )) {
         for (const r of list) {
           const m = merged.get(r.name)
           if (!m) merged.set(r.name, { ...r })
-          else { m.lag += r.lag; m.attached ||= r.attached }
+          else {
+            m.lag += r.lag
+            m.attached ||= r.attached
+          }
         }
       }
       return [...merged.values()]
     },
-    deleteSubscription: async (n) => (await all((s) => call(s, 'deleteSubscription', [n]) as Promise<boolean>)).some(Boolean),
-    replay: async (n, point) => { await all((s) => call(s, 'replay', [n, point])) },
+    deleteSubscription: async (n) =>
+      (await all((s) => call(s, 'deleteSubscription', [n]) as Promise<boolean>)).some(Boolean),
+    replay: async (n, point) => {
+      await all((s) => call(s, 'replay', [n, point]))
+    },
     async stats() {
-      type S = { name: string; lag: number; inFlight: number; retrying: number; deadLetters: number; oldestAge: number }
+      type S = {
+        name: string
+        lag: number
+        inFlight: number
+        retrying: number
+        deadLetters: number
+        oldestAge: number
+      }
       const merged = new Map<string, S>()
       for (const list of await all((s) => call(s, 'stats', []) as Promise<S[]>)) {
         for (const r of list) {
           const m = merged.get(r.name)
-          if (!m) { merged.set(r.name, { ...r }); continue }
-          m.lag += r.lag; m.inFlight += r.inFlight; m.retrying += r.retrying; m.deadLetters += r.deadLetters; m.oldestAge = Math.max(m.oldestAge, r.oldestAge)
+          if (!m) {
+            merged.set(r.name, { ...r })
+            continue
+          }
+          m.lag += r.lag
+          m.inFlight += r.inFlight
+          m.retrying += r.retrying
+          m.deadLetters += r.deadLetters
+          m.oldestAge = Math.max(m.oldestAge, r.oldestAge)
         }
       }
       return [...merged.values()]
     },
     deadLetters: {
-      list: async (o) => (await all(async (s, i) => ((await call(s, 'deadLetters.list', [o ?? {}])) as { id: string }[]).map((d) => ({ ...d, id: `${i}:${d.id}` })))).flat() as never,
-      redrive: (ids) => { const per = byShard(ids); return sum((s, i) => (per[i] && !per[i]!.length ? Promise.resolve(0) : call(s, 'deadLetters.redrive', [per[i]]))) },
-      discard: (ids) => { const per = byShard(ids); return sum((s, i) => (per[i] && !per[i]!.length ? Promise.resolve(0) : call(s, 'deadLetters.discard', [per[i]]))) },
+      list: async (o) =>
+        (
+          await all(async (s, i) =>
+            ((await call(s, 'deadLetters.list', [o ?? {}])) as { id: string }[]).map((d) => ({
+              ...d,
+              id: `${i}:${d.id}`,
+            })),
+          )
+        ).flat() as never,
+      redrive: (ids) => {
+        const per = byShard(ids)
+        return sum((s, i) =>
+          per[i] && !per[i]!.length ? Promise.resolve(0) : call(s, 'deadLetters.redrive', [per[i]]),
+        )
+      },
+      discard: (ids) => {
+        const per = byShard(ids)
+        return sum((s, i) =>
+          per[i] && !per[i]!.length ? Promise.resolve(0) : call(s, 'deadLetters.discard', [per[i]]),
+        )
+      },
     },
 
     schedule: (n, spec) => call(stubs[0]!, 'schedule', [n, spec]),

@@ -24,7 +24,9 @@ export const wakeAt = async (storage: DurableObjectStorage, at: number): Promise
 }
 
 /** @internal The alarm went off: it is no longer set. @example alarmFired(ctx.storage) */
-export const alarmFired = (storage: DurableObjectStorage): void => { armed.delete(storage) }
+export const alarmFired = (storage: DurableObjectStorage): void => {
+  armed.delete(storage)
+}
 
 /** While a delivery is out, the alarm is kept this close, so an object that crashed restarts soon and re-sends. */
 export const RECOVERY_MS = 5_000
@@ -51,10 +53,16 @@ export const alarmKeeper = (clock: Clock) => {
       const now = clock.now()
       if (awake && awake.at > now) return
       const at = now + RECOVERY_MS
-      awake = { at, timer: clock.setTimer(at, () => { awake = undefined }) }
+      awake = {
+        at,
+        timer: clock.setTimer(at, () => {
+          awake = undefined
+        }),
+      }
     },
     /** A delivery with this lease went out: an object that dies now is woken by its alarm this soon (not at the lease's end) and re-sends. */
-    hold: (timeout: number): unknown => clock.setTimer(clock.now() + Math.min(timeout, RECOVERY_MS), () => {}),
+    hold: (timeout: number): unknown =>
+      clock.setTimer(clock.now() + Math.min(timeout, RECOVERY_MS), () => {}),
     /** The delivery's outcome is in (or its lease lapsed). */
     release: (hold: unknown): void => clock.clearTimer(hold),
   }

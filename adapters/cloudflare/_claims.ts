@@ -18,20 +18,33 @@ const TABLE = 'tidings_claims'
  */
 export const claimJournal = (storage: DurableObjectStorage) => {
   const sql = storage.sql
-  sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE} (incarnation TEXT PRIMARY KEY, claimed TEXT NOT NULL)`)
+  sql.exec(
+    `CREATE TABLE IF NOT EXISTS ${TABLE} (incarnation TEXT PRIMARY KEY, claimed TEXT NOT NULL)`,
+  )
   const incarnation = crypto.randomUUID()
   return {
     incarnation,
     /** What this incarnation has out (synchronous: the claim RPC answers only once it is stored). */
     write(claimed: Claimed[]) {
-      sql.exec(`INSERT OR REPLACE INTO ${TABLE} (incarnation, claimed) VALUES (?, ?)`, incarnation, JSON.stringify(claimed))
+      sql.exec(
+        `INSERT OR REPLACE INTO ${TABLE} (incarnation, claimed) VALUES (?, ?)`,
+        incarnation,
+        JSON.stringify(claimed),
+      )
     },
     /** What earlier incarnations had out when they stopped. */
     previous(): Claimed[] {
-      return sql.exec<{ claimed: string }>(`SELECT claimed FROM ${TABLE} WHERE incarnation != ?`, incarnation).toArray()
+      return sql
+        .exec<{ claimed: string }>(
+          `SELECT claimed FROM ${TABLE} WHERE incarnation != ?`,
+          incarnation,
+        )
+        .toArray()
         .flatMap((r) => JSON.parse(r.claimed) as Claimed[])
     },
-    forgetPrevious() { sql.exec(`DELETE FROM ${TABLE} WHERE incarnation != ?`, incarnation) },
+    forgetPrevious() {
+      sql.exec(`DELETE FROM ${TABLE} WHERE incarnation != ?`, incarnation)
+    },
   }
 }
 
@@ -44,11 +57,18 @@ export const claimJournal = (storage: DurableObjectStorage) => {
  * @example
  * await countDeadRuntimes(store, journal.previous(), (sub) => subscriptions[sub]?.retry?.attempts ?? 5, Date.now())
  */
-export const countDeadRuntimes = async (store: Store, claimed: readonly Claimed[], attemptsOf: (subscription: string) => number | undefined, now: number): Promise<number> => {
+export const countDeadRuntimes = async (
+  store: Store,
+  claimed: readonly Claimed[],
+  attemptsOf: (subscription: string) => number | undefined,
+  now: number,
+): Promise<number> => {
   const latest = new Map<string, Claimed>()
   for (const c of claimed) {
     const k = `${c.subscription}/${c.seq}`
     if ((latest.get(k)?.attempt ?? 0) < c.attempt) latest.set(k, c)
   }
-  return countDeadRuntimeAttempts(store, latest.values(), attemptsOf, now, (name, seq, attempt) => runtimeDied(name, seq, attempt, 'the object restarted with it in flight'))
+  return countDeadRuntimeAttempts(store, latest.values(), attemptsOf, now, (name, seq, attempt) =>
+    runtimeDied(name, seq, attempt, 'the object restarted with it in flight'),
+  )
 }

@@ -26,17 +26,37 @@ export interface ConsumerContext {
  */
 export const queueConsumer = ({ namespace, options, bus, busNamed }: ConsumerContext) => {
   /** Runs one claimed delivery's handler for the `ms` left of its lease; its outcome goes back to the object. */
-  const run = async (d: DeliveryMessage, ms: number, env: unknown, waitUntil: (p: Promise<unknown>) => void): Promise<Outcome> => {
+  const run = async (
+    d: DeliveryMessage,
+    ms: number,
+    env: unknown,
+    waitUntil: (p: Promise<unknown>) => void,
+  ): Promise<Outcome> => {
     const sub = options.subscriptions?.[d.subscription]
-    if (!sub) return { delivery: d.delivery, ok: false, error: { name: 'Error', message: `no handler for subscription "${d.subscription}" in this Worker` } }
+    if (!sub)
+      return {
+        delivery: d.delivery,
+        ok: false,
+        error: {
+          name: 'Error',
+          message: `no handler for subscription "${d.subscription}" in this Worker`,
+        },
+      }
     try {
       const event = fromTagged(d.event) as BusEvent
       let calls = 0
       const ctx: EdgeHandlerContext = {
-        attempt: d.attempt, env, waitUntil,
+        attempt: d.attempt,
+        env,
+        waitUntil,
         signal: AbortSignal.timeout(Math.max(1, ms)),
         // A chained publish: caused by this event, in its correlation, with an id stable across retries.
-        publish: (type, data, o = {}) => busNamed(d.bus).publish(type, data, chainedOptions(d.subscription, event, o, () => calls++)),
+        publish: (type, data, o = {}) =>
+          busNamed(d.bus).publish(
+            type,
+            data,
+            chainedOptions(d.subscription, event, o, () => calls++),
+          ),
       }
       await sub.handler(event, ctx)
       return { delivery: d.delivery, ok: true }
@@ -45,23 +65,43 @@ export const queueConsumer = ({ namespace, options, bus, busNamed }: ConsumerCon
     }
   }
 
-  return async function queue(batch: MessageBatch, env?: unknown, execution?: Pick<ExecutionContext, 'waitUntil'>): Promise<void> {
+  return async function queue(
+    batch: MessageBatch,
+    env?: unknown,
+    execution?: Pick<ExecutionContext, 'waitUntil'>,
+  ): Promise<void> {
     // Without the Worker's context, what handlers pass to waitUntil is awaited here instead.
     const later: Promise<unknown>[] = []
-    const waitUntil = execution ? (p: Promise<unknown>) => execution.waitUntil(p) : (p: Promise<unknown>) => { later.push(p.catch(() => {})) }
-    const lostHere = options.deadLetterQueue !== undefined && batch.queue === options.deadLetterQueue
+    const waitUntil = execution
+      ? (p: Promise<unknown>) => execution.waitUntil(p)
+      : (p: Promise<unknown>) => {
+          later.push(p.catch(() => {}))
+        }
+    const lostHere =
+      options.deadLetterQueue !== undefined && batch.queue === options.deadLetterQueue
     const byObject = new Map<string, { body: DeliveryMessage; m: Message }[]>()
     const other: Promise<void>[] = []
     for (const m of batch.messages) {
       const body = m.body
       if (isR2Notification(body)) {
-        other.push((async () => {
-          try { const { type, data, ...o } = await r2Event(body); await bus.publish(type, data, o); m.ack() } catch { m.retry() }
-        })())
+        other.push(
+          (async () => {
+            try {
+              const { type, data, ...o } = await r2Event(body)
+              await bus.publish(type, data, o)
+              m.ack()
+            } catch {
+              m.retry()
+            }
+          })(),
+        )
         continue
       }
       // Not ours: left to the Queue's retries and, in the end, its dead-letter queue.
-      if (!isDelivery(body)) { m.retry(); continue }
+      if (!isDelivery(body)) {
+        m.retry()
+        continue
+      }
       const list = byObject.get(body.object) ?? []
       byObject.set(body.object, list)
       list.push({ body, m })
@@ -69,25 +109,39 @@ export const queueConsumer = ({ namespace, options, bus, busNamed }: ConsumerCon
     // Per object: one RPC to claim the batch's deliveries, the handlers of those it granted, one
     // RPC with their outcomes. What it refused (acknowledged, lapsed, running elsewhere) is acked
     // unrun. If an RPC fails, the Queue retries those messages (transport loss only).
-    await Promise.all([...byObject].map(async ([object, list]) => {
-      const stub = namespace.get(namespace.idFromString(object)) as unknown as Stub
-      try {
-        if (lostHere) {
-          unwrap((await stub.lost(list.map((x) => x.body.delivery))) as Reply<number>)
-          for (const { m } of list) m.ack()
-          return
-        }
-        const leases = unwrap((await stub.claim(list.map(({ body, m }) => ({ delivery: body.delivery, redelivered: m.attempts > 1 })))) as Reply<(number | null)[]>)
-        const granted = list.filter((_, i) => typeof leases[i] === 'number')
-        for (const { m } of list.filter((_, i) => typeof leases[i] !== 'number')) m.ack()
-        if (!granted.length) return
-        const outcomes = await Promise.all(list.flatMap(({ body }, i) => (typeof leases[i] === 'number' ? [run(body, leases[i]!, env, waitUntil)] : [])))
+    await Promise.all(
+      [...byObject].map(async ([object, list]) => {
+        const stub = namespace.get(namespace.idFromString(object)) as unknown as Stub
         try {
-          unwrap((await stub.settle(outcomes)) as Reply<number>)
-          for (const { m } of granted) m.ack()
-        } catch { for (const { m } of granted) m.retry() }
-      } catch { for (const { m } of list) m.retry() }
-    }))
+          if (lostHere) {
+            unwrap((await stub.lost(list.map((x) => x.body.delivery))) as Reply<number>)
+            for (const { m } of list) m.ack()
+            return
+          }
+          const leases = unwrap(
+            (await stub.claim(
+              list.map(({ body, m }) => ({ delivery: body.delivery, redelivered: m.attempts > 1 })),
+            )) as Reply<(number | null)[]>,
+          )
+          const granted = list.filter((_, i) => typeof leases[i] === 'number')
+          for (const { m } of list.filter((_, i) => typeof leases[i] !== 'number')) m.ack()
+          if (!granted.length) return
+          const outcomes = await Promise.all(
+            list.flatMap(({ body }, i) =>
+              typeof leases[i] === 'number' ? [run(body, leases[i]!, env, waitUntil)] : [],
+            ),
+          )
+          try {
+            unwrap((await stub.settle(outcomes)) as Reply<number>)
+            for (const { m } of granted) m.ack()
+          } catch {
+            for (const { m } of granted) m.retry()
+          }
+        } catch {
+          for (const { m } of list) m.retry()
+        }
+      }),
+    )
     await Promise.all(other)
     await Promise.all(later)
   }

@@ -1,4 +1,9 @@
-import { type BusEvent, type Clock, type HandlerContext, NonRetriableError } from '../../src/index.js'
+import {
+  type BusEvent,
+  type Clock,
+  type HandlerContext,
+  NonRetriableError,
+} from '../../src/index.js'
 import { type Tagged, toTagged } from '../../src/internal.js'
 import { alarmKeeper } from './_alarm.js'
 import { fromWire, type WireError } from './_wire.js'
@@ -21,11 +26,14 @@ export interface DeliveryMessage {
 }
 
 /** @internal What the Worker reports for one delivery. @example const o: Outcome = { delivery, ok: true } */
-export type Outcome = { delivery: string; ok: true } | { delivery: string; ok: false; error: WireError }
+export type Outcome =
+  { delivery: string; ok: true } | { delivery: string; ok: false; error: WireError }
 
 /** @internal Whether a Queue message body is one of ours. @example isDelivery({ kind: 'tidings.delivery' }) */
 export const isDelivery = (body: unknown): body is DeliveryMessage =>
-  typeof body === 'object' && body !== null && (body as { kind?: unknown }).kind === 'tidings.delivery'
+  typeof body === 'object' &&
+  body !== null &&
+  (body as { kind?: unknown }).kind === 'tidings.delivery'
 
 // Queues: at most 100 messages and 256 KB per sendBatch.
 const BATCH_MESSAGES = 100
@@ -33,10 +41,17 @@ const BATCH_BYTES = 250_000
 const utf8 = new TextEncoder()
 
 /** @internal A delivery a Worker took to run: what the object journals until its outcome is known. @example const c: Claimed = { subscription: 'mailer', seq: 3, attempt: 1 } */
-export interface Claimed { subscription: string; seq: number; attempt: number }
+export interface Claimed {
+  subscription: string
+  seq: number
+  attempt: number
+}
 
 /** @internal What the Worker asks of one delivery it received. @example const r: ClaimRequest = { delivery: 'mailer/3/1/a', redelivered: false } */
-export interface ClaimRequest { delivery: string; redelivered: boolean }
+export interface ClaimRequest {
+  delivery: string
+  redelivered: boolean
+}
 
 /**
  * @internal The error of an attempt whose runtime died before it reported an outcome (an isolate
@@ -45,8 +60,18 @@ export interface ClaimRequest { delivery: string; redelivered: boolean }
  * @example
  * throw runtimeDied('mailer', 3, 2)
  */
-export const runtimeDied = (subscription: string, seq: number, attempt: number, how: string): Error =>
-  Object.assign(new Error(`the runtime running attempt ${attempt} of #${seq} in "${subscription}" died before reporting an outcome (${how})`), { name: 'RuntimeDied' })
+export const runtimeDied = (
+  subscription: string,
+  seq: number,
+  attempt: number,
+  how: string,
+): Error =>
+  Object.assign(
+    new Error(
+      `the runtime running attempt ${attempt} of #${seq} in "${subscription}" died before reporting an outcome (${how})`,
+    ),
+    { name: 'RuntimeDied' },
+  )
 
 /**
  * @internal The object's side of Queue delivery. A subscription's handler (run by the core's
@@ -63,10 +88,20 @@ export const runtimeDied = (subscription: string, seq: number, attempt: number, 
  * const d = queueDelivery(env.DELIVERY, ctx.id, clock, (claimed) => journal.write(claimed))
  * await bus.subscribe('mailer', 'user.*', d.handler('mailer', 30_000))
  */
-export const queueDelivery = (queue: Queue, object: DurableObjectId, clock: Clock, journal: (claimed: Claimed[]) => void) => {
+export const queueDelivery = (
+  queue: Queue,
+  object: DurableObjectId,
+  clock: Clock,
+  journal: (claimed: Claimed[]) => void,
+) => {
   const id = object.toString()
   const bus = object.name?.replace(/:\d+$/, '')
-  interface Lease extends Claimed { deadline: number; claimed: boolean; resolve(): void; reject(e: unknown): void }
+  interface Lease extends Claimed {
+    deadline: number
+    claimed: boolean
+    resolve(): void
+    reject(e: unknown): void
+  }
   const pending = new Map<string, Lease>()
   let outbox: { body: DeliveryMessage; bytes: number; reject(e: unknown): void }[] = []
   let nonce = 0
@@ -77,7 +112,11 @@ export const queueDelivery = (queue: Queue, object: DurableObjectId, clock: Cloc
     outbox = []
     for (let i = 0; i < all.length;) {
       const chunk: typeof all = []
-      for (let bytes = 0; i < all.length && chunk.length < BATCH_MESSAGES && bytes + all[i]!.bytes <= BATCH_BYTES; i++) {
+      for (
+        let bytes = 0;
+        i < all.length && chunk.length < BATCH_MESSAGES && bytes + all[i]!.bytes <= BATCH_BYTES;
+        i++
+      ) {
         bytes += all[i]!.bytes
         chunk.push(all[i]!)
       }
@@ -98,24 +137,50 @@ export const queueDelivery = (queue: Queue, object: DurableObjectId, clock: Cloc
     /** Events were just appended: an object that dies before their deliveries go out is woken to send them (see alarmKeeper). */
     keepAwake: alarm.keepAwake,
 
-    handler: (subscription: string, timeout: number) => (event: BusEvent, ctx: HandlerContext) => new Promise<void>((resolve, reject) => {
-      const delivery = `${subscription}/${event.seq}/${ctx.attempt}/${(++nonce).toString(36)}`
-      const deadline = clock.now() + timeout
-      const body: DeliveryMessage = {
-        kind: 'tidings.delivery', delivery, object: id, ...(bus ? { bus } : {}), subscription, attempt: ctx.attempt, deadline, event: toTagged(event),
-      }
-      // An object that dies now is woken by its alarm soon (not at the lease's end) and re-sends.
-      const recovery = alarm.hold(timeout)
-      const done = () => { pending.delete(delivery); alarm.release(recovery) }
-      pending.set(delivery, {
-        subscription, seq: event.seq, attempt: ctx.attempt, deadline, claimed: false,
-        resolve: () => { done(); resolve() }, reject: (e) => { done(); reject(e) },
-      })
-      // The lease lapsed (or the bus closed): a late outcome for it is ignored, a late claim refused.
-      ctx.signal.addEventListener('abort', done, { once: true })
-      if (!outbox.length) queueMicrotask(() => void flush())
-      outbox.push({ body, bytes: utf8.encode(JSON.stringify(body)).length, reject: (e) => pending.get(delivery)?.reject(e) })
-    }),
+    handler: (subscription: string, timeout: number) => (event: BusEvent, ctx: HandlerContext) =>
+      new Promise<void>((resolve, reject) => {
+        const delivery = `${subscription}/${event.seq}/${ctx.attempt}/${(++nonce).toString(36)}`
+        const deadline = clock.now() + timeout
+        const body: DeliveryMessage = {
+          kind: 'tidings.delivery',
+          delivery,
+          object: id,
+          ...(bus ? { bus } : {}),
+          subscription,
+          attempt: ctx.attempt,
+          deadline,
+          event: toTagged(event),
+        }
+        // An object that dies now is woken by its alarm soon (not at the lease's end) and re-sends.
+        const recovery = alarm.hold(timeout)
+        const done = () => {
+          pending.delete(delivery)
+          alarm.release(recovery)
+        }
+        pending.set(delivery, {
+          subscription,
+          seq: event.seq,
+          attempt: ctx.attempt,
+          deadline,
+          claimed: false,
+          resolve: () => {
+            done()
+            resolve()
+          },
+          reject: (e) => {
+            done()
+            reject(e)
+          },
+        })
+        // The lease lapsed (or the bus closed): a late outcome for it is ignored, a late claim refused.
+        ctx.signal.addEventListener('abort', done, { once: true })
+        if (!outbox.length) queueMicrotask(() => void flush())
+        outbox.push({
+          body,
+          bytes: utf8.encode(JSON.stringify(body)).length,
+          reject: (e) => pending.get(delivery)?.reject(e),
+        })
+      }),
 
     /**
      * The Worker asks to run these deliveries: for each, the ms left of its lease when it may run,
@@ -129,13 +194,19 @@ export const queueDelivery = (queue: Queue, object: DurableObjectId, clock: Cloc
         const p = pending.get(delivery)
         if (!p || p.deadline <= now) return null
         if (p.claimed) {
-          if (redelivered) p.reject(runtimeDied(p.subscription, p.seq, p.attempt, 'the Queue delivered it again'))
+          if (redelivered)
+            p.reject(runtimeDied(p.subscription, p.seq, p.attempt, 'the Queue delivered it again'))
           return null
         }
         p.claimed = took = true
         return p.deadline - now
       })
-      if (took) journal([...pending.values()].filter((p) => p.claimed).map(({ subscription, seq, attempt }) => ({ subscription, seq, attempt })))
+      if (took)
+        journal(
+          [...pending.values()]
+            .filter((p) => p.claimed)
+            .map(({ subscription, seq, attempt }) => ({ subscription, seq, attempt })),
+        )
       return out
     },
 
@@ -162,7 +233,11 @@ export const queueDelivery = (queue: Queue, object: DurableObjectId, clock: Cloc
         const p = pending.get(d)
         if (!p || p.claimed) continue
         n++
-        p.reject(new NonRetriableError(`delivery ${d} reached the Queue's dead-letter queue (transport retries exhausted)`))
+        p.reject(
+          new NonRetriableError(
+            `delivery ${d} reached the Queue's dead-letter queue (transport retries exhausted)`,
+          ),
+        )
       }
       return n
     },

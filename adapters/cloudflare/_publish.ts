@@ -28,51 +28,77 @@ export const shardPublisher = ({ shards, stubs }: Shards): Publisher => {
     const r = v as { duplicate?: boolean; seq?: number } | unknown[]
     if (Array.isArray(r)) return r.map((x) => located(shard, x))
     if (!r?.duplicate || r.seq === undefined) return r
-    return { ...r, cursor: encodeCursor(stubs.map((_, i) => (i === shard ? r.seq! : Number.MAX_SAFE_INTEGER))) }
+    return {
+      ...r,
+      cursor: encodeCursor(stubs.map((_, i) => (i === shard ? r.seq! : Number.MAX_SAFE_INTEGER))),
+    }
   }
 
   // Publishes waiting for this tick's RPC, per shard.
-  const outgoing = new Map<number, { item: AppendItem; resolve(v: unknown): void; reject(e: unknown): void }[]>()
+  const outgoing = new Map<
+    number,
+    { item: AppendItem; resolve(v: unknown): void; reject(e: unknown): void }[]
+  >()
   const inflight = new Set<Promise<unknown>>()
   const flush = (shard: number) => {
     const batch = outgoing.get(shard)!
     outgoing.delete(shard)
-    const p = stubs[shard]!.append(batch.map((b) => b.item)).then((r) => {
-      const results = unwrap(r as Reply<Reply<unknown>[]>)
-      results.forEach((x, i) => (x.ok ? batch[i]!.resolve(located(shard, x.value)) : batch[i]!.reject(fromWire(x.error))))
-    }, (e) => { for (const b of batch) b.reject(e) })
+    const p = stubs[shard]!.append(batch.map((b) => b.item)).then(
+      (r) => {
+        const results = unwrap(r as Reply<Reply<unknown>[]>)
+        results.forEach((x, i) =>
+          x.ok ? batch[i]!.resolve(located(shard, x.value)) : batch[i]!.reject(fromWire(x.error)),
+        )
+      },
+      (e) => {
+        for (const b of batch) b.reject(e)
+      },
+    )
     inflight.add(p)
     void p.finally(() => inflight.delete(p))
   }
-  const send = (shard: number, item: AppendItem) => new Promise<any>((resolve, reject) => {
-    let q = outgoing.get(shard)
-    if (!q) { outgoing.set(shard, (q = [])); queueMicrotask(() => flush(shard)) }
-    q.push({ item, resolve, reject })
-    if (q.length >= 10_000) flush(shard)
-  })
+  const send = (shard: number, item: AppendItem) =>
+    new Promise<any>((resolve, reject) => {
+      let q = outgoing.get(shard)
+      if (!q) {
+        outgoing.set(shard, (q = []))
+        queueMicrotask(() => flush(shard))
+      }
+      q.push({ item, resolve, reject })
+      if (q.length >= 10_000) flush(shard)
+    })
 
   /** Gives an unkeyed event its id here, so its shard is known and a retry finds it. */
   const place = (input: PublishInput): [number, PublishInput] => {
     if (closed) fail('CLOSED', 'the bus is closed')
-    if (typeof input !== 'object' || input === null) fail('INVALID_OPTIONS', 'an event is { type, data, ...options }')
+    if (typeof input !== 'object' || input === null)
+      fail('INVALID_OPTIONS', 'an event is { type, data, ...options }')
     const o = input as PublishInput & PublishOptions
-    if (o.key !== undefined && typeof o.key !== 'string') fail('INVALID_OPTIONS', `key ${JSON.stringify(o.key)} is not a string`)
-    if (o.id !== undefined && typeof o.id !== 'string') fail('INVALID_OPTIONS', `id ${JSON.stringify(o.id)} is not a string`)
+    if (o.key !== undefined && typeof o.key !== 'string')
+      fail('INVALID_OPTIONS', `key ${JSON.stringify(o.key)} is not a string`)
+    if (o.id !== undefined && typeof o.id !== 'string')
+      fail('INVALID_OPTIONS', `id ${JSON.stringify(o.id)} is not a string`)
     const id = o.id ?? (o.key === undefined ? ownId(prefix, ++counter) : undefined)
     return [shardOf(o.key ?? id!, shards), id === o.id ? o : { ...o, id: id! }]
   }
 
-  const idle = async () => { while (outgoing.size || inflight.size) await Promise.allSettled([...inflight, Promise.resolve()]) }
+  const idle = async () => {
+    while (outgoing.size || inflight.size)
+      await Promise.allSettled([...inflight, Promise.resolve()])
+  }
   return {
     publish: ((type: string, data: unknown, o: PublishOptions = {}) => {
       try {
         const [shard, input] = place({ ...o, type, data } as PublishInput)
         return send(shard, input)
-      } catch (e) { return Promise.reject(e) }
+      } catch (e) {
+        return Promise.reject(e)
+      }
     }) as Bus['publish'],
 
     async publishMany(inputs) {
-      if (!Array.isArray(inputs) || !inputs.length) fail('INVALID_OPTIONS', 'publishMany takes a non-empty array')
+      if (!Array.isArray(inputs) || !inputs.length)
+        fail('INVALID_OPTIONS', 'publishMany takes a non-empty array')
       const groups = new Map<number, { at: number[]; many: PublishInput[] }>()
       inputs.forEach((input, at) => {
         const [shard, placed] = place(input)
@@ -82,14 +108,21 @@ export const shardPublisher = ({ shards, stubs }: Shards): Publisher => {
         g.many.push(placed)
       })
       const out: unknown[] = []
-      await Promise.all([...groups].map(async ([shard, g]) => {
-        const results = (await send(shard, { many: g.many })) as unknown[]
-        g.at.forEach((at, i) => { out[at] = results[i] })
-      }))
+      await Promise.all(
+        [...groups].map(async ([shard, g]) => {
+          const results = (await send(shard, { many: g.many })) as unknown[]
+          g.at.forEach((at, i) => {
+            out[at] = results[i]
+          })
+        }),
+      )
       return out as never
     },
 
     idle,
-    async close() { closed = true; await idle() },
+    async close() {
+      closed = true
+      await idle()
+    },
   }
 }

@@ -15,7 +15,10 @@ export interface BusNamespace {
 }
 
 /** @internal What the Worker sees of the object: its RPC methods. @example const stub = namespace.get(id) as unknown as Stub */
-export type Stub = Pick<BusObject, 'append' | 'call' | 'claim' | 'settle' | 'lost' | 'fireCron' | 'fetch'>
+export type Stub = Pick<
+  BusObject,
+  'append' | 'call' | 'claim' | 'settle' | 'lost' | 'fireCron' | 'fetch'
+>
 
 /** @internal The shards of one bus as the client reaches them: a stub each, and the RPC helpers over them. @example const { stubs, all } = shardStubs(env.BUS, 4, 'tidings') */
 export interface Shards {
@@ -38,10 +41,15 @@ export interface Shards {
  * await call(stubs[0]!, 'schedules', [])
  */
 export const shardStubs = (namespace: BusNamespace, shards: number, name: string): Shards => {
-  if (!Number.isInteger(shards) || shards < 1 || shards > 1024) fail('INVALID_OPTIONS', `shards must be an integer in 1..1024, got ${shards}`)
+  if (!Number.isInteger(shards) || shards < 1 || shards > 1024)
+    fail('INVALID_OPTIONS', `shards must be an integer in 1..1024, got ${shards}`)
   // One stub per shard: calls through one stub arrive in the order they were made.
-  const stubs = Array.from({ length: shards }, (_, i) => namespace.get(namespace.idFromName(`${name}:${i}`)) as unknown as Stub)
+  const stubs = Array.from(
+    { length: shards },
+    (_, i) => namespace.get(namespace.idFromName(`${name}:${i}`)) as unknown as Stub,
+  )
   const all = <T>(f: (s: Stub, i: number) => Promise<T>) => Promise.all(stubs.map(f))
-  const call = async (s: Stub, method: Call, args: unknown[]) => unwrap((await s.call(method, args)) as Reply<unknown>) as never
+  const call = async (s: Stub, method: Call, args: unknown[]) =>
+    unwrap((await s.call(method, args)) as Reply<unknown>) as never
   return { shards, name, stubs, all, call }
 }

@@ -38,16 +38,38 @@ export interface CloudflareBusOptions {
  * const bus: CloudflareBus<Events> = cloudflareBus(env.BUS, { shards: 4 })
  * await bus.publish('order.placed', { total: 42 }, { key: 'o1' })
  */
-export interface CloudflareBus<E extends EventMap = any> extends Pick<Bus<E>, 'publish' | 'publishMany' | 'cancel' | 'read' | 'subscriptions' |
-  'deleteSubscription' | 'replay' | 'stats' | 'deadLetters' | 'schedule' | 'schedules' | 'unschedule' | 'runSchedule' | 'idle' | 'close'> {
+export interface CloudflareBus<E extends EventMap = any> extends Pick<
+  Bus<E>,
+  | 'publish'
+  | 'publishMany'
+  | 'cancel'
+  | 'read'
+  | 'subscriptions'
+  | 'deleteSubscription'
+  | 'replay'
+  | 'stats'
+  | 'deadLetters'
+  | 'schedule'
+  | 'schedules'
+  | 'unschedule'
+  | 'runSchedule'
+  | 'idle'
+  | 'close'
+> {
   /** The Worker's `scheduled` handler: fires the UTC schedules whose cron is `controller.cron`. */
-  scheduled(controller: Pick<ScheduledController, 'cron' | 'scheduledTime'>): Promise<{ name: string; id: string; seq: number; duplicate: boolean }[]>
+  scheduled(
+    controller: Pick<ScheduledController, 'cron' | 'scheduledTime'>,
+  ): Promise<{ name: string; id: string; seq: number; duplicate: boolean }[]>
   /**
    * The Worker's `queue` handler: claims a batch's deliveries from their objects (one RPC per object)
    * and runs only those granted (a duplicate, late or acknowledged one is acked unrun), records the
    * dead-letter queue, turns R2 notifications into events.
    */
-  queue(batch: MessageBatch, env?: unknown, ctx?: Pick<ExecutionContext, 'waitUntil'>): Promise<void>
+  queue(
+    batch: MessageBatch,
+    env?: unknown,
+    ctx?: Pick<ExecutionContext, 'waitUntil'>,
+  ): Promise<void>
   /** Forwards a WebSocket upgrade (`?pattern=&filter=&from=`) to one shard's live stream. */
   connect(request: Request, shard: number): Promise<Response>
   /** The shard an ordering key (or an unkeyed event's id) lands on. */
@@ -75,7 +97,10 @@ export interface CloudflareBus<E extends EventMap = any> extends Pick<Bus<E>, 'p
  *   scheduled: (controller, env) => cloudflareBus(env.BUS, { shards: 4 }).scheduled(controller),
  * }
  */
-export function cloudflareBus<E extends EventMap = OpenEvents>(namespace: BusNamespace, options: CloudflareBusOptions = {}): CloudflareBus<E> {
+export function cloudflareBus<E extends EventMap = OpenEvents>(
+  namespace: BusNamespace,
+  options: CloudflareBusOptions = {},
+): CloudflareBus<E> {
   const name = options.name ?? 'tidings'
   const ring = shardStubs(namespace, options.shards ?? 1, name)
   const { shards, stubs } = ring
@@ -95,9 +120,13 @@ export function cloudflareBus<E extends EventMap = OpenEvents>(namespace: BusNam
     read: shardReader(ring),
     ...shardAdmin(ring),
     ...refusals,
-    scheduled: async (controller) => unwrap(await stubs[0]!.fireCron(controller.cron, controller.scheduledTime)),
+    scheduled: async (controller) =>
+      unwrap(await stubs[0]!.fireCron(controller.cron, controller.scheduledTime)),
     connect: (request, shard) => {
-      if (!Number.isInteger(shard) || shard < 0 || shard >= shards) return Promise.reject(new TidingsError('INVALID_OPTIONS', `shard must be an integer in 0..${shards - 1}`))
+      if (!Number.isInteger(shard) || shard < 0 || shard >= shards)
+        return Promise.reject(
+          new TidingsError('INVALID_OPTIONS', `shard must be an integer in 0..${shards - 1}`),
+        )
       return stubs[shard]!.fetch(request)
     },
     shardOf: (key) => shardOf(key, shards),
@@ -106,12 +135,29 @@ export function cloudflareBus<E extends EventMap = OpenEvents>(namespace: BusNam
   return bus as CloudflareBus<E>
 }
 
-const unsupported = (what: string, instead: string) => fail('INVALID_OPTIONS', `${what} is not available on the Cloudflare bus: ${instead}`)
+const unsupported = (what: string, instead: string) =>
+  fail('INVALID_OPTIONS', `${what} is not available on the Cloudflare bus: ${instead}`)
 
 // Not part of CloudflareBus: a caller without its types (JavaScript, a cast) still gets a coded
 // refusal, as before the type was narrowed, rather than a TypeError.
 const refusals = {
-  on: () => unsupported('on()', 'live listeners run in the object; connect a WebSocket (bus.connect) instead'),
-  waitFor: () => Promise.reject(new TidingsError('INVALID_OPTIONS', 'waitFor() is not available on the Cloudflare bus: connect a WebSocket instead')),
-  subscribe: () => Promise.reject(new TidingsError('INVALID_OPTIONS', 'subscribe() is not available on the Cloudflare bus: declare subscriptions with defineSubscriptions, loaded by both the Worker and the object')),
+  on: () =>
+    unsupported(
+      'on()',
+      'live listeners run in the object; connect a WebSocket (bus.connect) instead',
+    ),
+  waitFor: () =>
+    Promise.reject(
+      new TidingsError(
+        'INVALID_OPTIONS',
+        'waitFor() is not available on the Cloudflare bus: connect a WebSocket instead',
+      ),
+    ),
+  subscribe: () =>
+    Promise.reject(
+      new TidingsError(
+        'INVALID_OPTIONS',
+        'subscribe() is not available on the Cloudflare bus: declare subscriptions with defineSubscriptions, loaded by both the Worker and the object',
+      ),
+    ),
 }

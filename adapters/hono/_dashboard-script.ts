@@ -15,7 +15,9 @@ import { panelsScript } from './_dashboard-panels.js'
  * @example
  * const html = `<script nonce="${nonce}">${dashboardScript}</script>`
  */
-export const dashboardScript: string = '(() => {\n' + String.raw`'use strict'
+export const dashboardScript: string =
+  '(() => {\n' +
+  String.raw`'use strict'
 const TOKEN_KEY = 'tidings.dashboard.token'
 const VIEW_KEY = 'tidings.dashboard.view'
 const POLL_MS = 2000
@@ -107,7 +109,10 @@ byId('auth').addEventListener('submit', (event) => {
 })
 byId('change-token').addEventListener('click', () => { byId('auth').hidden = false; byId('auth-message').textContent = 'Enter a token for this tab.'; byId('token').focus() })
 
-` + flowScript + panelsScript + String.raw`const start = () => {
+` +
+  flowScript +
+  panelsScript +
+  String.raw`const start = () => {
   showAccess()
   refresh()
   runStream()

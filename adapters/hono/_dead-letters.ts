@@ -14,7 +14,12 @@ import { opt, type Env, type Routes } from './_routes.js'
 export const deadLetterRoutes: Routes = (app, { bus, bodyBytes }) => {
   app.get('/dead-letters', async (c) => {
     allow(c.get('grant'), 'admin')
-    return c.json((await bus.deadLetters.list(opt('subscription', c.req.query('subscription')))).map((d) => ({ ...d, event: toCloudEvent(d.event) })))
+    return c.json(
+      (await bus.deadLetters.list(opt('subscription', c.req.query('subscription')))).map((d) => ({
+        ...d,
+        event: toCloudEvent(d.event),
+      })),
+    )
   })
   app.post('/dead-letters/redrive', async (c) => {
     allow(c.get('grant'), 'admin')

@@ -20,23 +20,41 @@ export const eventRoutes: Routes = (app, { bus, bodyBytes, batchMax }) => {
     for (const i of inputs) allow(c.get('grant'), 'publish', i.type)
     const key = c.req.header('idempotency-key')
     if (key !== undefined && !batch) inputs[0]!.id = key
-    await refuseTickIds(bus, inputs.flatMap((i) => (i.id === undefined ? [] : [i.id])))
+    await refuseTickIds(
+      bus,
+      inputs.flatMap((i) => (i.id === undefined ? [] : [i.id])),
+    )
     if (!batch) {
       const { type: t, data, ...opts } = inputs[0]!
       const r = await bus.publish(t, data, opts)
-      if (await collides(bus, r, t)) fail('CONFLICT', `id ${JSON.stringify(r.id)} is taken by an event of another type`)
+      if (await collides(bus, r, t))
+        fail('CONFLICT', `id ${JSON.stringify(r.id)} is taken by an event of another type`)
       return c.json(r)
     }
     const results = await bus.publishMany(inputs)
-    return c.json(await Promise.all(results.map(async (r, i) =>
-      (await collides(bus, r, inputs[i]!.type) ? { id: r.id, error: { code: 'CONFLICT', message: 'the id is taken by an event of another type' } } : r))))
+    return c.json(
+      await Promise.all(
+        results.map(async (r, i) =>
+          (await collides(bus, r, inputs[i]!.type))
+            ? {
+                id: r.id,
+                error: { code: 'CONFLICT', message: 'the id is taken by an event of another type' },
+              }
+            : r,
+        ),
+      ),
+    )
   })
 
   app.get('/events', async (c) => {
     const pattern = c.req.query('topic') ?? '**'
     allow(c.get('grant'), 'subscribe', pattern)
     const limit = c.req.query('limit')
-    const page = await bus.read({ pattern, ...opt('from', c.req.query('from')), ...(limit ? { limit: Number(limit) } : {}) })
+    const page = await bus.read({
+      pattern,
+      ...opt('from', c.req.query('from')),
+      ...(limit ? { limit: Number(limit) } : {}),
+    })
     return c.json({ events: page.events.map(toCloudEvent), next: page.next })
   })
 }
@@ -45,11 +63,17 @@ export const eventRoutes: Routes = (app, { bus, bodyBytes, batchMax }) => {
  * Whether a duplicate publish hit an event of another type: the id was taken, so this is not a
  * retry of the same publish. Such a client learns it with 409 rather than a false success.
  */
-const collides = async (bus: Pick<ServedBus, 'read'>, r: { duplicate: boolean; seq?: number; cursor?: string }, type: string): Promise<boolean> => {
+const collides = async (
+  bus: Pick<ServedBus, 'read'>,
+  r: { duplicate: boolean; seq?: number; cursor?: string },
+  type: string,
+): Promise<boolean> => {
   // A delayed event has no seq until it is due: nothing to compare yet.
   if (!r.duplicate || r.seq === undefined) return false
   // The bus's cursor for it when it gives one (a sharded bus does), else its seq's.
-  const page = await bus.read({ from: r.cursor ?? encodeCursor([r.seq]), limit: 1 }).catch(() => undefined)
+  const page = await bus
+    .read({ from: r.cursor ?? encodeCursor([r.seq]), limit: 1 })
+    .catch(() => undefined)
   const stored = page?.events[0]
   return stored?.seq === r.seq && stored.type !== type
 }

@@ -21,4 +21,5 @@ export interface RouteContext {
 export type Routes = (app: Hono<Env>, context: RouteContext) => void
 
 /** `{ [key]: value }` when the value is there, `{}` otherwise (exact optional properties). @example opt('from', c.req.query('from')) */
-export const opt = <K extends string>(key: K, value: string | undefined) => (value === undefined ? {} : { [key]: value }) as { [P in K]?: string }
+export const opt = <K extends string>(key: K, value: string | undefined) =>
+  (value === undefined ? {} : { [key]: value }) as { [P in K]?: string }

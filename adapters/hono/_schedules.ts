@@ -8,7 +8,10 @@ import type { Routes } from './_routes.js'
  * scheduleRoutes(app, context)
  */
 export const scheduleRoutes: Routes = (app, { bus }) => {
-  app.get('/schedules', async (c) => { allow(c.get('grant'), 'admin'); return c.json(await bus.schedules()) })
+  app.get('/schedules', async (c) => {
+    allow(c.get('grant'), 'admin')
+    return c.json(await bus.schedules())
+  })
   app.post('/schedules/:name/run', async (c) => {
     allow(c.get('grant'), 'admin')
     const id = c.req.header('idempotency-key')

@@ -18,5 +18,8 @@ export const healthRoutes: Routes = (app) => {
  * statsRoutes(app, context)
  */
 export const statsRoutes: Routes = (app, { bus }) => {
-  app.get('/stats', async (c) => { allow(c.get('grant'), 'admin'); return c.json({ subscriptions: await bus.stats() }) })
+  app.get('/stats', async (c) => {
+    allow(c.get('grant'), 'admin')
+    return c.json({ subscriptions: await bus.stats() })
+  })
 }

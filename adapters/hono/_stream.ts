@@ -21,7 +21,10 @@ export const streamRoutes: Routes = (app, { bus, options: o, internal }) => {
     const pattern = c.req.query('topic') ?? '**'
     allow(c.get('grant'), 'subscribe', pattern)
     const filter = c.req.query('filter')
-    const test = filter === undefined ? () => true : compileFilter(parseJson(filter, 'the filter', 'INVALID_FILTER') as Filter)
+    const test =
+      filter === undefined
+        ? () => true
+        : compileFilter(parseJson(filter, 'the filter', 'INVALID_FILTER') as Filter)
     compilePattern(pattern)
     const given = c.req.header('last-event-id') ?? c.req.query('from')
     // 'latest' is where a stream without a cursor starts anyway.
@@ -38,8 +41,15 @@ export const streamRoutes: Routes = (app, { bus, options: o, internal }) => {
     const options = { pattern, test, from, queue: o.limits?.streamQueue ?? 10_000, poll }
     if (c.req.header('upgrade')?.toLowerCase() === 'websocket') {
       const upgrade = o.upgradeWebSocket
-      if (!upgrade) return fail('INVALID_OPTIONS', 'this app streams over SSE only: give busApp the runtime\'s upgradeWebSocket for WebSocket')
-      return upgrade(c, socketEvents(bus, options, (e) => internal(e, c.req.raw)))
+      if (!upgrade)
+        return fail(
+          'INVALID_OPTIONS',
+          "this app streams over SSE only: give busApp the runtime's upgradeWebSocket for WebSocket",
+        )
+      return upgrade(
+        c,
+        socketEvents(bus, options, (e) => internal(e, c.req.raw)),
+      )
     }
     return streamSSE(c, async (stream) => {
       const feed = openFeed(bus, options)
@@ -49,7 +59,9 @@ export const streamRoutes: Routes = (app, { bus, options: o, internal }) => {
         // No `event:` line: every event is the default message, so EventSource's onmessage hears
         // them all (a per-type event name could not cover a wildcard stream). The type is in the data.
         await feed.run((e, id) => stream.writeSSE({ id, data: JSON.stringify(toCloudEvent(e)) }))
-      } catch (e) { internal(e, c.req.raw) }
+      } catch (e) {
+        internal(e, c.req.raw)
+      }
     })
   })
 }
@@ -64,22 +76,34 @@ const SOCKET_BUFFER = 1 << 20
  * Workers), the client sends one message (any text) to start the stream. A client too slow for the feed's queue is closed with 1013 and
  * resumes the same way.
  */
-const socketEvents = (bus: FeedBus, options: FeedOptions, internal: (e: unknown) => void): WSEvents<any> => {
+const socketEvents = (
+  bus: FeedBus,
+  options: FeedOptions,
+  internal: (e: unknown) => void,
+): WSEvents<any> => {
   const feed = openFeed(bus, options)
   let started = false
   const drained = async (ws: WSContext<any>) => {
-    while ((ws.raw?.bufferedAmount ?? 0) > SOCKET_BUFFER && ws.readyState === 1) await new Promise((r) => setTimeout(r, 5))
+    while ((ws.raw?.bufferedAmount ?? 0) > SOCKET_BUFFER && ws.readyState === 1)
+      await new Promise((r) => setTimeout(r, 5))
   }
   const start = (ws: WSContext<any>) => {
     if (started) return
     started = true
-    void feed.run(async (e, id) => {
-      await drained(ws)
-      if (ws.readyState === 1) ws.send(JSON.stringify({ id, event: toCloudEvent(e) }))
-    }).then(
-      (end) => { if (end === 'overflow') ws.close(1013, 'too slow: reconnect with ?from=<last id>') },
-      (e) => { internal(e); ws.close(1011, 'internal error') },
-    )
+    void feed
+      .run(async (e, id) => {
+        await drained(ws)
+        if (ws.readyState === 1) ws.send(JSON.stringify({ id, event: toCloudEvent(e) }))
+      })
+      .then(
+        (end) => {
+          if (end === 'overflow') ws.close(1013, 'too slow: reconnect with ?from=<last id>')
+        },
+        (e) => {
+          internal(e)
+          ws.close(1011, 'internal error')
+        },
+      )
   }
   return {
     onOpen: (_e, ws) => start(ws),

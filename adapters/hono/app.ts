@@ -35,12 +35,22 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
   const tokens = tokenTable(o.tokens ?? {})
   for (const [name, src] of Object.entries(o.webhooks ?? {})) {
     const t = src.tolerance
-    if (t !== undefined && !(typeof t === 'number' && t > 0 && t < Infinity)) fail('INVALID_OPTIONS', `webhooks.${name}.tolerance must be a positive number of seconds, got ${String(t)}`)
+    if (t !== undefined && !(typeof t === 'number' && t > 0 && t < Infinity))
+      fail(
+        'INVALID_OPTIONS',
+        `webhooks.${name}.tolerance must be a positive number of seconds, got ${String(t)}`,
+      )
   }
   const app = new Hono<Env>()
   const report = o.onError ?? ((e: unknown) => console.error('tidings/hono:', e))
   // A misbehaving onError must not turn a 500 into a crash.
-  const internal = (e: unknown, request: Request) => { try { report(e, request) } catch { /* nowhere left to tell */ } }
+  const internal = (e: unknown, request: Request) => {
+    try {
+      report(e, request)
+    } catch {
+      /* nowhere left to tell */
+    }
+  }
   const context: RouteContext = { bus, options: o, now, bodyBytes, batchMax, internal }
 
   app.onError((e, c) => {
@@ -48,7 +58,12 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
     if (r.status === 500) internal(e, c.req.raw)
     return c.json(r.body, r.status as 400)
   })
-  app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404))
+  app.notFound((c) =>
+    c.json(
+      { error: { code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } },
+      404,
+    ),
+  )
 
   // Mounted before the auth middleware: open to anyone, or authenticated by signature.
   healthRoutes(app, context)
@@ -56,13 +71,23 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
   webhookRoutes(app, context)
 
   app.use('*', async (c, next) => {
-    if (o.auth === false) { c.set('grant', OPEN); return next() }
+    if (o.auth === false) {
+      c.set('grant', OPEN)
+      return next()
+    }
     // Browsers' EventSource and WebSocket cannot send headers: /stream also takes ?access_token= (RFC 6750).
-    const query = c.req.method === 'GET' && c.req.path.endsWith('/stream') ? c.req.query('access_token') : undefined
-    const grant = authenticate(c.req.header('authorization') ?? (query ? `Bearer ${query}` : undefined), tokens)
+    const query =
+      c.req.method === 'GET' && c.req.path.endsWith('/stream')
+        ? c.req.query('access_token')
+        : undefined
+    const grant = authenticate(
+      c.req.header('authorization') ?? (query ? `Bearer ${query}` : undefined),
+      tokens,
+    )
     const per = o.limits?.perTokenPerMinute
     if (per) {
-      const t = now(), window = Math.floor(t / 60_000)
+      const t = now(),
+        window = Math.floor(t / 60_000)
       const r = rate.get(grant.token)
       if (!r || r.window !== window) rate.set(grant.token, { window, count: 1 })
       else if (++r.count > per) {
@@ -74,6 +99,7 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
     return next()
   })
 
-  for (const routes of [eventRoutes, streamRoutes, scheduleRoutes, deadLetterRoutes, statsRoutes]) routes(app, context)
+  for (const routes of [eventRoutes, streamRoutes, scheduleRoutes, deadLetterRoutes, statsRoutes])
+    routes(app, context)
   return app
 }

@@ -11,16 +11,17 @@ const nonce = (): string => {
  * The page's policy: its own inline script and style (by nonce), calls to its own origin, no
  * plugins, frames, forms or base changes; framed only by its own origin (the demo embeds it).
  */
-const policy = (once: string): string => [
-  "default-src 'none'",
-  `script-src 'nonce-${once}'`,
-  `style-src 'nonce-${once}'`,
-  "connect-src 'self'",
-  "img-src 'self' data:",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'self'",
-].join('; ')
+const policy = (once: string): string =>
+  [
+    "default-src 'none'",
+    `script-src 'nonce-${once}'`,
+    `style-src 'nonce-${once}'`,
+    "connect-src 'self'",
+    "img-src 'self' data:",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'self'",
+  ].join('; ')
 
 /**
  * Adds `GET /dashboard` to an app: one page with its script and styles inline, served without

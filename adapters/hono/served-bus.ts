@@ -7,7 +7,10 @@ import type { Bus } from '../../src/index.js'
  * @example
  * const serve = (bus: ServedBus) => busApp({ bus, auth: false, stream: { poll: 500 } })
  */
-export interface ServedBus extends Pick<Bus, 'publish' | 'publishMany' | 'read' | 'schedules' | 'runSchedule' | 'deadLetters' | 'stats'> {
+export interface ServedBus extends Pick<
+  Bus,
+  'publish' | 'publishMany' | 'read' | 'schedules' | 'runSchedule' | 'deadLetters' | 'stats'
+> {
   /** A live listener, where the bus has one; `GET /stream` listens with it unless `stream.poll` is given. */
   on?: Bus['on']
 }

@@ -34,13 +34,20 @@ export interface CheckedBridgeOptions {
  */
 export const checkBridgeOptions = (o: BridgeSettings): CheckedBridgeOptions => {
   const name = o.name ?? 'bridge'
-  if (!NAME.test(name)) fail('INVALID_OPTIONS', `bridge name ${JSON.stringify(name)} must be 1..100 characters of [A-Za-z0-9_-]`)
-  if (!/^https?:\/\//.test(o.url)) fail('INVALID_OPTIONS', `bridge url ${JSON.stringify(o.url)} must be an http(s) URL`)
-  if (o.forward === undefined && o.receive === undefined) fail('INVALID_OPTIONS', 'a bridge needs forward, receive or both')
+  if (!NAME.test(name))
+    fail(
+      'INVALID_OPTIONS',
+      `bridge name ${JSON.stringify(name)} must be 1..100 characters of [A-Za-z0-9_-]`,
+    )
+  if (!/^https?:\/\//.test(o.url))
+    fail('INVALID_OPTIONS', `bridge url ${JSON.stringify(o.url)} must be an http(s) URL`)
+  if (o.forward === undefined && o.receive === undefined)
+    fail('INVALID_OPTIONS', 'a bridge needs forward, receive or both')
   if (o.forward !== undefined) compilePattern(o.forward)
   if (o.receive !== undefined) compilePattern(o.receive)
   const batch = o.batch ?? 100
-  if (!Number.isInteger(batch) || batch < 1) fail('INVALID_OPTIONS', `batch must be a positive integer, got ${batch}`)
+  if (!Number.isInteger(batch) || batch < 1)
+    fail('INVALID_OPTIONS', `batch must be a positive integer, got ${batch}`)
   const backoff = { initial: o.backoff?.initial ?? 1000, max: o.backoff?.max ?? 60_000 }
   const headers: Record<string, string> = o.token ? { authorization: `Bearer ${o.token}` } : {}
   return { name, batch, backoff, url: o.url.replace(/\/+$/, ''), headers }
@@ -53,12 +60,18 @@ export const checkBridgeOptions = (o: BridgeSettings): CheckedBridgeOptions => {
  * @example
  * bus.subscribe(`${name}-out`, forward, send, outSubscription(checked, inbound))
  */
-export const outSubscription = (checked: CheckedBridgeOptions, inbound: Set<string>): SubscribeOptions<BusEvent> => ({
+export const outSubscription = (
+  checked: CheckedBridgeOptions,
+  inbound: Set<string>,
+): SubscribeOptions<BusEvent> => ({
   // Each ordering key one at a time (the server sees it in order); the rest travel together.
   concurrency: checked.batch,
   // The handler waits for the network, however long that takes; it never gives up.
   timeout: YEAR,
-  retry: { attempts: Number.MAX_SAFE_INTEGER, backoff: { initial: checked.backoff.initial, max: checked.backoff.max } },
+  retry: {
+    attempts: Number.MAX_SAFE_INTEGER,
+    backoff: { initial: checked.backoff.initial, max: checked.backoff.max },
+  },
   filter: (e) => !inbound.has(e.id),
   // Events published before the bridge first ran (offline, at boot) go out too. Only a new
   // name starts here; later the stored cursor does.

@@ -10,7 +10,13 @@ import type { IndexedDBStore } from './store.js'
  * @example
  * update({ pending: await countPending(bus, store, 'bridge-out', 'order.**', inbound) })
  */
-export const countPending = async (bus: Bus, store: IndexedDBStore, outName: string, pattern: string, inbound: Set<string>): Promise<number> => {
+export const countPending = async (
+  bus: Bus,
+  store: IndexedDBStore,
+  outName: string,
+  pattern: string,
+  inbound: Set<string>,
+): Promise<number> => {
   const cursor = await subscriptionCursor(store, outName)
   let n = 0
   if (cursor !== undefined) {

@@ -2,7 +2,11 @@ import type { PublishOptions } from '../../src/index.js'
 import { checkEvent, type EventLimits, optionsOf, TEXT_OPTIONS } from '../../src/internal.js'
 
 /** An event staged in the outbox object store, waiting to be drained into the log. */
-export interface Staged extends PublishOptions { id: string; type: string; data: unknown }
+export interface Staged extends PublishOptions {
+  id: string
+  type: string
+  data: unknown
+}
 
 /**
  * The checks `publish` makes before it takes a place in line, made synchronously (inside an
@@ -11,7 +15,12 @@ export interface Staged extends PublishOptions { id: string; type: string; data:
  * staged is what the drain can append. A Standard Schema of the bus runs when the event is drained
  * (a validator may be async).
  */
-export const stage = (type: string, data: unknown, options: PublishOptions | undefined, limits: EventLimits): Staged => {
+export const stage = (
+  type: string,
+  data: unknown,
+  options: PublishOptions | undefined,
+  limits: EventLimits,
+): Staged => {
   const o = optionsOf(options, 'outbox publish')
   // The id is fixed now, so draining twice (two tabs, a crash between commit and drain) appends once;
   // the size is checked with it, as the drain will publish it.

@@ -90,7 +90,14 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
   const onError = o.onError ?? ((e: unknown) => console.error('tidings bridge:', e))
   const outName = `${name}-out`
 
-  let status: BridgeStatus = { online: navigator.onLine, pending: 0, lastError: undefined, lastSyncAt: undefined, sending: false, receiving: false }
+  let status: BridgeStatus = {
+    online: navigator.onLine,
+    pending: 0,
+    lastError: undefined,
+    lastSyncAt: undefined,
+    sending: false,
+    receiving: false,
+  }
   const listeners = new Set<(s: BridgeStatus) => void>()
   const update = (patch: Partial<BridgeStatus>) => {
     status = { ...status, ...patch }
@@ -112,8 +119,12 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
   let probing = false
   /** One cheap request that needs no token: does the server answer? */
   const probe = async () => {
-    const ok = await fetch(`${url}/health`, { cache: 'no-store' }).then((r) => r.ok, () => false)
-    if (!closed && (ok && navigator.onLine) !== status.online) update({ online: ok && navigator.onLine })
+    const ok = await fetch(`${url}/health`, { cache: 'no-store' }).then(
+      (r) => r.ok,
+      () => false,
+    )
+    if (!closed && (ok && navigator.onLine) !== status.online)
+      update({ online: ok && navigator.onLine })
     return ok
   }
   /**
@@ -129,10 +140,15 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
         if (!now) await probeWaker.wait()
         while (!closed && !(await probe())) await probeWaker.wait()
         probeWaker.reset()
-      } finally { probing = false }
+      } finally {
+        probing = false
+      }
     })()
   }
-  const onOffline = () => { update({ online: false }); confirm(false) }
+  const onOffline = () => {
+    update({ online: false })
+    confirm(false)
+  }
   const onOnline = () => confirm(true)
   addEventListener('offline', onOffline)
   addEventListener('online', onOnline)
@@ -141,47 +157,114 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
   // Ids of events received from the server, so they are not sent back. A reload forgets them; a
   // received event sent back then is one the server already holds, and it stores nothing.
   const inbound = new Set<string>()
-  const trimInbound = () => { if (inbound.size > 10_000) for (const id of [...inbound].slice(0, 5_000)) inbound.delete(id) }
+  const trimInbound = () => {
+    if (inbound.size > 10_000) for (const id of [...inbound].slice(0, 5_000)) inbound.delete(id)
+  }
 
   // Pending: matching events from the out subscription's cursor on. Recounted, at most every
   // 50 ms, when the cursor moves or a matching event is appended (in any tab).
   let counting: ReturnType<typeof setTimeout> | undefined
   const recount = () => {
     if (counting || o.forward === undefined) return
-    counting = setTimeout(() => void count().catch(() => {}).finally(() => { counting = undefined }), 50)
+    counting = setTimeout(
+      () =>
+        void count()
+          .catch(() => {})
+          .finally(() => {
+            counting = undefined
+          }),
+      50,
+    )
   }
   const count = async () => {
     const n = await countPending(bus as Bus, o.store, outName, o.forward!, inbound)
     if (n !== status.pending) update({ pending: n })
   }
-  const offCount = o.forward === undefined ? undefined : [watchSubscription(o.store, outName, recount), bus.on(o.forward as never, recount)]
+  const offCount =
+    o.forward === undefined
+      ? undefined
+      : [watchSubscription(o.store, outName, recount), bus.on(o.forward as never, recount)]
 
   const sendWaker = createWaker(backoff)
-  const forwarder = createForwarder({ url, headers, batch, waker: sendWaker, report: (r) => { report(r); if (r.ok) recount() } })
+  const forwarder = createForwarder({
+    url,
+    headers,
+    batch,
+    waker: sendWaker,
+    report: (r) => {
+      report(r)
+      if (r.ok) recount()
+    },
+  })
   let out: Promise<Subscription> | undefined
   if (o.forward !== undefined) {
-    out = inOneTab(bus, o.store)(outName, o.forward as never, (e: BusEvent, ctx: HandlerContext) => forwarder.push(e, ctx.signal), outSubscription(checked, inbound),
-      (held) => { if (!closed) update({ sending: held }) })
+    out = inOneTab(bus, o.store)(
+      outName,
+      o.forward as never,
+      (e: BusEvent, ctx: HandlerContext) => forwarder.push(e, ctx.signal),
+      outSubscription(checked, inbound),
+      (held) => {
+        if (!closed) update({ sending: held })
+      },
+    )
     out.catch(onError)
     recount()
   }
 
   const receiveWaker = createWaker(backoff)
-  const receiver = o.receive === undefined ? undefined : createReceiver({
-    bus: bus as Bus, store: o.store, url, headers, pattern: o.receive, cursorKey: bridgeCursorKey(name), from: o.from ?? 'latest',
-    waker: receiveWaker, inbound, onError,
-    report: (r) => { report(r); trimInbound() },
-  })
+  const receiver =
+    o.receive === undefined
+      ? undefined
+      : createReceiver({
+          bus: bus as Bus,
+          store: o.store,
+          url,
+          headers,
+          pattern: o.receive,
+          cursorKey: bridgeCursorKey(name),
+          from: o.from ?? 'latest',
+          waker: receiveWaker,
+          inbound,
+          onError,
+          report: (r) => {
+            report(r)
+            trimInbound()
+          },
+        })
   const stopReceiving = new AbortController()
   // The stream runs in one tab at a time, like the sending half.
-  const receiving = receiver && navigator.locks.request(`tidings:${o.store.name}:${name}-in`, { signal: stopReceiving.signal }, () => receiver.run())
-    .catch((e: unknown) => { if (!stopReceiving.signal.aborted) onError(e) })
+  const receiving =
+    receiver &&
+    navigator.locks
+      .request(`tidings:${o.store.name}:${name}-in`, { signal: stopReceiving.signal }, () =>
+        receiver.run(),
+      )
+      .catch((e: unknown) => {
+        if (!stopReceiving.signal.aborted) onError(e)
+      })
 
   return {
-    ready: out ? out.then(() => {}, () => {}) : Promise.resolve(),
-    get status() { return status },
-    subscribe(listener) { listeners.add(listener); return () => { listeners.delete(listener) } },
-    sync() { sendWaker.wake(); receiveWaker.wake(); probeWaker.wake(); confirm(true) },
+    ready: out
+      ? out.then(
+          () => {},
+          () => {},
+        )
+      : Promise.resolve(),
+    get status() {
+      return status
+    },
+    subscribe(listener) {
+      listeners.add(listener)
+      return () => {
+        listeners.delete(listener)
+      }
+    },
+    sync() {
+      sendWaker.wake()
+      receiveWaker.wake()
+      probeWaker.wake()
+      confirm(true)
+    },
     async close() {
       closed = true
       probeWaker.stop()

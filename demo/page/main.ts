@@ -20,15 +20,33 @@ const showNet = () => {
   net.textContent = network.offline ? 'offline (simulated)' : online ? 'online' : 'offline'
   net.className = `pill ${online ? 'online' : 'offline'}`
 }
-$<HTMLInputElement>('#offline').addEventListener('change', (ev) => { network.set((ev.target as HTMLInputElement).checked); showNet() })
+$<HTMLInputElement>('#offline').addEventListener('change', (ev) => {
+  network.set((ev.target as HTMLInputElement).checked)
+  showNet()
+})
 addEventListener('online', showNet)
 addEventListener('offline', showNet)
 showNet()
-const checkEdge = () => fetch('/health', { cache: 'no-store' }).then((r) => r.ok, () => false).then((answered) => { edgeAnswered = answered; showNet() })
+const checkEdge = () =>
+  fetch('/health', { cache: 'no-store' })
+    .then(
+      (r) => r.ok,
+      () => false,
+    )
+    .then((answered) => {
+      edgeAnswered = answered
+      showNet()
+    })
 void checkEdge()
 setInterval(checkEdge, 2000)
 
 startPayments()
 
 // Live from the edge: 'at the edge' shows here first; the others also arrive through the bridge.
-liveEvents(SHARDS, (e: BusEvent) => markFrom(e), (open, of) => { $('#stream-status').textContent = open === of ? 'live' : `${open}/${of} shards` })
+liveEvents(
+  SHARDS,
+  (e: BusEvent) => markFrom(e),
+  (open, of) => {
+    $('#stream-status').textContent = open === of ? 'live' : `${open}/${of} shards`
+  },
+)

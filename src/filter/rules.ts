@@ -16,12 +16,24 @@ type OneOrMany<T> = T | readonly T[]
  *   { wildcard: '*.png' }, { cidr: '10.0.0.0/8' }, { prefix: { 'equals-ignore-case': 'ab-' } },
  *   { 'anything-but': { wildcard: ['*.tmp', '*.bak'] } }]
  */
-export type FilterRule = Scalar
-  | { prefix: string | IgnoreCase } | { suffix: string | IgnoreCase } | IgnoreCase
-  | { wildcard: string } | { cidr: string } | { exists: boolean }
+export type FilterRule =
+  | Scalar
+  | { prefix: string | IgnoreCase }
+  | { suffix: string | IgnoreCase }
+  | IgnoreCase
+  | { wildcard: string }
+  | { cidr: string }
+  | { exists: boolean }
   | { numeric: readonly [Op, number] | readonly ['>' | '>=', number, '<' | '<=', number] }
-  | { 'anything-but': Scalar | readonly Scalar[] | { prefix: OneOrMany<string> } | { suffix: OneOrMany<string> }
-    | { 'equals-ignore-case': OneOrMany<string> } | { wildcard: OneOrMany<string> } }
+  | {
+      'anything-but':
+        | Scalar
+        | readonly Scalar[]
+        | { prefix: OneOrMany<string> }
+        | { suffix: OneOrMany<string> }
+        | { 'equals-ignore-case': OneOrMany<string> }
+        | { wildcard: OneOrMany<string> }
+    }
 
 /**
  * A JSON-serializable filter over the event envelope. Keys AND; a leaf is a non-empty array of

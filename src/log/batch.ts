@@ -31,8 +31,23 @@ export interface FormedBatch {
  * @example
  * const formed = formBatch(batch, index, head.seq, clock.now())
  */
-export const formBatch = (batch: Pending[], index: IdIndex, lastSeq: number, now: number): FormedBatch => {
-  const formed: FormedBatch = { mutations: [], checks: [], events: [], ids: [], counters: [], held: [], results: [], seq: lastSeq, nextDue: Infinity }
+export const formBatch = (
+  batch: Pending[],
+  index: IdIndex,
+  lastSeq: number,
+  now: number,
+): FormedBatch => {
+  const formed: FormedBatch = {
+    mutations: [],
+    checks: [],
+    events: [],
+    ids: [],
+    counters: [],
+    held: [],
+    results: [],
+    seq: lastSeq,
+    nextDue: Infinity,
+  }
   const { mutations, checks, events, ids, counters, held, results } = formed
   const fresh = new Map<string, number>()
   let seq = lastSeq
@@ -41,21 +56,32 @@ export const formBatch = (batch: Pending[], index: IdIndex, lastSeq: number, now
     for (const d of p.drafts!) {
       const hold = p.holds?.[j] ?? 0
       const c = p.counters![j++]!
-      const dup = c < 0 && !p.due ? index.get(d.id) ?? fresh.get(d.id) : undefined
-      if (dup !== undefined) { results.push({ id: d.id, ...(dup && { seq: dup }), duplicate: true }); continue }
+      const dup = c < 0 && !p.due ? (index.get(d.id) ?? fresh.get(d.id)) : undefined
+      if (dup !== undefined) {
+        results.push({ id: d.id, ...(dup && { seq: dup }), duplicate: true })
+        continue
+      }
       if (hold > now) {
-        held.push(d.id); fresh.set(d.id, 0); formed.nextDue = Math.min(formed.nextDue, hold)
+        held.push(d.id)
+        fresh.set(d.id, 0)
+        formed.nextDue = Math.min(formed.nextDue, hold)
         results.push({ id: d.id, duplicate: false })
         mutations.push({ type: 'set', key: keys.delayed(hold, d.id), value: d })
         continue
       }
       d.seq = ++seq
       d.time = now
-      events.push(d); ids.push(d.id); counters.push(c); results.push({ id: d.id, seq, duplicate: false })
+      events.push(d)
+      ids.push(d.id)
+      counters.push(c)
+      results.push({ id: d.id, seq, duplicate: false })
       if (c < 0) fresh.set(d.id, seq)
       mutations.push({ type: 'set', key: seqKey(PREFIX.events, seq), value: d })
     }
-    if (p.extra) { checks.push(...p.extra.checks); mutations.push(...p.extra.mutations) }
+    if (p.extra) {
+      checks.push(...p.extra.checks)
+      mutations.push(...p.extra.mutations)
+    }
   }
   formed.seq = seq
   return formed
@@ -73,11 +99,17 @@ const MAX_BATCH = 1000
  * const own = { prefix: idPrefix(clock.now()), counter: 0 }
  * const [batch, next] = takeBatch(queue, queueHead, own)
  */
-export const takeBatch = (queue: Pending[], queueHead: number, own: { prefix: string; counter: number }): [Pending[], number] => {
+export const takeBatch = (
+  queue: Pending[],
+  queueHead: number,
+  own: { prefix: string; counter: number },
+): [Pending[], number] => {
   const batch: Pending[] = []
   for (let n = 0, q; (q = queue[queueHead])?.drafts && n < MAX_BATCH;) {
     if (q.extra && batch.length) break
-    q.counters = q.drafts.map((d) => (d.id ? -1 : (d.id = ownId(own.prefix, ++own.counter), own.counter)))
+    q.counters = q.drafts.map((d) =>
+      d.id ? -1 : ((d.id = ownId(own.prefix, ++own.counter)), own.counter),
+    )
     batch.push(q)
     queueHead++
     n += q.drafts.length

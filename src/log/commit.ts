@@ -16,7 +16,8 @@ const IDS = PREFIX.dedup
  * @example
  * const events = await listValues<BusEvent>(state, { prefix: PREFIX.events })
  */
-export const listValues = async <T>(state: LogState, o: ListOptions): Promise<T[]> => (await state.options.store.list(o)).map((e) => e.value as T)
+export const listValues = async <T>(state: LogState, o: ListOptions): Promise<T[]> =>
+  (await state.options.store.list(o)).map((e) => e.value as T)
 
 /**
  * The dedup records numbered `from` to `to` (to the last one when absent).
@@ -25,7 +26,10 @@ export const listValues = async <T>(state: LogState, o: ListOptions): Promise<T[
  * for (const record of await dedupRecords(state, 0)) state.index.add(record)
  */
 export const dedupRecords = (state: LogState, from: number, to?: number): Promise<IdRecord[]> =>
-  listValues<IdRecord>(state, { start: seqKey(IDS, from), end: to === undefined ? prefixEnd(IDS) : seqKey(IDS, to + 1) })
+  listValues<IdRecord>(state, {
+    start: seqKey(IDS, from),
+    end: to === undefined ? prefixEnd(IDS) : seqKey(IDS, to + 1),
+  })
 
 /**
  * Catches up with what another writer committed: its dedup records, then its events.
@@ -38,7 +42,10 @@ export const refresh = async (state: LogState): Promise<void> => {
   if (!h || h.version === state.headVersion) return
   const to = h.value as Head
   for (const r of await dedupRecords(state, state.head.n + 1, to.n)) state.index.add(r)
-  const events = await listValues<BusEvent>(state, { start: seqKey(EVENTS, state.head.seq + 1), end: seqKey(EVENTS, to.seq + 1) })
+  const events = await listValues<BusEvent>(state, {
+    start: seqKey(EVENTS, state.head.seq + 1),
+    end: seqKey(EVENTS, to.seq + 1),
+  })
   state.head = to
   state.headVersion = h.version
   if (events.length) state.options.onAppend(events)
@@ -67,9 +74,20 @@ export const commitBatch = async (state: LogState, batch: Pending[]): Promise<vo
     const now = options.clock.now()
     evict(state, now, 0)
     const head = state.head
-    const { mutations, checks, events, ids, counters, held, results, seq, nextDue } = formBatch(batch, index, head.seq, now)
+    const { mutations, checks, events, ids, counters, held, results, seq, nextDue } = formBatch(
+      batch,
+      index,
+      head.seq,
+      now,
+    )
     checks.unshift({ key: HEAD, version: state.headVersion })
-    const record: IdRecord = { n: head.n + 1, t: now, s: head.seq + 1, ids, ...(held.length && { held }) }
+    const record: IdRecord = {
+      n: head.n + 1,
+      t: now,
+      s: head.seq + 1,
+      ids,
+      ...(held.length && { held }),
+    }
     const adding = ids.length + held.length
     if (adding) {
       evict(state, now, adding)
@@ -78,8 +96,16 @@ export const commitBatch = async (state: LogState, batch: Pending[]): Promise<vo
     // Retention: the last `events` events no older than `age`, unless a subscription needs them.
     // Now and then, re-read cursors anyway: a replay elsewhere can move one back.
     if (pins.stale || ++state.commits % 128 === 0) await pins.load()
-    const cut = Math.min(Math.max(seq - options.retention.events + 1, ageCut(index, now - options.retention.age)), pins.lowest(now))
-    if (cut > state.firstSeq) mutations.push({ type: 'deleteRange', start: seqKey(EVENTS, state.firstSeq), end: seqKey(EVENTS, cut) })
+    const cut = Math.min(
+      Math.max(seq - options.retention.events + 1, ageCut(index, now - options.retention.age)),
+      pins.lowest(now),
+    )
+    if (cut > state.firstSeq)
+      mutations.push({
+        type: 'deleteRange',
+        start: seqKey(EVENTS, state.firstSeq),
+        end: seqKey(EVENTS, cut),
+      })
     const next: Head = adding ? { seq, n: record.n } : head
     if (mutations.length) {
       mutations.push(...state.pruned)
@@ -88,11 +114,18 @@ export const commitBatch = async (state: LogState, batch: Pending[]): Promise<vo
       // Another writer got there first: learn what it wrote, then decide again.
       if (!res.ok) {
         await refresh(state)
-        for (const p of batch) if (p.recheck && !(await p.recheck())) { p.drafts = []; p.extra = undefined }
+        for (const p of batch)
+          if (p.recheck && !(await p.recheck())) {
+            p.drafts = []
+            p.extra = undefined
+          }
         continue
       }
       state.pruned = []
-      if (next !== head) { state.head = next; state.headVersion = res.version }
+      if (next !== head) {
+        state.head = next
+        state.headVersion = res.version
+      }
     }
     if (adding) index.add(record, counters)
     if (nextDue < Infinity) state.armDue(nextDue)

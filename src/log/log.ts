@@ -36,7 +36,12 @@ export interface Log {
   /** The last seq. */
   readonly head: number
   /** Appends drafts (or a validation that yields them) in call order; resolves per draft. */
-  append(drafts: Draft[] | Promise<Draft[]>, single: boolean, extra?: Extra, holds?: number[]): Promise<any>
+  append(
+    drafts: Draft[] | Promise<Draft[]>,
+    single: boolean,
+    extra?: Extra,
+    holds?: number[],
+  ): Promise<any>
   /** Events from `seq` on, oldest first. */
   read(seq: number, limit: number): Promise<BusEvent[]>
   /** Events before the key `end`, newest first. */
@@ -72,8 +77,15 @@ export const createLog = (options: LogOptions): Log => {
   const { store, clock } = options
   const own = { prefix: idPrefix(clock.now()), counter: 0 }
   const state: LogState = {
-    options, index: createIdIndex(own.prefix), pins: createPins(store, options.expireAfter),
-    head: { seq: 0, n: 0 }, headVersion: null, firstSeq: 1, pruned: [], commits: 0, armDue: (at) => void track(delays().then((d) => d.arm(at))),
+    options,
+    index: createIdIndex(own.prefix),
+    pins: createPins(store, options.expireAfter),
+    head: { seq: 0, n: 0 },
+    headVersion: null,
+    firstSeq: 1,
+    pruned: [],
+    commits: 0,
+    armDue: (at) => void track(delays().then((d) => d.arm(at))),
   }
   // A FIFO with a moving head: Array#shift is O(n), and 100,000 unawaited publishes are normal.
   let queue: Pending[] = []
@@ -98,11 +110,25 @@ export const createLog = (options: LogOptions): Log => {
   // Delayed events: their timer code loads when the first one is held or found at start-up.
   let delayed: Promise<Delayed> | undefined
   /** Queues a pending built elsewhere (due delayed events, schedule ticks); settles with its commit. */
-  const enqueue = (p: Pending) => new Promise<unknown>((resolve, reject) => { p.resolve = resolve; p.reject = reject; queue.push(p); kick() })
-  const delays = () => delayed ??= track(import('./delayed.js').then((m) => m.createDelayed({ store, clock, track, enqueue })))
+  const enqueue = (p: Pending) =>
+    new Promise<unknown>((resolve, reject) => {
+      p.resolve = resolve
+      p.reject = reject
+      queue.push(p)
+      kick()
+    })
+  const delays = () =>
+    (delayed ??= track(
+      import('./delayed.js').then((m) => m.createDelayed({ store, clock, track, enqueue })),
+    ))
 
   const ready = (async () => {
-    const [h, ids, oldest] = await Promise.all([store.get(HEAD), dedupRecords(state, 0), store.list({ prefix: EVENTS, limit: 1 }), state.pins.load()])
+    const [h, ids, oldest] = await Promise.all([
+      store.get(HEAD),
+      dedupRecords(state, 0),
+      store.list({ prefix: EVENTS, limit: 1 }),
+      state.pins.load(),
+    ])
     state.head = (h?.value as Head | undefined) ?? state.head
     state.headVersion = h?.version ?? null
     for (const r of ids) state.index.add(r)
@@ -117,10 +143,18 @@ export const createLog = (options: LogOptions): Log => {
     kick()
   })
   // Another bus's delayed events may fall due before ours.
-  const unwatchDelayed = store.watch?.(DELAYED, () => void delays().then((d) => d.next()).catch(() => {}))
+  const unwatchDelayed = store.watch?.(
+    DELAYED,
+    () =>
+      void delays()
+        .then((d) => d.next())
+        .catch(() => {}),
+  )
   // Another bus may subscribe from further back than this one knows: re-read cursors before
   // pruning when a subscription appears. Known ones only move forward, which keeping more covers.
-  const unwatchSubs = store.watch?.(PREFIX.subscriptions, (changed) => { if (changed.some((k) => !state.pins.has(keys.nameOf(k)))) state.pins.stale = true })
+  const unwatchSubs = store.watch?.(PREFIX.subscriptions, (changed) => {
+    if (changed.some((k) => !state.pins.has(keys.nameOf(k)))) state.pins.stale = true
+  })
 
   const run = async () => {
     try {
@@ -130,15 +164,28 @@ export const createLog = (options: LogOptions): Log => {
         // its notifications): read again at once, then after pauses 9 ms longer each time.
         if (foreignSeq > state.head.seq && !rereadTimer) {
           await refresh(state)
-          if (foreignSeq > state.head.seq && rereads++) rereadTimer = clock.setTimer(clock.now() + rereads * 9, () => { rereadTimer = 0; kick() })
+          if (foreignSeq > state.head.seq && rereads++)
+            rereadTimer = clock.setTimer(clock.now() + rereads * 9, () => {
+              rereadTimer = 0
+              kick()
+            })
         }
         const p = queue[queueHead]
         if (!p) continue
-        if (p.failed) { queueHead++; continue }
-        if (!p.drafts) { await p.wait; continue }
+        if (p.failed) {
+          queueHead++
+          continue
+        }
+        if (!p.drafts) {
+          await p.wait
+          continue
+        }
         const [batch, nextHead] = takeBatch(queue, queueHead, own)
         queueHead = nextHead
-        if (queueHead > 1024 && queueHead * 2 > queue.length) { queue = queue.slice(queueHead); queueHead = 0 }
+        if (queueHead > 1024 && queueHead * 2 > queue.length) {
+          queue = queue.slice(queueHead)
+          queueHead = 0
+        }
         await commitBatch(state, batch).catch((e) => batch.forEach((p) => p.reject(e)))
       }
     } catch (e) {
@@ -158,9 +205,19 @@ export const createLog = (options: LogOptions): Log => {
 
   return {
     ready,
-    get head() { return state.head.seq },
-    append(drafts: Draft[] | Promise<Draft[]>, single: boolean, extra?: Extra, holds?: number[]): Promise<any> {
-      return new Promise((resolve, reject) => { queue.push(createPending(drafts, single, extra, holds, resolve, reject)); kick() })
+    get head() {
+      return state.head.seq
+    },
+    append(
+      drafts: Draft[] | Promise<Draft[]>,
+      single: boolean,
+      extra?: Extra,
+      holds?: number[],
+    ): Promise<any> {
+      return new Promise((resolve, reject) => {
+        queue.push(createPending(drafts, single, extra, holds, resolve, reject))
+        kick()
+      })
     },
     async read(seq: number, limit: number): Promise<BusEvent[]> {
       await ready
@@ -175,12 +232,21 @@ export const createLog = (options: LogOptions): Log => {
       return new Promise((r) => idleWaiters.push(r))
     },
     // foreignSeq = 0: a reread timer still armed finds nothing to read.
-    close() { foreignSeq = 0; unwatch?.(); unwatchSubs?.(); unwatchDelayed?.(); void delayed?.then((d) => d.stop()) },
+    close() {
+      foreignSeq = 0
+      unwatch?.()
+      unwatchSubs?.()
+      unwatchDelayed?.()
+      void delayed?.then((d) => d.stop())
+    },
     track,
     enqueue,
     seqOf: (id: string): number | undefined => state.index.get(id) || undefined,
     working: () => [...work],
-    cancel: async (id: string): Promise<boolean> => { await ready; return (await delays()).cancel(id) },
+    cancel: async (id: string): Promise<boolean> => {
+      await ready
+      return (await delays()).cancel(id)
+    },
     pin: (name: string, cursor: number) => state.pins.set(name, cursor),
     unpin: (name: string) => state.pins.delete(name),
   }

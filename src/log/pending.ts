@@ -4,9 +4,16 @@ import type { Check, Mutation } from '../store/store.js'
 /** An envelope whose `seq` and `time` the log fills in when it appends it (then freezes it). */
 export type Draft = { -readonly [K in keyof BusEvent]: BusEvent[K] }
 /** What `publish` resolves; no `seq` for an event held aside until it is due. */
-export interface Appended { id: string; seq?: number; duplicate: boolean }
+export interface Appended {
+  id: string
+  seq?: number
+  duplicate: boolean
+}
 /** Extra checks and writes that must land in the same commit as an append (schedules). */
-export interface Extra { checks: Check[]; mutations: Mutation[] }
+export interface Extra {
+  checks: Check[]
+  mutations: Mutation[]
+}
 
 /**
  * One append waiting in the log's queue. Its optional fields encode where it is:
@@ -56,12 +63,25 @@ export interface Pending {
  * const pending = createPending(drafts, true, undefined, undefined, resolve, reject)
  */
 export const createPending = (
-  drafts: Draft[] | Promise<Draft[]>, single: boolean, extra: Extra | undefined, holds: number[] | undefined,
-  resolve: (result: any) => void, reject: (error: unknown) => void,
+  drafts: Draft[] | Promise<Draft[]>,
+  single: boolean,
+  extra: Extra | undefined,
+  holds: number[] | undefined,
+  resolve: (result: any) => void,
+  reject: (error: unknown) => void,
 ): Pending => {
   const p: Pending = { drafts: undefined, wait: undefined, extra, single, resolve, reject }
   if (holds) p.holds = holds
   if (Array.isArray(drafts)) p.drafts = drafts
-  else p.wait = drafts.then((d) => { p.drafts = d }, (e) => { p.failed = true; reject(e) })
+  else
+    p.wait = drafts.then(
+      (d) => {
+        p.drafts = d
+      },
+      (e) => {
+        p.failed = true
+        reject(e)
+      },
+    )
   return p
 }

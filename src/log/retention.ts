@@ -36,8 +36,16 @@ export const createPins = (store: Store, expireAfter: number): Pins => {
       const subs = await store.list({ prefix: PREFIX.subscriptions })
       byName.clear()
       for (const { key, value } of subs) {
-        const r = value as { cursor: number; created: number; detached?: number; lease?: { until: number } }
-        byName.set(key.slice(2), { cursor: r.cursor, until: Math.max(r.lease?.until ?? 0, r.detached ?? r.created) + expireAfter })
+        const r = value as {
+          cursor: number
+          created: number
+          detached?: number
+          lease?: { until: number }
+        }
+        byName.set(key.slice(2), {
+          cursor: r.cursor,
+          until: Math.max(r.lease?.until ?? 0, r.detached ?? r.created) + expireAfter,
+        })
       }
     },
     lowest(now) {
@@ -45,8 +53,12 @@ export const createPins = (store: Store, expireAfter: number): Pins => {
       for (const p of byName.values()) if (p.until > now && p.cursor < min) min = p.cursor
       return min
     },
-    set(name, cursor) { byName.set(name, { cursor, until: Infinity }) },
-    delete(name) { byName.delete(name) },
+    set(name, cursor) {
+      byName.set(name, { cursor, until: Infinity })
+    },
+    delete(name) {
+      byName.delete(name)
+    },
     has: (name) => byName.has(name),
   }
   return pins

@@ -5,7 +5,10 @@ import type { IdIndex } from './dedup.js'
 import type { Pins } from './retention.js'
 
 /** The head record: the last seq and the last dedup record number. Every appending commit writes it. */
-export interface Head { seq: number; n: number }
+export interface Head {
+  seq: number
+  n: number
+}
 
 /** What a log is made with (see `createLog`). */
 export interface LogOptions {

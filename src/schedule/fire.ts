@@ -25,7 +25,14 @@ export interface FireHost {
 export const fireTicks = async (host: FireHost, ticks: Tick[]): Promise<void> => {
   if (!ticks.length) return
   const { records, reload } = host
-  const p: Pending = { drafts: undefined, wait: undefined, extra: undefined, single: false, resolve: () => {}, reject: () => {} }
+  const p: Pending = {
+    drafts: undefined,
+    wait: undefined,
+    extra: undefined,
+    single: false,
+    resolve: () => {},
+    reject: () => {},
+  }
   let todo = ticks
   const build = async () => {
     const drafts: Draft[] = []

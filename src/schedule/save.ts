@@ -12,17 +12,31 @@ import { badSchedule, sameSpec, type KnownSchedule, type ScheduleRecord } from '
  * @example
  * const stored = await saveSchedule(store, clock, 'nightly', spec)
  */
-export const saveSchedule = async (store: Store, clock: Clock, name: string, spec: ScheduleSpec): Promise<KnownSchedule | undefined> => {
+export const saveSchedule = async (
+  store: Store,
+  clock: Clock,
+  name: string,
+  spec: ScheduleSpec,
+): Promise<KnownSchedule | undefined> => {
   const key = keys.schedule(name)
   for (;;) {
     const e = await store.get(key)
     const old = e?.value as ScheduleRecord | undefined
     if (old && sameSpec(old.spec, spec)) return undefined
     const now = clock.now()
-    if (spec.at !== undefined && (spec.at as number) <= now) badSchedule(name, `at ${spec.at} (epoch ms) is in the past`)
-    const rec: ScheduleRecord = { name, spec, created: old?.created ?? now, ...(old?.lastFiredAt !== undefined ? { lastFiredAt: old.lastFiredAt } : {}) }
+    if (spec.at !== undefined && (spec.at as number) <= now)
+      badSchedule(name, `at ${spec.at} (epoch ms) is in the past`)
+    const rec: ScheduleRecord = {
+      name,
+      spec,
+      created: old?.created ?? now,
+      ...(old?.lastFiredAt !== undefined ? { lastFiredAt: old.lastFiredAt } : {}),
+    }
     if (old) rec.created = now
-    const res = await store.commit({ checks: [{ key, version: e?.version ?? null }], mutations: [{ type: 'set', key, value: rec }] })
+    const res = await store.commit({
+      checks: [{ key, version: e?.version ?? null }],
+      mutations: [{ type: 'set', key, value: rec }],
+    })
     if (res.ok) return { rec, version: res.version, next: undefined }
   }
 }
@@ -38,7 +52,10 @@ export const deleteSchedule = async (store: Store, name: string): Promise<boolea
   const key = keys.schedule(name)
   const e = await store.get(key)
   if (!e || (e.value as ScheduleRecord).done) return undefined
-  const res = await store.commit({ checks: [{ key, version: e.version }], mutations: [{ type: 'delete', key }] })
+  const res = await store.commit({
+    checks: [{ key, version: e.version }],
+    mutations: [{ type: 'delete', key }],
+  })
   return res.ok
 }
 
@@ -49,9 +66,16 @@ export const deleteSchedule = async (store: Store, name: string): Promise<boolea
  * @example
  * await reloadSchedule(store, records, 'nightly')
  */
-export const reloadSchedule = async (store: Store, records: Map<string, KnownSchedule>, name: string): Promise<void> => {
+export const reloadSchedule = async (
+  store: Store,
+  records: Map<string, KnownSchedule>,
+  name: string,
+): Promise<void> => {
   const e = await store.get(keys.schedule(name))
-  if (!e) { records.delete(name); return }
+  if (!e) {
+    records.delete(name)
+    return
+  }
   const had = records.get(name)
   records.set(name, { rec: e.value as ScheduleRecord, version: e.version, next: had?.next })
 }

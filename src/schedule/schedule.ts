@@ -7,7 +7,15 @@ import { PREFIX } from '../store/keys.js'
 import { tickId } from './tick-id.js'
 import { coded, optionsOf } from '../check.js'
 import type { ScheduleInfo, ScheduleSpec } from '../types.js'
-import { badSchedule as bad, checkScheduleName as checkName, normalizeSchedule, scheduleInfo, type KnownSchedule, type ScheduleRecord, type Tick } from './spec.js'
+import {
+  badSchedule as bad,
+  checkScheduleName as checkName,
+  normalizeSchedule,
+  scheduleInfo,
+  type KnownSchedule,
+  type ScheduleRecord,
+  type Tick,
+} from './spec.js'
 import { createTicks, missedTicks } from './ticks.js'
 import { deleteSchedule, reloadSchedule, saveSchedule } from './save.js'
 import { fireTicks } from './fire.js'
@@ -66,7 +74,13 @@ export const createScheduler = async (host: ScheduleHost): Promise<Scheduler> =>
     if (at === armed || stopped) return
     clock.clearTimer(timer)
     armed = at
-    timer = at < Infinity ? clock.setTimer(at, () => { armed = Infinity; void log.track(fireDue()).catch(() => {}) }) : undefined
+    timer =
+      at < Infinity
+        ? clock.setTimer(at, () => {
+            armed = Infinity
+            void log.track(fireDue()).catch(() => {})
+          })
+        : undefined
   }
 
   const plan = (name: string, after: number) => {
@@ -90,14 +104,21 @@ export const createScheduler = async (host: ScheduleHost): Promise<Scheduler> =>
       let silent = false
       if (r.rec.spec.overlap === 'skip' && r.rec.lastPublishedAt !== undefined) {
         const seq = log.seqOf(tickId(name, r.rec.lastPublishedAt))
-        silent = seq !== undefined && await stillUnhandled(store, log, clock, seq)
+        silent = seq !== undefined && (await stillUnhandled(store, log, clock, seq))
       }
       due.push({ name, at, silent })
       plan(name, Math.max(at, now))
     }
     // A tick that fails to commit (a full store, say) is tried again a second later by the
     // schedule's catch-up policy (its lastFiredAt did not move), and the timer goes on.
-    try { await fire(due) } catch (e) { retry(); throw e } finally { arm() }
+    try {
+      await fire(due)
+    } catch (e) {
+      retry()
+      throw e
+    } finally {
+      arm()
+    }
   }
 
   let retrying: unknown
@@ -105,7 +126,15 @@ export const createScheduler = async (host: ScheduleHost): Promise<Scheduler> =>
     if (retrying !== undefined || stopped) return
     retrying = clock.setTimer(clock.now() + RETRY_MS, () => {
       retrying = undefined
-      void log.track(store.list({ prefix: PREFIX.schedules }).then(catchUp).catch(() => retry()).finally(arm)).catch(() => {})
+      void log
+        .track(
+          store
+            .list({ prefix: PREFIX.schedules })
+            .then(catchUp)
+            .catch(() => retry())
+            .finally(arm),
+        )
+        .catch(() => {})
     })
   }
 
@@ -127,7 +156,14 @@ export const createScheduler = async (host: ScheduleHost): Promise<Scheduler> =>
   const unwatch = store.watch?.(PREFIX.schedules, (keys) => {
     for (const k of keys) {
       const name = k.slice(2)
-      void log.track(reload(name).then(() => { plan(name, clock.now()); arm() })).catch(() => {})
+      void log
+        .track(
+          reload(name).then(() => {
+            plan(name, clock.now())
+            arm()
+          }),
+        )
+        .catch(() => {})
     }
   })
 
@@ -151,13 +187,23 @@ export const createScheduler = async (host: ScheduleHost): Promise<Scheduler> =>
       arm()
       return removed
     },
-    schedules: (): ScheduleInfo[] => [...records.values()].filter((r) => !r.rec.done).map(scheduleInfo).sort((a, b) => (a.nextAt ?? Infinity) - (b.nextAt ?? Infinity)),
+    schedules: (): ScheduleInfo[] =>
+      [...records.values()]
+        .filter((r) => !r.rec.done)
+        .map(scheduleInfo)
+        .sort((a, b) => (a.nextAt ?? Infinity) - (b.nextAt ?? Infinity)),
     async run(name: string, options?: { id?: string }) {
       let id
-      try { ({ id } = optionsOf(options, 'runSchedule')) } catch (e) { throw coded(e, 'INVALID_OPTIONS', 'reading the options of runSchedule() threw') }
+      try {
+        ;({ id } = optionsOf(options, 'runSchedule'))
+      } catch (e) {
+        throw coded(e, 'INVALID_OPTIONS', 'reading the options of runSchedule() threw')
+      }
       const r = records.get(checkName(name))
       if (!r || r.rec.done) return bad(name, 'no such schedule')
-      return host.publish(r.rec.spec.type, r.rec.spec.data, { id: id ?? `schedule:${name}:run:${clock.now()}` })
+      return host.publish(r.rec.spec.type, r.rec.spec.data, {
+        id: id ?? `schedule:${name}:run:${clock.now()}`,
+      })
     },
     stop() {
       stopped = true
@@ -167,4 +213,3 @@ export const createScheduler = async (host: ScheduleHost): Promise<Scheduler> =>
     },
   }
 }
-

@@ -34,8 +34,17 @@ export const createTicks = (CronClass: CronClass): Ticks => {
       try {
         // Check the zone up front (croner would only fail when computing); UTC needs no zone data.
         if (tz !== 'UTC') new Intl.DateTimeFormat('en', { timeZone: tz })
-        c = { c: new CronClass(spec.cron!, tz === 'UTC' ? { utcOffset: 0, paused: true } : { timezone: tz, paused: true }), after: NaN, next: undefined }
-      } catch (e) { return badSchedule(name, `${(e as Error).message}`) }
+        c = {
+          c: new CronClass(
+            spec.cron!,
+            tz === 'UTC' ? { utcOffset: 0, paused: true } : { timezone: tz, paused: true },
+          ),
+          after: NaN,
+          next: undefined,
+        }
+      } catch (e) {
+        return badSchedule(name, `${(e as Error).message}`)
+      }
       crons.set(k, c)
     }
     return c
@@ -44,22 +53,34 @@ export const createTicks = (CronClass: CronClass): Ticks => {
     checkCron: (name, spec) => void cronOf(name, spec),
     nextTick(name, spec, after) {
       if (spec.every) return (Math.floor(after / spec.every) + 1) * spec.every
-      if (spec.at !== undefined) return (spec.at as number) > after ? (spec.at as number) : undefined
+      if (spec.at !== undefined)
+        return (spec.at as number) > after ? (spec.at as number) : undefined
       const c = cronOf(name, spec)
-      if (c.after !== after) { c.after = after; c.next = c.c.nextRun(new Date(after))?.getTime() }
+      if (c.after !== after) {
+        c.after = after
+        c.next = c.c.nextRun(new Date(after))?.getTime()
+      }
       return c.next
     },
     ticksIn(name, spec, after, upTo, max) {
-      if (spec.at !== undefined) return (spec.at as number) > after && (spec.at as number) <= upTo ? [spec.at as number] : []
+      if (spec.at !== undefined)
+        return (spec.at as number) > after && (spec.at as number) <= upTo ? [spec.at as number] : []
       if (spec.every) {
         const last = Math.floor(upTo / spec.every) * spec.every
-        const first = Math.max((Math.floor(after / spec.every) + 1) * spec.every, last - (max - 1) * spec.every)
+        const first = Math.max(
+          (Math.floor(after / spec.every) + 1) * spec.every,
+          last - (max - 1) * spec.every,
+        )
         const out: number[] = []
         for (let t = first; t <= last; t += spec.every) out.push(t)
         return out
       }
       // Bounded however long the gap: croner walks back from the end.
-      return cronOf(name, spec).c.previousRuns(max, new Date(upTo + 1)).map((d) => d.getTime()).filter((t) => t > after).reverse()
+      return cronOf(name, spec)
+        .c.previousRuns(max, new Date(upTo + 1))
+        .map((d) => d.getTime())
+        .filter((t) => t > after)
+        .reverse()
     },
   }
 }
@@ -78,7 +99,7 @@ export const CATCH_UP_MAX = 100
 export const missedTicks = (ticks: Ticks, rec: ScheduleRecord, now: number): Tick[] => {
   if (rec.done) return []
   const since = Math.max(rec.lastFiredAt ?? -Infinity, rec.created)
-  const policy = rec.spec.at !== undefined ? 'latest' : rec.spec.catchUp ?? 'latest'
+  const policy = rec.spec.at !== undefined ? 'latest' : (rec.spec.catchUp ?? 'latest')
   const missed = ticks.ticksIn(rec.name, rec.spec, since, now, policy === 'all' ? CATCH_UP_MAX : 1)
   return missed.map((at) => ({ name: rec.name, at, silent: policy === 'none' }))
 }

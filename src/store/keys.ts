@@ -4,7 +4,8 @@
  * @example
  * seqKey('e/', 42) // 'e/000000000000042'
  */
-export const seqKey = (prefix: string, seq: number): string => prefix + String(seq).padStart(15, '0')
+export const seqKey = (prefix: string, seq: number): string =>
+  prefix + String(seq).padStart(15, '0')
 
 /**
  * The smallest string greater than every key that starts with `prefix`: the `end` of a prefix range.
@@ -74,7 +75,8 @@ export const keys = {
   /** `d/<due>/<id>`: sorted by due time, then id. */
   delayed: (due: number, id: string): string => `${seqKey(PREFIX.delayed, due)}/${id}`,
   /** The due time of a `d/<due>/<id>` key. */
-  dueOf: (key: string): number => Number(key.slice(PREFIX.delayed.length, PREFIX.delayed.length + 15)),
+  dueOf: (key: string): number =>
+    Number(key.slice(PREFIX.delayed.length, PREFIX.delayed.length + 15)),
   sub: (name: string): string => PREFIX.subscriptions + name,
   /** The subscription name of an `s/<name>` key. */
   nameOf: (key: string): string => key.slice(PREFIX.subscriptions.length),
@@ -85,7 +87,8 @@ export const keys = {
   /** Prefixes of one subscription's state. */
   acks: (name: string): string => `${PREFIX.acks}${name}/`,
   retries: (name: string): string => `${PREFIX.retries}${name}/`,
-  deadLetters: (name?: string): string => (name === undefined ? PREFIX.dead : `${PREFIX.dead}${name}/`),
+  deadLetters: (name?: string): string =>
+    name === undefined ? PREFIX.dead : `${PREFIX.dead}${name}/`,
   ledgers: (name: string): string => `${PREFIX.ledger}${name}/`,
   schedule: (name: string): string => PREFIX.schedules + name,
   /** The IndexedDB bridge's receive cursor. */
@@ -98,4 +101,9 @@ export const keys = {
  * @example
  * for (const p of statePrefixes('mailer')) mutations.push({ type: 'deleteRange', start: p, end: prefixEnd(p) })
  */
-export const statePrefixes = (name: string): string[] => [keys.acks(name), keys.retries(name), keys.deadLetters(name), keys.ledgers(name)]
+export const statePrefixes = (name: string): string[] => [
+  keys.acks(name),
+  keys.retries(name),
+  keys.deadLetters(name),
+  keys.ledgers(name),
+]

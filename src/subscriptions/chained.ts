@@ -7,7 +7,9 @@ import type { BusEvent } from '../event.js'
  * childSpan('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01') // '00-4bf9…4736-<new span>-01'
  */
 export const childSpan = (parent: string): string => {
-  const span = crypto.getRandomValues(new Uint8Array(8)).reduce((hex, byte) => hex + byte.toString(16).padStart(2, '0'), '')
+  const span = crypto
+    .getRandomValues(new Uint8Array(8))
+    .reduce((hex, byte) => hex + byte.toString(16).padStart(2, '0'), '')
   return `${parent.slice(0, 36)}${span}${parent.slice(52)}`
 }
 
@@ -20,7 +22,12 @@ export const childSpan = (parent: string): string => {
  * let calls = 0
  * bus.publish(type, data, chainedOptions('mailer', event, options, () => calls++))
  */
-export const chainedOptions = <O extends { id?: string }>(subscription: string, event: BusEvent, options: O, nextCall: () => number): O & { id: string; causationId: string; correlationId: string; traceparent?: string } => ({
+export const chainedOptions = <O extends { id?: string }>(
+  subscription: string,
+  event: BusEvent,
+  options: O,
+  nextCall: () => number,
+): O & { id: string; causationId: string; correlationId: string; traceparent?: string } => ({
   ...options,
   id: options.id ?? `${subscription}:${event.id}:${nextCall()}`,
   causationId: event.id,

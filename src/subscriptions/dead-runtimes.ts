@@ -5,7 +5,11 @@ import type { DeadLetter } from './runner.js'
 import type { SubRecord } from './subscriptions.js'
 
 /** One attempt a runtime had running when it died: the latest attempt per subscription and seq. */
-export interface DeadRuntimeAttempt { subscription: string; seq: number; attempt: number }
+export interface DeadRuntimeAttempt {
+  subscription: string
+  seq: number
+  attempt: number
+}
 
 /**
  * Counts attempts a dead runtime had running without an outcome as failed: each becomes a retry
@@ -30,20 +34,33 @@ export const countDeadRuntimeAttempts = async (
     const sub = (await store.get(keys.sub(name)))?.value as SubRecord | undefined
     if (allowed === undefined || !sub) continue
     if (await store.get(keys.dead(name, seq))) continue
-    const retry = (await store.get(keys.retry(name, seq)))?.value as { attempt: number; event?: BusEvent } | undefined
+    const retry = (await store.get(keys.retry(name, seq)))?.value as
+      { attempt: number; event?: BusEvent } | undefined
     if (retry && retry.attempt >= attempt) continue
     // Below the cursor only a redriven event (a retry record carrying it) is still owed.
     if (seq < sub.cursor ? !retry?.event : await store.get(keys.ack(name, seq))) continue
     const error = errorOf(name, seq, attempt)
     const wire = { name: error.name, message: error.message }
     if (attempt >= allowed) {
-      const event = retry?.event ?? ((await store.get(keys.event(seq)))?.value as BusEvent | undefined)
+      const event =
+        retry?.event ?? ((await store.get(keys.event(seq)))?.value as BusEvent | undefined)
       if (!event) continue
-      const dead: DeadLetter = { id: `${name}/${seq}`, subscription: name, event, error: wire, attempts: attempt, failedAt: now }
+      const dead: DeadLetter = {
+        id: `${name}/${seq}`,
+        subscription: name,
+        event,
+        error: wire,
+        attempts: attempt,
+        failedAt: now,
+      }
       mutations.push({ type: 'set', key: keys.dead(name, seq), value: dead })
       if (retry) mutations.push({ type: 'delete', key: keys.retry(name, seq) })
     } else {
-      mutations.push({ type: 'set', key: keys.retry(name, seq), value: { attempt, due: now, error: wire, ...(retry?.event ? { event: retry.event } : {}) } })
+      mutations.push({
+        type: 'set',
+        key: keys.retry(name, seq),
+        value: { attempt, due: now, error: wire, ...(retry?.event ? { event: retry.event } : {}) },
+      })
     }
   }
   if (mutations.length) await store.commit({ mutations })

@@ -14,7 +14,9 @@ const countedByHost = new WeakSet<Store>()
  * leaveDeadRuntimesToHost(store)
  * const bus = createBus({ store })
  */
-export const leaveDeadRuntimesToHost = (store: Store): void => { countedByHost.add(store) }
+export const leaveDeadRuntimesToHost = (store: Store): void => {
+  countedByHost.add(store)
+}
 
 /**
  * Whether buses over this store count a dead runtime's deliveries themselves (the default), rather

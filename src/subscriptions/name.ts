@@ -12,5 +12,9 @@ export const SUBSCRIPTION_NAME: RegExp = /^[\w-]{1,128}$/
  * checkSubscriptionName('a/b')      // throws TidingsError INVALID_OPTIONS
  */
 export const checkSubscriptionName = (name: unknown): void => {
-  if (typeof name !== 'string' || !SUBSCRIPTION_NAME.test(name)) fail('INVALID_OPTIONS', `subscription name ${describeValue(name)} must be 1..128 characters of [A-Za-z0-9_-]`)
+  if (typeof name !== 'string' || !SUBSCRIPTION_NAME.test(name))
+    fail(
+      'INVALID_OPTIONS',
+      `subscription name ${describeValue(name)} must be 1..128 characters of [A-Za-z0-9_-]`,
+    )
 }

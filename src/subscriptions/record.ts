@@ -9,7 +9,12 @@ import type { Filter } from '../filter/filter.js'
  * @example
  * const note: DeliveringNote = { owner: 'k3x9', seqs: [41, 42] }
  */
-export interface DeliveringNote { owner: string; seqs: number[]; careful?: true; blame?: number[] }
+export interface DeliveringNote {
+  owner: string
+  seqs: number[]
+  careful?: true
+  blame?: number[]
+}
 
 /**
  * What is stored per subscription under `s/<name>`.

@@ -17,7 +17,10 @@ export const releaseLease = async (store: Store, name: string): Promise<void> =>
     const record = got?.value as SubRecord | undefined
     if (!got || !record?.lease) return
     const { lease: _, ...free } = record
-    const result = await store.commit({ checks: [{ key: got.key, version: got.version }], mutations: [{ type: 'set', key: got.key, value: { ...free, detached: record.lease.until } }] })
+    const result = await store.commit({
+      checks: [{ key: got.key, version: got.version }],
+      mutations: [{ type: 'set', key: got.key, value: { ...free, detached: record.lease.until } }],
+    })
     if (result.ok) return
   }
 }
@@ -58,7 +61,8 @@ export const subscriptionCursor = async (store: Store, name: string): Promise<nu
  * @example
  * if (await subscriptionExists(store, 'mailer')) ...
  */
-export const subscriptionExists = async (store: Store, name: string): Promise<boolean> => !!(await store.get(keys.sub(name)))
+export const subscriptionExists = async (store: Store, name: string): Promise<boolean> =>
+  !!(await store.get(keys.sub(name)))
 
 /**
  * Calls `callback` when another writer changes a subscription's record (registers it, moves its
@@ -67,4 +71,5 @@ export const subscriptionExists = async (store: Store, name: string): Promise<bo
  * @example
  * const unwatch = watchSubscription(store, 'bridge-out', recount)
  */
-export const watchSubscription = (store: Store, name: string, callback: () => void): (() => void) => store.watch!(keys.sub(name), callback)
+export const watchSubscription = (store: Store, name: string, callback: () => void): (() => void) =>
+  store.watch!(keys.sub(name), callback)

@@ -1,7 +1,11 @@
 // Type-checked only (npx tsc --noEmit -p tsconfig.workers.json; the workers project runs *.test.ts):
 // the Cloudflare client's type has what works from a Worker and nothing that always rejects.
 import { describe, expectTypeOf, test } from 'vitest'
-import { cloudflareBus, type BusNamespace, type CloudflareBus } from '../../adapters/cloudflare/index.js'
+import {
+  cloudflareBus,
+  type BusNamespace,
+  type CloudflareBus,
+} from '../../adapters/cloudflare/index.js'
 import { busApp, type ServedBus } from '../../adapters/hono/index.js'
 
 type Events = { 'order.placed': { total: number }; 'user.created': { email: string } }
@@ -21,7 +25,10 @@ describe('CloudflareBus', () => {
     void bus.publish('order.placed', { total: 42 }, { key: 'o1' })
     // @ts-expect-error wrong payload
     void bus.publish('order.placed', { total: '42' })
-    expectTypeOf(bus.read<'user.*'>).returns.resolves.toHaveProperty('events').items.toHaveProperty('data').toEqualTypeOf<{ email: string }>()
+    expectTypeOf(bus.read<'user.*'>)
+      .returns.resolves.toHaveProperty('events')
+      .items.toHaveProperty('data')
+      .toEqualTypeOf<{ email: string }>()
     expectTypeOf(bus.shardOf).returns.toBeNumber()
   })
   test('is served by busApp, typed or not', () => {
