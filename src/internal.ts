@@ -46,6 +46,7 @@ export {
   watchSubscription,
 } from './subscriptions/records-access.js'
 export { countDeadRuntimeAttempts, type DeadRuntimeAttempt } from './subscriptions/dead-runtimes.js'
+export { leaveDeadRuntimesToHost } from './subscriptions/host-counted.js'
 
 // The SQL layout the Durable Object and SQLite stores share.
 export { sqlStore } from './store/sql.js'

@@ -89,11 +89,6 @@ export interface SubscribeOptions<Ev = BusEvent> {
   retry?: RetryOptions
   /** Per attempt, in ms. Default 30,000. */
   timeout?: number
-  /**
-   * @internal `false` for an adapter that counts the deliveries of a runtime that died by itself
-   * (the Durable Object's claim journal), so they are not counted twice. Default `true`.
-   */
-  countDeadRuntimes?: boolean
 }
 
 /** A handle on a durable subscription attached on this bus. */

@@ -6,7 +6,7 @@ import {
   type PublishInput,
   type Store,
 } from '../../src/index.js'
-import { releaseAllLeases, tickId } from '../../src/internal.js'
+import { leaveDeadRuntimesToHost, releaseAllLeases, tickId } from '../../src/internal.js'
 import { ringAlarm } from './_alarm.js'
 import { alarmClock, type AlarmClock } from './clock.js'
 import { claimJournal, countDeadRuntimes } from './_claims.js'
@@ -93,6 +93,9 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env, options: BusObjectOptions = {}) {
     super(ctx, env)
     const store = durableObjectStore(ctx.storage)
+    // The claim journal counts what a dead runtime had out (exactly, one row per incarnation):
+    // the core's own count of it would charge each of those deliveries twice.
+    leaveDeadRuntimesToHost(store)
     const clock = (this.#clock = alarmClock(ctx.storage, options.now))
     // No request runs until the bus has loaded its state and its subscriptions are attached.
     const journal = claimJournal(ctx.storage)
@@ -129,12 +132,7 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
         journal.write,
       ))
       for (const [name, { handler: _, pattern, ...o }] of subs) {
-        // The claim journal counts what a dead runtime had out (exactly, one row per incarnation):
-        // the core's own count of it would charge each of those deliveries twice.
-        await bus.subscribe(name, pattern, delivery.handler(name, o.timeout ?? 30_000), {
-          ...o,
-          countDeadRuntimes: false,
-        })
+        await bus.subscribe(name, pattern, delivery.handler(name, o.timeout ?? 30_000), o)
       }
     })
   }

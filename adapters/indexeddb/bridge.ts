@@ -1,12 +1,7 @@
 import type { Bus, BusEvent, EventMap, HandlerContext, Subscription } from '../../src/index.js'
-import {
-  bridgeCursorKey,
-  compilePattern,
-  encodeCursor,
-  fail,
-  subscriptionCursor,
-  watchSubscription,
-} from '../../src/internal.js'
+import { bridgeCursorKey, watchSubscription } from '../../src/internal.js'
+import { checkBridgeOptions, outSubscription } from './_bridge-options.js'
+import { countPending } from './_pending-count.js'
 import { inOneTab } from './cross-tab.js'
 import { createForwarder, type SendReport } from './_forward.js'
 import { createReceiver } from './_receive.js'
@@ -68,9 +63,6 @@ export interface Bridge {
   close(): Promise<void>
 }
 
-const YEAR = 365 * 86_400_000
-const NAME = /^[\w-]{1,100}$/
-
 /**
  * The offline-first bridge between a bus in the browser and a `busApp` at the edge.
  *
@@ -93,24 +85,8 @@ const NAME = /^[\w-]{1,100}$/
  * sync.subscribe((s) => render(s.online ? `${s.pending} to send` : 'offline'))
  */
 export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridge => {
-  const name = o.name ?? 'bridge'
-  if (!NAME.test(name))
-    fail(
-      'INVALID_OPTIONS',
-      `bridge name ${JSON.stringify(name)} must be 1..100 characters of [A-Za-z0-9_-]`,
-    )
-  if (!/^https?:\/\//.test(o.url))
-    fail('INVALID_OPTIONS', `bridge url ${JSON.stringify(o.url)} must be an http(s) URL`)
-  if (o.forward === undefined && o.receive === undefined)
-    fail('INVALID_OPTIONS', 'a bridge needs forward, receive or both')
-  if (o.forward !== undefined) compilePattern(o.forward)
-  if (o.receive !== undefined) compilePattern(o.receive)
-  const batch = o.batch ?? 100
-  if (!Number.isInteger(batch) || batch < 1)
-    fail('INVALID_OPTIONS', `batch must be a positive integer, got ${batch}`)
-  const backoff = { initial: o.backoff?.initial ?? 1000, max: o.backoff?.max ?? 60_000 }
-  const url = o.url.replace(/\/+$/, '')
-  const headers: Record<string, string> = o.token ? { authorization: `Bearer ${o.token}` } : {}
+  const checked = checkBridgeOptions(o)
+  const { name, batch, backoff, url, headers } = checked
   const onError = o.onError ?? ((e: unknown) => console.error('tidings bridge:', e))
   const outName = `${name}-out`
 
@@ -201,16 +177,7 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
     )
   }
   const count = async () => {
-    const cursor = await subscriptionCursor(o.store, outName)
-    let n = 0
-    if (cursor !== undefined) {
-      for (let from = encodeCursor([cursor]); ;) {
-        const page = await bus.read({ from, pattern: o.forward!, limit: 1000 } as never)
-        n += (page.events as { id: string }[]).filter((e) => !inbound.has(e.id)).length
-        if (page.events.length < 1000) break
-        from = page.next
-      }
-    }
+    const n = await countPending(bus as Bus, o.store, outName, o.forward!, inbound)
     if (n !== status.pending) update({ pending: n })
   }
   const offCount =
@@ -235,20 +202,7 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
       outName,
       o.forward as never,
       (e: BusEvent, ctx: HandlerContext) => forwarder.push(e, ctx.signal),
-      {
-        // Each ordering key one at a time (the server sees it in order); the rest travel together.
-        concurrency: batch,
-        // The handler waits for the network, however long that takes; it never gives up.
-        timeout: YEAR,
-        retry: {
-          attempts: Number.MAX_SAFE_INTEGER,
-          backoff: { initial: backoff.initial, max: backoff.max },
-        },
-        filter: (e) => !inbound.has(e.id),
-        // Events published before the bridge first ran (offline, at boot) go out too. Only a new
-        // name starts here; later the stored cursor does.
-        from: 'earliest',
-      },
+      outSubscription(checked, inbound),
       (held) => {
         if (!closed) update({ sending: held })
       },

@@ -4,44 +4,30 @@
  * State: the queue of pending appends (read from `queueHead`, never shifted) and whether the run
  * loop is going; the in-memory head (last seq, last dedup record) and its stored version; the
  * dedup index; the oldest stored seq; retention pins; the highest seq another writer was reported
- * to append (`foreignSeq`) and the re-read timer for it.
- * Who mutates it: `append`/`enqueue` push to the queue; the run loop (here) forms batches and
- * gives own ids; `commitBatch` commits a batch and only after it lands moves the head, the index and
- * the oldest seq; `refresh` moves them to what another writer committed.
+ * to append (`foreignSeq`) and the re-read timer for it. The commit side of it (head, index,
+ * oldest seq, pins, pruned records) is a `LogState` (state.ts).
+ * Who mutates it: `append`/`enqueue` push to the queue; the run loop (here) takes batches
+ * (`takeBatch`, batch.ts) and gives own ids; `commitBatch` (commit.ts) commits a batch and only
+ * after it lands moves the head, the index and the oldest seq; `refresh` (commit.ts) moves them to
+ * what another writer committed.
  * Invariants: appends commit in call order, one batch per commit; the head in memory moves only
  * with a commit checked against its version, so two writers never give out the same seq.
  */
-import type { Clock } from '../clock/clock.js'
-import { idPrefix, ownId, type BusEvent } from '../event.js'
-import { createIdIndex, type IdRecord } from './dedup.js'
+import { idPrefix, type BusEvent } from '../event.js'
+import { createIdIndex } from './dedup.js'
 import type { Delayed } from './delayed.js'
-import type { Appended, Draft, Extra, Pending } from './pending.js'
-import type { Check, ListOptions, Mutation, Store } from '../store/store.js'
+import { createPending, type Draft, type Extra, type Pending } from './pending.js'
 import { HEAD, keys, prefixEnd, PREFIX, seqKey } from '../store/keys.js'
+import { takeBatch } from './batch.js'
+import { commitBatch, dedupRecords, listValues, refresh } from './commit.js'
+import { createPins } from './retention.js'
+import type { Head, LogOptions, LogState } from './state.js'
 
 export type { Appended, Draft, Extra, Pending } from './pending.js'
+export type { LogOptions } from './state.js'
 
-// Key layout of the log (see store/keys.ts): events by seq, dedup records by commit number, the head.
 const EVENTS = PREFIX.events
-const IDS = PREFIX.dedup
 const DELAYED = PREFIX.delayed
-const MAX_BATCH = 1000
-
-/** The head record: the last seq and the last dedup record number. Every appending commit writes it. */
-interface Head {
-  seq: number
-  n: number
-}
-export interface LogOptions {
-  store: Store
-  clock: Clock
-  dedupe: { window: number; max: number }
-  retention: { events: number; age: number }
-  /** A subscription with no handler for this long stops pinning retention. */
-  expireAfter: number
-  /** Called after each commit (own or another writer's) with the new events in seq order. */
-  onAppend(events: BusEvent[]): void
-}
 
 /** A bus's log, as the bus and its lazy parts use it. */
 export interface Log {
@@ -89,17 +75,23 @@ export interface Log {
  */
 export const createLog = (options: LogOptions): Log => {
   const { store, clock } = options
-  const prefix = idPrefix(clock.now())
-  let ownCounter = 0
-  const index = createIdIndex(prefix)
+  const own = { prefix: idPrefix(clock.now()), counter: 0 }
+  const state: LogState = {
+    options,
+    index: createIdIndex(own.prefix),
+    pins: createPins(store, options.expireAfter),
+    head: { seq: 0, n: 0 },
+    headVersion: null,
+    firstSeq: 1,
+    pruned: [],
+    commits: 0,
+    armDue: (at) => void track(delays().then((d) => d.arm(at))),
+  }
   // A FIFO with a moving head: Array#shift is O(n), and 100,000 unawaited publishes are normal.
   let queue: Pending[] = []
   let queueHead = 0
   const queued = () => queue.length - queueHead
   const idleWaiters: (() => void)[] = []
-  let head: Head = { seq: 0, n: 0 }
-  let headVersion: string | null = null
-  let firstSeq = 1
   let running = false
   // The highest seq another writer's commit was reported to append: kept until the head reaches
   // it (no wake-up is dropped). `rereads`: reads since the last report that still found the head
@@ -107,47 +99,6 @@ export const createLog = (options: LogOptions): Log => {
   let foreignSeq = 0
   let rereads = 0
   let rereadTimer: unknown
-  // Deletes of evicted records, carried until a commit lands them.
-  let pruned: Mutation[] = []
-  // Each durable subscription's cursor, and until when it pins: retention keeps everything from
-  // the lowest live one on, and a subscription left without a handler past its expiry stops pinning.
-  const pins = new Map<string, { cursor: number; until: number }>()
-  let pinsStale = false
-  let commits = 0
-  const loadPins = async () => {
-    pinsStale = false
-    const subs = await store.list({ prefix: PREFIX.subscriptions })
-    pins.clear()
-    for (const { key, value } of subs) {
-      const r = value as {
-        cursor: number
-        created: number
-        detached?: number
-        lease?: { until: number }
-      }
-      pins.set(key.slice(2), {
-        cursor: r.cursor,
-        until: Math.max(r.lease?.until ?? 0, r.detached ?? r.created) + options.expireAfter,
-      })
-    }
-  }
-  const pinned = (now: number) => {
-    let min = Infinity
-    for (const p of pins.values()) if (p.until > now && p.cursor < min) min = p.cursor
-    return min
-  }
-
-  const learn = (records: IdRecord[]) => {
-    for (const r of records) index.add(r)
-  }
-  /** The values of the entries a listing finds. */
-  const values = async <T>(o: ListOptions): Promise<T[]> =>
-    (await store.list(o)).map((e) => e.value as T)
-  const records = (from: number, to?: number) =>
-    values<IdRecord>({
-      start: seqKey(IDS, from),
-      end: to === undefined ? prefixEnd(IDS) : seqKey(IDS, to + 1),
-    })
 
   // Work in progress that is not a commit of the queue (lazy loads, due timers): for settling.
   const work = new Set<Promise<unknown>>()
@@ -156,7 +107,7 @@ export const createLog = (options: LogOptions): Log => {
     void p.catch(() => {}).finally(() => work.delete(p))
     return p
   }
-  // Delayed events: their timer code loads when the firstSeq one is held or found at start-up.
+  // Delayed events: their timer code loads when the first one is held or found at start-up.
   let delayed: Promise<Delayed> | undefined
   /** Queues a pending built elsewhere (due delayed events, schedule ticks); settles with its commit. */
   const enqueue = (p: Pending) =>
@@ -170,19 +121,18 @@ export const createLog = (options: LogOptions): Log => {
     (delayed ??= track(
       import('./delayed.js').then((m) => m.createDelayed({ store, clock, track, enqueue })),
     ))
-  const armDue = (at: number) => void track(delays().then((d) => d.arm(at)))
 
   const ready = (async () => {
     const [h, ids, oldest] = await Promise.all([
       store.get(HEAD),
-      records(0),
+      dedupRecords(state, 0),
       store.list({ prefix: EVENTS, limit: 1 }),
-      loadPins(),
+      state.pins.load(),
     ])
-    head = (h?.value as Head | undefined) ?? head
-    headVersion = h?.version ?? null
-    learn(ids)
-    firstSeq = (oldest[0]?.value as BusEvent | undefined)?.seq ?? head.seq + 1
+    state.head = (h?.value as Head | undefined) ?? state.head
+    state.headVersion = h?.version ?? null
+    for (const r of ids) state.index.add(r)
+    state.firstSeq = (oldest[0]?.value as BusEvent | undefined)?.seq ?? state.head.seq + 1
     if ((await store.list({ prefix: DELAYED, limit: 1 })).length) await (await delays()).next()
   })()
 
@@ -203,158 +153,18 @@ export const createLog = (options: LogOptions): Log => {
   // Another bus may subscribe from further back than this one knows: re-read cursors before
   // pruning when a subscription appears. Known ones only move forward, which keeping more covers.
   const unwatchSubs = store.watch?.(PREFIX.subscriptions, (changed) => {
-    if (changed.some((k) => !pins.has(keys.nameOf(k)))) pinsStale = true
+    if (changed.some((k) => !state.pins.has(keys.nameOf(k)))) state.pins.stale = true
   })
-
-  /** Catches up with what another writer committed: its dedup records, then its events. */
-  const refresh = async () => {
-    const h = await store.get(HEAD)
-    if (!h || h.version === headVersion) return
-    const to = h.value as Head
-    learn(await records(head.n + 1, to.n))
-    const events = await values<BusEvent>({
-      start: seqKey(EVENTS, head.seq + 1),
-      end: seqKey(EVENTS, to.seq + 1),
-    })
-    head = to
-    headVersion = h.version
-    if (events.length) options.onAppend(events)
-  }
-
-  /** Evicts dedup records past the window or the size bound, oldest firstSeq, and queues their deletes. */
-  const evict = (now: number, adding: number) => {
-    for (const r of index.oldest()) {
-      if (r.t >= now - options.dedupe.window && index.count + adding <= options.dedupe.max) break
-      pruned.push({ type: 'delete', key: seqKey(IDS, index.evict().n) })
-    }
-  }
-
-  /** The firstSeq seq younger than `cutoff`, from the dedup records' times (0 when unknown). */
-  const ageCut = (cutoff: number): number => {
-    let cut = 0
-    let n = 0
-    // Bounded per commit; the cut catches up over the next ones.
-    for (const r of index.oldest()) {
-      if (r.t >= cutoff || ++n > 64) break
-      if (r.s) cut = r.s + r.ids.length
-    }
-    return cut
-  }
-
-  const commitBatch = async (batch: Pending[]) => {
-    for (;;) {
-      const now = clock.now()
-      evict(now, 0)
-      const mutations: Mutation[] = []
-      const checks: Check[] = [{ key: HEAD, version: headVersion }]
-      const events: Draft[] = []
-      const ids: string[] = []
-      const held: string[] = []
-      const results: Appended[] = []
-      const fresh = new Map<string, number>()
-      let seq = head.seq
-      const counters: number[] = []
-      let nextDue = Infinity
-      for (const p of batch) {
-        let j = 0
-        for (const d of p.drafts!) {
-          const hold = p.holds?.[j] ?? 0
-          const c = p.counters![j++]!
-          // Own ids are new by construction; only ids from outside need the dedup lookup.
-          const dup = c < 0 && !p.due ? (index.get(d.id) ?? fresh.get(d.id)) : undefined
-          if (dup !== undefined) {
-            results.push({ id: d.id, ...(dup && { seq: dup }), duplicate: true })
-            continue
-          }
-          if (hold > now) {
-            held.push(d.id)
-            fresh.set(d.id, 0)
-            nextDue = Math.min(nextDue, hold)
-            results.push({ id: d.id, duplicate: false })
-            mutations.push({ type: 'set', key: keys.delayed(hold, d.id), value: d })
-            continue
-          }
-          d.seq = ++seq
-          d.time = now
-          events.push(d)
-          ids.push(d.id)
-          counters.push(c)
-          results.push({ id: d.id, seq, duplicate: false })
-          if (c < 0) fresh.set(d.id, seq)
-          mutations.push({ type: 'set', key: seqKey(EVENTS, seq), value: d })
-        }
-        if (p.extra) {
-          checks.push(...p.extra.checks)
-          mutations.push(...p.extra.mutations)
-        }
-      }
-      const record: IdRecord = {
-        n: head.n + 1,
-        t: now,
-        s: head.seq + 1,
-        ids,
-        ...(held.length && { held }),
-      }
-      const adding = ids.length + held.length
-      if (adding) {
-        evict(now, adding)
-        mutations.push({ type: 'set', key: seqKey(IDS, record.n), value: record })
-      }
-      // Retention: the last `events` events no older than `age`, unless a subscription needs them.
-      // Now and then, re-read cursors anyway: a replay elsewhere can move one back.
-      if (pinsStale || ++commits % 128 === 0) await loadPins()
-      const cut = Math.min(
-        Math.max(seq - options.retention.events + 1, ageCut(now - options.retention.age)),
-        pinned(now),
-      )
-      if (cut > firstSeq)
-        mutations.push({
-          type: 'deleteRange',
-          start: seqKey(EVENTS, firstSeq),
-          end: seqKey(EVENTS, cut),
-        })
-      const next: Head = adding ? { seq, n: record.n } : head
-      if (mutations.length) {
-        mutations.push(...pruned)
-        if (next !== head) mutations.push({ type: 'set', key: HEAD, value: next })
-        const res = await store.commit({ checks, mutations })
-        // Another writer got there firstSeq: learn what it wrote, then decide again.
-        if (!res.ok) {
-          await refresh()
-          for (const p of batch)
-            if (p.recheck && !(await p.recheck())) {
-              p.drafts = []
-              p.extra = undefined
-            }
-          continue
-        }
-        pruned = []
-        if (next !== head) {
-          head = next
-          headVersion = res.version
-        }
-      }
-      if (adding) index.add(record, counters)
-      if (nextDue < Infinity) armDue(nextDue)
-      for (const e of events) Object.freeze(e)
-      if (cut > firstSeq) firstSeq = cut
-      let i = 0
-      for (const p of batch)
-        p.resolve(p.single ? results[i++]! : p.drafts!.map(() => results[i++]!))
-      if (events.length) options.onAppend(events as BusEvent[])
-      return
-    }
-  }
 
   const run = async () => {
     try {
       await ready
-      while (queued() || (foreignSeq > head.seq && !rereadTimer)) {
+      while (queued() || (foreignSeq > state.head.seq && !rereadTimer)) {
         // A read can miss the commit it was woken for (it was in flight, or the store's reads lag
         // its notifications): read again at once, then after pauses 9 ms longer each time.
-        if (foreignSeq > head.seq && !rereadTimer) {
-          await refresh()
-          if (foreignSeq > head.seq && rereads++)
+        if (foreignSeq > state.head.seq && !rereadTimer) {
+          await refresh(state)
+          if (foreignSeq > state.head.seq && rereads++)
             rereadTimer = clock.setTimer(clock.now() + rereads * 9, () => {
               rereadTimer = 0
               kick()
@@ -370,23 +180,13 @@ export const createLog = (options: LogOptions): Log => {
           await p.wait
           continue
         }
-        const batch: Pending[] = []
-        for (let n = 0, q; (q = queue[queueHead])?.drafts && n < MAX_BATCH;) {
-          if (q.extra && batch.length) break
-          // Ids are given here, in append order, so own counters follow seqs.
-          q.counters = q.drafts.map((d) =>
-            d.id ? -1 : ((d.id = ownId(prefix, ++ownCounter)), ownCounter),
-          )
-          batch.push(q)
-          queueHead++
-          n += q.drafts.length
-          if (q.extra) break
-        }
+        const [batch, nextHead] = takeBatch(queue, queueHead, own)
+        queueHead = nextHead
         if (queueHead > 1024 && queueHead * 2 > queue.length) {
           queue = queue.slice(queueHead)
           queueHead = 0
         }
-        await commitBatch(batch).catch((e) => batch.forEach((p) => p.reject(e)))
+        await commitBatch(state, batch).catch((e) => batch.forEach((p) => p.reject(e)))
       }
     } catch (e) {
       for (const p of queue.splice(queueHead)) p.reject(e)
@@ -406,9 +206,8 @@ export const createLog = (options: LogOptions): Log => {
   return {
     ready,
     get head() {
-      return head.seq
+      return state.head.seq
     },
-    /** Appends drafts (or a validation that yields them) in call order; resolves per draft. */
     append(
       drafts: Draft[] | Promise<Draft[]>,
       single: boolean,
@@ -416,34 +215,18 @@ export const createLog = (options: LogOptions): Log => {
       holds?: number[],
     ): Promise<any> {
       return new Promise((resolve, reject) => {
-        const p: Pending = { drafts: undefined, wait: undefined, extra, single, resolve, reject }
-        if (holds) p.holds = holds
-        if (Array.isArray(drafts)) p.drafts = drafts
-        else
-          p.wait = drafts.then(
-            (d) => {
-              p.drafts = d
-            },
-            (e) => {
-              p.failed = true
-              reject(e)
-            },
-          )
-        queue.push(p)
+        queue.push(createPending(drafts, single, extra, holds, resolve, reject))
         kick()
       })
     },
-    /** Events from `seq` on, oldest firstSeq. */
     async read(seq: number, limit: number): Promise<BusEvent[]> {
       await ready
-      return values({ start: seqKey(EVENTS, seq), end: prefixEnd(EVENTS), limit })
+      return listValues(state, { start: seqKey(EVENTS, seq), end: prefixEnd(EVENTS), limit })
     },
-    /** Events before the key `end`, newest firstSeq. */
     async readBack(end: string, limit: number): Promise<BusEvent[]> {
       await ready
-      return values({ start: EVENTS, end, limit, reverse: true })
+      return listValues(state, { start: EVENTS, end, limit, reverse: true })
     },
-    /** Resolves once every append queued so far has settled. */
     idle(): Promise<void> {
       if (!running && !queued()) return ready
       return new Promise((r) => idleWaiters.push(r))
@@ -458,21 +241,13 @@ export const createLog = (options: LogOptions): Log => {
     },
     track,
     enqueue,
-    /** The seq an id was appended with, while the dedup index remembers it. */
-    seqOf: (id: string): number | undefined => index.get(id) || undefined,
-    /** Work in progress outside the queue, for a test clock's settling. */
+    seqOf: (id: string): number | undefined => state.index.get(id) || undefined,
     working: () => [...work],
-    /** Drops a delayed event not yet due; its id stays remembered. */
     cancel: async (id: string): Promise<boolean> => {
       await ready
       return (await delays()).cancel(id)
     },
-    /** Retention keeps what a subscription still needs: from its cursor on. */
-    pin(name: string, cursor: number) {
-      pins.set(name, { cursor, until: Infinity })
-    },
-    unpin(name: string) {
-      pins.delete(name)
-    },
+    pin: (name: string, cursor: number) => state.pins.set(name, cursor),
+    unpin: (name: string) => state.pins.delete(name),
   }
 }

@@ -16,8 +16,20 @@ export interface Extra {
 }
 
 /**
- * One append waiting in the log's queue. While its drafts are being validated (an async schema)
- * `drafts` is undefined and `wait` settles when they are set, or `failed` when validation threw.
+ * One append waiting in the log's queue. Its optional fields encode where it is:
+ *
+ * | state      | fields                                   | the run loop                          |
+ * |------------|------------------------------------------|---------------------------------------|
+ * | validating | `drafts` undefined, `wait` pending       | waits on `wait`                        |
+ * | failed     | `failed` true (the append already rejected) | skips it                           |
+ * | ready      | `drafts` set, `counters` undefined       | takes it into a batch (`takeBatch`)    |
+ * | in a batch | `drafts` and `counters` set              | commits it; `resolve`/`reject` settle |
+ *
+ * `wait` sets `drafts` (ready) or `failed` when it settles. Built by others (schedule ticks,
+ * due delayed events) a pending arrives ready, or sets its drafts before `enqueue`; after a failed
+ * check, `recheck` may empty `drafts` (nothing left to write). Not a tagged union on purpose: the
+ * object moves between states in place, on the publish hot path, and one shape for every state
+ * keeps it cheap.
  *
  * @example
  * const pending: Pending = { drafts, wait: undefined, extra: undefined, single: true, resolve, reject }
@@ -40,4 +52,36 @@ export interface Pending {
   failed?: boolean
   resolve(result: Appended | Appended[]): void
   reject(error: unknown): void
+}
+
+/**
+ * A pending for drafts that are ready, or for a validation that yields them: until it settles the
+ * pending waits on it, and when it throws the pending is marked failed (the run loop skips it) and
+ * the append rejects.
+ *
+ * @example
+ * const pending = createPending(drafts, true, undefined, undefined, resolve, reject)
+ */
+export const createPending = (
+  drafts: Draft[] | Promise<Draft[]>,
+  single: boolean,
+  extra: Extra | undefined,
+  holds: number[] | undefined,
+  resolve: (result: any) => void,
+  reject: (error: unknown) => void,
+): Pending => {
+  const p: Pending = { drafts: undefined, wait: undefined, extra, single, resolve, reject }
+  if (holds) p.holds = holds
+  if (Array.isArray(drafts)) p.drafts = drafts
+  else
+    p.wait = drafts.then(
+      (d) => {
+        p.drafts = d
+      },
+      (e) => {
+        p.failed = true
+        reject(e)
+      },
+    )
+  return p
 }

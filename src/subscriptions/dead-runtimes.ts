@@ -16,7 +16,7 @@ export interface DeadRuntimeAttempt {
  * due now or, at the subscription's last attempt, a dead letter carrying `errorOf`'s error.
  * Attempts whose outcome did land (acked, retried past, dead) are left. One commit; returns the
  * number of records written. For a host that journals its own deliveries (the Cloudflare object),
- * whose subscriptions are made with `countDeadRuntimes: false`.
+ * which leaves the count to itself with `leaveDeadRuntimesToHost(store)`.
  *
  * @example
  * await countDeadRuntimeAttempts(store, journal.previous(), (sub) => attempts[sub], Date.now(), (name, seq, n) => new Error('died'))

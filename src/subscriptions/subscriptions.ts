@@ -15,6 +15,7 @@ import type { Recovery } from './recovery.js'
 import { createRunner } from './runner.js'
 import type { RunnerOptions } from './runner-state.js'
 import { startAt } from './start-point.js'
+import { countsDeadRuntimes } from './host-counted.js'
 
 export type { SubscribeOptions, Subscription } from '../types.js'
 export type { Host } from './host.js'
@@ -177,15 +178,11 @@ export const createSubscriptions = (
           jitter: backoff.jitter ?? true,
         },
         ledger: base.ledger,
-        countDeadRuntimes: options.countDeadRuntimes !== false,
+        countDeadRuntimes: countsDeadRuntimes(store),
       }
       const make = (record: SubRecord, version: string, recovery?: Recovery) =>
         createRunner(host, runnerOptions, record, version, recovery)
-      const entry: Attached = {
-        make,
-        attempts,
-        countDeadRuntimes: options.countDeadRuntimes !== false,
-      }
+      const entry: Attached = { make, attempts, countDeadRuntimes: runnerOptions.countDeadRuntimes }
       attached.set(name, entry)
       try {
         await register(name, pattern, options)
