@@ -1,10 +1,12 @@
 import { describeValue, optionsOf, setLimits } from './check.js'
 import { realClock } from './clock/clock.js'
 import { TidingsError } from './errors.js'
-import { idPrefix, type BusEvent, type EventMap, type OpenEvents } from './event.js'
+import { createActivity, waitIdle } from './bus-activity.js'
+import { loadScheduler, loadStoredSchedules, loadSubscriptions } from './bus-loaders.js'
+import { waitFor } from './bus-wait.js'
+import type { EventMap, OpenEvents } from './event.js'
 import { createListeners } from './listeners.js'
 import { createLog } from './log/log.js'
-import { PREFIX } from './store/keys.js'
 import { createPublisher } from './publish.js'
 import type { Scheduler } from './schedule/schedule.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
@@ -58,13 +60,8 @@ export function createBus(options: BusOptions = {}): Bus {
   const closing = new AbortController()
   const store = options.store ?? memoryStore()
   // Every state change bumps this: the manual clock's "until nothing makes progress", and idle().
-  let activity = 0
-  let activityWaiters: (() => void)[] = []
-  const bump = () => {
-    activity++
-    for (const wake of activityWaiters.splice(0)) wake()
-  }
-  const nextActivity = () => new Promise<void>((resolve) => activityWaiters.push(resolve))
+  const activity = createActivity()
+  const bump = activity.bump
   let subscriptions: Subscriptions | undefined
   let loadingSubscriptions: Promise<Subscriptions> | undefined
   const log = createLog({
@@ -88,53 +85,16 @@ export function createBus(options: BusOptions = {}): Bus {
   )
   const publish = (type: string, data: unknown, publishOptions: object) =>
     bus.publish(type as never, data as never, publishOptions)
+  const parts = { store, clock, log, publisher, onError, bump, publish }
   // Durable subscriptions load on first use: apps that only publish and listen never ship them.
   const manager = () =>
-    (loadingSubscriptions ??= log.track(import('./subscriptions/subscriptions.js')).then(
-      (module) =>
-        (subscriptions = module.createSubscriptions(
-          {
-            store,
-            clock,
-            log,
-            owner: idPrefix(clock.now()),
-            onError,
-            activity: bump,
-            publish,
-            pin: log.pin,
-            unpin: log.unpin,
-            ledger: {
-              window: options.dedupe?.window ?? DAY,
-              max: options.subscriptions?.ledger ?? 10_000,
-            },
-          },
-          {
-            leaseMs: options.subscriptions?.lease ?? 30_000,
-            expireAfter: options.subscriptions?.expireAfter ?? 7 * DAY,
-          },
-        )),
+    (loadingSubscriptions ??= loadSubscriptions(parts, options).then(
+      (loaded) => (subscriptions = loaded),
     ))
   // Schedules load when used, or at start-up when the store holds some (their catch-up is start-up work).
   let scheduling: Promise<Scheduler> | undefined
-  const scheduler = () =>
-    (scheduling ??= log.track(
-      import('./schedule/schedule.js').then((module) =>
-        module.createScheduler({
-          store,
-          clock,
-          log,
-          draft: (type, data, id) => publisher.prepare(type, data, { id }),
-          publish,
-        }),
-      ),
-    ))
-  void log
-    .track(
-      log.ready.then(async () => {
-        if ((await store.list({ prefix: PREFIX.schedules, limit: 1 })).length) await scheduler()
-      }),
-    )
-    .catch(() => {})
+  const scheduler = () => (scheduling ??= loadScheduler(parts))
+  loadStoredSchedules(log, store, scheduler)
   const lazy = <
     K extends 'subscribe' | 'subscriptions' | 'deleteSubscription' | 'replay' | 'stats',
   >(
@@ -145,7 +105,7 @@ export function createBus(options: BusOptions = {}): Bus {
   const detach = clock.attach?.(async () => {
     await log.idle()
     await Promise.all([...log.working(), ...(subscriptions?.working() ?? [])])
-    return activity
+    return activity.count()
   })
   // Start-up failures surface through publish and idle, not as an unhandled rejection.
   log.ready.catch(() => {})
@@ -181,50 +141,15 @@ export function createBus(options: BusOptions = {}): Bus {
       discard: (ids) => manager().then((loaded) => loaded.deadLetters.discard(ids)),
     },
 
-    waitFor(pattern, waitOptions) {
-      // Registered synchronously, so nothing published after the call is missed; the rest loads lazily.
-      const early: BusEvent[] = []
-      let seen: ((event: BusEvent) => void) | undefined
-      let off
-      try {
-        off = listeners.add(pattern, (event) => {
-          if (seen) seen(event)
-          else early.push(event)
-        })
-      } catch (error) {
-        return Promise.reject(error)
-      }
-      return log.track(import('./log/wait-for.js')).then((module) =>
-        module.wait({
-          log,
-          clock,
-          pattern,
-          options: waitOptions as never,
-          early,
-          off,
-          listen: (listener) => {
-            seen = listener
-          },
-          closing: closing.signal,
-        }),
-      ) as never
-    },
+    waitFor: (pattern, waitOptions) =>
+      waitFor({ listeners, log, clock, closing: closing.signal }, pattern, waitOptions) as never,
 
     schedule: async (name, spec) => (await scheduler()).schedule(name, spec as never),
     schedules: async () => (await scheduler()).schedules(),
     unschedule: async (name) => (await scheduler()).unschedule(name),
     runSchedule: async (name, runOptions) => (await scheduler()).run(name, runOptions) as never,
 
-    async idle() {
-      do {
-        await log.idle()
-        await Promise.all(log.working())
-        while (subscriptions?.busy()) {
-          await nextActivity()
-          await log.idle()
-        }
-      } while (log.working().length)
-    },
+    idle: () => waitIdle(log, () => subscriptions?.busy(), activity.next),
 
     async close(closeOptions) {
       // A grace period first (with a timeout): handlers finish, chained publishes included.

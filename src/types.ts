@@ -3,40 +3,16 @@
  * give. Types only: the code they describe lives in the folders (bus.ts, subscriptions/, ...).
  */
 import type { Clock } from './clock/clock.js'
-import type { BusEvent, EventMap, EventOf, OpenEvents } from './event.js'
+import type { BusEvent, EventMap, OpenEvents } from './event.js'
 import type { Filter } from './filter/filter.js'
 import type { Appended } from './log/pending.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import type { Store } from './store/store.js'
-import type { MatchingTopics } from './topic/topic.js'
+import type { Matching, PatternOf } from './types/pattern.js'
+import type { ScheduleInfo, ScheduleSpec } from './types/schedule.js'
 
-/**
- * What a schedule publishes and when: exactly one of `cron` (5 or 6 fields, IANA `timezone`,
- * default UTC), `every` (ms, ticking at whole multiples since the Unix epoch) or `at` (once).
- *
- * @example
- * await bus.schedule('nightly-report', { cron: '0 2 * * *', timezone: 'Europe/Paris', type: 'report.due', data: {} })
- */
-export interface ScheduleSpec<T extends string = string, D = unknown> {
-  cron?: string
-  every?: number
-  at?: number | Date
-  timezone?: string
-  type: T
-  data: D
-  /** Ticks missed while no bus ran: `'latest'` fires the last one (default), `'all'` the last 100, `'none'` none. */
-  catchUp?: 'none' | 'latest' | 'all'
-  /** `'skip'` drops a tick while the previous tick's event is unhandled by an attached subscription it matched. */
-  overlap?: 'allow' | 'skip'
-}
-
-/** What `schedules()` lists. */
-export interface ScheduleInfo {
-  name: string
-  spec: ScheduleSpec
-  nextAt: number | undefined
-  lastFiredAt?: number
-}
+export type { Matching, PatternOf } from './types/pattern.js'
+export type { ScheduleInfo, ScheduleSpec } from './types/schedule.js'
 
 /** Retry policy of a subscription; every field defaults on its own (see README, Defaults). */
 export interface RetryOptions {
@@ -190,19 +166,6 @@ export interface ReadOptions<P extends string = string> {
   limit?: number
   cursors?: boolean
 }
-
-/** The events whose topics a pattern matches. */
-export type Matching<E extends EventMap, P extends string> = EventOf<
-  E,
-  MatchingTopics<keyof E & string, P>
->
-
-/** A pattern checked against a typed event map: one that matches no event type is a type error. */
-export type PatternOf<E extends EventMap, P extends string> = [
-  MatchingTopics<keyof E & string, P>,
-] extends [never]
-  ? `pattern "${P}" matches no event type`
-  : P
 
 /**
  * The bus. Create one with {@link createBus}. Written bare, `Bus` is a bus of any event map, so a

@@ -1,7 +1,7 @@
 import { chainedOptions, fromTagged } from '../../src/internal.js'
 import type { Bus, BusEvent } from '../../src/index.js'
 import { isDelivery, type DeliveryMessage, type Outcome } from './_delivery.js'
-import { isR2Notification, r2Event } from './r2.js'
+import { isR2Notification, r2Event, type R2Notification } from './r2.js'
 import type { BusNamespace, Stub } from './_stubs.js'
 import type { EdgeHandlerContext, Subscriptions } from './subscriptions.js'
 import { toWire, unwrap, type Reply } from './_wire.js'
@@ -14,6 +14,21 @@ export interface ConsumerContext {
   bus: Pick<Bus, 'publish'>
   /** The bus of that name (an event's own bus), where a handler's chained publishes go. */
   busNamed: (name: string | undefined) => Pick<Bus, 'publish'>
+}
+
+/** Publishes an R2 notification as an event: the message is acked once stored, retried otherwise. */
+const publishR2 = async (
+  bus: Pick<Bus, 'publish'>,
+  body: R2Notification,
+  m: Message,
+): Promise<void> => {
+  try {
+    const { type, data, ...o } = await r2Event(body)
+    await bus.publish(type, data, o)
+    m.ack()
+  } catch {
+    m.retry()
+  }
 }
 
 /**
@@ -84,17 +99,7 @@ export const queueConsumer = ({ namespace, options, bus, busNamed }: ConsumerCon
     for (const m of batch.messages) {
       const body = m.body
       if (isR2Notification(body)) {
-        other.push(
-          (async () => {
-            try {
-              const { type, data, ...o } = await r2Event(body)
-              await bus.publish(type, data, o)
-              m.ack()
-            } catch {
-              m.retry()
-            }
-          })(),
-        )
+        other.push(publishR2(bus, body, m))
         continue
       }
       // Not ours: left to the Queue's retries and, in the end, its dead-letter queue.

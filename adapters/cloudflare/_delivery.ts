@@ -6,6 +6,7 @@ import {
 } from '../../src/index.js'
 import { type Tagged, toTagged } from '../../src/internal.js'
 import { alarmKeeper } from './_alarm.js'
+import { sendInChunks, type Outgoing } from './_outbox.js'
 import { fromWire, type WireError } from './_wire.js'
 
 /** @internal The body of one delivery on the Queue. @example if (isDelivery(msg.body)) ... */
@@ -35,9 +36,6 @@ export const isDelivery = (body: unknown): body is DeliveryMessage =>
   body !== null &&
   (body as { kind?: unknown }).kind === 'tidings.delivery'
 
-// Queues: at most 100 messages and 256 KB per sendBatch.
-const BATCH_MESSAGES = 100
-const BATCH_BYTES = 250_000
 const utf8 = new TextEncoder()
 
 /** @internal A delivery a Worker took to run: what the object journals until its outcome is known. @example const c: Claimed = { subscription: 'mailer', seq: 3, attempt: 1 } */
@@ -73,6 +71,43 @@ export const runtimeDied = (
     { name: 'RuntimeDied' },
   )
 
+/** A delivery sent and waiting for its outcome: its lease, and the attempt it settles. */
+interface Lease extends Claimed {
+  deadline: number
+  claimed: boolean
+  resolve(): void
+  reject(e: unknown): void
+}
+
+/** Settles the leases that outcomes answer; returns how many matched a live lease. */
+const settleLeases = (pending: Map<string, Lease>, outcomes: readonly Outcome[]): number => {
+  let n = 0
+  for (const o of outcomes) {
+    const p = pending.get(o.delivery)
+    if (!p) continue
+    n++
+    if (o.ok) p.resolve()
+    else p.reject(fromWire(o.error))
+  }
+  return n
+}
+
+/** Records as dead letters the deliveries the Queue dead-lettered unclaimed; returns how many. */
+const loseLeases = (pending: Map<string, Lease>, deliveries: readonly string[]): number => {
+  let n = 0
+  for (const d of deliveries) {
+    const p = pending.get(d)
+    if (!p || p.claimed) continue
+    n++
+    p.reject(
+      new NonRetriableError(
+        `delivery ${d} reached the Queue's dead-letter queue (transport retries exhausted)`,
+      ),
+    )
+  }
+  return n
+}
+
 /**
  * @internal The object's side of Queue delivery. A subscription's handler (run by the core's
  * runner, which owns ordering-key lanes, timeouts, retries and dead letters) sends the event to the
@@ -96,38 +131,15 @@ export const queueDelivery = (
 ) => {
   const id = object.toString()
   const bus = object.name?.replace(/:\d+$/, '')
-  interface Lease extends Claimed {
-    deadline: number
-    claimed: boolean
-    resolve(): void
-    reject(e: unknown): void
-  }
   const pending = new Map<string, Lease>()
-  let outbox: { body: DeliveryMessage; bytes: number; reject(e: unknown): void }[] = []
+  let outbox: Outgoing<DeliveryMessage>[] = []
   let nonce = 0
 
   // Sends made in one tick go out together, in chunks the Queue accepts.
   const flush = async () => {
     const all = outbox
     outbox = []
-    for (let i = 0; i < all.length;) {
-      const chunk: typeof all = []
-      for (
-        let bytes = 0;
-        i < all.length && chunk.length < BATCH_MESSAGES && bytes + all[i]!.bytes <= BATCH_BYTES;
-        i++
-      ) {
-        bytes += all[i]!.bytes
-        chunk.push(all[i]!)
-      }
-      if (!chunk.length) chunk.push(all[i++]!)
-      try {
-        await queue.sendBatch(chunk.map((m) => ({ body: m.body, contentType: 'json' as const })))
-      } catch (e) {
-        // Not sent: the attempt fails now rather than at the end of its lease.
-        for (const m of chunk) m.reject(e)
-      }
-    }
+    await sendInChunks(queue, all)
   }
 
   // The alarm is kept close while deliveries are out, and after an append until they are.
@@ -211,35 +223,12 @@ export const queueDelivery = (
     },
 
     /** Outcomes from the Worker; returns how many matched a live lease. */
-    settle(outcomes: readonly Outcome[]): number {
-      let n = 0
-      for (const o of outcomes) {
-        const p = pending.get(o.delivery)
-        if (!p) continue
-        n++
-        if (o.ok) p.resolve()
-        else p.reject(fromWire(o.error))
-      }
-      return n
-    },
+    settle: (outcomes: readonly Outcome[]): number => settleLeases(pending, outcomes),
 
     /**
      * Deliveries that reached the Queue's own dead-letter queue without running: recorded as dead
      * letters here. One a Worker took is the lease's to settle, not the transport's.
      */
-    lost(deliveries: readonly string[]): number {
-      let n = 0
-      for (const d of deliveries) {
-        const p = pending.get(d)
-        if (!p || p.claimed) continue
-        n++
-        p.reject(
-          new NonRetriableError(
-            `delivery ${d} reached the Queue's dead-letter queue (transport retries exhausted)`,
-          ),
-        )
-      }
-      return n
-    },
+    lost: (deliveries: readonly string[]): number => loseLeases(pending, deliveries),
   }
 }

@@ -6,7 +6,7 @@ import {
   type PublishInput,
   type Store,
 } from '../../src/index.js'
-import { leaveDeadRuntimesToHost, releaseAllLeases, tickId } from '../../src/internal.js'
+import { leaveDeadRuntimesToHost, releaseAllLeases } from '../../src/internal.js'
 import { ringAlarm } from './_alarm.js'
 import { alarmClock, type AlarmClock } from './clock.js'
 import { claimJournal, countDeadRuntimes } from './_claims.js'
@@ -15,6 +15,8 @@ import { liveSockets } from './_live.js'
 import { durableObjectStore } from './store.js'
 import type { Subscriptions } from './subscriptions.js'
 import { check, isRecord, reply, toWire, type Reply } from './_wire.js'
+import { callBus } from './_calls.js'
+import { fireCron } from './_cron.js'
 
 /**
  * The largest event a `BusObject` accepts, serialized (the core's measure: wire JSON, UTF-8):
@@ -47,24 +49,7 @@ export interface BusObjectOptions {
 /** How long (ms) the object gathers publish calls arriving together into one commit, at most. */
 const GATHER_MS = 4
 
-// What `call` exposes: the read and admin half of the Bus API. Publishing has its own method.
-const CALLS = [
-  'read',
-  'cancel',
-  'subscriptions',
-  'deleteSubscription',
-  'replay',
-  'stats',
-  'schedule',
-  'schedules',
-  'unschedule',
-  'runSchedule',
-  'deadLetters.list',
-  'deadLetters.redrive',
-  'deadLetters.discard',
-] as const
-/** @internal A method `BusObject.call` runs. @example const m: Call = 'stats' */
-export type Call = (typeof CALLS)[number]
+export type { Call } from './_calls.js'
 
 /** @internal One entry of an `append` RPC: a publish, or a `publishMany` that must stay atomic. */
 export type AppendItem = PublishInput | { many: PublishInput[] }
@@ -212,27 +197,7 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
 
   /** The read and admin half of the Bus API, by name (`'stats'`, `'deadLetters.redrive'`...). */
   async call(method: unknown, args: unknown): Promise<Reply<unknown>> {
-    return reply(() => {
-      check(
-        typeof method === 'string' && (CALLS as readonly string[]).includes(method),
-        `no method ${JSON.stringify(method)}`,
-      )
-      check(Array.isArray(args) && args.length <= 3, 'args must be an array')
-      const [a, b] = args as [never, never]
-      const bus = this.#bus
-      switch (method as Call) {
-        case 'deadLetters.list':
-          return bus.deadLetters.list(a)
-        case 'deadLetters.redrive':
-          return bus.deadLetters.redrive(a)
-        case 'deadLetters.discard':
-          return bus.deadLetters.discard(a)
-        default:
-          return (
-            bus[method as Exclude<Call, `deadLetters.${string}`>] as (a: never, b: never) => unknown
-          )(a, b)
-      }
-    })
+    return reply(() => callBus(this.#bus, method, args))
   }
 
   /**
@@ -294,25 +259,7 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
     cron: unknown,
     scheduledTime: unknown,
   ): Promise<Reply<{ name: string; id: string; seq: number; duplicate: boolean }[]>> {
-    return reply(async () => {
-      check(
-        typeof cron === 'string' && Number.isFinite(scheduledTime),
-        'fireCron(cron: string, scheduledTime: epoch ms)',
-      )
-      const norm = (c: string) => c.trim().split(/\s+/).join(' ')
-      const due = (await this.#bus.schedules()).filter(
-        (s) =>
-          s.spec.cron !== undefined &&
-          norm(s.spec.cron) === norm(cron as string) &&
-          (s.spec.timezone ?? 'UTC') === 'UTC',
-      )
-      return Promise.all(
-        due.map(async (s) => ({
-          name: s.name,
-          ...(await this.#bus.runSchedule(s.name, { id: tickId(s.name, scheduledTime as number) })),
-        })),
-      )
-    })
+    return reply(() => fireCron(this.#bus, cron, scheduledTime))
   }
 
   /** WebSocket upgrades (`?pattern=&filter=&from=`) become live subscribers of this shard. */

@@ -15,6 +15,30 @@ export interface SendReport {
   sent?: number
 }
 
+/** The ids a batch reply `[{ id, error }]` refused, with the error's code. */
+const refusedIdsOf = (results: unknown): Map<string, string> =>
+  new Map(
+    Array.isArray(results)
+      ? results
+          .filter((r) => r && typeof r === 'object' && 'error' in r)
+          .map((r: { id: unknown; error: { code?: unknown } }) => [
+            String(r.id),
+            String(r.error?.code ?? 'ERROR'),
+          ])
+      : [],
+  )
+
+/** Settles the items of a sent request: stored, or refused on their own (`refusedIds`). */
+const settleSent = (items: Item[], refusedIds: Map<string, string>): void => {
+  // An item the server refused on its own goes to the dead letters, like a refused event.
+  for (const i of items) {
+    const refused = refusedIds.get(i.event.id)
+    if (refused)
+      i.reject(new NonRetriableError(`the server refused event ${i.event.id}: ${refused}`))
+    else i.resolve()
+  }
+}
+
 /**
  * The sending half of the bridge. The bridge's durable subscription hands each event to `push`,
  * whose promise settles when the server has stored it: so the subscription's cursor and acks are
@@ -50,16 +74,7 @@ export const createForwarder = (o: {
       })
       if (res.ok) {
         const results = (await res.json().catch(() => undefined)) as unknown
-        refusedIds = new Map(
-          Array.isArray(results)
-            ? results
-                .filter((r) => r && typeof r === 'object' && 'error' in r)
-                .map((r: { id: unknown; error: { code?: unknown } }) => [
-                  String(r.id),
-                  String(r.error?.code ?? 'ERROR'),
-                ])
-            : [],
-        )
+        refusedIds = refusedIdsOf(results)
         o.report({ ok: true, sent: items.length - refusedIds.size })
         return 'sent'
       }
@@ -89,13 +104,7 @@ export const createForwarder = (o: {
         const r = await post(items)
         if (r === 'sent') {
           o.waker.reset()
-          // An item the server refused on its own goes to the dead letters, like a refused event.
-          for (const i of items) {
-            const refused = refusedIds.get(i.event.id)
-            if (refused)
-              i.reject(new NonRetriableError(`the server refused event ${i.event.id}: ${refused}`))
-            else i.resolve()
-          }
+          settleSent(items, refusedIds)
           continue
         }
         if (r === 'refused') {

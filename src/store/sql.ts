@@ -115,19 +115,8 @@ type Row = { key: string; value: string; version: number }
 
 const FULL = /SQLITE_FULL|database or disk is full/i
 
-/**
- * The one SQL layout of tidings, shared by the Durable Object store and the SQLite store:
- * `tidings_kv (key TEXT PRIMARY KEY, value TEXT, version INTEGER)` plus a version counter in
- * `tidings_meta`. Values are superjson-style tagged JSON (Date, Map, Set, BigInt and undefined
- * come back as they went in). A commit is one driver transaction: checks, the version bump and the
- * writes run with nothing in between, and a failed check or an error writes nothing.
- *
- * @example
- * const kv = sqlStore(driver, { label: 'the SQLite database' })
- * kv.commit({ mutations: [{ type: 'set', key: 'a', value: 1 }] })
- * kv.get('a')?.value // 1
- */
-export const sqlStore = (driver: SqlDriver, options: SqlStoreOptions): SqlStore => {
+/** Creates the tables when missing and prepares every statement the store runs. */
+const prepareStatements = (driver: SqlDriver, options: SqlStoreOptions) => {
   driver.exec(
     `CREATE TABLE IF NOT EXISTS ${TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID`,
   )
@@ -141,7 +130,7 @@ export const sqlStore = (driver: SqlDriver, options: SqlStoreOptions): SqlStore 
       `CREATE TABLE IF NOT EXISTS ${CHANGES} (version INTEGER PRIMARY KEY, keys TEXT NOT NULL)`,
     )
 
-  const statements = {
+  return {
     get: driver.prepare(`SELECT key, value, version FROM ${TABLE} WHERE key = ?`),
     versionOf: driver.prepare(`SELECT version FROM ${TABLE} WHERE key = ?`),
     listAsc: driver.prepare(
@@ -169,6 +158,22 @@ export const sqlStore = (driver: SqlDriver, options: SqlStoreOptions): SqlStore 
         }
       : {}),
   }
+}
+
+/**
+ * The one SQL layout of tidings, shared by the Durable Object store and the SQLite store:
+ * `tidings_kv (key TEXT PRIMARY KEY, value TEXT, version INTEGER)` plus a version counter in
+ * `tidings_meta`. Values are superjson-style tagged JSON (Date, Map, Set, BigInt and undefined
+ * come back as they went in). A commit is one driver transaction: checks, the version bump and the
+ * writes run with nothing in between, and a failed check or an error writes nothing.
+ *
+ * @example
+ * const kv = sqlStore(driver, { label: 'the SQLite database' })
+ * kv.commit({ mutations: [{ type: 'set', key: 'a', value: 1 }] })
+ * kv.get('a')?.value // 1
+ */
+export const sqlStore = (driver: SqlDriver, options: SqlStoreOptions): SqlStore => {
+  const statements = prepareStatements(driver, options)
   const journalSize = options.journalSize ?? JOURNAL_SIZE
   let commits = 0
 

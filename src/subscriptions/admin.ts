@@ -1,12 +1,12 @@
-import { fail, TidingsError } from '../errors.js'
+import { TidingsError } from '../errors.js'
 import { prefixEnd } from '../store/store.js'
-import { checking, checkName, checkPoint } from './arguments.js'
+import { checkName } from './arguments.js'
 import type { SubscriptionsCore } from './attached.js'
 import type { Backlogs } from './backlog.js'
 import { createDeadLetters, type DeadLetters } from './dead-letters.js'
 import { PREFIX } from '../store/keys.js'
 import { keys, statePrefixes, type SubRecord } from './record.js'
-import { startAt } from './start-point.js'
+import { replay } from './replay.js'
 
 /** The admin operations of the bus over stored subscriptions (see `Bus` for each). */
 export interface SubscriptionsAdmin {
@@ -101,42 +101,7 @@ export const createAdmin = (
       return drop(name)
     },
 
-    async replay(name, point) {
-      checking(() => {
-        checkName(name)
-        checkPoint(point)
-      })
-      const seq = await startAt(log, point)
-      for (;;) {
-        const got = await core.read(name)
-        if (!got) return fail('INVALID_OPTIONS', `no subscription "${name}"`)
-        // What ran before the point is replayed, not counted as died.
-        const record: SubRecord = {
-          ...got.record,
-          cursor: seq,
-          ...(got.record.delivering && {
-            delivering: { owner: got.record.delivering.owner, seqs: [] },
-          }),
-        }
-        const result = await store.commit({
-          checks: [{ key: keys.sub(name), version: got.version }],
-          mutations: [
-            { type: 'set', key: keys.sub(name), value: record },
-            // An explicit replay handles again what the ledger remembers.
-            ...['a', 'r', 'l'].map((prefix) => ({
-              type: 'deleteRange' as const,
-              start: `${prefix}/${name}/`,
-              end: prefixEnd(`${prefix}/${name}/`),
-            })),
-          ],
-        })
-        if (!result.ok) continue
-        base.pin(name, seq)
-        const runner = attached.get(name)?.runner
-        if (runner) await runner.adopt(record, result.version)
-        return
-      }
-    },
+    replay: (name, point) => replay(core, name, point),
 
     deadLetters: createDeadLetters(core, reclaim),
 

@@ -22,6 +22,27 @@ export interface Leases {
  * const leases = createLeases(core)
  * await leases.acquire('mailer')
  */
+/**
+ * Hands a lease just taken straight back (its subscription closed meanwhile), so it need not lapse.
+ *
+ * @example
+ * await handBack(base, 'mailer', record, version)
+ */
+const handBack = async (
+  { store, clock }: SubscriptionsCore['base'],
+  name: string,
+  record: SubRecord,
+  version: string,
+): Promise<void> => {
+  const back: SubRecord = { ...record, detached: clock.now() }
+  delete back.lease
+  delete back.delivering
+  await store.commit({
+    checks: [{ key: keys.sub(name), version }],
+    mutations: [{ type: 'set', key: keys.sub(name), value: back }],
+  })
+}
+
 export const createLeases = (core: SubscriptionsCore): Leases => {
   const { base, attached } = core
   const { store, clock, log } = base
@@ -78,14 +99,7 @@ export const createLeases = (core: SubscriptionsCore): Leases => {
       })
     if (attached.get(name) !== entry) {
       // Closed while taking it: hand the lease back at once rather than let it lapse.
-      const back: SubRecord = { ...record, detached: clock.now() }
-      delete back.lease
-      delete back.delivering
-      await store.commit({
-        checks: [{ key: keys.sub(name), version: result.version }],
-        mutations: [{ type: 'set', key: keys.sub(name), value: back }],
-      })
-      return
+      return handBack(base, name, record, result.version)
     }
     const runner = entry.make(record, result.version, found?.recovery)
     entry.runner = runner

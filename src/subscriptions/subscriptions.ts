@@ -12,6 +12,8 @@ import type { Host } from './host.js'
 import { createLeases } from './leases.js'
 import { keys, type SubRecord } from './record.js'
 import type { Recovery } from './recovery.js'
+import { drain } from './drain.js'
+import { register } from './register.js'
 import { createRunner } from './runner.js'
 import type { RunnerOptions } from './runner-state.js'
 import { startAt } from './start-point.js'
@@ -124,37 +126,6 @@ export const createSubscriptions = (
   const host: Host = { ...base, reclaim: leases.reclaim }
   const backlogs = createBacklogs(store, log)
 
-  /** Writes the record a subscribe asks for (pattern, filter, start), unless the stored one says the same. */
-  const register = async (name: string, pattern: string, options: SubscribeOptions) => {
-    for (;;) {
-      const got = await core.read(name)
-      const cursor = got ? got.record.cursor : await startAt(log, options.from)
-      const record: SubRecord = {
-        ...got?.record,
-        name,
-        pattern,
-        cursor,
-        created: got?.record.created ?? clock.now(),
-      }
-      // A declarative filter is stored with the subscription; a function one lives only here.
-      if (options.filter && typeof options.filter !== 'function') record.filter = options.filter
-      else delete record.filter
-      const same =
-        got &&
-        got.record.pattern === pattern &&
-        JSON.stringify(got.record.filter) === JSON.stringify(record.filter)
-      if (!same) {
-        const result = await store.commit({
-          checks: [{ key: keys.sub(name), version: got?.version ?? null }],
-          mutations: [{ type: 'set', key: keys.sub(name), value: record }],
-        })
-        if (!result.ok) continue
-      }
-      base.pin(name, record.cursor)
-      return
-    }
-  }
-
   return {
     ...createAdmin(core, backlogs, leases.reclaim),
 
@@ -185,7 +156,7 @@ export const createSubscriptions = (
       const entry: Attached = { make, attempts, countDeadRuntimes: runnerOptions.countDeadRuntimes }
       attached.set(name, entry)
       try {
-        await register(name, pattern, options)
+        await register(core, name, pattern, options)
         await leases.acquire(name)
       } catch (error) {
         attached.delete(name)
@@ -211,33 +182,7 @@ export const createSubscriptions = (
     working: () => [...attached.values()].map((entry) => entry.runner?.working).filter(Boolean),
     busy: () => [...attached.values()].some((entry) => entry.runner?.busy()),
 
-    async drain(timeout) {
-      if (timeout === undefined) return
-      if (typeof timeout !== 'number' || !(timeout >= 0))
-        fail(
-          'INVALID_OPTIONS',
-          `close timeout must be a number of ms >= 0, got ${JSON.stringify(timeout)}`,
-        )
-      core.closed = true
-      const runners = [...attached.values()].flatMap((entry) =>
-        entry.runner ? [entry.runner] : [],
-      )
-      const finished = Promise.all(runners.map((runner) => runner.drain()))
-      let deadline: unknown
-      await Promise.race([
-        finished,
-        new Promise<void>((resolve) => {
-          deadline = clock.setTimer(clock.now() + timeout, resolve)
-        }),
-      ])
-      clock.clearTimer(deadline)
-      for (const runner of runners)
-        runner.abortRunning(
-          new TidingsError('CLOSED', `the bus closed after ${timeout} ms of grace`),
-        )
-      // A handler that honours its signal settles within a turn: wait that long, not longer.
-      await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, 0))])
-    },
+    drain: (timeout) => drain(core, timeout),
 
     async close() {
       core.closed = true

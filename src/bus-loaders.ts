@@ -1,0 +1,98 @@
+import type { Clock } from './clock/clock.js'
+import { idPrefix } from './event.js'
+import type { Log } from './log/log.js'
+import type { Publisher } from './publish.js'
+import type { Scheduler } from './schedule/schedule.js'
+import { PREFIX } from './store/keys.js'
+import type { Store } from './store/store.js'
+import type { Subscriptions } from './subscriptions/subscriptions.js'
+import type { BusOptions, ErrorContext } from './types.js'
+
+const DAY = 86_400_000
+
+/** What the lazily loaded parts of a bus (durable subscriptions, schedules) share with it. */
+export interface LazyParts {
+  store: Store
+  clock: Clock
+  log: Log
+  publisher: Publisher
+  onError: (error: unknown, context: ErrorContext) => void
+  /** Marks a state change (the manual clock's progress, and idle()). */
+  bump: () => void
+  publish: (type: string, data: unknown, publishOptions: object) => Promise<unknown>
+}
+
+/**
+ * Loads durable subscriptions: apps that only publish and listen never ship them.
+ *
+ * @example
+ * const subscriptions = await loadSubscriptions(parts, { subscriptions: { lease: 30_000 } })
+ */
+export function loadSubscriptions(parts: LazyParts, options: BusOptions): Promise<Subscriptions> {
+  const { store, clock, log, onError, bump, publish } = parts
+  return log.track(import('./subscriptions/subscriptions.js')).then((module) =>
+    module.createSubscriptions(
+      {
+        store,
+        clock,
+        log,
+        owner: idPrefix(clock.now()),
+        onError,
+        activity: bump,
+        publish,
+        pin: log.pin,
+        unpin: log.unpin,
+        ledger: {
+          window: options.dedupe?.window ?? DAY,
+          max: options.subscriptions?.ledger ?? 10_000,
+        },
+      },
+      {
+        leaseMs: options.subscriptions?.lease ?? 30_000,
+        expireAfter: options.subscriptions?.expireAfter ?? 7 * DAY,
+      },
+    ),
+  )
+}
+
+/**
+ * Loads schedules: when used, or at start-up when the store holds some.
+ *
+ * @example
+ * const scheduler = await loadScheduler(parts)
+ */
+export function loadScheduler(parts: LazyParts): Promise<Scheduler> {
+  const { store, clock, log, publisher, publish } = parts
+  return log.track(
+    import('./schedule/schedule.js').then((module) =>
+      module.createScheduler({
+        store,
+        clock,
+        log,
+        draft: (type, data, id) => publisher.prepare(type, data, { id }),
+        publish,
+      }),
+    ),
+  )
+}
+
+/**
+ * Loads schedules at start-up when the store holds some: their catch-up is start-up work.
+ * A failure surfaces through publish and idle, not as an unhandled rejection.
+ *
+ * @example
+ * loadStoredSchedules(log, store, () => (scheduling ??= loadScheduler(parts)))
+ */
+export function loadStoredSchedules(
+  log: Log,
+  store: Store,
+  scheduler: () => Promise<unknown>,
+): void {
+  void log
+    .track(
+      log.ready.then(async () => {
+        if ((await store.list({ prefix: PREFIX.schedules, limit: 1 })).length) await scheduler()
+      }),
+    )
+    .catch(() => {})
+}
