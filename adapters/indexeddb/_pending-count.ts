@@ -1,5 +1,5 @@
 import type { Bus } from '../../src/index.js'
-import { encodeCursor, subscriptionCursor } from '../../src/internal.js'
+import { encodeCursor, subscriptionCursor, watchSubscription } from '../../src/internal.js'
 import type { IndexedDBStore } from './store.js'
 
 /**
@@ -28,4 +28,50 @@ export const countPending = async (
     }
   }
   return n
+}
+
+/** The bridge's pending count, kept up to date (see {@link watchPending}). */
+export interface PendingWatch {
+  /** Counts again, at most every 50 ms. */
+  recount(): void
+  stop(): void
+}
+
+/**
+ * Pending: matching events from the out subscription's cursor on. Recounted, at most every 50 ms,
+ * when the cursor moves or a matching event is appended (in any tab); `onCount` hears each count.
+ *
+ * @example
+ * const pending = watchPending(bus, store, 'bridge-out', 'order.**', inbound, (n) => update({ pending: n }))
+ */
+export const watchPending = (
+  bus: Bus,
+  store: IndexedDBStore,
+  outName: string,
+  pattern: string,
+  inbound: Set<string>,
+  onCount: (pending: number) => void,
+): PendingWatch => {
+  let counting: ReturnType<typeof setTimeout> | undefined
+  const recount = () => {
+    if (counting) return
+    counting = setTimeout(
+      () =>
+        void count()
+          .catch(() => {})
+          .finally(() => {
+            counting = undefined
+          }),
+      50,
+    )
+  }
+  const count = async () => onCount(await countPending(bus, store, outName, pattern, inbound))
+  const offCount = [watchSubscription(store, outName, recount), bus.on(pattern as never, recount)]
+  return {
+    recount,
+    stop() {
+      for (const off of offCount) off()
+      clearTimeout(counting)
+    },
+  }
 }

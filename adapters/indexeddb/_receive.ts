@@ -122,3 +122,49 @@ export const createReceiver = (o: {
 const refused = (e: unknown): boolean =>
   e instanceof TidingsError &&
   ['INVALID_PAYLOAD', 'INVALID_TOPIC', 'PAYLOAD_TOO_LARGE', 'INVALID_OPTIONS'].includes(e.code)
+
+/** The receiving half running under its Web Lock (see {@link receiveInOneTab}). */
+export interface Receiving {
+  /** Settles once the stream has stopped, or the lock was given up. */
+  done: Promise<unknown>
+  stop(): void
+}
+
+/**
+ * The stream runs in one tab at a time, like the sending half: the receiver runs while this tab
+ * holds the Web Lock `lock`. Failures go to `onError`, unless `stop()` gave up the lock.
+ *
+ * @example
+ * const receiving = receiveInOneTab('tidings:shop:bridge-in', { bus, store, url, headers, pattern: 'catalog.**', cursorKey, from: 'latest', waker, inbound, report, onError })
+ * receiving.stop()
+ * await receiving.done
+ */
+export const receiveInOneTab = (
+  lock: string,
+  options: Parameters<typeof createReceiver>[0],
+): Receiving => {
+  const receiver = createReceiver(options)
+  const stopReceiving = new AbortController()
+  const done = navigator.locks
+    .request(lock, { signal: stopReceiving.signal }, () => receiver.run())
+    .catch((e: unknown) => {
+      if (!stopReceiving.signal.aborted) options.onError(e)
+    })
+  return {
+    done,
+    stop() {
+      stopReceiving.abort()
+      receiver.stop()
+    },
+  }
+}
+
+/**
+ * Keeps the ids of received events (never sent back) to the last 5,000 once over 10,000.
+ *
+ * @example
+ * report: (r) => { report(r); trimInbound(inbound) }
+ */
+export const trimInbound = (inbound: Set<string>): void => {
+  if (inbound.size > 10_000) for (const id of [...inbound].slice(0, 5_000)) inbound.delete(id)
+}

@@ -1,10 +1,12 @@
 import type { Bus, BusEvent, EventMap, HandlerContext, Subscription } from '../../src/index.js'
 import { bridgeCursorKey, watchSubscription } from '../../src/internal.js'
 import { checkBridgeOptions, outSubscription } from './_bridge-options.js'
-import { countPending } from './_pending-count.js'
+import { watchOnline } from './_online.js'
+import { watchPending } from './_pending-count.js'
+import { createStatus, type BridgeStatus } from './_status.js'
 import { inOneTab } from './cross-tab.js'
 import { createForwarder, type SendReport } from './_forward.js'
-import { createReceiver } from './_receive.js'
+import { receiveInOneTab, trimInbound } from './_receive.js'
 import { createWaker } from './_wake.js'
 import type { IndexedDBStore } from './store.js'
 
@@ -32,24 +34,7 @@ export interface BridgeOptions {
   onError?: (error: unknown) => void
 }
 
-/** What the bridge reports. `pending` counts in every tab; the rest is the tab running the bridge's. */
-export interface BridgeStatus {
-  /**
-   * The browser says it is online and the last request reached the server. Confirmed by a cheap
-   * probe (`GET <url>/health`) when the bridge starts, on the `online` event, on `sync()`, and
-   * after a failure nothing will retry (or the `offline` event), until one gets through, so it comes back even with nothing to send.
-   */
-  readonly online: boolean
-  /** Local events matching `forward` the server has not confirmed yet. */
-  readonly pending: number
-  readonly lastError: Error | undefined
-  /** When a request last succeeded (epoch ms). */
-  readonly lastSyncAt: number | undefined
-  /** This tab runs the sending half: it holds its Web Lock (the others wait in line). */
-  readonly sending: boolean
-  /** This tab holds the live stream from the server open. */
-  readonly receiving: boolean
-}
+export type { BridgeStatus } from './_status.js'
 
 /** A running bridge: its status, a way to hear about changes, and `sync()` to try now. */
 export interface Bridge {
@@ -90,19 +75,8 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
   const onError = o.onError ?? ((e: unknown) => console.error('tidings bridge:', e))
   const outName = `${name}-out`
 
-  let status: BridgeStatus = {
-    online: navigator.onLine,
-    pending: 0,
-    lastError: undefined,
-    lastSyncAt: undefined,
-    sending: false,
-    receiving: false,
-  }
-  const listeners = new Set<(s: BridgeStatus) => void>()
-  const update = (patch: Partial<BridgeStatus>) => {
-    status = { ...status, ...patch }
-    for (const l of listeners) l(status)
-  }
+  const status = createStatus()
+  const update = status.update
   const report = (r: SendReport & { connected?: boolean; received?: number }) => {
     update({
       online: r.ok && navigator.onLine,
@@ -111,79 +85,30 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
     })
     // A half that retries on its own will say when it gets through; with nothing to retry (the
     // last events refused, say), only a probe can.
-    if (!r.ok && !forwarder.busy() && !receiver) confirm(false)
+    if (!r.ok && !forwarder.busy() && !receiving) confirm(false)
   }
-  // Going offline is news at once; coming back is confirmed by a request or a probe.
   let closed = false
-  const probeWaker = createWaker(backoff)
-  let probing = false
-  /** One cheap request that needs no token: does the server answer? */
-  const probe = async () => {
-    const ok = await fetch(`${url}/health`, { cache: 'no-store' }).then(
-      (r) => r.ok,
-      () => false,
-    )
-    if (!closed && (ok && navigator.onLine) !== status.online)
-      update({ online: ok && navigator.onLine })
-    return ok
-  }
-  /**
-   * Probes until the server answers: at once (`now`) or after a backoff, then after each backoff,
-   * cut short by `online`. Without it, a status gone offline waits for a request that may never
-   * come (nothing pending, no stream).
-   */
-  const confirm = (now: boolean) => {
-    if (probing || closed) return
-    probing = true
-    void (async () => {
-      try {
-        if (!now) await probeWaker.wait()
-        while (!closed && !(await probe())) await probeWaker.wait()
-        probeWaker.reset()
-      } finally {
-        probing = false
-      }
-    })()
-  }
-  const onOffline = () => {
-    update({ online: false })
-    confirm(false)
-  }
-  const onOnline = () => confirm(true)
-  addEventListener('offline', onOffline)
-  addEventListener('online', onOnline)
-  confirm(true)
+  const online = watchOnline({
+    url,
+    backoff,
+    closed: () => closed,
+    online: () => status.current.online,
+    setOnline: (online) => update({ online }),
+  })
+  const { confirm, waker: probeWaker } = online
 
   // Ids of events received from the server, so they are not sent back. A reload forgets them; a
   // received event sent back then is one the server already holds, and it stores nothing.
   const inbound = new Set<string>()
-  const trimInbound = () => {
-    if (inbound.size > 10_000) for (const id of [...inbound].slice(0, 5_000)) inbound.delete(id)
-  }
 
-  // Pending: matching events from the out subscription's cursor on. Recounted, at most every
-  // 50 ms, when the cursor moves or a matching event is appended (in any tab).
-  let counting: ReturnType<typeof setTimeout> | undefined
-  const recount = () => {
-    if (counting || o.forward === undefined) return
-    counting = setTimeout(
-      () =>
-        void count()
-          .catch(() => {})
-          .finally(() => {
-            counting = undefined
-          }),
-      50,
-    )
-  }
-  const count = async () => {
-    const n = await countPending(bus as Bus, o.store, outName, o.forward!, inbound)
-    if (n !== status.pending) update({ pending: n })
-  }
-  const offCount =
+  // Pending: matching events from the out subscription's cursor on (_pending-count.ts).
+  const pending =
     o.forward === undefined
       ? undefined
-      : [watchSubscription(o.store, outName, recount), bus.on(o.forward as never, recount)]
+      : watchPending(bus as Bus, o.store, outName, o.forward, inbound, (n) => {
+          if (n !== status.current.pending) update({ pending: n })
+        })
+  const recount = () => pending?.recount()
 
   const sendWaker = createWaker(backoff)
   const forwarder = createForwarder({
@@ -212,10 +137,11 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
   }
 
   const receiveWaker = createWaker(backoff)
-  const receiver =
+  // The stream runs in one tab at a time, like the sending half.
+  const receiving =
     o.receive === undefined
       ? undefined
-      : createReceiver({
+      : receiveInOneTab(`tidings:${o.store.name}:${name}-in`, {
           bus: bus as Bus,
           store: o.store,
           url,
@@ -228,20 +154,9 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
           onError,
           report: (r) => {
             report(r)
-            trimInbound()
+            trimInbound(inbound)
           },
         })
-  const stopReceiving = new AbortController()
-  // The stream runs in one tab at a time, like the sending half.
-  const receiving =
-    receiver &&
-    navigator.locks
-      .request(`tidings:${o.store.name}:${name}-in`, { signal: stopReceiving.signal }, () =>
-        receiver.run(),
-      )
-      .catch((e: unknown) => {
-        if (!stopReceiving.signal.aborted) onError(e)
-      })
 
   return {
     ready: out
@@ -251,14 +166,9 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
         )
       : Promise.resolve(),
     get status() {
-      return status
+      return status.current
     },
-    subscribe(listener) {
-      listeners.add(listener)
-      return () => {
-        listeners.delete(listener)
-      }
-    },
+    subscribe: status.subscribe,
     sync() {
       sendWaker.wake()
       receiveWaker.wake()
@@ -267,18 +177,14 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
     },
     async close() {
       closed = true
-      probeWaker.stop()
-      removeEventListener('offline', onOffline)
-      removeEventListener('online', onOnline)
-      for (const off of offCount ?? []) off()
-      clearTimeout(counting)
+      online.stop()
+      pending?.stop()
       forwarder.stop()
-      stopReceiving.abort()
-      receiver?.stop()
+      receiving?.stop()
       await (await out?.catch(() => undefined))?.close()
-      await receiving
+      await receiving?.done
       update({ sending: false })
-      listeners.clear()
+      status.clear()
     },
   }
 }

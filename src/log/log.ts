@@ -6,7 +6,7 @@
  * dedup index; the oldest stored seq; retention pins; the highest seq another writer was reported
  * to append (`foreignSeq`) and the re-read timer for it. The commit side of it (head, index,
  * oldest seq, pins, pruned records) is a `LogState` (state.ts).
- * Who mutates it: `append`/`enqueue` push to the queue; the run loop (here) takes batches
+ * Who mutates it: `append`/`enqueue` push to the queue; the run loop (run.ts) takes batches
  * (`takeBatch`, batch.ts) and gives own ids; `commitBatch` (commit.ts) commits a batch and only
  * after it lands moves the head, the index and the oldest seq; `refresh` (commit.ts) moves them to
  * what another writer committed.
@@ -18,9 +18,9 @@ import { createIdIndex } from './dedup.js'
 import type { Delayed } from './delayed.js'
 import { createPending, type Draft, type Extra, type Pending } from './pending.js'
 import { HEAD, keys, prefixEnd, PREFIX, seqKey } from '../store/keys.js'
-import { takeBatch } from './batch.js'
-import { commitBatch, dedupRecords, listValues, refresh } from './commit.js'
+import { dedupRecords, listValues } from './commit.js'
 import { createPins } from './retention.js'
+import { createRunLoop } from './run.js'
 import type { Head, LogOptions, LogState } from './state.js'
 
 export type { Appended, Draft, Extra, Pending } from './pending.js'
@@ -87,19 +87,6 @@ export const createLog = (options: LogOptions): Log => {
     commits: 0,
     armDue: (at) => void track(delays().then((d) => d.arm(at))),
   }
-  // A FIFO with a moving head: Array#shift is O(n), and 100,000 unawaited publishes are normal.
-  let queue: Pending[] = []
-  let queueHead = 0
-  const queued = () => queue.length - queueHead
-  const idleWaiters: (() => void)[] = []
-  let running = false
-  // The highest seq another writer's commit was reported to append: kept until the head reaches
-  // it (no wake-up is dropped). `rereads`: reads since the last report that still found the head
-  // behind; `rereadTimer`: the timer of the next one.
-  let foreignSeq = 0
-  let rereads = 0
-  let rereadTimer: unknown
-
   // Work in progress that is not a commit of the queue (lazy loads, due timers): for settling.
   const work = new Set<Promise<unknown>>()
   const track = <T>(p: Promise<T>): Promise<T> => {
@@ -114,8 +101,7 @@ export const createLog = (options: LogOptions): Log => {
     new Promise<unknown>((resolve, reject) => {
       p.resolve = resolve
       p.reject = reject
-      queue.push(p)
-      kick()
+      loop.push(p)
     })
   const delays = () =>
     (delayed ??= track(
@@ -136,12 +122,8 @@ export const createLog = (options: LogOptions): Log => {
     if ((await store.list({ prefix: DELAYED, limit: 1 })).length) await (await delays()).next()
   })()
 
-  const unwatch = store.watch?.(EVENTS, (keys) => {
-    for (const k of keys) foreignSeq = Math.max(foreignSeq, +k.slice(2)) // 2: EVENTS.length
-    // Read at once (a pending rereadTimer's timer stays armed: firing late, it only kicks the log).
-    rereadTimer = rereads = 0
-    kick()
-  })
+  const loop = createRunLoop(state, own, ready)
+  const unwatch = store.watch?.(EVENTS, loop.foreignCommitted)
   // Another bus's delayed events may fall due before ours.
   const unwatchDelayed = store.watch?.(
     DELAYED,
@@ -156,53 +138,6 @@ export const createLog = (options: LogOptions): Log => {
     if (changed.some((k) => !state.pins.has(keys.nameOf(k)))) state.pins.stale = true
   })
 
-  const run = async () => {
-    try {
-      await ready
-      while (queued() || (foreignSeq > state.head.seq && !rereadTimer)) {
-        // A read can miss the commit it was woken for (it was in flight, or the store's reads lag
-        // its notifications): read again at once, then after pauses 9 ms longer each time.
-        if (foreignSeq > state.head.seq && !rereadTimer) {
-          await refresh(state)
-          if (foreignSeq > state.head.seq && rereads++)
-            rereadTimer = clock.setTimer(clock.now() + rereads * 9, () => {
-              rereadTimer = 0
-              kick()
-            })
-        }
-        const p = queue[queueHead]
-        if (!p) continue
-        if (p.failed) {
-          queueHead++
-          continue
-        }
-        if (!p.drafts) {
-          await p.wait
-          continue
-        }
-        const [batch, nextHead] = takeBatch(queue, queueHead, own)
-        queueHead = nextHead
-        if (queueHead > 1024 && queueHead * 2 > queue.length) {
-          queue = queue.slice(queueHead)
-          queueHead = 0
-        }
-        await commitBatch(state, batch).catch((e) => batch.forEach((p) => p.reject(e)))
-      }
-    } catch (e) {
-      for (const p of queue.splice(queueHead)) p.reject(e)
-    } finally {
-      running = false
-      if (queued()) kick()
-      else for (const w of idleWaiters.splice(0)) w()
-    }
-  }
-
-  function kick() {
-    if (running) return
-    running = true
-    queueMicrotask(run)
-  }
-
   return {
     ready,
     get head() {
@@ -215,8 +150,7 @@ export const createLog = (options: LogOptions): Log => {
       holds?: number[],
     ): Promise<any> {
       return new Promise((resolve, reject) => {
-        queue.push(createPending(drafts, single, extra, holds, resolve, reject))
-        kick()
+        loop.push(createPending(drafts, single, extra, holds, resolve, reject))
       })
     },
     async read(seq: number, limit: number): Promise<BusEvent[]> {
@@ -227,13 +161,9 @@ export const createLog = (options: LogOptions): Log => {
       await ready
       return listValues(state, { start: EVENTS, end, limit, reverse: true })
     },
-    idle(): Promise<void> {
-      if (!running && !queued()) return ready
-      return new Promise((r) => idleWaiters.push(r))
-    },
-    // foreignSeq = 0: a reread timer still armed finds nothing to read.
+    idle: loop.idle,
     close() {
-      foreignSeq = 0
+      loop.stop()
       unwatch?.()
       unwatchSubs?.()
       unwatchDelayed?.()

@@ -5,10 +5,8 @@ import { createHeap } from './heap.js'
 import type { Store, StoreEntry } from '../store/store.js'
 import { PREFIX } from '../store/keys.js'
 import { tickId } from './tick-id.js'
-import { coded, optionsOf } from '../check.js'
 import type { ScheduleInfo, ScheduleSpec } from '../types.js'
 import {
-  badSchedule as bad,
   checkScheduleName as checkName,
   normalizeSchedule,
   scheduleInfo,
@@ -19,7 +17,8 @@ import {
 import { createTicks, missedTicks } from './ticks.js'
 import { deleteSchedule, reloadSchedule, saveSchedule } from './save.js'
 import { fireTicks } from './fire.js'
-import { stillUnhandled } from './overlap.js'
+import { fireDue as fireDueTicks } from './due.js'
+import { runScheduleNow } from './run-now.js'
 
 export type { ScheduleInfo, ScheduleSpec } from '../types.js'
 
@@ -93,33 +92,7 @@ export const createScheduler = async (host: ScheduleHost): Promise<Scheduler> =>
   const fire = (ticks: Tick[]) => fireTicks({ log, draft: host.draft, records, reload }, ticks)
   const reload = (name: string) => reloadSchedule(store, records, name)
 
-  /** The ticks due now, skipping those whose previous event is still unhandled (overlap: 'skip'). */
-  const fireDue = async () => {
-    const now = clock.now()
-    const due: Tick[] = []
-    while ((heap.peek()?.[0] ?? Infinity) <= now) {
-      const [at, name] = heap.pop()!
-      const r = records.get(name)
-      if (!r || r.next !== at) continue
-      let silent = false
-      if (r.rec.spec.overlap === 'skip' && r.rec.lastPublishedAt !== undefined) {
-        const seq = log.seqOf(tickId(name, r.rec.lastPublishedAt))
-        silent = seq !== undefined && (await stillUnhandled(store, log, clock, seq))
-      }
-      due.push({ name, at, silent })
-      plan(name, Math.max(at, now))
-    }
-    // A tick that fails to commit (a full store, say) is tried again a second later by the
-    // schedule's catch-up policy (its lastFiredAt did not move), and the timer goes on.
-    try {
-      await fire(due)
-    } catch (e) {
-      retry()
-      throw e
-    } finally {
-      arm()
-    }
-  }
+  const fireDue = () => fireDueTicks({ store, clock, log, heap, records, plan, fire, retry, arm })
 
   let retrying: unknown
   const retry = () => {
@@ -192,19 +165,8 @@ export const createScheduler = async (host: ScheduleHost): Promise<Scheduler> =>
         .filter((r) => !r.rec.done)
         .map(scheduleInfo)
         .sort((a, b) => (a.nextAt ?? Infinity) - (b.nextAt ?? Infinity)),
-    async run(name: string, options?: { id?: string }) {
-      let id
-      try {
-        ;({ id } = optionsOf(options, 'runSchedule'))
-      } catch (e) {
-        throw coded(e, 'INVALID_OPTIONS', 'reading the options of runSchedule() threw')
-      }
-      const r = records.get(checkName(name))
-      if (!r || r.rec.done) return bad(name, 'no such schedule')
-      return host.publish(r.rec.spec.type, r.rec.spec.data, {
-        id: id ?? `schedule:${name}:run:${clock.now()}`,
-      })
-    },
+    run: (name: string, options?: { id?: string }): Promise<unknown> =>
+      runScheduleNow(host, records, name, options),
     stop() {
       stopped = true
       unwatch?.()
