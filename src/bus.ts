@@ -9,6 +9,7 @@ import type { Subscriptions } from './subscriptions/subscriptions.js'
 import type { Scheduler } from './schedule/schedule.js'
 import { createTrie } from './topic/topic.js'
 import type { Bus, BusOptions, PublishInput, PublishOptions } from './types.js'
+import { createVersions } from './versions.js'
 
 export type { Bus, BusOptions, DelayOptions, DelayedResult, ErrorContext, ListenOptions, Matching, PatternOf, PublishInput, PublishOptions, PublishResult, ReadOptions, WaitOptions } from './types.js'
 
@@ -37,14 +38,20 @@ export function createBus(options: BusOptions = {}): Bus {
   const onError = options.onError ?? ((error, ctx) => console.error('tidings:', error, ctx))
   const maxBytes = options.limits?.maxEventBytes ?? 131_072
   const listeners = createTrie<Listener>()
+  // Checked before anything else is made: a malformed option throws from createBus.
+  const versions = createVersions(options.versions)
   let closed = false
   let added = 0
   // Aborted by close(): waits still pending reject with CLOSED and drop their timers.
   const closing = new AbortController()
 
   const dispatch = (events: BusEvent[]) => {
-    for (const e of events) {
-      const ls = listeners.match(e.type)
+    for (const stored of events) {
+      const ls = listeners.match(stored.type)
+      if (!ls.length) continue
+      let e: BusEvent
+      // Listeners see the current version; an upcaster that throws is reported, the event stays in the log.
+      try { e = versions.view(stored) } catch (error) { onError(error, { event: stored }); continue }
       // The trie finds listeners by pattern; they run in the order they were added.
       if (ls.length > 1) ls.sort((a, b) => a.n - b.n)
       for (const l of ls) {
@@ -77,7 +84,7 @@ export function createBus(options: BusOptions = {}): Bus {
   })
   // Durable subscriptions load on first use: apps that only publish and listen never ship them.
   const manager = () => loading ??= log.track(import('./subscriptions/subscriptions.js')).then((m) => (subs = m.createSubscriptions({
-    store, clock, log, owner: idPrefix(clock.now()), onError, activity: bump,
+    store, clock, log, owner: idPrefix(clock.now()), onError, activity: bump, view: versions.view,
     publish: (type, data, o) => bus.publish(type as never, data as never, o),
     pin: log.pin, unpin: log.unpin, ledger: { window: options.dedupe?.window ?? DAY, max: options.subscriptions?.ledger ?? 10_000 },
   }, { leaseMs: options.subscriptions?.lease ?? 30_000, expireAfter: options.subscriptions?.expireAfter ?? 7 * DAY })))
@@ -98,7 +105,7 @@ export function createBus(options: BusOptions = {}): Bus {
   // Start-up failures surface through publish and idle, not as an unhandled rejection.
   log.ready.catch(() => {})
 
-  const limits = { source, maxBytes }
+  const limits = { source, maxBytes, version: versions.check }
   /** When a delayed publish is due (0: now). A due time already past appends at once. */
   const holdOf = ({ delay, at }: { delay?: unknown; at?: unknown }): number => {
     if (delay === undefined && at === undefined) return 0
@@ -110,21 +117,30 @@ export function createBus(options: BusOptions = {}): Bus {
   }
 
   /** Everything that can be checked before a place in line is taken; async schemas yield a promise. */
-  const prepare = (type: string, data: unknown, o: PublishOptions = {}): Draft | Promise<Draft> => {
+  const prepare = (type: string, data: unknown, o: PublishOptions & { version?: unknown } = {}): Draft | Promise<Draft> => {
     if (closed) fail('CLOSED', 'the bus is closed')
     checkEnvelope(type, o)
     // No id yet: the log gives one when the event reaches it.
     const id = o.id ?? ''
+    const version = versions.check(type, o.version)
+    // An older version is stored as sent; what must pass the schema is its upcast to the current one.
+    const older = version < versions.current(type)
+    const draft = (payload: unknown) => {
+      const d = draftEvent(id, type, older ? data : payload, o, limits)
+      d.version = version
+      return d
+    }
+    const current = older ? versions.upcast(type, version, data) : data
     const schema = schemaOf(type)
-    if (!schema) return draftEvent(id, type, data, o, limits)
+    if (!schema) return draft(current)
     const checked = (r: StandardSchemaV1.Result<unknown>) => {
-      if (!r.issues) return draftEvent(id, type, r.value, o, limits)
+      if (!r.issues) return draft(r.value)
       const what = r.issues.map((i) => `${i.path?.map((p) => String(typeof p === 'object' ? p.key : p)).join('.') || '(root)'}: ${i.message}`)
-      return fail('INVALID_PAYLOAD', `"${type}" failed its schema: ${what.join('; ')}`)
+      return fail('INVALID_PAYLOAD', `"${type}"${older ? ` version ${version} upcast to ${versions.current(type)}` : ''} failed its schema: ${what.join('; ')}`)
     }
     const invalid = (e: unknown): never => { throw coded(e, 'INVALID_PAYLOAD', `"${type}": its schema threw`) }
     let r: StandardSchemaV1.Result<unknown> | PromiseLike<StandardSchemaV1.Result<unknown>>
-    try { r = schema['~standard'].validate(data) } catch (e) { return invalid(e) }
+    try { r = schema['~standard'].validate(current) } catch (e) { return invalid(e) }
     return typeof (r as PromiseLike<unknown>)?.then === 'function' ? Promise.resolve(r).then(checked, invalid) : checked(r as StandardSchemaV1.Result<unknown>)
   }
 
@@ -164,7 +180,7 @@ export function createBus(options: BusOptions = {}): Bus {
     },
 
     // Reading is async anyway: its code loads on first use, outside the entry chunk.
-    read: async (o) => (await import('./log/read.js')).read(log, o) as never,
+    read: async (o) => (await import('./log/read.js')).read(log, o, versions.view) as never,
 
     subscribe: lazy('subscribe'),
     subscriptions: lazy('subscriptions'),
@@ -185,7 +201,7 @@ export function createBus(options: BusOptions = {}): Bus {
       try {
         off = listeners.add(pattern, { fn: (e) => { if (seen) seen(e); else early.push(e) }, test: undefined, n: added++ })
       } catch (e) { return Promise.reject(e) }
-      return log.track(import('./log/wait-for.js')).then((m) => m.wait({ log, clock, pattern, options: o as never, early, off, listen: (f) => { seen = f }, closing: closing.signal })) as never
+      return log.track(import('./log/wait-for.js')).then((m) => m.wait({ log, clock, view: versions.view, pattern, options: o as never, early, off, listen: (f) => { seen = f }, closing: closing.signal })) as never
     },
 
     schedule: async (name, spec) => (await scheduler()).schedule(name, spec as never),

@@ -13,7 +13,12 @@ const TEXT_OPTIONS = ['id', 'source', ...ENVELOPE_OPTIONS] as const
 export const MAX_TIME = 253_402_300_799_999
 
 /** What the size check of an event depends on: the bus's `source` and `limits.maxEventBytes`. */
-export interface EventLimits { source: string; maxBytes: number }
+export interface EventLimits {
+  source: string
+  maxBytes: number
+  /** The bus's check of a `{ version }` option (see `createBus({ versions })`); throws `INVALID_OPTIONS`. */
+  version?(type: string, version: unknown): number
+}
 
 /**
  * Any value, described for an error message without calling into it: a Symbol, a BigInt, a
@@ -67,14 +72,16 @@ export const draftEvent = (id: string, type: string, data: unknown, o: PublishOp
 
 /**
  * The one check an event passes before it is stored, as `publish` makes it (a Standard Schema
- * aside, which may be async): topic, options, payload shape and size. The IndexedDB outbox stages
+ * aside, which may be async, and an older version's upcast): topic, options (the version among
+ * them), payload shape and size. The IndexedDB outbox stages
  * with it, so what it stages the bus accepts. Returns the envelope (`id` empty when not given).
  *
  * @example
  * checkEvent('order.placed', { total: 3 }, { key: 'o1' }, { source: 'tidings', maxBytes: 131_072 })
  */
-export const checkEvent = (type: string, data: unknown, o: PublishOptions, limits: EventLimits): Draft => {
+export const checkEvent = (type: string, data: unknown, o: PublishOptions & { version?: unknown }, limits: EventLimits): Draft => {
   checkEnvelope(type, o)
+  limits.version?.(type, o.version)
   return draftEvent(o.id ?? '', type, data, o, limits)
 }
 

@@ -26,6 +26,8 @@ export interface CloudEvent {
   traceparent?: string
   correlationid?: string
   causationid?: string
+  /** The event's `version` (an Integer): which shape of the type's payload `data` is. */
+  dataversion?: number
   [extension: string]: unknown
 }
 
@@ -59,6 +61,7 @@ export const toCloudEvent = (e: BusEvent | IncomingEvent): CloudEvent => {
   if (e.time !== undefined) ce.time = new Date(e.time).toISOString()
   if (e.seq !== undefined) ce.sequence = String(e.seq).padStart(16, '0')
   for (const [field, attr] of EXT) if (e[field] !== undefined) ce[attr] = e[field]
+  if (e.version !== undefined) ce.dataversion = e.version
   if (e.data !== undefined) {
     const t = toTagged(e.data)
     ce.datacontenttype = t.meta ? SUPERJSON : JSON_TYPE
@@ -72,14 +75,14 @@ const bad: (attribute: string, why: string) => never = (attribute, why) =>
 const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : v === null ? 'null' : typeof v)
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i
 // Attributes this module reads (data and data_base64 are not attributes); any other is an extension.
-const KNOWN = new Set(['specversion', 'id', 'type', 'source', 'time', 'sequence', 'datacontenttype', 'dataschema', 'subject', 'data', 'data_base64', ...EXT.map(([, a]) => a)])
+const KNOWN = new Set(['specversion', 'id', 'type', 'source', 'time', 'sequence', 'dataversion', 'datacontenttype', 'dataschema', 'subject', 'data', 'data_base64', ...EXT.map(([, a]) => a)])
 const INT32 = 2 ** 31
 /** A value of a CloudEvents type, as JSON carries it: Boolean, Integer (signed 32-bit) or String (URI, Timestamp, Binary too). */
 const typed = (v: unknown) => typeof v === 'string' || typeof v === 'boolean' || (Number.isInteger(v) && (v as number) >= -INT32 && (v as number) < INT32)
 
 /**
  * Reads a CloudEvents 1.0 structured-mode object (parsed JSON) into an event: `partitionkey` to
- * `key`, `sequence` to `seq`, `time` to epoch ms; `application/superjson+json` data is decoded.
+ * `key`, `sequence` to `seq`, `dataversion` to `version`, `time` to epoch ms; `application/superjson+json` data is decoded.
  * Inverts {@link toCloudEvent}. Optional attributes that are absent or `null` are left out; unknown
  * extensions are dropped. Throws `INVALID_PAYLOAD` naming the attribute when it is not a valid
  * CloudEvent (wrong `specversion`, empty `id`, `type` not a topic, bad `time` or `sequence`, ...).
@@ -114,6 +117,9 @@ export const fromCloudEvent = (ce: unknown): IncomingEvent => {
   const seq = str('sequence')
   if (seq !== undefined) e.seq = /^\d+$/.test(seq) && Number.isSafeInteger(+seq) ? +seq : bad('sequence', `must be a non-negative integer string, got ${show(seq)}`)
   for (const [field, attr] of EXT) { const v = str(attr); if (v !== undefined) e[field] = v }
+  // An Integer; binary mode carries every attribute as a header string.
+  const version = typeof c.dataversion === 'string' && /^\d{1,10}$/.test(c.dataversion) ? +c.dataversion : c.dataversion
+  if (version != null) e.version = Number.isInteger(version) && (version as number) >= 1 && (version as number) < INT32 ? version : bad('dataversion', `must be an integer >= 1, got ${show(c.dataversion)}`)
   if (c.data_base64 != null) bad('data_base64', 'is not supported: send JSON data')
   if (str('datacontenttype')?.split(';')[0]!.trim().toLowerCase() === SUPERJSON) {
     try { e.data = fromTagged(c.data) } catch (err) { bad('data', `is not valid ${SUPERJSON}: ${(err as Error).message}`) }

@@ -3,7 +3,7 @@
  * give. Types only: the code they describe lives in the folders (bus.ts, subscriptions/, ...).
  */
 import type { Clock } from './clock/clock.js'
-import type { BusEvent, EventMap, EventOf, OpenEvents } from './event.js'
+import type { BusEvent, EventMap, EventOf, OpenEvents, Payload, PayloadAt, VersionsOption } from './event.js'
 import type { Filter } from './filter/filter.js'
 import type { Appended } from './log/log.js'
 import type { ScheduleInfo, ScheduleSpec } from './schedule/schedule.js'
@@ -33,7 +33,7 @@ export interface HandlerContext<I extends EventMap = any> {
   /** Aborts when the attempt times out or the bus closes. */
   signal: AbortSignal
   /** A chained publish: causation, correlation and trace carried over, and an id stable across retries. */
-  publish<T extends keyof I & string>(type: T, data: I[T], options?: { id?: string; key?: string }): Promise<unknown>
+  publish<T extends keyof I & string>(type: T, data: Payload<I[T]>, options?: { id?: string; key?: string }): Promise<unknown>
 }
 
 /** One event that ran out of attempts (or threw `NonRetriableError`) in one subscription. */
@@ -63,6 +63,11 @@ export interface SubscribeOptions<Ev = BusEvent> {
    * (the Durable Object's claim journal), so they are not counted twice. Default `true`.
    */
   countDeadRuntimes?: boolean
+  /**
+   * Hand the handler (and the filter) events as stored, not upcast to their type's current version:
+   * for forwarding the log as it is (the IndexedDB bridge). Default `false`.
+   */
+  raw?: boolean
 }
 
 /** A handle on a durable subscription attached on this bus. */
@@ -90,6 +95,11 @@ export interface BusOptions<E extends EventMap = OpenEvents, I extends EventMap 
    * ms (default 30 s); `ledger`: handled ids each one remembers (default 10,000, within the dedup window).
    */
   subscriptions?: { expireAfter?: number; lease?: number; ledger?: number }
+  /**
+   * Event versions per type: the `current` version and an upcaster from each older one to the
+   * next. Events are stored as sent; listeners, handlers, `waitFor` and `read` see them upcast.
+   */
+  versions?: VersionsOption<E>
 }
 
 /** Options of `waitFor`. `filter` may be declarative or a function. */
@@ -127,7 +137,8 @@ export type DelayedResult = Appended
 
 /** One entry of `publishMany`. */
 export type PublishInput<I extends EventMap = OpenEvents> = {
-  [T in keyof I & string]: { type: T; data: I[T] } & PublishOptions & Partial<{ delay: number; at: number | Date }>
+  [T in keyof I & string]: ({ type: T; data: Payload<I[T]>; version?: undefined } | { type: T; data: PayloadAt<I[T], number>; version: number })
+    & PublishOptions & Partial<{ delay: number; at: number | Date }>
 }[keyof I & string]
 
 /**
@@ -141,7 +152,11 @@ export interface ListenOptions<Ev = BusEvent> { signal?: AbortSignal; filter?: (
  * end of the log: no events, and the cursor that follows), a pattern, a page size (default 100, at
  * most 10,000), and `cursors: true` for the cursor right after each event (to resume mid-page).
  */
-export interface ReadOptions<P extends string = string> { from?: string; pattern?: P; limit?: number; cursors?: boolean }
+export interface ReadOptions<P extends string = string> {
+  from?: string; pattern?: P; limit?: number; cursors?: boolean
+  /** Events as stored, not upcast to their type's current version. */
+  raw?: boolean
+}
 
 /** The events whose topics a pattern matches. */
 export type Matching<E extends EventMap, P extends string> = EventOf<E, MatchingTopics<keyof E & string, P>>
@@ -164,8 +179,11 @@ export type PatternOf<E extends EventMap, P extends string> =
  */
 export interface Bus<E extends EventMap = any, I extends EventMap = E> {
   /** Validates, then stores the event; resolves once it is durably stored, never waits for handlers. */
-  publish<T extends keyof I & string>(type: T, data: I[T], options: PublishOptions & DelayOptions): Promise<DelayedResult>
-  publish<T extends keyof I & string>(type: T, data: I[T], options?: PublishOptions): Promise<PublishResult>
+  publish<T extends keyof I & string>(type: T, data: Payload<I[T]>, options: PublishOptions & DelayOptions): Promise<DelayedResult>
+  publish<T extends keyof I & string>(type: T, data: Payload<I[T]>, options?: PublishOptions): Promise<PublishResult>
+  /** An older version's payload (see `versions`): upcast to be checked, stored as sent. */
+  publish<T extends keyof I & string, V extends number>(type: T, data: PayloadAt<I[T], V>, options: PublishOptions & { version: V } & DelayOptions): Promise<DelayedResult>
+  publish<T extends keyof I & string, V extends number>(type: T, data: PayloadAt<I[T], V>, options: PublishOptions & { version: V }): Promise<PublishResult>
   /** Stores all the events or none (one commit); delayed entries resolve without `seq`. */
   publishMany(events: readonly PublishInput<I>[]): Promise<DelayedResult[]>
   /** Drops a delayed event that is not yet due; true when it was. Its id stays remembered. */
@@ -194,7 +212,7 @@ export interface Bus<E extends EventMap = any, I extends EventMap = E> {
   /** The next matching event, or the most recent one within `since` ms; rejects with `TIMEOUT` or the signal's reason. */
   waitFor<P extends string>(pattern: PatternOf<E, P>, options?: WaitOptions<Matching<E, P>>): Promise<Matching<E, P>>
   /** Creates or updates a schedule (an identical spec changes nothing); it persists in the store. */
-  schedule<T extends keyof I & string>(name: string, spec: ScheduleSpec<T, I[T]>): Promise<void>
+  schedule<T extends keyof I & string>(name: string, spec: ScheduleSpec<T, Payload<I[T]>>): Promise<void>
   /** Active schedules with their next fire time. */
   schedules(): Promise<ScheduleInfo[]>
   /** Removes a schedule; true when it existed. */

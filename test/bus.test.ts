@@ -30,7 +30,7 @@ describe('publish', () => {
     expect(r).toEqual({ id: r.id, seq: 1, duplicate: false })
     const { events } = await bus.read()
     expect(events).toEqual([{
-      id: r.id, type: 'order.placed', source: 'shop', time: 1_700_000_000_000, seq: 1, data: { id: 'o1', total: 5 },
+      id: r.id, type: 'order.placed', source: 'shop', time: 1_700_000_000_000, seq: 1, version: 1, data: { id: 'o1', total: 5 },
       key: 'o1', correlationId: 'c1', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
     }])
     expect(Object.keys(events[0]!)).not.toContain('causationId')

@@ -4,14 +4,14 @@ import { checkTopic } from '../../src/topic/topic.js'
 import { parseJson } from './_body.js'
 
 /** One event to publish, as read from a request. */
-export type Input = { type: string; data: unknown; id?: string; key?: string; source?: string; correlationId?: string; causationId?: string; traceparent?: string }
+export type Input = { type: string; data: unknown; id?: string; key?: string; source?: string; correlationId?: string; causationId?: string; traceparent?: string; version?: number }
 
 const FIELDS = ['id', 'key', 'source', 'correlationId', 'causationId', 'traceparent'] as const
 
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
 
 /**
- * `{ type, data, id?, key?, ... }`: the plain JSON form of an event to publish. The type is checked
+ * `{ type, data, id?, key?, version?, ... }`: the plain JSON form of an event to publish. The type is checked
  * as a topic here, before any scope is, so a malformed type is `INVALID_TOPIC` whatever the token.
  *
  * @example
@@ -28,6 +28,8 @@ export const fromJson = (x: unknown): Input => {
     if (typeof v !== 'string') fail('INVALID_PAYLOAD', `"${f}" must be a string, got ${Array.isArray(v) ? 'an array' : typeof v}`)
     out[f] = v as string
   }
+  // Checked by the bus's publish (an integer in 1..the type's current version).
+  if (x.version !== undefined && x.version !== null) out.version = typeof x.version === 'number' ? x.version : fail('INVALID_PAYLOAD', '"version" must be a number')
   return out
 }
 
@@ -41,6 +43,8 @@ export const fromCloud = (x: unknown): Input => {
   const e = fromCloudEvent(x)
   const out: Input = { type: e.type, data: e.data, id: e.id, source: e.source }
   for (const f of ['key', 'correlationId', 'causationId', 'traceparent'] as const) if (e[f] !== undefined) out[f] = e[f]
+  // `dataversion`: an old client's version is kept, so this bus upcasts it.
+  if (e.version !== undefined) out.version = e.version
   return out
 }
 

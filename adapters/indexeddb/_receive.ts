@@ -27,7 +27,7 @@ export const createReceiver = (o: {
     for (const e of events) o.inbound.add(e.id)
     const inputs = events.map((e) => {
       const i: Record<string, unknown> = { type: e.type, data: e.data, id: e.id, source: e.source }
-      for (const k of ['key', 'correlationId', 'causationId', 'traceparent'] as const) if (e[k] !== undefined) i[k] = e[k]
+      for (const k of ['key', 'correlationId', 'causationId', 'traceparent', 'version'] as const) if (e[k] !== undefined) i[k] = e[k]
       return i
     })
     try {

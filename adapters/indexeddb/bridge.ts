@@ -190,6 +190,8 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
       timeout: YEAR,
       retry: { attempts: Number.MAX_SAFE_INTEGER, backoff: { initial: backoff.initial, max: backoff.max } },
       filter: (e) => !inbound.has(e.id),
+      // Forwarded as stored: the server's own versions upcast an old client's events.
+      raw: true,
       // Events published before the bridge first ran (offline, at boot) go out too. Only a new
       // name starts here; later the stored cursor does.
       from: 'earliest',

@@ -24,6 +24,8 @@ const optionsOfWait = (o: WaitOptions | undefined): WaitOptions => {
 
 interface Wait {
   log: Log
+  /** Upcasts a stored event to its type's current version (the lookback reads the log). */
+  view(event: BusEvent): BusEvent
   clock: Clock
   pattern: string
   options: WaitOptions | undefined
@@ -38,13 +40,17 @@ interface Wait {
 }
 
 /** The most recent event at or after `after` (epoch ms) that matches, reading the log backwards. */
-const recent = async (log: Log, pattern: string, test: (e: BusEvent) => boolean, after: number): Promise<BusEvent | undefined> => {
+const recent = async (log: Log, view: (e: BusEvent) => BusEvent, pattern: string, test: (e: BusEvent) => boolean, after: number): Promise<BusEvent | undefined> => {
   const topic = compilePattern(pattern)
   for (let end = log.head + 1; end > 0;) {
     const page = await log.readBack(seqKey('e/', end), 256)
     for (const e of page) {
       if (e.time < after) return undefined
-      if (topic(e.type) && test(e)) return e
+      if (!topic(e.type)) continue
+      // An event whose upcaster throws is skipped, as live listeners skip it (onError has it).
+      let seen: BusEvent
+      try { seen = view(e) } catch { continue }
+      if (test(seen)) return seen
     }
     if (page.length < 256) return undefined
     end = page[page.length - 1]!.seq
@@ -53,7 +59,7 @@ const recent = async (log: Log, pattern: string, test: (e: BusEvent) => boolean,
 }
 
 /** `bus.waitFor` once its listener is in place: filter, lookback, timeout and signal. */
-export const wait = ({ log, clock, pattern, options, early, off, listen, closing }: Wait): Promise<BusEvent> =>
+export const wait = ({ log, clock, view, pattern, options, early, off, listen, closing }: Wait): Promise<BusEvent> =>
   new Promise((resolve, reject) => {
     let o: WaitOptions
     try { o = optionsOfWait(options) } catch (e) { off(); return reject(e) }
@@ -78,7 +84,7 @@ export const wait = ({ log, clock, pattern, options, early, off, listen, closing
     const hit = (e: BusEvent) => { if (test(e)) finish(() => resolve(e)) }
     void (async () => {
       // The lookback closes the race where the event landed just before the wait.
-      const before = since ? await recent(log, pattern, test, clock.now() - since) : undefined
+      const before = since ? await recent(log, view, pattern, test, clock.now() - since) : undefined
       if (before) return finish(() => resolve(before))
       listen(hit)
       const first = early.find(test)

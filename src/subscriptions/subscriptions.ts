@@ -37,6 +37,12 @@ export interface Subscriptions extends SubscriptionsAdmin {
   close(): Promise<void>
 }
 
+/** The event a filter sees (as stored with `raw`); `undefined` when its upcast throws. */
+const viewedBy = (view: (event: BusEvent) => BusEvent) => (raw: boolean | undefined, event: BusEvent): BusEvent | undefined => {
+  if (raw) return event
+  try { return view(event) } catch { return undefined }
+}
+
 type Checked = { options: SubscribeOptions; topic: (type: string) => boolean; test: EventPredicate | undefined; backoff: NonNullable<RetryOptions['backoff']> }
 
 /** Checks and copies `subscribe`'s arguments: what was checked is what runs, however the caller's objects change (or throw) later. */
@@ -81,6 +87,7 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
   const leases = createLeases(core)
   const host: Host = { ...base, reclaim: leases.reclaim }
   const backlogs = createBacklogs(store, log)
+  const viewed = viewedBy(base.view)
 
   /** Writes the record a subscribe asks for (pattern, filter, start), unless the stored one says the same. */
   const register = async (name: string, pattern: string, options: SubscribeOptions) => {
@@ -110,7 +117,15 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
       if (attached.has(name)) fail('ALREADY_SUBSCRIBED', `subscription "${name}" is already attached on this bus`)
       const attempts = options.retry?.attempts ?? 5
       const runnerOptions: RunnerOptions = {
-        name, handler, matches: (event) => topic(event.type) && (!test || test(event)),
+        // Upcast where the handler runs: an upcaster that throws fails that attempt (retried, then
+        // dead-lettered with the error) and never loses the event. A filter that cannot see the
+        // current version lets the event through, so the attempt reports why.
+        name, handler: options.raw ? handler : (event, ctx) => handler(base.view(event), ctx),
+        matches: (event) => {
+          if (!topic(event.type) || !test) return topic(event.type)
+          const seen = viewed(options.raw, event)
+          return !seen || test(seen)
+        },
         concurrency: options.concurrency ?? 1, attempts, timeout: options.timeout ?? 30_000,
         backoff: { initial: backoff.initial ?? 1000, factor: backoff.factor ?? 2, max: backoff.max ?? 60_000, jitter: backoff.jitter ?? true },
         ledger: base.ledger, countDeadRuntimes: options.countDeadRuntimes !== false,
