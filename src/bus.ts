@@ -9,7 +9,7 @@ import type { Subscriptions } from './subscriptions/subscriptions.js'
 import type { Scheduler } from './schedule/schedule.js'
 import { createTrie } from './topic/topic.js'
 import type { Bus, BusOptions, PublishInput, PublishOptions } from './types.js'
-import { createVersions } from './versions.js'
+import type { Versions } from './versions.js'
 
 export type { Bus, BusOptions, DelayOptions, DelayedResult, ErrorContext, ListenOptions, Matching, PatternOf, PublishInput, PublishOptions, PublishResult, ReadOptions, WaitOptions } from './types.js'
 
@@ -38,8 +38,17 @@ export function createBus(options: BusOptions = {}): Bus {
   const onError = options.onError ?? ((error, ctx) => console.error('tidings:', error, ctx))
   const maxBytes = options.limits?.maxEventBytes ?? 131_072
   const listeners = createTrie<Listener>()
-  // Checked before anything else is made: a malformed option throws from createBus.
-  const versions = createVersions(options.versions)
+  // Without a versions option every type is at version 1: nothing to load, nothing to upcast. With
+  // one, its code loads lazily and the log starts once it has (a malformed option fails start-up:
+  // publish and idle reject with INVALID_OPTIONS, nothing is written).
+  let versions: Versions | undefined = options.versions === undefined ? {
+    current: () => 1,
+    check: (type, version) => version === undefined || version === 1 ? 1 : fail('INVALID_OPTIONS', `"${type}" has no version ${describeValue(version)}: it has no versions option, so its only version is 1`),
+    upcast: (_type, _from, data) => data,
+    view: (e) => e,
+  } : undefined
+  const versionsLoaded = versions ? undefined : import('./versions.js').then((m) => { versions = m.createVersions(options.versions) })
+  const view = (e: BusEvent) => versions!.view(e)
   let closed = false
   let added = 0
   // Aborted by close(): waits still pending reject with CLOSED and drop their timers.
@@ -51,7 +60,7 @@ export function createBus(options: BusOptions = {}): Bus {
       if (!ls.length) continue
       let e: BusEvent
       // Listeners see the current version; an upcaster that throws is reported, the event stays in the log.
-      try { e = versions.view(stored) } catch (error) { onError(error, { event: stored }); continue }
+      try { e = view(stored) } catch (error) { onError(error, { event: stored }); continue }
       // The trie finds listeners by pattern; they run in the order they were added.
       if (ls.length > 1) ls.sort((a, b) => a.n - b.n)
       for (const l of ls) {
@@ -79,12 +88,13 @@ export function createBus(options: BusOptions = {}): Bus {
     clock,
     dedupe: { window: options.dedupe?.window ?? DAY, max: options.dedupe?.max ?? 100_000 },
     retention: { events: options.retention?.events ?? 10_000, age: options.retention?.age ?? DAY },
+    before: versionsLoaded,
     expireAfter: options.subscriptions?.expireAfter ?? 7 * DAY,
     onAppend: (events) => { dispatch(events); subs?.notify(events); bump() },
   })
   // Durable subscriptions load on first use: apps that only publish and listen never ship them.
   const manager = () => loading ??= log.track(import('./subscriptions/subscriptions.js')).then((m) => (subs = m.createSubscriptions({
-    store, clock, log, owner: idPrefix(clock.now()), onError, activity: bump, view: versions.view,
+    store, clock, log, owner: idPrefix(clock.now()), onError, activity: bump, view,
     publish: (type, data, o) => bus.publish(type as never, data as never, o),
     pin: log.pin, unpin: log.unpin, ledger: { window: options.dedupe?.window ?? DAY, max: options.subscriptions?.ledger ?? 10_000 },
   }, { leaseMs: options.subscriptions?.lease ?? 30_000, expireAfter: options.subscriptions?.expireAfter ?? 7 * DAY })))
@@ -105,7 +115,8 @@ export function createBus(options: BusOptions = {}): Bus {
   // Start-up failures surface through publish and idle, not as an unhandled rejection.
   log.ready.catch(() => {})
 
-  const limits = { source, maxBytes, version: versions.check }
+  // The outbox stages with these: before the versions code has loaded, the drain's publish checks the version.
+  const limits = { source, maxBytes, version: (type: string, version: unknown) => versions?.check(type, version) }
   /** When a delayed publish is due (0: now). A due time already past appends at once. */
   const holdOf = ({ delay, at }: { delay?: unknown; at?: unknown }): number => {
     if (delay === undefined && at === undefined) return 0
@@ -122,21 +133,22 @@ export function createBus(options: BusOptions = {}): Bus {
     checkEnvelope(type, o)
     // No id yet: the log gives one when the event reaches it.
     const id = o.id ?? ''
-    const version = versions.check(type, o.version)
+    const { check, current: currentOf, upcast } = versions!
+    const version = check(type, o.version)
     // An older version is stored as sent; what must pass the schema is its upcast to the current one.
-    const older = version < versions.current(type)
+    const older = version < currentOf(type)
     const draft = (payload: unknown) => {
       const d = draftEvent(id, type, older ? data : payload, o, limits)
       d.version = version
       return d
     }
-    const current = older ? versions.upcast(type, version, data) : data
+    const current = older ? upcast(type, version, data) : data
     const schema = schemaOf(type)
     if (!schema) return draft(current)
     const checked = (r: StandardSchemaV1.Result<unknown>) => {
       if (!r.issues) return draft(r.value)
       const what = r.issues.map((i) => `${i.path?.map((p) => String(typeof p === 'object' ? p.key : p)).join('.') || '(root)'}: ${i.message}`)
-      return fail('INVALID_PAYLOAD', `"${type}"${older ? ` version ${version} upcast to ${versions.current(type)}` : ''} failed its schema: ${what.join('; ')}`)
+      return fail('INVALID_PAYLOAD', `"${type}"${older ? ` version ${version} upcast to ${currentOf(type)}` : ''} failed its schema: ${what.join('; ')}`)
     }
     const invalid = (e: unknown): never => { throw coded(e, 'INVALID_PAYLOAD', `"${type}": its schema threw`) }
     let r: StandardSchemaV1.Result<unknown> | PromiseLike<StandardSchemaV1.Result<unknown>>
@@ -154,9 +166,11 @@ export function createBus(options: BusOptions = {}): Bus {
       for (const i of all) optionsOf(i ?? null, 'publishMany: each event')
       holds = all.map(holdOf)
       // prepare reads the options by name: the input itself serves, no copy per publish.
-      drafts = all.map((i) => prepare(i.type, i.data, i as PublishOptions))
+      const prepareAll = () => all.map((i) => prepare(i.type, i.data, i as PublishOptions))
+      // Until the versions code has loaded, the drafts are a promise, as with async schemas: the place in line is taken now.
+      drafts = versions ? prepareAll() : [versionsLoaded!.then(() => Promise.all(prepareAll()))]
     } catch (e) { return Promise.reject(coded(e, 'INVALID_OPTIONS', 'reading the options threw')) }
-    return log.append(drafts.some((d) => d instanceof Promise) ? Promise.all(drafts) : (drafts as Draft[]), single, undefined, holds.some(Boolean) ? holds : undefined)
+    return log.append(drafts.some((d) => d instanceof Promise) ? Promise.all(drafts).then((d) => d.flat()) : (drafts as Draft[]), single, undefined, holds.some(Boolean) ? holds : undefined)
   }
 
   const bus: Bus = {
@@ -180,7 +194,7 @@ export function createBus(options: BusOptions = {}): Bus {
     },
 
     // Reading is async anyway: its code loads on first use, outside the entry chunk.
-    read: async (o) => (await import('./log/read.js')).read(log, o, versions.view) as never,
+    read: async (o) => (await import('./log/read.js')).read(log, o, view) as never,
 
     subscribe: lazy('subscribe'),
     subscriptions: lazy('subscriptions'),
@@ -201,7 +215,7 @@ export function createBus(options: BusOptions = {}): Bus {
       try {
         off = listeners.add(pattern, { fn: (e) => { if (seen) seen(e); else early.push(e) }, test: undefined, n: added++ })
       } catch (e) { return Promise.reject(e) }
-      return log.track(import('./log/wait-for.js')).then((m) => m.wait({ log, clock, view: versions.view, pattern, options: o as never, early, off, listen: (f) => { seen = f }, closing: closing.signal })) as never
+      return log.track(import('./log/wait-for.js')).then((m) => m.wait({ log, clock, view, pattern, options: o as never, early, off, listen: (f) => { seen = f }, closing: closing.signal })) as never
     },
 
     schedule: async (name, spec) => (await scheduler()).schedule(name, spec as never),

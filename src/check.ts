@@ -17,7 +17,7 @@ export interface EventLimits {
   source: string
   maxBytes: number
   /** The bus's check of a `{ version }` option (see `createBus({ versions })`); throws `INVALID_OPTIONS`. */
-  version?(type: string, version: unknown): number
+  version?(type: string, version: unknown): unknown
 }
 
 /**

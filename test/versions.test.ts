@@ -166,14 +166,24 @@ describe('bad input is a coded error before anything is written', () => {
     ['a step from the current version', { a: { current: 2, upcast: { 1: (d: unknown) => d, 2: (d: unknown) => d } } }, 'has a step from "2"'],
     ['a step that is no version', { a: { current: 2, upcast: { 1: (d: unknown) => d, x: (d: unknown) => d } } }, 'has a step from "x"'],
     ['upcast not an object', { a: { current: 2, upcast: null } }, 'upcast must be an object'],
-  ])('a versions option with %s is INVALID_OPTIONS at createBus', (_, given, message) => {
-    expect(() => createBus({ versions: given as never })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS', message: expect.stringContaining(message) }))
+  ])('a versions option with %s fails start-up: publish and idle reject with INVALID_OPTIONS, nothing is written', async (_, given, message) => {
+    const store = memoryStore()
+    const bus = createBus({ store, versions: given as never })
+    expect(await rejection(bus.publish('a', 1))).toMatchObject({ code: 'INVALID_OPTIONS', message: expect.stringContaining(message) })
+    expect((await rejection(bus.idle())).code).toBe('INVALID_OPTIONS')
+    expect(await store.list({ prefix: '' })).toEqual([])
   })
 
-  it('a getter that throws in the versions option is INVALID_OPTIONS with its error as cause', () => {
-    const error = (() => { try { createBus({ versions: { a: getterThrows } }) } catch (e) { return e } })() as TidingsError
+  it('a getter that throws in the versions option is INVALID_OPTIONS with its error as cause', async () => {
+    const error = await createBus({ versions: { a: getterThrows } }).publish('a', 1).catch((e: unknown) => e) as TidingsError
     expect(error.code).toBe('INVALID_OPTIONS')
     expect((error.cause as Error).message).toBe('getter')
+  })
+
+  it('without a versions option a type\'s only version is 1', async () => {
+    const bus = createBus()
+    expect((await bus.publish('a', 1, { version: 1 } as never)).seq).toBe(1)
+    expect(await rejection(bus.publish('a', 1, { version: 2 } as never))).toMatchObject({ code: 'INVALID_OPTIONS', message: expect.stringContaining('its only version is 1') })
   })
 })
 

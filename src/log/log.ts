@@ -48,6 +48,8 @@ export interface LogOptions {
   retention: { events: number; age: number }
   /** A subscription with no handler for this long stops pinning retention. */
   expireAfter: number
+  /** Start-up work the log waits for before it reads or appends anything (the versions code, when used). */
+  before?: Promise<unknown> | undefined
   /** Called after each commit (own or another writer's) with the new events in seq order. */
   onAppend(events: BusEvent[]): void
 }
@@ -122,6 +124,7 @@ export const createLog = (o: LogOptions) => {
   const armDue = (at: number) => void track(delays().then((d) => d.arm(at)))
 
   const ready = (async () => {
+    await o.before
     const [h, ids, oldest] = await Promise.all([store.get(HEAD), records(0), store.list({ prefix: EVENTS, limit: 1 }), loadPins()])
     head = (h?.value as Head | undefined) ?? head
     headVersion = h?.version ?? null
