@@ -182,12 +182,12 @@ export function cloudflareBus<E extends EventMap = OpenEvents>(namespace: BusNam
     subscribe: () => Promise.reject(new TidingsError('INVALID_OPTIONS', 'subscribe() is not available on the Cloudflare bus: declare subscriptions with defineSubscriptions, loaded by both the Worker and the object')),
 
     async read(o: ReadOptions = {}) {
-      const { from, pattern, limit = 100 } = o
+      const { from, pattern, limit = 100, raw } = o
       // 'earliest' and 'latest' go to every shard as they are: each knows its own start and end.
       const named = from === 'earliest' || from === 'latest'
       const at = from === undefined || named ? stubs.map(() => 1) : decodeCursor(from)
       if (!at || at.length !== shards) fail('INVALID_CURSOR', `${JSON.stringify(from)} is not a cursor of this ${shards}-shard bus`)
-      const pages = await all((s, i) => call(s, 'read', [{ from: named ? from : encodeCursor([at![i]!]), limit, ...(pattern === undefined ? {} : { pattern }) }]) as Promise<{ events: BusEvent[]; next: string }>)
+      const pages = await all((s, i) => call(s, 'read', [{ from: named ? from : encodeCursor([at![i]!]), limit, ...(pattern === undefined ? {} : { pattern }), ...(raw ? { raw } : {}) }]) as Promise<{ events: BusEvent[]; next: string }>)
       // Where each shard's page began: what a shard that gives none of its page stays at.
       if (named) pages.forEach((p, i) => { at![i] = p.events[0]?.seq ?? decodeCursor(p.next)![0]! })
       // Merge by time, taking each shard's events in seq order (a k-way merge, not a sort: a clock

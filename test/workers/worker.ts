@@ -72,15 +72,20 @@ export const subscriptions = defineSubscriptions<EventMap, Env>({
     pattern: 'chaos.*', concurrency: 8, timeout: 4_000, retry: { attempts: 10, backoff: { initial: 50, max: 1_000, jitter: false } },
     handler: (e, ctx) => collect(ctx.env, 'handled', e, ctx),
   },
+  // Event versions: 'versioned.placed' is at version 2 in the object's bus; the handler records what it saw.
+  versioned: { pattern: 'versioned.*', handler: async (e, ctx) => { await ctx.publish('seen.versioned', { version: e.version, data: e.data }) } },
   keyed: { pattern: 'seq.*', concurrency: 8, handler: async (e, ctx) => { await ctx.publish('seen.seq', { n: (e.data as { n: number }).n }, { key: e.key! }) } },
 })
+
+/** The object's versions: `versioned.placed` went from `{ total }` (version 1) to `{ amount, currency }`. */
+export const versions = { 'versioned.placed': { current: 2, upcast: { 1: (v1: { total: number }) => ({ amount: v1.total, currency: 'EUR' }) } } }
 
 /** The bus object of the tests: a clock a test can move forward, and a small live-client bound. */
 export class TestBus extends BusObject<Env> {
   #skew: { ms: number }
   constructor(ctx: DurableObjectState, env: Env) {
     const skew = { ms: 0 }
-    super(ctx, env, { subscriptions, queue: env.DELIVERY, now: () => Date.now() + skew.ms, live: { maxUnacked: 20 }, bus: { source: 'test' } })
+    super(ctx, env, { subscriptions, queue: env.DELIVERY, now: () => Date.now() + skew.ms, live: { maxUnacked: 20 }, bus: { source: 'test', versions } })
     this.#skew = skew
     // The fault-injection tests count the object's starts (each one is a new incarnation).
     if (env.COLLECTOR) void fetch(`${env.COLLECTOR}/incarnation`, { method: 'POST', body: JSON.stringify({ id: ctx.id.toString() }) }).catch(() => {})
