@@ -7,7 +7,7 @@ import { serverLog, serverPublish, setKnobs, startServer, stopServer, type Knobs
 const commands = {
   startServer: ((_, token: string) => startServer(token)) as BrowserCommand<[token: string]>,
   setKnobs: ((_, id: string, knobs: Knobs) => setKnobs(id, knobs)) as BrowserCommand<[id: string, knobs: Knobs]>,
-  serverLog: ((_, id: string) => serverLog(id)) as BrowserCommand<[id: string]>,
+  serverLog: ((_, id: string, raw?: boolean) => serverLog(id, raw)) as BrowserCommand<[id: string, raw?: boolean]>,
   serverPublish: ((_, id: string, events: { type: string; data: unknown; id?: string }[]) => serverPublish(id, events)) as BrowserCommand<[id: string, events: { type: string; data: unknown; id?: string }[]]>,
   stopServer: ((_, id: string) => stopServer(id)) as BrowserCommand<[id: string]>,
   // The network between the browser and one server goes down (requests fail as
