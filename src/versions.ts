@@ -29,7 +29,8 @@ export interface Versions {
 
 // 32-bit: CloudEvents carries the version as an Integer attribute.
 const MAX_VERSION = 2 ** 31 - 1
-const isVersion = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_VERSION
+const isVersion = (v: unknown): v is number =>
+  Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_VERSION
 
 /**
  * Checks the `versions` option of `createBus` (own entries only; every step from 1 up to `current`
@@ -43,25 +44,46 @@ const isVersion = (v: unknown): v is number => Number.isInteger(v) && (v as numb
 export const createVersions = (given: unknown): Versions => {
   const chains = new Map<string, { current: number; steps: ((data: unknown) => unknown)[] }>()
   try {
-    if (given !== undefined && (!given || typeof given !== 'object' || Array.isArray(given))) fail('INVALID_OPTIONS', `versions takes { [type]: { current, upcast } }, got ${describeValue(given)}`)
+    if (given !== undefined && (!given || typeof given !== 'object' || Array.isArray(given)))
+      fail(
+        'INVALID_OPTIONS',
+        `versions takes { [type]: { current, upcast } }, got ${describeValue(given)}`,
+      )
     for (const type of Object.keys(given ?? {})) {
       const spec = (given as Record<string, VersionSpec | undefined>)[type]
       const what = `versions["${type.slice(0, 60)}"]`
-      if (!spec || typeof spec !== 'object') fail('INVALID_OPTIONS', `${what} must be { current, upcast }, got ${describeValue(spec)}`)
+      if (!spec || typeof spec !== 'object')
+        fail('INVALID_OPTIONS', `${what} must be { current, upcast }, got ${describeValue(spec)}`)
       const { current, upcast = {} } = spec as VersionSpec
-      if (!isVersion(current)) fail('INVALID_OPTIONS', `${what}.current must be an integer in 1..${MAX_VERSION}, got ${describeValue(current)}`)
-      if (!upcast || typeof upcast !== 'object') fail('INVALID_OPTIONS', `${what}.upcast must be an object of functions, got ${describeValue(upcast)}`)
-      for (const key of Object.keys(upcast)) if (!(+key >= 1 && +key < current && String(+key) === key)) fail('INVALID_OPTIONS', `${what}.upcast has a step from ${describeValue(key)}: steps go from 1..${current - 1}`)
+      if (!isVersion(current))
+        fail(
+          'INVALID_OPTIONS',
+          `${what}.current must be an integer in 1..${MAX_VERSION}, got ${describeValue(current)}`,
+        )
+      if (!upcast || typeof upcast !== 'object')
+        fail(
+          'INVALID_OPTIONS',
+          `${what}.upcast must be an object of functions, got ${describeValue(upcast)}`,
+        )
+      for (const key of Object.keys(upcast))
+        if (!(+key >= 1 && +key < current && String(+key) === key))
+          fail(
+            'INVALID_OPTIONS',
+            `${what}.upcast has a step from ${describeValue(key)}: steps go from 1..${current - 1}`,
+          )
       const steps = []
       for (let from = 1; from < current; from++) {
         const step = (upcast as Record<number, unknown>)[from]
-        if (typeof step !== 'function') fail('INVALID_OPTIONS', `${what} has no upcaster from version ${from} to ${from + 1}`)
+        if (typeof step !== 'function')
+          fail('INVALID_OPTIONS', `${what} has no upcaster from version ${from} to ${from + 1}`)
         steps[from] = step as (data: unknown) => unknown
       }
       chains.set(type, { current, steps })
     }
   } catch (error) {
-    throw error instanceof TidingsError ? error : new TidingsError('INVALID_OPTIONS', 'reading the versions option threw', { cause: error })
+    throw error instanceof TidingsError
+      ? error
+      : new TidingsError('INVALID_OPTIONS', 'reading the versions option threw', { cause: error })
   }
 
   const current = (type: string) => chains.get(type)?.current ?? 1
@@ -69,8 +91,13 @@ export const createVersions = (given: unknown): Versions => {
     const chain = chains.get(type)!
     for (let at = from; at < chain.current; at++) {
       const step = `upcasting "${type}" from version ${at} to ${at + 1}`
-      try { data = chain.steps[at]!(data) } catch (error) { throw new TidingsError('INVALID_PAYLOAD', `${step} threw`, { cause: error }) }
-      if (typeof (data as PromiseLike<unknown> | undefined)?.then === 'function') fail('INVALID_PAYLOAD', `${step} returned a promise: upcasters are synchronous`)
+      try {
+        data = chain.steps[at]!(data)
+      } catch (error) {
+        throw new TidingsError('INVALID_PAYLOAD', `${step} threw`, { cause: error })
+      }
+      if (typeof (data as PromiseLike<unknown> | undefined)?.then === 'function')
+        fail('INVALID_PAYLOAD', `${step} returned a promise: upcasters are synchronous`)
     }
     return data
   }
@@ -80,16 +107,32 @@ export const createVersions = (given: unknown): Versions => {
     check(type, version) {
       const now = current(type)
       if (version === undefined) return now
-      if (!isVersion(version)) return fail('INVALID_OPTIONS', `version must be an integer >= 1, got ${describeValue(version)}`)
-      if (version > now) fail('INVALID_OPTIONS', `"${type}" version ${version} is newer than its current version ${now}`)
+      if (!isVersion(version))
+        return fail(
+          'INVALID_OPTIONS',
+          `version must be an integer >= 1, got ${describeValue(version)}`,
+        )
+      if (version > now)
+        fail(
+          'INVALID_OPTIONS',
+          `"${type}" version ${version} is newer than its current version ${now}`,
+        )
       return version
     },
     view(event) {
       const chain = chains.get(event.type)
       if (!chain || event.version === chain.current) return event
       const from = event.version ?? 1
-      if (from > chain.current) fail('INVALID_PAYLOAD', `event #${event.seq} "${event.type}" is version ${from}, newer than this bus's current version ${chain.current}`)
-      return Object.freeze({ ...event, data: upcast(event.type, from, event.data), version: chain.current })
+      if (from > chain.current)
+        fail(
+          'INVALID_PAYLOAD',
+          `event #${event.seq} "${event.type}" is version ${from}, newer than this bus's current version ${chain.current}`,
+        )
+      return Object.freeze({
+        ...event,
+        data: upcast(event.type, from, event.data),
+        version: chain.current,
+      })
     },
   }
 }
