@@ -114,6 +114,15 @@ export type VersionsOption<E> = {
  */
 export type EventOf<E, T extends keyof E & string> = T extends unknown ? BusEvent<T, Payload<E[T]>> : never
 
+/**
+ * {@link EventOf} as stored: a {@link Versioned} entry's data is any of its versions (what
+ * `read({ raw: true })` returns).
+ *
+ * @example
+ * type Stored = StoredEventOf<MyEvents, 'order.placed'>
+ */
+export type StoredEventOf<E, T extends keyof E & string> = T extends unknown ? BusEvent<T, PayloadAt<E[T], number>> : never
+
 /** Width of the counter part of an own id. */
 export const ID_COUNTER = 7
 

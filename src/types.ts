@@ -3,7 +3,7 @@
  * give. Types only: the code they describe lives in the folders (bus.ts, subscriptions/, ...).
  */
 import type { Clock } from './clock/clock.js'
-import type { BusEvent, EventMap, EventOf, OpenEvents, Payload, PayloadAt, VersionsOption } from './event.js'
+import type { BusEvent, EventMap, EventOf, OpenEvents, Payload, PayloadAt, StoredEventOf, VersionsOption } from './event.js'
 import type { Filter } from './filter/filter.js'
 import type { Appended } from './log/log.js'
 import type { ScheduleInfo, ScheduleSpec } from './schedule/schedule.js'
@@ -191,6 +191,7 @@ export interface Bus<E extends EventMap = any, I extends EventMap = E> {
   /** A live listener: in-process, at-most-once, in publish order. Returns its unsubscribe. */
   on<P extends string>(pattern: PatternOf<E, P>, listener: (event: Matching<E, P>) => unknown, options?: ListenOptions<Matching<E, P>>): () => void
   /** Reads the log oldest first from an opaque cursor; `next` continues where this page ended. */
+  read<P extends string = '**'>(options: ReadOptions<P> & { raw: true }): Promise<{ events: StoredEventOf<E, MatchingTopics<keyof E & string, P>>[]; next: string; cursors?: string[] }>
   read<P extends string = '**'>(options?: ReadOptions<P>): Promise<{ events: Matching<E, P>[]; next: string; cursors?: string[] }>
   /** A durable subscription: at-least-once, resumed by any bus over the same store. Resolves once registered. */
   subscribe<P extends string>(name: string, pattern: PatternOf<E, P>, handler: (event: Matching<E, P>, ctx: HandlerContext<I>) => unknown,

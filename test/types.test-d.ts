@@ -174,6 +174,9 @@ describe('versioned events', () => {
     expectTypeOf((await versioned.waitFor('order.placed')).data).toEqualTypeOf<V2>()
     expectTypeOf((await versioned.read({ pattern: 'order.placed' })).events[0]!.data).toEqualTypeOf<V2>()
     expectTypeOf<BusEvent['version']>().toEqualTypeOf<number | undefined>()
+    // As stored: any version's payload.
+    expectTypeOf((await versioned.read({ pattern: 'order.placed', raw: true })).events[0]!.data).toEqualTypeOf<V1 | V2>()
+    expectTypeOf((await versioned.read({ pattern: 'user.created', raw: true })).events[0]!.data).toEqualTypeOf<{ email: string }>()
   })
 
   test('publish takes the current version by default, and an older version\'s type with { version }', () => {
