@@ -1,6 +1,6 @@
 import type { HandlerContext } from '../../src/subscriptions/runner.js'
 import { fail } from '../../src/errors.js'
-import type { BusEvent, EventMap, EventOf, OpenEvents } from '../../src/event.js'
+import type { BusEvent, EventMap, EventOf, OpenEvents, Payload } from '../../src/event.js'
 import type { Filter } from '../../src/filter/filter.js'
 import type { SubscribeOptions } from '../../src/subscriptions/subscriptions.js'
 import { compilePattern } from '../../src/topic/pattern.js'
@@ -21,7 +21,7 @@ export interface EdgeHandlerContext<E extends EventMap = OpenEvents, Env = unkno
   /** Extends the Worker's invocation past the handler (`ctx.waitUntil` of its `queue` handler). */
   waitUntil(promise: Promise<unknown>): void
   /** A chained publish: causation, correlation and trace carried over, and an id stable across retries. */
-  publish<T extends keyof E & string>(type: T, data: E[T], options?: { id?: string; key?: string }): Promise<unknown>
+  publish<T extends keyof E & string>(type: T, data: Payload<E[T]>, options?: { id?: string; key?: string }): Promise<unknown>
 }
 
 /**

@@ -1,13 +1,17 @@
 import { unwrap, type IDBPTransaction } from 'idb'
 import type { Bus, PublishOptions } from '../../src/bus.js'
-import type { EventMap, OpenEvents } from '../../src/event.js'
+import type { EventMap, OpenEvents, Payload, PayloadAt } from '../../src/event.js'
 import { limitsOf } from '../../src/check.js'
 import { OUTBOX } from './_schema.js'
 import { stage, type Staged } from './_staged.js'
 import type { IndexedDBStore } from './store.js'
 
 /** Stages an event in the callback's transaction; returns its id. Throws on bad input (the transaction then aborts). */
-export type StagePublish<E extends EventMap = OpenEvents> = <T extends keyof E & string>(type: T, data: E[T], options?: PublishOptions) => string
+export type StagePublish<E extends EventMap = OpenEvents> = {
+  <T extends keyof E & string>(type: T, data: Payload<E[T]>, options?: PublishOptions): string
+  /** An older version's payload (see `createBus({ versions })`): staged, upcast and checked when drained, stored as sent. */
+  <T extends keyof E & string, V extends number>(type: T, data: PayloadAt<E[T], V>, options: PublishOptions & { version: V }): string
+}
 
 /** Options of {@link outbox}. */
 export interface OutboxOptions {
@@ -118,11 +122,11 @@ export const outbox = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore, o
       const tx = db.transaction(names, 'readwrite') as IDBPTransaction<any, string[], 'readwrite'>
       tx.done.catch(() => {})
       const staging = unwrap(tx).objectStore(OUTBOX)
-      const publish: StagePublish<E> = (type, data, o) => {
+      const publish = ((type: string, data: unknown, o?: PublishOptions) => {
         const s = stage(type, data, o, limits)
         staging.add(s)
         return s.id
-      }
+      }) as StagePublish<E>
       let result: Awaited<R>
       try {
         result = await fn(tx, publish)

@@ -66,6 +66,43 @@ describe('event versions over IndexedDB', () => {
     ])
   })
 
+  it('the outbox stages an older version (upcast when drained, stored as sent) and refuses a version above the current one', async () => {
+    const db: IDBPDatabase<any> = await openDB(unique('app'), 1, {
+      upgrade(d) {
+        d.createObjectStore('orders', { keyPath: 'id' })
+        upgradeTidings(d)
+      },
+    })
+    cleanup.push(() => db.close())
+    const store = indexedDBStore({ db })
+    const bus = createBus<Events>({ store, versions })
+    cleanup.push(() => bus.close())
+    await bus.idle()
+    const box = outbox(bus, store)
+    const refused = box.transaction('orders', (tx, publish) => {
+      // The transaction aborts: the app's own write fails with it.
+      tx.objectStore('orders')
+        .put({ id: 'x' })
+        .catch(() => {})
+      publish('versioned.placed', { id: 'x', total: 1 }, { version: 3 } as never)
+    })
+    await expect(refused).rejects.toMatchObject({ code: 'INVALID_OPTIONS' })
+    expect(await db.count('orders')).toBe(0)
+    await box.transaction('orders', (tx, publish) => {
+      void tx.objectStore('orders').put({ id: 'o5' })
+      publish('versioned.placed', { id: 'o5', total: 5 }, { version: 1 })
+    })
+    await until(async () => (await bus.read()).events.length === 1, 'the drained event')
+    expect((await bus.read()).events[0]).toMatchObject({
+      version: 2,
+      data: { id: 'o5', amount: 5, currency: 'EUR' },
+    })
+    expect((await bus.read({ raw: true })).events[0]).toMatchObject({
+      version: 1,
+      data: { id: 'o5', total: 5 },
+    })
+  })
+
   it(
     'an old client publishes version 1 through the outbox; the bridge forwards it as stored and the server upcasts it',
     { timeout: 30_000 },
