@@ -101,7 +101,7 @@ export function createBus(options: BusOptions = {}): Bus {
   // Schedules load when used, or at start-up when the store holds some (their catch-up is start-up work).
   let scheduling: Promise<Scheduler> | undefined
   const scheduler = () => scheduling ??= log.track(import('./schedule/schedule.js').then((m) => m.createScheduler({
-    store, clock, log, draft: (type, data, id) => prepare(type, data, { id }),
+    store, clock, log, draft: async (type, data, id) => { await versionsLoaded; return prepare(type, data, { id }) },
     publish: (type, data, o) => bus.publish(type as never, data as never, o),
   })))
   void log.track(log.ready.then(async () => { if ((await store.list({ prefix: 'c/', limit: 1 })).length) await scheduler() })).catch(() => {})

@@ -422,6 +422,16 @@ describe('an upcaster that throws at read time never loses the stored event', ()
   })
 })
 
+describe('schedules', () => {
+  it('a schedule made before the versions code has loaded publishes at the current version', async () => {
+    const clock = manualClock(0)
+    const bus = createBus<Events>({ clock, versions })
+    await bus.schedule('tick', { every: 1000, type: 'order.placed', data: { amount: 1, currency: 'EUR' } })
+    await clock.advance(1000)
+    expect((await bus.read({ raw: true })).events.map((e) => [e.type, e.version])).toEqual([['order.placed', 2]])
+  })
+})
+
 describe('CloudEvents and HTTP', () => {
   it('toCloudEvent carries version as dataversion and fromCloudEvent reads it (binary mode: a string)', () => {
     const ce = toCloudEvent({
