@@ -3,7 +3,16 @@ import { fail, TidingsError } from './errors.js'
 import { idPrefix, type BusEvent, type EventMap, type OpenEvents } from './event.js'
 import { createLog, type Draft } from './log/log.js'
 import { memoryStore } from './store/memory.js'
-import { checkEnvelope, coded, describeValue, draftEvent, MAX_TIME, optionsOf, setLimits, signalOf } from './check.js'
+import {
+  checkEnvelope,
+  coded,
+  describeValue,
+  draftEvent,
+  MAX_TIME,
+  optionsOf,
+  setLimits,
+  signalOf,
+} from './check.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import type { Subscriptions } from './subscriptions/subscriptions.js'
 import type { Scheduler } from './schedule/schedule.js'
@@ -11,11 +20,29 @@ import { createTrie } from './topic/topic.js'
 import type { Bus, BusOptions, PublishInput, PublishOptions } from './types.js'
 import type { Versions } from './versions.js'
 
-export type { Bus, BusOptions, DelayOptions, DelayedResult, ErrorContext, ListenOptions, Matching, PatternOf, PublishInput, PublishOptions, PublishResult, ReadOptions, WaitOptions } from './types.js'
+export type {
+  Bus,
+  BusOptions,
+  DelayOptions,
+  DelayedResult,
+  ErrorContext,
+  ListenOptions,
+  Matching,
+  PatternOf,
+  PublishInput,
+  PublishOptions,
+  PublishResult,
+  ReadOptions,
+  WaitOptions,
+} from './types.js'
 
 const DAY = 86_400_000
 
-interface Listener { fn: (e: BusEvent) => unknown; test: ((e: BusEvent) => boolean) | undefined; n: number }
+interface Listener {
+  fn: (e: BusEvent) => unknown
+  test: ((e: BusEvent) => boolean) | undefined
+  n: number
+}
 
 /**
  * Creates a bus. Typed by an event map, or inferred from Standard Schema validators.
@@ -27,27 +54,43 @@ interface Listener { fn: (e: BusEvent) => unknown; test: ((e: BusEvent) => boole
  */
 export function createBus<S extends Record<string, StandardSchemaV1>>(
   options: BusOptions & { schemas: S },
-): Bus<{ [K in keyof S]: StandardSchemaV1.InferOutput<S[K]> }, { [K in keyof S]: StandardSchemaV1.InferInput<S[K]> }>
+): Bus<
+  { [K in keyof S]: StandardSchemaV1.InferOutput<S[K]> },
+  { [K in keyof S]: StandardSchemaV1.InferInput<S[K]> }
+>
 export function createBus<E extends EventMap = OpenEvents>(options?: BusOptions<E>): Bus<E>
 export function createBus(options: BusOptions = {}): Bus {
   const clock = options.clock ?? realClock
   const source = options.source ?? 'tidings'
   const schemas = (options.schemas ?? {}) as Record<string, StandardSchemaV1 | undefined>
   // Own entries only: a topic named `constructor` or `toString` has no schema of Object.prototype's.
-  const schemaOf = (type: string) => Object.hasOwn(schemas, type) ? schemas[type] : undefined
+  const schemaOf = (type: string) => (Object.hasOwn(schemas, type) ? schemas[type] : undefined)
   const onError = options.onError ?? ((error, ctx) => console.error('tidings:', error, ctx))
   const maxBytes = options.limits?.maxEventBytes ?? 131_072
   const listeners = createTrie<Listener>()
   // Without a versions option every type is at version 1: nothing to load, nothing to upcast. With
   // one, its code loads lazily and the log starts once it has (a malformed option fails start-up:
   // publish and idle reject with INVALID_OPTIONS, nothing is written).
-  let versions: Versions | undefined = options.versions === undefined ? {
-    current: () => 1,
-    check: (type, version) => version === undefined || version === 1 ? 1 : fail('INVALID_OPTIONS', `"${type}" has no version ${describeValue(version)}: it has no versions option, so its only version is 1`),
-    upcast: (_type, _from, data) => data,
-    view: (e) => e,
-  } : undefined
-  const versionsLoaded = versions ? undefined : import('./versions.js').then((m) => { versions = m.createVersions(options.versions) })
+  let versions: Versions | undefined =
+    options.versions === undefined
+      ? {
+          current: () => 1,
+          check: (type, version) =>
+            version === undefined || version === 1
+              ? 1
+              : fail(
+                  'INVALID_OPTIONS',
+                  `"${type}" has no version ${describeValue(version)}: it has no versions option, so its only version is 1`,
+                ),
+          upcast: (_type, _from, data) => data,
+          view: (e) => e,
+        }
+      : undefined
+  const versionsLoaded = versions
+    ? undefined
+    : import('./versions.js').then((m) => {
+        versions = m.createVersions(options.versions)
+      })
   const view = (e: BusEvent) => versions!.view(e)
   let closed = false
   let added = 0
@@ -60,14 +103,20 @@ export function createBus(options: BusOptions = {}): Bus {
       if (!ls.length) continue
       let e: BusEvent
       // Listeners see the current version; an upcaster that throws is reported, the event stays in the log.
-      try { e = view(stored) } catch (error) { onError(error, { event: stored }); continue }
+      try {
+        e = view(stored)
+      } catch (error) {
+        onError(error, { event: stored })
+        continue
+      }
       // The trie finds listeners by pattern; they run in the order they were added.
       if (ls.length > 1) ls.sort((a, b) => a.n - b.n)
       for (const l of ls) {
         try {
           if (l.test && !l.test(e)) continue
           const r = l.fn(e)
-          if (typeof (r as PromiseLike<void> | undefined)?.then === 'function') Promise.resolve(r).catch((error) => onError(error, { event: e, listener: l.fn }))
+          if (typeof (r as PromiseLike<void> | undefined)?.then === 'function')
+            Promise.resolve(r).catch((error) => onError(error, { event: e, listener: l.fn }))
         } catch (error) {
           onError(error, { event: e, listener: l.fn })
         }
@@ -79,7 +128,10 @@ export function createBus(options: BusOptions = {}): Bus {
   // Every state change bumps this: the manual clock's "until nothing makes progress", and idle().
   let activity = 0
   let wake: (() => void)[] = []
-  const bump = () => { activity++; for (const w of wake.splice(0)) w() }
+  const bump = () => {
+    activity++
+    for (const w of wake.splice(0)) w()
+  }
   const nextActivity = () => new Promise<void>((r) => wake.push(r))
   let subs: Subscriptions | undefined
   let loading: Promise<Subscriptions> | undefined
@@ -90,45 +142,111 @@ export function createBus(options: BusOptions = {}): Bus {
     retention: { events: options.retention?.events ?? 10_000, age: options.retention?.age ?? DAY },
     before: versionsLoaded,
     expireAfter: options.subscriptions?.expireAfter ?? 7 * DAY,
-    onAppend: (events) => { dispatch(events); subs?.notify(events); bump() },
+    onAppend: (events) => {
+      dispatch(events)
+      subs?.notify(events)
+      bump()
+    },
   })
   // Durable subscriptions load on first use: apps that only publish and listen never ship them.
-  const manager = () => loading ??= log.track(import('./subscriptions/subscriptions.js')).then((m) => (subs = m.createSubscriptions({
-    store, clock, log, owner: idPrefix(clock.now()), onError, activity: bump, view,
-    publish: (type, data, o) => bus.publish(type as never, data as never, o),
-    pin: log.pin, unpin: log.unpin, ledger: { window: options.dedupe?.window ?? DAY, max: options.subscriptions?.ledger ?? 10_000 },
-  }, { leaseMs: options.subscriptions?.lease ?? 30_000, expireAfter: options.subscriptions?.expireAfter ?? 7 * DAY })))
+  const manager = () =>
+    (loading ??= log.track(import('./subscriptions/subscriptions.js')).then(
+      (m) =>
+        (subs = m.createSubscriptions(
+          {
+            store,
+            clock,
+            log,
+            owner: idPrefix(clock.now()),
+            onError,
+            activity: bump,
+            view,
+            publish: (type, data, o) => bus.publish(type as never, data as never, o),
+            pin: log.pin,
+            unpin: log.unpin,
+            ledger: {
+              window: options.dedupe?.window ?? DAY,
+              max: options.subscriptions?.ledger ?? 10_000,
+            },
+          },
+          {
+            leaseMs: options.subscriptions?.lease ?? 30_000,
+            expireAfter: options.subscriptions?.expireAfter ?? 7 * DAY,
+          },
+        )),
+    ))
   // Schedules load when used, or at start-up when the store holds some (their catch-up is start-up work).
   let scheduling: Promise<Scheduler> | undefined
-  const scheduler = () => scheduling ??= log.track(import('./schedule/schedule.js').then((m) => m.createScheduler({
-    store, clock, log, draft: async (type, data, id) => { await versionsLoaded; return prepare(type, data, { id }) },
-    publish: (type, data, o) => bus.publish(type as never, data as never, o),
-  })))
-  void log.track(log.ready.then(async () => { if ((await store.list({ prefix: 'c/', limit: 1 })).length) await scheduler() })).catch(() => {})
-  const lazy = <K extends 'subscribe' | 'subscriptions' | 'deleteSubscription' | 'replay' | 'stats'>(k: K) =>
-    (async (...a: unknown[]) => ((await manager())[k] as (...a: unknown[]) => unknown)(...a)) as never
+  const scheduler = () =>
+    (scheduling ??= log.track(
+      import('./schedule/schedule.js').then((m) =>
+        m.createScheduler({
+          store,
+          clock,
+          log,
+          draft: async (type, data, id) => {
+            await versionsLoaded
+            return prepare(type, data, { id })
+          },
+          publish: (type, data, o) => bus.publish(type as never, data as never, o),
+        }),
+      ),
+    ))
+  void log
+    .track(
+      log.ready.then(async () => {
+        if ((await store.list({ prefix: 'c/', limit: 1 })).length) await scheduler()
+      }),
+    )
+    .catch(() => {})
+  const lazy = <
+    K extends 'subscribe' | 'subscriptions' | 'deleteSubscription' | 'replay' | 'stats',
+  >(
+    k: K,
+  ) =>
+    (async (...a: unknown[]) =>
+      ((await manager())[k] as (...a: unknown[]) => unknown)(...a)) as never
   const detach = clock.attach?.(async () => {
     await log.idle()
-    await Promise.all([...log.working(), ...subs?.working() ?? []])
+    await Promise.all([...log.working(), ...(subs?.working() ?? [])])
     return activity
   })
   // Start-up failures surface through publish and idle, not as an unhandled rejection.
   log.ready.catch(() => {})
 
   // The outbox stages with these: before the versions code has loaded, the drain's publish checks the version.
-  const limits = { source, maxBytes, version: (type: string, version: unknown) => versions?.check(type, version) }
+  const limits = {
+    source,
+    maxBytes,
+    version: (type: string, version: unknown) => versions?.check(type, version),
+  }
   /** When a delayed publish is due (0: now). A due time already past appends at once. */
   const holdOf = ({ delay, at }: { delay?: unknown; at?: unknown }): number => {
     if (delay === undefined && at === undefined) return 0
-    const t: unknown = at instanceof Date ? at.getTime() : at ?? (typeof delay === 'number' && delay >= 0 ? clock.now() + delay : NaN)
-    if (delay !== undefined && at !== undefined || typeof t !== 'number' || !(t <= MAX_TIME) || t !== t) {
-      fail('INVALID_OPTIONS', `delay ${describeValue(delay)} / at ${describeValue(at)}: give delay (ms >= 0) or at (epoch ms, Date), due by year 9999`)
+    const t: unknown =
+      at instanceof Date
+        ? at.getTime()
+        : (at ?? (typeof delay === 'number' && delay >= 0 ? clock.now() + delay : NaN))
+    if (
+      (delay !== undefined && at !== undefined) ||
+      typeof t !== 'number' ||
+      !(t <= MAX_TIME) ||
+      t !== t
+    ) {
+      fail(
+        'INVALID_OPTIONS',
+        `delay ${describeValue(delay)} / at ${describeValue(at)}: give delay (ms >= 0) or at (epoch ms, Date), due by year 9999`,
+      )
     }
     return (t as number) > clock.now() ? Math.ceil(t as number) : 0
   }
 
   /** Everything that can be checked before a place in line is taken; async schemas yield a promise. */
-  const prepare = (type: string, data: unknown, o: PublishOptions & { version?: unknown } = {}): Draft | Promise<Draft> => {
+  const prepare = (
+    type: string,
+    data: unknown,
+    o: PublishOptions & { version?: unknown } = {},
+  ): Draft | Promise<Draft> => {
     if (closed) fail('CLOSED', 'the bus is closed')
     checkEnvelope(type, o)
     // No id yet: the log gives one when the event reaches it.
@@ -147,13 +265,27 @@ export function createBus(options: BusOptions = {}): Bus {
     if (!schema) return draft(current)
     const checked = (r: StandardSchemaV1.Result<unknown>) => {
       if (!r.issues) return draft(r.value)
-      const what = r.issues.map((i) => `${i.path?.map((p) => String(typeof p === 'object' ? p.key : p)).join('.') || '(root)'}: ${i.message}`)
-      return fail('INVALID_PAYLOAD', `"${type}"${older ? ` version ${version} upcast to ${currentOf(type)}` : ''} failed its schema: ${what.join('; ')}`)
+      const what = r.issues.map(
+        (i) =>
+          `${i.path?.map((p) => String(typeof p === 'object' ? p.key : p)).join('.') || '(root)'}: ${i.message}`,
+      )
+      return fail(
+        'INVALID_PAYLOAD',
+        `"${type}"${older ? ` version ${version} upcast to ${currentOf(type)}` : ''} failed its schema: ${what.join('; ')}`,
+      )
     }
-    const invalid = (e: unknown): never => { throw coded(e, 'INVALID_PAYLOAD', `"${type}": its schema threw`) }
+    const invalid = (e: unknown): never => {
+      throw coded(e, 'INVALID_PAYLOAD', `"${type}": its schema threw`)
+    }
     let r: StandardSchemaV1.Result<unknown> | PromiseLike<StandardSchemaV1.Result<unknown>>
-    try { r = schema['~standard'].validate(current) } catch (e) { return invalid(e) }
-    return typeof (r as PromiseLike<unknown>)?.then === 'function' ? Promise.resolve(r).then(checked, invalid) : checked(r as StandardSchemaV1.Result<unknown>)
+    try {
+      r = schema['~standard'].validate(current)
+    } catch (e) {
+      return invalid(e)
+    }
+    return typeof (r as PromiseLike<unknown>)?.then === 'function'
+      ? Promise.resolve(r).then(checked, invalid)
+      : checked(r as StandardSchemaV1.Result<unknown>)
   }
 
   /** publish and publishMany: everything checked first, then one place in line for all. */
@@ -161,7 +293,8 @@ export function createBus(options: BusOptions = {}): Bus {
     let drafts, holds
     try {
       const all = inputs()
-      if (!Array.isArray(all)) fail('INVALID_OPTIONS', `publishMany takes an array, got ${describeValue(all)}`)
+      if (!Array.isArray(all))
+        fail('INVALID_OPTIONS', `publishMany takes an array, got ${describeValue(all)}`)
       // A hole or a null is refused at once: a sparse array with a huge length is not walked.
       for (const i of all) optionsOf(i ?? null, 'publishMany: each event')
       holds = all.map(holdOf)
@@ -169,28 +302,60 @@ export function createBus(options: BusOptions = {}): Bus {
       const prepareAll = () => all.map((i) => prepare(i.type, i.data, i as PublishOptions))
       // Until the versions code has loaded, the drafts are a promise, as with async schemas: the place in line is taken now.
       drafts = versions ? prepareAll() : [versionsLoaded!.then(() => Promise.all(prepareAll()))]
-    } catch (e) { return Promise.reject(coded(e, 'INVALID_OPTIONS', 'reading the options threw')) }
-    return log.append(drafts.some((d) => d instanceof Promise) ? Promise.all(drafts).then((d) => d.flat()) : (drafts as Draft[]), single, undefined, holds.some(Boolean) ? holds : undefined)
+    } catch (e) {
+      return Promise.reject(coded(e, 'INVALID_OPTIONS', 'reading the options threw'))
+    }
+    return log.append(
+      drafts.some((d) => d instanceof Promise)
+        ? Promise.all(drafts).then((d) => d.flat())
+        : (drafts as Draft[]),
+      single,
+      undefined,
+      holds.some(Boolean) ? holds : undefined,
+    )
   }
 
   const bus: Bus = {
-    publish: (type: string, data: unknown, o?: PublishOptions) => append(() => [{ ...optionsOf(o, 'publish'), type, data }], true),
+    publish: (type: string, data: unknown, o?: PublishOptions) =>
+      append(() => [{ ...optionsOf(o, 'publish'), type, data }], true),
     publishMany: (inputs) => append(() => inputs, false),
 
-    cancel: (id) => typeof id === 'string' ? log.cancel(id) : Promise.reject(new TidingsError('INVALID_OPTIONS', `cancel takes an event id, got ${describeValue(id)}`)),
+    cancel: (id) =>
+      typeof id === 'string'
+        ? log.cancel(id)
+        : Promise.reject(
+            new TidingsError(
+              'INVALID_OPTIONS',
+              `cancel takes an event id, got ${describeValue(id)}`,
+            ),
+          ),
 
     on(pattern, fn, o) {
       let off: () => void, signal
       try {
         const { filter, ...rest } = optionsOf(o, 'on')
         signal = signalOf(rest.signal)
-        if (typeof fn !== 'function') fail('INVALID_OPTIONS', `on() takes a listener function, got ${describeValue(fn)}`)
-        if (filter !== undefined && typeof filter !== 'function') fail('INVALID_FILTER', 'on() takes a function filter; declarative filters are for subscribe() and waitFor()')
-        off = listeners.add(pattern, { fn: fn as Listener['fn'], test: filter as Listener['test'], n: added++ })
-      } catch (e) { throw coded(e, 'INVALID_OPTIONS', 'reading the options of on() threw') }
+        if (typeof fn !== 'function')
+          fail('INVALID_OPTIONS', `on() takes a listener function, got ${describeValue(fn)}`)
+        if (filter !== undefined && typeof filter !== 'function')
+          fail(
+            'INVALID_FILTER',
+            'on() takes a function filter; declarative filters are for subscribe() and waitFor()',
+          )
+        off = listeners.add(pattern, {
+          fn: fn as Listener['fn'],
+          test: filter as Listener['test'],
+          n: added++,
+        })
+      } catch (e) {
+        throw coded(e, 'INVALID_OPTIONS', 'reading the options of on() threw')
+      }
       if (signal?.aborted) off()
       signal?.addEventListener('abort', off, { once: true })
-      return () => { off(); signal?.removeEventListener('abort', off) }
+      return () => {
+        off()
+        signal?.removeEventListener('abort', off)
+      }
     },
 
     // Reading is async anyway: its code loads on first use, outside the entry chunk.
@@ -213,9 +378,32 @@ export function createBus(options: BusOptions = {}): Bus {
       let seen: ((e: BusEvent) => void) | undefined
       let off
       try {
-        off = listeners.add(pattern, { fn: (e) => { if (seen) seen(e); else early.push(e) }, test: undefined, n: added++ })
-      } catch (e) { return Promise.reject(e) }
-      return log.track(import('./log/wait-for.js')).then((m) => m.wait({ log, clock, view, pattern, options: o as never, early, off, listen: (f) => { seen = f }, closing: closing.signal })) as never
+        off = listeners.add(pattern, {
+          fn: (e) => {
+            if (seen) seen(e)
+            else early.push(e)
+          },
+          test: undefined,
+          n: added++,
+        })
+      } catch (e) {
+        return Promise.reject(e)
+      }
+      return log.track(import('./log/wait-for.js')).then((m) =>
+        m.wait({
+          log,
+          clock,
+          view,
+          pattern,
+          options: o as never,
+          early,
+          off,
+          listen: (f) => {
+            seen = f
+          },
+          closing: closing.signal,
+        }),
+      ) as never
     },
 
     schedule: async (name, spec) => (await scheduler()).schedule(name, spec as never),
@@ -227,7 +415,10 @@ export function createBus(options: BusOptions = {}): Bus {
       do {
         await log.idle()
         await Promise.all(log.working())
-        while (subs?.busy()) { await nextActivity(); await log.idle() }
+        while (subs?.busy()) {
+          await nextActivity()
+          await log.idle()
+        }
       } while (log.working().length)
     },
 
@@ -246,4 +437,3 @@ export function createBus(options: BusOptions = {}): Bus {
   setLimits(bus, limits)
   return bus
 }
-

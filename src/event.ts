@@ -66,13 +66,83 @@ declare const VERSIONS: unique symbol
  *   'user.created': { email: string }
  * }
  */
-export interface Versioned<M extends { [version: number]: unknown }> { readonly [VERSIONS]: M }
+export interface Versioned<M extends { [version: number]: unknown }> {
+  readonly [VERSIONS]: M
+}
 
 /** `Next[n]` is `n + 1`: how the types walk a chain of versions without arithmetic. */
-type Next = [never, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65]
+type Next = [
+  never,
+  2,
+  3,
+  4,
+  5,
+  6,
+  7,
+  8,
+  9,
+  10,
+  11,
+  12,
+  13,
+  14,
+  15,
+  16,
+  17,
+  18,
+  19,
+  20,
+  21,
+  22,
+  23,
+  24,
+  25,
+  26,
+  27,
+  28,
+  29,
+  30,
+  31,
+  32,
+  33,
+  34,
+  35,
+  36,
+  37,
+  38,
+  39,
+  40,
+  41,
+  42,
+  43,
+  44,
+  45,
+  46,
+  47,
+  48,
+  49,
+  50,
+  51,
+  52,
+  53,
+  54,
+  55,
+  56,
+  57,
+  58,
+  59,
+  60,
+  61,
+  62,
+  63,
+  64,
+  65,
+]
 
 /** The highest version of a versions map: the key with no successor among the keys. */
-type CurrentKey<M> = { [K in keyof M]: K extends keyof Next ? (Next[K] extends keyof M ? never : K) : never }[keyof M]
+type CurrentKey<M> = {
+  [K in keyof M]: K extends keyof Next ? (Next[K] extends keyof M ? never : K) : never
+}[keyof M]
 
 /**
  * The payload type consumers see for an event-map entry: the current version's for a
@@ -90,7 +160,14 @@ export type Payload<D> = D extends Versioned<infer M> ? M[CurrentKey<M>] : D
  * @example
  * type V1 = PayloadAt<Events['order.placed'], 1> // { total: number }
  */
-export type PayloadAt<D, V extends number> = D extends Versioned<infer M> ? (number extends V ? M[keyof M] : V extends keyof M ? M[V] : never) : D
+export type PayloadAt<D, V extends number> =
+  D extends Versioned<infer M>
+    ? number extends V
+      ? M[keyof M]
+      : V extends keyof M
+        ? M[V]
+        : never
+    : D
 
 /**
  * The `versions` option of `createBus` for an event map: for a {@link Versioned} entry, its
@@ -101,7 +178,12 @@ export type PayloadAt<D, V extends number> = D extends Versioned<infer M> ? (num
  */
 export type VersionsOption<E> = {
   [K in keyof E]?: E[K] extends Versioned<infer M>
-    ? { current: CurrentKey<M>; upcast: { [N in Exclude<keyof M, CurrentKey<M>>]: (data: M[N]) => M[Next[N & keyof Next] & keyof M] } }
+    ? {
+        current: CurrentKey<M>
+        upcast: {
+          [N in Exclude<keyof M, CurrentKey<M>>]: (data: M[N]) => M[Next[N & keyof Next] & keyof M]
+        }
+      }
     : { current: number; upcast?: { [from: number]: (data: any) => unknown } }
 }
 
@@ -112,7 +194,9 @@ export type VersionsOption<E> = {
  * @example
  * type E = EventOf<MyEvents, 'order.placed' | 'user.created'>
  */
-export type EventOf<E, T extends keyof E & string> = T extends unknown ? BusEvent<T, Payload<E[T]>> : never
+export type EventOf<E, T extends keyof E & string> = T extends unknown
+  ? BusEvent<T, Payload<E[T]>>
+  : never
 
 /**
  * {@link EventOf} as stored: a {@link Versioned} entry's data is any of its versions (what
@@ -121,7 +205,9 @@ export type EventOf<E, T extends keyof E & string> = T extends unknown ? BusEven
  * @example
  * type Stored = StoredEventOf<MyEvents, 'order.placed'>
  */
-export type StoredEventOf<E, T extends keyof E & string> = T extends unknown ? BusEvent<T, PayloadAt<E[T], number>> : never
+export type StoredEventOf<E, T extends keyof E & string> = T extends unknown
+  ? BusEvent<T, PayloadAt<E[T], number>>
+  : never
 
 /** Width of the counter part of an own id. */
 export const ID_COUNTER = 7
@@ -143,7 +229,8 @@ export const idPrefix = (now: number): string => now.toString(36).padStart(9, '0
  * @example
  * ownId('0mwrnc4clabcdef', 36) // '0mwrnc4clabcdef0000010'
  */
-export const ownId = (prefix: string, n: number): string => prefix + n.toString(36).padStart(ID_COUNTER, '0')
+export const ownId = (prefix: string, n: number): string =>
+  prefix + n.toString(36).padStart(ID_COUNTER, '0')
 
 /**
  * Wraps positions in the log into an opaque cursor string; `decodeCursor` inverts it.
@@ -153,7 +240,8 @@ export const ownId = (prefix: string, n: number): string => prefix + n.toString(
  * const { next } = await bus.read({ limit: 10 })
  * await bus.read({ from: next })
  */
-export const encodeCursor = (positions: readonly number[]): string => 'c' + positions.map((p) => p.toString(36)).join('.')
+export const encodeCursor = (positions: readonly number[]): string =>
+  'c' + positions.map((p) => p.toString(36)).join('.')
 
 /**
  * Reads a cursor made by {@link encodeCursor}; `undefined` when it is not one.
@@ -162,6 +250,10 @@ export const encodeCursor = (positions: readonly number[]): string => 'c' + posi
  * decodeCursor(encodeCursor([42])) // [42]
  */
 export const decodeCursor = (cursor: unknown): number[] | undefined => {
-  if (typeof cursor !== 'string' || !/^c[0-9a-z]{1,11}(\.[0-9a-z]{1,11})*$/.test(cursor)) return undefined
-  return cursor.slice(1).split('.').map((p) => parseInt(p, 36))
+  if (typeof cursor !== 'string' || !/^c[0-9a-z]{1,11}(\.[0-9a-z]{1,11})*$/.test(cursor))
+    return undefined
+  return cursor
+    .slice(1)
+    .split('.')
+    .map((p) => parseInt(p, 36))
 }

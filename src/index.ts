@@ -1,6 +1,25 @@
 export { createBus } from './bus.js'
-export type { Bus, BusOptions, DelayOptions, DelayedResult, ErrorContext, ListenOptions, Matching, PublishInput, PublishOptions, PublishResult, ReadOptions, WaitOptions } from './types.js'
-export type { DeadLetter, HandlerContext, RetryOptions, SubscribeOptions, Subscription } from './types.js'
+export type {
+  Bus,
+  BusOptions,
+  DelayOptions,
+  DelayedResult,
+  ErrorContext,
+  ListenOptions,
+  Matching,
+  PublishInput,
+  PublishOptions,
+  PublishResult,
+  ReadOptions,
+  WaitOptions,
+} from './types.js'
+export type {
+  DeadLetter,
+  HandlerContext,
+  RetryOptions,
+  SubscribeOptions,
+  Subscription,
+} from './types.js'
 export type { ScheduleInfo, ScheduleSpec } from './schedule/schedule.js'
 export { memoryStore } from './store/memory.js'
 export { realClock } from './clock/clock.js'
@@ -9,9 +28,27 @@ export { toCloudEvent, fromCloudEvent } from './cloudevent.js'
 export type { CloudEvent, IncomingEvent } from './cloudevent.js'
 export { TidingsError, NonRetriableError, RetryAfterError } from './errors.js'
 export type { ErrorCode } from './errors.js'
-export type { BusEvent, EventMap, EventOf, OpenEvents, Payload, PayloadAt, StoredEventOf, Versioned, VersionsOption } from './event.js'
+export type {
+  BusEvent,
+  EventMap,
+  EventOf,
+  OpenEvents,
+  Payload,
+  PayloadAt,
+  StoredEventOf,
+  Versioned,
+  VersionsOption,
+} from './event.js'
 export type { VersionSpec } from './versions.js'
 export type { Filter, FilterRule, EventPredicate } from './filter/filter.js'
 export type { MatchingTopics } from './topic/topic.js'
 export type { StandardSchemaV1 } from './standard-schema.js'
-export type { Store, StoreEntry, ListOptions, Mutation, Check, Commit, CommitResult } from './store/store.js'
+export type {
+  Store,
+  StoreEntry,
+  ListOptions,
+  Mutation,
+  Check,
+  Commit,
+  CommitResult,
+} from './store/store.js'

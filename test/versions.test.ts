@@ -426,9 +426,15 @@ describe('schedules', () => {
   it('a schedule made before the versions code has loaded publishes at the current version', async () => {
     const clock = manualClock(0)
     const bus = createBus<Events>({ clock, versions })
-    await bus.schedule('tick', { every: 1000, type: 'order.placed', data: { amount: 1, currency: 'EUR' } })
+    await bus.schedule('tick', {
+      every: 1000,
+      type: 'order.placed',
+      data: { amount: 1, currency: 'EUR' },
+    })
     await clock.advance(1000)
-    expect((await bus.read({ raw: true })).events.map((e) => [e.type, e.version])).toEqual([['order.placed', 2]])
+    expect((await bus.read({ raw: true })).events.map((e) => [e.type, e.version])).toEqual([
+      ['order.placed', 2],
+    ])
   })
 })
 

@@ -10,7 +10,11 @@ import type { IndexedDBStore } from './store.js'
 export type StagePublish<E extends EventMap = OpenEvents> = {
   <T extends keyof E & string>(type: T, data: Payload<E[T]>, options?: PublishOptions): string
   /** An older version's payload (see `createBus({ versions })`): staged, upcast and checked when drained, stored as sent. */
-  <T extends keyof E & string, V extends number>(type: T, data: PayloadAt<E[T], V>, options: PublishOptions & { version: V }): string
+  <T extends keyof E & string, V extends number>(
+    type: T,
+    data: PayloadAt<E[T], V>,
+    options: PublishOptions & { version: V },
+  ): string
 }
 
 /** Options of {@link outbox}. */
@@ -34,7 +38,13 @@ export interface Outbox<E extends EventMap = OpenEvents> {
    * as soon as it has no pending request, so awaiting a fetch, a timer or the bus inside it ends it
    * early (the next request then fails with `TransactionInactiveError`).
    */
-  transaction<R>(stores: string | readonly string[], fn: (tx: IDBPTransaction<any, string[], 'readwrite'>, publish: StagePublish<E>) => R | Promise<R>): Promise<Awaited<R>>
+  transaction<R>(
+    stores: string | readonly string[],
+    fn: (
+      tx: IDBPTransaction<any, string[], 'readwrite'>,
+      publish: StagePublish<E>,
+    ) => R | Promise<R>,
+  ): Promise<Awaited<R>>
   /** Appends what is staged to the log (by id, so twice is harmless); resolves how many were staged. */
   drain(): Promise<number>
 }
@@ -61,7 +71,11 @@ const PAGE = 500
  *   publish('todo.added', { id: todo.id }, { key: todo.id })
  * })
  */
-export const outbox = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore, options: OutboxOptions = {}): Outbox<E> => {
+export const outbox = <E extends EventMap>(
+  bus: Bus<E>,
+  store: IndexedDBStore,
+  options: OutboxOptions = {},
+): Outbox<E> => {
   // The bus's own limits: staging checks exactly what its publish will, so the drain never refuses
   // for size what the transaction committed.
   const limits = limitsOf(bus) ?? { source: 'tidings', maxBytes: options.maxEventBytes ?? 131_072 }
@@ -77,7 +91,10 @@ export const outbox = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore, o
       const db = await store.database()
       const tx = db.transaction(OUTBOX)
       const range = after === undefined ? undefined : IDBKeyRange.lowerBound(after, true)
-      const [keys, staged] = await Promise.all([tx.store.getAllKeys(range, PAGE), tx.store.getAll(range, PAGE)]) as [number[], Staged[]]
+      const [keys, staged] = (await Promise.all([
+        tx.store.getAllKeys(range, PAGE),
+        tx.store.getAll(range, PAGE),
+      ])) as [number[], Staged[]]
       if (!staged.length) break
       try {
         await bus.publishMany(staged as never)
@@ -92,7 +109,9 @@ export const outbox = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore, o
             await bus.publish(type as never, data as never, options)
             await db.delete(OUTBOX, keys[i]!)
             total++
-          } catch (e) { refused ??= e }
+          } catch (e) {
+            refused ??= e
+          }
         }
       }
       after = keys[keys.length - 1]!
@@ -103,12 +122,20 @@ export const outbox = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore, o
   }
 
   const drain = (): Promise<number> => {
-    if (draining) { again = true; return draining }
+    if (draining) {
+      again = true
+      return draining
+    }
     draining = (async () => {
       let n = 0
-      do { again = false; n += await drainOnce() } while (again)
+      do {
+        again = false
+        n += await drainOnce()
+      } while (again)
       return n
-    })().finally(() => { draining = undefined })
+    })().finally(() => {
+      draining = undefined
+    })
     return draining
   }
 
@@ -116,7 +143,13 @@ export const outbox = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore, o
   void drain().catch(onError)
 
   return {
-    async transaction<R>(stores: string | readonly string[], fn: (tx: IDBPTransaction<any, string[], 'readwrite'>, publish: StagePublish<E>) => R | Promise<R>): Promise<Awaited<R>> {
+    async transaction<R>(
+      stores: string | readonly string[],
+      fn: (
+        tx: IDBPTransaction<any, string[], 'readwrite'>,
+        publish: StagePublish<E>,
+      ) => R | Promise<R>,
+    ): Promise<Awaited<R>> {
       const names = [...(typeof stores === 'string' ? [stores] : stores), OUTBOX]
       const db = await store.database()
       const tx = db.transaction(names, 'readwrite') as IDBPTransaction<any, string[], 'readwrite'>
@@ -131,7 +164,11 @@ export const outbox = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore, o
       try {
         result = await fn(tx, publish)
       } catch (e) {
-        try { tx.abort() } catch { /* already finished */ }
+        try {
+          tx.abort()
+        } catch {
+          /* already finished */
+        }
         throw e
       }
       await tx.done
