@@ -6,6 +6,7 @@ import { createListeners } from './listeners.js'
 import { createLog } from './log/log.js'
 import { PREFIX } from './store/keys.js'
 import { createPublisher } from './publish.js'
+import { createVersioning } from './versioning.js'
 import type { Scheduler } from './schedule/schedule.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import { memoryStore } from './store/memory.js'
@@ -48,11 +49,15 @@ export function createBus<E extends EventMap = OpenEvents>(options?: BusOptions<
 export function createBus(options: BusOptions = {}): Bus {
   const clock = options.clock ?? realClock
   const onError = options.onError ?? ((error, context) => console.error('tidings:', error, context))
+  const versioning = createVersioning(options.versions)
+  const view = versioning.view
+  // The outbox stages with these: before the versions code has loaded, the drain's publish checks the version.
   const limits = {
     source: options.source ?? 'tidings',
     maxBytes: options.limits?.maxEventBytes ?? 131_072,
+    version: (type: string, version: unknown) => versioning.now()?.check(type, version),
   }
-  const listeners = createListeners(onError)
+  const listeners = createListeners(onError, view)
   let closed = false
   // Aborted by close(): waits still pending reject with CLOSED and drop their timers.
   const closing = new AbortController()
@@ -73,6 +78,7 @@ export function createBus(options: BusOptions = {}): Bus {
     dedupe: { window: options.dedupe?.window ?? DAY, max: options.dedupe?.max ?? 100_000 },
     retention: { events: options.retention?.events ?? 10_000, age: options.retention?.age ?? DAY },
     expireAfter: options.subscriptions?.expireAfter ?? 7 * DAY,
+    before: versioning.loaded,
     onAppend: (events) => {
       listeners.dispatch(events)
       subscriptions?.notify(events)
@@ -85,6 +91,7 @@ export function createBus(options: BusOptions = {}): Bus {
     (options.schemas ?? {}) as Record<string, StandardSchemaV1 | undefined>,
     limits,
     () => closed,
+    versioning,
   )
   const publish = (type: string, data: unknown, publishOptions: object) =>
     bus.publish(type as never, data as never, publishOptions)
@@ -100,6 +107,7 @@ export function createBus(options: BusOptions = {}): Bus {
             owner: idPrefix(clock.now()),
             onError,
             activity: bump,
+            view,
             publish,
             pin: log.pin,
             unpin: log.unpin,
@@ -123,7 +131,10 @@ export function createBus(options: BusOptions = {}): Bus {
           store,
           clock,
           log,
-          draft: (type, data, id) => publisher.prepare(type, data, { id }),
+          draft: async (type, data, id) => {
+            await versioning.loaded
+            return publisher.prepare(type, data, { id })
+          },
           publish,
         }),
       ),
@@ -168,7 +179,8 @@ export function createBus(options: BusOptions = {}): Bus {
     on: listeners.on as Bus['on'],
 
     // Reading is async anyway: its code loads on first use, outside the entry chunk.
-    read: async (readOptions) => (await import('./log/read.js')).read(log, readOptions) as never,
+    read: async (readOptions) =>
+      (await import('./log/read.js')).read(log, readOptions, view) as never,
 
     subscribe: lazy('subscribe'),
     subscriptions: lazy('subscriptions'),
@@ -198,6 +210,7 @@ export function createBus(options: BusOptions = {}): Bus {
         module.wait({
           log,
           clock,
+          view,
           pattern,
           options: waitOptions as never,
           early,
