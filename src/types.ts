@@ -14,38 +14,20 @@ import type {
   VersionsOption,
 } from './event.js'
 import type { Filter } from './filter/filter.js'
-import type { Appended } from './log/pending.js'
+import type {
+  DelayOptions,
+  DelayedResult,
+  PublishInput,
+  PublishOptions,
+  PublishResult,
+} from './publish-options.js'
+import type { ScheduleInfo, ScheduleSpec } from './schedule/types.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import type { Store } from './store/store.js'
 import type { MatchingTopics } from './topic/topic.js'
 
-/**
- * What a schedule publishes and when: exactly one of `cron` (5 or 6 fields, IANA `timezone`,
- * default UTC), `every` (ms, ticking at whole multiples since the Unix epoch) or `at` (once).
- *
- * @example
- * await bus.schedule('nightly-report', { cron: '0 2 * * *', timezone: 'Europe/Paris', type: 'report.due', data: {} })
- */
-export interface ScheduleSpec<T extends string = string, D = unknown> {
-  cron?: string
-  every?: number
-  at?: number | Date
-  timezone?: string
-  type: T
-  data: D
-  /** Ticks missed while no bus ran: `'latest'` fires the last one (default), `'all'` the last 100, `'none'` none. */
-  catchUp?: 'none' | 'latest' | 'all'
-  /** `'skip'` drops a tick while the previous tick's event is unhandled by an attached subscription it matched. */
-  overlap?: 'allow' | 'skip'
-}
-
-/** What `schedules()` lists. */
-export interface ScheduleInfo {
-  name: string
-  spec: ScheduleSpec
-  nextAt: number | undefined
-  lastFiredAt?: number
-}
+export type { DelayOptions, DelayedResult, PublishInput, PublishOptions, PublishResult }
+export type { ScheduleInfo, ScheduleSpec }
 
 /** Retry policy of a subscription; every field defaults on its own (see README, Defaults). */
 export interface RetryOptions {
@@ -154,44 +136,6 @@ export interface ErrorContext {
   listener?: (event: never) => unknown
   subscription?: string
 }
-
-/** Per-publish options. `id` makes a retried publish a no-op within the dedup window. */
-export interface PublishOptions {
-  id?: string
-  key?: string
-  source?: string
-  correlationId?: string
-  causationId?: string
-  traceparent?: string
-}
-
-/** When a delayed event is due: `delay` ms from now, or `at` (epoch ms or a Date). */
-export type DelayOptions =
-  { delay: number; at?: undefined } | { at: number | Date; delay?: undefined }
-
-/** What a publish resolves once the event is durably stored. */
-export interface PublishResult {
-  id: string
-  seq: number
-  duplicate: boolean
-  /**
-   * On a duplicate, from buses whose cursors are more than a seq (the sharded Cloudflare client):
-   * where the stored event can be read back, `read({ from: cursor, limit: 1 })`.
-   */
-  cursor?: string
-}
-/** What a delayed publish resolves: held aside until due, it has no `seq` yet. */
-export type DelayedResult = Appended
-
-/** One entry of `publishMany`. */
-export type PublishInput<I extends EventMap = OpenEvents> = {
-  [T in keyof I & string]: (
-    | { type: T; data: Payload<I[T]>; version?: undefined }
-    | { type: T; data: PayloadAt<I[T], number>; version: number }
-  ) &
-    PublishOptions &
-    Partial<{ delay: number; at: number | Date }>
-}[keyof I & string]
 
 /**
  * Options of `on`: an abort signal to unsubscribe, and a predicate. Declarative filters are for
