@@ -85,7 +85,10 @@ export async function measureEntry(
         raw: f.contents.length,
         gzip: gzip(f.contents),
       }
-      if (m?.entryPoint && !entry) entry = { ...size, path: f.path, inputs: m.inputs }
+      // The app's own entry (stdin, named entry.js): each lazily imported module is an entry point of its own too,
+      // and esbuild's output order does not say which comes first.
+      if (m?.entryPoint === 'entry.js' && !entry)
+        entry = { ...size, path: f.path, inputs: m.inputs }
       else chunks.push({ ...size, path: f.path })
     }
     if (!entry) throw new Error('esbuild produced no entry chunk')

@@ -1,5 +1,5 @@
 import type { Clock } from './clock/clock.js'
-import { idPrefix } from './event.js'
+import { idPrefix, type BusEvent } from './event.js'
 import type { Log } from './log/log.js'
 import type { Publisher } from './publish.js'
 import type { Scheduler } from './schedule/schedule.js'
@@ -20,6 +20,10 @@ export interface LazyParts {
   /** Marks a state change (the manual clock's progress, and idle()). */
   bump: () => void
   publish: (type: string, data: unknown, publishOptions: object) => Promise<unknown>
+  /** An event as handlers see it: upcast to its type's current version. */
+  view: (event: BusEvent) => BusEvent
+  /** Settles once the versions code has loaded (drafts wait for it). */
+  loaded: Promise<void> | undefined
 }
 
 /**
@@ -29,7 +33,7 @@ export interface LazyParts {
  * const subscriptions = await loadSubscriptions(parts, { subscriptions: { lease: 30_000 } })
  */
 export function loadSubscriptions(parts: LazyParts, options: BusOptions): Promise<Subscriptions> {
-  const { store, clock, log, onError, bump, publish } = parts
+  const { store, clock, log, onError, bump, publish, view } = parts
   return log.track(import('./subscriptions/subscriptions.js')).then((module) =>
     module.createSubscriptions(
       {
@@ -39,6 +43,7 @@ export function loadSubscriptions(parts: LazyParts, options: BusOptions): Promis
         owner: idPrefix(clock.now()),
         onError,
         activity: bump,
+        view,
         publish,
         pin: log.pin,
         unpin: log.unpin,
@@ -62,14 +67,17 @@ export function loadSubscriptions(parts: LazyParts, options: BusOptions): Promis
  * const scheduler = await loadScheduler(parts)
  */
 export function loadScheduler(parts: LazyParts): Promise<Scheduler> {
-  const { store, clock, log, publisher, publish } = parts
+  const { store, clock, log, publisher, publish, loaded } = parts
   return log.track(
     import('./schedule/schedule.js').then((module) =>
       module.createScheduler({
         store,
         clock,
         log,
-        draft: (type, data, id) => publisher.prepare(type, data, { id }),
+        draft: async (type, data, id) => {
+          await loaded
+          return publisher.prepare(type, data, { id })
+        },
         publish,
       }),
     ),

@@ -9,6 +9,8 @@ export interface WaitParts {
   listeners: Listeners
   log: Log
   clock: Clock
+  /** An event as waiters see it: upcast to its type's current version. */
+  view: (event: BusEvent) => BusEvent
   /** Aborted by close(): waits still pending reject with CLOSED and drop their timers. */
   closing: AbortSignal
 }
@@ -25,7 +27,7 @@ export function waitFor(
   pattern: string,
   waitOptions: WaitOptions | undefined,
 ): Promise<BusEvent> {
-  const { listeners, log, clock, closing } = parts
+  const { listeners, log, clock, view, closing } = parts
   const early: BusEvent[] = []
   let seen: ((event: BusEvent) => void) | undefined
   let off
@@ -41,6 +43,7 @@ export function waitFor(
     module.wait({
       log,
       clock,
+      view,
       pattern,
       options: waitOptions as never,
       early,

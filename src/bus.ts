@@ -8,6 +8,7 @@ import type { EventMap, OpenEvents } from './event.js'
 import { createListeners } from './listeners.js'
 import { createLog } from './log/log.js'
 import { createPublisher } from './publish.js'
+import { createVersioning } from './versioning.js'
 import type { Scheduler } from './schedule/schedule.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import { memoryStore } from './store/memory.js'
@@ -50,11 +51,15 @@ export function createBus<E extends EventMap = OpenEvents>(options?: BusOptions<
 export function createBus(options: BusOptions = {}): Bus {
   const clock = options.clock ?? realClock
   const onError = options.onError ?? ((error, context) => console.error('tidings:', error, context))
+  const versioning = createVersioning(options.versions)
+  const view = versioning.view
+  // The outbox stages with these: before the versions code has loaded, the drain's publish checks the version.
   const limits = {
     source: options.source ?? 'tidings',
     maxBytes: options.limits?.maxEventBytes ?? 131_072,
+    version: (type: string, version: unknown) => versioning.now()?.check(type, version),
   }
-  const listeners = createListeners(onError)
+  const listeners = createListeners(onError, view)
   let closed = false
   // Aborted by close(): waits still pending reject with CLOSED and drop their timers.
   const closing = new AbortController()
@@ -70,6 +75,7 @@ export function createBus(options: BusOptions = {}): Bus {
     dedupe: { window: options.dedupe?.window ?? DAY, max: options.dedupe?.max ?? 100_000 },
     retention: { events: options.retention?.events ?? 10_000, age: options.retention?.age ?? DAY },
     expireAfter: options.subscriptions?.expireAfter ?? 7 * DAY,
+    before: versioning.loaded,
     onAppend: (events) => {
       listeners.dispatch(events)
       subscriptions?.notify(events)
@@ -82,10 +88,21 @@ export function createBus(options: BusOptions = {}): Bus {
     (options.schemas ?? {}) as Record<string, StandardSchemaV1 | undefined>,
     limits,
     () => closed,
+    versioning,
   )
   const publish = (type: string, data: unknown, publishOptions: object) =>
     bus.publish(type as never, data as never, publishOptions)
-  const parts = { store, clock, log, publisher, onError, bump, publish }
+  const parts = {
+    store,
+    clock,
+    log,
+    publisher,
+    onError,
+    bump,
+    publish,
+    view,
+    loaded: versioning.loaded,
+  }
   // Durable subscriptions load on first use: apps that only publish and listen never ship them.
   const manager = () =>
     (loadingSubscriptions ??= loadSubscriptions(parts, options).then(
@@ -128,7 +145,8 @@ export function createBus(options: BusOptions = {}): Bus {
     on: listeners.on as Bus['on'],
 
     // Reading is async anyway: its code loads on first use, outside the entry chunk.
-    read: async (readOptions) => (await import('./log/read.js')).read(log, readOptions) as never,
+    read: async (readOptions) =>
+      (await import('./log/read.js')).read(log, readOptions, view) as never,
 
     subscribe: lazy('subscribe'),
     subscriptions: lazy('subscriptions'),
@@ -142,7 +160,11 @@ export function createBus(options: BusOptions = {}): Bus {
     },
 
     waitFor: (pattern, waitOptions) =>
-      waitFor({ listeners, log, clock, closing: closing.signal }, pattern, waitOptions) as never,
+      waitFor(
+        { listeners, log, clock, view, closing: closing.signal },
+        pattern,
+        waitOptions,
+      ) as never,
 
     schedule: async (name, spec) => (await scheduler()).schedule(name, spec as never),
     schedules: async () => (await scheduler()).schedules(),

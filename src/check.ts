@@ -22,6 +22,8 @@ export const MAX_TIME = 253_402_300_799_999
 export interface EventLimits {
   source: string
   maxBytes: number
+  /** The bus's check of a `{ version }` option (see `createBus({ versions })`); throws `INVALID_OPTIONS`. */
+  version?(type: string, version: unknown): unknown
 }
 
 export { describeValue } from './describe.js'
@@ -89,7 +91,8 @@ export const draftEvent = (
 
 /**
  * The one check an event passes before it is stored, as `publish` makes it (a Standard Schema
- * aside, which may be async): topic, options, payload shape and size. The IndexedDB outbox stages
+ * aside, which may be async, and an older version's upcast): topic, options (the version among
+ * them), payload shape and size. The IndexedDB outbox stages
  * with it, so what it stages the bus accepts. Returns the envelope (`id` empty when not given).
  *
  * @example
@@ -98,10 +101,11 @@ export const draftEvent = (
 export const checkEvent = (
   type: string,
   data: unknown,
-  o: PublishOptions,
+  o: PublishOptions & { version?: unknown },
   limits: EventLimits,
 ): Draft => {
   checkEnvelope(type, o)
+  limits.version?.(type, o.version)
   return draftEvent(o.id ?? '', type, data, o, limits)
 }
 

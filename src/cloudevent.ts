@@ -26,6 +26,8 @@ export interface CloudEvent {
   traceparent?: string
   correlationid?: string
   causationid?: string
+  /** The event's `version` (an Integer): which shape of the type's payload `data` is. */
+  dataversion?: number
   [extension: string]: unknown
 }
 
@@ -64,6 +66,7 @@ export const toCloudEvent = (e: BusEvent | IncomingEvent): CloudEvent => {
   if (e.time !== undefined) ce.time = new Date(e.time).toISOString()
   if (e.seq !== undefined) ce.sequence = String(e.seq).padStart(16, '0')
   for (const [field, attr] of EXT) if (e[field] !== undefined) ce[attr] = e[field]
+  if (e.version !== undefined) ce.dataversion = e.version
   if (e.data !== undefined) {
     const t = toTagged(e.data)
     ce.datacontenttype = t.meta ? SUPERJSON : JSON_TYPE
@@ -85,6 +88,7 @@ const KNOWN = new Set([
   'source',
   'time',
   'sequence',
+  'dataversion',
   'datacontenttype',
   'dataschema',
   'subject',
@@ -101,7 +105,7 @@ const typed = (v: unknown) =>
 
 /**
  * Reads a CloudEvents 1.0 structured-mode object (parsed JSON) into an event: `partitionkey` to
- * `key`, `sequence` to `seq`, `time` to epoch ms; `application/superjson+json` data is decoded.
+ * `key`, `sequence` to `seq`, `dataversion` to `version`, `time` to epoch ms; `application/superjson+json` data is decoded.
  * Inverts {@link toCloudEvent}. Optional attributes that are absent or `null` are left out; unknown
  * extensions are dropped. Throws `INVALID_PAYLOAD` naming the attribute when it is not a valid
  * CloudEvent (wrong `specversion`, empty `id`, `type` not a topic, bad `time` or `sequence`, ...).
@@ -156,6 +160,16 @@ export const fromCloudEvent = (ce: unknown): IncomingEvent => {
     const v = str(attr)
     if (v !== undefined) e[field] = v
   }
+  // An Integer; binary mode carries every attribute as a header string.
+  const version =
+    typeof c.dataversion === 'string' && /^\d{1,10}$/.test(c.dataversion)
+      ? +c.dataversion
+      : c.dataversion
+  if (version != null)
+    e.version =
+      Number.isInteger(version) && (version as number) >= 1 && (version as number) < INT32
+        ? version
+        : bad('dataversion', `must be an integer >= 1, got ${show(c.dataversion)}`)
   if (c.data_base64 != null) bad('data_base64', 'is not supported: send JSON data')
   if (str('datacontenttype')?.split(';')[0]!.trim().toLowerCase() === SUPERJSON) {
     try {

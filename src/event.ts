@@ -19,6 +19,12 @@ export interface BusEvent<T extends string = string, D = unknown> {
   readonly data: D
   /** Position in the log, assigned on append, strictly increasing. */
   readonly seq: number
+  /**
+   * The version of the payload's shape (an integer, 1 first): `publish` stamps the type's current
+   * version; consumers see events upcast to it (see `createBus({ versions })`). Absent on events
+   * stored before versions existed, which read as version 1.
+   */
+  readonly version?: number
   /** The ordering key: events with one key are handled one at a time, in order. */
   readonly key?: string
   readonly correlationId?: string
@@ -47,14 +53,161 @@ export type EventMap = { [type: string]: any }
  */
 export type OpenEvents = Record<string, unknown>
 
+declare const VERSIONS: unique symbol
+
+/**
+ * An event-map entry whose payload has versions: each version's payload type by number, 1 first.
+ * Handlers, listeners, `read` and `waitFor` see the highest (the current) version's type;
+ * `publish(type, data, { version: n })` takes version `n`'s. Versions 1..64 are typed.
+ *
+ * @example
+ * type Events = {
+ *   'order.placed': Versioned<{ 1: { total: number }; 2: { amount: number; currency: string } }>
+ *   'user.created': { email: string }
+ * }
+ */
+export interface Versioned<M extends { [version: number]: unknown }> {
+  readonly [VERSIONS]: M
+}
+
+/** `Next[n]` is `n + 1`: how the types walk a chain of versions without arithmetic. */
+type Next = [
+  never,
+  2,
+  3,
+  4,
+  5,
+  6,
+  7,
+  8,
+  9,
+  10,
+  11,
+  12,
+  13,
+  14,
+  15,
+  16,
+  17,
+  18,
+  19,
+  20,
+  21,
+  22,
+  23,
+  24,
+  25,
+  26,
+  27,
+  28,
+  29,
+  30,
+  31,
+  32,
+  33,
+  34,
+  35,
+  36,
+  37,
+  38,
+  39,
+  40,
+  41,
+  42,
+  43,
+  44,
+  45,
+  46,
+  47,
+  48,
+  49,
+  50,
+  51,
+  52,
+  53,
+  54,
+  55,
+  56,
+  57,
+  58,
+  59,
+  60,
+  61,
+  62,
+  63,
+  64,
+  65,
+]
+
+/** The highest version of a versions map: the key with no successor among the keys. */
+type CurrentKey<M> = {
+  [K in keyof M]: K extends keyof Next ? (Next[K] extends keyof M ? never : K) : never
+}[keyof M]
+
+/**
+ * The payload type consumers see for an event-map entry: the current version's for a
+ * {@link Versioned} entry, the entry itself otherwise.
+ *
+ * @example
+ * type Placed = Payload<Events['order.placed']> // { amount: number; currency: string }
+ */
+export type Payload<D> = D extends Versioned<infer M> ? M[CurrentKey<M>] : D
+
+/**
+ * The payload type `publish` takes for version `V` of an entry: that version's for a
+ * {@link Versioned} entry (any version's when `V` is only known to be a number), the entry itself otherwise.
+ *
+ * @example
+ * type V1 = PayloadAt<Events['order.placed'], 1> // { total: number }
+ */
+export type PayloadAt<D, V extends number> =
+  D extends Versioned<infer M>
+    ? number extends V
+      ? M[keyof M]
+      : V extends keyof M
+        ? M[V]
+        : never
+    : D
+
+/**
+ * The `versions` option of `createBus` for an event map: for a {@link Versioned} entry, its
+ * current version and one upcaster per older version, typed from version `n` to `n + 1`.
+ *
+ * @example
+ * const versions: VersionsOption<Events> = { 'order.placed': { current: 2, upcast: { 1: (v1) => ({ amount: v1.total, currency: 'EUR' }) } } }
+ */
+export type VersionsOption<E> = {
+  [K in keyof E]?: E[K] extends Versioned<infer M>
+    ? {
+        current: CurrentKey<M>
+        upcast: {
+          [N in Exclude<keyof M, CurrentKey<M>>]: (data: M[N]) => M[Next[N & keyof Next] & keyof M]
+        }
+      }
+    : { current: number; upcast?: { [from: number]: (data: any) => unknown } }
+}
+
 /**
  * The union of envelopes for the given topics of a map (distributes over the union, so
- * checking `e.type` narrows `e.data`).
+ * checking `e.type` narrows `e.data`); a {@link Versioned} entry's data is its current version.
  *
  * @example
  * type E = EventOf<MyEvents, 'order.placed' | 'user.created'>
  */
-export type EventOf<E, T extends keyof E & string> = T extends unknown ? BusEvent<T, E[T]> : never
+export type EventOf<E, T extends keyof E & string> = T extends unknown
+  ? BusEvent<T, Payload<E[T]>>
+  : never
+
+/**
+ * {@link EventOf} as stored: a {@link Versioned} entry's data is any of its versions (what
+ * `read({ raw: true })` returns).
+ *
+ * @example
+ * type Stored = StoredEventOf<MyEvents, 'order.placed'>
+ */
+export type StoredEventOf<E, T extends keyof E & string> = T extends unknown
+  ? BusEvent<T, PayloadAt<E[T], number>>
+  : never
 
 /** Width of the counter part of an own id. */
 export const ID_COUNTER = 7

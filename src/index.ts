@@ -28,7 +28,18 @@ export { toCloudEvent, fromCloudEvent } from './cloudevent.js'
 export type { CloudEvent, IncomingEvent } from './cloudevent.js'
 export { TidingsError, NonRetriableError, RetryAfterError } from './errors.js'
 export type { ErrorCode } from './errors.js'
-export type { BusEvent, EventMap, EventOf, OpenEvents } from './event.js'
+export type {
+  BusEvent,
+  EventMap,
+  EventOf,
+  OpenEvents,
+  Payload,
+  PayloadAt,
+  StoredEventOf,
+  Versioned,
+  VersionsOption,
+} from './event.js'
+export type { VersionSpec } from './versions.js'
 export type { Filter, FilterRule, EventPredicate } from './filter/filter.js'
 export type { MatchingTopics } from './topic/topic.js'
 export type { StandardSchemaV1 } from './standard-schema.js'

@@ -24,18 +24,28 @@ export interface Listeners {
  * Live listeners in a topic trie; they run in the order they were added.
  *
  * @example
- * const listeners = createListeners(onError)
+ * const listeners = createListeners(onError, versioning.view)
  * const off = listeners.on('order.*', (event) => console.log(event.type), undefined)
  */
 export const createListeners = (
   onError: (error: unknown, context: ErrorContext) => void,
+  view: (event: BusEvent) => BusEvent,
 ): Listeners => {
   const trie = createTrie<Listener>()
   let added = 0
   return {
     dispatch(events) {
-      for (const event of events) {
-        const matched = trie.match(event.type)
+      for (const stored of events) {
+        const matched = trie.match(stored.type)
+        if (!matched.length) continue
+        let event: BusEvent
+        // Listeners see the current version; an upcaster that throws is reported, the event stays in the log.
+        try {
+          event = view(stored)
+        } catch (error) {
+          onError(error, { event: stored })
+          continue
+        }
         // The trie finds listeners by pattern; they run in the order they were added.
         if (matched.length > 1) matched.sort((a, b) => a.order - b.order)
         for (const { listener, test } of matched) {

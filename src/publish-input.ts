@@ -11,11 +11,13 @@ export type ReceivedInput = {
   correlationId?: string
   causationId?: string
   traceparent?: string
+  /** The payload's version (`dataversion`): kept, so the receiving bus upcasts an old client's event. */
+  version?: number
 }
 
 /**
  * A received event (a CloudEvent read by `fromCloudEvent`, an SSE frame) as publish input: type,
- * data, id and source, and the envelope options it carries.
+ * data, id and source, the envelope options it carries and its version.
  *
  * @example
  * await bus.publishMany(events.map((e) => publishInputOf(fromCloudEvent(e))))
@@ -28,5 +30,6 @@ export const publishInputOf = (event: IncomingEvent): ReceivedInput => {
     source: event.source,
   }
   for (const field of ENVELOPE_OPTIONS) if (event[field] !== undefined) input[field] = event[field]
+  if (event.version !== undefined) input.version = event.version
   return input
 }

@@ -12,11 +12,16 @@ import { fail } from './errors.js'
 import type { Draft, Log } from './log/log.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import type { PublishInput, PublishOptions } from './types.js'
+import type { Versioning } from './versioning.js'
 
 /** Turning what `publish` and `publishMany` are given into drafts for the log. */
 export interface Publisher {
   /** Everything that can be checked before a place in line is taken; async schemas yield a promise. */
-  prepare(type: string, data: unknown, options?: PublishOptions): Draft | Promise<Draft>
+  prepare(
+    type: string,
+    data: unknown,
+    options?: PublishOptions & { version?: unknown },
+  ): Draft | Promise<Draft>
   /** publish and publishMany: everything checked first, then one place in line for all. */
   append(inputs: () => readonly PublishInput[], single: boolean): Promise<any>
 }
@@ -25,7 +30,7 @@ export interface Publisher {
  * Checks envelopes, runs schemas and works out delays, then appends to the log.
  *
  * @example
- * const publisher = createPublisher(clock, log, schemas, limits, () => closed)
+ * const publisher = createPublisher(clock, log, schemas, limits, () => closed, versioning)
  * await publisher.append(() => [{ type: 'order.placed', data }], true)
  */
 export const createPublisher = (
@@ -34,6 +39,7 @@ export const createPublisher = (
   schemas: Record<string, StandardSchemaV1 | undefined>,
   limits: EventLimits,
   isClosed: () => boolean,
+  versioning: Versioning,
 ): Publisher => {
   // Own entries only: a topic named `constructor` or `toString` has no schema of Object.prototype's.
   const schemaOf = (type: string) => (Object.hasOwn(schemas, type) ? schemas[type] : undefined)
@@ -62,28 +68,41 @@ export const createPublisher = (
   const prepare = (
     type: string,
     data: unknown,
-    options: PublishOptions = {},
+    options: PublishOptions & { version?: unknown } = {},
   ): Draft | Promise<Draft> => {
     if (isClosed()) fail('CLOSED', 'the bus is closed')
     checkEnvelope(type, options)
     // No id yet: the log gives one when the event reaches it.
     const id = options.id ?? ''
+    const { check, current: currentOf, upcast } = versioning.now()!
+    const version = check(type, options.version)
+    // An older version is stored as sent; what must pass the schema is its upcast to the current one.
+    const older = version < currentOf(type)
+    const draft = (payload: unknown) => {
+      const made = draftEvent(id, type, older ? data : payload, options, limits)
+      made.version = version
+      return made
+    }
+    const current = older ? upcast(type, version, data) : data
     const schema = schemaOf(type)
-    if (!schema) return draftEvent(id, type, data, options, limits)
+    if (!schema) return draft(current)
     const checked = (result: StandardSchemaV1.Result<unknown>) => {
-      if (!result.issues) return draftEvent(id, type, result.value, options, limits)
+      if (!result.issues) return draft(result.value)
       const what = result.issues.map(
         (issue) =>
           `${issue.path?.map((part) => String(typeof part === 'object' ? part.key : part)).join('.') || '(root)'}: ${issue.message}`,
       )
-      return fail('INVALID_PAYLOAD', `"${type}" failed its schema: ${what.join('; ')}`)
+      return fail(
+        'INVALID_PAYLOAD',
+        `"${type}"${older ? ` version ${version} upcast to ${currentOf(type)}` : ''} failed its schema: ${what.join('; ')}`,
+      )
     }
     const invalid = (error: unknown): never => {
       throw coded(error, 'INVALID_PAYLOAD', `"${type}": its schema threw`)
     }
     let result: StandardSchemaV1.Result<unknown> | PromiseLike<StandardSchemaV1.Result<unknown>>
     try {
-      result = schema['~standard'].validate(data)
+      result = schema['~standard'].validate(current)
     } catch (error) {
       return invalid(error)
     }
@@ -102,12 +121,19 @@ export const createPublisher = (
       for (const input of all) optionsOf(input ?? null, 'publishMany: each event')
       holds = all.map(holdOf)
       // prepare reads the options by name: the input itself serves, no copy per publish.
-      drafts = all.map((input) => prepare(input.type, input.data, input as PublishOptions))
+      const prepareAll = () =>
+        all.map((input) => prepare(input.type, input.data, input as PublishOptions))
+      // Until the versions code has loaded, the drafts are a promise, as with async schemas: the place in line is taken now.
+      drafts = versioning.now()
+        ? prepareAll()
+        : [versioning.loaded!.then(() => Promise.all(prepareAll()))]
     } catch (error) {
       return Promise.reject(coded(error, 'INVALID_OPTIONS', 'reading the options threw'))
     }
     return log.append(
-      drafts.some((draft) => draft instanceof Promise) ? Promise.all(drafts) : (drafts as Draft[]),
+      drafts.some((draft) => draft instanceof Promise)
+        ? Promise.all(drafts).then((settled) => settled.flat())
+        : (drafts as Draft[]),
       single,
       undefined,
       holds.some(Boolean) ? holds : undefined,

@@ -3,16 +3,33 @@
  * give. Types only: the code they describe lives in the folders (bus.ts, subscriptions/, ...).
  */
 import type { Clock } from './clock/clock.js'
-import type { BusEvent, EventMap, OpenEvents } from './event.js'
+import type {
+  BusEvent,
+  EventMap,
+  EventOf,
+  OpenEvents,
+  Payload,
+  PayloadAt,
+  StoredEventOf,
+  VersionsOption,
+} from './event.js'
 import type { Filter } from './filter/filter.js'
-import type { Appended } from './log/pending.js'
+import type {
+  DelayOptions,
+  DelayedResult,
+  PublishInput,
+  PublishOptions,
+  PublishResult,
+} from './publish-options.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import type { Store } from './store/store.js'
 import type { Matching, PatternOf } from './types/pattern.js'
+import type { MatchingTopics } from './topic/topic.js'
 import type { ScheduleInfo, ScheduleSpec } from './types/schedule.js'
 
 export type { Matching, PatternOf } from './types/pattern.js'
 export type { ScheduleInfo, ScheduleSpec } from './types/schedule.js'
+export type { DelayOptions, DelayedResult, PublishInput, PublishOptions, PublishResult }
 
 /** Retry policy of a subscription; every field defaults on its own (see README, Defaults). */
 export interface RetryOptions {
@@ -38,7 +55,7 @@ export interface HandlerContext<I extends EventMap = any> {
   /** A chained publish: causation, correlation and trace carried over, and an id stable across retries. */
   publish<T extends keyof I & string>(
     type: T,
-    data: I[T],
+    data: Payload<I[T]>,
     options?: { id?: string; key?: string },
   ): Promise<unknown>
 }
@@ -65,6 +82,11 @@ export interface SubscribeOptions<Ev = BusEvent> {
   retry?: RetryOptions
   /** Per attempt, in ms. Default 30,000. */
   timeout?: number
+  /**
+   * Hand the handler (and the filter) events as stored, not upcast to their type's current version:
+   * for forwarding the log as it is (the IndexedDB bridge). Default `false`.
+   */
+  raw?: boolean
 }
 
 /** A handle on a durable subscription attached on this bus. */
@@ -95,6 +117,11 @@ export interface BusOptions<E extends EventMap = OpenEvents, I extends EventMap 
    * ms (default 30 s); `ledger`: handled ids each one remembers (default 10,000, within the dedup window).
    */
   subscriptions?: { expireAfter?: number; lease?: number; ledger?: number }
+  /**
+   * Event versions per type: the `current` version and an upcaster from each older one to the
+   * next. Events are stored as sent; listeners, handlers, `waitFor` and `read` see them upcast.
+   */
+  versions?: VersionsOption<E>
 }
 
 /** Options of `waitFor`. `filter` may be declarative or a function. */
@@ -111,40 +138,6 @@ export interface ErrorContext {
   listener?: (event: never) => unknown
   subscription?: string
 }
-
-/** Per-publish options. `id` makes a retried publish a no-op within the dedup window. */
-export interface PublishOptions {
-  id?: string
-  key?: string
-  source?: string
-  correlationId?: string
-  causationId?: string
-  traceparent?: string
-}
-
-/** When a delayed event is due: `delay` ms from now, or `at` (epoch ms or a Date). */
-export type DelayOptions =
-  { delay: number; at?: undefined } | { at: number | Date; delay?: undefined }
-
-/** What a publish resolves once the event is durably stored. */
-export interface PublishResult {
-  id: string
-  seq: number
-  duplicate: boolean
-  /**
-   * On a duplicate, from buses whose cursors are more than a seq (the sharded Cloudflare client):
-   * where the stored event can be read back, `read({ from: cursor, limit: 1 })`.
-   */
-  cursor?: string
-}
-/** What a delayed publish resolves: held aside until due, it has no `seq` yet. */
-export type DelayedResult = Appended
-
-/** One entry of `publishMany`. */
-export type PublishInput<I extends EventMap = OpenEvents> = {
-  [T in keyof I & string]: { type: T; data: I[T] } & PublishOptions &
-    Partial<{ delay: number; at: number | Date }>
-}[keyof I & string]
 
 /**
  * Options of `on`: an abort signal to unsubscribe, and a predicate. Declarative filters are for
@@ -165,6 +158,8 @@ export interface ReadOptions<P extends string = string> {
   pattern?: P
   limit?: number
   cursors?: boolean
+  /** Events as stored, not upcast to their type's current version. */
+  raw?: boolean
 }
 
 /**
@@ -183,13 +178,24 @@ export interface Bus<E extends EventMap = any, I extends EventMap = E> {
   /** Validates, then stores the event; resolves once it is durably stored, never waits for handlers. */
   publish<T extends keyof I & string>(
     type: T,
-    data: I[T],
+    data: Payload<I[T]>,
     options: PublishOptions & DelayOptions,
   ): Promise<DelayedResult>
   publish<T extends keyof I & string>(
     type: T,
-    data: I[T],
+    data: Payload<I[T]>,
     options?: PublishOptions,
+  ): Promise<PublishResult>
+  /** An older version's payload (see `versions`): upcast to be checked, stored as sent. */
+  publish<T extends keyof I & string, V extends number>(
+    type: T,
+    data: PayloadAt<I[T], V>,
+    options: PublishOptions & { version: V } & DelayOptions,
+  ): Promise<DelayedResult>
+  publish<T extends keyof I & string, V extends number>(
+    type: T,
+    data: PayloadAt<I[T], V>,
+    options: PublishOptions & { version: V },
   ): Promise<PublishResult>
   /** Stores all the events or none (one commit); delayed entries resolve without `seq`. */
   publishMany(events: readonly PublishInput<I>[]): Promise<DelayedResult[]>
@@ -202,6 +208,13 @@ export interface Bus<E extends EventMap = any, I extends EventMap = E> {
     options?: ListenOptions<Matching<E, P>>,
   ): () => void
   /** Reads the log oldest first from an opaque cursor; `next` continues where this page ended. */
+  read<P extends string = '**'>(
+    options: ReadOptions<P> & { raw: true },
+  ): Promise<{
+    events: StoredEventOf<E, MatchingTopics<keyof E & string, P>>[]
+    next: string
+    cursors?: string[]
+  }>
   read<P extends string = '**'>(
     options?: ReadOptions<P>,
   ): Promise<{ events: Matching<E, P>[]; next: string; cursors?: string[] }>
@@ -241,7 +254,10 @@ export interface Bus<E extends EventMap = any, I extends EventMap = E> {
     options?: WaitOptions<Matching<E, P>>,
   ): Promise<Matching<E, P>>
   /** Creates or updates a schedule (an identical spec changes nothing); it persists in the store. */
-  schedule<T extends keyof I & string>(name: string, spec: ScheduleSpec<T, I[T]>): Promise<void>
+  schedule<T extends keyof I & string>(
+    name: string,
+    spec: ScheduleSpec<T, Payload<I[T]>>,
+  ): Promise<void>
   /** Active schedules with their next fire time. */
   schedules(): Promise<ScheduleInfo[]>
   /** Removes a schedule; true when it existed. */

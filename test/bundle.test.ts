@@ -35,6 +35,8 @@ describe('bundle size', () => {
     // The measurement is real: the chunk holds the bus (an empty bundle would pass any budget).
     expect(measured.entryRaw).toBeGreaterThan(4000)
     expect(measured.inputs.map((input) => input.path)).toContain('src/bus.ts')
+    // Event versions load only for a bus given a versions option.
+    expect(measured.inputs.map((input) => input.path)).not.toContain('src/versions.ts')
     expect(measured.eagerGzip).toBeGreaterThanOrEqual(measured.entryGzip)
     expect(measured.upFrontGzip).toBeGreaterThan(measured.eagerGzip) // the memory store's chunk
     console.info(

@@ -53,6 +53,7 @@ describe('publish', () => {
         source: 'shop',
         time: 1_700_000_000_000,
         seq: 1,
+        version: 1,
         data: { id: 'o1', total: 5 },
         key: 'o1',
         correlationId: 'c1',

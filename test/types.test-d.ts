@@ -218,3 +218,83 @@ describe("ctx.publish is typed by the bus's event map", () => {
     void bus.subscribe('bare', 'order.placed', handler)
   })
 })
+
+describe('versioned events', () => {
+  type V1 = { total: number }
+  type V2 = { amount: number; currency: string }
+  type Evolving = {
+    'order.placed': import('../src/index.js').Versioned<{ 1: V1; 2: V2 }>
+    'user.created': { email: string }
+  }
+  const versioned = createBus<Evolving>({
+    versions: {
+      'order.placed': {
+        current: 2,
+        upcast: { 1: (v1) => ({ amount: v1.total, currency: 'EUR' }) },
+      },
+    },
+  })
+
+  test("handlers, listeners, waitFor and read see the current version's type", async () => {
+    versioned.on('order.placed', (e) => expectTypeOf(e.data).toEqualTypeOf<V2>())
+    versioned.on('**', (e) => {
+      if (e.type === 'user.created') expectTypeOf(e.data).toEqualTypeOf<{ email: string }>()
+    })
+    await versioned.subscribe('s', 'order.*', (e) => expectTypeOf(e.data).toEqualTypeOf<V2>())
+    expectTypeOf((await versioned.waitFor('order.placed')).data).toEqualTypeOf<V2>()
+    expectTypeOf(
+      (await versioned.read({ pattern: 'order.placed' })).events[0]!.data,
+    ).toEqualTypeOf<V2>()
+    expectTypeOf<BusEvent['version']>().toEqualTypeOf<number | undefined>()
+    // As stored: any version's payload.
+    expectTypeOf(
+      (await versioned.read({ pattern: 'order.placed', raw: true })).events[0]!.data,
+    ).toEqualTypeOf<V1 | V2>()
+    expectTypeOf(
+      (await versioned.read({ pattern: 'user.created', raw: true })).events[0]!.data,
+    ).toEqualTypeOf<{ email: string }>()
+  })
+
+  test("publish takes the current version by default, and an older version's type with { version }", () => {
+    void versioned.publish('order.placed', { amount: 1, currency: 'EUR' })
+    void versioned.publish('order.placed', { total: 1 }, { version: 1 })
+    void versioned.publish('order.placed', { amount: 1, currency: 'EUR' }, { version: 2, key: 'k' })
+    void versioned.publish('user.created', { email: 'x' }, { version: 1 })
+    void versioned.publishMany([
+      { type: 'order.placed', data: { total: 1 }, version: 1 },
+      { type: 'order.placed', data: { amount: 1, currency: 'EUR' } },
+    ])
+    // @ts-expect-error an old payload needs its version
+    void versioned.publish('order.placed', { total: 1 })
+    // @ts-expect-error version 1's payload is { total }
+    void versioned.publish('order.placed', { amount: 1, currency: 'EUR' }, { version: 1 })
+    // @ts-expect-error the map declares no version 3
+    void versioned.publish('order.placed', { total: 1 }, { version: 3 })
+  })
+
+  test("the versions option is typed from the map: current and each upcaster's input and output", () => {
+    createBus<Evolving>({
+      versions: {
+        'order.placed': {
+          // @ts-expect-error current is the highest declared version
+          current: 3,
+          upcast: { 1: (v1) => ({ amount: v1.total, currency: 'EUR' }) },
+        },
+      },
+    })
+    createBus<Evolving>({
+      // @ts-expect-error the upcaster must return version 2's payload
+      versions: { 'order.placed': { current: 2, upcast: { 1: (v1) => ({ amount: v1.total }) } } },
+    })
+    // @ts-expect-error the upcaster from 1 is missing
+    createBus<Evolving>({ versions: { 'order.placed': { current: 2, upcast: {} } } })
+    createBus<Evolving>({ versions: { 'user.created': { current: 1 } } })
+  })
+
+  test('an existing event map is unchanged', () => {
+    bus.on('order.placed', (e) => expectTypeOf(e.data).toEqualTypeOf<{ total: number }>())
+    expectTypeOf<import('../src/index.js').Payload<{ total: number }>>().toEqualTypeOf<{
+      total: number
+    }>()
+  })
+})

@@ -12,7 +12,7 @@ import type { Shards } from './_stubs.js'
  */
 export const shardReader = ({ shards, stubs, all, call }: Shards): Bus['read'] =>
   async function read(o: ReadOptions = {}) {
-    const { from, pattern, limit = 100 } = o
+    const { from, pattern, limit = 100, raw } = o
     // 'earliest' and 'latest' go to every shard as they are: each knows its own start and end.
     const named = from === 'earliest' || from === 'latest'
     const at = from === undefined || named ? stubs.map(() => 1) : decodeCursor(from)
@@ -25,6 +25,7 @@ export const shardReader = ({ shards, stubs, all, call }: Shards): Bus['read'] =
             from: named ? from : encodeCursor([at![i]!]),
             limit,
             ...(pattern === undefined ? {} : { pattern }),
+            ...(raw ? { raw } : {}),
           },
         ]) as Promise<{ events: BusEvent[]; next: string }>,
     )

@@ -5,6 +5,7 @@ import type {
   Filter,
   HandlerContext,
   OpenEvents,
+  Payload,
   SubscribeOptions,
 } from '../../src/index.js'
 import { checkSubscriptionName, compilePattern, fail } from '../../src/internal.js'
@@ -30,7 +31,7 @@ export interface EdgeHandlerContext<E extends EventMap = OpenEvents, Env = unkno
   /** A chained publish: causation, correlation and trace carried over, and an id stable across retries. */
   publish<T extends keyof E & string>(
     type: T,
-    data: E[T],
+    data: Payload<E[T]>,
     options?: { id?: string; key?: string },
   ): Promise<unknown>
 }

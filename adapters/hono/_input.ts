@@ -12,6 +12,7 @@ export type Input = {
   correlationId?: string
   causationId?: string
   traceparent?: string
+  version?: number
 }
 
 const FIELDS = TEXT_OPTIONS
@@ -20,7 +21,7 @@ const isRecord = (x: unknown): x is Record<string, unknown> =>
   typeof x === 'object' && x !== null && !Array.isArray(x)
 
 /**
- * `{ type, data, id?, key?, ... }`: the plain JSON form of an event to publish. The type is checked
+ * `{ type, data, id?, key?, version?, ... }`: the plain JSON form of an event to publish. The type is checked
  * as a topic here, before any scope is, so a malformed type is `INVALID_TOPIC` whatever the token.
  *
  * @example
@@ -42,6 +43,12 @@ export const fromJson = (x: unknown): Input => {
       )
     out[f] = v as string
   }
+  // Checked by the bus's publish (an integer in 1..the type's current version).
+  if (x.version !== undefined && x.version !== null)
+    out.version =
+      typeof x.version === 'number'
+        ? x.version
+        : fail('INVALID_PAYLOAD', '"version" must be a number')
   return out
 }
 

@@ -73,6 +73,8 @@ export const outSubscription = (
     backoff: { initial: checked.backoff.initial, max: checked.backoff.max },
   },
   filter: (e) => !inbound.has(e.id),
+  // Forwarded as stored: the server's own versions upcast an old client's events.
+  raw: true,
   // Events published before the bridge first ran (offline, at boot) go out too. Only a new
   // name starts here; later the stored cursor does.
   from: 'earliest',

@@ -1,16 +1,27 @@
 import { unwrap, type IDBPTransaction } from 'idb'
-import type { Bus, EventMap, OpenEvents, PublishOptions } from '../../src/index.js'
+import type {
+  Bus,
+  EventMap,
+  OpenEvents,
+  Payload,
+  PayloadAt,
+  PublishOptions,
+} from '../../src/index.js'
 import { limitsOf } from '../../src/internal.js'
 import { OUTBOX } from './_schema.js'
 import { stage, type Staged } from './_staged.js'
 import type { IndexedDBStore } from './store.js'
 
 /** Stages an event in the callback's transaction; returns its id. Throws on bad input (the transaction then aborts). */
-export type StagePublish<E extends EventMap = OpenEvents> = <T extends keyof E & string>(
-  type: T,
-  data: E[T],
-  options?: PublishOptions,
-) => string
+export type StagePublish<E extends EventMap = OpenEvents> = {
+  <T extends keyof E & string>(type: T, data: Payload<E[T]>, options?: PublishOptions): string
+  /** An older version's payload (see `createBus({ versions })`): staged, upcast and checked when drained, stored as sent. */
+  <T extends keyof E & string, V extends number>(
+    type: T,
+    data: PayloadAt<E[T], V>,
+    options: PublishOptions & { version: V },
+  ): string
+}
 
 /** Options of {@link outbox}. */
 export interface OutboxOptions {
@@ -150,11 +161,11 @@ export const outbox = <E extends EventMap>(
       const tx = db.transaction(names, 'readwrite') as IDBPTransaction<any, string[], 'readwrite'>
       tx.done.catch(() => {})
       const staging = unwrap(tx).objectStore(OUTBOX)
-      const publish: StagePublish<E> = (type, data, o) => {
+      const publish = ((type: string, data: unknown, o?: PublishOptions) => {
         const s = stage(type, data, o, limits)
         staging.add(s)
         return s.id
-      }
+      }) as StagePublish<E>
       let result: Awaited<R>
       try {
         result = await fn(tx, publish)

@@ -109,6 +109,7 @@ export const createLog = (options: LogOptions): Log => {
     ))
 
   const ready = (async () => {
+    await options.before
     const [h, ids, oldest] = await Promise.all([
       store.get(HEAD),
       dedupRecords(state, 0),

@@ -1,18 +1,32 @@
-import { fail } from '../errors.js'
+import { fail, TidingsError } from '../errors.js'
 import { coded, describeValue, optionsOf } from '../check.js'
 import { decodeCursor, encodeCursor, type BusEvent } from '../event.js'
 import type { ReadOptions } from '../types.js'
 import type { Log } from './log.js'
 import { compilePattern } from '../topic/pattern.js'
 
+/** The event upcast, or the upcaster's error naming the event and pointing at `raw`. */
+const readable = (view: (event: BusEvent) => BusEvent, event: BusEvent): BusEvent => {
+  try {
+    return view(event)
+  } catch (error) {
+    throw new TidingsError(
+      'INVALID_PAYLOAD',
+      `event #${event.seq} "${event.type}" version ${event.version ?? 1} cannot be read upcast (read({ raw: true }) returns it as stored): ${(error as Error).message}`,
+      { cause: (error as Error).cause ?? error },
+    )
+  }
+}
+
 /** `bus.read`: pages of the log from an opaque cursor, optionally filtered by pattern. */
 export const read = async (
   log: Log,
-  options?: ReadOptions,
+  options: ReadOptions | undefined,
+  view: (event: BusEvent) => BusEvent,
 ): Promise<{ events: BusEvent[]; next: string; cursors?: string[] }> => {
-  let from, pattern, limit, cursors
+  let from, pattern, limit, cursors, raw
   try {
-    ;({ from, pattern, limit = 100, cursors } = optionsOf(options, 'read'))
+    ;({ from, pattern, limit = 100, cursors, raw } = optionsOf(options, 'read'))
   } catch (e) {
     throw coded(e, 'INVALID_OPTIONS', 'reading the options of read() threw')
   }
@@ -38,7 +52,8 @@ export const read = async (
     const got = await log.read(next, page)
     for (const e of got) {
       next = e.seq + 1
-      if ((!match || match(e.type)) && events.push(e) >= limit) break
+      // Upcast unless `raw`: an upcaster that throws rejects the read (raw reads still get the event).
+      if ((!match || match(e.type)) && events.push(raw ? e : readable(view, e)) >= limit) break
     }
     if (got.length < page) break
   }

@@ -18,6 +18,8 @@ export interface LogOptions {
   retention: { events: number; age: number }
   /** A subscription with no handler for this long stops pinning retention. */
   expireAfter: number
+  /** Start-up work the log waits for before it reads or appends anything (the versions code, when used). */
+  before?: Promise<unknown> | undefined
   /** Called after each commit (own or another writer's) with the new events in seq order. */
   onAppend(events: BusEvent[]): void
 }

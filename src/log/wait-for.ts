@@ -37,6 +37,8 @@ const optionsOfWait = (o: WaitOptions | undefined): WaitOptions => {
 
 interface Wait {
   log: Log
+  /** Upcasts a stored event to its type's current version (the lookback reads the log). */
+  view(event: BusEvent): BusEvent
   clock: Clock
   pattern: string
   options: WaitOptions | undefined
@@ -53,6 +55,7 @@ interface Wait {
 /** The most recent event at or after `after` (epoch ms) that matches, reading the log backwards. */
 const recent = async (
   log: Log,
+  view: (e: BusEvent) => BusEvent,
   pattern: string,
   test: (e: BusEvent) => boolean,
   after: number,
@@ -62,7 +65,15 @@ const recent = async (
     const page = await log.readBack(keys.event(end), 256)
     for (const e of page) {
       if (e.time < after) return undefined
-      if (topic(e.type) && test(e)) return e
+      if (!topic(e.type)) continue
+      // An event whose upcaster throws is skipped, as live listeners skip it (onError has it).
+      let seen: BusEvent
+      try {
+        seen = view(e)
+      } catch {
+        continue
+      }
+      if (test(seen)) return seen
     }
     if (page.length < 256) return undefined
     end = page[page.length - 1]!.seq
@@ -74,6 +85,7 @@ const recent = async (
 export const wait = ({
   log,
   clock,
+  view,
   pattern,
   options,
   early,
@@ -121,7 +133,7 @@ export const wait = ({
     }
     void (async () => {
       // The lookback closes the race where the event landed just before the wait.
-      const before = since ? await recent(log, pattern, test, clock.now() - since) : undefined
+      const before = since ? await recent(log, view, pattern, test, clock.now() - since) : undefined
       if (before) return finish(() => resolve(before))
       listen(hit)
       const first = early.find(test)

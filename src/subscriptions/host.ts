@@ -22,6 +22,8 @@ export interface Host {
   pin(name: string, cursor: number): void
   unpin(name: string): void
   reclaim(name: string): Promise<void>
+  /** The event as handlers and filters see it: upcast to its type's current version (throws when an upcaster does). */
+  view(event: BusEvent): BusEvent
   /** Bounds of each subscription's consumer ledger (the publish dedup window and size). */
   ledger: { window: number; max: number }
 }

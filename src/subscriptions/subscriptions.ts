@@ -45,6 +45,18 @@ export interface Subscriptions extends SubscriptionsAdmin {
   close(): Promise<void>
 }
 
+/** The event a filter sees (as stored with `raw`); `undefined` when its upcast throws. */
+const viewedBy =
+  (view: (event: BusEvent) => BusEvent) =>
+  (raw: boolean | undefined, event: BusEvent): BusEvent | undefined => {
+    if (raw) return event
+    try {
+      return view(event)
+    } catch {
+      return undefined
+    }
+  }
+
 type Checked = {
   options: SubscribeOptions
   topic: (type: string) => boolean
@@ -125,6 +137,7 @@ export const createSubscriptions = (
   const leases = createLeases(core)
   const host: Host = { ...base, reclaim: leases.reclaim }
   const backlogs = createBacklogs(store, log)
+  const viewed = viewedBy(base.view)
 
   return {
     ...createAdmin(core, backlogs, leases.reclaim),
@@ -136,9 +149,16 @@ export const createSubscriptions = (
         fail('ALREADY_SUBSCRIBED', `subscription "${name}" is already attached on this bus`)
       const attempts = options.retry?.attempts ?? 5
       const runnerOptions: RunnerOptions = {
+        // Upcast where the handler runs: an upcaster that throws fails that attempt (retried, then
+        // dead-lettered with the error) and never loses the event. A filter that cannot see the
+        // current version lets the event through, so the attempt reports why.
         name,
-        handler,
-        matches: (event) => topic(event.type) && (!test || test(event)),
+        handler: options.raw ? handler : (event, ctx) => handler(base.view(event), ctx),
+        matches: (event) => {
+          if (!topic(event.type) || !test) return topic(event.type)
+          const seen = viewed(options.raw, event)
+          return !seen || test(seen)
+        },
         concurrency: options.concurrency ?? 1,
         attempts,
         timeout: options.timeout ?? 30_000,

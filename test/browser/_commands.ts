@@ -3,7 +3,7 @@ import { commands } from 'vitest/browser'
 import type { Knobs } from './_server.js'
 
 type Log = {
-  events: { id: string; type: string; data: unknown; key?: string }[]
+  events: { id: string; type: string; data: unknown; key?: string; version?: number }[]
   posts: number
   streams: number
   sentIds: string[]
@@ -12,7 +12,8 @@ declare module 'vitest/browser' {
   interface BrowserCommands {
     startServer(token: string): Promise<{ id: string; url: string }>
     setKnobs(id: string, knobs: Knobs): Promise<void>
-    serverLog(id: string): Promise<Log>
+    /** The server's log; `raw`: as stored, each event with its version. */
+    serverLog(id: string, raw?: boolean): Promise<Log>
     serverPublish(id: string, events: { type: string; data: unknown; id?: string }[]): Promise<void>
     stopServer(id: string): Promise<void>
     network(url: string, up: boolean): Promise<void>

@@ -33,8 +33,16 @@ const CORS = {
   'access-control-allow-headers': 'authorization, content-type, last-event-id',
 }
 
+/** The server's event versions: 'versioned.placed' went from `{ total }` (version 1) to `{ amount, currency }`. */
+const versions = {
+  'versioned.placed': {
+    current: 2,
+    upcast: { 1: (v1: { total: number }) => ({ amount: v1.total, currency: 'EUR' }) },
+  },
+}
+
 export const startServer = async (token: string): Promise<{ id: string; url: string }> => {
-  const bus = createBus()
+  const bus = createBus({ versions })
   const app = busApp({ bus, tokens: { [token]: ['publish:**', 'subscribe:**', 'admin'] } })
   const r: Running = {
     server: undefined as never,
@@ -135,18 +143,23 @@ export const setKnobs = (id: string, knobs: Knobs) => {
   Object.assign(get(id).knobs, knobs)
 }
 
-/** What the server's log holds, oldest first, and how many requests it served. */
-export const serverLog = async (id: string) => {
+/** What the server's log holds, oldest first (as stored, with versions, when `raw`), and how many requests it served. */
+export const serverLog = async (id: string, raw = false) => {
   const r = get(id)
-  const events: { id: string; type: string; data: unknown; key?: string }[] = []
+  const events: { id: string; type: string; data: unknown; key?: string; version?: number }[] = []
   for (let from: string | undefined; ;) {
-    const page = await r.bus.read({ limit: 1000, ...(from ? { from } : {}) })
+    const page = await r.bus.read({
+      limit: 1000,
+      ...(from ? { from } : {}),
+      ...(raw ? { raw } : {}),
+    })
     events.push(
       ...page.events.map((e) => ({
         id: e.id,
         type: e.type,
         data: e.data,
         ...(e.key ? { key: e.key } : {}),
+        ...(raw ? { version: e.version! } : {}),
       })),
     )
     if (page.events.length < 1000) break

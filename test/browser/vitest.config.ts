@@ -16,7 +16,9 @@ const commands = {
   setKnobs: ((_, id: string, knobs: Knobs) => setKnobs(id, knobs)) as BrowserCommand<
     [id: string, knobs: Knobs]
   >,
-  serverLog: ((_, id: string) => serverLog(id)) as BrowserCommand<[id: string]>,
+  serverLog: ((_, id: string, raw?: boolean) => serverLog(id, raw)) as BrowserCommand<
+    [id: string, raw?: boolean]
+  >,
   serverPublish: ((_, id: string, events: { type: string; data: unknown; id?: string }[]) =>
     serverPublish(id, events)) as BrowserCommand<
     [id: string, events: { type: string; data: unknown; id?: string }[]]

@@ -125,6 +125,13 @@ export const subscriptions = defineSubscriptions<EventMap, Env>({
     retry: { attempts: 10, backoff: { initial: 50, max: 1_000, jitter: false } },
     handler: (e, ctx) => collect(ctx.env, 'handled', e, ctx),
   },
+  // Event versions: 'versioned.placed' is at version 2 in the object's bus; the handler records what it saw.
+  versioned: {
+    pattern: 'versioned.*',
+    handler: async (e, ctx) => {
+      await ctx.publish('seen.versioned', { version: e.version, data: e.data })
+    },
+  },
   keyed: {
     pattern: 'seq.*',
     concurrency: 8,
@@ -133,6 +140,14 @@ export const subscriptions = defineSubscriptions<EventMap, Env>({
     },
   },
 })
+
+/** The object's versions: `versioned.placed` went from `{ total }` (version 1) to `{ amount, currency }`. */
+export const versions = {
+  'versioned.placed': {
+    current: 2,
+    upcast: { 1: (v1: { total: number }) => ({ amount: v1.total, currency: 'EUR' }) },
+  },
+}
 
 /** The bus object of the tests: a clock a test can move forward, and a small live-client bound. */
 export class TestBus extends BusObject<Env> {
@@ -144,7 +159,7 @@ export class TestBus extends BusObject<Env> {
       queue: env.DELIVERY,
       now: () => Date.now() + skew.ms,
       live: { maxUnacked: 20 },
-      bus: { source: 'test' },
+      bus: { source: 'test', versions },
     })
     this.#skew = skew
     // The fault-injection tests count the object's starts (each one is a new incarnation).
