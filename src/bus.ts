@@ -4,6 +4,7 @@ import { idPrefix, type BusEvent, type EventMap, type OpenEvents } from './event
 import { createLog, type Draft } from './log/log.js'
 import { memoryStore } from './store/memory.js'
 import { checkEnvelope, coded, describeValue, draftEvent, MAX_TIME, optionsOf, setLimits, signalOf } from './check.js'
+import { tracePublishes } from './instrumentation.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import type { Subscriptions } from './subscriptions/subscriptions.js'
 import type { Scheduler } from './schedule/schedule.js'
@@ -77,7 +78,7 @@ export function createBus(options: BusOptions = {}): Bus {
   })
   // Durable subscriptions load on first use: apps that only publish and listen never ship them.
   const manager = () => loading ??= log.track(import('./subscriptions/subscriptions.js')).then((m) => (subs = m.createSubscriptions({
-    store, clock, log, owner: idPrefix(clock.now()), onError, activity: bump,
+    store, clock, log, owner: idPrefix(clock.now()), onError, activity: bump, instrumentation: options.instrumentation,
     publish: (type, data, o) => bus.publish(type as never, data as never, o),
     pin: log.pin, unpin: log.unpin, ledger: { window: options.dedupe?.window ?? DAY, max: options.subscriptions?.ledger ?? 10_000 },
   }, { leaseMs: options.subscriptions?.lease ?? 30_000, expireAfter: options.subscriptions?.expireAfter ?? 7 * DAY })))
@@ -129,7 +130,10 @@ export function createBus(options: BusOptions = {}): Bus {
   }
 
   /** publish and publishMany: everything checked first, then one place in line for all. */
-  const append = (inputs: () => readonly PublishInput[], single: boolean): Promise<any> => {
+  const traceHook = options.instrumentation?.publish
+  const append = (inputs: () => readonly PublishInput[], single: boolean): Promise<any> =>
+    traceHook ? tracePublishes(traceHook, inputs, (traced) => appendNow(traced, single)) : appendNow(inputs, single)
+  const appendNow = (inputs: () => readonly PublishInput[], single: boolean): Promise<any> => {
     let drafts, holds
     try {
       const all = inputs()

@@ -5,9 +5,11 @@
 import type { Clock } from './clock/clock.js'
 import type { BusEvent, EventMap, EventOf, OpenEvents } from './event.js'
 import type { Filter } from './filter/filter.js'
+import type { Instrumentation } from './instrumentation.js'
 import type { Appended } from './log/log.js'
 import type { ScheduleInfo, ScheduleSpec } from './schedule/schedule.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
+import type { SubscriptionMetrics } from './subscriptions/metrics.js'
 import type { Store } from './store/store.js'
 import type { MatchingTopics } from './topic/topic.js'
 
@@ -65,6 +67,23 @@ export interface SubscribeOptions<Ev = BusEvent> {
   countDeadRuntimes?: boolean
 }
 
+/**
+ * One row of `stats()`. The metrics (`handled`, `failed`, `duration`, `lastHandledAt`) are what
+ * this bus saw since it started; a subscription running on another bus shows zeros here.
+ *
+ * @example
+ * const [mailer] = await bus.stats()
+ * console.log(mailer.lag, mailer.handled, mailer.duration.p95)
+ */
+export interface SubscriptionStats extends SubscriptionMetrics {
+  name: string
+  lag: number
+  inFlight: number
+  retrying: number
+  deadLetters: number
+  oldestAge: number
+}
+
 /** A handle on a durable subscription attached on this bus. */
 export interface Subscription { name: string; close(): Promise<void> }
 
@@ -90,6 +109,8 @@ export interface BusOptions<E extends EventMap = OpenEvents, I extends EventMap 
    * ms (default 30 s); `ledger`: handled ids each one remembers (default 10,000, within the dedup window).
    */
   subscriptions?: { expireAfter?: number; lease?: number; ledger?: number }
+  /** Tracing hooks per publish and per handling attempt, e.g. `otel()` from `tidings/otel`. Default: none. */
+  instrumentation?: Instrumentation
 }
 
 /** Options of `waitFor`. `filter` may be declarative or a function. */
@@ -189,8 +210,12 @@ export interface Bus<E extends EventMap = any, I extends EventMap = E> {
     redrive(ids?: readonly string[]): Promise<number>
     discard(ids?: readonly string[]): Promise<number>
   }
-  /** Per subscription: events behind, in flight, waiting to retry, dead letters, age of the oldest unhandled (ms). */
-  stats(): Promise<{ name: string; lag: number; inFlight: number; retrying: number; deadLetters: number; oldestAge: number }[]>
+  /**
+   * Per subscription: events behind, in flight, waiting to retry, dead letters, age of the oldest
+   * unhandled (ms); and what this bus saw since it started: attempts handled and failed, duration
+   * percentiles (ms) over the last 1,000 attempts, when the last one succeeded.
+   */
+  stats(): Promise<SubscriptionStats[]>
   /** The next matching event, or the most recent one within `since` ms; rejects with `TIMEOUT` or the signal's reason. */
   waitFor<P extends string>(pattern: PatternOf<E, P>, options?: WaitOptions<Matching<E, P>>): Promise<Matching<E, P>>
   /** Creates or updates a schedule (an identical spec changes nothing); it persists in the store. */

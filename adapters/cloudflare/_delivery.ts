@@ -1,6 +1,7 @@
 import type { Clock } from '../../src/clock/clock.js'
 import type { HandlerContext } from '../../src/subscriptions/runner.js'
 import { NonRetriableError } from '../../src/errors.js'
+import { reportDuration } from '../../src/internal.js'
 import type { BusEvent } from '../../src/event.js'
 import { toTagged, type Tagged } from '../../src/tagged.js'
 import { fromWire, type WireError } from './_wire.js'
@@ -22,8 +23,14 @@ export interface DeliveryMessage {
   event: Tagged
 }
 
-/** @internal What the Worker reports for one delivery. @example const o: Outcome = { delivery, ok: true } */
-export type Outcome = { delivery: string; ok: true } | { delivery: string; ok: false; error: WireError }
+/**
+ * @internal What the Worker reports for one delivery; `ms`: how long the handler ran in the Worker,
+ * the duration the object's metrics count (not the round trip through the Queue).
+ *
+ * @example
+ * const o: Outcome = { delivery, ok: true, ms: 12 }
+ */
+export type Outcome = { delivery: string; ok: true; ms?: number } | { delivery: string; ok: false; ms?: number; error: WireError }
 
 /** @internal Whether a Queue message body is one of ours. @example isDelivery({ kind: 'tidings.delivery' }) */
 export const isDelivery = (body: unknown): body is DeliveryMessage =>
@@ -71,7 +78,7 @@ const RECOVERY_MS = 5_000
 export const queueDelivery = (queue: Queue, object: DurableObjectId, clock: Clock, journal: (claimed: Claimed[]) => void) => {
   const id = object.toString()
   const bus = object.name?.replace(/:\d+$/, '')
-  interface Lease extends Claimed { deadline: number; claimed: boolean; resolve(): void; reject(e: unknown): void }
+  interface Lease extends Claimed { deadline: number; claimed: boolean; context: HandlerContext; resolve(): void; reject(e: unknown): void }
   const pending = new Map<string, Lease>()
   let outbox: { body: DeliveryMessage; bytes: number; reject(e: unknown): void }[] = []
   let nonce = 0
@@ -122,7 +129,7 @@ export const queueDelivery = (queue: Queue, object: DurableObjectId, clock: Cloc
       const recovery = clock.setTimer(clock.now() + Math.min(timeout, RECOVERY_MS), () => {})
       const done = () => { pending.delete(delivery); clock.clearTimer(recovery) }
       pending.set(delivery, {
-        subscription, seq: event.seq, attempt: ctx.attempt, deadline, claimed: false,
+        subscription, seq: event.seq, attempt: ctx.attempt, deadline, claimed: false, context: ctx,
         resolve: () => { done(); resolve() }, reject: (e) => { done(); reject(e) },
       })
       // The lease lapsed (or the bus closed): a late outcome for it is ignored, a late claim refused.
@@ -160,6 +167,7 @@ export const queueDelivery = (queue: Queue, object: DurableObjectId, clock: Cloc
         const p = pending.get(o.delivery)
         if (!p) continue
         n++
+        if (typeof o.ms === 'number' && o.ms >= 0 && o.ms < 86_400_000) reportDuration(p.context, o.ms)
         if (o.ok) p.resolve()
         else p.reject(fromWire(o.error))
       }

@@ -6,6 +6,8 @@ import { isDelivery, type DeliveryMessage, type Outcome } from './_delivery.js'
 import type { AppendItem, BusObject, Call } from './object.js'
 import { isR2Notification, r2Event } from './r2.js'
 import { shardOf } from './_shard.js'
+import { tracePublishes, type Instrumentation } from '../../src/internal.js'
+import { mergeStats, type ShardStats } from './_stats.js'
 import type { EdgeHandlerContext, Subscriptions } from './subscriptions.js'
 import { fromWire, toWire, unwrap, type Reply } from './_wire.js'
 
@@ -24,6 +26,11 @@ export interface CloudflareBusOptions {
   subscriptions?: Subscriptions
   /** The name of the Queue's dead-letter queue, when `queue()` also consumes it. */
   deadLetterQueue?: string
+  /**
+   * Tracing hooks (e.g. `otel()` from `tidings/otel`): a span per publish made here and per handler
+   * run by `queue()`, parented by the event's traceparent, as on any bus.
+   */
+  instrumentation?: Instrumentation
 }
 
 /**
@@ -95,6 +102,7 @@ export function cloudflareBus<E extends EventMap = OpenEvents>(namespace: BusNam
   const prefix = idPrefix(Date.now())
   let counter = 0
   let closed = false
+  const traceHook = options.instrumentation?.publish
 
   // A duplicate's seq is its shard's: give the cursor that reads it back (`read({ from, limit: 1 })`),
   // every other shard placed past its end, so the HTTP app can tell a retry from a taken id.
@@ -151,10 +159,14 @@ export function cloudflareBus<E extends EventMap = OpenEvents>(namespace: BusNam
 
   const bus: CloudflareBus = {
     publish: ((type: string, data: unknown, o: PublishOptions = {}) => {
-      try {
-        const [shard, input] = place({ ...o, type, data } as PublishInput)
-        return send(shard, input)
-      } catch (e) { return Promise.reject(e) }
+      const one = (read: () => readonly PublishInput[]) => {
+        try {
+          const [shard, input] = place(read()[0]!)
+          return send(shard, input)
+        } catch (e) { return Promise.reject(e) }
+      }
+      const read = () => [{ ...o, type, data } as PublishInput]
+      return traceHook ? tracePublishes(traceHook, read, one) : one(read)
     }) as CloudflareBus['publish'],
 
     async publishMany(inputs) {
@@ -222,18 +234,7 @@ export function cloudflareBus<E extends EventMap = OpenEvents>(namespace: BusNam
     },
     deleteSubscription: async (n) => (await all((s) => call(s, 'deleteSubscription', [n]) as Promise<boolean>)).some(Boolean),
     replay: async (n, point) => { await all((s) => call(s, 'replay', [n, point])) },
-    async stats() {
-      type S = { name: string; lag: number; inFlight: number; retrying: number; deadLetters: number; oldestAge: number }
-      const merged = new Map<string, S>()
-      for (const list of await all((s) => call(s, 'stats', []) as Promise<S[]>)) {
-        for (const r of list) {
-          const m = merged.get(r.name)
-          if (!m) { merged.set(r.name, { ...r }); continue }
-          m.lag += r.lag; m.inFlight += r.inFlight; m.retrying += r.retrying; m.deadLetters += r.deadLetters; m.oldestAge = Math.max(m.oldestAge, r.oldestAge)
-        }
-      }
-      return [...merged.values()]
-    },
+    stats: async () => mergeStats(await all((s) => call(s, 'stats', []) as Promise<ShardStats[]>)),
     deadLetters: {
       list: async (o) => (await all(async (s, i) => ((await call(s, 'deadLetters.list', [o ?? {}])) as { id: string }[]).map((d) => ({ ...d, id: `${i}:${d.id}` })))).flat() as never,
       redrive: (ids) => { const per = byShard(ids); return sum((s, i) => (per[i] && !per[i]!.length ? Promise.resolve(0) : call(s, 'deadLetters.redrive', [per[i]]))) },
@@ -316,22 +317,30 @@ export function cloudflareBus<E extends EventMap = OpenEvents>(namespace: BusNam
   const run = async (d: DeliveryMessage, ms: number, env: unknown, waitUntil: (p: Promise<unknown>) => void): Promise<Outcome> => {
     const sub = options.subscriptions?.[d.subscription]
     if (!sub) return { delivery: d.delivery, ok: false, error: { name: 'Error', message: `no handler for subscription "${d.subscription}" in this Worker` } }
+    let event: BusEvent
+    try { event = fromTagged(d.event) as BusEvent } catch (e) { return { delivery: d.delivery, ok: false, error: toWire(e) } }
+    const span = options.instrumentation?.handle?.(event, d.subscription, d.attempt)
+    // Traced, a chained event's parent is this handler's span; untraced, a fresh span id in the same trace.
+    const traceparent = span?.traceparent || (event.traceparent && childSpan(event.traceparent))
+    let calls = 0
+    const ctx: EdgeHandlerContext = {
+      attempt: d.attempt, env, waitUntil,
+      signal: AbortSignal.timeout(Math.max(1, ms)),
+      // A chained publish: caused by this event, in its correlation, with an id stable across retries.
+      publish: (type, data, o = {}) => busNamed(d.bus).publish(type, data, {
+        ...o, id: o.id ?? `${d.subscription}:${event.id}:${calls++}`, causationId: event.id, correlationId: event.correlationId ?? event.id,
+        ...(traceparent ? { traceparent } : {}),
+      }),
+    }
+    // The duration the object's stats() count: the handler's run here, not the trip through the Queue.
+    const started = Date.now()
     try {
-      const event = fromTagged(d.event) as BusEvent
-      let calls = 0
-      const ctx: EdgeHandlerContext = {
-        attempt: d.attempt, env, waitUntil,
-        signal: AbortSignal.timeout(Math.max(1, ms)),
-        // A chained publish: caused by this event, in its correlation, with an id stable across retries.
-        publish: (type, data, o = {}) => busNamed(d.bus).publish(type, data, {
-          ...o, id: o.id ?? `${d.subscription}:${event.id}:${calls++}`, causationId: event.id, correlationId: event.correlationId ?? event.id,
-          ...(event.traceparent ? { traceparent: childSpan(event.traceparent) } : {}),
-        }),
-      }
-      await sub.handler(event, ctx)
-      return { delivery: d.delivery, ok: true }
+      await (span ? span.run(() => sub.handler(event, ctx)) : sub.handler(event, ctx))
+      span?.end()
+      return { delivery: d.delivery, ok: true, ms: Date.now() - started }
     } catch (e) {
-      return { delivery: d.delivery, ok: false, error: toWire(e) }
+      span?.end(e)
+      return { delivery: d.delivery, ok: false, ms: Date.now() - started, error: toWire(e) }
     }
   }
   return bus as CloudflareBus<E>

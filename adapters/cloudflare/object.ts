@@ -5,6 +5,7 @@ import { alarmClock, type AlarmClock } from './clock.js'
 import { claimJournal, countDeadRuntimes } from './_claims.js'
 import { queueDelivery, type ClaimRequest, type Outcome } from './_delivery.js'
 import { liveSockets } from './_live.js'
+import { withSamples } from './_stats.js'
 import { durableObjectStore } from './store.js'
 import type { Subscriptions } from './subscriptions.js'
 import { check, isRecord, reply, toWire, type Reply } from './_wire.js'
@@ -155,6 +156,7 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
         case 'deadLetters.list': return bus.deadLetters.list(a)
         case 'deadLetters.redrive': return bus.deadLetters.redrive(a)
         case 'deadLetters.discard': return bus.deadLetters.discard(a)
+        case 'stats': return bus.stats().then(withSamples)
         default: return (bus[method as Exclude<Call, `deadLetters.${string}`>] as (a: never, b: never) => unknown)(a, b)
       }
     })
@@ -177,7 +179,7 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
     return reply(() => {
       // A failure must say why (checked for all before any is applied: nothing half-settled).
       check(Array.isArray(outcomes) && outcomes.every((o) => isRecord(o) && typeof o.delivery === 'string' && typeof o.ok === 'boolean' &&
-        (o.ok || (isRecord(o.error) && typeof o.error.message === 'string'))), 'outcomes must be [{ delivery, ok: true } | { delivery, ok: false, error: { message, name?, code? } }]')
+        (o.ok || (isRecord(o.error) && typeof o.error.message === 'string'))), 'outcomes must be [{ delivery, ok: true, ms? } | { delivery, ok: false, ms?, error: { message, name?, code? } }]')
       return this.#delivery?.settle(outcomes as Outcome[]) ?? 0
     })
   }

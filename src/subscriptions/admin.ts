@@ -4,6 +4,7 @@ import { checking, checkName, checkPoint } from './arguments.js'
 import type { SubscriptionsCore } from './attached.js'
 import type { Backlogs } from './backlog.js'
 import { createDeadLetters, type DeadLetters } from './dead-letters.js'
+import { metricsRow, type SubscriptionMetrics } from './metrics.js'
 import { keys, statePrefixes, type SubRecord } from './record.js'
 import { startAt } from './start-point.js'
 
@@ -13,7 +14,7 @@ export interface SubscriptionsAdmin {
   deleteSubscription(name: string): Promise<boolean>
   replay(name: string, point: { seq: number } | { time: number }): Promise<void>
   deadLetters: DeadLetters
-  stats(): Promise<{ name: string; lag: number; inFlight: number; retrying: number; deadLetters: number; oldestAge: number }[]>
+  stats(): Promise<({ name: string; lag: number; inFlight: number; retrying: number; deadLetters: number; oldestAge: number } & SubscriptionMetrics)[]>
 }
 
 /**
@@ -99,7 +100,8 @@ export const createAdmin = (core: SubscriptionsCore, backlogs: Backlogs, reclaim
           store.list({ prefix: `r/${record.name}/` }), store.list({ prefix: `x/${record.name}/` }), runner ? undefined : backlogs.detachedLag(record),
         ])
         const stats = runner?.stats() ?? { inFlight: 0, retrying: retries.length, lag: waiting!.lag, oldest: waiting!.oldest }
-        return { name: record.name, lag: stats.lag, inFlight: stats.inFlight, retrying: stats.retrying, deadLetters: dead.length, oldestAge: stats.oldest === undefined ? 0 : now - stats.oldest }
+        const row = { name: record.name, lag: stats.lag, inFlight: stats.inFlight, retrying: stats.retrying, deadLetters: dead.length, oldestAge: stats.oldest === undefined ? 0 : now - stats.oldest }
+        return metricsRow(row, core.metrics.get(record.name))
       }))
     },
   }

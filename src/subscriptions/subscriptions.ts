@@ -10,6 +10,7 @@ import type { Attached, SubscriptionsCore } from './attached.js'
 import { createBacklogs } from './backlog.js'
 import type { Host } from './host.js'
 import { createLeases } from './leases.js'
+import { createMetrics } from './metrics.js'
 import { keys, type SubRecord } from './record.js'
 import type { Recovery } from './recovery.js'
 import { createRunner } from './runner.js'
@@ -72,7 +73,7 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
   const { store, clock, log } = base
   const attached = new Map<string, Attached>()
   const core: SubscriptionsCore = {
-    base, attached, closed: false, leaseMs, expireAfter,
+    base, attached, closed: false, leaseMs, expireAfter, metrics: new Map(),
     read: async (name) => {
       const entry = await store.get(keys.sub(name))
       return entry && { record: entry.value as SubRecord, version: entry.version }
@@ -114,6 +115,7 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
         concurrency: options.concurrency ?? 1, attempts, timeout: options.timeout ?? 30_000,
         backoff: { initial: backoff.initial ?? 1000, factor: backoff.factor ?? 2, max: backoff.max ?? 60_000, jitter: backoff.jitter ?? true },
         ledger: base.ledger, countDeadRuntimes: options.countDeadRuntimes !== false,
+        metrics: core.metrics.get(name) ?? core.metrics.set(name, createMetrics()).get(name)!,
       }
       const make = (record: SubRecord, version: string, recovery?: Recovery) => createRunner(host, runnerOptions, record, version, recovery)
       const entry: Attached = { make, attempts, countDeadRuntimes: options.countDeadRuntimes !== false }
