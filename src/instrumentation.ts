@@ -19,8 +19,8 @@ export interface HandleSpan {
   run<T>(handler: () => T): T
   /** The traceparent a chained publish (`ctx.publish`) starts from: this span's context. */
   readonly traceparent: string
-  /** The attempt ended: without `error` it succeeded; with it, it failed (thrown, timed out, lost). */
-  end(error?: unknown): void
+  /** The attempt ended: without an argument it succeeded; with `{ error }` it failed (thrown, timed out, lost). */
+  end(failure?: { error: unknown }): void
 }
 
 /**
@@ -31,7 +31,7 @@ export interface HandleSpan {
  * const logging: Instrumentation = {
  *   handle: (event, subscription, attempt) => ({
  *     traceparent: event.traceparent ?? '', run: (handler) => handler(),
- *     end: (error) => console.log(subscription, event.type, attempt, error ? 'failed' : 'ok'),
+ *     end: (failure) => console.log(subscription, event.type, attempt, failure ? 'failed' : 'ok'),
  *   }),
  * }
  * const bus = createBus({ instrumentation: logging })

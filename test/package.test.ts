@@ -34,7 +34,7 @@ const sourceOf = (distPath: string) => distPath.replace(/^dist\//, '').replace(/
 beforeAll(() => {
   mkdirSync(copy)
   for (const f of ['package.json', 'LICENSE', 'README.md']) cpSync(join(root, f), join(copy, f))
-  for (const a of ['indexeddb', 'cloudflare', 'hono']) if (existsSync(join(root, 'adapters', a, 'README.md'))) cpSync(join(root, 'adapters', a, 'README.md'), join(copy, 'adapters', a, 'README.md'))
+  for (const a of ['indexeddb', 'cloudflare', 'hono', 'otel']) if (existsSync(join(root, 'adapters', a, 'README.md'))) cpSync(join(root, 'adapters', a, 'README.md'), join(copy, 'adapters', a, 'README.md'))
   for (const p of entryPoints()) {
     mkdirSync(dirname(join(copy, p)), { recursive: true })
     writeFileSync(join(copy, p), p.endsWith('.d.ts') ? 'export declare const stub: true\n' : 'export const stub = true\n')
@@ -58,6 +58,12 @@ describe('the tarball', () => {
       expect(existsSync(join(root, sourceOf(p))), `${p} is built from ${sourceOf(p)}`).toBe(true)
     }
   })
+  it('declares @opentelemetry/api an optional peer (tidings/otel needs it; the core never imports it)', () => {
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string>; peerDependenciesMeta: Record<string, { optional?: boolean }>; dependencies: Record<string, string> }
+    expect(manifest.peerDependencies['@opentelemetry/api']).toMatch(/^\^1\./)
+    expect(manifest.peerDependenciesMeta['@opentelemetry/api']).toEqual({ optional: true })
+    expect(manifest.dependencies['@opentelemetry/api']).toBeUndefined()
+  })
   it('ships no sources, tests or demo', () => {
     expect(packed.filter((p) => /^(src|test|demo|bench|scripts)\//.test(p) || (/\.ts$/.test(p) && !p.endsWith('.d.ts')))).toEqual([])
   })
@@ -77,7 +83,7 @@ describe('TypeScript finds the types of the installed package', () => {
   const cases: [string, string][] = [
     ['tidings', 'dist/src/index.d.ts'], ['tidings/testing', 'dist/src/testing.d.ts'],
     ['tidings/indexeddb', 'dist/adapters/indexeddb/index.d.ts'], ['tidings/cloudflare', 'dist/adapters/cloudflare/index.d.ts'],
-    ['tidings/hono', 'dist/adapters/hono/index.d.ts'],
+    ['tidings/hono', 'dist/adapters/hono/index.d.ts'], ['tidings/otel', 'dist/adapters/otel/index.d.ts'],
   ]
   it.each(cases)('%s under node10 (top-level types, typesVersions)', (name, file) => {
     expect(resolve(name, ts.ModuleResolutionKind.Node10, ts.ModuleKind.CommonJS)).toBe(file)

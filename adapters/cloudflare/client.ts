@@ -339,7 +339,7 @@ export function cloudflareBus<E extends EventMap = OpenEvents>(namespace: BusNam
       span?.end()
       return { delivery: d.delivery, ok: true, ms: Date.now() - started }
     } catch (e) {
-      span?.end(e)
+      span?.end({ error: e })
       return { delivery: d.delivery, ok: false, ms: Date.now() - started, error: toWire(e) }
     }
   }

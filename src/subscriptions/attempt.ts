@@ -61,7 +61,7 @@ export const startAttempt = (core: RunnerCore, event: BusEvent, retry: RetryReco
     if (run.over) return
     run.over = true
     host.clock.clearTimer(run.timer)
-    span?.end(ok ? undefined : error)
+    span?.end(ok ? undefined : { error })
     // A replay or stop reset the count and dropped this attempt: its result goes nowhere.
     if (epoch !== state.epoch || state.stopped) return
     const now = host.clock.now()

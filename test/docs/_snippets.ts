@@ -74,6 +74,7 @@ export const SOURCES: Record<string, string> = {
   'tidings/indexeddb': 'adapters/indexeddb/index.ts',
   'tidings/cloudflare': 'adapters/cloudflare/index.ts',
   'tidings/hono': 'adapters/hono/index.ts',
+  'tidings/otel': 'adapters/otel/index.ts',
 }
 
 export type Resolution = 'NodeNext' | 'Bundler'
