@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { busApp } from '../adapters/hono/index.js'
 import { createBus } from '../src/bus.js'
 import { memoryStore } from '../src/store/memory.js'
 import { createMetrics, DURATION_WINDOW, percentiles } from '../src/subscriptions/metrics.js'
@@ -61,6 +62,21 @@ describe('stats() metrics', () => {
     const other = createBus({ clock, store })
     expect((await other.stats())[0]).toMatchObject({ name: 's', handled: 0, failed: 0, duration: { p50: 0, max: 0 }, lastHandledAt: null })
     await other.close()
+    await bus.close()
+  })
+
+  it('are served by GET /stats of tidings/hono', async () => {
+    const clock = manualClock(0)
+    const bus = createBus({ clock })
+    await bus.subscribe('mailer', 'user.created', async () => { await takes(clock, 40) })
+    await bus.publish('user.created', {})
+    await clock.advance(50)
+    await bus.idle()
+    const response = await busApp({ bus, auth: false }).request('/stats')
+    expect(await response.json()).toEqual({ subscriptions: [{
+      name: 'mailer', lag: 0, inFlight: 0, retrying: 0, deadLetters: 0, oldestAge: 0,
+      handled: 1, failed: 0, duration: { p50: 40, p95: 40, p99: 40, max: 40 }, lastHandledAt: 40,
+    }] })
     await bus.close()
   })
 
