@@ -283,7 +283,7 @@ out.push(table(
     j.samples.length > 1 ? pct(j.spread) : 'n/a', j.samples.map(int).join(' '), j === emittery ? '' : ratio(j.opsPerSec / emittery.opsPerSec),
   ]),
 ))
-out.push('', 'With `instrumentation: otel()` (tidings/otel over the OpenTelemetry SDK, a publish and a process span per event, SimpleSpanProcessor to a dropping exporter):', '')
+out.push('', 'With `instrumentation: otel()` (tidings/otel over the OpenTelemetry SDK, a publish and a process span per event, BatchSpanProcessor to a dropping exporter):', '')
 out.push(table(
   ['subject', 'events/round', 'ops/s', 'spread', 'runs (ops/s)', 'traced ÷ untraced'],
   durableOtel.map((j) => [

@@ -70,12 +70,15 @@ export const tracePublishes = <I extends { type: string; traceparent?: string | 
       return span ? { ...input, traceparent: span.traceparent } : input
     })
   }
-  return append(traced).then((result) => {
-    const results = (Array.isArray(result) ? result : [result]) as { id?: string }[]
-    spans.forEach((span, index) => span?.end({ id: results[index]?.id }))
-    return result
-  }, (error: unknown) => {
-    for (const span of spans) span?.end({ error })
-    throw error
-  })
+  return append(traced).then(
+    (result) => {
+      const results = (Array.isArray(result) ? result : [result]) as { id?: string }[]
+      spans.forEach((span, index) => span?.end({ id: results[index]?.id }))
+      return result
+    },
+    (error: unknown) => {
+      for (const span of spans) span?.end({ error })
+      throw error
+    },
+  )
 }

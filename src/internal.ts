@@ -5,7 +5,12 @@
  * @example
  * import { durationSamples, percentiles, reportDuration } from '../../src/internal.js'
  */
-export { DURATION_WINDOW, durationSamples, percentiles, reportDuration } from './subscriptions/metrics.js'
+export {
+  DURATION_WINDOW,
+  durationSamples,
+  percentiles,
+  reportDuration,
+} from './subscriptions/metrics.js'
 export type { DurationPercentiles, SubscriptionMetrics } from './subscriptions/metrics.js'
 export { tracePublishes } from './instrumentation.js'
 export type { HandleSpan, Instrumentation, PublishSpan } from './instrumentation.js'

@@ -4,17 +4,23 @@ import { manualClock } from '../src/testing.js'
 import { chainedTrace, failedAttempt, tracing } from './_otel.js'
 
 describe('tidings/otel with the OpenTelemetry SDK, in Node', () => {
-  it('one trace runs from a producer span through a chained event, with the messaging attributes', () => chainedTrace((options) => createBus(options)))
-  it('a failed attempt records the exception and sets status ERROR; its retry is a span of its own', () => failedAttempt((options) => createBus(options)))
+  it('one trace runs from a producer span through a chained event, with the messaging attributes', () =>
+    chainedTrace((options) => createBus(options)))
+  it('a failed attempt records the exception and sets status ERROR; its retry is a span of its own', () =>
+    failedAttempt((options) => createBus(options)))
 
   it("a span the handler starts is a child of the attempt's span", async () => {
     const { tracer, instrumentation, spans } = tracing()
     const bus = createBus({ instrumentation })
-    await bus.subscribe('mailer', 'user.created', () => { tracer.startSpan('smtp send').end() })
+    await bus.subscribe('mailer', 'user.created', () => {
+      tracer.startSpan('smtp send').end()
+    })
     await bus.publish('user.created', {})
     await bus.idle()
     const process = spans().find((span) => span.name === 'process user.created')!
-    expect(spans().find((span) => span.name === 'smtp send')!.parentSpanContext?.spanId).toBe(process.spanContext().spanId)
+    expect(spans().find((span) => span.name === 'smtp send')!.parentSpanContext?.spanId).toBe(
+      process.spanContext().spanId,
+    )
     await bus.close()
   })
 
@@ -22,7 +28,10 @@ describe('tidings/otel with the OpenTelemetry SDK, in Node', () => {
     const { instrumentation, spans } = tracing()
     const clock = manualClock(0)
     const bus = createBus({ instrumentation, clock, onError: () => {} })
-    await bus.subscribe('slow', 'job', () => new Promise(() => {}), { timeout: 100, retry: { attempts: 1 } })
+    await bus.subscribe('slow', 'job', () => new Promise(() => {}), {
+      timeout: 100,
+      retry: { attempts: 1 },
+    })
     await bus.publish('job', {})
     await clock.advance(100)
     await bus.idle()
@@ -36,7 +45,9 @@ describe('tidings/otel with the OpenTelemetry SDK, in Node', () => {
   it('without instrumentation the bus adds no traceparent', async () => {
     const bus = createBus()
     await bus.publish('t', {})
-    const { events: [event] } = await bus.read()
+    const {
+      events: [event],
+    } = await bus.read()
     expect(event).not.toHaveProperty('traceparent')
   })
 })

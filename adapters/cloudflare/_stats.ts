@@ -11,7 +11,8 @@ export type ShardStats = SubscriptionStats & { samples?: number[] }
  * @example
  * return withSamples(await bus.stats())
  */
-export const withSamples = (rows: SubscriptionStats[]): ShardStats[] => rows.map((row) => ({ ...row, samples: durationSamples(row) }))
+export const withSamples = (rows: SubscriptionStats[]): ShardStats[] =>
+  rows.map((row) => ({ ...row, samples: durationSamples(row) }))
 
 /**
  * @internal One row per subscription from every shard's rows: counts summed, the oldest age and
@@ -25,13 +26,27 @@ export const mergeStats = (shards: ShardStats[][]): SubscriptionStats[] => {
   for (const rows of shards) {
     for (const { samples = [], ...row } of rows) {
       const into = merged.get(row.name)
-      if (!into) { merged.set(row.name, { ...row, all: [...samples] }); continue }
-      into.lag += row.lag; into.inFlight += row.inFlight; into.retrying += row.retrying; into.deadLetters += row.deadLetters
+      if (!into) {
+        merged.set(row.name, { ...row, all: [...samples] })
+        continue
+      }
+      into.lag += row.lag
+      into.inFlight += row.inFlight
+      into.retrying += row.retrying
+      into.deadLetters += row.deadLetters
       into.oldestAge = Math.max(into.oldestAge, row.oldestAge)
-      into.handled += row.handled; into.failed += row.failed
-      if (row.lastHandledAt !== null && (into.lastHandledAt === null || row.lastHandledAt > into.lastHandledAt)) into.lastHandledAt = row.lastHandledAt
+      into.handled += row.handled
+      into.failed += row.failed
+      if (
+        row.lastHandledAt !== null &&
+        (into.lastHandledAt === null || row.lastHandledAt > into.lastHandledAt)
+      )
+        into.lastHandledAt = row.lastHandledAt
       into.all.push(...samples)
     }
   }
-  return [...merged.values()].map(({ all, ...row }) => ({ ...row, duration: all.length ? percentiles(all) : row.duration }))
+  return [...merged.values()].map(({ all, ...row }) => ({
+    ...row,
+    duration: all.length ? percentiles(all) : row.duration,
+  }))
 }

@@ -1,4 +1,14 @@
-import { context, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api'
+import {
+  context,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  TraceFlags,
+  type Attributes,
+  type Context,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api'
 import type { BusEvent, Instrumentation } from '../../src/index.js'
 
 /**
@@ -17,8 +27,14 @@ const TRACEPARENT = /^([\da-f]{2})-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/
 /** The context a W3C traceparent names (a remote parent), or undefined when it names none. */
 const contextOf = (traceparent: string | undefined): Context | undefined => {
   const parts = traceparent ? TRACEPARENT.exec(traceparent) : null
-  if (!parts || parts[1] === 'ff' || /^0+$/.test(parts[2]!) || /^0+$/.test(parts[3]!)) return undefined
-  return trace.setSpanContext(context.active(), { traceId: parts[2]!, spanId: parts[3]!, traceFlags: parseInt(parts[4]!, 16) & TraceFlags.SAMPLED, isRemote: true })
+  if (!parts || parts[1] === 'ff' || /^0+$/.test(parts[2]!) || /^0+$/.test(parts[3]!))
+    return undefined
+  return trace.setSpanContext(context.active(), {
+    traceId: parts[2]!,
+    spanId: parts[3]!,
+    traceFlags: parseInt(parts[4]!, 16) & TraceFlags.SAMPLED,
+    isRemote: true,
+  })
 }
 
 /** A span's context as a W3C traceparent (version 00). */
@@ -52,8 +68,17 @@ export const otel = (options: OtelOptions = {}): Instrumentation => {
   const tracer = () => options.tracer ?? trace.getTracer('tidings')
   return {
     publish(type, traceparent) {
-      const attributes: Attributes = { 'messaging.system': 'tidings', 'messaging.operation.type': 'send', 'messaging.operation.name': 'publish', 'messaging.destination.name': type }
-      const span = tracer().startSpan(`publish ${type}`, { kind: SpanKind.PRODUCER, attributes }, contextOf(traceparent) ?? context.active())
+      const attributes: Attributes = {
+        'messaging.system': 'tidings',
+        'messaging.operation.type': 'send',
+        'messaging.operation.name': 'publish',
+        'messaging.destination.name': type,
+      }
+      const span = tracer().startSpan(
+        `publish ${type}`,
+        { kind: SpanKind.PRODUCER, attributes },
+        contextOf(traceparent) ?? context.active(),
+      )
       return {
         traceparent: traceparentOf(span),
         end({ id, error }) {
@@ -66,13 +91,22 @@ export const otel = (options: OtelOptions = {}): Instrumentation => {
 
     handle(event: BusEvent, subscription, attempt) {
       const attributes: Attributes = {
-        'messaging.system': 'tidings', 'messaging.operation.type': 'process', 'messaging.operation.name': 'process',
-        'messaging.destination.name': event.type, 'messaging.message.id': event.id, 'messaging.consumer.group.name': subscription,
+        'messaging.system': 'tidings',
+        'messaging.operation.type': 'process',
+        'messaging.operation.name': 'process',
+        'messaging.destination.name': event.type,
+        'messaging.message.id': event.id,
+        'messaging.consumer.group.name': subscription,
         'tidings.attempt': attempt,
       }
-      if (event.correlationId !== undefined) attributes['messaging.message.conversation_id'] = event.correlationId
+      if (event.correlationId !== undefined)
+        attributes['messaging.message.conversation_id'] = event.correlationId
       const parent = contextOf(event.traceparent) ?? context.active()
-      const span = tracer().startSpan(`process ${event.type}`, { kind: SpanKind.CONSUMER, attributes }, parent)
+      const span = tracer().startSpan(
+        `process ${event.type}`,
+        { kind: SpanKind.CONSUMER, attributes },
+        parent,
+      )
       const active = trace.setSpan(parent, span)
       return {
         traceparent: traceparentOf(span),

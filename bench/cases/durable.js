@@ -4,7 +4,7 @@
 // Peer: emittery, `await emitter.emit()` per event with one async no-op listener (emittery's emit
 // resolves once its listeners have, so it is awaited in sequence).
 // tidings-otel: the same with `instrumentation: otel()` over the real OpenTelemetry SDK (a publish
-// span and a process span per event, through a SimpleSpanProcessor to an exporter that drops them),
+// span and a process span per event, through a BatchSpanProcessor (the production default) to an exporter that drops them),
 // the cost of tracing every event.
 // usage: node bench/cases/durable.js <tidings|tidings-otel|emittery> <events per round> [concurrency]
 import { args, expectCalls, measure, tidingsRound } from '../harness.js'
@@ -25,9 +25,9 @@ const subjects = {
   async 'tidings-otel'() {
     const { createBus } = await import('tidings')
     const { otel } = await import('tidings/otel')
-    const { BasicTracerProvider, SimpleSpanProcessor } = await import('@opentelemetry/sdk-trace-base')
+    const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base')
     const dropping = { export: (_spans, done) => done({ code: 0 }), shutdown: async () => {} }
-    const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(dropping)] }).getTracer('bench')
+    const tracer = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropping)] }).getTracer('bench')
     return durableRound((options) => createBus({ ...options, instrumentation: otel({ tracer }) }), 'tidings-otel')
   },
   async emittery() {

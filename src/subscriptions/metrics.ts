@@ -8,7 +8,12 @@
 export const DURATION_WINDOW = 1000
 
 /** Duration percentiles in ms (nearest rank); all 0 before the first attempt. */
-export interface DurationPercentiles { p50: number; p95: number; p99: number; max: number }
+export interface DurationPercentiles {
+  p50: number
+  p95: number
+  p99: number
+  max: number
+}
 
 /** The metrics fields of one `stats()` row. */
 export interface SubscriptionMetrics {
@@ -62,7 +67,10 @@ export const createMetrics = (): MetricsRecorder => {
   return {
     record(ok, ms, at) {
       ring[written++ % DURATION_WINDOW] = Math.max(0, ms)
-      if (ok) { handled++; lastHandledAt = at } else failed++
+      if (ok) {
+        handled++
+        lastHandledAt = at
+      } else failed++
     },
     snapshot: () => ({ handled, failed, duration: percentiles(samples()), lastHandledAt }),
     samples,
@@ -70,7 +78,12 @@ export const createMetrics = (): MetricsRecorder => {
 }
 
 /** Metrics of a subscription this bus never ran. */
-export const noMetrics = (): SubscriptionMetrics => ({ handled: 0, failed: 0, duration: percentiles([]), lastHandledAt: null })
+export const noMetrics = (): SubscriptionMetrics => ({
+  handled: 0,
+  failed: 0,
+  duration: percentiles([]),
+  lastHandledAt: null,
+})
 
 // Durations an adapter measured where the handler really ran (the Cloudflare Worker), by context.
 const reported = new WeakMap<object, number>()
@@ -84,7 +97,9 @@ const reported = new WeakMap<object, number>()
  * reportDuration(ctx, outcome.ms)
  * resolve()
  */
-export const reportDuration = (ctx: object, ms: number): void => { reported.set(ctx, ms) }
+export const reportDuration = (ctx: object, ms: number): void => {
+  reported.set(ctx, ms)
+}
 
 /** The duration an adapter reported for this context, if any. */
 export const reportedDuration = (ctx: object): number | undefined => reported.get(ctx)
@@ -103,7 +118,10 @@ const rowSamples = new WeakMap<object, number[]>()
 export const durationSamples = (row: object): number[] => rowSamples.get(row) ?? []
 
 /** A stats() row's metrics fields, remembering its samples for {@link durationSamples}. */
-export const metricsRow = <T extends object>(row: T, recorder: MetricsRecorder | undefined): T & SubscriptionMetrics => {
+export const metricsRow = <T extends object>(
+  row: T,
+  recorder: MetricsRecorder | undefined,
+): T & SubscriptionMetrics => {
   const out = Object.assign(row, recorder?.snapshot() ?? noMetrics())
   if (recorder) rowSamples.set(out, recorder.samples())
   return out
