@@ -4,7 +4,8 @@ import type { Draft } from './log/log.js'
 import { snapshot } from './payload.js'
 import { checkTopic } from './topic/topic.js'
 
-const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/
+/** A W3C traceparent (version, trace id, span id, flags). */
+export const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/
 // Options copied onto the envelope as they are; with id and source, the text options checked.
 const ENVELOPE_OPTIONS = ['key', 'correlationId', 'causationId', 'traceparent'] as const
 const TEXT_OPTIONS = ['id', 'source', ...ENVELOPE_OPTIONS] as const

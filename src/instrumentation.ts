@@ -2,7 +2,7 @@
  * The hooks a tracing library plugs into (OpenTelemetry's through `tidings/otel`). The core calls
  * them and knows no tracing library; without `instrumentation` the bus makes no call at all.
  */
-import { checkEnvelope, optionsOf } from './check.js'
+import { optionsOf, TRACEPARENT } from './check.js'
 import type { BusEvent } from './event.js'
 
 /** A span around one publish, as the instrumentation started it. */
@@ -62,10 +62,10 @@ export const tracePublishes = <I extends { type: string; traceparent?: string | 
     // Not an array: append refuses it with its own message.
     if (!Array.isArray(inputs)) return inputs
     return inputs.map((input) => {
-      // Bad input is refused by append before a span starts, so a refusal leaves no orphan span.
       optionsOf(input ?? null, 'publishMany: each event')
-      checkEnvelope(input.type, input)
-      const span = hook(input.type, input.traceparent)
+      const { type, traceparent } = input
+      // A bad type or traceparent gets no span and is refused by append as it stands.
+      const span = typeof type === 'string' && (traceparent === undefined || TRACEPARENT.test(traceparent)) ? hook(type, traceparent) : undefined
       spans.push(span)
       return span ? { ...input, traceparent: span.traceparent } : input
     })
