@@ -1,6 +1,26 @@
 export { createBus } from './bus.js'
-export type { Bus, BusOptions, DelayOptions, DelayedResult, ErrorContext, ListenOptions, Matching, PublishInput, PublishOptions, PublishResult, ReadOptions, WaitOptions } from './types.js'
-export type { DeadLetter, HandlerContext, RetryOptions, SubscribeOptions, Subscription, SubscriptionStats } from './types.js'
+export type {
+  Bus,
+  BusOptions,
+  DelayOptions,
+  DelayedResult,
+  ErrorContext,
+  ListenOptions,
+  Matching,
+  PublishInput,
+  PublishOptions,
+  PublishResult,
+  ReadOptions,
+  WaitOptions,
+} from './types.js'
+export type {
+  DeadLetter,
+  HandlerContext,
+  RetryOptions,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionStats,
+} from './types.js'
 export type { HandleSpan, Instrumentation, PublishSpan } from './instrumentation.js'
 export type { DurationPercentiles, SubscriptionMetrics } from './subscriptions/metrics.js'
 export type { ScheduleInfo, ScheduleSpec } from './schedule/schedule.js'
@@ -15,4 +35,12 @@ export type { BusEvent, EventMap, EventOf, OpenEvents } from './event.js'
 export type { Filter, FilterRule, EventPredicate } from './filter/filter.js'
 export type { MatchingTopics } from './topic/topic.js'
 export type { StandardSchemaV1 } from './standard-schema.js'
-export type { Store, StoreEntry, ListOptions, Mutation, Check, Commit, CommitResult } from './store/store.js'
+export type {
+  Store,
+  StoreEntry,
+  ListOptions,
+  Mutation,
+  Check,
+  Commit,
+  CommitResult,
+} from './store/store.js'

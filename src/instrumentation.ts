@@ -65,7 +65,10 @@ export const tracePublishes = <I extends { type: string; traceparent?: string | 
       optionsOf(input ?? null, 'publishMany: each event')
       const { type, traceparent } = input
       // A bad type or traceparent gets no span and is refused by append as it stands.
-      const span = typeof type === 'string' && (traceparent === undefined || TRACEPARENT.test(traceparent)) ? hook(type, traceparent) : undefined
+      const span =
+        typeof type === 'string' && (traceparent === undefined || TRACEPARENT.test(traceparent))
+          ? hook(type, traceparent)
+          : undefined
       spans.push(span)
       return span ? { ...input, traceparent: span.traceparent } : input
     })

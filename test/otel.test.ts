@@ -45,10 +45,20 @@ describe('tidings/otel with the OpenTelemetry SDK, in Node', () => {
   it('a refused publish: the caller sees the same refusal, and every span started ends with ERROR', async () => {
     const { instrumentation, spans } = tracing()
     const bus = createBus({ instrumentation })
-    await expect(bus.publish('t', {}, { traceparent: 'not-w3c' })).rejects.toMatchObject({ code: 'INVALID_OPTIONS' })
-    await expect(bus.publishMany([{ type: 'ok', data: 1 }, { type: '', data: 2 }])).rejects.toMatchObject({ code: 'INVALID_TOPIC' })
+    await expect(bus.publish('t', {}, { traceparent: 'not-w3c' })).rejects.toMatchObject({
+      code: 'INVALID_OPTIONS',
+    })
+    await expect(
+      bus.publishMany([
+        { type: 'ok', data: 1 },
+        { type: '', data: 2 },
+      ]),
+    ).rejects.toMatchObject({ code: 'INVALID_TOPIC' })
     // A bad traceparent starts no span (it is not a parent); the batch's spans end with its refusal.
-    expect(spans().map((span) => [span.name, span.status.code])).toEqual([['publish ok', 2], ['publish ', 2]])
+    expect(spans().map((span) => [span.name, span.status.code])).toEqual([
+      ['publish ok', 2],
+      ['publish ', 2],
+    ])
     await bus.close()
   })
 

@@ -30,11 +30,15 @@ export interface DeliveryMessage {
  * @example
  * const o: Outcome = { delivery, ok: true, ms: 12 }
  */
-export type Outcome = { delivery: string; ok: true; ms?: number } | { delivery: string; ok: false; ms?: number; error: WireError }
+export type Outcome =
+  | { delivery: string; ok: true; ms?: number }
+  | { delivery: string; ok: false; ms?: number; error: WireError }
 
 /** @internal Whether a Queue message body is one of ours. @example isDelivery({ kind: 'tidings.delivery' }) */
 export const isDelivery = (body: unknown): body is DeliveryMessage =>
-  typeof body === 'object' && body !== null && (body as { kind?: unknown }).kind === 'tidings.delivery'
+  typeof body === 'object' &&
+  body !== null &&
+  (body as { kind?: unknown }).kind === 'tidings.delivery'
 
 // Queues: at most 100 messages and 256 KB per sendBatch.
 const BATCH_MESSAGES = 100
@@ -42,10 +46,17 @@ const BATCH_BYTES = 250_000
 const utf8 = new TextEncoder()
 
 /** @internal A delivery a Worker took to run: what the object journals until its outcome is known. @example const c: Claimed = { subscription: 'mailer', seq: 3, attempt: 1 } */
-export interface Claimed { subscription: string; seq: number; attempt: number }
+export interface Claimed {
+  subscription: string
+  seq: number
+  attempt: number
+}
 
 /** @internal What the Worker asks of one delivery it received. @example const r: ClaimRequest = { delivery: 'mailer/3/1/a', redelivered: false } */
-export interface ClaimRequest { delivery: string; redelivered: boolean }
+export interface ClaimRequest {
+  delivery: string
+  redelivered: boolean
+}
 
 /**
  * @internal The error of an attempt whose runtime died before it reported an outcome (an isolate
@@ -54,8 +65,18 @@ export interface ClaimRequest { delivery: string; redelivered: boolean }
  * @example
  * throw runtimeDied('mailer', 3, 2)
  */
-export const runtimeDied = (subscription: string, seq: number, attempt: number, how: string): Error =>
-  Object.assign(new Error(`the runtime running attempt ${attempt} of #${seq} in "${subscription}" died before reporting an outcome (${how})`), { name: 'RuntimeDied' })
+export const runtimeDied = (
+  subscription: string,
+  seq: number,
+  attempt: number,
+  how: string,
+): Error =>
+  Object.assign(
+    new Error(
+      `the runtime running attempt ${attempt} of #${seq} in "${subscription}" died before reporting an outcome (${how})`,
+    ),
+    { name: 'RuntimeDied' },
+  )
 
 /** While a delivery is out, the alarm is kept this close, so an object that crashed restarts soon and re-sends. */
 const RECOVERY_MS = 5_000
@@ -75,10 +96,21 @@ const RECOVERY_MS = 5_000
  * const d = queueDelivery(env.DELIVERY, ctx.id, clock, (claimed) => journal.write(claimed))
  * await bus.subscribe('mailer', 'user.*', d.handler('mailer', 30_000))
  */
-export const queueDelivery = (queue: Queue, object: DurableObjectId, clock: Clock, journal: (claimed: Claimed[]) => void) => {
+export const queueDelivery = (
+  queue: Queue,
+  object: DurableObjectId,
+  clock: Clock,
+  journal: (claimed: Claimed[]) => void,
+) => {
   const id = object.toString()
   const bus = object.name?.replace(/:\d+$/, '')
-  interface Lease extends Claimed { deadline: number; claimed: boolean; context: HandlerContext; resolve(): void; reject(e: unknown): void }
+  interface Lease extends Claimed {
+    deadline: number
+    claimed: boolean
+    context: HandlerContext
+    resolve(): void
+    reject(e: unknown): void
+  }
   const pending = new Map<string, Lease>()
   let outbox: { body: DeliveryMessage; bytes: number; reject(e: unknown): void }[] = []
   let nonce = 0
@@ -89,7 +121,11 @@ export const queueDelivery = (queue: Queue, object: DurableObjectId, clock: Cloc
     outbox = []
     for (let i = 0; i < all.length;) {
       const chunk: typeof all = []
-      for (let bytes = 0; i < all.length && chunk.length < BATCH_MESSAGES && bytes + all[i]!.bytes <= BATCH_BYTES; i++) {
+      for (
+        let bytes = 0;
+        i < all.length && chunk.length < BATCH_MESSAGES && bytes + all[i]!.bytes <= BATCH_BYTES;
+        i++
+      ) {
         bytes += all[i]!.bytes
         chunk.push(all[i]!)
       }
@@ -116,27 +152,59 @@ export const queueDelivery = (queue: Queue, object: DurableObjectId, clock: Cloc
       const now = clock.now()
       if (awake && awake.at > now) return
       const at = now + RECOVERY_MS
-      awake = { at, timer: clock.setTimer(at, () => { awake = undefined }) }
+      awake = {
+        at,
+        timer: clock.setTimer(at, () => {
+          awake = undefined
+        }),
+      }
     },
 
-    handler: (subscription: string, timeout: number) => (event: BusEvent, ctx: HandlerContext) => new Promise<void>((resolve, reject) => {
-      const delivery = `${subscription}/${event.seq}/${ctx.attempt}/${(++nonce).toString(36)}`
-      const deadline = clock.now() + timeout
-      const body: DeliveryMessage = {
-        kind: 'tidings.delivery', delivery, object: id, ...(bus ? { bus } : {}), subscription, attempt: ctx.attempt, deadline, event: toTagged(event),
-      }
-      // An object that dies now is woken by its alarm this soon (not at the lease's end) and re-sends.
-      const recovery = clock.setTimer(clock.now() + Math.min(timeout, RECOVERY_MS), () => {})
-      const done = () => { pending.delete(delivery); clock.clearTimer(recovery) }
-      pending.set(delivery, {
-        subscription, seq: event.seq, attempt: ctx.attempt, deadline, claimed: false, context: ctx,
-        resolve: () => { done(); resolve() }, reject: (e) => { done(); reject(e) },
-      })
-      // The lease lapsed (or the bus closed): a late outcome for it is ignored, a late claim refused.
-      ctx.signal.addEventListener('abort', done, { once: true })
-      if (!outbox.length) queueMicrotask(() => void flush())
-      outbox.push({ body, bytes: utf8.encode(JSON.stringify(body)).length, reject: (e) => pending.get(delivery)?.reject(e) })
-    }),
+    handler: (subscription: string, timeout: number) => (event: BusEvent, ctx: HandlerContext) =>
+      new Promise<void>((resolve, reject) => {
+        const delivery = `${subscription}/${event.seq}/${ctx.attempt}/${(++nonce).toString(36)}`
+        const deadline = clock.now() + timeout
+        const body: DeliveryMessage = {
+          kind: 'tidings.delivery',
+          delivery,
+          object: id,
+          ...(bus ? { bus } : {}),
+          subscription,
+          attempt: ctx.attempt,
+          deadline,
+          event: toTagged(event),
+        }
+        // An object that dies now is woken by its alarm this soon (not at the lease's end) and re-sends.
+        const recovery = clock.setTimer(clock.now() + Math.min(timeout, RECOVERY_MS), () => {})
+        const done = () => {
+          pending.delete(delivery)
+          clock.clearTimer(recovery)
+        }
+        pending.set(delivery, {
+          subscription,
+          seq: event.seq,
+          attempt: ctx.attempt,
+          deadline,
+          claimed: false,
+          context: ctx,
+          resolve: () => {
+            done()
+            resolve()
+          },
+          reject: (e) => {
+            done()
+            reject(e)
+          },
+        })
+        // The lease lapsed (or the bus closed): a late outcome for it is ignored, a late claim refused.
+        ctx.signal.addEventListener('abort', done, { once: true })
+        if (!outbox.length) queueMicrotask(() => void flush())
+        outbox.push({
+          body,
+          bytes: utf8.encode(JSON.stringify(body)).length,
+          reject: (e) => pending.get(delivery)?.reject(e),
+        })
+      }),
 
     /**
      * The Worker asks to run these deliveries: for each, the ms left of its lease when it may run,
@@ -150,13 +218,19 @@ export const queueDelivery = (queue: Queue, object: DurableObjectId, clock: Cloc
         const p = pending.get(delivery)
         if (!p || p.deadline <= now) return null
         if (p.claimed) {
-          if (redelivered) p.reject(runtimeDied(p.subscription, p.seq, p.attempt, 'the Queue delivered it again'))
+          if (redelivered)
+            p.reject(runtimeDied(p.subscription, p.seq, p.attempt, 'the Queue delivered it again'))
           return null
         }
         p.claimed = took = true
         return p.deadline - now
       })
-      if (took) journal([...pending.values()].filter((p) => p.claimed).map(({ subscription, seq, attempt }) => ({ subscription, seq, attempt })))
+      if (took)
+        journal(
+          [...pending.values()]
+            .filter((p) => p.claimed)
+            .map(({ subscription, seq, attempt }) => ({ subscription, seq, attempt })),
+        )
       return out
     },
 
@@ -167,7 +241,8 @@ export const queueDelivery = (queue: Queue, object: DurableObjectId, clock: Cloc
         const p = pending.get(o.delivery)
         if (!p) continue
         n++
-        if (typeof o.ms === 'number' && o.ms >= 0 && o.ms < 86_400_000) reportDuration(p.context, o.ms)
+        if (typeof o.ms === 'number' && o.ms >= 0 && o.ms < 86_400_000)
+          reportDuration(p.context, o.ms)
         if (o.ok) p.resolve()
         else p.reject(fromWire(o.error))
       }
@@ -184,7 +259,11 @@ export const queueDelivery = (queue: Queue, object: DurableObjectId, clock: Cloc
         const p = pending.get(d)
         if (!p || p.claimed) continue
         n++
-        p.reject(new NonRetriableError(`delivery ${d} reached the Queue's dead-letter queue (transport retries exhausted)`))
+        p.reject(
+          new NonRetriableError(
+            `delivery ${d} reached the Queue's dead-letter queue (transport retries exhausted)`,
+          ),
+        )
       }
       return n
     },

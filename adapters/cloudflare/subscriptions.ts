@@ -15,13 +15,20 @@ import { compilePattern } from '../../src/topic/pattern.js'
  *   await ctx.publish('mail.sent', { to: 'ann@example.com' })
  * }
  */
-export interface EdgeHandlerContext<E extends EventMap = OpenEvents, Env = unknown> extends Omit<HandlerContext, 'publish'> {
+export interface EdgeHandlerContext<E extends EventMap = OpenEvents, Env = unknown> extends Omit<
+  HandlerContext,
+  'publish'
+> {
   /** The Worker's bindings, as its `queue(batch, env)` handler received them. */
   env: Env
   /** Extends the Worker's invocation past the handler (`ctx.waitUntil` of its `queue` handler). */
   waitUntil(promise: Promise<unknown>): void
   /** A chained publish: causation, correlation and trace carried over, and an id stable across retries. */
-  publish<T extends keyof E & string>(type: T, data: E[T], options?: { id?: string; key?: string }): Promise<unknown>
+  publish<T extends keyof E & string>(
+    type: T,
+    data: E[T],
+    options?: { id?: string; key?: string },
+  ): Promise<unknown>
 }
 
 /**
@@ -33,7 +40,11 @@ export interface EdgeHandlerContext<E extends EventMap = OpenEvents, Env = unkno
  * @example
  * const mailer: QueueSubscription = { pattern: 'user.created', timeout: 10_000, handler: async (e) => sendMail(e.data) }
  */
-export interface QueueSubscription<Ev extends BusEvent = BusEvent, E extends EventMap = OpenEvents, Env = unknown> extends Omit<SubscribeOptions<Ev>, 'filter'> {
+export interface QueueSubscription<
+  Ev extends BusEvent = BusEvent,
+  E extends EventMap = OpenEvents,
+  Env = unknown,
+> extends Omit<SubscribeOptions<Ev>, 'filter'> {
   pattern: string
   /** A declarative filter only: the object evaluates it, and a function cannot cross to it. */
   filter?: Filter
@@ -47,9 +58,12 @@ export interface QueueSubscription<Ev extends BusEvent = BusEvent, E extends Eve
  * @example
  * const mailer: TypedQueueSubscription<Events, Env> = { pattern: 'user.created', handler: (e, ctx) => ctx.env.MAIL.send(e.data.email) }
  */
-export type TypedQueueSubscription<E extends EventMap, Env = unknown> = string extends keyof E ? QueueSubscription<BusEvent, E, Env> :
-  | { [T in keyof E & string]: QueueSubscription<EventOf<E, T>, E, Env> & { pattern: T } }[keyof E & string]
-  | (QueueSubscription<EventOf<E, keyof E & string>, E, Env> & { pattern: `${string}*${string}` })
+export type TypedQueueSubscription<E extends EventMap, Env = unknown> = string extends keyof E
+  ? QueueSubscription<BusEvent, E, Env>
+  : | {
+        [T in keyof E & string]: QueueSubscription<EventOf<E, T>, E, Env> & { pattern: T }
+      }[keyof E & string]
+    | (QueueSubscription<EventOf<E, keyof E & string>, E, Env> & { pattern: `${string}*${string}` })
 
 /**
  * What {@link defineSubscriptions} returns: the same definitions, checked once.
@@ -80,9 +94,18 @@ export const defineSubscriptions = <E extends EventMap = OpenEvents, Env = unkno
   subscriptions: Readonly<Record<string, TypedQueueSubscription<NoInfer<E>, NoInfer<Env>>>>,
 ): Readonly<Record<string, TypedQueueSubscription<E, Env>>> => {
   for (const [name, s] of Object.entries(subscriptions)) {
-    if (!/^[\w-]{1,128}$/.test(name)) fail('INVALID_OPTIONS', `subscription name ${JSON.stringify(name)} must be 1..128 characters of [A-Za-z0-9_-]`)
-    if (typeof s?.handler !== 'function') fail('INVALID_OPTIONS', `subscription "${name}" needs a handler function`)
-    if (typeof s.filter === 'function') fail('INVALID_FILTER', `subscription "${name}": a queue subscription takes a declarative filter (it runs in the object)`)
+    if (!/^[\w-]{1,128}$/.test(name))
+      fail(
+        'INVALID_OPTIONS',
+        `subscription name ${JSON.stringify(name)} must be 1..128 characters of [A-Za-z0-9_-]`,
+      )
+    if (typeof s?.handler !== 'function')
+      fail('INVALID_OPTIONS', `subscription "${name}" needs a handler function`)
+    if (typeof s.filter === 'function')
+      fail(
+        'INVALID_FILTER',
+        `subscription "${name}": a queue subscription takes a declarative filter (it runs in the object)`,
+      )
     compilePattern(s.pattern)
   }
   return Object.freeze(subscriptions)

@@ -9,13 +9,28 @@
 // usage: node bench/cases/durable.js <tidings|tidings-otel|emittery> <events per round> [concurrency]
 import { args, expectCalls, measure, tidingsRound } from '../harness.js'
 
-const { subject, nums: [n = 100_000, concurrency = 1] } = args()
+const {
+  subject,
+  nums: [n = 100_000, concurrency = 1],
+} = args()
 const data = { total: 42 }
 
-const durableRound = (createBus, what) => (n) => tidingsRound(createBus, {
-  n, topic: 'order.placed', data, what: `${what} (concurrency ${concurrency})`,
-  attach: (bus, count) => bus.subscribe('bench', 'order.placed', async () => { count() }, concurrency === 1 ? undefined : { concurrency }),
-})
+const durableRound = (createBus, what) => (n) =>
+  tidingsRound(createBus, {
+    n,
+    topic: 'order.placed',
+    data,
+    what: `${what} (concurrency ${concurrency})`,
+    attach: (bus, count) =>
+      bus.subscribe(
+        'bench',
+        'order.placed',
+        async () => {
+          count()
+        },
+        concurrency === 1 ? undefined : { concurrency },
+      ),
+  })
 
 const subjects = {
   async tidings() {
@@ -25,17 +40,25 @@ const subjects = {
   async 'tidings-otel'() {
     const { createBus } = await import('tidings')
     const { otel } = await import('tidings/otel')
-    const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base')
+    const { BasicTracerProvider, BatchSpanProcessor } =
+      await import('@opentelemetry/sdk-trace-base')
     const dropping = { export: (_spans, done) => done({ code: 0 }), shutdown: async () => {} }
-    const tracer = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropping)] }).getTracer('bench')
-    return durableRound((options) => createBus({ ...options, instrumentation: otel({ tracer }) }), 'tidings-otel')
+    const tracer = new BasicTracerProvider({
+      spanProcessors: [new BatchSpanProcessor(dropping)],
+    }).getTracer('bench')
+    return durableRound(
+      (options) => createBus({ ...options, instrumentation: otel({ tracer }) }),
+      'tidings-otel',
+    )
   },
   async emittery() {
     const { default: Emittery } = await import('emittery')
     return async (n) => {
       const emitter = new Emittery()
       let calls = 0
-      emitter.on('order.placed', async () => { calls++ })
+      emitter.on('order.placed', async () => {
+        calls++
+      })
       const t0 = performance.now()
       for (let i = 0; i < n; i++) await emitter.emit('order.placed', data)
       const ms = performance.now() - t0

@@ -10,8 +10,17 @@ const NAME = /^[\w-]{1,128}$/
  * checkPositive('concurrency', options.concurrency)
  */
 export const checkPositive = (what: string, value: unknown, integer = true): void => {
-  if (value !== undefined && (typeof value !== 'number' || !(value > 0) || (integer && !Number.isInteger(value)) || value === Infinity)) {
-    fail('INVALID_OPTIONS', `${what} must be a positive ${integer ? 'integer' : 'number'}, got ${describeValue(value)}`)
+  if (
+    value !== undefined &&
+    (typeof value !== 'number' ||
+      !(value > 0) ||
+      (integer && !Number.isInteger(value)) ||
+      value === Infinity)
+  ) {
+    fail(
+      'INVALID_OPTIONS',
+      `${what} must be a positive ${integer ? 'integer' : 'number'}, got ${describeValue(value)}`,
+    )
   }
 }
 
@@ -22,9 +31,18 @@ export const checkPositive = (what: string, value: unknown, integer = true): voi
  * checkPoint({ seq: 0 })
  */
 export const checkPoint = (point: unknown): void => {
-  const ok = point === 'latest' || point === 'earliest' || (!!point && typeof point === 'object' && (
-    ('seq' in point && Number.isSafeInteger(point.seq) && (point.seq as number) >= 0) || ('time' in point && Number.isFinite(point.time))))
-  if (!ok) fail('INVALID_OPTIONS', `from must be 'latest', 'earliest', { seq } or { time }, got ${describeValue(point)}`)
+  const ok =
+    point === 'latest' ||
+    point === 'earliest' ||
+    (!!point &&
+      typeof point === 'object' &&
+      (('seq' in point && Number.isSafeInteger(point.seq) && (point.seq as number) >= 0) ||
+        ('time' in point && Number.isFinite(point.time))))
+  if (!ok)
+    fail(
+      'INVALID_OPTIONS',
+      `from must be 'latest', 'earliest', { seq } or { time }, got ${describeValue(point)}`,
+    )
 }
 
 /**
@@ -34,7 +52,11 @@ export const checkPoint = (point: unknown): void => {
  * checkName('mailer')
  */
 export const checkName = (name: unknown): void => {
-  if (typeof name !== 'string' || !NAME.test(name)) fail('INVALID_OPTIONS', `subscription name ${describeValue(name)} must be 1..128 characters of [A-Za-z0-9_-]`)
+  if (typeof name !== 'string' || !NAME.test(name))
+    fail(
+      'INVALID_OPTIONS',
+      `subscription name ${describeValue(name)} must be 1..128 characters of [A-Za-z0-9_-]`,
+    )
 }
 
 /**
@@ -46,8 +68,12 @@ export const checkName = (name: unknown): void => {
 export const checkIds = (ids: unknown): void => {
   // for-of, not every(): a hole is refused at once, so a huge sparse array is not walked.
   if (ids !== undefined) {
-    for (const id of Array.isArray(ids) ? ids as unknown[] : [ids]) {
-      if (typeof id !== 'string' || !Array.isArray(ids)) fail('INVALID_OPTIONS', `ids must be an array of dead-letter ids, got ${describeValue(ids)}`)
+    for (const id of Array.isArray(ids) ? (ids as unknown[]) : [ids]) {
+      if (typeof id !== 'string' || !Array.isArray(ids))
+        fail(
+          'INVALID_OPTIONS',
+          `ids must be an array of dead-letter ids, got ${describeValue(ids)}`,
+        )
     }
   }
 }
@@ -59,5 +85,9 @@ export const checkIds = (ids: unknown): void => {
  * checking(() => { checkName(name); checkPoint(point) })
  */
 export const checking = (check: () => void): void => {
-  try { check() } catch (error) { throw coded(error, 'INVALID_OPTIONS', 'reading the arguments threw') }
+  try {
+    check()
+  } catch (error) {
+    throw coded(error, 'INVALID_OPTIONS', 'reading the arguments threw')
+  }
 }
