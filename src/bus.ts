@@ -5,12 +5,13 @@ import { idPrefix, type BusEvent, type EventMap, type OpenEvents } from './event
 import { createListeners } from './listeners.js'
 import { createLog } from './log/log.js'
 import { PREFIX } from './store/keys.js'
+import { tracePublishes } from './trace-publishes.js'
 import { createPublisher } from './publish.js'
 import type { Scheduler } from './schedule/schedule.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import { memoryStore } from './store/memory.js'
 import type { Subscriptions } from './subscriptions/subscriptions.js'
-import type { Bus, BusOptions, PublishOptions } from './types.js'
+import type { Bus, BusOptions, PublishInput, PublishOptions } from './types.js'
 
 export type {
   Bus,
@@ -86,6 +87,12 @@ export function createBus(options: BusOptions = {}): Bus {
     limits,
     () => closed,
   )
+  // Traced, each publish runs inside the instrumentation's hook; untraced, straight to the log.
+  const traceHook = options.instrumentation?.publish
+  const append = (inputs: () => readonly PublishInput[], single: boolean): Promise<any> =>
+    traceHook
+      ? tracePublishes(traceHook, inputs, (traced) => publisher.append(traced, single))
+      : publisher.append(inputs, single)
   const publish = (type: string, data: unknown, publishOptions: object) =>
     bus.publish(type as never, data as never, publishOptions)
   // Durable subscriptions load on first use: apps that only publish and listen never ship them.
@@ -100,6 +107,7 @@ export function createBus(options: BusOptions = {}): Bus {
             owner: idPrefix(clock.now()),
             onError,
             activity: bump,
+            instrumentation: options.instrumentation,
             publish,
             pin: log.pin,
             unpin: log.unpin,
@@ -152,8 +160,8 @@ export function createBus(options: BusOptions = {}): Bus {
 
   const bus: Bus = {
     publish: (type: string, data: unknown, publishOptions?: PublishOptions) =>
-      publisher.append(() => [{ ...optionsOf(publishOptions, 'publish'), type, data }], true),
-    publishMany: (inputs) => publisher.append(() => inputs, false),
+      append(() => [{ ...optionsOf(publishOptions, 'publish'), type, data }], true),
+    publishMany: (inputs) => append(() => inputs, false),
 
     cancel: (id) =>
       typeof id === 'string'

@@ -12,6 +12,7 @@ import { alarmClock, type AlarmClock } from './clock.js'
 import { claimJournal, countDeadRuntimes } from './_claims.js'
 import { queueDelivery, type ClaimRequest, type Outcome } from './_delivery.js'
 import { liveSockets } from './_live.js'
+import { withSamples } from './_stats.js'
 import { durableObjectStore } from './store.js'
 import type { Subscriptions } from './subscriptions.js'
 import { check, isRecord, reply, toWire, type Reply } from './_wire.js'
@@ -227,6 +228,8 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
           return bus.deadLetters.redrive(a)
         case 'deadLetters.discard':
           return bus.deadLetters.discard(a)
+        case 'stats':
+          return bus.stats().then(withSamples)
         default:
           return (
             bus[method as Exclude<Call, `deadLetters.${string}`>] as (a: never, b: never) => unknown
@@ -268,7 +271,7 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
               typeof o.ok === 'boolean' &&
               (o.ok || (isRecord(o.error) && typeof o.error.message === 'string')),
           ),
-        'outcomes must be [{ delivery, ok: true } | { delivery, ok: false, error: { message, name?, code? } }]',
+        'outcomes must be [{ delivery, ok: true, ms? } | { delivery, ok: false, ms?, error: { message, name?, code? } }]',
       )
       return this.#delivery?.settle(outcomes as Outcome[]) ?? 0
     })
