@@ -59,6 +59,9 @@ const DURABLE = [
   { subject: 'tidings', concurrency: 1, n: 100_000, env: ONE_ROUND, runs: 1 },
   { subject: 'tidings', concurrency: 16, n: 100_000, env: ONE_ROUND },
   { subject: 'emittery', n: 100_000 },
+  // The same rounds traced: `instrumentation: otel()` over the real SDK (issue 17's cost row).
+  { subject: 'tidings-otel', concurrency: 1, n: 100_000, env: ONE_ROUND, runs: 1 },
+  { subject: 'tidings-otel', concurrency: 16, n: 100_000, env: ONE_ROUND },
 ]
 // Publish-to-handler latency at a steady rate (~3 s per process after a 1 s warm-up).
 const LATENCY = { rate: 10_000, n: 30_000, subjects: ['durable', 'live'] }
@@ -301,6 +304,10 @@ const emittery = find('durable', 'emittery')
 const durableT = DURABLE.filter((j) => j.subject === 'tidings').map((j) =>
   find('durable', 'tidings', { concurrency: j.concurrency }),
 )
+const durableOtel = DURABLE.filter((j) => j.subject === 'tidings-otel').map((j) =>
+  find('durable', 'tidings-otel', { concurrency: j.concurrency }),
+)
+const untraced = (j) => durableT.find((t) => t.concurrency === j.concurrency)
 const lat = Object.fromEntries(LATENCY.subjects.map((s) => [s, find('latency', s)]))
 const heapJob = find('heap', 'tidings')
 const heapRun =
@@ -544,6 +551,24 @@ out.push(
 )
 out.push(
   '',
+  'With `instrumentation: otel()` (tidings/otel over the OpenTelemetry SDK, a publish and a process span per event, BatchSpanProcessor to a dropping exporter):',
+  '',
+)
+out.push(
+  table(
+    ['subject', 'events/round', 'ops/s', 'spread', 'runs (ops/s)', 'traced ÷ untraced'],
+    durableOtel.map((j) => [
+      `tidings durable + otel() (concurrency ${j.concurrency})` + runsNote(j),
+      int(j.n),
+      int(j.opsPerSec),
+      j.samples.length > 1 ? pct(j.spread) : 'n/a',
+      j.samples.map(int).join(' '),
+      ratio(j.opsPerSec / untraced(j).opsPerSec),
+    ]),
+  ),
+)
+out.push(
+  '',
   `## Publish-to-handler latency at a steady ${int(LATENCY.rate)} events/s, ${int(LATENCY.n)} events (~${LATENCY.n / LATENCY.rate} s) after a 1 s warm-up (median of ${RUNS} processes per statistic)`,
   '',
 )
@@ -709,6 +734,10 @@ const md = [
   ...durableT.map(
     (t) =>
       `| durable \`subscribe\` (memory store), async no-op handler, concurrency ${t.concurrency}, ${int(t.n)} events | ${int(t.opsPerSec)} events/s | emittery (awaited \`emit\`) ${int(emittery.opsPerSec)} events/s | ${ratio(t.opsPerSec / emittery.opsPerSec)} |`,
+  ),
+  ...durableOtel.map(
+    (t) =>
+      `| the same with \`otel()\` tracing every event, concurrency ${t.concurrency} | ${int(t.opsPerSec)} events/s | untraced ${int(untraced(t).opsPerSec)} events/s | ${ratio(t.opsPerSec / untraced(t).opsPerSec)} |`,
   ),
   `| publish → durable handler latency at ${int(LATENCY.rate)} events/s (p50 / p99 / max) | ${ms(lat.durable.p50)} / ${ms(lat.durable.p99)} / ${ms(lat.durable.max)} | live listener ${ms(lat.live.p50)} / ${ms(lat.live.p99)} / ${ms(lat.live.max)} | |`,
   `| heap after ${HEAP.checkpoints.map(int).join(' / ')} durably handled events | ${HEAP.checkpoints.map((k) => mb(heapAt(k))).join(' / ')} | | |`,

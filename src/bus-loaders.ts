@@ -43,6 +43,7 @@ export function loadSubscriptions(parts: LazyParts, options: BusOptions): Promis
         owner: idPrefix(clock.now()),
         onError,
         activity: bump,
+        instrumentation: options.instrumentation,
         view,
         publish,
         pin: log.pin,

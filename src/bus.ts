@@ -7,13 +7,14 @@ import { waitFor } from './bus-wait.js'
 import type { EventMap, OpenEvents } from './event.js'
 import { createListeners } from './listeners.js'
 import { createLog } from './log/log.js'
+import { tracePublishes } from './trace-publishes.js'
 import { createPublisher } from './publish.js'
 import { createVersioning } from './versioning.js'
 import type { Scheduler } from './schedule/schedule.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import { memoryStore } from './store/memory.js'
 import type { Subscriptions } from './subscriptions/subscriptions.js'
-import type { Bus, BusOptions, PublishOptions } from './types.js'
+import type { Bus, BusOptions, PublishInput, PublishOptions } from './types.js'
 
 export type {
   Bus,
@@ -90,6 +91,12 @@ export function createBus(options: BusOptions = {}): Bus {
     () => closed,
     versioning,
   )
+  // Traced, each publish runs inside the instrumentation's hook; untraced, straight to the log.
+  const traceHook = options.instrumentation?.publish
+  const append = (inputs: () => readonly PublishInput[], single: boolean): Promise<any> =>
+    traceHook
+      ? tracePublishes(traceHook, inputs, (traced) => publisher.append(traced, single))
+      : publisher.append(inputs, single)
   const publish = (type: string, data: unknown, publishOptions: object) =>
     bus.publish(type as never, data as never, publishOptions)
   const parts = {
@@ -129,8 +136,8 @@ export function createBus(options: BusOptions = {}): Bus {
 
   const bus: Bus = {
     publish: (type: string, data: unknown, publishOptions?: PublishOptions) =>
-      publisher.append(() => [{ ...optionsOf(publishOptions, 'publish'), type, data }], true),
-    publishMany: (inputs) => publisher.append(() => inputs, false),
+      append(() => [{ ...optionsOf(publishOptions, 'publish'), type, data }], true),
+    publishMany: (inputs) => append(() => inputs, false),
 
     cancel: (id) =>
       typeof id === 'string'

@@ -5,7 +5,8 @@ import type { Draft } from './log/log.js'
 import { snapshot } from './payload.js'
 import { checkTopic } from './topic/topic.js'
 
-const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/
+/** A W3C traceparent (version, trace id, span id, flags). */
+export const TRACEPARENT: RegExp = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/
 /** Options copied onto the envelope as they are; with id and source, the text options checked. */
 export const ENVELOPE_OPTIONS = ['key', 'correlationId', 'causationId', 'traceparent'] as const
 /** The text options of a publish: each 1..512 characters. */

@@ -20,6 +20,12 @@ export type {
   SubscribeOptions,
   Subscription,
 } from './types.js'
+export type { HandleSpan, Instrumentation, PublishSpan } from './instrumentation.js'
+export type {
+  DurationPercentiles,
+  SubscriptionMetrics,
+  SubscriptionStats,
+} from './subscriptions/metrics.js'
 export type { ScheduleInfo, ScheduleSpec } from './types.js'
 export { memoryStore } from './store/memory.js'
 export { realClock } from './clock/clock.js'

@@ -69,3 +69,14 @@ export { parseTickId, tickId } from './schedule/tick-id.js'
  * createReceiver({ ..., cursorKey: bridgeCursorKey('shop') })
  */
 export const bridgeCursorKey = (bridge: string): string => keys.bridgeCursor(bridge)
+
+// Metrics and instrumentation: the duration window and the publish hook.
+export {
+  DURATION_WINDOW,
+  durationSamples,
+  percentiles,
+  reportDuration,
+} from './subscriptions/metrics.js'
+export type { DurationPercentiles, SubscriptionMetrics } from './subscriptions/metrics.js'
+export { tracePublishes } from './trace-publishes.js'
+export type { HandleSpan, Instrumentation, PublishSpan } from './instrumentation.js'

@@ -21,7 +21,9 @@ import type {
   PublishOptions,
   PublishResult,
 } from './publish-options.js'
+import type { Instrumentation } from './instrumentation.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
+import type { SubscriptionStats } from './subscriptions/metrics.js'
 import type { Store } from './store/store.js'
 import type { Matching, PatternOf } from './types/pattern.js'
 import type { MatchingTopics } from './topic/topic.js'
@@ -122,6 +124,8 @@ export interface BusOptions<E extends EventMap = OpenEvents, I extends EventMap 
    * next. Events are stored as sent; listeners, handlers, `waitFor` and `read` see them upcast.
    */
   versions?: VersionsOption<E>
+  /** Tracing hooks per publish and per handling attempt, e.g. `otel()` from `tidings/otel`. Default: none. */
+  instrumentation?: Instrumentation
 }
 
 /** Options of `waitFor`. `filter` may be declarative or a function. */
@@ -237,17 +241,12 @@ export interface Bus<E extends EventMap = any, I extends EventMap = E> {
     redrive(ids?: readonly string[]): Promise<number>
     discard(ids?: readonly string[]): Promise<number>
   }
-  /** Per subscription: events behind, in flight, waiting to retry, dead letters, age of the oldest unhandled (ms). */
-  stats(): Promise<
-    {
-      name: string
-      lag: number
-      inFlight: number
-      retrying: number
-      deadLetters: number
-      oldestAge: number
-    }[]
-  >
+  /**
+   * Per subscription: events behind, in flight, waiting to retry, dead letters, age of the oldest
+   * unhandled (ms); and what this bus saw since it started: attempts handled and failed, duration
+   * percentiles (ms) over the last 1,000 attempts, when the last one succeeded.
+   */
+  stats(): Promise<SubscriptionStats[]>
   /** The next matching event, or the most recent one within `since` ms; rejects with `TIMEOUT` or the signal's reason. */
   waitFor<P extends string>(
     pattern: PatternOf<E, P>,

@@ -52,7 +52,7 @@ const sourceOf = (distPath: string) =>
 beforeAll(() => {
   mkdirSync(copy)
   for (const f of ['package.json', 'LICENSE', 'README.md']) cpSync(join(root, f), join(copy, f))
-  for (const a of ['indexeddb', 'cloudflare', 'hono', 'sqlite'])
+  for (const a of ['indexeddb', 'cloudflare', 'hono', 'sqlite', 'otel'])
     if (existsSync(join(root, 'adapters', a, 'README.md')))
       cpSync(join(root, 'adapters', a, 'README.md'), join(copy, 'adapters', a, 'README.md'))
   for (const p of entryPoints()) {
@@ -94,6 +94,16 @@ describe('the tarball', () => {
       expect(existsSync(join(root, sourceOf(p))), `${p} is built from ${sourceOf(p)}`).toBe(true)
     }
   })
+  it('declares @opentelemetry/api an optional peer (tidings/otel needs it; the core never imports it)', () => {
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      peerDependencies: Record<string, string>
+      peerDependenciesMeta: Record<string, { optional?: boolean }>
+      dependencies: Record<string, string>
+    }
+    expect(manifest.peerDependencies['@opentelemetry/api']).toMatch(/^\^1\./)
+    expect(manifest.peerDependenciesMeta['@opentelemetry/api']).toEqual({ optional: true })
+    expect(manifest.dependencies['@opentelemetry/api']).toBeUndefined()
+  })
   it('ships no sources, tests or demo', () => {
     expect(
       packed.filter(
@@ -131,6 +141,7 @@ describe('TypeScript finds the types of the installed package', () => {
     ['tidings/cloudflare', 'dist/adapters/cloudflare/index.d.ts'],
     ['tidings/hono', 'dist/adapters/hono/index.d.ts'],
     ['tidings/sqlite', 'dist/adapters/sqlite/index.d.ts'],
+    ['tidings/otel', 'dist/adapters/otel/index.d.ts'],
   ]
   it.each(cases)('%s under node10 (top-level types, typesVersions)', (name, file) => {
     expect(resolve(name, ts.ModuleResolutionKind.Node10, ts.ModuleKind.CommonJS)).toBe(file)

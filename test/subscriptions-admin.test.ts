@@ -468,7 +468,14 @@ describe('stats()', () => {
       { retry: { attempts: 2, backoff: { jitter: false, initial: 10_000 } } },
     )
     await bus.subscribe('quiet', 'user.created', () => {})
-    const zero = { lag: 0, inFlight: 0, retrying: 0, deadLetters: 0, oldestAge: 0 }
+    // Metrics: what this bus saw (test/metrics.test.ts has their own tests).
+    const none = {
+      handled: 0,
+      failed: 0,
+      duration: { p50: 0, p95: 0, p99: 0, max: 0 },
+      lastHandledAt: null,
+    }
+    const zero = { lag: 0, inFlight: 0, retrying: 0, deadLetters: 0, oldestAge: 0, ...none }
     expect(byName(await bus.stats())).toEqual({
       slow: { name: 'slow', ...zero },
       flaky: { name: 'flaky', ...zero },
@@ -486,6 +493,7 @@ describe('stats()', () => {
       retrying: 0,
       deadLetters: 0,
       oldestAge: 0,
+      ...none,
     })
     expect(s['flaky']).toEqual({
       name: 'flaky',
@@ -494,6 +502,8 @@ describe('stats()', () => {
       retrying: 1,
       deadLetters: 0,
       oldestAge: 0,
+      ...none,
+      failed: 1,
     })
     expect(s['quiet']).toEqual({ name: 'quiet', ...zero })
 
@@ -512,13 +522,22 @@ describe('stats()', () => {
       retrying: 0,
       deadLetters: 1,
       oldestAge: 0,
+      ...none,
+      failed: 2,
     })
     expect(s['slow']).toMatchObject({ lag: 3, inFlight: 2, oldestAge: 10_000 })
 
     gate.resolve()
     await bus.idle()
     s = byName(await bus.stats())
-    expect(s['slow']).toEqual({ name: 'slow', ...zero })
+    // Two attempts held 10 s by the gate, the third ran at once after it.
+    expect(s['slow']).toEqual({
+      name: 'slow',
+      ...zero,
+      handled: 3,
+      duration: { p50: 10_000, p95: 10_000, p99: 10_000, max: 10_000 },
+      lastHandledAt: 1_010_000,
+    })
     expect(s['flaky']).toMatchObject({ deadLetters: 1 })
   })
 
@@ -532,7 +551,18 @@ describe('stats()', () => {
     await bus.publish('user.created', { email: 'b@x.test' })
     await clock.advance(2_000)
     expect(await bus.stats()).toEqual([
-      { name: 'mailer', lag: 2, inFlight: 0, retrying: 0, deadLetters: 0, oldestAge: 3_000 },
+      {
+        name: 'mailer',
+        lag: 2,
+        inFlight: 0,
+        retrying: 0,
+        deadLetters: 0,
+        oldestAge: 3_000,
+        handled: 0,
+        failed: 0,
+        duration: { p50: 0, p95: 0, p99: 0, max: 0 },
+        lastHandledAt: null,
+      },
     ])
   })
 })

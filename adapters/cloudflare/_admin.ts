@@ -1,4 +1,5 @@
 import type { Bus } from '../../src/index.js'
+import { mergeStats, type ShardStats } from './_stats.js'
 import type { Shards, Stub } from './_stubs.js'
 
 /** @internal The admin half of the client. @example const { stats } = shardAdmin(shards) */
@@ -70,32 +71,7 @@ export const shardAdmin = ({ shards, stubs, all, call }: Shards): Admin => {
     replay: async (n, point) => {
       await all((s) => call(s, 'replay', [n, point]))
     },
-    async stats() {
-      type S = {
-        name: string
-        lag: number
-        inFlight: number
-        retrying: number
-        deadLetters: number
-        oldestAge: number
-      }
-      const merged = new Map<string, S>()
-      for (const list of await all((s) => call(s, 'stats', []) as Promise<S[]>)) {
-        for (const r of list) {
-          const m = merged.get(r.name)
-          if (!m) {
-            merged.set(r.name, { ...r })
-            continue
-          }
-          m.lag += r.lag
-          m.inFlight += r.inFlight
-          m.retrying += r.retrying
-          m.deadLetters += r.deadLetters
-          m.oldestAge = Math.max(m.oldestAge, r.oldestAge)
-        }
-      }
-      return [...merged.values()]
-    },
+    stats: async () => mergeStats(await all((s) => call(s, 'stats', []) as Promise<ShardStats[]>)),
     deadLetters: {
       list: async (o) =>
         (

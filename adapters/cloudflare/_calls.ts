@@ -1,3 +1,4 @@
+import { withSamples } from './_stats.js'
 import type { Bus } from '../../src/index.js'
 import { check } from './_wire.js'
 
@@ -40,6 +41,8 @@ export const callBus = (bus: Bus, method: unknown, args: unknown): unknown => {
       return bus.deadLetters.redrive(a)
     case 'deadLetters.discard':
       return bus.deadLetters.discard(a)
+    case 'stats':
+      return bus.stats().then(withSamples)
     default:
       return (
         bus[method as Exclude<Call, `deadLetters.${string}`>] as (a: never, b: never) => unknown

@@ -1,5 +1,5 @@
 import { chainedOptions, fromTagged } from '../../src/internal.js'
-import type { Bus, BusEvent } from '../../src/index.js'
+import type { Bus, BusEvent, Instrumentation } from '../../src/index.js'
 import { isDelivery, type DeliveryMessage, type Outcome } from './_delivery.js'
 import { isR2Notification, r2Event, type R2Notification } from './r2.js'
 import type { BusNamespace, Stub } from './_stubs.js'
@@ -9,7 +9,11 @@ import { toWire, unwrap, type Reply } from './_wire.js'
 /** @internal What the Worker's `queue()` needs: the bindings, the handlers, and where publishes go. @example const c: ConsumerContext = { namespace: env.BUS, options: {}, bus, busNamed: () => bus } */
 export interface ConsumerContext {
   namespace: BusNamespace
-  options: { subscriptions?: Subscriptions | undefined; deadLetterQueue?: string | undefined }
+  options: {
+    subscriptions?: Subscriptions | undefined
+    deadLetterQueue?: string | undefined
+    instrumentation?: Instrumentation | undefined
+  }
   /** Where R2 notifications are published. */
   bus: Pick<Bus, 'publish'>
   /** The bus of that name (an event's own bus), where a handler's chained publishes go. */
@@ -31,6 +35,58 @@ const publishR2 = async (
   }
 }
 
+/** Runs one claimed delivery's handler for the `ms` left of its lease; its outcome goes back to the object. */
+const run = async (
+  { options, busNamed }: ConsumerContext,
+  d: DeliveryMessage,
+  ms: number,
+  env: unknown,
+  waitUntil: (p: Promise<unknown>) => void,
+): Promise<Outcome> => {
+  const sub = options.subscriptions?.[d.subscription]
+  if (!sub)
+    return {
+      delivery: d.delivery,
+      ok: false,
+      error: {
+        name: 'Error',
+        message: `no handler for subscription "${d.subscription}" in this Worker`,
+      },
+    }
+  let event: BusEvent
+  try {
+    event = fromTagged(d.event) as BusEvent
+  } catch (e) {
+    return { delivery: d.delivery, ok: false, error: toWire(e) }
+  }
+  const span = options.instrumentation?.handle?.(event, d.subscription, d.attempt)
+  let calls = 0
+  const ctx: EdgeHandlerContext = {
+    attempt: d.attempt,
+    env,
+    waitUntil,
+    signal: AbortSignal.timeout(Math.max(1, ms)),
+    // A chained publish: caused by this event, in its correlation, with an id stable across
+    // retries; traced, its parent is this handler's span.
+    publish: (type, data, o = {}) =>
+      busNamed(d.bus).publish(
+        type,
+        data,
+        chainedOptions(d.subscription, event, o, () => calls++, span?.traceparent),
+      ),
+  }
+  // The duration the object's stats() count: the handler's run here, not the trip through the Queue.
+  const started = Date.now()
+  try {
+    await (span ? span.run(() => sub.handler(event, ctx)) : sub.handler(event, ctx))
+    span?.end()
+    return { delivery: d.delivery, ok: true, ms: Date.now() - started }
+  } catch (e) {
+    span?.end({ error: e })
+    return { delivery: d.delivery, ok: false, ms: Date.now() - started, error: toWire(e) }
+  }
+}
+
 /**
  * @internal The Worker's `queue` handler: claims a batch's deliveries from their objects (one RPC
  * per object), runs only those granted, reports their outcomes (one RPC per object); records the
@@ -39,47 +95,8 @@ const publishR2 = async (
  * @example
  * export default { queue: queueConsumer({ namespace: env.BUS, options: { subscriptions }, bus, busNamed: () => bus }) }
  */
-export const queueConsumer = ({ namespace, options, bus, busNamed }: ConsumerContext) => {
-  /** Runs one claimed delivery's handler for the `ms` left of its lease; its outcome goes back to the object. */
-  const run = async (
-    d: DeliveryMessage,
-    ms: number,
-    env: unknown,
-    waitUntil: (p: Promise<unknown>) => void,
-  ): Promise<Outcome> => {
-    const sub = options.subscriptions?.[d.subscription]
-    if (!sub)
-      return {
-        delivery: d.delivery,
-        ok: false,
-        error: {
-          name: 'Error',
-          message: `no handler for subscription "${d.subscription}" in this Worker`,
-        },
-      }
-    try {
-      const event = fromTagged(d.event) as BusEvent
-      let calls = 0
-      const ctx: EdgeHandlerContext = {
-        attempt: d.attempt,
-        env,
-        waitUntil,
-        signal: AbortSignal.timeout(Math.max(1, ms)),
-        // A chained publish: caused by this event, in its correlation, with an id stable across retries.
-        publish: (type, data, o = {}) =>
-          busNamed(d.bus).publish(
-            type,
-            data,
-            chainedOptions(d.subscription, event, o, () => calls++),
-          ),
-      }
-      await sub.handler(event, ctx)
-      return { delivery: d.delivery, ok: true }
-    } catch (e) {
-      return { delivery: d.delivery, ok: false, error: toWire(e) }
-    }
-  }
-
+export const queueConsumer = (context: ConsumerContext) => {
+  const { namespace, options, bus } = context
   return async function queue(
     batch: MessageBatch,
     env?: unknown,
@@ -133,7 +150,7 @@ export const queueConsumer = ({ namespace, options, bus, busNamed }: ConsumerCon
           if (!granted.length) return
           const outcomes = await Promise.all(
             list.flatMap(({ body }, i) =>
-              typeof leases[i] === 'number' ? [run(body, leases[i]!, env, waitUntil)] : [],
+              typeof leases[i] === 'number' ? [run(context, body, leases[i]!, env, waitUntil)] : [],
             ),
           )
           try {

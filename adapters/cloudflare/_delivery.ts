@@ -4,7 +4,7 @@ import {
   type HandlerContext,
   NonRetriableError,
 } from '../../src/index.js'
-import { type Tagged, toTagged } from '../../src/internal.js'
+import { reportDuration, type Tagged, toTagged } from '../../src/internal.js'
 import { alarmKeeper } from './_alarm.js'
 import { sendInChunks, type Outgoing } from './_outbox.js'
 import { fromWire, type WireError } from './_wire.js'
@@ -26,9 +26,16 @@ export interface DeliveryMessage {
   event: Tagged
 }
 
-/** @internal What the Worker reports for one delivery. @example const o: Outcome = { delivery, ok: true } */
+/**
+ * @internal What the Worker reports for one delivery; `ms`: how long the handler ran in the Worker,
+ * the duration the object's metrics count (not the round trip through the Queue).
+ *
+ * @example
+ * const o: Outcome = { delivery, ok: true, ms: 12 }
+ */
 export type Outcome =
-  { delivery: string; ok: true } | { delivery: string; ok: false; error: WireError }
+  | { delivery: string; ok: true; ms?: number }
+  | { delivery: string; ok: false; ms?: number; error: WireError }
 
 /** @internal Whether a Queue message body is one of ours. @example isDelivery({ kind: 'tidings.delivery' }) */
 export const isDelivery = (body: unknown): body is DeliveryMessage =>
@@ -75,6 +82,7 @@ export const runtimeDied = (
 interface Lease extends Claimed {
   deadline: number
   claimed: boolean
+  context: HandlerContext
   resolve(): void
   reject(e: unknown): void
 }
@@ -86,6 +94,7 @@ const settleLeases = (pending: Map<string, Lease>, outcomes: readonly Outcome[])
     const p = pending.get(o.delivery)
     if (!p) continue
     n++
+    if (typeof o.ms === 'number' && o.ms >= 0 && o.ms < 86_400_000) reportDuration(p.context, o.ms)
     if (o.ok) p.resolve()
     else p.reject(fromWire(o.error))
   }
@@ -175,6 +184,7 @@ export const queueDelivery = (
           attempt: ctx.attempt,
           deadline,
           claimed: false,
+          context: ctx,
           resolve: () => {
             done()
             resolve()

@@ -1,4 +1,11 @@
-import { fail, encodeCursor, idPrefix, ownId } from '../../src/internal.js'
+import {
+  fail,
+  encodeCursor,
+  idPrefix,
+  ownId,
+  tracePublishes,
+  type Instrumentation,
+} from '../../src/internal.js'
 import type { Bus, PublishInput, PublishOptions } from '../../src/index.js'
 import type { AppendItem } from './object.js'
 import { shardOf } from './_shard.js'
@@ -11,16 +18,21 @@ export type Publisher = Pick<Bus, 'publish' | 'publishMany' | 'idle' | 'close'>
 /**
  * @internal Publishes over the shards: an event goes to the shard of its key, or of its id (given
  * here when the caller gives none, so a retry lands where the first did). Publishes made in one
- * tick go to each shard as one `append` RPC; `publishMany` is atomic per shard.
+ * tick go to each shard as one `append` RPC; `publishMany` is atomic per shard. With
+ * `instrumentation`, each `publish` runs in its publish hook (a PRODUCER span with `otel()`).
  *
  * @example
  * const { publish } = shardPublisher(shardStubs(env.BUS, 4, 'tidings'))
  * await publish('order.placed', { total: 42 }, { key: 'o1' })
  */
-export const shardPublisher = ({ shards, stubs }: Shards): Publisher => {
+export const shardPublisher = (
+  { shards, stubs }: Shards,
+  instrumentation?: Instrumentation,
+): Publisher => {
   const prefix = idPrefix(Date.now())
   let counter = 0
   let closed = false
+  const traceHook = instrumentation?.publish
 
   // A duplicate's seq is its shard's: give the cursor that reads it back (`read({ from, limit: 1 })`),
   // every other shard placed past its end, so the HTTP app can tell a retry from a taken id.
@@ -88,12 +100,16 @@ export const shardPublisher = ({ shards, stubs }: Shards): Publisher => {
   }
   return {
     publish: ((type: string, data: unknown, o: PublishOptions = {}) => {
-      try {
-        const [shard, input] = place({ ...o, type, data } as PublishInput)
-        return send(shard, input)
-      } catch (e) {
-        return Promise.reject(e)
+      const one = (read: () => readonly PublishInput[]) => {
+        try {
+          const [shard, input] = place(read()[0]!)
+          return send(shard, input)
+        } catch (e) {
+          return Promise.reject(e)
+        }
       }
+      const read = () => [{ ...o, type, data } as PublishInput]
+      return traceHook ? tracePublishes(traceHook, read, one) : one(read)
     }) as Bus['publish'],
 
     async publishMany(inputs) {

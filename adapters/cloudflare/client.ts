@@ -1,4 +1,4 @@
-import { fail } from '../../src/internal.js'
+import { fail, type Instrumentation } from '../../src/internal.js'
 import { type Bus, TidingsError, type EventMap, type OpenEvents } from '../../src/index.js'
 import { shardAdmin } from './_admin.js'
 import { queueConsumer } from './_consumer.js'
@@ -26,6 +26,11 @@ export interface CloudflareBusOptions {
   subscriptions?: Subscriptions
   /** The name of the Queue's dead-letter queue, when `queue()` also consumes it. */
   deadLetterQueue?: string
+  /**
+   * Tracing hooks (e.g. `otel()` from `tidings/otel`): a span per publish made here and per handler
+   * run by `queue()`, parented by the event's traceparent, as on any bus.
+   */
+  instrumentation?: Instrumentation
 }
 
 /**
@@ -104,7 +109,7 @@ export function cloudflareBus<E extends EventMap = OpenEvents>(
   const name = options.name ?? 'tidings'
   const ring = shardStubs(namespace, options.shards ?? 1, name)
   const { shards, stubs } = ring
-  const publisher = shardPublisher(ring)
+  const publisher = shardPublisher(ring, options.instrumentation)
 
   // Chained publishes go to the bus the event came from, which may be named differently.
   const others = new Map<string, CloudflareBus>()

@@ -233,7 +233,7 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
               typeof o.ok === 'boolean' &&
               (o.ok || (isRecord(o.error) && typeof o.error.message === 'string')),
           ),
-        'outcomes must be [{ delivery, ok: true } | { delivery, ok: false, error: { message, name?, code? } }]',
+        'outcomes must be [{ delivery, ok: true, ms? } | { delivery, ok: false, ms?, error: { message, name?, code? } }]',
       )
       return this.#delivery?.settle(outcomes as Outcome[]) ?? 0
     })

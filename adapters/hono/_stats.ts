@@ -12,7 +12,8 @@ export const healthRoutes: Routes = (app) => {
 }
 
 /**
- * `GET /stats`: per subscription, lag, in flight, retrying, dead letters, oldest age. Admin only.
+ * `GET /stats`: per subscription, lag, in flight, retrying, dead letters, oldest age, and the
+ * handler metrics (handled, failed, duration percentiles, lastHandledAt). Admin only.
  *
  * @example
  * statsRoutes(app, context)

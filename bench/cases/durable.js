@@ -3,7 +3,10 @@
 // ends when `bus.idle()` resolves, i.e. every event has been handled and its ack committed.
 // Peer: emittery, `await emitter.emit()` per event with one async no-op listener (emittery's emit
 // resolves once its listeners have, so it is awaited in sequence).
-// usage: node bench/cases/durable.js <tidings|emittery> <events per round> [concurrency]
+// tidings-otel: the same with `instrumentation: otel()` over the real OpenTelemetry SDK (a publish
+// span and a process span per event, through a BatchSpanProcessor (the production default) to an exporter that drops them),
+// the cost of tracing every event.
+// usage: node bench/cases/durable.js <tidings|tidings-otel|emittery> <events per round> [concurrency]
 import { args, expectCalls, measure, tidingsRound } from '../harness.js'
 
 const {
@@ -12,25 +15,41 @@ const {
 } = args()
 const data = { total: 42 }
 
+const durableRound = (createBus, what) => (n) =>
+  tidingsRound(createBus, {
+    n,
+    topic: 'order.placed',
+    data,
+    what: `${what} (concurrency ${concurrency})`,
+    attach: (bus, count) =>
+      bus.subscribe(
+        'bench',
+        'order.placed',
+        async () => {
+          count()
+        },
+        concurrency === 1 ? undefined : { concurrency },
+      ),
+  })
+
 const subjects = {
   async tidings() {
     const { createBus } = await import('tidings')
-    return (n) =>
-      tidingsRound(createBus, {
-        n,
-        topic: 'order.placed',
-        data,
-        what: `tidings (concurrency ${concurrency})`,
-        attach: (bus, count) =>
-          bus.subscribe(
-            'bench',
-            'order.placed',
-            async () => {
-              count()
-            },
-            concurrency === 1 ? undefined : { concurrency },
-          ),
-      })
+    return durableRound(createBus, 'tidings')
+  },
+  async 'tidings-otel'() {
+    const { createBus } = await import('tidings')
+    const { otel } = await import('tidings/otel')
+    const { BasicTracerProvider, BatchSpanProcessor } =
+      await import('@opentelemetry/sdk-trace-base')
+    const dropping = { export: (_spans, done) => done({ code: 0 }), shutdown: async () => {} }
+    const tracer = new BasicTracerProvider({
+      spanProcessors: [new BatchSpanProcessor(dropping)],
+    }).getTracer('bench')
+    return durableRound(
+      (options) => createBus({ ...options, instrumentation: otel({ tracer }) }),
+      'tidings-otel',
+    )
   },
   async emittery() {
     const { default: Emittery } = await import('emittery')

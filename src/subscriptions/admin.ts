@@ -5,6 +5,7 @@ import type { SubscriptionsCore } from './attached.js'
 import type { Backlogs } from './backlog.js'
 import { createDeadLetters, type DeadLetters } from './dead-letters.js'
 import { PREFIX } from '../store/keys.js'
+import { metricsRow, type SubscriptionMetrics } from './metrics.js'
 import { keys, statePrefixes, type SubRecord } from './record.js'
 import { replay } from './replay.js'
 
@@ -15,14 +16,14 @@ export interface SubscriptionsAdmin {
   replay(name: string, point: { seq: number } | { time: number }): Promise<void>
   deadLetters: DeadLetters
   stats(): Promise<
-    {
+    ({
       name: string
       lag: number
       inFlight: number
       retrying: number
       deadLetters: number
       oldestAge: number
-    }[]
+    } & SubscriptionMetrics)[]
   >
 }
 
@@ -121,7 +122,7 @@ export const createAdmin = (
             lag: waiting!.lag,
             oldest: waiting!.oldest,
           }
-          return {
+          const row = {
             name: record.name,
             lag: stats.lag,
             inFlight: stats.inFlight,
@@ -129,6 +130,7 @@ export const createAdmin = (
             deadLetters: dead.length,
             oldestAge: stats.oldest === undefined ? 0 : now - stats.oldest,
           }
+          return metricsRow(row, core.metrics.get(record.name))
         }),
       )
     },

@@ -1,4 +1,5 @@
 import type { Host } from './host.js'
+import type { MetricsRecorder } from './metrics.js'
 import type { SubRecord } from './record.js'
 import type { Recovery } from './recovery.js'
 import type { Runner } from './runner.js'
@@ -24,7 +25,7 @@ export interface Attached {
  * whether it closed, and the stored record reader.
  *
  * @example
- * const core: SubscriptionsCore = { base, attached: new Map(), closed: false, leaseMs, expireAfter, read }
+ * const core: SubscriptionsCore = { base, attached: new Map(), closed: false, leaseMs, expireAfter, metrics: new Map(), read }
  */
 export interface SubscriptionsCore {
   base: Omit<Host, 'reclaim'>
@@ -32,6 +33,8 @@ export interface SubscriptionsCore {
   closed: boolean
   leaseMs: number
   expireAfter: number
+  /** Per subscription name: what this bus saw of it since it started (see metrics.ts). */
+  metrics: Map<string, MetricsRecorder>
   /** The stored record of a subscription and its version, or undefined. */
   read(name: string): Promise<{ record: SubRecord; version: string } | undefined>
 }

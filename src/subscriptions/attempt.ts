@@ -1,7 +1,9 @@
 import { NonRetriableError, RetryAfterError, TidingsError } from '../errors.js'
 import type { BusEvent } from '../event.js'
+import type { HandleSpan } from '../instrumentation.js'
 import type { HandlerContext } from '../types.js'
 import { chainedOptions } from './chained.js'
+import { reportedDuration } from './metrics.js'
 import { abortAttempt, type Attempt, type RetryRecord, type RunnerCore } from './runner-state.js'
 
 /** When a failed attempt runs again: the error's `retryAfter`, or the backoff (with jitter, a random share of it). */
@@ -16,7 +18,11 @@ const retryWait = (core: RunnerCore, error: unknown, attempt: number): number =>
 }
 
 /** The handler's context: its attempt, a lazily made signal, and a chained publish with an id stable across retries. */
-const contextOf = (core: RunnerCore, run: Attempt): HandlerContext => {
+const contextOf = (
+  core: RunnerCore,
+  run: Attempt,
+  span: HandleSpan | undefined,
+): HandlerContext => {
   const { event } = run
   let published = 0
   return {
@@ -32,7 +38,7 @@ const contextOf = (core: RunnerCore, run: Attempt): HandlerContext => {
       core.host.publish(
         type,
         data,
-        chainedOptions(core.options.name, event, options, () => published++),
+        chainedOptions(core.options.name, event, options, () => published++, span?.traceparent),
       ),
   }
 }
@@ -52,12 +58,18 @@ export const startAttempt = (
   const epoch = state.epoch
   state.inFlight.set(event.seq, run)
   state.runningHandlers++
+  const span = host.instrumentation?.handle?.(event, options.name, attempt)
+  const ctx = contextOf(core, run, span)
+  const started = host.clock.now()
   const end = (error: unknown, ok: boolean) => {
     if (run.over) return
     run.over = true
     host.clock.clearTimer(run.timer)
+    span?.end(ok ? undefined : { error })
     // A replay or stop reset the count and dropped this attempt: its result goes nowhere.
     if (epoch !== state.epoch || state.stopped) return
+    const now = host.clock.now()
+    options.metrics.record(ok, reportedDuration(ctx) ?? now - started, now)
     state.runningHandlers--
     if (!state.runningHandlers) for (const resolve of state.idleWaiters.splice(0)) resolve()
     // The slot is free now: start the next one while this outcome commits.
@@ -90,7 +102,7 @@ export const startAttempt = (
     end(run.abortReason, false)
   })
   try {
-    const result = options.handler(event, contextOf(core, run))
+    const result = span ? span.run(() => options.handler(event, ctx)) : options.handler(event, ctx)
     // Any thenable counts (another realm's Promise, a library's): the ack waits for it.
     if (typeof (result as PromiseLike<void> | undefined)?.then === 'function')
       Promise.resolve(result).then(

@@ -17,6 +17,7 @@ export const childSpan = (parent: string): string => {
  * The options of a chained publish (`ctx.publish` in a handler): caused by `event`, in its
  * correlation, a child span of its trace, and an id stable across retries (`<subscription>:<event
  * id>:<n>` for the handler's n-th call) unless the caller gives one. `nextCall` is asked only then.
+ * Traced, `spanParent` (the handling span's traceparent) is the chained event's parent instead.
  *
  * @example
  * let calls = 0
@@ -27,10 +28,14 @@ export const chainedOptions = <O extends { id?: string }>(
   event: BusEvent,
   options: O,
   nextCall: () => number,
-): O & { id: string; causationId: string; correlationId: string; traceparent?: string } => ({
-  ...options,
-  id: options.id ?? `${subscription}:${event.id}:${nextCall()}`,
-  causationId: event.id,
-  correlationId: event.correlationId ?? event.id,
-  ...(event.traceparent ? { traceparent: childSpan(event.traceparent) } : {}),
-})
+  spanParent?: string,
+): O & { id: string; causationId: string; correlationId: string; traceparent?: string } => {
+  const traceparent = spanParent || (event.traceparent && childSpan(event.traceparent))
+  return {
+    ...options,
+    id: options.id ?? `${subscription}:${event.id}:${nextCall()}`,
+    causationId: event.id,
+    correlationId: event.correlationId ?? event.id,
+    ...(traceparent ? { traceparent } : {}),
+  }
+}

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock/clock.js'
 import type { BusEvent } from '../event.js'
+import type { Instrumentation } from '../instrumentation.js'
 import type { Log } from '../log/log.js'
 import type { Store } from '../store/store.js'
 
@@ -26,4 +27,6 @@ export interface Host {
   view(event: BusEvent): BusEvent
   /** Bounds of each subscription's consumer ledger (the publish dedup window and size). */
   ledger: { window: number; max: number }
+  /** Tracing hooks (createBus's `instrumentation`), if any. */
+  instrumentation: Instrumentation | undefined
 }

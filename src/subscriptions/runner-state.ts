@@ -18,6 +18,7 @@
 import type { BusEvent } from '../event.js'
 import type { HandlerContext } from '../types.js'
 import type { Host } from './host.js'
+import type { MetricsRecorder } from './metrics.js'
 import type { SubRecord } from './record.js'
 
 /**
@@ -199,6 +200,8 @@ export interface RunnerOptions {
   ledger: { window: number; max: number }
   /** Whether what runs is noted in the record so a taker counts it when this runtime dies. */
   countDeadRuntimes: boolean
+  /** This bus's counters of the subscription (they outlive the runner). */
+  metrics: MetricsRecorder
 }
 
 /** What the runner's parts (lanes, attempt, flush) share: the state, and the calls between them. */

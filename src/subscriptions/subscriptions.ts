@@ -10,6 +10,7 @@ import type { Attached, SubscriptionsCore } from './attached.js'
 import { createBacklogs } from './backlog.js'
 import type { Host } from './host.js'
 import { createLeases } from './leases.js'
+import { createMetrics } from './metrics.js'
 import { keys, type SubRecord } from './record.js'
 import type { Recovery } from './recovery.js'
 import { drain } from './drain.js'
@@ -129,6 +130,7 @@ export const createSubscriptions = (
     closed: false,
     leaseMs,
     expireAfter,
+    metrics: new Map(),
     read: async (name) => {
       const entry = await store.get(keys.sub(name))
       return entry && { record: entry.value as SubRecord, version: entry.version }
@@ -170,6 +172,7 @@ export const createSubscriptions = (
         },
         ledger: base.ledger,
         countDeadRuntimes: countsDeadRuntimes(store),
+        metrics: core.metrics.get(name) ?? core.metrics.set(name, createMetrics()).get(name)!,
       }
       const make = (record: SubRecord, version: string, recovery?: Recovery) =>
         createRunner(host, runnerOptions, record, version, recovery)

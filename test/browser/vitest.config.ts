@@ -36,7 +36,7 @@ const commands = {
 // Real headless Chromium from Debian (never a downloaded browser): IndexedDB, BroadcastChannel and
 // Web Locks are the browser's own.
 export default defineConfig({
-  optimizeDeps: { include: ['idb'] },
+  optimizeDeps: { include: ['idb', '@opentelemetry/api', '@opentelemetry/sdk-trace-base'] },
   test: {
     name: 'browser',
     include: ['**/*.test.ts'],

@@ -85,6 +85,7 @@ export const SOURCES: Record<string, string> = {
   'tidings/cloudflare': 'adapters/cloudflare/index.ts',
   'tidings/hono': 'adapters/hono/index.ts',
   'tidings/sqlite': 'adapters/sqlite/index.ts',
+  'tidings/otel': 'adapters/otel/index.ts',
 }
 
 export type Resolution = 'NodeNext' | 'Bundler'

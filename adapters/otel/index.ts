@@ -1,0 +1,2 @@
+export { otel } from './otel.js'
+export type { OtelOptions } from './otel.js'
