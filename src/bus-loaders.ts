@@ -6,7 +6,7 @@ import type { Scheduler } from './schedule/schedule.js'
 import { PREFIX } from './store/keys.js'
 import type { Store } from './store/store.js'
 import type { Subscriptions } from './subscriptions/subscriptions.js'
-import type { BusOptions, ErrorContext } from './types.js'
+import type { Bus, BusOptions, ErrorContext } from './types.js'
 
 const DAY = 86_400_000
 
@@ -104,4 +104,51 @@ export function loadStoredSchedules(
       }),
     )
     .catch(() => {})
+}
+
+/**
+ * The bus's members whose code loads on first use: subscriptions and their admin, schedules.
+ *
+ * @example
+ * const bus = { ...lazyMembers(manager, scheduler), publish, on }
+ */
+export function lazyMembers(
+  manager: () => Promise<Subscriptions>,
+  scheduler: () => Promise<Scheduler>,
+): Pick<
+  Bus,
+  | 'subscribe'
+  | 'subscriptions'
+  | 'deleteSubscription'
+  | 'replay'
+  | 'stats'
+  | 'deadLetters'
+  | 'schedule'
+  | 'schedules'
+  | 'unschedule'
+  | 'runSchedule'
+> {
+  const lazy = <
+    K extends 'subscribe' | 'subscriptions' | 'deleteSubscription' | 'replay' | 'stats',
+  >(
+    method: K,
+  ) =>
+    (async (...args: unknown[]) =>
+      ((await manager())[method] as (...args: unknown[]) => unknown)(...args)) as never
+  return {
+    subscribe: lazy('subscribe'),
+    subscriptions: lazy('subscriptions'),
+    deleteSubscription: lazy('deleteSubscription'),
+    replay: lazy('replay'),
+    stats: lazy('stats'),
+    deadLetters: {
+      list: (listOptions) => manager().then((loaded) => loaded.deadLetters.list(listOptions)),
+      redrive: (ids) => manager().then((loaded) => loaded.deadLetters.redrive(ids)),
+      discard: (ids) => manager().then((loaded) => loaded.deadLetters.discard(ids)),
+    },
+    schedule: async (name, spec) => (await scheduler()).schedule(name, spec as never),
+    schedules: async () => (await scheduler()).schedules(),
+    unschedule: async (name) => (await scheduler()).unschedule(name),
+    runSchedule: async (name, runOptions) => (await scheduler()).run(name, runOptions) as never,
+  }
 }

@@ -1,8 +1,14 @@
-import { describeValue, optionsOf, setLimits } from './check.js'
+import { cancel } from './bus-cancel.js'
+import { optionsOf, setLimits } from './check.js'
 import { realClock } from './clock/clock.js'
 import { TidingsError } from './errors.js'
 import { createActivity, waitIdle } from './bus-activity.js'
-import { loadScheduler, loadStoredSchedules, loadSubscriptions } from './bus-loaders.js'
+import {
+  lazyMembers,
+  loadScheduler,
+  loadStoredSchedules,
+  loadSubscriptions,
+} from './bus-loaders.js'
 import { waitFor } from './bus-wait.js'
 import type { EventMap, OpenEvents } from './event.js'
 import { createListeners } from './listeners.js'
@@ -119,13 +125,6 @@ export function createBus(options: BusOptions = {}): Bus {
   let scheduling: Promise<Scheduler> | undefined
   const scheduler = () => (scheduling ??= loadScheduler(parts))
   loadStoredSchedules(log, store, scheduler)
-  const lazy = <
-    K extends 'subscribe' | 'subscriptions' | 'deleteSubscription' | 'replay' | 'stats',
-  >(
-    method: K,
-  ) =>
-    (async (...args: unknown[]) =>
-      ((await manager())[method] as (...args: unknown[]) => unknown)(...args)) as never
   const detach = clock.attach?.(async () => {
     await log.idle()
     await Promise.all([...log.working(), ...(subscriptions?.working() ?? [])])
@@ -139,15 +138,7 @@ export function createBus(options: BusOptions = {}): Bus {
       append(() => [{ ...optionsOf(publishOptions, 'publish'), type, data }], true),
     publishMany: (inputs) => append(() => inputs, false),
 
-    cancel: (id) =>
-      typeof id === 'string'
-        ? log.cancel(id)
-        : Promise.reject(
-            new TidingsError(
-              'INVALID_OPTIONS',
-              `cancel takes an event id, got ${describeValue(id)}`,
-            ),
-          ),
+    cancel: (id) => cancel(log, id),
 
     on: listeners.on as Bus['on'],
 
@@ -155,16 +146,7 @@ export function createBus(options: BusOptions = {}): Bus {
     read: async (readOptions) =>
       (await import('./log/read.js')).read(log, readOptions, view) as never,
 
-    subscribe: lazy('subscribe'),
-    subscriptions: lazy('subscriptions'),
-    deleteSubscription: lazy('deleteSubscription'),
-    replay: lazy('replay'),
-    stats: lazy('stats'),
-    deadLetters: {
-      list: (listOptions) => manager().then((loaded) => loaded.deadLetters.list(listOptions)),
-      redrive: (ids) => manager().then((loaded) => loaded.deadLetters.redrive(ids)),
-      discard: (ids) => manager().then((loaded) => loaded.deadLetters.discard(ids)),
-    },
+    ...lazyMembers(manager, scheduler),
 
     waitFor: (pattern, waitOptions) =>
       waitFor(
@@ -172,11 +154,6 @@ export function createBus(options: BusOptions = {}): Bus {
         pattern,
         waitOptions,
       ) as never,
-
-    schedule: async (name, spec) => (await scheduler()).schedule(name, spec as never),
-    schedules: async () => (await scheduler()).schedules(),
-    unschedule: async (name) => (await scheduler()).unschedule(name),
-    runSchedule: async (name, runOptions) => (await scheduler()).run(name, runOptions) as never,
 
     idle: () => waitIdle(log, () => subscriptions?.busy(), activity.next),
 
