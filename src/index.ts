@@ -1,6 +1,6 @@
 export { createBus } from './bus.js'
 export type { Bus, BusOptions, DelayOptions, DelayedResult, ErrorContext, ListenOptions, Matching, PublishInput, PublishOptions, PublishResult, ReadOptions, WaitOptions } from './types.js'
-export type { DeadLetter, HandlerContext, RetryOptions, SubscribeOptions, Subscription } from './types.js'
+export type { BatchContext, BatchOptions, BatchSubscribeOptions, DeadLetter, HandlerContext, RetryOptions, SubscribeOptions, Subscription } from './types.js'
 export type { ScheduleInfo, ScheduleSpec } from './schedule/schedule.js'
 export { memoryStore } from './store/memory.js'
 export { realClock } from './clock/clock.js'

@@ -41,7 +41,7 @@ const taken = new WeakMap<object, Set<string>>()
  */
 export const crossTab = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore): CrossTab<E> => {
   const run = inOneTab(bus, store)
-  return { subscribe: ((name: string, pattern: string, handler: (e: never, ctx: HandlerContext) => unknown, options?: SubscribeOptions) => run(name, pattern, handler, options)) as CrossTab<E>['subscribe'] }
+  return { subscribe: ((name: string, pattern: string, handler: (e: never, ctx: HandlerContext) => unknown, options?: SubscribeOptions) => run(name, pattern, handler, options)) as unknown as CrossTab<E>['subscribe'] }
 }
 
 /**

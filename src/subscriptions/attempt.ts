@@ -3,14 +3,24 @@ import type { BusEvent } from '../event.js'
 import type { HandlerContext } from '../types.js'
 import { abortAttempt, type Attempt, type RetryRecord, type RunnerCore } from './runner-state.js'
 
-/** A W3C traceparent for a child span: the same trace id, a new span id. */
-const childSpan = (parent: string): string => {
+/**
+ * A W3C traceparent for a child span: the same trace id, a new span id.
+ *
+ * @example
+ * childSpan('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')
+ */
+export const childSpan = (parent: string): string => {
   const span = crypto.getRandomValues(new Uint8Array(8)).reduce((hex, byte) => hex + byte.toString(16).padStart(2, '0'), '')
   return `${parent.slice(0, 36)}${span}${parent.slice(52)}`
 }
 
-/** When a failed attempt runs again: the error's `retryAfter`, or the backoff (with jitter, a random share of it). */
-const retryWait = (core: RunnerCore, error: unknown, attempt: number): number => {
+/**
+ * When a failed attempt runs again: the error's `retryAfter`, or the backoff (with jitter, a random share of it).
+ *
+ * @example
+ * const due = clock.now() + retryWait(core, error, 2)
+ */
+export const retryWait = (core: RunnerCore, error: unknown, attempt: number): number => {
   const { initial, factor, max, jitter } = core.options.backoff
   const backoff = Math.min(max, initial * factor ** (attempt - 1))
   return error instanceof RetryAfterError ? error.retryAfter : jitter ? Math.random() * backoff : backoff

@@ -5,7 +5,7 @@ import { compileFilter, type EventPredicate, type Filter } from '../filter/filte
 import { compilePattern } from '../topic/pattern.js'
 import type { HandlerContext, RetryOptions, SubscribeOptions, Subscription } from '../types.js'
 import { createAdmin, type SubscriptionsAdmin } from './admin.js'
-import { checkName, checkPoint, checkPositive, checking } from './arguments.js'
+import { checkBatch, checkName, checkPoint, checkPositive, checking } from './arguments.js'
 import type { Attached, SubscriptionsCore } from './attached.js'
 import { createBacklogs } from './backlog.js'
 import type { Host } from './host.js'
@@ -37,11 +37,11 @@ export interface Subscriptions extends SubscriptionsAdmin {
   close(): Promise<void>
 }
 
-type Checked = { options: SubscribeOptions; topic: (type: string) => boolean; test: EventPredicate | undefined; backoff: NonNullable<RetryOptions['backoff']> }
+type Checked = { options: SubscribeOptions & { batch?: unknown }; batch: RunnerOptions['batch']; topic: (type: string) => boolean; test: EventPredicate | undefined; backoff: NonNullable<RetryOptions['backoff']> }
 
 /** Checks and copies `subscribe`'s arguments: what was checked is what runs, however the caller's objects change (or throw) later. */
 const checkSubscribe = (name: string, pattern: string, handler: unknown, given: SubscribeOptions | undefined): Checked => {
-  let options: SubscribeOptions = {}, topic!: (type: string) => boolean, test: EventPredicate | undefined, backoff: NonNullable<RetryOptions['backoff']> = {}
+  let options: SubscribeOptions & { batch?: unknown } = {}, batch: RunnerOptions['batch'], topic!: (type: string) => boolean, test: EventPredicate | undefined, backoff: NonNullable<RetryOptions['backoff']> = {}
   checking(() => {
     checkName(name)
     options = { ...optionsOf(given, 'subscribe') }
@@ -57,8 +57,9 @@ const checkSubscribe = (name: string, pattern: string, handler: unknown, given: 
     backoff = { ...options.retry?.backoff }
     checkPositive('concurrency', options.concurrency); checkPositive('timeout', options.timeout, false); checkPositive('retry.attempts', options.retry?.attempts)
     checkPositive('retry.backoff.initial', backoff.initial, false); checkPositive('retry.backoff.max', backoff.max, false); checkPositive('retry.backoff.factor', backoff.factor, false)
+    if (options.batch !== undefined) batch = checkBatch(options.batch)
   })
-  return { options, topic, test, backoff }
+  return { options, batch, topic, test, backoff }
 }
 
 /**
@@ -106,14 +107,14 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
 
     async subscribe(name, pattern, handler, given) {
       if (core.closed) fail('CLOSED', 'the bus is closed')
-      const { options, topic, test, backoff } = checkSubscribe(name, pattern, handler, given)
+      const { options, batch, topic, test, backoff } = checkSubscribe(name, pattern, handler, given)
       if (attached.has(name)) fail('ALREADY_SUBSCRIBED', `subscription "${name}" is already attached on this bus`)
       const attempts = options.retry?.attempts ?? 5
       const runnerOptions: RunnerOptions = {
         name, handler, matches: (event) => topic(event.type) && (!test || test(event)),
         concurrency: options.concurrency ?? 1, attempts, timeout: options.timeout ?? 30_000,
         backoff: { initial: backoff.initial ?? 1000, factor: backoff.factor ?? 2, max: backoff.max ?? 60_000, jitter: backoff.jitter ?? true },
-        ledger: base.ledger, countDeadRuntimes: options.countDeadRuntimes !== false,
+        ledger: base.ledger, countDeadRuntimes: options.countDeadRuntimes !== false, batch,
       }
       const make = (record: SubRecord, version: string, recovery?: Recovery) => createRunner(host, runnerOptions, record, version, recovery)
       const entry: Attached = { make, attempts, countDeadRuntimes: options.countDeadRuntimes !== false }
