@@ -97,7 +97,9 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
       for (const [name, { handler: _, pattern, ...o }] of subs) {
         // The claim journal counts what a dead runtime had out (exactly, one row per incarnation):
         // the core's own count of it would charge each of those deliveries twice.
-        await bus.subscribe(name, pattern, delivery.handler(name, o.timeout ?? 30_000), { ...o, countDeadRuntimes: false })
+        const timeout = o.timeout ?? 30_000
+        const handler = o.batch ? delivery.batchHandler(name, timeout) : delivery.handler(name, timeout)
+        await bus.subscribe(name, pattern, handler as never, { ...o, countDeadRuntimes: false })
       }
     })
   }
