@@ -185,3 +185,4 @@ describe('batch handlers', () => {
     void bus.subscribe('wrong', 'order.placed', (events: BusEvent<'order.placed', { total: number }>) => events, { batch: { size: 5 } })
   })
 })
+

@@ -3,7 +3,7 @@
 // dead letters while the others ack, and a failed key holds its later events.
 import { describe, expect, it } from 'vitest'
 import type { BusEvent } from '../../src/event.js'
-import { cloudflareBus } from '../../adapters/cloudflare/index.js'
+import { cloudflareBus, defineSubscriptions, type EdgeBatchContext } from '../../adapters/cloudflare/index.js'
 import { eventually, freshBus, testEnv } from './helpers.js'
 
 const all = async (bus: ReturnType<typeof freshBus>) => {
@@ -47,5 +47,19 @@ describe('batch subscriptions delivered through a Cloudflare Queue', () => {
     expect(seen[0]).toEqual({ ids: [a1, poison, b1, a3], attempt: 1 })
     // The poison alone (its second and last attempt), then a3, which was not acked the first time.
     expect(seen.slice(1)).toEqual([{ ids: [poison], attempt: 2 }, { ids: [a3], attempt: 1 }])
+  })
+
+  it('defineSubscriptions checks batch options at load time, and types a batch entry by its pattern', () => {
+    type Events = { 'order.placed': { total: number }; 'user.created': { email: string } }
+    type Placed = BusEvent<'order.placed', { total: number }>
+    const defined = defineSubscriptions<Events>({
+      rows: { pattern: 'order.placed', batch: { size: 10 }, handler: (events: Placed[], ctx: EdgeBatchContext<Events>) => { ctx.fail(events[0]!) } },
+      one: { pattern: 'user.created', handler: (e) => e.data.email.toUpperCase() },
+    })
+    expect(Object.keys(defined)).toEqual(['rows', 'one'])
+    // @ts-expect-error a batch entry's events are of its pattern
+    defineSubscriptions<Events>({ rows: { pattern: 'order.placed', batch: { size: 10 }, handler: (events: BusEvent<'user.created', { email: string }>[]) => events } })
+    expect(() => defineSubscriptions({ big: { pattern: 'a', batch: { size: 1001 }, handler: () => {} } })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS', message: expect.stringMatching(/subscription "big": batch.size must be an integer from 1 to 1000/) }))
+    expect(() => defineSubscriptions({ slow: { pattern: 'a', batch: { size: 5, wait: -1 }, handler: () => {} } })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }))
   })
 })
