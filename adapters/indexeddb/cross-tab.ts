@@ -2,6 +2,7 @@ import type { Bus } from '../../src/bus.js'
 import { fail, TidingsError } from '../../src/errors.js'
 import { compileFilter, type Filter } from '../../src/filter/filter.js'
 import { compilePattern } from '../../src/topic/pattern.js'
+import { checkBatch } from '../../src/internal.js'
 import type { HandlerContext } from '../../src/subscriptions/runner.js'
 import type { EventMap, OpenEvents } from '../../src/event.js'
 import type { SubRecord, SubscribeOptions, Subscription } from '../../src/subscriptions/subscriptions.js'
@@ -83,6 +84,8 @@ export const inOneTab = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore)
       if (typeof handler !== 'function') fail('INVALID_OPTIONS', 'a subscription needs a handler function')
       compilePattern(pattern)
       if (options?.filter !== undefined) compileFilter(options.filter as Filter)
+      const { batch } = (options ?? {}) as { batch?: unknown }
+      if (batch !== undefined) checkBatch(batch)
     } catch (e) { return Promise.reject(e) }
     if (mine.has(name)) return Promise.reject(new TidingsError('ALREADY_SUBSCRIBED', `subscription "${name}" is already attached on this bus`))
     mine.add(name)

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { createBus } from '../../src/bus.js'
 import type { BusEvent } from '../../src/event.js'
 import { manualClock } from '../../src/testing.js'
-import { indexedDBStore } from '../../adapters/indexeddb/index.js'
+import { crossTab, indexedDBStore } from '../../adapters/indexeddb/index.js'
 
 const run = Math.random().toString(36).slice(2, 8)
 let count = 0
@@ -90,6 +90,25 @@ describe('batch handlers over indexedDBStore (Chromium)', () => {
     await b.idle()
     expect(seen).toEqual(['a:1,2', 'b:1#2', 'b:2#2'])
     expect((await b.stats())[0]).toMatchObject({ lag: 0, retrying: 0, deadLetters: 0 })
+    await b.close()
+  })
+
+  it('run through crossTab, and a bad batch is refused even by a bus that would wait in line', async () => {
+    const name = fresh()
+    const clock = manualClock(0)
+    const storeA = indexedDBStore({ name })
+    const a = createBus({ store: storeA, clock })
+    const calls: unknown[][] = []
+    await crossTab(a, storeA).subscribe('s', 'job', (events) => { calls.push(datas(events)) }, { batch: { size: 2 } })
+    await a.publishMany([1, 2, 3].map((data) => ({ type: 'job', data })))
+    await clock.advance(0)
+    await a.idle()
+    expect(calls).toEqual([[1, 2], [3]])
+    const storeB = indexedDBStore({ name })
+    const b = createBus({ store: storeB, clock })
+    // 's' is held by a: without the check up front this would wait in line, then fail.
+    await expect(crossTab(b, storeB).subscribe('s', 'job', () => {}, { batch: { size: 0 } })).rejects.toMatchObject({ code: 'INVALID_OPTIONS' })
+    await a.close()
     await b.close()
   })
 })
