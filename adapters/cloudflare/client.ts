@@ -2,11 +2,12 @@ import type { Bus, PublishInput, PublishOptions, ReadOptions } from '../../src/b
 import { fail, TidingsError } from '../../src/errors.js'
 import { decodeCursor, encodeCursor, idPrefix, ownId, type BusEvent, type EventMap, type OpenEvents } from '../../src/event.js'
 import { fromTagged } from '../../src/tagged.js'
-import { isDelivery, type DeliveryMessage, type FailedEvent, type Outcome } from './_delivery.js'
+import { batchGroups, runBatch } from './_batches.js'
+import { isDelivery, type DeliveryMessage, type Outcome } from './_delivery.js'
 import type { AppendItem, BusObject, Call } from './object.js'
 import { isR2Notification, r2Event } from './r2.js'
 import { shardOf } from './_shard.js'
-import type { EdgeBatchContext, EdgeHandlerContext, Subscriptions } from './subscriptions.js'
+import type { EdgeHandlerContext, Subscriptions } from './subscriptions.js'
 import { fromWire, toWire, unwrap, type Reply } from './_wire.js'
 
 /**
@@ -294,7 +295,7 @@ export function cloudflareBus<E extends EventMap = OpenEvents>(namespace: BusNam
           const claimed = list.flatMap(({ body }, i) => (typeof leases[i] === 'number' ? [{ d: body, ms: leases[i]! }] : []))
           const outcomes = (await Promise.all([
             ...claimed.filter(({ d }) => !d.events).map(({ d, ms }) => run(d, ms, env, waitUntil)),
-            ...batchGroups(claimed.filter(({ d }) => d.events)).map((group) => runBatch(group, env, waitUntil)),
+            ...batchGroups(options.subscriptions, claimed.filter(({ d }) => d.events)).map((group) => runBatch(options.subscriptions, chained, group, env, waitUntil)),
           ])).flat()
           try {
             unwrap((await stub.settle(outcomes)) as Reply<number>)
@@ -339,55 +340,6 @@ export function cloudflareBus<E extends EventMap = OpenEvents>(namespace: BusNam
     }
   }
 
-  /**
-   * Batch deliveries of one subscription that arrived in one `queue()` batch, merged into handler
-   * calls while they fit in `batch.size`. Merging is safe: a key's events are never in two
-   * deliveries out at once, so each key's events stay in one call, in seq order.
-   */
-  const batchGroups = (claimed: { d: DeliveryMessage; ms: number }[]) => {
-    const groups: { d: DeliveryMessage; ms: number }[][] = []
-    const open = new Map<string, { group: { d: DeliveryMessage; ms: number }[]; size: number }>()
-    for (const item of claimed) {
-      const limit = options.subscriptions?.[item.d.subscription]?.batch?.size ?? 1
-      const size = item.d.events!.length
-      const current = open.get(item.d.subscription)
-      if (current && current.size + size <= limit) { current.group.push(item); current.size += size; continue }
-      const group = [item]
-      groups.push(group)
-      open.set(item.d.subscription, { group, size })
-    }
-    return groups
-  }
-
-  /** Runs a batch handler over merged deliveries; each delivery's outcome names its events marked failed. */
-  const runBatch = async (group: { d: DeliveryMessage; ms: number }[], env: unknown, waitUntil: (p: Promise<unknown>) => void): Promise<Outcome[]> => {
-    const { subscription } = group[0]!.d
-    const sub = options.subscriptions?.[subscription]
-    if (!sub?.batch) return group.map(({ d }) => ({ delivery: d.delivery, ok: false, error: { name: 'Error', message: `no batch handler for subscription "${subscription}" in this Worker` } }))
-    try {
-      const owner = new Map<number, string>()
-      const events = group.flatMap(({ d }) => d.events!.map((tagged) => {
-        const event = fromTagged(tagged) as BusEvent
-        owner.set(event.seq, d.delivery)
-        return event
-      })).sort((a, b) => a.seq - b.seq)
-      const failed = new Map<number, FailedEvent>()
-      const ctx: EdgeBatchContext = {
-        attempt: Math.max(...group.map(({ d }) => d.attempt)), env, waitUntil,
-        signal: AbortSignal.timeout(Math.max(1, Math.min(...group.map(({ ms }) => ms)))),
-        publish: chained(group[0]!.d, events[0]!),
-        fail(event, error) {
-          const seq = (event as BusEvent | undefined)?.seq
-          if (typeof seq !== 'number' || !owner.has(seq)) throw new TidingsError('INVALID_OPTIONS', `ctx.fail takes an event of this batch, got seq ${String(seq)}`)
-          failed.set(seq, { seq, error: toWire(error ?? Object.assign(new Error(`marked failed by the batch handler of "${subscription}"`), { name: 'BatchFailure' })) })
-        },
-      }
-      await sub.handler(events, ctx)
-      return group.map(({ d }) => ({ delivery: d.delivery, ok: true, failed: [...failed.values()].filter(({ seq }) => owner.get(seq) === d.delivery) }))
-    } catch (e) {
-      return group.map(({ d }) => ({ delivery: d.delivery, ok: false, error: toWire(e) }))
-    }
-  }
   return bus as CloudflareBus<E>
 }
 
