@@ -17,12 +17,15 @@ export const expectCalls = (got, want, what) => {
  * where opsPerSec is the median of the timed rounds. The runner may lower the counts for a long job
  * through BENCH_ROUNDS and BENCH_WARMUP_N. Run with --expose-gc to collect garbage before each timed round.
  */
-export async function measure(round, {
-  n,
-  warmup = 2,
-  rounds = Number(process.env.BENCH_ROUNDS ?? 3),
-  warmupN = Math.min(n, Number(process.env.BENCH_WARMUP_N ?? n)),
-}) {
+export async function measure(
+  round,
+  {
+    n,
+    warmup = 2,
+    rounds = Number(process.env.BENCH_ROUNDS ?? 3),
+    warmupN = Math.min(n, Number(process.env.BENCH_WARMUP_N ?? n)),
+  },
+) {
   for (let i = 0; i < warmup; i++) await round(warmupN)
   const samples = []
   for (let i = 0; i < rounds; i++) {
@@ -44,10 +47,15 @@ export const args = () => {
  * call), then `n` publishes of `topic` go out unawaited and the round ends when the bus is idle.
  * Checks the listeners saw `perEvent * n` calls; returns the milliseconds.
  */
-export const tidingsRound = async (createBus, { n, topic, data, perEvent = 1, what = 'tidings', attach }) => {
+export const tidingsRound = async (
+  createBus,
+  { n, topic, data, perEvent = 1, what = 'tidings', attach },
+) => {
   const bus = createBus()
   let calls = 0
-  await attach(bus, () => { calls++ })
+  await attach(bus, () => {
+    calls++
+  })
   await bus.idle()
   const t0 = performance.now()
   for (let i = 0; i < n; i++) bus.publish(topic, data)

@@ -20,7 +20,9 @@ const ENTRY_LIMIT = ENTRY_BUDGET
 const SIZE_CASES = ['bundle', 'offline']
 const ONLY = process.argv.slice(2)
 if (ONLY.some((name) => !SIZE_CASES.includes(name))) {
-  process.stderr.write(`bench/run.js [${SIZE_CASES.join(' ')}]: only the size cases run alone; no arguments runs everything\n`)
+  process.stderr.write(
+    `bench/run.js [${SIZE_CASES.join(' ')}]: only the size cases run alone; no arguments runs everything\n`,
+  )
   process.exit(2)
 }
 
@@ -69,7 +71,10 @@ const HEAP_GROWTH = 1.1 // "not growing with the count": heap at 1M ≤ 1.1× he
 const SCHEDULES = [100, 1_000, 10_000]
 const SCHEDULES_GOAL_MS = 200
 // HTTP: publish requests through the Hono app on the memory bus vs a bare Hono route, in-process.
-const HTTP = [{ subject: 'tidings', n: 20_000 }, { subject: 'bare', n: 20_000 }]
+const HTTP = [
+  { subject: 'tidings', n: 20_000 },
+  { subject: 'bare', n: 20_000 },
+]
 // IndexedDB in headless Chromium, side by side with raw IndexedDB in one page: one process that
 // runs its own interleaved rounds (a browser launch per round would time the launch).
 const IDB = { rounds: 5 }
@@ -88,10 +93,29 @@ const jobs = [
   ...LIVE.map((j) => ({ ...j, case: 'live', args: [j.subject, j.n] })),
   ...WILDCARD.map((j) => ({ ...j, case: 'wildcard', args: [j.subject, j.listeners, j.n] })),
   ...GLOBSTAR.map((j) => ({ ...j, case: 'globstar', args: [j.subject, j.stars, j.n] })),
-  ...DURABLE.map((j) => ({ ...j, case: 'durable', args: j.concurrency ? [j.subject, j.n, j.concurrency] : [j.subject, j.n] })),
-  ...LATENCY.subjects.map((subject) => ({ subject, case: 'latency', args: [subject, LATENCY.rate, LATENCY.n] })),
-  { subject: 'tidings', case: 'heap', runs: HEAP.runs, args: [HEAP.n, HEAP.burst, HEAP.checkpoints.join(',')] },
-  ...SCHEDULES.map((n) => ({ subject: 'tidings', case: 'schedules', n, runs: 3, args: ['tidings', n] })),
+  ...DURABLE.map((j) => ({
+    ...j,
+    case: 'durable',
+    args: j.concurrency ? [j.subject, j.n, j.concurrency] : [j.subject, j.n],
+  })),
+  ...LATENCY.subjects.map((subject) => ({
+    subject,
+    case: 'latency',
+    args: [subject, LATENCY.rate, LATENCY.n],
+  })),
+  {
+    subject: 'tidings',
+    case: 'heap',
+    runs: HEAP.runs,
+    args: [HEAP.n, HEAP.burst, HEAP.checkpoints.join(',')],
+  },
+  ...SCHEDULES.map((n) => ({
+    subject: 'tidings',
+    case: 'schedules',
+    n,
+    runs: 3,
+    args: ['tidings', n],
+  })),
   ...HTTP.map((j) => ({ ...j, case: 'http', args: [j.subject, j.n] })),
   ...CLOUDFLARE.map((j) => ({ ...j, case: 'cloudflare', args: [j.subject, j.n, j.k] })),
   { subject: 'tidings', case: 'indexeddb', runs: 1, args: [IDB.rounds] },
@@ -103,10 +127,16 @@ const RAW = new Set(['latency', 'heap', 'schedules', 'indexeddb'])
 const runCase = (name, args, env = {}) => {
   const script = path.join('bench', 'cases', `${name}.js`)
   const r = spawnSync(process.execPath, ['--expose-gc', script, ...args.map(String)], {
-    cwd: ROOT, encoding: 'utf8', timeout: 300_000, maxBuffer: 16 << 20, env: { ...process.env, ...env },
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 300_000,
+    maxBuffer: 16 << 20,
+    env: { ...process.env, ...env },
   })
   if (r.status !== 0) {
-    throw new Error(`${script} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}, signal ${r.signal}`}):\n${r.stderr}`)
+    throw new Error(
+      `${script} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}, signal ${r.signal}`}):\n${r.stderr}`,
+    )
   }
   return JSON.parse(r.stdout.trim().split('\n').pop())
 }
@@ -116,7 +146,9 @@ const int = (x) => Math.round(x).toLocaleString('en-US')
 const ratio = (x) => (x >= 10 ? x.toFixed(1) : x >= 0.1 ? x.toFixed(2) : x.toPrecision(2)) + '×'
 const pct = (x) => `±${Math.round(x * 50)}%` // half the (max - min) / median range
 const mark = (ok) => (ok ? '✅' : '❌')
-const ms = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 0.1 ? x.toFixed(2) : x.toFixed(3)) + ' ms'
+const ms = (x) =>
+  (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 0.1 ? x.toFixed(2) : x.toFixed(3)) +
+  ' ms'
 const mb = (x) => (x / 1024 / 1024).toFixed(1) + ' MB'
 const runsNote = (j) => (j.runs === RUNS ? '' : ` (${j.runs} process${j.runs === 1 ? '' : 'es'})`)
 
@@ -125,19 +157,43 @@ const table = (head, rows) => {
   const all = [head, ...rows].map((r) => r.map(String))
   const w = head.map((_, i) => Math.max(...all.map((r) => [...r[i]].length)))
   const line = (r) => `| ${r.map((c, i) => c + ' '.repeat(w[i] - [...c].length)).join(' | ')} |`
-  return [line(all[0]), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...all.slice(1).map(line)].join('\n')
+  return [
+    line(all[0]),
+    `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`,
+    ...all.slice(1).map(line),
+  ].join('\n')
 }
 
 // ---------- size cases: bundle and offline-first page ----------
 const kb = (bytes) => `${int(bytes)} B`
 const bundleTable = (bundle) => [
-  '## Bundle: createBus + on + publish and the peers\' equivalents (esbuild ESM, splitting, minify, browser; gzip -9)',
+  "## Bundle: createBus + on + publish and the peers' equivalents (esbuild ESM, splitting, minify, browser; gzip -9)",
   '',
   table(
-    ['library', 'entry raw', 'entry gzip', 'tidings ÷ it', 'entry + static chunks gzip', 'up front gzip (+ lazy chunks start-up loads)', 'other chunks (gzip)'],
+    [
+      'library',
+      'entry raw',
+      'entry gzip',
+      'tidings ÷ it',
+      'entry + static chunks gzip',
+      'up front gzip (+ lazy chunks start-up loads)',
+      'other chunks (gzip)',
+    ],
     Object.entries(bundle).map(([name, b]) => [
-      name, kb(b.entryRaw), kb(b.entryGzip), ratio(bundle.tidings.entryGzip / b.entryGzip), kb(b.eagerGzip), kb(b.upFrontGzip),
-      b.chunks.length ? b.chunks.map((c) => `${c.file} ${int(c.gzip)} B (${c.eager ? 'static import: loads with the entry' : 'lazy'})`).join(', ') : '—',
+      name,
+      kb(b.entryRaw),
+      kb(b.entryGzip),
+      ratio(bundle.tidings.entryGzip / b.entryGzip),
+      kb(b.eagerGzip),
+      kb(b.upFrontGzip),
+      b.chunks.length
+        ? b.chunks
+            .map(
+              (c) =>
+                `${c.file} ${int(c.gzip)} B (${c.eager ? 'static import: loads with the entry' : 'lazy'})`,
+            )
+            .join(', ')
+        : '—',
     ]),
   ),
   '',
@@ -151,13 +207,20 @@ const offlineTable = (offline) => [
   table(
     ['page', 'entry gzip', '÷ tidings', 'up front gzip', '÷ tidings', 'what the page does'],
     Object.entries(offline).map(([name, page]) => [
-      name, kb(page.entryGzip), ratio(page.entryGzip / offline.tidings.entryGzip),
-      kb(page.upFrontGzip), ratio(page.upFrontGzip / offline.tidings.upFrontGzip), page.does,
+      name,
+      kb(page.entryGzip),
+      ratio(page.entryGzip / offline.tidings.entryGzip),
+      kb(page.upFrontGzip),
+      ratio(page.upFrontGzip / offline.tidings.upFrontGzip),
+      page.does,
     ]),
   ),
 ]
 if (ONLY.length) {
-  const sections = { bundle: () => bundleTable(runCase('bundle', [])), offline: () => offlineTable(runCase('offline', [])) }
+  const sections = {
+    bundle: () => bundleTable(runCase('bundle', [])),
+    offline: () => offlineTable(runCase('offline', [])),
+  }
   process.stdout.write(ONLY.flatMap((name) => ['', ...sections[name]()]).join('\n') + '\n')
   process.exit(0)
 }
@@ -165,8 +228,13 @@ if (ONLY.length) {
 // ---------- measure ----------
 const started = performance.now()
 const load0 = os.loadavg()
-process.stderr.write(`tidings bench: ${jobs.length} jobs × up to ${RUNS} runs, one process each (node ${process.version}, ${os.cpus().length} cpus)\n`)
-for (const job of jobs) { job.runs = Math.min(RUNS, job.runs ?? RUNS); job.samples = [] }
+process.stderr.write(
+  `tidings bench: ${jobs.length} jobs × up to ${RUNS} runs, one process each (node ${process.version}, ${os.cpus().length} cpus)\n`,
+)
+for (const job of jobs) {
+  job.runs = Math.min(RUNS, job.runs ?? RUNS)
+  job.samples = []
+}
 for (let run = 1; run <= RUNS; run++) {
   const t0 = performance.now()
   for (const job of jobs) {
@@ -183,7 +251,8 @@ for (const job of jobs.filter((j) => !RAW.has(j.case))) {
 }
 // Latency: the median over processes of each statistic (p50, p99, max, ...).
 for (const job of jobs.filter((j) => j.case === 'latency')) {
-  for (const k of ['p50', 'p99', 'max', 'mean', 'over2ms', 'lateMs']) job[k] = median(job.samples.map((s) => s[k]))
+  for (const k of ['p50', 'p99', 'max', 'mean', 'over2ms', 'lateMs'])
+    job[k] = median(job.samples.map((s) => s[k]))
   job.gcMs = median(job.samples.map((s) => s.gc.totalMs))
   job.gcMaxMs = median(job.samples.map((s) => s.gc.maxMs))
 }
@@ -191,28 +260,42 @@ const bundle = runCase('bundle', [])
 const offline = runCase('offline', [])
 const wallSeconds = (performance.now() - started) / 1000
 
-const find = (c, subject, x = {}) => jobs.find((j) => j.case === c && j.subject === subject && Object.entries(x).every(([k, v]) => j[k] === v))
+const find = (c, subject, x = {}) =>
+  jobs.find(
+    (j) => j.case === c && j.subject === subject && Object.entries(x).every(([k, v]) => j[k] === v),
+  )
 const mitt = find('live', 'mitt')
 const ee3 = find('live', 'eventemitter3')
-const liveT = LIVE.filter((j) => j.subject === 'tidings').map((j) => find('live', 'tidings', { n: j.n }))
+const liveT = LIVE.filter((j) => j.subject === 'tidings').map((j) =>
+  find('live', 'tidings', { n: j.n }),
+)
 const wild = LISTENERS.map((listeners) => ({
   listeners,
   t: find('wildcard', 'tidings', { listeners }),
   ee2: find('wildcard', 'eventemitter2', { listeners }),
   trie: find('wildcard', 'tidings-trie', { listeners }),
 }))
-const globstar = STARS.map((stars) => ({ stars, t: find('globstar', 'tidings', { stars }), trie: find('globstar', 'tidings-trie', { stars }) }))
+const globstar = STARS.map((stars) => ({
+  stars,
+  t: find('globstar', 'tidings', { stars }),
+  trie: find('globstar', 'tidings-trie', { stars }),
+}))
 const globFlat = (k) => globstar[globstar.length - 1][k].opsPerSec / globstar[0][k].opsPerSec
 const usPer = (j) => (1e6 / j.opsPerSec).toFixed(2) + ' µs'
 const first = wild[0]
 const last = wild[wild.length - 1]
 const flat = (k) => last[k].opsPerSec / first[k].opsPerSec
 const emittery = find('durable', 'emittery')
-const durableT = DURABLE.filter((j) => j.subject === 'tidings').map((j) => find('durable', 'tidings', { concurrency: j.concurrency }))
+const durableT = DURABLE.filter((j) => j.subject === 'tidings').map((j) =>
+  find('durable', 'tidings', { concurrency: j.concurrency }),
+)
 const lat = Object.fromEntries(LATENCY.subjects.map((s) => [s, find('latency', s)]))
 const heapJob = find('heap', 'tidings')
-const heapRun = heapJob.samples[0] // one process by default; with more, the one with the median heap at the end
-  && [...heapJob.samples].sort((a, b) => a.at[HEAP.n].heapUsed - b.at[HEAP.n].heapUsed)[(heapJob.samples.length - 1) >> 1]
+const heapRun =
+  heapJob.samples[0] && // one process by default; with more, the one with the median heap at the end
+  [...heapJob.samples].sort((a, b) => a.at[HEAP.n].heapUsed - b.at[HEAP.n].heapUsed)[
+    (heapJob.samples.length - 1) >> 1
+  ]
 const heapAt = (k) => heapRun.at[k].heapUsed
 const heapFirst = heapAt(HEAP.checkpoints[0])
 const heapLast = heapAt(HEAP.n)
@@ -225,89 +308,324 @@ const sched = SCHEDULES.map((n) => {
 const idb = find('indexeddb', 'tidings').samples[0]
 
 const goals = [
-  ...liveT.map((t) => ({ goal: `live (burst of ${int(t.n)}): tidings ≥ 0.2× mitt`, value: t.opsPerSec / mitt.opsPerSec, min: 0.2 })),
-  { goal: 'wildcard, 10 patterns: tidings ≥ 1× eventemitter2', value: first.t.opsPerSec / first.ee2.opsPerSec, min: 1 },
-  { goal: 'wildcard, 10,000 patterns: tidings ≥ 2× eventemitter2', value: last.t.opsPerSec / last.ee2.opsPerSec, min: 2 },
-  { goal: 'wildcard flatness: tidings ops/s at 10,000 ÷ at 10 patterns ≥ 0.8×', value: flat('t'), min: 0.8 },
-  { goal: `** flatness: trie matches/s with ${STARS[STARS.length - 1]} ** ÷ with ${STARS[0]} ≥ 0.8×`, value: globFlat('trie'), min: 0.8 },
-  ...durableT.map((t) => ({ goal: `durable throughput (concurrency ${t.concurrency}): tidings ≥ 1× emittery`, value: t.opsPerSec / emittery.opsPerSec, min: 1 })),
-  { goal: `durable publish-to-handler latency at ${int(LATENCY.rate)} events/s: p99 < ${LATENCY_GOAL_MS} ms`, value: lat.durable.p99, max: LATENCY_GOAL_MS, fmt: ms, strict: true },
-  { goal: `heap after ${int(HEAP.n)} handled events (durable, default retention) < ${mb(HEAP_GOAL)}`, value: heapLast, max: HEAP_GOAL, fmt: mb, strict: true },
-  { goal: `heap not growing: heap at ${int(HEAP.n)} ÷ at ${int(HEAP.checkpoints[0])} events ≤ ${HEAP_GROWTH}×`, value: heapLast / heapFirst, max: HEAP_GROWTH },
-  { goal: `schedules: ${int(sched.at(-1).n)} schedules, advance one hour < ${SCHEDULES_GOAL_MS} ms`, value: sched.at(-1).ms, max: SCHEDULES_GOAL_MS, fmt: ms, strict: true },
-  { goal: 'schedules: cost per fire at 10,000 ÷ at 1,000 schedules ≤ 1.5× (flat)', value: sched.at(-1).usPerFire / sched.at(-2).usPerFire, max: 1.5 },
-  { goal: 'HTTP publish through the Hono app ≥ 0.7× a bare Hono route', value: find('http', 'tidings').opsPerSec / find('http', 'bare').opsPerSec, min: 0.7 },
-  { goal: 'Cloudflare: events/s through Worker → object, group commit ÷ one raw SQL insert per RPC ≥ 3×', value: find('cloudflare', 'group').opsPerSec / find('cloudflare', 'raw').opsPerSec, min: 3 },
-  { goal: 'IndexedDB (Chromium): unawaited publishes ≥ 0.5× raw puts in one transaction', value: idb.ratios.unawaited, min: 0.5 },
-  { goal: 'IndexedDB (Chromium): awaited publishes ≥ 0.9× raw one transaction per put', value: idb.ratios.awaited, min: 0.9 },
-  { goal: `bundle: createBus + on + publish, entry chunk ≤ ${int(ENTRY_LIMIT)} B gzip`, value: bundle.tidings.entryGzip, max: ENTRY_LIMIT, bytes: true },
-].map((g) => ({ ...g, met: g.max === undefined ? g.value >= g.min : g.strict ? g.value < g.max : g.value <= g.max }))
+  ...liveT.map((t) => ({
+    goal: `live (burst of ${int(t.n)}): tidings ≥ 0.2× mitt`,
+    value: t.opsPerSec / mitt.opsPerSec,
+    min: 0.2,
+  })),
+  {
+    goal: 'wildcard, 10 patterns: tidings ≥ 1× eventemitter2',
+    value: first.t.opsPerSec / first.ee2.opsPerSec,
+    min: 1,
+  },
+  {
+    goal: 'wildcard, 10,000 patterns: tidings ≥ 2× eventemitter2',
+    value: last.t.opsPerSec / last.ee2.opsPerSec,
+    min: 2,
+  },
+  {
+    goal: 'wildcard flatness: tidings ops/s at 10,000 ÷ at 10 patterns ≥ 0.8×',
+    value: flat('t'),
+    min: 0.8,
+  },
+  {
+    goal: `** flatness: trie matches/s with ${STARS[STARS.length - 1]} ** ÷ with ${STARS[0]} ≥ 0.8×`,
+    value: globFlat('trie'),
+    min: 0.8,
+  },
+  ...durableT.map((t) => ({
+    goal: `durable throughput (concurrency ${t.concurrency}): tidings ≥ 1× emittery`,
+    value: t.opsPerSec / emittery.opsPerSec,
+    min: 1,
+  })),
+  {
+    goal: `durable publish-to-handler latency at ${int(LATENCY.rate)} events/s: p99 < ${LATENCY_GOAL_MS} ms`,
+    value: lat.durable.p99,
+    max: LATENCY_GOAL_MS,
+    fmt: ms,
+    strict: true,
+  },
+  {
+    goal: `heap after ${int(HEAP.n)} handled events (durable, default retention) < ${mb(HEAP_GOAL)}`,
+    value: heapLast,
+    max: HEAP_GOAL,
+    fmt: mb,
+    strict: true,
+  },
+  {
+    goal: `heap not growing: heap at ${int(HEAP.n)} ÷ at ${int(HEAP.checkpoints[0])} events ≤ ${HEAP_GROWTH}×`,
+    value: heapLast / heapFirst,
+    max: HEAP_GROWTH,
+  },
+  {
+    goal: `schedules: ${int(sched.at(-1).n)} schedules, advance one hour < ${SCHEDULES_GOAL_MS} ms`,
+    value: sched.at(-1).ms,
+    max: SCHEDULES_GOAL_MS,
+    fmt: ms,
+    strict: true,
+  },
+  {
+    goal: 'schedules: cost per fire at 10,000 ÷ at 1,000 schedules ≤ 1.5× (flat)',
+    value: sched.at(-1).usPerFire / sched.at(-2).usPerFire,
+    max: 1.5,
+  },
+  {
+    goal: 'HTTP publish through the Hono app ≥ 0.7× a bare Hono route',
+    value: find('http', 'tidings').opsPerSec / find('http', 'bare').opsPerSec,
+    min: 0.7,
+  },
+  {
+    goal: 'Cloudflare: events/s through Worker → object, group commit ÷ one raw SQL insert per RPC ≥ 3×',
+    value: find('cloudflare', 'group').opsPerSec / find('cloudflare', 'raw').opsPerSec,
+    min: 3,
+  },
+  {
+    goal: 'IndexedDB (Chromium): unawaited publishes ≥ 0.5× raw puts in one transaction',
+    value: idb.ratios.unawaited,
+    min: 0.5,
+  },
+  {
+    goal: 'IndexedDB (Chromium): awaited publishes ≥ 0.9× raw one transaction per put',
+    value: idb.ratios.awaited,
+    min: 0.9,
+  },
+  {
+    goal: `bundle: createBus + on + publish, entry chunk ≤ ${int(ENTRY_LIMIT)} B gzip`,
+    value: bundle.tidings.entryGzip,
+    max: ENTRY_LIMIT,
+    bytes: true,
+  },
+].map((g) => ({
+  ...g,
+  met: g.max === undefined ? g.value >= g.min : g.strict ? g.value < g.max : g.value <= g.max,
+}))
 
 // ---------- report: detailed console tables ----------
 const out = []
-out.push('', `## Live dispatch: publish/emit, exact topic, one counting listener (median of ${RUNS} processes)`, '')
-out.push(table(
-  ['subject', 'events/round', 'ops/s', 'spread', 'runs (ops/s)', 'tidings(10k) ÷ it', 'tidings(100k) ÷ it'],
-  [...liveT, mitt, ee3].map((j) => [
-    j.subject === 'tidings' ? `tidings (burst ${int(j.n)})` : j.subject, int(j.n), int(j.opsPerSec), pct(j.spread),
-    j.samples.map(int).join(' '), ratio(liveT[0].opsPerSec / j.opsPerSec), ratio(liveT[1].opsPerSec / j.opsPerSec),
-  ]),
-))
-out.push('', `## Wildcard dispatch: publish/emit of one topic that 2 of N patterns match (median of ${RUNS} processes)`, '')
-out.push(table(
-  ['patterns', 'tidings ops/s', 'spread', 'eventemitter2 ops/s', 'spread', 'tidings ÷ EE2', 'trie alone ops/s (diagnostic)', 'trie ÷ EE2'],
-  wild.map((w) => [
-    int(w.listeners), int(w.t.opsPerSec), pct(w.t.spread), int(w.ee2.opsPerSec), pct(w.ee2.spread),
-    ratio(w.t.opsPerSec / w.ee2.opsPerSec), int(w.trie.opsPerSec), ratio(w.trie.opsPerSec / w.ee2.opsPerSec),
-  ]),
-))
-out.push('', `flatness (ops/s at ${int(last.listeners)} ÷ at ${int(first.listeners)} patterns): tidings ${ratio(flat('t'))}, eventemitter2 ${ratio(flat('ee2'))}, tidings trie alone ${ratio(flat('trie'))}`)
-out.push('', `## 16-segment publish against one pattern of K \`**\` (\`**.\` × K + \`x\`, never matching), median of ${RUNS} processes`, '')
-out.push(table(
-  ['K (** in the pattern)', 'tidings publish ops/s', 'µs per publish', 'spread', 'trie match alone ops/s', 'µs per match', 'spread'],
-  globstar.map((g) => [g.stars, int(g.t.opsPerSec), usPer(g.t), pct(g.t.spread), int(g.trie.opsPerSec), usPer(g.trie), pct(g.trie.spread)]),
-))
-out.push('', `flatness (ops/s at K = ${STARS[STARS.length - 1]} ÷ at K = ${STARS[0]}): publish ${ratio(globFlat('t'))}, trie match ${ratio(globFlat('trie'))}`)
+out.push(
+  '',
+  `## Live dispatch: publish/emit, exact topic, one counting listener (median of ${RUNS} processes)`,
+  '',
+)
+out.push(
+  table(
+    [
+      'subject',
+      'events/round',
+      'ops/s',
+      'spread',
+      'runs (ops/s)',
+      'tidings(10k) ÷ it',
+      'tidings(100k) ÷ it',
+    ],
+    [...liveT, mitt, ee3].map((j) => [
+      j.subject === 'tidings' ? `tidings (burst ${int(j.n)})` : j.subject,
+      int(j.n),
+      int(j.opsPerSec),
+      pct(j.spread),
+      j.samples.map(int).join(' '),
+      ratio(liveT[0].opsPerSec / j.opsPerSec),
+      ratio(liveT[1].opsPerSec / j.opsPerSec),
+    ]),
+  ),
+)
+out.push(
+  '',
+  `## Wildcard dispatch: publish/emit of one topic that 2 of N patterns match (median of ${RUNS} processes)`,
+  '',
+)
+out.push(
+  table(
+    [
+      'patterns',
+      'tidings ops/s',
+      'spread',
+      'eventemitter2 ops/s',
+      'spread',
+      'tidings ÷ EE2',
+      'trie alone ops/s (diagnostic)',
+      'trie ÷ EE2',
+    ],
+    wild.map((w) => [
+      int(w.listeners),
+      int(w.t.opsPerSec),
+      pct(w.t.spread),
+      int(w.ee2.opsPerSec),
+      pct(w.ee2.spread),
+      ratio(w.t.opsPerSec / w.ee2.opsPerSec),
+      int(w.trie.opsPerSec),
+      ratio(w.trie.opsPerSec / w.ee2.opsPerSec),
+    ]),
+  ),
+)
+out.push(
+  '',
+  `flatness (ops/s at ${int(last.listeners)} ÷ at ${int(first.listeners)} patterns): tidings ${ratio(flat('t'))}, eventemitter2 ${ratio(flat('ee2'))}, tidings trie alone ${ratio(flat('trie'))}`,
+)
+out.push(
+  '',
+  `## 16-segment publish against one pattern of K \`**\` (\`**.\` × K + \`x\`, never matching), median of ${RUNS} processes`,
+  '',
+)
+out.push(
+  table(
+    [
+      'K (** in the pattern)',
+      'tidings publish ops/s',
+      'µs per publish',
+      'spread',
+      'trie match alone ops/s',
+      'µs per match',
+      'spread',
+    ],
+    globstar.map((g) => [
+      g.stars,
+      int(g.t.opsPerSec),
+      usPer(g.t),
+      pct(g.t.spread),
+      int(g.trie.opsPerSec),
+      usPer(g.trie),
+      pct(g.trie.spread),
+    ]),
+  ),
+)
+out.push(
+  '',
+  `flatness (ops/s at K = ${STARS[STARS.length - 1]} ÷ at K = ${STARS[0]}): publish ${ratio(globFlat('t'))}, trie match ${ratio(globFlat('trie'))}`,
+)
 out.push('', ...bundleTable(bundle))
 out.push('', ...offlineTable(offline))
-out.push('', `## Durable delivery: 1 durable subscription, async no-op handler, ${int(DURABLE[0].n)} unawaited publishes until idle; emittery: awaited emit, 1 async listener (median of ${RUNS} processes unless noted)`, '')
-out.push(table(
-  ['subject', 'events/round', 'ops/s', 'spread', 'runs (ops/s)', 'tidings ÷ emittery'],
-  [...durableT, emittery].map((j) => [
-    (j.subject === 'tidings' ? `tidings durable (concurrency ${j.concurrency})` : 'emittery (await emit)') + runsNote(j), int(j.n), int(j.opsPerSec),
-    j.samples.length > 1 ? pct(j.spread) : 'n/a', j.samples.map(int).join(' '), j === emittery ? '' : ratio(j.opsPerSec / emittery.opsPerSec),
-  ]),
-))
-out.push('', `## Publish-to-handler latency at a steady ${int(LATENCY.rate)} events/s, ${int(LATENCY.n)} events (~${LATENCY.n / LATENCY.rate} s) after a 1 s warm-up (median of ${RUNS} processes per statistic)`, '')
-out.push(table(
-  ['listener', 'p50', 'p99', 'max', 'mean', 'events > 2 ms', 'runs (p99)', 'runs (max)', 'GC pauses (total / longest)', 'pacing loop late by'],
-  LATENCY.subjects.map((s) => lat[s]).map((j) => [
-    j.subject === 'durable' ? 'durable subscription (concurrency 1)' : 'live listener (bus.on)', ms(j.p50), ms(j.p99), ms(j.max), ms(j.mean), int(j.over2ms),
-    j.samples.map((x) => x.p99.toFixed(2)).join(' '), j.samples.map((x) => x.max.toFixed(1)).join(' '), `${ms(j.gcMs)} / ${ms(j.gcMaxMs)}`, ms(j.lateMs),
-  ]),
-))
-out.push('', `## Heap (heapUsed after gc) with one durable subscription, default retention, bursts of ${int(HEAP.burst)} events awaited with idle${runsNote(heapJob)}`, '')
-out.push(table(
-  ['events handled', 'heapUsed', 'handling rate since the previous checkpoint'],
-  [['0 (after subscribe)', mb(heapRun.base), ''], ...HEAP.checkpoints.map((k, i) => [int(k), mb(heapAt(k)), `${int(heapRun.at[k].opsPerSec)} events/s (${int(HEAP.checkpoints[i - 1] ?? 0)} → ${int(k)})`])],
-))
-out.push('', '## Schedules: N cron schedules (`m * * * *`, minutes spread), manual clock advanced one hour (median of the rounds)', '')
-out.push(table(['schedules', 'advance 1 h', 'µs per fire', 'runs (ms)'], sched.map((x) => [int(x.n), ms(x.ms), x.usPerFire.toFixed(1), x.samples.map((v) => v.toFixed(1)).join(' ')])))
-out.push('', `## Cloudflare, in workerd (Miniflare), driven from inside a Worker (median of ${RUNS} processes)`, '')
-out.push(table(
-  ['path', 'events/round', 'events/s', 'spread', 'runs (events/s)', '÷ raw insert per RPC'],
-  CLOUDFLARE.map((c) => find('cloudflare', c.subject)).map((j) => [
-    { group: 'cloudflareBus publish, 100 producers (group commit)', raw: 'raw: one RPC + one SQL INSERT per event, 100 producers', batch: 'cloudflareBus publishMany of 100, one call at a time', queue: 'Queue delivery to a no-op handler (concurrency 100, batches of 100), publish → ack' }[j.subject],
-    int(j.n), int(j.opsPerSec), pct(j.spread), j.samples.map(int).join(' '), ratio(j.opsPerSec / find('cloudflare', 'raw').opsPerSec),
-  ]),
-))
+out.push(
+  '',
+  `## Durable delivery: 1 durable subscription, async no-op handler, ${int(DURABLE[0].n)} unawaited publishes until idle; emittery: awaited emit, 1 async listener (median of ${RUNS} processes unless noted)`,
+  '',
+)
+out.push(
+  table(
+    ['subject', 'events/round', 'ops/s', 'spread', 'runs (ops/s)', 'tidings ÷ emittery'],
+    [...durableT, emittery].map((j) => [
+      (j.subject === 'tidings'
+        ? `tidings durable (concurrency ${j.concurrency})`
+        : 'emittery (await emit)') + runsNote(j),
+      int(j.n),
+      int(j.opsPerSec),
+      j.samples.length > 1 ? pct(j.spread) : 'n/a',
+      j.samples.map(int).join(' '),
+      j === emittery ? '' : ratio(j.opsPerSec / emittery.opsPerSec),
+    ]),
+  ),
+)
+out.push(
+  '',
+  `## Publish-to-handler latency at a steady ${int(LATENCY.rate)} events/s, ${int(LATENCY.n)} events (~${LATENCY.n / LATENCY.rate} s) after a 1 s warm-up (median of ${RUNS} processes per statistic)`,
+  '',
+)
+out.push(
+  table(
+    [
+      'listener',
+      'p50',
+      'p99',
+      'max',
+      'mean',
+      'events > 2 ms',
+      'runs (p99)',
+      'runs (max)',
+      'GC pauses (total / longest)',
+      'pacing loop late by',
+    ],
+    LATENCY.subjects
+      .map((s) => lat[s])
+      .map((j) => [
+        j.subject === 'durable' ? 'durable subscription (concurrency 1)' : 'live listener (bus.on)',
+        ms(j.p50),
+        ms(j.p99),
+        ms(j.max),
+        ms(j.mean),
+        int(j.over2ms),
+        j.samples.map((x) => x.p99.toFixed(2)).join(' '),
+        j.samples.map((x) => x.max.toFixed(1)).join(' '),
+        `${ms(j.gcMs)} / ${ms(j.gcMaxMs)}`,
+        ms(j.lateMs),
+      ]),
+  ),
+)
+out.push(
+  '',
+  `## Heap (heapUsed after gc) with one durable subscription, default retention, bursts of ${int(HEAP.burst)} events awaited with idle${runsNote(heapJob)}`,
+  '',
+)
+out.push(
+  table(
+    ['events handled', 'heapUsed', 'handling rate since the previous checkpoint'],
+    [
+      ['0 (after subscribe)', mb(heapRun.base), ''],
+      ...HEAP.checkpoints.map((k, i) => [
+        int(k),
+        mb(heapAt(k)),
+        `${int(heapRun.at[k].opsPerSec)} events/s (${int(HEAP.checkpoints[i - 1] ?? 0)} → ${int(k)})`,
+      ]),
+    ],
+  ),
+)
+out.push(
+  '',
+  '## Schedules: N cron schedules (`m * * * *`, minutes spread), manual clock advanced one hour (median of the rounds)',
+  '',
+)
+out.push(
+  table(
+    ['schedules', 'advance 1 h', 'µs per fire', 'runs (ms)'],
+    sched.map((x) => [
+      int(x.n),
+      ms(x.ms),
+      x.usPerFire.toFixed(1),
+      x.samples.map((v) => v.toFixed(1)).join(' '),
+    ]),
+  ),
+)
+out.push(
+  '',
+  `## Cloudflare, in workerd (Miniflare), driven from inside a Worker (median of ${RUNS} processes)`,
+  '',
+)
+out.push(
+  table(
+    ['path', 'events/round', 'events/s', 'spread', 'runs (events/s)', '÷ raw insert per RPC'],
+    CLOUDFLARE.map((c) => find('cloudflare', c.subject)).map((j) => [
+      {
+        group: 'cloudflareBus publish, 100 producers (group commit)',
+        raw: 'raw: one RPC + one SQL INSERT per event, 100 producers',
+        batch: 'cloudflareBus publishMany of 100, one call at a time',
+        queue: 'Queue delivery to a no-op handler (concurrency 100, batches of 100), publish → ack',
+      }[j.subject],
+      int(j.n),
+      int(j.opsPerSec),
+      pct(j.spread),
+      j.samples.map(int).join(' '),
+      ratio(j.opsPerSec / find('cloudflare', 'raw').opsPerSec),
+    ]),
+  ),
+)
 out.push('', '## Goals', '')
-out.push(table(['goal', 'measured', 'met'], goals.map((g) => [g.goal, g.fmt ? g.fmt(g.value) : g.bytes ? `${int(g.value)} B` : ratio(g.value), mark(g.met)])))
+out.push(
+  table(
+    ['goal', 'measured', 'met'],
+    goals.map((g) => [
+      g.goal,
+      g.fmt ? g.fmt(g.value) : g.bytes ? `${int(g.value)} B` : ratio(g.value),
+      mark(g.met),
+    ]),
+  ),
+)
 
 // ---------- report: README-ready markdown ----------
 const md = [
   `Measured with \`npm run bench\` on Node ${process.version.slice(1)}, ${os.cpus().length} CPUs; median of ${RUNS} fresh processes per number${
-    jobs.some((j) => j.runs < RUNS) ? ` (fewer for the slowest: ${[...new Set(jobs.filter((j) => j.runs < RUNS).map((j) => `${j.case}${j.concurrency ? ` (concurrency ${j.concurrency})` : ''}: ${j.runs} process${j.runs === 1 ? '' : 'es'}`))].join('; ')})` : ''}.`,
+    jobs.some((j) => j.runs < RUNS)
+      ? ` (fewer for the slowest: ${[...new Set(jobs.filter((j) => j.runs < RUNS).map((j) => `${j.case}${j.concurrency ? ` (concurrency ${j.concurrency})` : ''}: ${j.runs} process${j.runs === 1 ? '' : 'es'}`))].join('; ')})`
+      : ''
+  }.`,
   '',
   '| benchmark | tidings | peer | tidings ÷ peer |',
   '|---|---:|---:|---:|',
@@ -315,14 +633,28 @@ const md = [
     `| live \`publish\`, exact topic, 1 listener, burst of ${int(t.n)} | ${int(t.opsPerSec)} ops/s | mitt ${int(mitt.opsPerSec)} ops/s | ${ratio(t.opsPerSec / mitt.opsPerSec)} |`,
     `| ″ | ″ | eventemitter3 ${int(ee3.opsPerSec)} ops/s | ${ratio(t.opsPerSec / ee3.opsPerSec)} |`,
   ]),
-  ...wild.map((w) => `| wildcard \`publish\`, ${int(w.listeners)} patterns (2 match) | ${int(w.t.opsPerSec)} ops/s | eventemitter2 ${int(w.ee2.opsPerSec)} ops/s | ${ratio(w.t.opsPerSec / w.ee2.opsPerSec)} |`),
+  ...wild.map(
+    (w) =>
+      `| wildcard \`publish\`, ${int(w.listeners)} patterns (2 match) | ${int(w.t.opsPerSec)} ops/s | eventemitter2 ${int(w.ee2.opsPerSec)} ops/s | ${ratio(w.t.opsPerSec / w.ee2.opsPerSec)} |`,
+  ),
   `| one 16-segment topic against a pattern of ${STARS.join(' / ')} \`**\`: time per match (trie) / per \`publish\` | ${globstar.map((g) => usPer(g.trie)).join(' / ')} / ${globstar.map((g) => usPer(g.t)).join(' / ')} | | |`,
-  ...Object.entries(bundle).filter(([n]) => n !== 'tidings').map(([n, b]) =>
-    `| bundle, entry chunk (min + gzip -9) | ${int(bundle.tidings.entryGzip)} B | ${n} ${int(b.entryGzip)} B | ${ratio(bundle.tidings.entryGzip / b.entryGzip)} |`),
+  ...Object.entries(bundle)
+    .filter(([n]) => n !== 'tidings')
+    .map(
+      ([n, b]) =>
+        `| bundle, entry chunk (min + gzip -9) | ${int(bundle.tidings.entryGzip)} B | ${n} ${int(b.entryGzip)} B | ${ratio(bundle.tidings.entryGzip / b.entryGzip)} |`,
+    ),
   `| bundle, up front: entry + static chunks + the memory store's lazy chunk | ${int(bundle.tidings.upFrontGzip)} B | | |`,
-  ...Object.entries(offline).filter(([n]) => n !== 'tidings').map(([n, p]) =>
-    `| offline-first page, entry / up front (min + gzip -9) | ${int(offline.tidings.entryGzip)} / ${int(offline.tidings.upFrontGzip)} B | ${n} ${int(p.entryGzip)} / ${int(p.upFrontGzip)} B | ${ratio(offline.tidings.entryGzip / p.entryGzip)} / ${ratio(offline.tidings.upFrontGzip / p.upFrontGzip)} |`),
-  ...durableT.map((t) => `| durable \`subscribe\` (memory store), async no-op handler, concurrency ${t.concurrency}, ${int(t.n)} events | ${int(t.opsPerSec)} events/s | emittery (awaited \`emit\`) ${int(emittery.opsPerSec)} events/s | ${ratio(t.opsPerSec / emittery.opsPerSec)} |`),
+  ...Object.entries(offline)
+    .filter(([n]) => n !== 'tidings')
+    .map(
+      ([n, p]) =>
+        `| offline-first page, entry / up front (min + gzip -9) | ${int(offline.tidings.entryGzip)} / ${int(offline.tidings.upFrontGzip)} B | ${n} ${int(p.entryGzip)} / ${int(p.upFrontGzip)} B | ${ratio(offline.tidings.entryGzip / p.entryGzip)} / ${ratio(offline.tidings.upFrontGzip / p.upFrontGzip)} |`,
+    ),
+  ...durableT.map(
+    (t) =>
+      `| durable \`subscribe\` (memory store), async no-op handler, concurrency ${t.concurrency}, ${int(t.n)} events | ${int(t.opsPerSec)} events/s | emittery (awaited \`emit\`) ${int(emittery.opsPerSec)} events/s | ${ratio(t.opsPerSec / emittery.opsPerSec)} |`,
+  ),
   `| publish → durable handler latency at ${int(LATENCY.rate)} events/s (p50 / p99 / max) | ${ms(lat.durable.p50)} / ${ms(lat.durable.p99)} / ${ms(lat.durable.max)} | live listener ${ms(lat.live.p50)} / ${ms(lat.live.p99)} / ${ms(lat.live.max)} | |`,
   `| heap after ${HEAP.checkpoints.map(int).join(' / ')} durably handled events | ${HEAP.checkpoints.map((k) => mb(heapAt(k))).join(' / ')} | | |`,
   `| HTTP \`POST /events\` through the Hono app (memory bus, in-process) | ${int(find('http', 'tidings').opsPerSec)} req/s | bare Hono route ${int(find('http', 'bare').opsPerSec)} req/s | ${ratio(find('http', 'tidings').opsPerSec / find('http', 'bare').opsPerSec)} |`,
@@ -335,7 +667,12 @@ const md = [
 ].join('\n')
 
 out.push('', '## README.md (paste as is)', '', md, '')
-out.push(`total wall time: ${wallSeconds.toFixed(1)} s; load average before ${load0.map((x) => x.toFixed(2)).join(' ')}, after ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`)
+out.push(
+  `total wall time: ${wallSeconds.toFixed(1)} s; load average before ${load0.map((x) => x.toFixed(2)).join(' ')}, after ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+)
 process.stdout.write(out.join('\n') + '\n')
 
 const results = {
@@ -347,8 +684,39 @@ const results = {
   loadavg: { before: load0, after: os.loadavg() },
   runs: RUNS,
   wallSeconds,
-  jobs: jobs.map(({ case: c, subject, n, k, listeners, stars, concurrency, runs, opsPerSec, spread, p50, p99, max, samples }) =>
-    ({ case: c, subject, n, k, listeners, stars, concurrency, runs, opsPerSec, spread, p50, p99, max, samples })),
+  jobs: jobs.map(
+    ({
+      case: c,
+      subject,
+      n,
+      k,
+      listeners,
+      stars,
+      concurrency,
+      runs,
+      opsPerSec,
+      spread,
+      p50,
+      p99,
+      max,
+      samples,
+    }) => ({
+      case: c,
+      subject,
+      n,
+      k,
+      listeners,
+      stars,
+      concurrency,
+      runs,
+      opsPerSec,
+      spread,
+      p50,
+      p99,
+      max,
+      samples,
+    }),
+  ),
   bundle,
   offline,
   goals,

@@ -15,26 +15,45 @@ const root = join(here, '..')
  */
 export const entryPoints = async () => {
   const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'))
-  return Object.fromEntries(Object.entries(pkg.exports).map(([sub, target]) => [
-    sub === '.' ? pkg.name : `${pkg.name}/${sub.slice(2)}`,
-    join(root, target.default.replace(/^\.\/dist\//, '').replace(/\.js$/, '.ts')),
-  ]))
+  return Object.fromEntries(
+    Object.entries(pkg.exports).map(([sub, target]) => [
+      sub === '.' ? pkg.name : `${pkg.name}/${sub.slice(2)}`,
+      join(root, target.default.replace(/^\.\/dist\//, '').replace(/\.js$/, '.ts')),
+    ]),
+  )
 }
 
 /** Bundles demo/page/main.ts and copies index.html into `outdir`. */
 export const buildPage = async (outdir = join(here, 'dist')) => {
   await mkdir(outdir, { recursive: true })
   await build({
-    entryPoints: [join(here, 'page/main.ts')], outfile: join(outdir, 'app.js'), bundle: true, format: 'esm',
-    platform: 'browser', target: 'es2022', alias: await entryPoints(), sourcemap: true, logLevel: 'warning',
+    entryPoints: [join(here, 'page/main.ts')],
+    outfile: join(outdir, 'app.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    alias: await entryPoints(),
+    sourcemap: true,
+    logLevel: 'warning',
   })
   await copyFile(join(here, 'page/index.html'), join(outdir, 'index.html'))
   return outdir
 }
 
 /** Bundles demo/worker.ts as wrangler would (cloudflare:* left to workerd); returns the module text. */
-export const buildWorker = async () => (await build({
-  entryPoints: [join(here, 'worker.ts')], bundle: true, write: false, format: 'esm', platform: 'browser',
-  conditions: ['workerd', 'worker', 'browser'], external: ['cloudflare:*', 'node:*'], target: 'es2022',
-  alias: await entryPoints(), logLevel: 'warning',
-})).outputFiles[0].text
+export const buildWorker = async () =>
+  (
+    await build({
+      entryPoints: [join(here, 'worker.ts')],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'browser',
+      conditions: ['workerd', 'worker', 'browser'],
+      external: ['cloudflare:*', 'node:*'],
+      target: 'es2022',
+      alias: await entryPoints(),
+      logLevel: 'warning',
+    })
+  ).outputFiles[0].text

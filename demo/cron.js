@@ -11,9 +11,18 @@ import { Cron } from 'croner'
  * const stop = driveCrons(['* * * * *'], (cron, at) => worker.scheduled({ cron, scheduledTime: new Date(at) }))
  */
 export const driveCrons = (crons, fire, onError = (e) => console.error('cron:', e)) => {
-  const jobs = crons.map((cron) => new Cron(cron, { timezone: 'UTC', protect: true }, async (job) => {
-    const at = job.currentRun()?.getTime() ?? Math.floor(Date.now() / 1000) * 1000
-    try { await fire(cron, at) } catch (e) { onError(e) }
-  }))
-  return () => { for (const j of jobs) j.stop() }
+  const jobs = crons.map(
+    (cron) =>
+      new Cron(cron, { timezone: 'UTC', protect: true }, async (job) => {
+        const at = job.currentRun()?.getTime() ?? Math.floor(Date.now() / 1000) * 1000
+        try {
+          await fire(cron, at)
+        } catch (e) {
+          onError(e)
+        }
+      }),
+  )
+  return () => {
+    for (const j of jobs) j.stop()
+  }
 }

@@ -22,7 +22,11 @@ const here = dirname(fileURLToPath(import.meta.url))
  * console.log(demo.url)
  * await demo.close()
  */
-export const startDemo = async ({ port = 8787, host = '127.0.0.1', state = join(here, '..', '.demo-state') } = {}) => {
+export const startDemo = async ({
+  port = 8787,
+  host = '127.0.0.1',
+  state = join(here, '..', '.demo-state'),
+} = {}) => {
   // Loaded here, not at the top: wrangler takes seconds to import and only this needs it.
   const { unstable_getMiniflareWorkerOptions, unstable_readConfig } = await import('wrangler')
   const config = join(here, 'wrangler.toml')
@@ -32,7 +36,15 @@ export const startDemo = async ({ port = 8787, host = '127.0.0.1', state = join(
   const { name, triggers } = unstable_readConfig({ config })
   // The edge keeps its Durable Objects on disk, as Cloudflare would across restarts: the shop's
   // browser and the edge stay in step when the demo is stopped and started again.
-  const mf = new Miniflare({ ...workerOptions, name, modules: true, script, host, port, ...(state ? { durableObjectsPersist: state } : {}) })
+  const mf = new Miniflare({
+    ...workerOptions,
+    name,
+    modules: true,
+    script,
+    host,
+    port,
+    ...(state ? { durableObjectsPersist: state } : {}),
+  })
   const url = await mf.ready
   const worker = await mf.getWorker()
   const stopCrons = driveCrons(triggers.crons ?? [], async (cron, at) => {
@@ -43,15 +55,26 @@ export const startDemo = async ({ port = 8787, host = '127.0.0.1', state = join(
     url: url.href,
     crons: triggers.crons ?? [],
     state,
-    async close() { stopCrons(); await mf.dispose() },
+    async close() {
+      stopCrons()
+      await mf.dispose()
+    },
   }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const demo = await startDemo({ port: Number(process.env.PORT ?? 8787), ...(process.env.DEMO_STATE !== undefined ? { state: process.env.DEMO_STATE } : {}) })
-  console.log(`tidings demo: ${demo.url}  (edge in Miniflare, crons ${demo.crons.join(', ')}; ` +
-    `${demo.state ? `edge state in ${relative(process.cwd(), demo.state) || '.'}/, delete it to start over` : 'edge state in memory'}; Ctrl-C to stop)`)
-  const stop = async () => { await demo.close(); process.exit(0) }
+  const demo = await startDemo({
+    port: Number(process.env.PORT ?? 8787),
+    ...(process.env.DEMO_STATE !== undefined ? { state: process.env.DEMO_STATE } : {}),
+  })
+  console.log(
+    `tidings demo: ${demo.url}  (edge in Miniflare, crons ${demo.crons.join(', ')}; ` +
+      `${demo.state ? `edge state in ${relative(process.cwd(), demo.state) || '.'}/, delete it to start over` : 'edge state in memory'}; Ctrl-C to stop)`,
+  )
+  const stop = async () => {
+    await demo.close()
+    process.exit(0)
+  }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
 }

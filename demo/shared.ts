@@ -16,7 +16,12 @@ export const FLAKY_MARK = 'flaky'
 export const GREYLIST_MS = 3000
 
 /** The shop's order, as `order.placed` carries it (key = `id`). */
-export interface Order { id: string; email: string; items: { sku: string; qty: number }[]; total: number }
+export interface Order {
+  id: string
+  email: string
+  items: { sku: string; qty: number }[]
+  total: number
+}
 
 /** The events the demo publishes, by type. */
 export interface DemoEvents {

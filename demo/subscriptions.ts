@@ -21,7 +21,11 @@ export const subscriptions = defineSubscriptions({
     concurrency: 10,
     handler: async (e, ctx) => {
       const order = (e as BusEvent<'order.placed', Order>).data
-      await ctx.publish('inventory.reserved', { order: order.id, items: order.items }, { key: order.id })
+      await ctx.publish(
+        'inventory.reserved',
+        { order: order.id, items: order.items },
+        { key: order.id },
+      )
     },
   },
   email: {

@@ -17,12 +17,19 @@ export class DemoBus extends BusObject<Env> {
       subscriptions,
       queue: env.DELIVERY,
       // One line per dead letter in the runner's terminal (the default prints the whole event).
-      bus: { source: 'edge', onError: (error, { subscription, event }) => console.log(`edge: ${subscription ?? 'a listener'} gave up on ${event?.type} ${event?.id}: ${(error as Error).message}`) },
+      bus: {
+        source: 'edge',
+        onError: (error, { subscription, event }) =>
+          console.log(
+            `edge: ${subscription ?? 'a listener'} gave up on ${event?.type} ${event?.id}: ${(error as Error).message}`,
+          ),
+      },
     })
   }
 }
 
-const bus = (env: Env) => cloudflareBus(env.BUS, { shards: SHARDS, subscriptions, deadLetterQueue: 'demo-dlq' })
+const bus = (env: Env) =>
+  cloudflareBus(env.BUS, { shards: SHARDS, subscriptions, deadLetterQueue: 'demo-dlq' })
 
 /**
  * The `report.hourly` schedule, registered on the home shard by the first request or cron tick of
@@ -31,27 +38,40 @@ const bus = (env: Env) => cloudflareBus(env.BUS, { shards: SHARDS, subscriptions
  * shared event id stores one).
  */
 let registered: Promise<unknown> | undefined
-const registerSchedules = (env: Env) => (registered ??= bus(env).schedule('hourly-report', {
-  cron: '* * * * *', type: 'report.hourly', data: { note: 'every minute, so the demo shows it' },
-}).catch((e: unknown) => { registered = undefined; throw e }))
+const registerSchedules = (env: Env) =>
+  (registered ??= bus(env)
+    .schedule('hourly-report', {
+      cron: '* * * * *',
+      type: 'report.hourly',
+      data: { note: 'every minute, so the demo shows it' },
+    })
+    .catch((e: unknown) => {
+      registered = undefined
+      throw e
+    }))
 
 /** The HTTP app: open (auth: false) because this Worker only ever runs locally, for the demo. */
-const app = (env: Env) => busApp({
-  bus: bus(env),
-  auth: false,
-  // The Cloudflare client has no live listeners: /stream (the bridge's receiving half) tails the log.
-  stream: { poll: 250 },
-  webhooks: {
-    payments: {
-      scheme: 'standard',
-      secrets: [PAYMENTS_SECRET],
-      map: (payload) => {
-        const p = payload as { order: string; amount: number }
-        return { type: 'payment.processed', data: { order: p.order, amount: p.amount, provider: 'demo-pay' }, key: p.order }
+const app = (env: Env) =>
+  busApp({
+    bus: bus(env),
+    auth: false,
+    // The Cloudflare client has no live listeners: /stream (the bridge's receiving half) tails the log.
+    stream: { poll: 250 },
+    webhooks: {
+      payments: {
+        scheme: 'standard',
+        secrets: [PAYMENTS_SECRET],
+        map: (payload) => {
+          const p = payload as { order: string; amount: number }
+          return {
+            type: 'payment.processed',
+            data: { order: p.order, amount: p.amount, provider: 'demo-pay' },
+            key: p.order,
+          }
+        },
       },
     },
-  },
-})
+  })
 
 export default {
   async fetch(request, env) {

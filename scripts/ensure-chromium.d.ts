@@ -17,7 +17,8 @@ export interface Machine {
 }
 
 /** Nothing to do; install with apt-get (prefixed by `command`, e.g. `sudo -n`); or stop with one line. */
-export type Plan = { action: 'ok' } | { action: 'install'; command: string[] } | { action: 'fail'; message: string }
+export type Plan =
+  { action: 'ok' } | { action: 'install'; command: string[] } | { action: 'fail'; message: string }
 
 /** @example decide({ path: CHROMIUM, executable: true, platform: 'linux', uid: 1000, aptGet: true, sudo: false }) // { action: 'ok' } */
 export declare const decide: (machine: Machine) => Plan

@@ -26,7 +26,12 @@ export const decide = ({ path, executable, platform, uid, aptGet, sudo }) => {
 }
 
 const isExecutable = (path) => {
-  try { accessSync(path, constants.X_OK); return true } catch { return false }
+  try {
+    accessSync(path, constants.X_OK)
+    return true
+  } catch {
+    return false
+  }
 }
 const succeeds = (cmd, args) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0
 
@@ -36,21 +41,38 @@ export const ensureChromium = (path = CHROMIUM) => {
   const aptGet = !executable && isExecutable('/usr/bin/apt-get')
   const uid = process.getuid?.() ?? -1
   const plan = decide({
-    path, executable, platform: process.platform, uid, aptGet,
+    path,
+    executable,
+    platform: process.platform,
+    uid,
+    aptGet,
     // Only asked when it matters: `sudo -n` never prompts, it fails without a password-less rule.
     sudo: !executable && aptGet && uid !== 0 && succeeds('sudo', ['-n', 'true']),
   })
   if (plan.action === 'ok') return 0
-  if (plan.action === 'fail') { console.error(plan.message); return 1 }
-  console.error(`npm test: ${path} is missing; installing Debian's chromium with apt-get for the browser tests…`)
+  if (plan.action === 'fail') {
+    console.error(plan.message)
+    return 1
+  }
+  console.error(
+    `npm test: ${path} is missing; installing Debian's chromium with apt-get for the browser tests…`,
+  )
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
   const run = (args) => {
     const [cmd, ...rest] = [...plan.command, ...args]
     return spawnSync(cmd, rest, { stdio: ['ignore', 'ignore', 'inherit'], env }).status === 0
   }
-  if (run(['apt-get', 'update', '-qq']) && run(['apt-get', 'install', '-y', '-qq', 'chromium']) && isExecutable(path)) return 0
-  console.error(`npm test: installing chromium with apt-get failed; install it by hand (sudo apt-get install chromium) so that ${path} exists, then run npm test again.`)
+  if (
+    run(['apt-get', 'update', '-qq']) &&
+    run(['apt-get', 'install', '-y', '-qq', 'chromium']) &&
+    isExecutable(path)
+  )
+    return 0
+  console.error(
+    `npm test: installing chromium with apt-get failed; install it by hand (sudo apt-get install chromium) so that ${path} exists, then run npm test again.`,
+  )
   return 1
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exit(ensureChromium(process.argv[2]))
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href)
+  process.exit(ensureChromium(process.argv[2]))

@@ -13,7 +13,10 @@ const TEXT_OPTIONS = ['id', 'source', ...ENVELOPE_OPTIONS] as const
 export const MAX_TIME = 253_402_300_799_999
 
 /** What the size check of an event depends on: the bus's `source` and `limits.maxEventBytes`. */
-export interface EventLimits { source: string; maxBytes: number }
+export interface EventLimits {
+  source: string
+  maxBytes: number
+}
 
 /**
  * Any value, described for an error message without calling into it: a Symbol, a BigInt, a
@@ -24,7 +27,13 @@ export interface EventLimits { source: string; maxBytes: number }
  * describeValue('abc')       // '"abc"'
  */
 export const describeValue = (v: unknown): string =>
-  typeof v === 'string' ? JSON.stringify(v.slice(0, 60)) : typeof v === 'function' ? 'a function' : v && typeof v === 'object' ? 'an object' : String(v)
+  typeof v === 'string'
+    ? JSON.stringify(v.slice(0, 60))
+    : typeof v === 'function'
+      ? 'a function'
+      : v && typeof v === 'object'
+        ? 'an object'
+        : String(v)
 
 /**
  * Checks what publish checks before the payload: the topic and the text options (each 1..512
@@ -37,8 +46,17 @@ export const checkEnvelope = (type: unknown, o: PublishOptions): void => {
   checkTopic(type)
   for (const k of TEXT_OPTIONS) {
     const v = o[k]
-    if (v !== undefined && (typeof v !== 'string' || !v || v.length > 512 || (k === 'traceparent' && !TRACEPARENT.test(v)))) {
-      fail('INVALID_OPTIONS', `${k} ${describeValue(v)} is not a string of 1..512 characters${k === 'traceparent' ? ' in W3C form' : ''}`)
+    if (
+      v !== undefined &&
+      (typeof v !== 'string' ||
+        !v ||
+        v.length > 512 ||
+        (k === 'traceparent' && !TRACEPARENT.test(v)))
+    ) {
+      fail(
+        'INVALID_OPTIONS',
+        `${k} ${describeValue(v)} is not a string of 1..512 characters${k === 'traceparent' ? ' in W3C form' : ''}`,
+      )
     }
   }
 }
@@ -51,16 +69,29 @@ export const checkEnvelope = (type: unknown, o: PublishOptions): void => {
  * @example
  * const d = draftEvent('', 'order.placed', { total: 3 }, {}, { source: 'shop', maxBytes: 131_072 })
  */
-export const draftEvent = (id: string, type: string, data: unknown, o: PublishOptions, { source, maxBytes }: EventLimits): Draft => {
+export const draftEvent = (
+  id: string,
+  type: string,
+  data: unknown,
+  o: PublishOptions,
+  { source, maxBytes }: EventLimits,
+): Draft => {
   const d: Draft = { id, type, source: o.source ?? source, time: 0, seq: 0, data: undefined }
   let size = (id.length || 22) + type.length + d.source.length + 120
   for (const k of ENVELOPE_OPTIONS) {
     const v = o[k]
-    if (v !== undefined) { d[k] = v; size += v.length + 20 }
+    if (v !== undefined) {
+      d[k] = v
+      size += v.length + 20
+    }
   }
   const [copy, bytes] = snapshot(data, maxBytes - size)
   size += bytes
-  if (size > maxBytes) fail('PAYLOAD_TOO_LARGE', `event "${type}" is ${copy === undefined ? 'over' : 'about'} ${size} bytes serialized; the limit is ${maxBytes}`)
+  if (size > maxBytes)
+    fail(
+      'PAYLOAD_TOO_LARGE',
+      `event "${type}" is ${copy === undefined ? 'over' : 'about'} ${size} bytes serialized; the limit is ${maxBytes}`,
+    )
   d.data = copy
   return d
 }
@@ -73,7 +104,12 @@ export const draftEvent = (id: string, type: string, data: unknown, o: PublishOp
  * @example
  * checkEvent('order.placed', { total: 3 }, { key: 'o1' }, { source: 'tidings', maxBytes: 131_072 })
  */
-export const checkEvent = (type: string, data: unknown, o: PublishOptions, limits: EventLimits): Draft => {
+export const checkEvent = (
+  type: string,
+  data: unknown,
+  o: PublishOptions,
+  limits: EventLimits,
+): Draft => {
   checkEnvelope(type, o)
   return draftEvent(o.id ?? '', type, data, o, limits)
 }
@@ -96,7 +132,8 @@ export const coded = (e: unknown, code: ErrorCode, message: string): TidingsErro
  */
 export const optionsOf = <T extends object>(o: T | undefined | null, what: string): Partial<T> => {
   if (o === undefined) return {}
-  if (!o || typeof o !== 'object' || Array.isArray(o)) fail('INVALID_OPTIONS', `${what} takes an options object, got ${describeValue(o)}`)
+  if (!o || typeof o !== 'object' || Array.isArray(o))
+    fail('INVALID_OPTIONS', `${what} takes an options object, got ${describeValue(o)}`)
   return o as T
 }
 
@@ -112,7 +149,8 @@ const limitsByBus = new WeakMap<object, EventLimits>()
 export const limitsOf = (bus: object): EventLimits | undefined => limitsByBus.get(bus)
 
 /** @internal Records a bus's limits for {@link limitsOf}. @example setLimits(bus, { source, maxBytes }) */
-export const setLimits = (bus: object, limits: EventLimits): void => void limitsByBus.set(bus, limits)
+export const setLimits = (bus: object, limits: EventLimits): void =>
+  void limitsByBus.set(bus, limits)
 
 /**
  * An `AbortSignal` option as given, or `undefined`; anything else is `INVALID_OPTIONS`.
@@ -121,4 +159,6 @@ export const setLimits = (bus: object, limits: EventLimits): void => void limits
  * const signal = signalOf(options.signal)
  */
 export const signalOf = (s: unknown): AbortSignal | undefined =>
-  s === undefined || typeof (s as AbortSignal | null)?.addEventListener === 'function' ? s as AbortSignal | undefined : fail('INVALID_OPTIONS', `signal must be an AbortSignal, got ${describeValue(s)}`)
+  s === undefined || typeof (s as AbortSignal | null)?.addEventListener === 'function'
+    ? (s as AbortSignal | undefined)
+    : fail('INVALID_OPTIONS', `signal must be an AbortSignal, got ${describeValue(s)}`)

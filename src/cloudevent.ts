@@ -41,7 +41,12 @@ export type IncomingEvent = Omit<BusEvent, 'seq' | 'time'> & { seq?: number; tim
 const JSON_TYPE = 'application/json'
 const SUPERJSON = 'application/superjson+json'
 // Event field to CloudEvents attribute, for the optional strings that map one to one.
-const EXT = [['key', 'partitionkey'], ['traceparent', 'traceparent'], ['correlationId', 'correlationid'], ['causationId', 'causationid']] as const
+const EXT = [
+  ['key', 'partitionkey'],
+  ['traceparent', 'traceparent'],
+  ['correlationId', 'correlationid'],
+  ['causationId', 'causationid'],
+] as const
 
 /**
  * Maps an event to a CloudEvents 1.0 structured-mode object, ready for `JSON.stringify`.
@@ -69,13 +74,30 @@ export const toCloudEvent = (e: BusEvent | IncomingEvent): CloudEvent => {
 
 const bad: (attribute: string, why: string) => never = (attribute, why) =>
   fail('INVALID_PAYLOAD', `CloudEvent attribute "${attribute}" ${why}`)
-const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : v === null ? 'null' : typeof v)
+const show = (v: unknown) =>
+  typeof v === 'string' ? JSON.stringify(v) : v === null ? 'null' : typeof v
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i
 // Attributes this module reads (data and data_base64 are not attributes); any other is an extension.
-const KNOWN = new Set(['specversion', 'id', 'type', 'source', 'time', 'sequence', 'datacontenttype', 'dataschema', 'subject', 'data', 'data_base64', ...EXT.map(([, a]) => a)])
+const KNOWN = new Set([
+  'specversion',
+  'id',
+  'type',
+  'source',
+  'time',
+  'sequence',
+  'datacontenttype',
+  'dataschema',
+  'subject',
+  'data',
+  'data_base64',
+  ...EXT.map(([, a]) => a),
+])
 const INT32 = 2 ** 31
 /** A value of a CloudEvents type, as JSON carries it: Boolean, Integer (signed 32-bit) or String (URI, Timestamp, Binary too). */
-const typed = (v: unknown) => typeof v === 'string' || typeof v === 'boolean' || (Number.isInteger(v) && (v as number) >= -INT32 && (v as number) < INT32)
+const typed = (v: unknown) =>
+  typeof v === 'string' ||
+  typeof v === 'boolean' ||
+  (Number.isInteger(v) && (v as number) >= -INT32 && (v as number) < INT32)
 
 /**
  * Reads a CloudEvents 1.0 structured-mode object (parsed JSON) into an event: `partitionkey` to
@@ -89,21 +111,34 @@ const typed = (v: unknown) => typeof v === 'string' || typeof v === 'boolean' ||
  * e.type // 'order.placed'
  */
 export const fromCloudEvent = (ce: unknown): IncomingEvent => {
-  if (typeof ce !== 'object' || ce === null || Array.isArray(ce)) return fail('INVALID_PAYLOAD', 'a CloudEvent must be a JSON object')
+  if (typeof ce !== 'object' || ce === null || Array.isArray(ce))
+    return fail('INVALID_PAYLOAD', 'a CloudEvent must be a JSON object')
   const c = ce as Record<string, unknown>
   const str = (name: string): string | undefined =>
-    c[name] == null ? undefined : typeof c[name] === 'string' ? c[name] : bad(name, `must be a string, got ${show(c[name])}`)
+    c[name] == null
+      ? undefined
+      : typeof c[name] === 'string'
+        ? c[name]
+        : bad(name, `must be a string, got ${show(c[name])}`)
   const { specversion, id, type, source } = c
   if (specversion !== '1.0') bad('specversion', `must be "1.0", got ${show(specversion)}`)
   if (typeof id !== 'string' || !id) bad('id', `must be a non-empty string, got ${show(id)}`)
-  try { checkTopic(type) } catch (err) { bad('type', `is not a valid topic: ${(err as Error).message}`) }
-  if (typeof source !== 'string' || !source) bad('source', `must be a non-empty string, got ${show(source)}`)
+  try {
+    checkTopic(type)
+  } catch (err) {
+    bad('type', `is not a valid topic: ${(err as Error).message}`)
+  }
+  if (typeof source !== 'string' || !source)
+    bad('source', `must be a non-empty string, got ${show(source)}`)
   // Optional attributes, when present, are non-empty strings (CloudEvents 1.0); subject and dataschema are not kept.
-  for (const a of ['subject', 'dataschema', 'datacontenttype']) if (str(a) === '') bad(a, 'must not be empty')
+  for (const a of ['subject', 'dataschema', 'datacontenttype'])
+    if (str(a) === '') bad(a, 'must not be empty')
   for (const name in c) {
     if (KNOWN.has(name) || c[name] == null) continue
-    if (!/^[a-z0-9]{1,20}$/.test(name)) bad(name.slice(0, 40), 'is not a CloudEvents attribute name: 1..20 characters of [a-z0-9]')
-    if (!typed(c[name])) bad(name, `has no CloudEvents type (boolean, 32-bit integer or string), got ${show(c[name])}`)
+    if (!/^[a-z0-9]{1,20}$/.test(name))
+      bad(name.slice(0, 40), 'is not a CloudEvents attribute name: 1..20 characters of [a-z0-9]')
+    if (!typed(c[name]))
+      bad(name, `has no CloudEvents type (boolean, 32-bit integer or string), got ${show(c[name])}`)
   }
   const e: Record<string, unknown> = { id, type, source, data: c.data }
   const time = str('time')
@@ -112,11 +147,22 @@ export const fromCloudEvent = (ce: unknown): IncomingEvent => {
     e.time = isNaN(ms) ? bad('time', `must be an RFC 3339 timestamp, got ${show(time)}`) : ms
   }
   const seq = str('sequence')
-  if (seq !== undefined) e.seq = /^\d+$/.test(seq) && Number.isSafeInteger(+seq) ? +seq : bad('sequence', `must be a non-negative integer string, got ${show(seq)}`)
-  for (const [field, attr] of EXT) { const v = str(attr); if (v !== undefined) e[field] = v }
+  if (seq !== undefined)
+    e.seq =
+      /^\d+$/.test(seq) && Number.isSafeInteger(+seq)
+        ? +seq
+        : bad('sequence', `must be a non-negative integer string, got ${show(seq)}`)
+  for (const [field, attr] of EXT) {
+    const v = str(attr)
+    if (v !== undefined) e[field] = v
+  }
   if (c.data_base64 != null) bad('data_base64', 'is not supported: send JSON data')
   if (str('datacontenttype')?.split(';')[0]!.trim().toLowerCase() === SUPERJSON) {
-    try { e.data = fromTagged(c.data) } catch (err) { bad('data', `is not valid ${SUPERJSON}: ${(err as Error).message}`) }
+    try {
+      e.data = fromTagged(c.data)
+    } catch (err) {
+      bad('data', `is not valid ${SUPERJSON}: ${(err as Error).message}`)
+    }
   }
   return e as IncomingEvent
 }

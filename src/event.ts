@@ -76,7 +76,8 @@ export const idPrefix = (now: number): string => now.toString(36).padStart(9, '0
  * @example
  * ownId('0mwrnc4clabcdef', 36) // '0mwrnc4clabcdef0000010'
  */
-export const ownId = (prefix: string, n: number): string => prefix + n.toString(36).padStart(ID_COUNTER, '0')
+export const ownId = (prefix: string, n: number): string =>
+  prefix + n.toString(36).padStart(ID_COUNTER, '0')
 
 /**
  * Wraps positions in the log into an opaque cursor string; `decodeCursor` inverts it.
@@ -86,7 +87,8 @@ export const ownId = (prefix: string, n: number): string => prefix + n.toString(
  * const { next } = await bus.read({ limit: 10 })
  * await bus.read({ from: next })
  */
-export const encodeCursor = (positions: readonly number[]): string => 'c' + positions.map((p) => p.toString(36)).join('.')
+export const encodeCursor = (positions: readonly number[]): string =>
+  'c' + positions.map((p) => p.toString(36)).join('.')
 
 /**
  * Reads a cursor made by {@link encodeCursor}; `undefined` when it is not one.
@@ -95,6 +97,10 @@ export const encodeCursor = (positions: readonly number[]): string => 'c' + posi
  * decodeCursor(encodeCursor([42])) // [42]
  */
 export const decodeCursor = (cursor: unknown): number[] | undefined => {
-  if (typeof cursor !== 'string' || !/^c[0-9a-z]{1,11}(\.[0-9a-z]{1,11})*$/.test(cursor)) return undefined
-  return cursor.slice(1).split('.').map((p) => parseInt(p, 36))
+  if (typeof cursor !== 'string' || !/^c[0-9a-z]{1,11}(\.[0-9a-z]{1,11})*$/.test(cursor))
+    return undefined
+  return cursor
+    .slice(1)
+    .split('.')
+    .map((p) => parseInt(p, 36))
 }

@@ -1,6 +1,28 @@
 export { createBus } from './bus.js'
-export type { Bus, BusOptions, DelayOptions, DelayedResult, ErrorContext, ListenOptions, Matching, PublishInput, PublishOptions, PublishResult, ReadOptions, WaitOptions } from './types.js'
-export type { BatchContext, BatchOptions, BatchSubscribeOptions, DeadLetter, HandlerContext, RetryOptions, SubscribeOptions, Subscription } from './types.js'
+export type {
+  Bus,
+  BusOptions,
+  DelayOptions,
+  DelayedResult,
+  ErrorContext,
+  ListenOptions,
+  Matching,
+  PublishInput,
+  PublishOptions,
+  PublishResult,
+  ReadOptions,
+  WaitOptions,
+} from './types.js'
+export type {
+  BatchContext,
+  BatchOptions,
+  BatchSubscribeOptions,
+  DeadLetter,
+  HandlerContext,
+  RetryOptions,
+  SubscribeOptions,
+  Subscription,
+} from './types.js'
 export type { ScheduleInfo, ScheduleSpec } from './schedule/schedule.js'
 export { memoryStore } from './store/memory.js'
 export { realClock } from './clock/clock.js'
@@ -13,4 +35,12 @@ export type { BusEvent, EventMap, EventOf, OpenEvents } from './event.js'
 export type { Filter, FilterRule, EventPredicate } from './filter/filter.js'
 export type { MatchingTopics } from './topic/topic.js'
 export type { StandardSchemaV1 } from './standard-schema.js'
-export type { Store, StoreEntry, ListOptions, Mutation, Check, Commit, CommitResult } from './store/store.js'
+export type {
+  Store,
+  StoreEntry,
+  ListOptions,
+  Mutation,
+  Check,
+  Commit,
+  CommitResult,
+} from './store/store.js'

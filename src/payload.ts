@@ -14,7 +14,13 @@ const utf8 = (s: string): number => {
 
 // Thrown inside the walk and given its path on the way out, so the happy path builds no strings.
 // `cause` is what user code (a getter, a Proxy trap) threw.
-class Bad { constructor(public why: string, public cause?: unknown, public path = '') {} }
+class Bad {
+  constructor(
+    public why: string,
+    public cause?: unknown,
+    public path = '',
+  ) {}
+}
 const at = (e: unknown, seg: string): never => {
   if (e instanceof Bad) e.path = seg + e.path
   // A getter or a Proxy trap threw: that is bad data, with what it threw as the cause.
@@ -26,18 +32,34 @@ const BIG = {}
 // The walk adds to `size` instead of returning pairs: the happy path allocates only the copy.
 let size = 0
 let budget = Infinity
-const more = (n: number) => { if ((size += n) > budget) throw BIG }
+const more = (n: number) => {
+  if ((size += n) > budget) throw BIG
+}
 
 const walk = (value: unknown, depth: number): unknown => {
   switch (typeof value) {
-    case 'string': size += utf8(value); return value
-    case 'number': case 'undefined': size += 12; return value
-    case 'boolean': size += 5; return value
-    case 'bigint': size += String(value).length + 12; return value
-    case 'object': break
-    default: throw new Bad(`a ${typeof value} cannot be stored`)
+    case 'string':
+      size += utf8(value)
+      return value
+    case 'number':
+    case 'undefined':
+      size += 12
+      return value
+    case 'boolean':
+      size += 5
+      return value
+    case 'bigint':
+      size += String(value).length + 12
+      return value
+    case 'object':
+      break
+    default:
+      throw new Bad(`a ${typeof value} cannot be stored`)
   }
-  if (value === null) { size += 4; return null }
+  if (value === null) {
+    size += 4
+    return null
+  }
   if (depth > MAX_DEPTH) throw new Bad(`nested deeper than ${MAX_DEPTH} levels (a cycle?)`)
   const d = depth + 1
   let i = 0
@@ -46,20 +68,37 @@ const walk = (value: unknown, depth: number): unknown => {
     const n = value.length
     const copy: unknown[] = []
     try {
-      for (; i < n; i++) { copy.push(walk(value[i], d)); more(1) }
-    } catch (e) { at(e, `[${i}]`) }
+      for (; i < n; i++) {
+        copy.push(walk(value[i], d))
+        more(1)
+      }
+    } catch (e) {
+      at(e, `[${i}]`)
+    }
     return Object.freeze(copy)
   }
   const proto = Object.getPrototypeOf(value)
   // A plain object of this realm or of another (an iframe's): its prototype is a root one.
-  if (proto === Object.prototype || proto === null || (Object.getPrototypeOf(proto) === null && proto.constructor?.name === 'Object')) {
+  if (
+    proto === Object.prototype ||
+    proto === null ||
+    (Object.getPrototypeOf(proto) === null && proto.constructor?.name === 'Object')
+  ) {
     const copy: Record<string, unknown> = {}
     let k = ''
     try {
       // defineProperty, not assignment: an own `__proto__` key is data, never the copy's prototype
       // (the copy is frozen, so writable and configurable need not be given).
-      for (k in value) { Object.defineProperty(copy, k, { value: walk((value as Record<string, unknown>)[k], d), enumerable: true }); more(utf8(k) + 2) }
-    } catch (e) { at(e, `.${k}`) }
+      for (k in value) {
+        Object.defineProperty(copy, k, {
+          value: walk((value as Record<string, unknown>)[k], d),
+          enumerable: true,
+        })
+        more(utf8(k) + 2)
+      }
+    } catch (e) {
+      at(e, `.${k}`)
+    }
     return Object.freeze(copy)
   }
   if (value instanceof Date) {
@@ -68,7 +107,10 @@ const walk = (value: unknown, depth: number): unknown => {
     size += 40
     return new Date(value.getTime())
   }
-  if (value instanceof RegExp) { size += utf8(value.source) + 20; return new RegExp(value) }
+  if (value instanceof RegExp) {
+    size += utf8(value.source) + 20
+    return new RegExp(value)
+  }
   if (value instanceof Map || value instanceof Set) {
     const isMap = value instanceof Map
     const copy = isMap ? new Map() : new Set()
@@ -80,7 +122,9 @@ const walk = (value: unknown, depth: number): unknown => {
         more(4)
         i++
       }
-    } catch (e) { at(e, `.<${i}>`) }
+    } catch (e) {
+      at(e, `.<${i}>`)
+    }
     return copy
   }
   throw new Bad(`a ${proto?.constructor?.name ?? 'object'} instance cannot be stored`)
@@ -108,6 +152,10 @@ export const snapshot = (value: unknown, limit = Infinity): [copy: unknown, byte
   } catch (e) {
     if (e === BIG) return [undefined, size]
     const bad = e instanceof Bad ? e : new Bad('reading it threw', e)
-    throw new TidingsError('INVALID_PAYLOAD', `data${bad.path}: ${bad.why}`, bad.cause === undefined ? undefined : { cause: bad.cause })
+    throw new TidingsError(
+      'INVALID_PAYLOAD',
+      `data${bad.path}: ${bad.why}`,
+      bad.cause === undefined ? undefined : { cause: bad.cause },
+    )
   }
 }

@@ -21,11 +21,28 @@ export declare namespace StandardSchemaV1 {
     readonly types?: Types<Input, Output> | undefined
   }
   export type Result<Output> = SuccessResult<Output> | FailureResult
-  export interface SuccessResult<Output> { readonly value: Output; readonly issues?: undefined }
-  export interface FailureResult { readonly issues: ReadonlyArray<Issue> }
-  export interface Issue { readonly message: string; readonly path?: ReadonlyArray<PropertyKey | PathSegment> | undefined }
-  export interface PathSegment { readonly key: PropertyKey }
-  export interface Types<Input = unknown, Output = Input> { readonly input: Input; readonly output: Output }
-  export type InferInput<Schema extends StandardSchemaV1> = NonNullable<Schema['~standard']['types']>['input']
-  export type InferOutput<Schema extends StandardSchemaV1> = NonNullable<Schema['~standard']['types']>['output']
+  export interface SuccessResult<Output> {
+    readonly value: Output
+    readonly issues?: undefined
+  }
+  export interface FailureResult {
+    readonly issues: ReadonlyArray<Issue>
+  }
+  export interface Issue {
+    readonly message: string
+    readonly path?: ReadonlyArray<PropertyKey | PathSegment> | undefined
+  }
+  export interface PathSegment {
+    readonly key: PropertyKey
+  }
+  export interface Types<Input = unknown, Output = Input> {
+    readonly input: Input
+    readonly output: Output
+  }
+  export type InferInput<Schema extends StandardSchemaV1> = NonNullable<
+    Schema['~standard']['types']
+  >['input']
+  export type InferOutput<Schema extends StandardSchemaV1> = NonNullable<
+    Schema['~standard']['types']
+  >['output']
 }

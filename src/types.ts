@@ -33,7 +33,11 @@ export interface HandlerContext<I extends EventMap = any> {
   /** Aborts when the attempt times out or the bus closes. */
   signal: AbortSignal
   /** A chained publish: causation, correlation and trace carried over, and an id stable across retries. */
-  publish<T extends keyof I & string>(type: T, data: I[T], options?: { id?: string; key?: string }): Promise<unknown>
+  publish<T extends keyof I & string>(
+    type: T,
+    data: I[T],
+    options?: { id?: string; key?: string },
+  ): Promise<unknown>
 }
 
 /**
@@ -58,7 +62,10 @@ export interface BatchContext<I extends EventMap = any, Ev = BusEvent> extends H
  * @example
  * const batch: BatchOptions = { size: 500, wait: 60_000 }
  */
-export interface BatchOptions { size: number; wait?: number }
+export interface BatchOptions {
+  size: number
+  wait?: number
+}
 
 /**
  * Options of a batch subscription: `subscribe`'s options with `batch`.
@@ -66,7 +73,9 @@ export interface BatchOptions { size: number; wait?: number }
  * @example
  * const options: BatchSubscribeOptions = { from: 'earliest', batch: { size: 100, wait: 5000 } }
  */
-export interface BatchSubscribeOptions<Ev = BusEvent> extends SubscribeOptions<Ev> { batch: BatchOptions }
+export interface BatchSubscribeOptions<Ev = BusEvent> extends SubscribeOptions<Ev> {
+  batch: BatchOptions
+}
 
 /**
  * The handler `subscribe` takes for its options: `(events, ctx)` with `batch`, else `(event, ctx)`.
@@ -117,7 +126,10 @@ export interface SubscribeOptions<Ev = BusEvent> {
 }
 
 /** A handle on a durable subscription attached on this bus. */
-export interface Subscription { name: string; close(): Promise<void> }
+export interface Subscription {
+  name: string
+  close(): Promise<void>
+}
 
 /** Options of {@link createBus}; every field has a default (see README, "Defaults"). */
 export interface BusOptions<E extends EventMap = OpenEvents, I extends EventMap = E> {
@@ -144,10 +156,19 @@ export interface BusOptions<E extends EventMap = OpenEvents, I extends EventMap 
 }
 
 /** Options of `waitFor`. `filter` may be declarative or a function. */
-export interface WaitOptions<Ev = BusEvent> { filter?: Filter | ((event: Ev) => boolean); timeout?: number; signal?: AbortSignal; since?: number }
+export interface WaitOptions<Ev = BusEvent> {
+  filter?: Filter | ((event: Ev) => boolean)
+  timeout?: number
+  signal?: AbortSignal
+  since?: number
+}
 
 /** What `onError` is told about a failure. */
-export interface ErrorContext { event?: BusEvent; listener?: (event: never) => unknown; subscription?: string }
+export interface ErrorContext {
+  event?: BusEvent
+  listener?: (event: never) => unknown
+  subscription?: string
+}
 
 /** Per-publish options. `id` makes a retried publish a no-op within the dedup window. */
 export interface PublishOptions {
@@ -160,7 +181,8 @@ export interface PublishOptions {
 }
 
 /** When a delayed event is due: `delay` ms from now, or `at` (epoch ms or a Date). */
-export type DelayOptions = { delay: number; at?: undefined } | { at: number | Date; delay?: undefined }
+export type DelayOptions =
+  { delay: number; at?: undefined } | { at: number | Date; delay?: undefined }
 
 /** What a publish resolves once the event is durably stored. */
 export interface PublishResult {
@@ -178,28 +200,43 @@ export type DelayedResult = Appended
 
 /** One entry of `publishMany`. */
 export type PublishInput<I extends EventMap = OpenEvents> = {
-  [T in keyof I & string]: { type: T; data: I[T] } & PublishOptions & Partial<{ delay: number; at: number | Date }>
+  [T in keyof I & string]: { type: T; data: I[T] } & PublishOptions &
+    Partial<{ delay: number; at: number | Date }>
 }[keyof I & string]
 
 /**
  * Options of `on`: an abort signal to unsubscribe, and a predicate. Declarative filters are for
  * durable subscriptions and `waitFor`, whose code loads lazily; a live listener takes a function.
  */
-export interface ListenOptions<Ev = BusEvent> { signal?: AbortSignal; filter?: (event: Ev) => boolean }
+export interface ListenOptions<Ev = BusEvent> {
+  signal?: AbortSignal
+  filter?: (event: Ev) => boolean
+}
 
 /**
  * Options of `read`: an opaque cursor (inclusive) or `'earliest'` (the default) or `'latest'` (the
  * end of the log: no events, and the cursor that follows), a pattern, a page size (default 100, at
  * most 10,000), and `cursors: true` for the cursor right after each event (to resume mid-page).
  */
-export interface ReadOptions<P extends string = string> { from?: string; pattern?: P; limit?: number; cursors?: boolean }
+export interface ReadOptions<P extends string = string> {
+  from?: string
+  pattern?: P
+  limit?: number
+  cursors?: boolean
+}
 
 /** The events whose topics a pattern matches. */
-export type Matching<E extends EventMap, P extends string> = EventOf<E, MatchingTopics<keyof E & string, P>>
+export type Matching<E extends EventMap, P extends string> = EventOf<
+  E,
+  MatchingTopics<keyof E & string, P>
+>
 
 /** A pattern checked against a typed event map: one that matches no event type is a type error. */
-export type PatternOf<E extends EventMap, P extends string> =
-  [MatchingTopics<keyof E & string, P>] extends [never] ? `pattern "${P}" matches no event type` : P
+export type PatternOf<E extends EventMap, P extends string> = [
+  MatchingTopics<keyof E & string, P>,
+] extends [never]
+  ? `pattern "${P}" matches no event type`
+  : P
 
 /**
  * The bus. Create one with {@link createBus}. Written bare, `Bus` is a bus of any event map, so a
@@ -215,23 +252,49 @@ export type PatternOf<E extends EventMap, P extends string> =
  */
 export interface Bus<E extends EventMap = any, I extends EventMap = E> {
   /** Validates, then stores the event; resolves once it is durably stored, never waits for handlers. */
-  publish<T extends keyof I & string>(type: T, data: I[T], options: PublishOptions & DelayOptions): Promise<DelayedResult>
-  publish<T extends keyof I & string>(type: T, data: I[T], options?: PublishOptions): Promise<PublishResult>
+  publish<T extends keyof I & string>(
+    type: T,
+    data: I[T],
+    options: PublishOptions & DelayOptions,
+  ): Promise<DelayedResult>
+  publish<T extends keyof I & string>(
+    type: T,
+    data: I[T],
+    options?: PublishOptions,
+  ): Promise<PublishResult>
   /** Stores all the events or none (one commit); delayed entries resolve without `seq`. */
   publishMany(events: readonly PublishInput<I>[]): Promise<DelayedResult[]>
   /** Drops a delayed event that is not yet due; true when it was. Its id stays remembered. */
   cancel(id: string): Promise<boolean>
   /** A live listener: in-process, at-most-once, in publish order. Returns its unsubscribe. */
-  on<P extends string>(pattern: PatternOf<E, P>, listener: (event: Matching<E, P>) => unknown, options?: ListenOptions<Matching<E, P>>): () => void
+  on<P extends string>(
+    pattern: PatternOf<E, P>,
+    listener: (event: Matching<E, P>) => unknown,
+    options?: ListenOptions<Matching<E, P>>,
+  ): () => void
   /** Reads the log oldest first from an opaque cursor; `next` continues where this page ended. */
-  read<P extends string = '**'>(options?: ReadOptions<P>): Promise<{ events: Matching<E, P>[]; next: string; cursors?: string[] }>
+  read<P extends string = '**'>(
+    options?: ReadOptions<P>,
+  ): Promise<{ events: Matching<E, P>[]; next: string; cursors?: string[] }>
   /** A durable subscription: at-least-once, resumed by any bus over the same store. Resolves once registered. */
   /** With `batch`, `handler` gets up to `batch.size` events at once, in seq order (see README, "Batch handlers"). */
-  subscribe<P extends string, O extends SubscribeOptions<Matching<E, P>> | BatchSubscribeOptions<Matching<E, P>> = SubscribeOptions<Matching<E, P>>>(
-    name: string, pattern: PatternOf<E, P>, handler: HandlerFor<O, Matching<E, P>, I>, options?: O & Only<O, BatchSubscribeOptions>): Promise<Subscription>
+  subscribe<
+    P extends string,
+    O extends SubscribeOptions<Matching<E, P>> | BatchSubscribeOptions<Matching<E, P>> =
+      SubscribeOptions<Matching<E, P>>,
+  >(
+    name: string,
+    pattern: PatternOf<E, P>,
+    handler: HandlerFor<O, Matching<E, P>, I>,
+    options?: O & Only<O, BatchSubscribeOptions>,
+  ): Promise<Subscription>
   /** A batch subscription whose options hold a function filter (its handler's events annotated: they are inferred after it). */
-  subscribe<P extends string>(name: string, pattern: PatternOf<E, P>, handler: (events: Matching<E, P>[], ctx: BatchContext<I, Matching<E, P>>) => unknown,
-    options: BatchSubscribeOptions<Matching<E, P>>): Promise<Subscription>
+  subscribe<P extends string>(
+    name: string,
+    pattern: PatternOf<E, P>,
+    handler: (events: Matching<E, P>[], ctx: BatchContext<I, Matching<E, P>>) => unknown,
+    options: BatchSubscribeOptions<Matching<E, P>>,
+  ): Promise<Subscription>
   /** Every subscription in the store, attached anywhere or not. */
   subscriptions(): Promise<{ name: string; pattern: string; attached: boolean; lag: number }[]>
   /** Drops a subscription with its cursor, acks, retries and dead letters; true when it existed. */
@@ -245,9 +308,21 @@ export interface Bus<E extends EventMap = any, I extends EventMap = E> {
     discard(ids?: readonly string[]): Promise<number>
   }
   /** Per subscription: events behind, in flight, waiting to retry, dead letters, age of the oldest unhandled (ms). */
-  stats(): Promise<{ name: string; lag: number; inFlight: number; retrying: number; deadLetters: number; oldestAge: number }[]>
+  stats(): Promise<
+    {
+      name: string
+      lag: number
+      inFlight: number
+      retrying: number
+      deadLetters: number
+      oldestAge: number
+    }[]
+  >
   /** The next matching event, or the most recent one within `since` ms; rejects with `TIMEOUT` or the signal's reason. */
-  waitFor<P extends string>(pattern: PatternOf<E, P>, options?: WaitOptions<Matching<E, P>>): Promise<Matching<E, P>>
+  waitFor<P extends string>(
+    pattern: PatternOf<E, P>,
+    options?: WaitOptions<Matching<E, P>>,
+  ): Promise<Matching<E, P>>
   /** Creates or updates a schedule (an identical spec changes nothing); it persists in the store. */
   schedule<T extends keyof I & string>(name: string, spec: ScheduleSpec<T, I[T]>): Promise<void>
   /** Active schedules with their next fire time. */

@@ -15,5 +15,9 @@ export const indexedDBConformance = (label: string, prefix: string): void => {
     names.set(s, name)
     return s
   }
-  storeConformance(label, { open, reopen: (s) => indexedDBStore({ name: names.get(s)! }) }, { describe, it, expect })
+  storeConformance(
+    label,
+    { open, reopen: (s) => indexedDBStore({ name: names.get(s)! }) },
+    { describe, it, expect },
+  )
 }

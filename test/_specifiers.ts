@@ -8,10 +8,13 @@ export const uncommented = (root: string, file: string): string =>
   readFileSync(join(root, file), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')
 
 // `import … from 'x'`, `export … from 'x'`, `import('x')` and a side-effect `import 'x'`.
-const IMPORTS = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|import\s*['"]([^'"]+)['"]/g
+const IMPORTS =
+  /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|import\s*['"]([^'"]+)['"]/g
 
 /** Every module specifier the file imports or re-exports. */
-export const specifiers = (root: string, file: string): string[] => specifiersIn(uncommented(root, file))
+export const specifiers = (root: string, file: string): string[] =>
+  specifiersIn(uncommented(root, file))
 
 /** The same, for source text. */
-export const specifiersIn = (src: string): string[] => [...src.matchAll(IMPORTS)].map((m) => (m[1] ?? m[2] ?? m[3])!)
+export const specifiersIn = (src: string): string[] =>
+  [...src.matchAll(IMPORTS)].map((m) => (m[1] ?? m[2] ?? m[3])!)

@@ -8,12 +8,21 @@ import type { BusEvent, EventMap } from '../src/event.js'
 import type { StandardSchemaV1 } from '../src/standard-schema.js'
 import { countingStore, rejection } from './helpers.js'
 
-type Events = { 'order.placed': { id: string; total: number }; 'order.paid': { id: string }; 'user.created': { email: string } }
+type Events = {
+  'order.placed': { id: string; total: number }
+  'order.paid': { id: string }
+  'user.created': { email: string }
+}
 
 /** A tiny Standard Schema validator, sync or async, that can transform. */
-const schema = <T>(check: (v: unknown) => string | undefined, transform = (v: unknown) => v as T, async = false): StandardSchemaV1<unknown, T> => ({
+const schema = <T>(
+  check: (v: unknown) => string | undefined,
+  transform = (v: unknown) => v as T,
+  async = false,
+): StandardSchemaV1<unknown, T> => ({
   '~standard': {
-    version: 1, vendor: 'test',
+    version: 1,
+    vendor: 'test',
     validate: (v) => {
       const why = check(v)
       const r = why ? { issues: [{ message: why, path: ['total'] }] } : { value: transform(v) }
@@ -26,13 +35,30 @@ describe('publish', () => {
   it('stores an envelope and resolves { id, seq, duplicate }', async () => {
     const clock = manualClock(1_700_000_000_000)
     const bus = createBus<Events>({ clock, source: 'shop' })
-    const r = await bus.publish('order.placed', { id: 'o1', total: 5 }, { key: 'o1', correlationId: 'c1', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' })
+    const r = await bus.publish(
+      'order.placed',
+      { id: 'o1', total: 5 },
+      {
+        key: 'o1',
+        correlationId: 'c1',
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      },
+    )
     expect(r).toEqual({ id: r.id, seq: 1, duplicate: false })
     const { events } = await bus.read()
-    expect(events).toEqual([{
-      id: r.id, type: 'order.placed', source: 'shop', time: 1_700_000_000_000, seq: 1, data: { id: 'o1', total: 5 },
-      key: 'o1', correlationId: 'c1', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
-    }])
+    expect(events).toEqual([
+      {
+        id: r.id,
+        type: 'order.placed',
+        source: 'shop',
+        time: 1_700_000_000_000,
+        seq: 1,
+        data: { id: 'o1', total: 5 },
+        key: 'o1',
+        correlationId: 'c1',
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      },
+    ])
     expect(Object.keys(events[0]!)).not.toContain('causationId')
   })
 
@@ -48,7 +74,16 @@ describe('publish', () => {
   })
 
   it('keeps call order when an earlier publish validates asynchronously', async () => {
-    const bus = createBus({ schemas: { slow: schema<number>(() => undefined, (v) => v as number, true), fast: schema<number>(() => undefined) } })
+    const bus = createBus({
+      schemas: {
+        slow: schema<number>(
+          () => undefined,
+          (v) => v as number,
+          true,
+        ),
+        fast: schema<number>(() => undefined),
+      },
+    })
     const a = bus.publish('slow', 1)
     const b = bus.publish('fast', 2)
     expect((await a).seq).toBe(1)
@@ -58,7 +93,9 @@ describe('publish', () => {
   it('never waits for listeners', async () => {
     const bus = createBus()
     bus.on('t', () => new Promise(() => {}))
-    bus.on('t', () => { for (let i = 0; i < 1e5; i++); })
+    bus.on('t', () => {
+      for (let i = 0; i < 1e5; i++);
+    })
     await expect(bus.publish('t', 1)).resolves.toMatchObject({ seq: 1 })
   })
 
@@ -77,7 +114,14 @@ describe('publish', () => {
     const seen: BusEvent[] = []
     let threw: unknown
     // Caught here: a listener's own throw would only reach onError.
-    bus.on('t', (e) => { seen.push(e); try { (e.data as { a: number[] }).a.push(9) } catch (x) { threw = x } })
+    bus.on('t', (e) => {
+      seen.push(e)
+      try {
+        ;(e.data as { a: number[] }).a.push(9)
+      } catch (x) {
+        threw = x
+      }
+    })
     const data = { a: [1], when: new Date(0), m: new Map([['k', 1]]) }
     await bus.publish('t', data)
     data.a.push(2)
@@ -91,7 +135,14 @@ describe('publish', () => {
   })
 
   it('stores the schema output and types inferred from schemas', async () => {
-    const bus = createBus({ schemas: { 'order.placed': schema<{ total: number; cents: number }>(() => undefined, (v) => ({ ...(v as { total: number }), cents: (v as { total: number }).total * 100 })) } })
+    const bus = createBus({
+      schemas: {
+        'order.placed': schema<{ total: number; cents: number }>(
+          () => undefined,
+          (v) => ({ ...(v as { total: number }), cents: (v as { total: number }).total * 100 }),
+        ),
+      },
+    })
     await bus.publish('order.placed', { total: 2 })
     expect((await bus.read()).events[0]!.data).toEqual({ total: 2, cents: 200 })
   })
@@ -112,11 +163,22 @@ describe('publish dedup (the idempotency ledger)', () => {
 
   it('dedups within one group commit and within publishMany', async () => {
     const bus = createBus()
-    const [a, b] = await Promise.all([bus.publish('t', 1, { id: 'x' }), bus.publish('t', 2, { id: 'x' })])
+    const [a, b] = await Promise.all([
+      bus.publish('t', 1, { id: 'x' }),
+      bus.publish('t', 2, { id: 'x' }),
+    ])
     expect(a).toEqual({ id: 'x', seq: 1, duplicate: false })
     expect(b).toEqual({ id: 'x', seq: 1, duplicate: true })
-    const many = await bus.publishMany([{ type: 't', data: 3, id: 'y' }, { type: 't', data: 4, id: 'y' }, { type: 't', data: 5, id: 'x' }])
-    expect(many.map((r) => [r.seq, r.duplicate])).toEqual([[2, false], [2, true], [1, true]])
+    const many = await bus.publishMany([
+      { type: 't', data: 3, id: 'y' },
+      { type: 't', data: 4, id: 'y' },
+      { type: 't', data: 5, id: 'x' },
+    ])
+    expect(many.map((r) => [r.seq, r.duplicate])).toEqual([
+      [2, false],
+      [2, true],
+      [1, true],
+    ])
     expect((await bus.read()).events).toHaveLength(2)
   })
 
@@ -124,7 +186,9 @@ describe('publish dedup (the idempotency ledger)', () => {
     const clock = manualClock(0)
     const bus = createBus({ clock, dedupe: { window: 60_000, max: 100_000 } })
     const rs = await Promise.all(Array.from({ length: 3000 }, (_, i) => bus.publish('t', i)))
-    const again = await bus.publishMany(rs.slice(0, 5).map((r) => ({ type: 't', data: 'again', id: r.id })))
+    const again = await bus.publishMany(
+      rs.slice(0, 5).map((r) => ({ type: 't', data: 'again', id: r.id })),
+    )
     expect(again.map((r) => [r.seq, r.duplicate])).toEqual(rs.slice(0, 5).map((r) => [r.seq, true]))
     await clock.advance(61_000)
     expect((await bus.publish('t', 'later', { id: rs[0]!.id })).duplicate).toBe(false)
@@ -167,18 +231,33 @@ describe('publishMany', () => {
     const { store, stats } = countingStore()
     const bus = createBus<Events>({ store })
     await bus.idle()
-    const rs = await bus.publishMany([{ type: 'order.placed', data: { id: 'a', total: 1 } }, { type: 'order.paid', data: { id: 'a' }, key: 'a' }])
+    const rs = await bus.publishMany([
+      { type: 'order.placed', data: { id: 'a', total: 1 } },
+      { type: 'order.paid', data: { id: 'a' }, key: 'a' },
+    ])
     expect(rs.map((r) => r.seq)).toEqual([1, 2])
     expect(stats.commits).toBe(1)
   })
 
   it('stores none when one is invalid', async () => {
-    const bus = createBus<EventMap>({ schemas: { checked: schema(() => 'too small', undefined, true) } })
+    const bus = createBus<EventMap>({
+      schemas: { checked: schema(() => 'too small', undefined, true) },
+    })
     const heard = vi.fn()
     bus.on('**', heard)
-    const e = await rejection(bus.publishMany([{ type: 'ok', data: 1 }, { type: 'checked', data: 0 }]))
+    const e = await rejection(
+      bus.publishMany([
+        { type: 'ok', data: 1 },
+        { type: 'checked', data: 0 },
+      ]),
+    )
     expect(e.code).toBe('INVALID_PAYLOAD')
-    await expect(bus.publishMany([{ type: 'ok', data: 1 }, { type: 'bad..topic', data: 0 }])).rejects.toMatchObject({ code: 'INVALID_TOPIC' })
+    await expect(
+      bus.publishMany([
+        { type: 'ok', data: 1 },
+        { type: 'bad..topic', data: 0 },
+      ]),
+    ).rejects.toMatchObject({ code: 'INVALID_TOPIC' })
     await bus.idle()
     expect((await bus.read()).events).toEqual([])
     expect(heard).not.toHaveBeenCalled()
@@ -186,21 +265,86 @@ describe('publishMany', () => {
 })
 
 describe('bad input is refused before anything is written', () => {
-  const cases: [string, (bus: ReturnType<typeof createBus>) => Promise<unknown>, string, string][] = [
-    ['an empty segment', (b) => b.publish('order..placed', {}), 'INVALID_TOPIC', 'segment 2 ("") is empty'],
-    ['a wildcard in a topic', (b) => b.publish('order.*', {}), 'INVALID_TOPIC', 'segment 2 ("*") is a wildcard'],
-    ['a bad character', (b) => b.publish('order.pl@ced', {}), 'INVALID_TOPIC', '"pl@ced"'],
-    ['17 segments', (b) => b.publish(Array(17).fill('a').join('.'), {}), 'INVALID_TOPIC', '17 segments'],
-    ['a function in the payload', (b) => b.publish('t', { cb: () => 1 }), 'INVALID_PAYLOAD', 'data.cb: a function'],
-    ['a symbol deep in the payload', (b) => b.publish('t', { a: [1, { s: Symbol('x') }] }), 'INVALID_PAYLOAD', 'data.a[1].s: a symbol'],
-    ['a class instance', (b) => b.publish('t', { u: new URL('https://x.test') }), 'INVALID_PAYLOAD', 'data.u: a URL instance'],
-    ['a cycle', (b) => { const o: Record<string, unknown> = {}; o.self = o; return b.publish('t', o) }, 'INVALID_PAYLOAD', 'a cycle'],
-    ['a payload over maxEventBytes', (b) => b.publish('t', 'x'.repeat(140_000)), 'PAYLOAD_TOO_LARGE', 'the limit is 131072'],
-    ['multi-byte text over the limit', (b) => b.publish('t', '€'.repeat(45_000)), 'PAYLOAD_TOO_LARGE', 'the limit is 131072'],
-    ['an empty id', (b) => b.publish('t', 1, { id: '' }), 'INVALID_OPTIONS', 'id "" is not a string of 1..512'],
-    ['a non-string key', (b) => b.publish('t', 1, { key: 5 as unknown as string }), 'INVALID_OPTIONS', 'key 5 is not a string'],
-    ['a malformed traceparent', (b) => b.publish('t', 1, { traceparent: 'nope' }), 'INVALID_OPTIONS', 'in W3C form'],
-  ]
+  const cases: [string, (bus: ReturnType<typeof createBus>) => Promise<unknown>, string, string][] =
+    [
+      [
+        'an empty segment',
+        (b) => b.publish('order..placed', {}),
+        'INVALID_TOPIC',
+        'segment 2 ("") is empty',
+      ],
+      [
+        'a wildcard in a topic',
+        (b) => b.publish('order.*', {}),
+        'INVALID_TOPIC',
+        'segment 2 ("*") is a wildcard',
+      ],
+      ['a bad character', (b) => b.publish('order.pl@ced', {}), 'INVALID_TOPIC', '"pl@ced"'],
+      [
+        '17 segments',
+        (b) => b.publish(Array(17).fill('a').join('.'), {}),
+        'INVALID_TOPIC',
+        '17 segments',
+      ],
+      [
+        'a function in the payload',
+        (b) => b.publish('t', { cb: () => 1 }),
+        'INVALID_PAYLOAD',
+        'data.cb: a function',
+      ],
+      [
+        'a symbol deep in the payload',
+        (b) => b.publish('t', { a: [1, { s: Symbol('x') }] }),
+        'INVALID_PAYLOAD',
+        'data.a[1].s: a symbol',
+      ],
+      [
+        'a class instance',
+        (b) => b.publish('t', { u: new URL('https://x.test') }),
+        'INVALID_PAYLOAD',
+        'data.u: a URL instance',
+      ],
+      [
+        'a cycle',
+        (b) => {
+          const o: Record<string, unknown> = {}
+          o.self = o
+          return b.publish('t', o)
+        },
+        'INVALID_PAYLOAD',
+        'a cycle',
+      ],
+      [
+        'a payload over maxEventBytes',
+        (b) => b.publish('t', 'x'.repeat(140_000)),
+        'PAYLOAD_TOO_LARGE',
+        'the limit is 131072',
+      ],
+      [
+        'multi-byte text over the limit',
+        (b) => b.publish('t', '€'.repeat(45_000)),
+        'PAYLOAD_TOO_LARGE',
+        'the limit is 131072',
+      ],
+      [
+        'an empty id',
+        (b) => b.publish('t', 1, { id: '' }),
+        'INVALID_OPTIONS',
+        'id "" is not a string of 1..512',
+      ],
+      [
+        'a non-string key',
+        (b) => b.publish('t', 1, { key: 5 as unknown as string }),
+        'INVALID_OPTIONS',
+        'key 5 is not a string',
+      ],
+      [
+        'a malformed traceparent',
+        (b) => b.publish('t', 1, { traceparent: 'nope' }),
+        'INVALID_OPTIONS',
+        'in W3C form',
+      ],
+    ]
   it.each(cases)('%s', async (_, act, code, text) => {
     const bus = createBus()
     const heard = vi.fn()
@@ -224,7 +368,9 @@ describe('bad input is refused before anything is written', () => {
   it('a payload just under the limit is accepted', async () => {
     const bus = createBus({ limits: { maxEventBytes: 1000 } })
     await expect(bus.publish('t', 'x'.repeat(700))).resolves.toMatchObject({ seq: 1 })
-    await expect(bus.publish('t', 'x'.repeat(1000))).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' })
+    await expect(bus.publish('t', 'x'.repeat(1000))).rejects.toMatchObject({
+      code: 'PAYLOAD_TOO_LARGE',
+    })
   })
 
   it('a failing store rejects the publishes of that commit and writes nothing; later ones succeed', async () => {
@@ -255,13 +401,26 @@ describe('live listeners (on)', () => {
   it('match exact topics and wildcards, in publish order', async () => {
     const bus = createBus<Events>()
     const got: string[] = []
-    bus.on('order.*', (e) => { got.push(`star:${e.type}`) })
-    bus.on('order.placed', (e) => { got.push(`exact:${e.data.total}`) })
-    bus.on('**', (e) => { got.push(`all:${e.seq}`) })
+    bus.on('order.*', (e) => {
+      got.push(`star:${e.type}`)
+    })
+    bus.on('order.placed', (e) => {
+      got.push(`exact:${e.data.total}`)
+    })
+    bus.on('**', (e) => {
+      got.push(`all:${e.seq}`)
+    })
     bus.publish('order.placed', { id: 'a', total: 1 })
     bus.publish('user.created', { email: 'x' })
     await bus.publish('order.paid', { id: 'a' })
-    expect(got).toEqual(['star:order.placed', 'exact:1', 'all:1', 'all:2', 'star:order.paid', 'all:3'])
+    expect(got).toEqual([
+      'star:order.placed',
+      'exact:1',
+      'all:1',
+      'all:2',
+      'star:order.paid',
+      'all:3',
+    ])
   })
 
   it('unsubscribe by the returned function or an AbortSignal, even during a fan-out', async () => {
@@ -289,27 +448,42 @@ describe('live listeners (on)', () => {
     const bus = createBus<Events>()
     const big = vi.fn()
     const fr = vi.fn()
-    bus.on('order.placed', big, { filter: compileFilter({ data: { total: [{ numeric: ['>=', 100] }] } }) })
+    bus.on('order.placed', big, {
+      filter: compileFilter({ data: { total: [{ numeric: ['>=', 100] }] } }),
+    })
     bus.on('order.placed', fr, { filter: (e) => e.key === 'FR' })
     await bus.publish('order.placed', { id: 'a', total: 50 }, { key: 'FR' })
     await bus.publish('order.placed', { id: 'b', total: 150 })
     expect(big.mock.calls.map(([e]) => e.data.id)).toEqual(['b'])
     expect(fr.mock.calls.map(([e]) => e.data.id)).toEqual(['a'])
-    expect(() => bus.on('order.paid', vi.fn(), { filter: { data: { total: [1] } } as never })).toThrow(expect.objectContaining({ code: 'INVALID_FILTER', message: expect.stringContaining('subscribe()') }))
+    expect(() =>
+      bus.on('order.paid', vi.fn(), { filter: { data: { total: [1] } } as never }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_FILTER',
+        message: expect.stringContaining('subscribe()'),
+      }),
+    )
   })
 
   it('refuse a malformed pattern with INVALID_PATTERN', () => {
     const bus = createBus()
-    expect(() => bus.on('order.**x', vi.fn())).toThrow(expect.objectContaining({ code: 'INVALID_PATTERN' }))
+    expect(() => bus.on('order.**x', vi.fn())).toThrow(
+      expect.objectContaining({ code: 'INVALID_PATTERN' }),
+    )
   })
 
   it('a throwing or rejecting listener goes to onError and breaks neither publish nor other listeners', async () => {
     const onError = vi.fn()
     const bus = createBus({ onError })
     const boom = new Error('boom')
-    const bad = () => { throw boom }
+    const bad = () => {
+      throw boom
+    }
     bus.on('t', bad)
-    bus.on('t', async () => { throw new Error('later') })
+    bus.on('t', async () => {
+      throw new Error('later')
+    })
     const good = vi.fn()
     bus.on('t', good)
     await expect(bus.publish('t', 1)).resolves.toMatchObject({ seq: 1 })
@@ -323,9 +497,15 @@ describe('live listeners (on)', () => {
   it('onError defaults to console.error', async () => {
     const spy = vi.spyOn(console, 'error').mockImplementation(() => {})
     const bus = createBus()
-    bus.on('t', () => { throw new Error('x') })
+    bus.on('t', () => {
+      throw new Error('x')
+    })
     await bus.publish('t', 1)
-    expect(spy).toHaveBeenCalledWith('tidings:', expect.objectContaining({ message: 'x' }), expect.objectContaining({ event: expect.objectContaining({ seq: 1 }) }))
+    expect(spy).toHaveBeenCalledWith(
+      'tidings:',
+      expect.objectContaining({ message: 'x' }),
+      expect.objectContaining({ event: expect.objectContaining({ seq: 1 }) }),
+    )
     spy.mockRestore()
   })
 })
@@ -357,12 +537,17 @@ describe('read', () => {
     // The scan went past 3000 (skipped, not a match): reading on from there sees only what comes next.
     expect((await bus.read({ from: r.next })).events).toEqual([])
     await bus.publish('rare.again', 3001)
-    expect((await bus.read({ from: r.next, pattern: 'rare.*' })).events.map((e) => e.data)).toEqual([3001])
+    expect((await bus.read({ from: r.next, pattern: 'rare.*' })).events.map((e) => e.data)).toEqual(
+      [3001],
+    )
   })
 
   it("takes 'earliest' (the oldest retained event) and 'latest' (the end: nothing read, the next event's cursor)", async () => {
     const bus = createBus()
-    await bus.publishMany([{ type: 'a', data: 1 }, { type: 'a', data: 2 }])
+    await bus.publishMany([
+      { type: 'a', data: 1 },
+      { type: 'a', data: 2 },
+    ])
     expect((await bus.read({ from: 'earliest' })).events.map((e) => e.data)).toEqual([1, 2])
     const end = await bus.read({ from: 'latest', cursors: true })
     expect(end.events).toEqual([])
@@ -407,19 +592,22 @@ describe('retention', () => {
 })
 
 describe('two buses over one store', () => {
-  it('see each other\'s events live and never share a seq', async () => {
+  it("see each other's events live and never share a seq", async () => {
     const store = memoryStore()
     const a = createBus({ store })
     const b = createBus({ store })
     const heardByB: unknown[] = []
-    b.on('**', (e) => { heardByB.push(e.data) })
+    b.on('**', (e) => {
+      heardByB.push(e.data)
+    })
     const rs = await Promise.all([
       ...Array.from({ length: 50 }, (_, i) => a.publish('t', `a${i}`)),
       ...Array.from({ length: 50 }, (_, i) => b.publish('t', `b${i}`)),
     ])
     const seqs = rs.map((r) => r.seq).sort((x, y) => x - y)
     expect(seqs).toEqual(Array.from({ length: 100 }, (_, i) => i + 1))
-    await a.idle(); await b.idle()
+    await a.idle()
+    await b.idle()
     await new Promise((r) => setTimeout(r, 10))
     await b.idle()
     expect(heardByB).toHaveLength(100)
@@ -432,7 +620,10 @@ describe('two buses over one store', () => {
     const store = memoryStore()
     const a = createBus({ store })
     const b = createBus({ store })
-    const [ra, rb] = await Promise.all([a.publish('t', 'a', { id: 'same' }), b.publish('t', 'b', { id: 'same' })])
+    const [ra, rb] = await Promise.all([
+      a.publish('t', 'a', { id: 'same' }),
+      b.publish('t', 'b', { id: 'same' }),
+    ])
     expect([ra.duplicate, rb.duplicate].sort()).toEqual([false, true])
     expect(ra.seq).toBe(rb.seq)
     expect((await a.read()).events).toHaveLength(1)

@@ -11,7 +11,10 @@ const noJitter = { backoff: { jitter: false, initial: 1000, factor: 2, max: 60_0
 const gate = () => {
   let open!: () => void
   let fail!: (e: unknown) => void
-  const p = new Promise<void>((res, rej) => { open = res; fail = rej })
+  const p = new Promise<void>((res, rej) => {
+    open = res
+    fail = rej
+  })
   return { p, open, fail }
 }
 
@@ -20,7 +23,9 @@ describe('durable subscriptions', () => {
     const bus = createBus({ clock: manualClock(0) })
     await bus.publish('t.a', 'before')
     const seen: unknown[] = []
-    await bus.subscribe('s', 't.*', (e) => { seen.push(e.data) })
+    await bus.subscribe('s', 't.*', (e) => {
+      seen.push(e.data)
+    })
     for (let i = 0; i < 50; i++) void bus.publish(i % 2 ? 't.x' : 'other', i)
     await bus.idle()
     expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => 2 * i + 1))
@@ -29,11 +34,35 @@ describe('durable subscriptions', () => {
   it("from 'earliest', { seq } and { time } apply to a new name only", async () => {
     const clock = manualClock(0)
     const bus = createBus({ clock })
-    for (let i = 1; i <= 5; i++) { await bus.publish('t', i); await clock.advance(1000) }
+    for (let i = 1; i <= 5; i++) {
+      await bus.publish('t', i)
+      await clock.advance(1000)
+    }
     const got: Record<string, unknown[]> = { a: [], b: [], c: [] }
-    await bus.subscribe('a', 't', (e) => { got.a!.push(e.data) }, { from: 'earliest' })
-    await bus.subscribe('b', 't', (e) => { got.b!.push(e.data) }, { from: { seq: 4 } })
-    await bus.subscribe('c', 't', (e) => { got.c!.push(e.data) }, { from: { time: 2000 } })
+    await bus.subscribe(
+      'a',
+      't',
+      (e) => {
+        got.a!.push(e.data)
+      },
+      { from: 'earliest' },
+    )
+    await bus.subscribe(
+      'b',
+      't',
+      (e) => {
+        got.b!.push(e.data)
+      },
+      { from: { seq: 4 } },
+    )
+    await bus.subscribe(
+      'c',
+      't',
+      (e) => {
+        got.c!.push(e.data)
+      },
+      { from: { time: 2000 } },
+    )
     await bus.idle()
     expect(got).toEqual({ a: [1, 2, 3, 4, 5], b: [4, 5], c: [3, 4, 5] })
   })
@@ -43,7 +72,9 @@ describe('durable subscriptions', () => {
     const clock = manualClock(0)
     const a = createBus({ store, clock })
     const seenA: unknown[] = []
-    const sub = await a.subscribe('mailer', 'user.*', (e) => { seenA.push(e.data) })
+    const sub = await a.subscribe('mailer', 'user.*', (e) => {
+      seenA.push(e.data)
+    })
     await a.publish('user.created', 1)
     await a.idle()
     await sub.close()
@@ -52,7 +83,14 @@ describe('durable subscriptions', () => {
     await a.close()
     const b = createBus({ store, clock })
     const seenB: unknown[] = []
-    await b.subscribe('mailer', 'user.*', (e) => { seenB.push(e.data) }, { from: 'latest' })
+    await b.subscribe(
+      'mailer',
+      'user.*',
+      (e) => {
+        seenB.push(e.data)
+      },
+      { from: 'latest' },
+    )
     await b.idle()
     expect(seenA).toEqual([1])
     expect(seenB).toEqual([2, 3])
@@ -64,11 +102,19 @@ describe('durable subscriptions', () => {
     const a = createBus({ store, clock })
     const seen: string[] = []
     const hang = gate()
-    await a.subscribe('work', 'job', async (e, ctx) => {
-      seen.push(`a:${e.data}`)
-      if (e.data === 2) await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)))
-      await hang.p.catch(() => {})
-    }, { concurrency: 1 })
+    await a.subscribe(
+      'work',
+      'job',
+      async (e, ctx) => {
+        seen.push(`a:${e.data}`)
+        if (e.data === 2)
+          await new Promise((_, reject) =>
+            ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)),
+          )
+        await hang.p.catch(() => {})
+      },
+      { concurrency: 1 },
+    )
     hang.open()
     await a.publish('job', 1)
     await a.publish('job', 2)
@@ -77,7 +123,9 @@ describe('durable subscriptions', () => {
     await a.close() // aborts the running handler of job 2; its ack never lands
     await expect(a.publish('job', 3)).rejects.toMatchObject({ code: 'CLOSED' })
     const b = createBus({ store, clock })
-    await b.subscribe('work', 'job', (e) => { seen.push(`b:${e.data}`) })
+    await b.subscribe('work', 'job', (e) => {
+      seen.push(`b:${e.data}`)
+    })
     await b.publish('job', 4)
     await b.idle()
     expect(seen).toEqual(['a:1', 'a:2', 'b:2', 'b:4'])
@@ -101,7 +149,8 @@ describe('durable subscriptions', () => {
     const subA = await a.subscribe('shared', 'job', handler('a'), { concurrency: 4 })
     await b.subscribe('shared', 'job', handler('b'), { concurrency: 4 })
     for (let i = 0; i < 20; i++) void a.publish('job', i)
-    await a.idle(); await b.idle()
+    await a.idle()
+    await b.idle()
     expect(who.every((w) => w.startsWith('a:'))).toBe(true)
     expect(who).toHaveLength(20)
     await subA.close()
@@ -121,8 +170,13 @@ describe('durable subscriptions', () => {
     const b = createBus({ store, clock })
     const seen: string[] = []
     const hang = gate()
-    await a.subscribe('s', 'job', async (e) => { seen.push(`a:${e.data}`); await hang.p })
-    await b.subscribe('s', 'job', (e) => { seen.push(`b:${e.data}`) })
+    await a.subscribe('s', 'job', async (e) => {
+      seen.push(`a:${e.data}`)
+      await hang.p
+    })
+    await b.subscribe('s', 'job', (e) => {
+      seen.push(`b:${e.data}`)
+    })
     await b.publish('job', 1)
     await frozen.advance(0)
     expect(seen).toEqual(['a:1'])
@@ -135,7 +189,6 @@ describe('durable subscriptions', () => {
     await b.idle()
     expect(seen).toEqual(['a:1', 'b:1', 'b:2'])
   })
-
 })
 
 describe('ordering keys and concurrency', () => {
@@ -144,13 +197,21 @@ describe('ordering keys and concurrency', () => {
     const bus = createBus({ clock })
     const log: string[] = []
     let failA = true
-    await bus.subscribe('s', 'o', (e) => {
-      log.push(`${e.key}${e.data}`)
-      if (e.key === 'a' && e.data === 1 && failA) throw new Error('a1 fails')
-    }, { concurrency: 1, retry: noJitter })
+    await bus.subscribe(
+      's',
+      'o',
+      (e) => {
+        log.push(`${e.key}${e.data}`)
+        if (e.key === 'a' && e.data === 1 && failA) throw new Error('a1 fails')
+      },
+      { concurrency: 1, retry: noJitter },
+    )
     await bus.publishMany([
-      { type: 'o', data: 1, key: 'a' }, { type: 'o', data: 2, key: 'a' },
-      { type: 'o', data: 1, key: 'b' }, { type: 'o', data: 2, key: 'b' }, { type: 'o', data: 3, key: 'b' },
+      { type: 'o', data: 1, key: 'a' },
+      { type: 'o', data: 2, key: 'a' },
+      { type: 'o', data: 1, key: 'b' },
+      { type: 'o', data: 2, key: 'b' },
+      { type: 'o', data: 3, key: 'b' },
     ])
     await bus.idle()
     expect(log).toEqual(['a1', 'b1', 'b2', 'b3'])
@@ -164,12 +225,24 @@ describe('ordering keys and concurrency', () => {
     let running = 0
     let most = 0
     const gates = Array.from({ length: 10 }, gate)
-    await bus.subscribe('s', 't', async (e) => {
-      running++; most = Math.max(most, running)
-      await gates[e.data as number]!.p
-      running--
-    }, { concurrency: 3 })
-    await bus.publishMany(Array.from({ length: 10 }, (_, i) => ({ type: 't', data: i, ...(i % 2 ? { key: `k${i}` } : {}) })))
+    await bus.subscribe(
+      's',
+      't',
+      async (e) => {
+        running++
+        most = Math.max(most, running)
+        await gates[e.data as number]!.p
+        running--
+      },
+      { concurrency: 3 },
+    )
+    await bus.publishMany(
+      Array.from({ length: 10 }, (_, i) => ({
+        type: 't',
+        data: i,
+        ...(i % 2 ? { key: `k${i}` } : {}),
+      })),
+    )
     await new Promise((r) => setTimeout(r, 5))
     expect(running).toBe(3)
     gates.forEach((g) => g.open())
@@ -190,7 +263,13 @@ describe('ordering keys and concurrency', () => {
     await bus.idle()
     expect(log).toEqual([2, 3])
     const [dead] = await bus.deadLetters.list({ subscription: 's' })
-    expect(dead).toMatchObject({ id: 's/1', subscription: 's', attempts: 1, error: { name: 'NonRetriableError', message: 'bad' }, event: { data: 1, key: 'k' } })
+    expect(dead).toMatchObject({
+      id: 's/1',
+      subscription: 's',
+      attempts: 1,
+      error: { name: 'NonRetriableError', message: 'bad' },
+      event: { data: 1, key: 'k' },
+    })
     poison = false
     await bus.publish('o', 4, { key: 'k' })
     await bus.idle()
@@ -207,14 +286,30 @@ describe('retries, timeouts and dead letters', () => {
     const errors: unknown[] = []
     const bus = createBus({ clock, onError: (e, ctx) => errors.push([e, ctx.subscription]) })
     const tries: [number, number][] = []
-    await bus.subscribe('s', 't', (_, ctx) => { tries.push([ctx.attempt, clock.now()]); throw new Error(`try ${ctx.attempt}`) },
-      { retry: { attempts: 4, ...noJitter } })
+    await bus.subscribe(
+      's',
+      't',
+      (_, ctx) => {
+        tries.push([ctx.attempt, clock.now()])
+        throw new Error(`try ${ctx.attempt}`)
+      },
+      { retry: { attempts: 4, ...noJitter } },
+    )
     await bus.publish('t', 'x')
     await clock.advance(60_000)
-    expect(tries).toEqual([[1, 0], [2, 1000], [3, 3000], [4, 7000]])
+    expect(tries).toEqual([
+      [1, 0],
+      [2, 1000],
+      [3, 3000],
+      [4, 7000],
+    ])
     const dead = await bus.deadLetters.list()
     expect(dead).toHaveLength(1)
-    expect(dead[0]).toMatchObject({ attempts: 4, error: { name: 'Error', message: 'try 4' }, failedAt: 7000 })
+    expect(dead[0]).toMatchObject({
+      attempts: 4,
+      error: { name: 'Error', message: 'try 4' },
+      failedAt: 7000,
+    })
     expect(errors).toEqual([[{ name: 'Error', message: 'try 4' }, 's']])
   })
 
@@ -222,11 +317,16 @@ describe('retries, timeouts and dead letters', () => {
     const clock = manualClock(0)
     const bus = createBus({ clock, onError: () => {} })
     const tries: number[] = []
-    await bus.subscribe('s', 't', (e, ctx) => {
-      tries.push(clock.now())
-      if (e.data === 'never') throw new NonRetriableError('no')
-      if (ctx.attempt === 1) throw new RetryAfterError(42_000)
-    }, { retry: noJitter })
+    await bus.subscribe(
+      's',
+      't',
+      (e, ctx) => {
+        tries.push(clock.now())
+        if (e.data === 'never') throw new NonRetriableError('no')
+        if (ctx.attempt === 1) throw new RetryAfterError(42_000)
+      },
+      { retry: noJitter },
+    )
     await bus.publish('t', 'never')
     await bus.publish('t', 'later')
     await clock.advance(100_000)
@@ -240,11 +340,16 @@ describe('retries, timeouts and dead letters', () => {
     const never = gate()
     const signals: AbortSignal[] = []
     const seen: unknown[] = []
-    await bus.subscribe('s', 't', async (e, ctx) => {
-      seen.push(`${e.data}#${ctx.attempt}`)
-      signals.push(ctx.signal)
-      if (e.data === 'stuck' && ctx.attempt === 1) await never.p
-    }, { timeout: 5000, retry: noJitter })
+    await bus.subscribe(
+      's',
+      't',
+      async (e, ctx) => {
+        seen.push(`${e.data}#${ctx.attempt}`)
+        signals.push(ctx.signal)
+        if (e.data === 'stuck' && ctx.attempt === 1) await never.p
+      },
+      { timeout: 5000, retry: noJitter },
+    )
     await bus.publish('t', 'stuck')
     await bus.publish('t', 'next')
     await clock.advance(4999)
@@ -258,7 +363,9 @@ describe('retries, timeouts and dead letters', () => {
     never.open() // the abandoned attempt settles late: nothing happens
     await clock.advance(60_000)
     expect(seen).toEqual(['stuck#1', 'next#1', 'stuck#2'])
-    expect(await bus.stats()).toMatchObject([{ name: 's', inFlight: 0, retrying: 0, deadLetters: 0, lag: 0 }])
+    expect(await bus.stats()).toMatchObject([
+      { name: 's', inFlight: 0, retrying: 0, deadLetters: 0, lag: 0 },
+    ])
   })
 
   it('retry state survives a restart', async () => {
@@ -266,14 +373,30 @@ describe('retries, timeouts and dead letters', () => {
     const clock = manualClock(0)
     const a = createBus({ store, clock, onError: () => {} })
     const tries: number[] = []
-    const sub = await a.subscribe('s', 't', (_, ctx) => { tries.push(ctx.attempt); throw new Error('x') }, { retry: { attempts: 3, ...noJitter } })
+    const sub = await a.subscribe(
+      's',
+      't',
+      (_, ctx) => {
+        tries.push(ctx.attempt)
+        throw new Error('x')
+      },
+      { retry: { attempts: 3, ...noJitter } },
+    )
     await a.publish('t', 1)
     await clock.advance(1000)
     expect(tries).toEqual([1, 2])
     await sub.close()
     await a.close()
     const b = createBus({ store, clock, onError: () => {} })
-    await b.subscribe('s', 't', (_, ctx) => { tries.push(ctx.attempt); throw new Error('x') }, { retry: { attempts: 3, ...noJitter } })
+    await b.subscribe(
+      's',
+      't',
+      (_, ctx) => {
+        tries.push(ctx.attempt)
+        throw new Error('x')
+      },
+      { retry: { attempts: 3, ...noJitter } },
+    )
     await clock.advance(10_000)
     expect(tries).toEqual([1, 2, 3])
     expect(await b.deadLetters.list()).toHaveLength(1)
@@ -281,8 +404,13 @@ describe('retries, timeouts and dead letters', () => {
 
   it('discard drops dead letters and resolves how many', async () => {
     const bus = createBus({ clock: manualClock(0), onError: () => {} })
-    await bus.subscribe('s', 't', () => { throw new NonRetriableError('x') })
-    await bus.publishMany([{ type: 't', data: 1 }, { type: 't', data: 2 }])
+    await bus.subscribe('s', 't', () => {
+      throw new NonRetriableError('x')
+    })
+    await bus.publishMany([
+      { type: 't', data: 1 },
+      { type: 't', data: 2 },
+    ])
     await bus.idle()
     const dead = await bus.deadLetters.list()
     expect(await bus.deadLetters.discard([dead[0]!.id])).toBe(1)
@@ -298,7 +426,9 @@ describe('the consumer ledger', () => {
     // Publish dedup remembers 3 ids; the subscription's ledger counts only what it handled.
     const a = createBus({ store, clock, dedupe: { max: 3 } })
     const seen: string[] = []
-    const sub = await a.subscribe('billing', 'invoice.*', (e) => { seen.push(`${e.id}@${e.seq}`) })
+    const sub = await a.subscribe('billing', 'invoice.*', (e) => {
+      seen.push(`${e.id}@${e.seq}`)
+    })
     await a.publish('invoice.sent', 1, { id: 'inv-1' })
     for (let i = 0; i < 5; i++) await a.publish('noise', i)
     await a.idle()
@@ -309,7 +439,9 @@ describe('the consumer ledger', () => {
     await sub.close()
     await a.close()
     const b = createBus({ store, clock, dedupe: { max: 3 } })
-    await b.subscribe('billing', 'invoice.*', (e) => { seen.push(`${e.id}@${e.seq}`) })
+    await b.subscribe('billing', 'invoice.*', (e) => {
+      seen.push(`${e.id}@${e.seq}`)
+    })
     for (let i = 0; i < 5; i++) await b.publish('noise', i)
     expect((await b.publish('invoice.sent', 1, { id: 'inv-1' })).duplicate).toBe(false)
     await b.publish('invoice.sent', 2, { id: 'inv-2' })
@@ -320,7 +452,9 @@ describe('the consumer ledger', () => {
   it('replay handles again what the ledger remembers', async () => {
     const bus = createBus({ clock: manualClock(0) })
     const seen: unknown[] = []
-    await bus.subscribe('s', 't', (e) => { seen.push(e.data) })
+    await bus.subscribe('s', 't', (e) => {
+      seen.push(e.data)
+    })
     await bus.publish('t', 'a', { id: 'x' })
     await bus.idle()
     await bus.replay('s', { seq: 1 })
@@ -334,8 +468,18 @@ describe('replay', () => {
     const clock = manualClock(0)
     const bus = createBus({ clock })
     const seen: unknown[] = []
-    await bus.subscribe('s', 't', (e) => { seen.push(e.data) }, { from: 'earliest' })
-    for (let i = 1; i <= 5; i++) { await bus.publish('t', i); await clock.advance(1000) }
+    await bus.subscribe(
+      's',
+      't',
+      (e) => {
+        seen.push(e.data)
+      },
+      { from: 'earliest' },
+    )
+    for (let i = 1; i <= 5; i++) {
+      await bus.publish('t', i)
+      await clock.advance(1000)
+    }
     await bus.idle()
     await bus.replay('s', { seq: 3 })
     await bus.idle()
@@ -350,14 +494,27 @@ describe('idle and close', () => {
     const bus = createBus({ clock: manualClock(0) })
     const g = gate()
     let done = false
-    await bus.subscribe('s', 't', async () => { await g.p; done = true })
+    await bus.subscribe('s', 't', async () => {
+      await g.p
+      done = true
+    })
     await bus.publish('t', 1)
     const idle = bus.idle()
     setTimeout(() => g.open(), 5)
     await idle
     expect(done).toBe(true)
     let aborted = false
-    await bus.subscribe('s2', 't', (_, ctx) => new Promise((_, rej) => ctx.signal.addEventListener('abort', () => { aborted = true; rej(ctx.signal.reason) })))
+    await bus.subscribe(
+      's2',
+      't',
+      (_, ctx) =>
+        new Promise((_, rej) =>
+          ctx.signal.addEventListener('abort', () => {
+            aborted = true
+            rej(ctx.signal.reason)
+          }),
+        ),
+    )
     await bus.publish('t', 2)
     await new Promise((r) => setTimeout(r, 5))
     await bus.close()
@@ -393,7 +550,9 @@ describe('close leaves nothing keeping the process alive', () => {
     const dir = await mkdtemp(join(tmpdir(), 'tidings-close-'))
     try {
       const entry = join(dir, 'repro.ts')
-      await writeFile(entry, `
+      await writeFile(
+        entry,
+        `
         import { createBus } from ${JSON.stringify(resolve('src/bus.ts'))}
         import { memoryStore } from ${JSON.stringify(resolve('src/store/memory.ts'))}
         const store = memoryStore()
@@ -408,11 +567,23 @@ describe('close leaves nothing keeping the process alive', () => {
         console.log(JSON.stringify(left))
         // Fail fast rather than hang for a lease when something is left armed.
         if (left.length) process.exit(3)
-      `)
-      await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', outfile: join(dir, 'repro.mjs'), logLevel: 'silent' })
-      const child = spawn(process.execPath, [join(dir, 'repro.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] })
+      `,
+      )
+      await build({
+        entryPoints: [entry],
+        bundle: true,
+        format: 'esm',
+        platform: 'node',
+        outfile: join(dir, 'repro.mjs'),
+        logLevel: 'silent',
+      })
+      const child = spawn(process.execPath, [join(dir, 'repro.mjs')], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      })
       let out = ''
-      child.stdout.on('data', (d) => { out += d })
+      child.stdout.on('data', (d) => {
+        out += d
+      })
       const code = await new Promise((r) => child.on('exit', r))
       expect(out.trim()).toBe('[]')
       expect(code).toBe(0)
@@ -437,8 +608,22 @@ describe('an attempt is a delivery: a runtime that dies mid-handler counts (issu
     let t = 0
     const runtime = async () => {
       const clock = manualClock(t)
-      const bus = createBus({ store, clock, onError: (e) => { errors.push(e) } })
-      await bus.subscribe('s', 'job', (_, ctx) => { attempts.push(ctx.attempt); return forever() }, { retry: { attempts: 3 } })
+      const bus = createBus({
+        store,
+        clock,
+        onError: (e) => {
+          errors.push(e)
+        },
+      })
+      await bus.subscribe(
+        's',
+        'job',
+        (_, ctx) => {
+          attempts.push(ctx.attempt)
+          return forever()
+        },
+        { retry: { attempts: 3 } },
+      )
       return { bus, clock }
     }
     const first = await runtime()
@@ -456,7 +641,15 @@ describe('an attempt is a delivery: a runtime that dies mid-handler counts (issu
     const last = await runtime()
     const dead = await last.bus.deadLetters.list()
     expect(dead).toHaveLength(1)
-    expect(dead[0]).toMatchObject({ id: 's/1', attempts: 3, event: { id: 'p' }, error: { name: 'DeliveryError', message: 'the runtime running the handler died (attempt 3 of 3)' } })
+    expect(dead[0]).toMatchObject({
+      id: 's/1',
+      attempts: 3,
+      event: { id: 'p' },
+      error: {
+        name: 'DeliveryError',
+        message: 'the runtime running the handler died (attempt 3 of 3)',
+      },
+    })
     expect(errors).toEqual([expect.objectContaining({ name: 'DeliveryError' })])
   })
 
@@ -467,8 +660,19 @@ describe('an attempt is a delivery: a runtime that dies mid-handler counts (issu
     for (let round = 1; round <= 4; round++) {
       const clock = manualClock(t)
       const bus = createBus({ store, clock, onError: () => {} })
-      await bus.subscribe('s', 'job', (e, ctx) => { attempts.push(ctx.attempt); return e.data === 'poison' ? forever() : undefined }, { retry: { attempts: 3 } })
-      if (round === 1) { await bus.publish('job', 'poison'); await bus.publish('job', 'fine') }
+      await bus.subscribe(
+        's',
+        'job',
+        (e, ctx) => {
+          attempts.push(ctx.attempt)
+          return e.data === 'poison' ? forever() : undefined
+        },
+        { retry: { attempts: 3 } },
+      )
+      if (round === 1) {
+        await bus.publish('job', 'poison')
+        await bus.publish('job', 'fine')
+      }
       await clock.advance(0) // then the runtime dies at once: no renewal, no ack
       t += 2 * LEASE
     }
@@ -476,7 +680,9 @@ describe('an attempt is a delivery: a runtime that dies mid-handler counts (issu
     // one event that killed it again. Three deliveries in all, then the dead letters.
     expect(attempts).toEqual([1, 1, 3, 1])
     const bus = createBus({ store, clock: manualClock(t) })
-    expect((await bus.deadLetters.list()).map((d) => [d.event.data, d.attempts, d.error.name])).toEqual([['poison', 3, 'DeliveryError']])
+    expect(
+      (await bus.deadLetters.list()).map((d) => [d.event.data, d.attempts, d.error.name]),
+    ).toEqual([['poison', 3, 'DeliveryError']])
   })
 
   it('a clean close() counts nothing: the aborted attempt runs again with the same ctx.attempt', async () => {
@@ -484,12 +690,17 @@ describe('an attempt is a delivery: a runtime that dies mid-handler counts (issu
     const clock = manualClock(0)
     const attempts: number[] = []
     const a = createBus({ store, clock })
-    await a.subscribe('s', 'job', (_, ctx) => { attempts.push(ctx.attempt); return forever() })
+    await a.subscribe('s', 'job', (_, ctx) => {
+      attempts.push(ctx.attempt)
+      return forever()
+    })
     await a.publish('job', 1)
     await clock.advance(LEASE / 3 + 1)
     await a.close()
     const b = createBus({ store, clock })
-    await b.subscribe('s', 'job', (_, ctx) => { attempts.push(ctx.attempt) })
+    await b.subscribe('s', 'job', (_, ctx) => {
+      attempts.push(ctx.attempt)
+    })
     await b.idle()
     expect(attempts).toEqual([1, 1])
   })
@@ -498,18 +709,27 @@ describe('an attempt is a delivery: a runtime that dies mid-handler counts (issu
     // Counts the commits of the subscriptions (not the log's), so publish batching cannot move it.
     const inner = memoryStore()
     let runnerCommits = 0
-    const { store, stats } = countingStore({ ...inner, commit: (c) => {
-      if (c.mutations.some((m) => 'key' in m && /^[sal]\//.test(m.key))) runnerCommits++
-      return inner.commit(c)
-    } })
+    const { store, stats } = countingStore({
+      ...inner,
+      commit: (c) => {
+        if (c.mutations.some((m) => 'key' in m && /^[sal]\//.test(m.key))) runnerCommits++
+        return inner.commit(c)
+      },
+    })
     const clock = manualClock(0)
     const bus = createBus({ store, clock })
     await bus.subscribe('sync', 'job', () => {}, { concurrency: 4 })
-    await bus.subscribe('async', 'job', async () => { await Promise.resolve() })
+    await bus.subscribe('async', 'job', async () => {
+      await Promise.resolve()
+    })
     const [before, all] = [runnerCommits, stats.commits]
     for (let i = 0; i < 20; i++) void bus.publish('job', i, { key: `k${i % 3}` })
     await bus.idle()
-    for (let i = 0; i < 5; i++) { await bus.publish('job', i); await bus.idle(); await clock.advance(LEASE) }
+    for (let i = 0; i < 5; i++) {
+      await bus.publish('job', i)
+      await bus.idle()
+      await clock.advance(LEASE)
+    }
     expect(runnerCommits - before).toBe(HAPPY_COMMITS)
     expect(stats.commits - all).toBeGreaterThan(runnerCommits - before)
   })
@@ -517,12 +737,21 @@ describe('an attempt is a delivery: a runtime that dies mid-handler counts (issu
 
 describe('close({ timeout }): a grace period for running handlers (issue 20.1)', () => {
   /** A handler that needs 200 ms of the clock and honours its signal. */
-  const needs200 = (clock: ReturnType<typeof manualClock>, log: string[]) => (e: BusEvent, ctx: { attempt: number; signal: AbortSignal }) =>
-    new Promise<void>((resolve, reject) => {
-      log.push(`start ${e.data} #${ctx.attempt}`)
-      const t = clock.setTimer(clock.now() + 200, () => { log.push(`done ${e.data}`); resolve() })
-      ctx.signal.addEventListener('abort', () => { clock.clearTimer(t); log.push(`aborted ${e.data}`); reject(ctx.signal.reason) })
-    })
+  const needs200 =
+    (clock: ReturnType<typeof manualClock>, log: string[]) =>
+    (e: BusEvent, ctx: { attempt: number; signal: AbortSignal }) =>
+      new Promise<void>((resolve, reject) => {
+        log.push(`start ${e.data} #${ctx.attempt}`)
+        const t = clock.setTimer(clock.now() + 200, () => {
+          log.push(`done ${e.data}`)
+          resolve()
+        })
+        ctx.signal.addEventListener('abort', () => {
+          clock.clearTimer(t)
+          log.push(`aborted ${e.data}`)
+          reject(ctx.signal.reason)
+        })
+      })
 
   const scenario = async (timeout: number) => {
     const store = memoryStore()
@@ -534,7 +763,9 @@ describe('close({ timeout }): a grace period for running handlers (issue 20.1)',
     await bus.publish('job', 2) // waits behind job 1 (concurrency 1): must not start once closing
     await clock.advance(0)
     let closed = false
-    const closing = bus.close({ timeout }).then(() => { closed = true })
+    const closing = bus.close({ timeout }).then(() => {
+      closed = true
+    })
     await clock.advance(40)
     expect(closed).toBe(false)
     await clock.advance(1000)
@@ -543,7 +774,9 @@ describe('close({ timeout }): a grace period for running handlers (issue 20.1)',
     const next = createBus({ store, clock })
     const stats = (await next.stats())[0]
     const again: string[] = []
-    await next.subscribe('s', 'job', (e, ctx) => { again.push(`${e.data} #${ctx.attempt}`) })
+    await next.subscribe('s', 'job', (e, ctx) => {
+      again.push(`${e.data} #${ctx.attempt}`)
+    })
     await next.idle()
     return { log, stats, again }
   }
@@ -574,7 +807,9 @@ describe('close({ timeout }): a grace period for running handlers (issue 20.1)',
     expect(log).toEqual(['start 1 #1', 'aborted 1'])
     const next = createBus({ store, clock })
     const again: string[] = []
-    await next.subscribe('s', 'job', (e, ctx) => { again.push(`${e.data} #${ctx.attempt}`) })
+    await next.subscribe('s', 'job', (e, ctx) => {
+      again.push(`${e.data} #${ctx.attempt}`)
+    })
     await next.idle()
     expect(again).toEqual(['1 #1'])
   })

@@ -11,7 +11,18 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { build } from 'esbuild'
 import { afterAll, describe, expect, it } from 'vitest'
-import { blocksOf, checkBlocks, formatProblem, isWorkers, root, SOURCES, tsBlocks, type Block, type Environment, type Resolution } from './docs/_snippets.js'
+import {
+  blocksOf,
+  checkBlocks,
+  formatProblem,
+  isWorkers,
+  root,
+  SOURCES,
+  tsBlocks,
+  type Block,
+  type Environment,
+  type Resolution,
+} from './docs/_snippets.js'
 
 const blocks = tsBlocks()
 const temp = mkdtempSync(join(tmpdir(), 'tidings-docs-'))
@@ -29,7 +40,9 @@ describe('every ts block of the READMEs type-checks', () => {
     for (const env of ['web', 'workers'] as Environment[]) {
       it(`under ${resolution} resolution, ${env} types`, () => {
         const mine = blocks.filter((b) => isWorkers(b) === (env === 'workers'))
-        const problems = checkBlocks(mine, resolution, env).map((p) => formatProblem(p, resolution, env))
+        const problems = checkBlocks(mine, resolution, env).map((p) =>
+          formatProblem(p, resolution, env),
+        )
         // The list names file:line:column and the block, so a snippet can be fixed where it is.
         expect(problems.join('\n')).toBe('')
       }, 120_000)
@@ -37,10 +50,21 @@ describe('every ts block of the READMEs type-checks', () => {
   }
 
   it('reports a broken snippet at its README line (the check is not vacuous)', () => {
-    const text = ['# x', '', '```ts', "import { createBus } from 'tidings'", 'const bus = createBus<Events>()', "await bus.publish('order.paid', { id: 1 })", '```', ''].join('\n')
+    const text = [
+      '# x',
+      '',
+      '```ts',
+      "import { createBus } from 'tidings'",
+      'const bus = createBus<Events>()',
+      "await bus.publish('order.paid', { id: 1 })",
+      '```',
+      '',
+    ].join('\n')
     const [block] = blocksOf('BROKEN.md', text) as [Block]
     const problems = checkBlocks([block], 'Bundler', 'web')
-    expect(problems.map((p) => [p.file, p.block, p.line, p.code])).toEqual([['BROKEN.md', 1, 6, 2322]])
+    expect(problems.map((p) => [p.file, p.block, p.line, p.code])).toEqual([
+      ['BROKEN.md', 1, 6, 2322],
+    ])
   }, 120_000)
 })
 
@@ -51,7 +75,10 @@ const quickStart = () => {
   const own = blocksOf('README.md', section.slice(0, section.indexOf('\n## ', 1)))
   const code = own.find((b) => b.lang === 'ts')
   const printed = own.find((b) => b.lang === 'text')
-  if (!code || !printed) throw new Error('README.md "Quick start" needs a ```ts block and the ```text block of what it prints')
+  if (!code || !printed)
+    throw new Error(
+      'README.md "Quick start" needs a ```ts block and the ```text block of what it prints',
+    )
   return { code: code.code, printed: printed.code }
 }
 
@@ -60,8 +87,18 @@ describe('the Quick start runs as pasted', () => {
     const { code, printed } = quickStart()
     const out = join(temp, 'quick-start.mjs')
     await build({
-      stdin: { contents: code, loader: 'ts', resolveDir: root, sourcefile: 'README.md#quick-start.ts' },
-      bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: out, logLevel: 'silent',
+      stdin: {
+        contents: code,
+        loader: 'ts',
+        resolveDir: root,
+        sourcefile: 'README.md#quick-start.ts',
+      },
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile: out,
+      logLevel: 'silent',
       alias: Object.fromEntries(Object.entries(SOURCES).map(([k, v]) => [k, join(root, v)])),
     })
     const stdout = execFileSync(process.execPath, [out], { encoding: 'utf8', timeout: 60_000 })

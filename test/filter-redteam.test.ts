@@ -16,12 +16,15 @@ describe('red team: filter evaluation stays linear on hostile rules and values',
     ['suffix', [null, ...ignoreCase(rule)]],
     ['equals', ignoreCase(rule)],
   ]
-  it.each(cases)('%s equals-ignore-case visits positions linear in the rule, not rule × value', (_, tokens) => {
-    const meter = { steps: 0 }
-    const s = tokens === cases[2]![1] ? rule.toUpperCase() : value
-    expect(matchTokens(tokens, s, meter)).toBe(true)
-    expect(meter.steps).toBeLessThanOrEqual(4 * (rule.length + 2))
-  })
+  it.each(cases)(
+    '%s equals-ignore-case visits positions linear in the rule, not rule × value',
+    (_, tokens) => {
+      const meter = { steps: 0 }
+      const s = tokens === cases[2]![1] ? rule.toUpperCase() : value
+      expect(matchTokens(tokens, s, meter)).toBe(true)
+      expect(meter.steps).toBeLessThanOrEqual(4 * (rule.length + 2))
+    },
+  )
   it('still matches what it did: mixed case, ß as SS, misses', () => {
     const f = (r: object, v: string) => compileFilter({ data: { v: [r] } } as never)(event({ v }))
     expect(f({ prefix: { 'equals-ignore-case': 'straße' } }, 'STRASSE-1')).toBe(true)

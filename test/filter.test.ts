@@ -6,12 +6,21 @@ import { matchTokens, parseWildcard, wildcardMatcher, type Token } from '../src/
 import type { BusEvent } from '../src/event.js'
 
 const ev = (data: unknown, over: Partial<BusEvent> = {}): BusEvent => ({
-  id: 'e1', type: 'order.placed', source: 'web', time: 1, seq: 1, data, ...over,
+  id: 'e1',
+  type: 'order.placed',
+  source: 'web',
+  time: 1,
+  seq: 1,
+  data,
+  ...over,
 })
 /** Whether `filter` matches an event with payload `data`. */
-const hit = (filter: Filter, data: unknown, over?: Partial<BusEvent>) => compileFilter(filter)(ev(data, over))
+const hit = (filter: Filter, data: unknown, over?: Partial<BusEvent>) =>
+  compileFilter(filter)(ev(data, over))
 const refusal = (filter: unknown) => {
-  try { compileFilter(filter as Filter) } catch (e) {
+  try {
+    compileFilter(filter as Filter)
+  } catch (e) {
     expect(e).toBeInstanceOf(TidingsError)
     return [(e as TidingsError).code, (e as Error).message] as const
   }
@@ -68,7 +77,8 @@ describe('string operators', () => {
 
 describe('exists', () => {
   it('true matches a present field (null included), false an absent or undefined one', () => {
-    const yes = { data: { coupon: [{ exists: true }] } }, no = { data: { coupon: [{ exists: false }] } }
+    const yes = { data: { coupon: [{ exists: true }] } },
+      no = { data: { coupon: [{ exists: false }] } }
     expect(hit(yes, { coupon: 'X' })).toBe(true)
     expect(hit(yes, { coupon: null })).toBe(true)
     expect(hit(yes, {})).toBe(false)
@@ -97,10 +107,18 @@ describe('anything-but', () => {
     expect(hit({ data: { s: [{ 'anything-but': 'test' }] } }, {})).toBe(false)
   })
   it('with prefix or suffix', () => {
-    expect(hit({ data: { s: [{ 'anything-but': { prefix: 'tmp-' } }] } }, { s: 'tmp-1' })).toBe(false)
-    expect(hit({ data: { s: [{ 'anything-but': { prefix: 'tmp-' } }] } }, { s: 'job-1' })).toBe(true)
-    expect(hit({ data: { s: [{ 'anything-but': { suffix: '.tmp' } }] } }, { s: 'a.tmp' })).toBe(false)
-    expect(hit({ data: { s: [{ 'anything-but': { suffix: '.tmp' } }] } }, { s: 'a.txt' })).toBe(true)
+    expect(hit({ data: { s: [{ 'anything-but': { prefix: 'tmp-' } }] } }, { s: 'tmp-1' })).toBe(
+      false,
+    )
+    expect(hit({ data: { s: [{ 'anything-but': { prefix: 'tmp-' } }] } }, { s: 'job-1' })).toBe(
+      true,
+    )
+    expect(hit({ data: { s: [{ 'anything-but': { suffix: '.tmp' } }] } }, { s: 'a.tmp' })).toBe(
+      false,
+    )
+    expect(hit({ data: { s: [{ 'anything-but': { suffix: '.tmp' } }] } }, { s: 'a.txt' })).toBe(
+      true,
+    )
     expect(hit({ data: { s: [{ 'anything-but': { suffix: '.tmp' } }] } }, {})).toBe(false)
   })
   it('on an array matches when any element is not excluded (EventBridge)', () => {
@@ -111,7 +129,8 @@ describe('anything-but', () => {
 
 describe('numeric', () => {
   it('compares with each operator, boundaries included or not', () => {
-    const at = (op: '<' | '<=' | '=' | '>=' | '>', n: number) => (v: unknown) => hit({ data: { n: [{ numeric: [op, n] }] } }, { n: v })
+    const at = (op: '<' | '<=' | '=' | '>=' | '>', n: number) => (v: unknown) =>
+      hit({ data: { n: [{ numeric: [op, n] }] } }, { n: v })
     expect([9, 10, 11].map(at('<', 10))).toEqual([true, false, false])
     expect([9, 10, 11].map(at('<=', 10))).toEqual([true, true, false])
     expect([9, 10, 11].map(at('=', 10))).toEqual([false, true, false])
@@ -120,7 +139,13 @@ describe('numeric', () => {
   })
   it('ranges with two pairs', () => {
     const f: Filter = { data: { total: [{ numeric: ['>=', 100, '<', 200] }] } }
-    expect([99.99, 100, 150, 199.5, 200].map((total) => hit(f, { total }))).toEqual([false, true, true, true, false])
+    expect([99.99, 100, 150, 199.5, 200].map((total) => hit(f, { total }))).toEqual([
+      false,
+      true,
+      true,
+      true,
+      false,
+    ])
     const g: Filter = { data: { n: [{ numeric: ['>', 0, '<=', 5] }] } }
     expect([0, 0.1, 5, 5.1].map((n) => hit(g, { n }))).toEqual([false, true, true, false])
   })
@@ -146,18 +171,40 @@ describe('combining', () => {
     expect(hit(f, { customer: { address: { country: 'DE' } } })).toBe(false)
     expect(hit(f, { customer: {} })).toBe(false)
     const g: Filter = { data: { items: { sku: ['A'], qty: [{ numeric: ['>', 1] }] } } }
-    expect(hit(g, { items: [{ sku: 'B', qty: 5 }, { sku: 'A', qty: 2 }] })).toBe(true)
-    expect(hit(g, { items: [{ sku: 'B', qty: 5 }, { sku: 'A', qty: 1 }] })).toBe(false)
+    expect(
+      hit(g, {
+        items: [
+          { sku: 'B', qty: 5 },
+          { sku: 'A', qty: 2 },
+        ],
+      }),
+    ).toBe(true)
+    expect(
+      hit(g, {
+        items: [
+          { sku: 'B', qty: 5 },
+          { sku: 'A', qty: 1 },
+        ],
+      }),
+    ).toBe(false)
   })
   it('$or at the top level, ANDed with its siblings', () => {
-    const f: Filter = { type: ['order.placed'], $or: [{ source: ['web'] }, { data: { vip: [true] } }] }
+    const f: Filter = {
+      type: ['order.placed'],
+      $or: [{ source: ['web'] }, { data: { vip: [true] } }],
+    }
     expect(compileFilter(f)(ev({}, { source: 'web' }))).toBe(true)
     expect(compileFilter(f)(ev({ vip: true }, { source: 'pos' }))).toBe(true)
     expect(compileFilter(f)(ev({ vip: false }, { source: 'pos' }))).toBe(false)
     expect(compileFilter(f)(ev({ vip: true }, { type: 'order.paid' }))).toBe(false)
   })
   it('$or nested inside data', () => {
-    const f: Filter = { data: { $or: [{ total: [{ numeric: ['>=', 100] }] }, { country: ['FR'], express: [true] }], status: ['new'] } }
+    const f: Filter = {
+      data: {
+        $or: [{ total: [{ numeric: ['>=', 100] }] }, { country: ['FR'], express: [true] }],
+        status: ['new'],
+      },
+    }
     expect(hit(f, { total: 150, status: 'new' })).toBe(true)
     expect(hit(f, { total: 10, country: 'FR', express: true, status: 'new' })).toBe(true)
     expect(hit(f, { total: 10, country: 'FR', express: false, status: 'new' })).toBe(false)
@@ -187,9 +234,13 @@ describe('envelope fields', () => {
 
 describe('the DESIGN.md example', () => {
   const f: Filter = {
-    source: ['web'], data: {
-      total: [{ numeric: ['>=', 100] }], country: ['FR', 'DE'],
-      coupon: [{ exists: false }], sku: [{ prefix: 'AB-' }], status: [{ 'anything-but': ['test'] }],
+    source: ['web'],
+    data: {
+      total: [{ numeric: ['>=', 100] }],
+      country: ['FR', 'DE'],
+      coupon: [{ exists: false }],
+      sku: [{ prefix: 'AB-' }],
+      status: [{ 'anything-but': ['test'] }],
     },
   }
   const good = { total: 120, country: 'DE', sku: 'AB-7', status: 'paid' }
@@ -231,34 +282,91 @@ describe('malformed filters are refused with INVALID_FILTER naming the path', ()
     ['web', 'filter: must be a filter object or a function, got "web"'],
     [[{ source: ['web'] }], 'filter: must be a filter object or a function, got an array'],
     [{ source: [] }, 'filter source: must be a non-empty array of rules or a nested filter'],
-    [{ source: 'web' }, 'filter source: must be a non-empty array of rules or a nested filter, got "web"'],
+    [
+      { source: 'web' },
+      'filter source: must be a non-empty array of rules or a nested filter, got "web"',
+    ],
     [{ data: { n: 5 } }, 'filter data.n: must be a non-empty array'],
     [{ data: { a: { b: null } } }, 'filter data.a.b: must be a non-empty array'],
     [{ data: { sku: [{ prefx: 'a' }] } }, 'filter data.sku[0]: unknown rule operator "prefx"'],
-    [{ data: { sku: ['x', { prefix: 'a', suffix: 'b' }] } }, 'filter data.sku[1]: a rule object needs exactly one operator, got 2'],
-    [{ data: { sku: [{}] } }, 'filter data.sku[0]: a rule object needs exactly one operator, got 0'],
+    [
+      { data: { sku: ['x', { prefix: 'a', suffix: 'b' }] } },
+      'filter data.sku[1]: a rule object needs exactly one operator, got 2',
+    ],
+    [
+      { data: { sku: [{}] } },
+      'filter data.sku[0]: a rule object needs exactly one operator, got 0',
+    ],
     [{ data: { sku: [['a']] } }, 'filter data.sku[0]: a rule must be'],
     [{ data: { n: [Number.NaN] } }, 'filter data.n[0]: a rule must be'],
-    [{ data: { sku: [{ prefix: 1 }] } }, 'filter data.sku[0]: prefix must be a string or { "equals-ignore-case": string }, got 1'],
-    [{ data: { sku: [{ suffix: null }] } }, 'filter data.sku[0]: suffix must be a string or { "equals-ignore-case": string }, got null'],
-    [{ data: { c: [{ 'equals-ignore-case': ['fr'] }] } }, 'filter data.c[0]: equals-ignore-case must be a string, got an array'],
-    [{ data: { total: [{ numeric: ['>>', 1] }] } }, 'filter data.total[0]: numeric operator ">>" is not one of <, <=, =, >=, >'],
-    [{ data: { total: [{ numeric: ['>', 1, '!=', 5] }] } }, 'filter data.total[0]: numeric operator "!=" is not one of'],
-    [{ data: { total: [{ numeric: ['>', '1'] }] } }, 'filter data.total[0]: numeric operand "1" is not a finite number'],
-    [{ data: { total: [{ numeric: ['<', Infinity] }] } }, 'filter data.total[0]: numeric operand Infinity is not a finite number'],
+    [
+      { data: { sku: [{ prefix: 1 }] } },
+      'filter data.sku[0]: prefix must be a string or { "equals-ignore-case": string }, got 1',
+    ],
+    [
+      { data: { sku: [{ suffix: null }] } },
+      'filter data.sku[0]: suffix must be a string or { "equals-ignore-case": string }, got null',
+    ],
+    [
+      { data: { c: [{ 'equals-ignore-case': ['fr'] }] } },
+      'filter data.c[0]: equals-ignore-case must be a string, got an array',
+    ],
+    [
+      { data: { total: [{ numeric: ['>>', 1] }] } },
+      'filter data.total[0]: numeric operator ">>" is not one of <, <=, =, >=, >',
+    ],
+    [
+      { data: { total: [{ numeric: ['>', 1, '!=', 5] }] } },
+      'filter data.total[0]: numeric operator "!=" is not one of',
+    ],
+    [
+      { data: { total: [{ numeric: ['>', '1'] }] } },
+      'filter data.total[0]: numeric operand "1" is not a finite number',
+    ],
+    [
+      { data: { total: [{ numeric: ['<', Infinity] }] } },
+      'filter data.total[0]: numeric operand Infinity is not a finite number',
+    ],
     [{ data: { total: [{ numeric: ['>'] }] } }, 'filter data.total[0]: numeric needs 1 or 2 pairs'],
-    [{ data: { total: [{ numeric: ['>', 1, '<'] }] } }, 'filter data.total[0]: numeric needs 1 or 2 pairs'],
-    [{ data: { total: [{ numeric: ['>', 1, '<', 5, '=', 3] }] } }, 'filter data.total[0]: numeric needs 1 or 2 pairs'],
+    [
+      { data: { total: [{ numeric: ['>', 1, '<'] }] } },
+      'filter data.total[0]: numeric needs 1 or 2 pairs',
+    ],
+    [
+      { data: { total: [{ numeric: ['>', 1, '<', 5, '=', 3] }] } },
+      'filter data.total[0]: numeric needs 1 or 2 pairs',
+    ],
     [{ data: { total: [{ numeric: 5 }] } }, 'filter data.total[0]: numeric needs 1 or 2 pairs'],
     [{ coupon: [{ exists: 'no' }] }, 'filter coupon[0]: exists must be true or false, got "no"'],
-    [{ s: [{ 'anything-but': [] }] }, 'filter s[0]: anything-but needs a value or a non-empty list'],
-    [{ s: [{ 'anything-but': [{ a: 1 }] }] }, 'filter s[0]: anything-but needs a value or a non-empty list'],
-    [{ s: [{ 'anything-but': { equals: 'x' } }] }, 'filter s[0]: anything-but takes a value, a list of values, or one of { prefix }, { suffix }, { equals-ignore-case }, { wildcard }'],
-    [{ s: [{ 'anything-but': { prefix: 3 } }] }, 'filter s[0]: anything-but prefix takes a string or a non-empty list of strings, got 3'],
-    [{ $or: [] }, 'filter $or: $or must be an array of at least 2 filter objects (EventBridge refuses fewer), got an array'],
-    [{ $or: { a: ['x'] } }, 'filter $or: $or must be an array of at least 2 filter objects (EventBridge refuses fewer), got an object'],
+    [
+      { s: [{ 'anything-but': [] }] },
+      'filter s[0]: anything-but needs a value or a non-empty list',
+    ],
+    [
+      { s: [{ 'anything-but': [{ a: 1 }] }] },
+      'filter s[0]: anything-but needs a value or a non-empty list',
+    ],
+    [
+      { s: [{ 'anything-but': { equals: 'x' } }] },
+      'filter s[0]: anything-but takes a value, a list of values, or one of { prefix }, { suffix }, { equals-ignore-case }, { wildcard }',
+    ],
+    [
+      { s: [{ 'anything-but': { prefix: 3 } }] },
+      'filter s[0]: anything-but prefix takes a string or a non-empty list of strings, got 3',
+    ],
+    [
+      { $or: [] },
+      'filter $or: $or must be an array of at least 2 filter objects (EventBridge refuses fewer), got an array',
+    ],
+    [
+      { $or: { a: ['x'] } },
+      'filter $or: $or must be an array of at least 2 filter objects (EventBridge refuses fewer), got an object',
+    ],
     [{ $or: [{ a: ['x'] }, 'b'] }, 'filter $or[1]: must be a filter object, got "b"'],
-    [{ data: { $or: [{ a: [{ prefix: 1 }] }, { b: ['x'] }] } }, 'filter data.$or[0].a[0]: prefix must be a string'],
+    [
+      { data: { $or: [{ a: [{ prefix: 1 }] }, { b: ['x'] }] } },
+      'filter data.$or[0].a[0]: prefix must be a string',
+    ],
   ])('%j', (filter, message) => {
     const [code, got] = refusal(filter)!
     expect(code).toBe('INVALID_FILTER')
@@ -268,23 +376,41 @@ describe('malformed filters are refused with INVALID_FILTER naming the path', ()
 
 describe('arrays, as EventBridge flattens them', () => {
   it('an array of arrays (any depth) matches when any leaf does', () => {
-    const employees = [[{ firstName: 'John', lastName: 'Doe' }, { firstName: 'Anna', lastName: 'Smith' }], [{ firstName: 'Peter', lastName: 'Jones' }]]
+    const employees = [
+      [
+        { firstName: 'John', lastName: 'Doe' },
+        { firstName: 'Anna', lastName: 'Smith' },
+      ],
+      [{ firstName: 'Peter', lastName: 'Jones' }],
+    ]
     expect(hit({ data: { employees: { firstName: ['Anna'] } } }, { employees })).toBe(true)
     expect(hit({ data: { employees: { firstName: ['Zoe'] } } }, { employees })).toBe(false)
     expect(hit({ data: { tags: ['vip'] } }, { tags: [['a', ['b', ['vip']]]] })).toBe(true)
     expect(hit({ data: { n: [{ numeric: ['>', 10] }] } }, { n: [[1], [[2, [30]]]] })).toBe(true)
   })
   it('two fields of a nested filter must match within one array element (array consistency)', () => {
-    const employees = [[{ firstName: 'John', lastName: 'Doe' }, { firstName: 'Anna', lastName: 'Smith' }], [{ firstName: 'Peter', lastName: 'Jones' }]]
-    expect(hit({ data: { employees: { firstName: ['Anna'], lastName: ['Smith'] } } }, { employees })).toBe(true)
-    expect(hit({ data: { employees: { firstName: ['Anna'], lastName: ['Jones'] } } }, { employees })).toBe(false)
+    const employees = [
+      [
+        { firstName: 'John', lastName: 'Doe' },
+        { firstName: 'Anna', lastName: 'Smith' },
+      ],
+      [{ firstName: 'Peter', lastName: 'Jones' }],
+    ]
+    expect(
+      hit({ data: { employees: { firstName: ['Anna'], lastName: ['Smith'] } } }, { employees }),
+    ).toBe(true)
+    expect(
+      hit({ data: { employees: { firstName: ['Anna'], lastName: ['Jones'] } } }, { employees }),
+    ).toBe(false)
   })
   it('waitFor looks into arrays of arrays too', async () => {
     const bus = createBus()
     const filter: Filter = { data: { employees: { firstName: ['Anna'] } } }
     const waiting = bus.waitFor('team.updated', { filter, timeout: 10_000 })
     await bus.publish('team.updated', { employees: [[{ firstName: 'John' }]] })
-    await bus.publish('team.updated', { employees: [[{ firstName: 'John' }, { firstName: 'Anna' }], [{ firstName: 'Peter' }]] })
+    await bus.publish('team.updated', {
+      employees: [[{ firstName: 'John' }, { firstName: 'Anna' }], [{ firstName: 'Peter' }]],
+    })
     expect(((await waiting).data as { employees: unknown[][] }).employees).toHaveLength(2)
     await bus.close()
   })
@@ -293,12 +419,26 @@ describe('arrays, as EventBridge flattens them', () => {
 describe('matching work is linear in the event times the filter', () => {
   it('reads each element of a wide array a bounded number of times', () => {
     let reads = 0
-    const counted = (o: object) => new Proxy(o, {
-      get: (t, k, r) => { reads++; return Reflect.get(t, k, r) },
-      getOwnPropertyDescriptor: (t, k) => { reads++; return Reflect.getOwnPropertyDescriptor(t, k) },
-      getPrototypeOf: (t) => { reads++; return Reflect.getPrototypeOf(t) },
+    const counted = (o: object) =>
+      new Proxy(o, {
+        get: (t, k, r) => {
+          reads++
+          return Reflect.get(t, k, r)
+        },
+        getOwnPropertyDescriptor: (t, k) => {
+          reads++
+          return Reflect.getOwnPropertyDescriptor(t, k)
+        },
+        getPrototypeOf: (t) => {
+          reads++
+          return Reflect.getPrototypeOf(t)
+        },
+      })
+    const f = compileFilter({
+      data: {
+        items: { a: ['no', { prefix: 'n' }], b: [{ exists: false }, { numeric: ['>', 5] }] },
+      },
     })
-    const f = compileFilter({ data: { items: { a: ['no', { prefix: 'n' }], b: [{ exists: false }, { numeric: ['>', 5] }] } } })
     for (const n of [100, 10_000]) {
       const items = Array.from({ length: n }, () => counted({ a: 'x', b: [[1]] }))
       reads = 0
@@ -320,7 +460,8 @@ describe('exists looks at leaves (EventBridge: an object or an empty array is no
 })
 
 describe('wildcard', () => {
-  const w = (pattern: string, value: unknown) => hit({ data: { v: [{ wildcard: pattern }] } }, { v: value })
+  const w = (pattern: string, value: unknown) =>
+    hit({ data: { v: [{ wildcard: pattern }] } }, { v: value })
   it('* matches any run of characters, even none', () => {
     expect(w('*.png', 'a.png')).toBe(true)
     expect(w('*.png', '.png')).toBe(true)
@@ -356,7 +497,10 @@ describe('wildcard', () => {
     ['a\\b', 'invalid escape'],
     ['a\\', 'invalid escape'],
   ])('refuses %j', (pattern, why) => {
-    expect(refusal({ data: { v: [{ wildcard: pattern }] } })).toEqual(['INVALID_FILTER', expect.stringContaining(why)])
+    expect(refusal({ data: { v: [{ wildcard: pattern }] } })).toEqual([
+      'INVALID_FILTER',
+      expect.stringContaining(why),
+    ])
   })
 })
 
@@ -369,14 +513,24 @@ describe('equals-ignore-case, and prefix/suffix with it', () => {
     expect(f('abc', 'abcd')).toBe(false)
   })
   it('prefix and suffix', () => {
-    expect(hit({ data: { s: [{ prefix: { 'equals-ignore-case': 'EventB' } }] } }, { s: 'eventbridge' })).toBe(true)
-    expect(hit({ data: { s: [{ prefix: { 'equals-ignore-case': 'EventB' } }] } }, { s: 'event' })).toBe(false)
-    expect(hit({ data: { s: [{ suffix: { 'equals-ignore-case': 'tBridge' } }] } }, { s: 'EVENTBRIDGE' })).toBe(true)
-    expect(hit({ data: { s: [{ suffix: { 'equals-ignore-case': 'tBridge' } }] } }, { s: 'bridge' })).toBe(false)
+    expect(
+      hit({ data: { s: [{ prefix: { 'equals-ignore-case': 'EventB' } }] } }, { s: 'eventbridge' }),
+    ).toBe(true)
+    expect(
+      hit({ data: { s: [{ prefix: { 'equals-ignore-case': 'EventB' } }] } }, { s: 'event' }),
+    ).toBe(false)
+    expect(
+      hit({ data: { s: [{ suffix: { 'equals-ignore-case': 'tBridge' } }] } }, { s: 'EVENTBRIDGE' }),
+    ).toBe(true)
+    expect(
+      hit({ data: { s: [{ suffix: { 'equals-ignore-case': 'tBridge' } }] } }, { s: 'bridge' }),
+    ).toBe(false)
     expect(hit({ data: { s: [{ suffix: { 'equals-ignore-case': '1' } }] } }, { s: 1 })).toBe(false)
   })
   it('refuses other forms', () => {
-    expect(refusal({ data: { s: [{ prefix: { 'equals-ignore-case': 1 } }] } })?.[0]).toBe('INVALID_FILTER')
+    expect(refusal({ data: { s: [{ prefix: { 'equals-ignore-case': 1 } }] } })?.[0]).toBe(
+      'INVALID_FILTER',
+    )
     expect(refusal({ data: { s: [{ prefix: { wildcard: 'a' } }] } })?.[0]).toBe('INVALID_FILTER')
   })
 })
@@ -403,16 +557,27 @@ describe('cidr', () => {
   })
   // Bad blocks from aws/event-ruler src/test/software/amazon/event/ruler/CIDRTest.java (SpotMalformedCIDRs)
   it.each([
-    '192.168.0.1/33', 'foo', 'foo/bar/baz', '192.168.0.1/foo', '192.168.0.1/-3424', 'snorkle/3', '10.10.10.10.10/3', '2.1.0.-1/3',
-    '2400:6500:3:3:3:3:3:3:3:3FF00::36FB:1F80/122', '2400:6500:3:3:-5:3:3:3:3:3FF00::36FB:1F80/122',
-    '2400:6500:3:3:3:3:FFFFFFFFFFF:3:3:3FF00::36FB:1F80/122', '2400:6500:FF00::36FB:1F80/222', '700.168.0.1/8',
+    '192.168.0.1/33',
+    'foo',
+    'foo/bar/baz',
+    '192.168.0.1/foo',
+    '192.168.0.1/-3424',
+    'snorkle/3',
+    '10.10.10.10.10/3',
+    '2.1.0.-1/3',
+    '2400:6500:3:3:3:3:3:3:3:3FF00::36FB:1F80/122',
+    '2400:6500:3:3:-5:3:3:3:3:3FF00::36FB:1F80/122',
+    '2400:6500:3:3:3:3:FFFFFFFFFFF:3:3:3FF00::36FB:1F80/122',
+    '2400:6500:FF00::36FB:1F80/222',
+    '700.168.0.1/8',
   ])('refuses %j', (block) => {
     expect(refusal({ data: { ip: [{ cidr: block }] } })?.[0]).toBe('INVALID_FILTER')
   })
 })
 
 describe('anything-but forms', () => {
-  const ab = (x: unknown, v: unknown) => hit({ data: { v: [{ 'anything-but': x }] } } as Filter, { v })
+  const ab = (x: unknown, v: unknown) =>
+    hit({ data: { v: [{ 'anything-but': x }] } } as Filter, { v })
   it('prefix, suffix, equals-ignore-case and wildcard, each with one value or a list', () => {
     expect(ab({ prefix: ['init', 'error'] }, 'initializing')).toBe(false)
     expect(ab({ prefix: ['init', 'error'] }, 'running')).toBe(true)
@@ -434,26 +599,43 @@ describe('anything-but forms', () => {
     [{ prefix: [] }, 'non-empty list of strings'],
     [{ 'equals-ignore-case': [1] }, 'non-empty list of strings'],
   ])('refuses %j', (x, why) => {
-    expect(refusal({ data: { v: [{ 'anything-but': x }] } })).toEqual(['INVALID_FILTER', expect.stringContaining(why)])
+    expect(refusal({ data: { v: [{ 'anything-but': x }] } })).toEqual([
+      'INVALID_FILTER',
+      expect.stringContaining(why),
+    ])
   })
 })
 
 describe('$and', () => {
   it('matches when every sub-filter does', () => {
-    const f: Filter = { data: { $and: [{ n: [{ numeric: ['>', 1] }] }, { n: [{ numeric: ['<', 5] }] }] } }
+    const f: Filter = {
+      data: { $and: [{ n: [{ numeric: ['>', 1] }] }, { n: [{ numeric: ['<', 5] }] }] },
+    }
     expect(hit(f, { n: 3 })).toBe(true)
     expect(hit(f, { n: 7 })).toBe(false)
-    expect(refusal({ $and: [{ a: ['x'] }] })).toEqual(['INVALID_FILTER', expect.stringContaining('$and must be an array of at least 2 filter objects')])
+    expect(refusal({ $and: [{ a: ['x'] }] })).toEqual([
+      'INVALID_FILTER',
+      expect.stringContaining('$and must be an array of at least 2 filter objects'),
+    ])
   })
 })
 
 describe('filters that can never match, or cannot be read, are refused with INVALID_FILTER', () => {
   it.each([
-    [{ data: { n: [{ numeric: ['>', 30, '<', 1] }] } }, 'filter data.n[0]: numeric range is empty: > 30 and < 1'],
+    [
+      { data: { n: [{ numeric: ['>', 30, '<', 1] }] } },
+      'filter data.n[0]: numeric range is empty: > 30 and < 1',
+    ],
     [{ data: { n: [{ numeric: ['>=', 5, '<=', 5] }] } }, 'numeric range is empty'],
-    [{ data: { n: [{ numeric: ['<', 5, '>', 1] }] } }, 'a numeric range starts with its lower bound'],
+    [
+      { data: { n: [{ numeric: ['<', 5, '>', 1] }] } },
+      'a numeric range starts with its lower bound',
+    ],
     [{ data: { n: [{ numeric: ['>', 1, '=', 5] }] } }, 'a numeric range ends with its upper bound'],
-    [{ data: { n: [{ 'anything-but': { prefix: '' } }] } }, 'filter data.n[0]: anything-but prefix ""'],
+    [
+      { data: { n: [{ 'anything-but': { prefix: '' } }] } },
+      'filter data.n[0]: anything-but prefix ""',
+    ],
     [{ $or: [{ a: ['x'] }] }, 'filter $or: $or must be an array of at least 2'],
     [{ data: { a: [] } }, 'filter data.a: must be a non-empty array'],
     [{ data: {} }, 'filter data: is an empty object'],
@@ -461,13 +643,23 @@ describe('filters that can never match, or cannot be read, are refused with INVA
     expect(refusal(filter)).toEqual(['INVALID_FILTER', expect.stringContaining(why)])
   })
   it('deeper than 32 levels, 10,000 levels, and cyclic', () => {
-    const deep = (n: number) => { let f: Record<string, unknown> = { x: ['y'] }; for (let i = 0; i < n; i++) f = { a: f }; return f }
+    const deep = (n: number) => {
+      let f: Record<string, unknown> = { x: ['y'] }
+      for (let i = 0; i < n; i++) f = { a: f }
+      return f
+    }
     expect(() => compileFilter(deep(32) as Filter)).not.toThrow()
-    expect(refusal(deep(33))).toEqual(['INVALID_FILTER', expect.stringContaining('nests deeper than 32 levels')])
+    expect(refusal(deep(33))).toEqual([
+      'INVALID_FILTER',
+      expect.stringContaining('nests deeper than 32 levels'),
+    ])
     expect(refusal(deep(10_000))?.[0]).toBe('INVALID_FILTER')
     const cyclic: Record<string, unknown> = { x: ['y'] }
     cyclic.self = cyclic
-    expect(refusal(cyclic)).toEqual(['INVALID_FILTER', 'filter self: is cyclic: it contains itself'])
+    expect(refusal(cyclic)).toEqual([
+      'INVALID_FILTER',
+      'filter self: is cyclic: it contains itself',
+    ])
     const or: Record<string, unknown> = { x: ['y'] }
     or.$or = [or, { z: ['w'] }]
     expect(refusal(or)?.[0]).toBe('INVALID_FILTER')
@@ -481,23 +673,50 @@ describe('filters that can never match, or cannot be read, are refused with INVA
   })
   it('a getter or Proxy trap that throws: its thrown value is the cause', () => {
     const boom = new Error('boom')
-    const getter = { data: { get total() { throw boom } } }
+    const getter = {
+      data: {
+        get total() {
+          throw boom
+        },
+      },
+    }
     let caught: unknown
-    try { compileFilter(getter as unknown as Filter) } catch (e) { caught = e }
+    try {
+      compileFilter(getter as unknown as Filter)
+    } catch (e) {
+      caught = e
+    }
     expect(caught).toBeInstanceOf(TidingsError)
     expect((caught as TidingsError).code).toBe('INVALID_FILTER')
     expect((caught as TidingsError).message).toContain('filter data.total: reading it threw')
     expect((caught as Error).cause).toBe(boom)
-    const trap = new Proxy({}, { ownKeys() { throw boom } })
-    try { compileFilter(trap as Filter) } catch (e) { caught = e }
+    const trap = new Proxy(
+      {},
+      {
+        ownKeys() {
+          throw boom
+        },
+      },
+    )
+    try {
+      compileFilter(trap as Filter)
+    } catch (e) {
+      caught = e
+    }
     expect((caught as Error).cause).toBe(boom)
     const { proxy, revoke } = Proxy.revocable({}, {})
     revoke()
     expect(refusal({ data: proxy })?.[0]).toBe('INVALID_FILTER')
   })
   it('a Proxy array answering a length that is not a count is refused', () => {
-    const lying = (length: unknown) => new Proxy([{ a: ['x'] }, { b: ['y'] }], { get: (t, k) => (k === 'length' ? length : Reflect.get(t, k)) })
-    expect(refusal({ $or: lying(Number.NaN) })).toEqual(['INVALID_FILTER', 'filter $or: has an invalid length'])
+    const lying = (length: unknown) =>
+      new Proxy([{ a: ['x'] }, { b: ['y'] }], {
+        get: (t, k) => (k === 'length' ? length : Reflect.get(t, k)),
+      })
+    expect(refusal({ $or: lying(Number.NaN) })).toEqual([
+      'INVALID_FILTER',
+      'filter $or: has an invalid length',
+    ])
     expect(refusal({ a: lying(-1) })).toEqual(['INVALID_FILTER', 'filter a: has an invalid length'])
     expect(refusal({ a: lying('2') })?.[0]).toBe('INVALID_FILTER')
   })
@@ -513,20 +732,46 @@ describe('event-ruler test cases', () => {
   const ruler = (rule: Filter, event: unknown) => compileFilter(rule)(event as BusEvent)
   // src/test/software/amazon/event/ruler/RulerTest.java: WHEN_WeTryToMatchExistsRules_THEN_TheyWork
   it('exists', () => {
-    const rules: Filter[] = [{ a: [{ exists: true }] }, { b: [{ exists: false }] }, { x: [{ exists: true }] }, { x: [{ exists: false }] }]
+    const rules: Filter[] = [
+      { a: [{ exists: true }] },
+      { b: [{ exists: false }] },
+      { x: [{ exists: true }] },
+      { x: [{ exists: false }] },
+    ]
     const events = [{ a: 1 }, { b: 2 }, { x: 'X' }]
-    const want = [[true, true, false, true], [false, false, false, true], [false, true, true, false]]
-    events.forEach((e, i) => rules.forEach((r, j) => expect(ruler(r, e), `${i}/${j}`).toBe(want[i]![j])))
+    const want = [
+      [true, true, false, true],
+      [false, false, false, true],
+      [false, true, true, false],
+    ]
+    events.forEach((e, i) =>
+      rules.forEach((r, j) => expect(ruler(r, e), `${i}/${j}`).toBe(want[i]![j])),
+    )
   })
   // RulerTest.java: WHEN_WeTryAnythingButRules_THEN_Theywork (first three events)
   it('anything-but of every kind', () => {
     const rule: Filter = {
-      a: [{ 'anything-but': ['dad0', 'dad1', 'dad2'] }], b: [{ 'anything-but': [111, 222, 333] }], c: [{ 'anything-but': 'zdd' }],
-      d: [{ 'anything-but': 444 }], z: [{ numeric: ['>', 0, '<', 1] }], w: [{ 'anything-but': { prefix: 'zax' } }],
-      n: [{ 'anything-but': { suffix: 'ing' } }], o: [{ 'anything-but': { 'equals-ignore-case': 'CamelCase' } }],
+      a: [{ 'anything-but': ['dad0', 'dad1', 'dad2'] }],
+      b: [{ 'anything-but': [111, 222, 333] }],
+      c: [{ 'anything-but': 'zdd' }],
+      d: [{ 'anything-but': 444 }],
+      z: [{ numeric: ['>', 0, '<', 1] }],
+      w: [{ 'anything-but': { prefix: 'zax' } }],
+      n: [{ 'anything-but': { suffix: 'ing' } }],
+      o: [{ 'anything-but': { 'equals-ignore-case': 'CamelCase' } }],
       p: [{ 'anything-but': { 'equals-ignore-case': ['CamelCase', 'AbC'] } }],
     }
-    const base = { a: 'child1', b: '444', c: 'child1', d: 123, w: 'xaz', z: 0.001, n: 'nomatch', o: 'nomatch', p: 'nomatch' }
+    const base = {
+      a: 'child1',
+      b: '444',
+      c: 'child1',
+      d: 123,
+      w: 'xaz',
+      z: 0.001,
+      n: 'nomatch',
+      o: 'nomatch',
+      p: 'nomatch',
+    }
     expect(ruler(rule, base)).toBe(true)
     expect(ruler(rule, { ...base, a: 'dad789', b: 789, c: 'zdd' })).toBe(false)
     expect(ruler(rule, { ...base, a: 'dad789', b: 789, z: 1.01 })).toBe(false)
@@ -540,7 +785,11 @@ describe('event-ruler test cases', () => {
   })
   // RulerTest.java: WHEN_WeTryEqualsIgnoreCaseRules_THEN_TheyWork
   it('equals-ignore-case', () => {
-    const rule: Filter = { a: [{ 'equals-ignore-case': 'aBc' }], b: [{ 'equals-ignore-case': 'Def' }], c: [{ 'equals-ignore-case': 'xyZ' }] }
+    const rule: Filter = {
+      a: [{ 'equals-ignore-case': 'aBc' }],
+      b: [{ 'equals-ignore-case': 'Def' }],
+      c: [{ 'equals-ignore-case': 'xyZ' }],
+    }
     expect(ruler(rule, { a: 'ABC', b: 'defx', c: 'xYz', d: 'rst' })).toBe(false)
     expect(ruler(rule, { a: 'ABC', c: 'xYz', d: 'rst' })).toBe(false)
     expect(ruler(rule, { a: 'ABC', b: 'xYz', c: 'def', d: 'rst' })).toBe(false)
@@ -565,30 +814,89 @@ describe('event-ruler test cases', () => {
   // ACMachineTest.java: testAnythingButWildcard, testAnythingButPrefix, testAnythingButSuffix
   it('anything-but wildcard, prefix, suffix', () => {
     const ab = (x: object, v: string) => ruler({ a: [{ 'anything-but': x }] } as Filter, { a: v })
-    expect(['foo', 'foobar', 'barfoo', 'barfoobar', 'barfobarobar'].map((v) => ab({ wildcard: '*foo*' }, v))).toEqual([false, false, false, false, true])
-    expect(['value$', 'notvalue', '$notvalue'].map((v) => ab({ prefix: '$' }, v))).toEqual([true, true, false])
-    expect(['value$', 'notvalue', '$notvalue'].map((v) => ab({ suffix: '$' }, v))).toEqual([false, true, true])
+    expect(
+      ['foo', 'foobar', 'barfoo', 'barfoobar', 'barfobarobar'].map((v) =>
+        ab({ wildcard: '*foo*' }, v),
+      ),
+    ).toEqual([false, false, false, false, true])
+    expect(['value$', 'notvalue', '$notvalue'].map((v) => ab({ prefix: '$' }, v))).toEqual([
+      true,
+      true,
+      false,
+    ])
+    expect(['value$', 'notvalue', '$notvalue'].map((v) => ab({ suffix: '$' }, v))).toEqual([
+      false,
+      true,
+      true,
+    ])
   })
   // MachineTest.java: testIPAddressOfCIDRIsEqualToMaximumOfRange
   it('cidr', () => {
-    const c = (block: string, ip: string) => ruler({ sourceIPAddress: [{ cidr: block }] }, { sourceIPAddress: ip })
-    expect(['220.160.153.170', '220.160.153.171', '220.160.153.169', '220.160.153.172'].map((ip) => c('220.160.153.171/31', ip))).toEqual([true, true, false, false])
-    expect(['220.160.154.0', '220.160.154.255', '220.160.153.255', '220.160.155.0'].map((ip) => c('220.160.154.255/24', ip))).toEqual([true, true, false, false])
+    const c = (block: string, ip: string) =>
+      ruler({ sourceIPAddress: [{ cidr: block }] }, { sourceIPAddress: ip })
+    expect(
+      ['220.160.153.170', '220.160.153.171', '220.160.153.169', '220.160.153.172'].map((ip) =>
+        c('220.160.153.171/31', ip),
+      ),
+    ).toEqual([true, true, false, false])
+    expect(
+      ['220.160.154.0', '220.160.154.255', '220.160.153.255', '220.160.155.0'].map((ip) =>
+        c('220.160.154.255/24', ip),
+      ),
+    ).toEqual([true, true, false, false])
   })
   // src/test/resources/correctness-cases.json (array consistency; expected results as README's "JSON Array Matching" states)
   it.each([
     [{ d: { a: [{ exists: true }], b: [{ exists: true }] } }, { d: [{ a: 1, b: 2 }] }, true],
     [{ d: { a: [{ exists: true }], b: [{ exists: true }] } }, { d: [{ a: 1 }, { b: 2 }] }, false],
-    [{ d: { a: [{ exists: true }], b: [{ exists: true }] } }, { d: [{ a: 1 }, { b: 2 }, { a: 3, b: 4 }] }, true],
-    [{ u: { t: { k: ['color'], v: ['blue'] } } }, { u: [{ t: [{ k: 'color', v: 'blue' }] }] }, true],
-    [{ u: { t: { k: ['color'], v: ['blue'] } } }, { u: [{ t: [{ k: 'color' }, { v: 'blue' }] }] }, false],
-    [{ d: { name: [{ exists: true }], info: { x: ['1'] } } }, { d: [{ name: 'alice' }, { info: { x: '1' } }] }, false],
+    [
+      { d: { a: [{ exists: true }], b: [{ exists: true }] } },
+      { d: [{ a: 1 }, { b: 2 }, { a: 3, b: 4 }] },
+      true,
+    ],
+    [
+      { u: { t: { k: ['color'], v: ['blue'] } } },
+      { u: [{ t: [{ k: 'color', v: 'blue' }] }] },
+      true,
+    ],
+    [
+      { u: { t: { k: ['color'], v: ['blue'] } } },
+      { u: [{ t: [{ k: 'color' }, { v: 'blue' }] }] },
+      false,
+    ],
+    [
+      { d: { name: [{ exists: true }], info: { x: ['1'] } } },
+      { d: [{ name: 'alice' }, { info: { x: '1' } }] },
+      false,
+    ],
     [{ d: { a: [{ exists: true }], b: [{ exists: false }] } }, { d: [{ a: 1 }] }, true],
     [{ d: { a: [{ exists: true }], b: [{ exists: false }] } }, { d: [{ a: 1, b: 2 }] }, false],
     [{ d: { a: [{ exists: true }] } }, { d: [] }, false],
-    [{ d: { name: [{ exists: true }], type: [{ exists: true }] } }, { d: { name: [], type: 'x' } }, false],
-    [{ i: { p: [{ numeric: ['>', 0, '<', 100] }], n: [{ exists: true }] } }, { i: [{ n: 'w', p: 50 }, { n: 'g', p: 200 }] }, true],
-    [{ u: { s: [{ 'anything-but': 'banned' }], n: [{ exists: true }] } }, { u: [{ n: 'alice', s: 'banned' }, { n: 'bob', s: 'active' }] }, true],
+    [
+      { d: { name: [{ exists: true }], type: [{ exists: true }] } },
+      { d: { name: [], type: 'x' } },
+      false,
+    ],
+    [
+      { i: { p: [{ numeric: ['>', 0, '<', 100] }], n: [{ exists: true }] } },
+      {
+        i: [
+          { n: 'w', p: 50 },
+          { n: 'g', p: 200 },
+        ],
+      },
+      true,
+    ],
+    [
+      { u: { s: [{ 'anything-but': 'banned' }], n: [{ exists: true }] } },
+      {
+        u: [
+          { n: 'alice', s: 'banned' },
+          { n: 'bob', s: 'active' },
+        ],
+      },
+      true,
+    ],
     [{ d: { tags: [{ anything_but: 0 }] } }, {}, 'refused'],
   ] as const)('%j on %j: %s', (rule, event, want) => {
     if (want === 'refused') expect(refusal(rule)?.[0]).toBe('INVALID_FILTER')
@@ -599,13 +907,31 @@ describe('event-ruler test cases', () => {
 describe('the Filter type', () => {
   it('accepts every operator and refuses malformed ones at compile time', () => {
     const every: Filter = {
-      source: ['web', 5, true, null], data: {
-        a: [{ prefix: 'x' }, { prefix: { 'equals-ignore-case': 'x' } }, { suffix: 'y' }, { suffix: { 'equals-ignore-case': 'y' } }],
-        b: [{ 'equals-ignore-case': 'z' }, { wildcard: 'a*b' }, { cidr: '10.0.0.0/8' }, { exists: false }],
+      source: ['web', 5, true, null],
+      data: {
+        a: [
+          { prefix: 'x' },
+          { prefix: { 'equals-ignore-case': 'x' } },
+          { suffix: 'y' },
+          { suffix: { 'equals-ignore-case': 'y' } },
+        ],
+        b: [
+          { 'equals-ignore-case': 'z' },
+          { wildcard: 'a*b' },
+          { cidr: '10.0.0.0/8' },
+          { exists: false },
+        ],
         c: [{ numeric: ['>', 0] }, { numeric: ['>=', 0, '<', 5] }],
-        d: [{ 'anything-but': 'x' }, { 'anything-but': [1, 2] }, { 'anything-but': { prefix: ['p', 'q'] } }, { 'anything-but': { suffix: 's' } },
-          { 'anything-but': { 'equals-ignore-case': 'E' } }, { 'anything-but': { wildcard: ['*.tmp', '*.bak'] } }],
-        $or: [{ e: ['1'] }, { f: ['2'] }], $and: [{ g: ['3'] }, { h: { i: ['4'] } }],
+        d: [
+          { 'anything-but': 'x' },
+          { 'anything-but': [1, 2] },
+          { 'anything-but': { prefix: ['p', 'q'] } },
+          { 'anything-but': { suffix: 's' } },
+          { 'anything-but': { 'equals-ignore-case': 'E' } },
+          { 'anything-but': { wildcard: ['*.tmp', '*.bak'] } },
+        ],
+        $or: [{ e: ['1'] }, { f: ['2'] }],
+        $and: [{ g: ['3'] }, { h: { i: ['4'] } }],
       },
     }
     // (A reversed range type-checks: `$or` makes every key accept an array of filters, and

@@ -9,7 +9,10 @@ export const countingStore = (inner: Store = memoryStore()) => {
     get: (k) => inner.get(k),
     list: (o) => inner.list(o),
     async commit(c) {
-      if (stats.failNext > 0) { stats.failNext--; throw stats.error }
+      if (stats.failNext > 0) {
+        stats.failNext--
+        throw stats.error
+      }
       stats.commits++
       return inner.commit(c)
     },
@@ -19,7 +22,13 @@ export const countingStore = (inner: Store = memoryStore()) => {
 }
 
 /** Rejection details of a promise, or a failure if it resolved. */
-export const rejection = async (p: Promise<unknown>): Promise<{ code?: string; message: string }> => {
-  try { await p } catch (e) { return e as { code?: string; message: string } }
+export const rejection = async (
+  p: Promise<unknown>,
+): Promise<{ code?: string; message: string }> => {
+  try {
+    await p
+  } catch (e) {
+    return e as { code?: string; message: string }
+  }
   throw new Error('expected a rejection')
 }

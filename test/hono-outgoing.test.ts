@@ -17,9 +17,16 @@ const receiver = async (answer: (n: number, data: unknown) => number) => {
   server = createServer(async (req: IncomingMessage, res) => {
     let body = ''
     for await (const chunk of req) body += chunk
-    const headers = new Headers(Object.entries(req.headers).map(([k, v]) => [k, String(v)] as [string, string]))
+    const headers = new Headers(
+      Object.entries(req.headers).map(([k, v]) => [k, String(v)] as [string, string]),
+    )
     try {
-      const { id } = await verifyWebhook('standard', { body, headers, secrets: [secret], now: Date.now() })
+      const { id } = await verifyWebhook('standard', {
+        body,
+        headers,
+        secrets: [secret],
+        now: Date.now(),
+      })
       const data = fromCloudEvent(JSON.parse(body)).data
       const status = answer(++n, data)
       got.push({ id: id!, data, status })
@@ -33,22 +40,37 @@ const receiver = async (answer: (n: number, data: unknown) => number) => {
   const { port } = server.address() as { port: number }
   return { url: `http://127.0.0.1:${port}/hook`, got }
 }
-const until = async (check: () => boolean | Promise<boolean>) => { for (let i = 0; i < 300 && !(await check()); i++) await new Promise((r) => setTimeout(r, 10)) }
+const until = async (check: () => boolean | Promise<boolean>) => {
+  for (let i = 0; i < 300 && !(await check()); i++) await new Promise((r) => setTimeout(r, 10))
+}
 const quick = { attempts: 3, backoff: { initial: 20, factor: 1, jitter: false } }
 
 describe('outgoing webhooks', () => {
   it('POST each event signed per Standard Webhooks, retry failures with backoff, dead-letter what keeps failing', async () => {
-    const { url, got } = await receiver((n, data) => (data === 'flaky' && n < 2 ? 500 : data === 'broken' ? 500 : 200))
+    const { url, got } = await receiver((n, data) =>
+      data === 'flaky' && n < 2 ? 500 : data === 'broken' ? 500 : 200,
+    )
     const bus = createBus({ onError: () => {} })
-    await webhookSubscription(bus, { name: 'crm', pattern: 'customer.*', url, secret, retry: quick })
+    await webhookSubscription(bus, {
+      name: 'crm',
+      pattern: 'customer.*',
+      url,
+      secret,
+      retry: quick,
+    })
     const flaky = await bus.publish('customer.created', 'flaky')
     await bus.publish('customer.updated', 'broken')
     await until(() => got.filter((g) => g.data === 'broken').length === 3)
     await bus.idle()
-    expect(got.filter((g) => g.data === 'flaky').map((g) => [g.id, g.status])).toEqual([[flaky.id, 500], [flaky.id, 200]])
+    expect(got.filter((g) => g.data === 'flaky').map((g) => [g.id, g.status])).toEqual([
+      [flaky.id, 500],
+      [flaky.id, 200],
+    ])
     expect(got.every((g) => g.id !== 'bad signature')).toBe(true)
     const dead = await bus.deadLetters.list({ subscription: 'crm' })
-    expect(dead.map((d) => [d.event.data, d.attempts, d.error.message])).toEqual([['broken', 3, `${url} answered 500`]])
+    expect(dead.map((d) => [d.event.data, d.attempts, d.error.message])).toEqual([
+      ['broken', 3, `${url} answered 500`],
+    ])
     await bus.close()
   })
 
@@ -56,7 +78,16 @@ describe('outgoing webhooks', () => {
     const { url, got } = await receiver(() => 410)
     const bus = createBus({ onError: () => {} })
     let disabled = ''
-    await webhookSubscription(bus, { name: 'gone', pattern: '**', url, secret, retry: quick, onDisabled: (u) => { disabled = u } })
+    await webhookSubscription(bus, {
+      name: 'gone',
+      pattern: '**',
+      url,
+      secret,
+      retry: quick,
+      onDisabled: (u) => {
+        disabled = u
+      },
+    })
     await bus.publish('a', 1)
     await until(() => disabled !== '')
     await bus.publish('a', 2)
@@ -78,7 +109,17 @@ describe('outgoing webhooks', () => {
       return new Response(null, { status: answer })
     }
     let disabled = 0
-    await webhookSubscription(bus, { name: 'gone', pattern: '**', url: 'https://crm.example/hook', secret, fetch, retry: quick, onDisabled: () => { disabled++ } })
+    await webhookSubscription(bus, {
+      name: 'gone',
+      pattern: '**',
+      url: 'https://crm.example/hook',
+      secret,
+      fetch,
+      retry: quick,
+      onDisabled: () => {
+        disabled++
+      },
+    })
     await bus.publishMany([1, 2, 3].map((data) => ({ type: 'a', data })))
     await until(() => disabled === 1)
     await until(async () => !(await bus.subscriptions())[0]!.attached)
@@ -88,10 +129,21 @@ describe('outgoing webhooks', () => {
     // Nothing was tried for 2 and 3: no retry waits for them (an hour, before the fix).
     expect((await bus.stats()).map((s) => [s.name, s.retrying, s.lag])).toEqual([['gone', 0, 2]])
     answer = 200
-    await webhookSubscription(bus, { name: 'gone', pattern: '**', url: 'https://crm.example/hook', secret, fetch, retry: quick })
+    await webhookSubscription(bus, {
+      name: 'gone',
+      pattern: '**',
+      url: 'https://crm.example/hook',
+      secret,
+      fetch,
+      retry: quick,
+    })
     await until(() => sent.length === 3)
     await bus.idle()
-    expect(sent).toEqual([[1, 410], [2, 200], [3, 200]])
+    expect(sent).toEqual([
+      [1, 410],
+      [2, 200],
+      [3, 200],
+    ])
     expect((await bus.stats()).map((s) => [s.retrying, s.lag, s.deadLetters])).toEqual([[0, 0, 1]])
     await bus.close()
   })
@@ -104,15 +156,32 @@ describe('outgoing webhooks', () => {
     // The obsolete forms RFC 9110 still asks recipients to accept.
     expect(retryAfter('Thursday, 03-Dec-26 10:01:00 GMT', now)).toBe(60_000)
     expect(retryAfter('Thu Dec  3 10:00:30 2026', now)).toBe(30_000)
-    for (const bad of [null, '', 'soon', '-5', '1.5', 'Thu, 03 Dec 2026 09:00:00 GMT']) expect(retryAfter(bad, now)).toBe(0)
+    for (const bad of [null, '', 'soon', '-5', '1.5', 'Thu, 03 Dec 2026 09:00:00 GMT'])
+      expect(retryAfter(bad, now)).toBe(0)
   })
 
   it('a 503 with an HTTP-date Retry-After schedules the next attempt then', async () => {
     const store = memoryStore()
     const bus = createBus({ store, onError: () => {} })
     let n = 0
-    const fetch = async () => new Response(null, ++n === 1 ? { status: 503, headers: { 'retry-after': new Date(Date.now() + 3_600_000).toUTCString() } } : { status: 200 })
-    await webhookSubscription(bus, { name: 'busy', pattern: '**', url: 'https://crm.example/hook', secret, fetch, retry: quick })
+    const fetch = async () =>
+      new Response(
+        null,
+        ++n === 1
+          ? {
+              status: 503,
+              headers: { 'retry-after': new Date(Date.now() + 3_600_000).toUTCString() },
+            }
+          : { status: 200 },
+      )
+    await webhookSubscription(bus, {
+      name: 'busy',
+      pattern: '**',
+      url: 'https://crm.example/hook',
+      secret,
+      fetch,
+      retry: quick,
+    })
     await bus.publish('a', 1)
     await until(() => n === 1)
     await bus.idle()

@@ -12,13 +12,20 @@ import type { BusEvent } from '../src/event.js'
 const READER = 'reader-token'
 const tokens = { [READER]: ['subscribe:order.*'], admin: ['admin'] } as const
 const servers: ServerType[] = []
-afterEach(() => { for (const s of servers.splice(0)) s.close() })
+afterEach(() => {
+  for (const s of servers.splice(0)) s.close()
+})
 
 const start = async (limits: { streamQueue?: number } = {}) => {
   const bus = createBus({ onError: () => {} })
   const app = busApp({ bus, tokens: tokens as never, upgradeWebSocket, limits })
   const wss = new WebSocketServer({ noServer: true })
-  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1', websocket: { server: wss as never } })
+  const server = serve({
+    fetch: app.fetch,
+    port: 0,
+    hostname: '127.0.0.1',
+    websocket: { server: wss as never },
+  })
   servers.push(server)
   await new Promise((r) => server.once('listening', r))
   return { bus, url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}` }
@@ -28,22 +35,60 @@ const start = async (limits: { streamQueue?: number } = {}) => {
 const countingListeners = () => {
   const inner = createBus({ onError: () => {} })
   let n = 0
-  const on = (...a: Parameters<typeof inner.on>) => { n++; const off = inner.on(...a); let done = false; return () => { if (!done) { done = true; n-- } off() } }
+  const on = (...a: Parameters<typeof inner.on>) => {
+    n++
+    const off = inner.on(...a)
+    let done = false
+    return () => {
+      if (!done) {
+        done = true
+        n--
+      }
+      off()
+    }
+  }
   return { bus: { ...inner, on } as typeof inner, live: () => n }
 }
 
-interface Frame { id: string; event: BusEvent }
+interface Frame {
+  id: string
+  event: BusEvent
+}
 /** Opens a socket and collects its frames; `until(n)` waits for n of them. */
-const open = (url: string, headers: Record<string, string> = { authorization: `Bearer ${READER}` }) => {
+const open = (
+  url: string,
+  headers: Record<string, string> = { authorization: `Bearer ${READER}` },
+) => {
   const ws = new WebSocket(url, { headers })
   const frames: Frame[] = []
   let wake = () => {}
-  const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => { wake(); r({ code, reason: String(reason) }) }))
-  ws.on('message', (m) => { const f = JSON.parse(String(m)); frames.push({ id: f.id, event: fromCloudEvent(f.event) as BusEvent }); wake() })
-  const opened = new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('unexpected-response', (_q, res) => reject(new Error(String(res.statusCode)))) })
+  const closed = new Promise<{ code: number; reason: string }>((r) =>
+    ws.on('close', (code, reason) => {
+      wake()
+      r({ code, reason: String(reason) })
+    }),
+  )
+  ws.on('message', (m) => {
+    const f = JSON.parse(String(m))
+    frames.push({ id: f.id, event: fromCloudEvent(f.event) as BusEvent })
+    wake()
+  })
+  const opened = new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve())
+    ws.once('unexpected-response', (_q, res) => reject(new Error(String(res.statusCode))))
+  })
   return {
-    ws, frames, opened, closed,
-    async until(n: number) { while (frames.length < n) await new Promise<void>((r) => { wake = r; setTimeout(r, 50) }) },
+    ws,
+    frames,
+    opened,
+    closed,
+    async until(n: number) {
+      while (frames.length < n)
+        await new Promise<void>((r) => {
+          wake = r
+          setTimeout(r, 50)
+        })
+    },
   }
 }
 
@@ -87,7 +132,9 @@ describe('GET /stream over WebSocket', () => {
     const ok = open(`${url}/stream?topic=order.*&access_token=${READER}`, {})
     await ok.opened
     ok.ws.close()
-    await expect(open(`${url}/stream?topic=user.*&access_token=${READER}`, {}).opened).rejects.toThrow('403')
+    await expect(
+      open(`${url}/stream?topic=user.*&access_token=${READER}`, {}).opened,
+    ).rejects.toThrow('403')
     await expect(open(`${url}/stream?topic=order.*`, {}).opened).rejects.toThrow('401')
     await expect(open(`${url}/stream?topic=order.*&from=nope`).opened).rejects.toThrow('400')
   })
@@ -115,7 +162,10 @@ describe('GET /stream over WebSocket: a socket that closes before its feed start
     const { bus, live } = countingListeners()
     let events: { onClose?: (e: unknown, ws: unknown) => void } | undefined
     // As hono/cloudflare-workers' helper: no open event; the feed starts on the client's first message.
-    const upgradeWebSocket = ((_c: unknown, e: typeof events) => { events = e; return new Response(null, { status: 200 }) }) as never
+    const upgradeWebSocket = ((_c: unknown, e: typeof events) => {
+      events = e
+      return new Response(null, { status: 200 })
+    }) as never
     const app = busApp({ bus, auth: false, upgradeWebSocket })
     const res = await app.request('/stream?topic=order.*', { headers: { upgrade: 'websocket' } })
     expect(res.status).toBe(200)
@@ -134,13 +184,21 @@ describe('the live feed behind /stream', () => {
     let release = () => {}
     const feed = openFeed(bus, { pattern: '**', test: () => true, from: 'c1', queue: 5 })
     // The client takes the first backlog event and then stops reading.
-    const ended = feed.run(() => new Promise<void>((r) => { release = r }))
+    const ended = feed.run(
+      () =>
+        new Promise<void>((r) => {
+          release = r
+        }),
+    )
     await new Promise((r) => setTimeout(r, 10))
     expect(live()).toBe(1)
     for (let n = 0; n < 50; n++) await bus.publish('order.placed', { n })
     // Past the bound the feed ends as 'overflow' (the client resumes from the log) rather than
     // queueing every live event until the backlog is through.
-    const outcome = await Promise.race([ended, new Promise((r) => setTimeout(() => r('still queueing'), 50))])
+    const outcome = await Promise.race([
+      ended,
+      new Promise((r) => setTimeout(() => r('still queueing'), 50)),
+    ])
     release()
     expect(outcome).toBe('overflow')
     expect(live()).toBe(0)

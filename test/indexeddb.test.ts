@@ -10,9 +10,14 @@ import { createBus } from '../src/bus.js'
 
 indexedDBConformance('indexedDBStore (fake-indexeddb)', 'conformance')
 
-describe('indexedDBStore in the app\'s own database', () => {
-  it('uses the object stores upgradeTidings created next to the app\'s', async () => {
-    const db = await openDB('app-db', 1, { upgrade(d) { d.createObjectStore('todos', { keyPath: 'id' }); upgradeTidings(d) } })
+describe("indexedDBStore in the app's own database", () => {
+  it("uses the object stores upgradeTidings created next to the app's", async () => {
+    const db = await openDB('app-db', 1, {
+      upgrade(d) {
+        d.createObjectStore('todos', { keyPath: 'id' })
+        upgradeTidings(d)
+      },
+    })
     expect([...db.objectStoreNames].sort()).toEqual(['tidings', 'tidings-outbox', 'todos'])
     const store = indexedDBStore({ db })
     expect((await store.commit({ mutations: [{ type: 'set', key: 'k', value: 1 }] })).ok).toBe(true)
@@ -25,24 +30,34 @@ describe('indexedDBStore in the app\'s own database', () => {
     const store = indexedDBStore({ name: 'upgraded' })
     await store.commit({ mutations: [{ type: 'set', key: 'a', value: 1 }] })
     // Another tab opens a newer version: ours steps aside so its upgrade is not blocked.
-    const newer = await openDB('upgraded', 2, { upgrade(d) { d.createObjectStore('extra') } })
+    const newer = await openDB('upgraded', 2, {
+      upgrade(d) {
+        d.createObjectStore('extra')
+      },
+    })
     newer.close()
-    await expect(store.commit({ mutations: [{ type: 'set', key: 'b', value: 2 }] })).resolves.toMatchObject({ ok: true })
+    await expect(
+      store.commit({ mutations: [{ type: 'set', key: 'b', value: 2 }] }),
+    ).resolves.toMatchObject({ ok: true })
     expect((await store.get('b'))?.value).toBe(2)
   })
 })
 
 describe('buses over indexedDBStore', () => {
-  it('a bus on a second connection sees the first one\'s events through the BroadcastChannel watch', async () => {
+  it("a bus on a second connection sees the first one's events through the BroadcastChannel watch", async () => {
     const a = createBus({ store: indexedDBStore({ name: 'two-buses' }) })
     const b = createBus({ store: indexedDBStore({ name: 'two-buses' }) })
     const seen: unknown[] = []
-    b.on('**', (e) => { seen.push(e.data) })
+    b.on('**', (e) => {
+      seen.push(e.data)
+    })
     await b.idle()
     await a.publish('x.y', { n: 1 })
     await a.publish('x.y', { n: 2 })
-    for (const until = Date.now() + 5000; seen.length < 2 && Date.now() < until;) await new Promise((r) => setTimeout(r, 10))
+    for (const until = Date.now() + 5000; seen.length < 2 && Date.now() < until;)
+      await new Promise((r) => setTimeout(r, 10))
     expect(seen).toEqual([{ n: 1 }, { n: 2 }])
-    await a.close(); await b.close()
+    await a.close()
+    await b.close()
   })
 })

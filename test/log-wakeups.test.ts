@@ -17,25 +17,31 @@ const laggingView = (inner: Store, lag: number) => {
   let staleReads = 0
   const view: Store = {
     async get(key) {
-      if (key === 'm/head' && stale > 0) { stale--; staleReads++; return lastHead }
+      if (key === 'm/head' && stale > 0) {
+        stale--
+        staleReads++
+        return lastHead
+      }
       const got = await inner.get(key)
       if (key === 'm/head') lastHead = got
       return got
     },
     list: (o) => inner.list(o),
     commit: (c) => inner.commit(c),
-    watch: (prefix, cb) => inner.watch!(prefix, (keys) => {
-      if (keys.some((k) => k.startsWith('e/'))) stale = lag
-      cb(keys)
-    }),
+    watch: (prefix, cb) =>
+      inner.watch!(prefix, (keys) => {
+        if (keys.some((k) => k.startsWith('e/'))) stale = lag
+        cb(keys)
+      }),
   }
   return { view, staleReads: () => staleReads }
 }
 
-const received = (seen: BusEvent[], n: number) => new Promise<void>((resolve) => {
-  const check = () => (seen.length >= n ? resolve() : setTimeout(check, 1))
-  check()
-})
+const received = (seen: BusEvent[], n: number) =>
+  new Promise<void>((resolve) => {
+    const check = () => (seen.length >= n ? resolve() : setTimeout(check, 1))
+    check()
+  })
 
 describe('log wake-ups from another writer', () => {
   it('a wake-up whose first read of the head is stale still delivers, with no later commit', async () => {
@@ -44,16 +50,22 @@ describe('log wake-ups from another writer', () => {
     const writer = createBus({ store: inner })
     const reader = createBus({ store: lagging.view })
     const seen: BusEvent[] = []
-    reader.on('**', (e) => { seen.push(e) })
+    reader.on('**', (e) => {
+      seen.push(e)
+    })
     await reader.idle()
     await writer.publish('note.added', { n: 1 })
     await received(seen, 1)
     expect(lagging.staleReads()).toBeGreaterThan(0) // the lag really hit a read
     expect(seen.map((e) => e.seq)).toEqual([1])
-    await writer.publishMany([{ type: 'note.added', data: { n: 2 } }, { type: 'note.added', data: { n: 3 } }])
+    await writer.publishMany([
+      { type: 'note.added', data: { n: 2 } },
+      { type: 'note.added', data: { n: 3 } },
+    ])
     await received(seen, 3)
     expect(seen.map((e) => e.seq)).toEqual([1, 2, 3])
-    await writer.close(); await reader.close()
+    await writer.close()
+    await reader.close()
   })
 
   it('a store whose reads lag for several tries: the log keeps retrying until the head catches up', async () => {
@@ -62,12 +74,15 @@ describe('log wake-ups from another writer', () => {
     const writer = createBus({ store: inner })
     const reader = createBus({ store: lagging.view })
     const seen: BusEvent[] = []
-    reader.on('**', (e) => { seen.push(e) })
+    reader.on('**', (e) => {
+      seen.push(e)
+    })
     await reader.idle()
     for (let n = 1; n <= 5; n++) await writer.publish('note.added', { n })
     await received(seen, 5)
     expect(lagging.staleReads()).toBeGreaterThanOrEqual(6)
     expect(seen.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5])
-    await writer.close(); await reader.close()
+    await writer.close()
+    await reader.close()
   })
 })

@@ -14,14 +14,25 @@ describe('durable delivery', () => {
   it('an event appended while a subscription reads the log is still delivered (a store with latency)', async () => {
     const inner = memoryStore()
     // Reads answer 20 ms late with what was there when they were asked, as a real backend can.
-    const store: Store = { ...inner, list: async (o) => { const r = await inner.list(o); await sleep(20); return r } }
+    const store: Store = {
+      ...inner,
+      list: async (o) => {
+        const r = await inner.list(o)
+        await sleep(20)
+        return r
+      },
+    }
     const bus = createBus({ store })
     const seen: unknown[] = []
-    const first = await bus.subscribe('s', 't', (e) => { seen.push(e.data) })
+    const first = await bus.subscribe('s', 't', (e) => {
+      seen.push(e.data)
+    })
     await bus.publish('t', 0)
     await bus.idle()
     await first.close()
-    await bus.subscribe('s', 't', (e) => { seen.push(e.data) })
+    await bus.subscribe('s', 't', (e) => {
+      seen.push(e.data)
+    })
     await bus.publish('t', 1) // lands while the new runner's first read is under way
     for (let i = 0; i < 50 && seen.length < 2; i++) await sleep(10)
     await bus.idle()
@@ -35,7 +46,10 @@ describe('durable delivery', () => {
     const bus = createBus({ clock, onError: () => {} })
     const seen: unknown[] = []
     let failing = true
-    await bus.subscribe('s', 't', (e) => { seen.push(e.data); if (e.data === 'bad' && failing) throw new NonRetriableError('no') })
+    await bus.subscribe('s', 't', (e) => {
+      seen.push(e.data)
+      if (e.data === 'bad' && failing) throw new NonRetriableError('no')
+    })
     await bus.publish('t', 'bad')
     await bus.idle()
     failing = false
@@ -51,7 +65,14 @@ describe('durable delivery', () => {
     const clock = manualClock(0)
     const store = memoryStore()
     const errors: unknown[] = []
-    const a = createBus({ store, clock, onError: (e) => { errors.push(e) }, subscriptions: { lease: 3000 } })
+    const a = createBus({
+      store,
+      clock,
+      onError: (e) => {
+        errors.push(e)
+      },
+      subscriptions: { lease: 3000 },
+    })
     const b = createBus({ store, clock })
     await a.subscribe('s', 't', () => {})
     expect(await b.deleteSubscription('s')).toBe(true)
@@ -66,7 +87,8 @@ describe('durable delivery', () => {
     for (let k = 0; k < 12; k++) {
       const clock = manualClock(0)
       const store = memoryStore()
-      const a = createBus({ store, clock }), b = createBus({ store, clock })
+      const a = createBus({ store, clock }),
+        b = createBus({ store, clock })
       await b.subscribe('s', 't', () => {})
       await a.subscribe('s', 't', () => {})
       const closingB = b.close()
@@ -85,7 +107,9 @@ describe('schedules and waits', () => {
     const { store, stats } = countingStore(memoryStore())
     const bus = createBus({ store, clock, onError: () => {} })
     const seen: number[] = []
-    bus.on('tick', (e) => { seen.push(e.time) })
+    bus.on('tick', (e) => {
+      seen.push(e.time)
+    })
     await bus.schedule('s', { every: 1000, type: 'tick', data: {} })
     await clock.advance(1000)
     stats.failNext = 1
@@ -106,9 +130,14 @@ describe('schedules and waits', () => {
     await clock.advance(3_600_000)
     expect((await bus.read()).events).toEqual([])
     await clock.advance(1000)
-    expect((await bus.read()).events.map((e) => [e.id, e.time])).toEqual([['schedule:hourly:3600000', 3_601_000]])
+    expect((await bus.read()).events.map((e) => [e.id, e.time])).toEqual([
+      ['schedule:hourly:3600000', 3_601_000],
+    ])
     await clock.advance(3_600_000)
-    expect((await bus.read()).events.map((e) => e.id)).toEqual(['schedule:hourly:3600000', 'schedule:hourly:7200000'])
+    expect((await bus.read()).events.map((e) => e.id)).toEqual([
+      'schedule:hourly:3600000',
+      'schedule:hourly:7200000',
+    ])
     expect(clock.timers).toBe(1)
     await bus.close()
   })
@@ -130,7 +159,10 @@ describe('HTTP', () => {
     const app = busApp({ bus, auth: false, limits: { bodyBytes: 1024 } })
     let pulled = 0
     const body = new ReadableStream<Uint8Array>({
-      pull(c) { if (++pulled > 50) c.close(); else c.enqueue(new Uint8Array(64 * 1024)) },
+      pull(c) {
+        if (++pulled > 50) c.close()
+        else c.enqueue(new Uint8Array(64 * 1024))
+      },
     })
     const r = await app.request('/events', { method: 'POST', body, duplex: 'half' } as RequestInit)
     expect([r.status, (await r.json()).error.code]).toEqual([413, 'PAYLOAD_TOO_LARGE'])
@@ -139,7 +171,8 @@ describe('HTTP', () => {
 
   it('a webhook source named like an Object member is unknown (404)', async () => {
     const app = busApp({ bus: createBus(), auth: false, webhooks: {} })
-    for (const s of ['constructor', '__proto__', 'toString']) expect((await app.request(`/webhooks/${s}`, { method: 'POST', body: '{}' })).status).toBe(404)
+    for (const s of ['constructor', '__proto__', 'toString'])
+      expect((await app.request(`/webhooks/${s}`, { method: 'POST', body: '{}' })).status).toBe(404)
   })
 })
 
@@ -151,7 +184,17 @@ describe('values and handlers from another realm', () => {
     const bus = createBus()
     let release = () => {}
     const done: unknown[] = []
-    await bus.subscribe('s', 't', (e) => new OtherPromise<void>((r) => { release = () => { done.push(e.data); r() } }))
+    await bus.subscribe(
+      's',
+      't',
+      (e) =>
+        new OtherPromise<void>((r) => {
+          release = () => {
+            done.push(e.data)
+            r()
+          }
+        }),
+    )
     await bus.publish('t', 1)
     await sleep(20)
     expect((await bus.stats())[0]).toMatchObject({ inFlight: 1, lag: 1 })
@@ -169,7 +212,9 @@ describe('values and handlers from another realm', () => {
     const data = runInNewContext('({ order: { id: "o1", lines: [1, 2] } })')
     await bus.publish('t', data)
     expect((await bus.read()).events[0]!.data).toEqual({ order: { id: 'o1', lines: [1, 2] } })
-    await expect(bus.publish('t', runInNewContext('new (class Cart {})()'))).rejects.toMatchObject({ code: 'INVALID_PAYLOAD' })
+    await expect(bus.publish('t', runInNewContext('new (class Cart {})()'))).rejects.toMatchObject({
+      code: 'INVALID_PAYLOAD',
+    })
     await bus.close()
   })
 })

@@ -21,14 +21,30 @@ const W3C = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/
 /** A promise the test settles itself: a handler blocked on it stays in flight until then. */
 const deferred = <T = void>() => {
   let resolve!: (v: T) => void
-  const promise = new Promise<T>((r) => { resolve = r })
+  const promise = new Promise<T>((r) => {
+    resolve = r
+  })
   return { promise, resolve }
 }
 
 /** Watches a promise without awaiting it (and without leaving a rejection unhandled). */
 const track = <T>(promise: Promise<T>) => {
-  const t: { state: 'pending' | 'resolved' | 'rejected'; value?: T; error?: unknown; promise: Promise<T> } = { state: 'pending', promise }
-  promise.then((v) => { t.state = 'resolved'; t.value = v }, (e: unknown) => { t.state = 'rejected'; t.error = e })
+  const t: {
+    state: 'pending' | 'resolved' | 'rejected'
+    value?: T
+    error?: unknown
+    promise: Promise<T>
+  } = { state: 'pending', promise }
+  promise.then(
+    (v) => {
+      t.state = 'resolved'
+      t.value = v
+    },
+    (e: unknown) => {
+      t.state = 'rejected'
+      t.error = e
+    },
+  )
   return t
 }
 
@@ -36,12 +52,15 @@ const track = <T>(promise: Promise<T>) => {
  * waitFor's code may load lazily: this makes sure it has arrived, so that a wait set up next is
  * fully in place once the bus has settled (`clock.advance(0)`).
  */
-const waitForLoaded = async (bus: { waitFor(pattern: never, options: { signal: AbortSignal }): Promise<unknown> }) => {
+const waitForLoaded = async (bus: {
+  waitFor(pattern: never, options: { signal: AbortSignal }): Promise<unknown>
+}) => {
   await bus.waitFor('**' as never, { signal: AbortSignal.abort() }).catch(() => {})
 }
 
 /** Rows keyed by subscription name, so assertions do not depend on listing order. */
-const byName = <R extends { name: string }>(rows: R[]): Record<string, R> => Object.fromEntries(rows.map((r) => [r.name, r]))
+const byName = <R extends { name: string }>(rows: R[]): Record<string, R> =>
+  Object.fromEntries(rows.map((r) => [r.name, r]))
 
 describe('waitFor', () => {
   // Resolutions are awaited directly (waitFor's code may load lazily); "still pending" is checked
@@ -58,7 +77,11 @@ describe('waitFor', () => {
       await bus.publish('user.created', { email: 'a@x.test' })
       await bus.publish('order.paid', { id: 'after' })
       await bus.publish('order.placed', { id: 'later', total: 2 })
-      expect(await waiting.promise).toMatchObject({ type: 'order.paid', seq: 3, data: { id: 'after' } })
+      expect(await waiting.promise).toMatchObject({
+        type: 'order.paid',
+        seq: 3,
+        data: { id: 'after' },
+      })
     })
 
     it('sees an event published synchronously right after the call, before any await', async () => {
@@ -135,10 +158,23 @@ describe('waitFor', () => {
       await bus.publish('order.placed', { id: 'recent', total: 3 }) // t = 1_011_000
       await bus.publish('order.paid', { id: 'other-type' })
       await clock.advance(1_000) // now 1_012_000
-      expect(await bus.waitFor('order.placed', { since: 5_000 })).toMatchObject({ data: { id: 'recent' }, time: 1_011_000 })
+      expect(await bus.waitFor('order.placed', { since: 5_000 })).toMatchObject({
+        data: { id: 'recent' },
+        time: 1_011_000,
+      })
       // With a filter: the most recent event that passes it.
-      expect((await bus.waitFor('order.placed', { since: 5_000, filter: { data: { total: [{ numeric: ['<', 3] }] } } })).data.id).toBe('older')
-      expect((await bus.waitFor('order.placed', { since: 5_000, filter: (e) => e.data.total < 3 })).data.id).toBe('older')
+      expect(
+        (
+          await bus.waitFor('order.placed', {
+            since: 5_000,
+            filter: { data: { total: [{ numeric: ['<', 3] }] } },
+          })
+        ).data.id,
+      ).toBe('older')
+      expect(
+        (await bus.waitFor('order.placed', { since: 5_000, filter: (e) => e.data.total < 3 })).data
+          .id,
+      ).toBe('older')
     })
 
     it('ignores a match older than `since` and waits for the next one', async () => {
@@ -169,7 +205,7 @@ describe('waitFor', () => {
       expect((waiting.error as TidingsError).code).toBe('TIMEOUT')
     })
 
-    it('the timeout counts from the call, also while waitFor\'s lazily loaded code is on the way', async () => {
+    it("the timeout counts from the call, also while waitFor's lazily loaded code is on the way", async () => {
       // waitFor's code arrives a few macrotask turns late, as a chunk fetched over a network would.
       vi.doMock('../src/log/wait-for.js', async (importOriginal) => {
         for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 0))
@@ -223,7 +259,7 @@ describe('waitFor', () => {
       expect(waiting.error).toBe(reason)
     })
 
-    it('an abort without a reason rejects with the signal\'s AbortError', async () => {
+    it("an abort without a reason rejects with the signal's AbortError", async () => {
       const bus = createBus<Events>()
       const ac = new AbortController()
       const waiting = bus.waitFor('order.placed', { signal: ac.signal })
@@ -237,8 +273,12 @@ describe('waitFor', () => {
 describe('handler ctx.publish (event chaining)', () => {
   it('sets causationId to the handled event and starts the correlation at the root event', async () => {
     const bus = createBus<Events>()
-    await bus.subscribe('pay', 'order.placed', (e, ctx) => ctx.publish('order.paid', { id: e.data.id }))
-    await bus.subscribe('ship', 'order.paid', (e, ctx) => ctx.publish('order.shipped', { id: e.data.id }))
+    await bus.subscribe('pay', 'order.placed', (e, ctx) =>
+      ctx.publish('order.paid', { id: e.data.id }),
+    )
+    await bus.subscribe('ship', 'order.paid', (e, ctx) =>
+      ctx.publish('order.shipped', { id: e.data.id }),
+    )
     const root = await bus.publish('order.placed', { id: 'o1', total: 1 })
     await bus.idle()
     const { events } = await bus.read()
@@ -247,24 +287,48 @@ describe('handler ctx.publish (event chaining)', () => {
     expect(placed!.causationId).toBeUndefined()
     expect(placed!.correlationId).toBeUndefined()
     expect(paid).toMatchObject({ causationId: root.id, correlationId: root.id, data: { id: 'o1' } })
-    expect(shipped).toMatchObject({ causationId: paid!.id, correlationId: root.id, data: { id: 'o1' } })
+    expect(shipped).toMatchObject({
+      causationId: paid!.id,
+      correlationId: root.id,
+      data: { id: 'o1' },
+    })
   })
 
-  it('carries the handled event\'s correlationId', async () => {
+  it("carries the handled event's correlationId", async () => {
     const bus = createBus<Events>()
-    await bus.subscribe('pay', 'order.placed', (e, ctx) => ctx.publish('order.paid', { id: e.data.id }))
-    await bus.subscribe('ship', 'order.paid', (e, ctx) => ctx.publish('order.shipped', { id: e.data.id }))
-    const root = await bus.publish('order.placed', { id: 'o1', total: 1 }, { correlationId: 'checkout-42' })
+    await bus.subscribe('pay', 'order.placed', (e, ctx) =>
+      ctx.publish('order.paid', { id: e.data.id }),
+    )
+    await bus.subscribe('ship', 'order.paid', (e, ctx) =>
+      ctx.publish('order.shipped', { id: e.data.id }),
+    )
+    const root = await bus.publish(
+      'order.placed',
+      { id: 'o1', total: 1 },
+      { correlationId: 'checkout-42' },
+    )
     await bus.idle()
     const [, paid, shipped] = (await bus.read()).events
-    expect(paid).toMatchObject({ type: 'order.paid', causationId: root.id, correlationId: 'checkout-42' })
-    expect(shipped).toMatchObject({ type: 'order.shipped', causationId: paid!.id, correlationId: 'checkout-42' })
+    expect(paid).toMatchObject({
+      type: 'order.paid',
+      causationId: root.id,
+      correlationId: 'checkout-42',
+    })
+    expect(shipped).toMatchObject({
+      type: 'order.shipped',
+      causationId: paid!.id,
+      correlationId: 'checkout-42',
+    })
   })
 
   it('keeps the W3C trace id with a new span id', async () => {
     const bus = createBus<Events>()
-    await bus.subscribe('pay', 'order.placed', (e, ctx) => ctx.publish('order.paid', { id: e.data.id }))
-    await bus.subscribe('ship', 'order.paid', (e, ctx) => ctx.publish('order.shipped', { id: e.data.id }))
+    await bus.subscribe('pay', 'order.placed', (e, ctx) =>
+      ctx.publish('order.paid', { id: e.data.id }),
+    )
+    await bus.subscribe('ship', 'order.paid', (e, ctx) =>
+      ctx.publish('order.shipped', { id: e.data.id }),
+    )
     await bus.publish('order.placed', { id: 'o1', total: 1 }, { traceparent: TRACEPARENT })
     await bus.idle()
     const [, paid, shipped] = (await bus.read()).events
@@ -286,12 +350,17 @@ describe('handler ctx.publish (event chaining)', () => {
     bus.on('order.paid', heard)
     const attempts: number[] = []
     const results: unknown[] = []
-    await bus.subscribe('pay', 'order.placed', async (e, ctx) => {
-      attempts.push(ctx.attempt)
-      results.push(await ctx.publish('order.paid', { id: e.data.id }))
-      results.push(await ctx.publish('order.paid', { id: `${e.data.id}-receipt` }))
-      if (ctx.attempt === 1) throw new Error('downstream flaked after publishing')
-    }, { retry: { backoff: { jitter: false, initial: 1_000 } } })
+    await bus.subscribe(
+      'pay',
+      'order.placed',
+      async (e, ctx) => {
+        attempts.push(ctx.attempt)
+        results.push(await ctx.publish('order.paid', { id: e.data.id }))
+        results.push(await ctx.publish('order.paid', { id: `${e.data.id}-receipt` }))
+        if (ctx.attempt === 1) throw new Error('downstream flaked after publishing')
+      },
+      { retry: { backoff: { jitter: false, initial: 1_000 } } },
+    )
     await bus.publish('order.placed', { id: 'o1', total: 1 })
     await bus.idle()
     expect(attempts).toEqual([1])
@@ -308,7 +377,9 @@ describe('handler ctx.publish (event chaining)', () => {
     expect(paid.map((e) => e.data.id)).toEqual(['o1', 'o1-receipt'])
     expect(paid.map((e) => e.id)).toEqual(paidAfterFirst.map((e) => e.id))
     // The retry's publishes resolve the originals as duplicates.
-    expect(results.slice(2)).toEqual(paidAfterFirst.map((e) => ({ id: e.id, seq: e.seq, duplicate: true })))
+    expect(results.slice(2)).toEqual(
+      paidAfterFirst.map((e) => ({ id: e.id, seq: e.seq, duplicate: true })),
+    )
     expect(heard).toHaveBeenCalledTimes(2)
     expect(byName(await bus.stats())['pay']).toMatchObject({ lag: 0, retrying: 0, deadLetters: 0 })
   })
@@ -331,14 +402,24 @@ describe('subscriptions()', () => {
     await clock.advance(0)
     let rows = byName(await bus.subscriptions())
     expect(rows['audit']).toEqual({ name: 'audit', pattern: 'order.*', attached: true, lag: 3 })
-    expect(rows['mailer']).toEqual({ name: 'mailer', pattern: 'user.created', attached: true, lag: 0 })
+    expect(rows['mailer']).toEqual({
+      name: 'mailer',
+      pattern: 'user.created',
+      attached: true,
+      lag: 0,
+    })
 
     gate.resolve()
     await bus.idle()
     expect(byName(await bus.subscriptions())['audit']).toMatchObject({ attached: true, lag: 0 })
 
     await audit.close()
-    expect(byName(await bus.subscriptions())['audit']).toEqual({ name: 'audit', pattern: 'order.*', attached: false, lag: 0 })
+    expect(byName(await bus.subscriptions())['audit']).toEqual({
+      name: 'audit',
+      pattern: 'order.*',
+      attached: false,
+      lag: 0,
+    })
     await bus.publish('order.paid', { id: 'o1' })
     await bus.publish('order.paid', { id: 'o2' })
     await bus.idle()
@@ -351,7 +432,12 @@ describe('subscriptions()', () => {
     const clock = manualClock(0)
     const bus = createBus<Events>({ clock })
     const gate = deferred()
-    await bus.subscribe('audit', 'order.placed', (e) => (e.data.id === 'slow' ? gate.promise : undefined), { concurrency: 3 })
+    await bus.subscribe(
+      'audit',
+      'order.placed',
+      (e) => (e.data.id === 'slow' ? gate.promise : undefined),
+      { concurrency: 3 },
+    )
     await bus.publish('order.placed', { id: 'slow', total: 1 })
     await bus.publish('order.placed', { id: 'fast-1', total: 1 })
     await bus.publish('order.placed', { id: 'fast-2', total: 1 })
@@ -369,21 +455,46 @@ describe('stats()', () => {
     const clock = manualClock(1_000_000)
     const bus = createBus<Events>({ clock, onError: () => {} })
     const gate = deferred()
-    await bus.subscribe('slow', 'order.placed', () => gate.promise, { concurrency: 2, timeout: 60_000 })
-    await bus.subscribe('flaky', 'order.paid', () => { throw new Error('down') },
-      { retry: { attempts: 2, backoff: { jitter: false, initial: 10_000 } } })
+    await bus.subscribe('slow', 'order.placed', () => gate.promise, {
+      concurrency: 2,
+      timeout: 60_000,
+    })
+    await bus.subscribe(
+      'flaky',
+      'order.paid',
+      () => {
+        throw new Error('down')
+      },
+      { retry: { attempts: 2, backoff: { jitter: false, initial: 10_000 } } },
+    )
     await bus.subscribe('quiet', 'user.created', () => {})
     const zero = { lag: 0, inFlight: 0, retrying: 0, deadLetters: 0, oldestAge: 0 }
     expect(byName(await bus.stats())).toEqual({
-      slow: { name: 'slow', ...zero }, flaky: { name: 'flaky', ...zero }, quiet: { name: 'quiet', ...zero },
+      slow: { name: 'slow', ...zero },
+      flaky: { name: 'flaky', ...zero },
+      quiet: { name: 'quiet', ...zero },
     })
 
     for (const id of ['o1', 'o2', 'o3']) await bus.publish('order.placed', { id, total: 1 })
     await bus.publish('order.paid', { id: 'o1' })
     await clock.advance(0)
     let s = byName(await bus.stats())
-    expect(s['slow']).toEqual({ name: 'slow', lag: 3, inFlight: 2, retrying: 0, deadLetters: 0, oldestAge: 0 })
-    expect(s['flaky']).toEqual({ name: 'flaky', lag: 1, inFlight: 0, retrying: 1, deadLetters: 0, oldestAge: 0 })
+    expect(s['slow']).toEqual({
+      name: 'slow',
+      lag: 3,
+      inFlight: 2,
+      retrying: 0,
+      deadLetters: 0,
+      oldestAge: 0,
+    })
+    expect(s['flaky']).toEqual({
+      name: 'flaky',
+      lag: 1,
+      inFlight: 0,
+      retrying: 1,
+      deadLetters: 0,
+      oldestAge: 0,
+    })
     expect(s['quiet']).toEqual({ name: 'quiet', ...zero })
 
     await clock.advance(4_000)
@@ -394,7 +505,14 @@ describe('stats()', () => {
     // The second and last attempt fails at 10 s: a dead letter, nothing left to handle.
     await clock.advance(6_000)
     s = byName(await bus.stats())
-    expect(s['flaky']).toEqual({ name: 'flaky', lag: 0, inFlight: 0, retrying: 0, deadLetters: 1, oldestAge: 0 })
+    expect(s['flaky']).toEqual({
+      name: 'flaky',
+      lag: 0,
+      inFlight: 0,
+      retrying: 0,
+      deadLetters: 1,
+      oldestAge: 0,
+    })
     expect(s['slow']).toMatchObject({ lag: 3, inFlight: 2, oldestAge: 10_000 })
 
     gate.resolve()
@@ -413,7 +531,9 @@ describe('stats()', () => {
     await clock.advance(1_000)
     await bus.publish('user.created', { email: 'b@x.test' })
     await clock.advance(2_000)
-    expect(await bus.stats()).toEqual([{ name: 'mailer', lag: 2, inFlight: 0, retrying: 0, deadLetters: 0, oldestAge: 3_000 }])
+    expect(await bus.stats()).toEqual([
+      { name: 'mailer', lag: 2, inFlight: 0, retrying: 0, deadLetters: 0, oldestAge: 3_000 },
+    ])
   })
 })
 
@@ -423,17 +543,28 @@ describe('the lag of a subscription no bus here runs (issue 20.3)', () => {
     const store = memoryStore()
     const bus = createBus({ store, clock })
     const x = await bus.subscribe('x', 'a.b', () => {})
-    const big = await bus.subscribe('big', 'a.*', () => {}, { filter: { data: [{ numeric: ['>', 10] }] } })
-    await x.close(); await big.close()
+    const big = await bus.subscribe('big', 'a.*', () => {}, {
+      filter: { data: [{ numeric: ['>', 10] }] },
+    })
+    await x.close()
+    await big.close()
     await clock.advance(500)
     for (const n of [1, 20, 30]) await bus.publish('a.b', n)
     for (const n of [40, 50]) await bus.publish('c.d', n)
     await clock.advance(500)
-    expect(byName(await bus.subscriptions())).toMatchObject({ x: { attached: false, lag: 3 }, big: { attached: false, lag: 2 } })
-    expect(byName(await bus.stats())).toMatchObject({ x: { lag: 3, oldestAge: 500 }, big: { lag: 2, oldestAge: 500 } })
+    expect(byName(await bus.subscriptions())).toMatchObject({
+      x: { attached: false, lag: 3 },
+      big: { attached: false, lag: 2 },
+    })
+    expect(byName(await bus.stats())).toMatchObject({
+      x: { lag: 3, oldestAge: 500 },
+      big: { lag: 2, oldestAge: 500 },
+    })
     // Re-attached, it handles exactly what its lag said.
     const handled: unknown[] = []
-    await bus.subscribe('x', 'a.b', (e) => { handled.push(e.data) })
+    await bus.subscribe('x', 'a.b', (e) => {
+      handled.push(e.data)
+    })
     await bus.idle()
     expect(handled).toEqual([1, 20, 30])
   })
@@ -442,7 +573,13 @@ describe('the lag of a subscription no bus here runs (issue 20.3)', () => {
     const clock = manualClock(0)
     const inner = memoryStore()
     let eventReads = 0
-    const store = { ...inner, list: (o: Parameters<typeof inner.list>[0]) => { if (o.start?.startsWith('e/')) eventReads++; return inner.list(o) } }
+    const store = {
+      ...inner,
+      list: (o: Parameters<typeof inner.list>[0]) => {
+        if (o.start?.startsWith('e/')) eventReads++
+        return inner.list(o)
+      },
+    }
     const bus = createBus({ store, clock })
     await (await bus.subscribe('x', 'a.b', () => {})).close()
     for (let i = 0; i < 30; i++) await bus.publish(i % 3 ? 'c.d' : 'a.b', i)
@@ -459,11 +596,18 @@ describe('the lag of a subscription no bus here runs (issue 20.3)', () => {
 describe('deleteSubscription', () => {
   it('returns true, then false; drops the subscription and only its dead letters', async () => {
     const bus = createBus<Events>({ onError: () => {} })
-    await bus.subscribe('doomed', 'order.placed', () => { throw new NonRetriableError('bad order') })
-    await bus.subscribe('other', 'order.placed', () => { throw new NonRetriableError('also bad') })
+    await bus.subscribe('doomed', 'order.placed', () => {
+      throw new NonRetriableError('bad order')
+    })
+    await bus.subscribe('other', 'order.placed', () => {
+      throw new NonRetriableError('also bad')
+    })
     await bus.publish('order.placed', { id: 'o1', total: 1 })
     await bus.idle()
-    expect((await bus.deadLetters.list()).map((d) => d.subscription).sort()).toEqual(['doomed', 'other'])
+    expect((await bus.deadLetters.list()).map((d) => d.subscription).sort()).toEqual([
+      'doomed',
+      'other',
+    ])
 
     expect(await bus.deleteSubscription('doomed')).toBe(true)
     expect(await bus.deleteSubscription('doomed')).toBe(false)
@@ -486,8 +630,12 @@ describe('deleteSubscription', () => {
     expect(await bus.deleteSubscription('worker')).toBe(true)
     await bus.publish('order.placed', { id: 'between', total: 1 })
     const seen: string[] = []
-    await bus.subscribe('worker', 'order.placed', (e) => { seen.push(e.data.id) })
-    expect(await bus.subscriptions()).toEqual([{ name: 'worker', pattern: 'order.placed', attached: true, lag: 0 }])
+    await bus.subscribe('worker', 'order.placed', (e) => {
+      seen.push(e.data.id)
+    })
+    expect(await bus.subscriptions()).toEqual([
+      { name: 'worker', pattern: 'order.placed', attached: true, lag: 0 },
+    ])
     await bus.publish('order.placed', { id: 'fresh', total: 1 })
     await bus.idle()
     expect(seen).toEqual(['fresh'])
@@ -497,8 +645,15 @@ describe('deleteSubscription', () => {
     const clock = manualClock(0)
     const bus = createBus<Events>({ clock })
     const oldRuns: string[] = []
-    const old = await bus.subscribe('worker', 'order.placed', (e) => { oldRuns.push(e.data.id); throw new Error('down') },
-      { retry: { backoff: { jitter: false, initial: 1_000 } } })
+    const old = await bus.subscribe(
+      'worker',
+      'order.placed',
+      (e) => {
+        oldRuns.push(e.data.id)
+        throw new Error('down')
+      },
+      { retry: { backoff: { jitter: false, initial: 1_000 } } },
+    )
     await bus.publish('order.placed', { id: 'o1', total: 1 })
     await bus.idle()
     expect(oldRuns).toEqual(['o1'])
@@ -506,11 +661,17 @@ describe('deleteSubscription', () => {
 
     expect(await bus.deleteSubscription('worker')).toBe(true)
     const seen: string[] = []
-    await bus.subscribe('worker', 'order.placed', (e) => { seen.push(e.data.id) })
+    await bus.subscribe('worker', 'order.placed', (e) => {
+      seen.push(e.data.id)
+    })
     await clock.advance(60_000)
     expect(oldRuns).toEqual(['o1'])
     expect(seen).toEqual([])
-    expect(byName(await bus.stats())['worker']).toMatchObject({ lag: 0, retrying: 0, deadLetters: 0 })
+    expect(byName(await bus.stats())['worker']).toMatchObject({
+      lag: 0,
+      retrying: 0,
+      deadLetters: 0,
+    })
 
     await old.close()
     await bus.publish('order.placed', { id: 'o2', total: 1 })
@@ -526,7 +687,9 @@ describe('subscription expiry', () => {
     // A long lease only keeps the number of renewal timers small over ten simulated days.
     const bus = createBus<Events>({ clock, subscriptions: { lease: DAY } })
     const kept: string[] = []
-    await bus.subscribe('kept', 'order.placed', (e) => { kept.push(e.data.id) })
+    await bus.subscribe('kept', 'order.placed', (e) => {
+      kept.push(e.data.id)
+    })
     const gone = await bus.subscribe('gone', 'order.placed', () => {})
     await clock.advance(2 * DAY)
     await gone.close() // detached at day 2: expiry counts from here, not from creation
@@ -538,7 +701,9 @@ describe('subscription expiry', () => {
     })
 
     await clock.advance(120_000)
-    expect(await bus.subscriptions()).toEqual([{ name: 'kept', pattern: 'order.placed', attached: true, lag: 0 }])
+    expect(await bus.subscriptions()).toEqual([
+      { name: 'kept', pattern: 'order.placed', attached: true, lag: 0 },
+    ])
     expect((await bus.stats()).map((s) => s.name)).toEqual(['kept'])
     await bus.publish('order.placed', { id: 'still-working', total: 1 })
     await bus.idle()
@@ -556,10 +721,14 @@ describe('subscription expiry', () => {
     await clock.advance(59_000)
     expect((await bus.subscriptions()).map((s) => s.name).sort()).toEqual(['gone', 'kept'])
     await clock.advance(2_000)
-    expect(await bus.subscriptions()).toEqual([{ name: 'kept', pattern: 'order.placed', attached: true, lag: 0 }])
+    expect(await bus.subscriptions()).toEqual([
+      { name: 'kept', pattern: 'order.placed', attached: true, lag: 0 },
+    ])
 
     const seen: string[] = []
-    await bus.subscribe('gone', 'order.placed', (e) => { seen.push(e.data.id) })
+    await bus.subscribe('gone', 'order.placed', (e) => {
+      seen.push(e.data.id)
+    })
     await bus.publish('order.placed', { id: 'after-expiry', total: 1 })
     await bus.idle()
     expect(seen).toEqual(['after-expiry'])
@@ -567,8 +736,14 @@ describe('subscription expiry', () => {
 
   it('an expired subscription takes its dead letters with it', async () => {
     const clock = manualClock(0)
-    const bus = createBus<Events>({ clock, onError: () => {}, subscriptions: { expireAfter: 60_000 } })
-    const sub = await bus.subscribe('gone', 'order.placed', () => { throw new NonRetriableError('no') })
+    const bus = createBus<Events>({
+      clock,
+      onError: () => {},
+      subscriptions: { expireAfter: 60_000 },
+    })
+    const sub = await bus.subscribe('gone', 'order.placed', () => {
+      throw new NonRetriableError('no')
+    })
     await bus.publish('order.placed', { id: 'o1', total: 1 })
     await bus.idle()
     await sub.close()
@@ -580,7 +755,11 @@ describe('subscription expiry', () => {
 
   it('an expired subscription stops pinning retention, without anyone listing subscriptions', async () => {
     const clock = manualClock(0)
-    const bus = createBus({ clock, retention: { events: 5 }, subscriptions: { expireAfter: 60_000 } })
+    const bus = createBus({
+      clock,
+      retention: { events: 5 },
+      subscriptions: { expireAfter: 60_000 },
+    })
     const sub = await bus.subscribe('away', 't', () => {})
     await sub.close()
     for (let i = 1; i <= 10; i++) await bus.publish('t', i)
@@ -599,7 +778,9 @@ describe('retention pinning', () => {
     const store = memoryStore()
     const first = createBus({ store, clock, retention: { events: 5 } })
     const before: unknown[] = []
-    const sub = await first.subscribe('pinned', 't', (e) => { before.push(e.data) })
+    const sub = await first.subscribe('pinned', 't', (e) => {
+      before.push(e.data)
+    })
     await first.publish('t', 'a')
     await first.publish('t', 'b')
     await first.idle()
@@ -610,7 +791,9 @@ describe('retention pinning', () => {
 
     const second = createBus({ store, clock, retention: { events: 5 } })
     const after: unknown[] = []
-    await second.subscribe('pinned', 't', (e) => { after.push(e.data) })
+    await second.subscribe('pinned', 't', (e) => {
+      after.push(e.data)
+    })
     await second.idle()
     expect(after).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
 
@@ -649,23 +832,33 @@ describe('subscribe refuses bad input', () => {
     expect(handler).not.toHaveBeenCalled()
     if (name === 'ok') {
       await expect(bus.subscribe('ok', 't', () => {})).resolves.toMatchObject({ name: 'ok' })
-      expect(await bus.subscriptions()).toEqual([{ name: 'ok', pattern: 't', attached: true, lag: 0 }])
+      expect(await bus.subscriptions()).toEqual([
+        { name: 'ok', pattern: 't', attached: true, lag: 0 },
+      ])
     }
   })
 
   it('refuses a name already attached on this bus with ALREADY_SUBSCRIBED; the first keeps running', async () => {
     const bus = createBus<Events>()
     const seen: string[] = []
-    const first = await bus.subscribe('mailer', 'user.created', (e) => { seen.push(`first:${e.data.email}`) })
+    const first = await bus.subscribe('mailer', 'user.created', (e) => {
+      seen.push(`first:${e.data.email}`)
+    })
     for (const again of [
-      bus.subscribe('mailer', 'user.created', () => { seen.push('second') }),
-      bus.subscribe('mailer', 'order.placed', () => { seen.push('second') }), // a changed pattern too
+      bus.subscribe('mailer', 'user.created', () => {
+        seen.push('second')
+      }),
+      bus.subscribe('mailer', 'order.placed', () => {
+        seen.push('second')
+      }), // a changed pattern too
     ]) {
       const e = await rejection(again)
       expect(e).toBeInstanceOf(TidingsError)
       expect(e.code).toBe('ALREADY_SUBSCRIBED')
     }
-    expect(await bus.subscriptions()).toEqual([{ name: 'mailer', pattern: 'user.created', attached: true, lag: 0 }])
+    expect(await bus.subscriptions()).toEqual([
+      { name: 'mailer', pattern: 'user.created', attached: true, lag: 0 },
+    ])
     await bus.publish('user.created', { email: 'a@x.test' })
     await bus.publish('order.placed', { id: 'o1', total: 1 })
     await bus.idle()
@@ -673,7 +866,9 @@ describe('subscribe refuses bad input', () => {
 
     // Once closed, the name can be attached again.
     await first.close()
-    await expect(bus.subscribe('mailer', 'user.created', () => {})).resolves.toMatchObject({ name: 'mailer' })
+    await expect(bus.subscribe('mailer', 'user.created', () => {})).resolves.toMatchObject({
+      name: 'mailer',
+    })
   })
 
   it('of two concurrent subscribes with one name, exactly one is refused', async () => {

@@ -4,13 +4,18 @@ import { compilePattern, matchSegments, patternCovers } from '../src/topic/patte
 import { TidingsError } from '../src/errors.js'
 
 const code = (fn: () => unknown) => {
-  try { fn() } catch (e) { return [(e as TidingsError).code, (e as Error).message] as const }
+  try {
+    fn()
+  } catch (e) {
+    return [(e as TidingsError).code, (e as Error).message] as const
+  }
   return undefined
 }
 
 describe('topics', () => {
   it('accepts 1..16 segments of [A-Za-z0-9_-]', () => {
-    for (const t of ['order.placed', 'a_b-C9', 'A.b.0', Array(16).fill('x').join('.')]) expect(() => checkTopic(t)).not.toThrow()
+    for (const t of ['order.placed', 'a_b-C9', 'A.b.0', Array(16).fill('x').join('.')])
+      expect(() => checkTopic(t)).not.toThrow()
   })
   it.each([
     ['', 'segment 1 ("") is empty'],
@@ -33,7 +38,10 @@ describe('topics', () => {
 
 describe('patterns', () => {
   it.each([
-    ['order.$', 'segment 2'], ['a.b*', 'mixes a wildcard'], ['a..b', 'is empty'], ['***', 'mixes a wildcard'],
+    ['order.$', 'segment 2'],
+    ['a.b*', 'mixes a wildcard'],
+    ['a..b', 'is empty'],
+    ['***', 'mixes a wildcard'],
   ])('refuses %j with INVALID_PATTERN', (p, why) => {
     const [c, message] = code(() => patternSegments(p))!
     expect(c).toBe('INVALID_PATTERN')
@@ -92,13 +100,27 @@ describe('trie', () => {
     for (let i = 0; i < 5000; i++) trie.add(`tenant${i}.order.*`, i)
     const gets = { n: 0 }
     const orig = Map.prototype.get
-    Map.prototype.get = function (this: Map<unknown, unknown>, k: unknown) { gets.n++; return orig.call(this, k) }
-    try { trie.match('tenant42.order.created') } finally { Map.prototype.get = orig }
+    Map.prototype.get = function (this: Map<unknown, unknown>, k: unknown) {
+      gets.n++
+      return orig.call(this, k)
+    }
+    try {
+      trie.match('tenant42.order.created')
+    } finally {
+      Map.prototype.get = orig
+    }
     const small = gets.n
     for (let i = 5000; i < 10000; i++) trie.add(`tenant${i}.order.*`, i)
     gets.n = 0
-    Map.prototype.get = function (this: Map<unknown, unknown>, k: unknown) { gets.n++; return orig.call(this, k) }
-    try { expect(trie.match('tenant42.order.created')).toEqual([42]) } finally { Map.prototype.get = orig }
+    Map.prototype.get = function (this: Map<unknown, unknown>, k: unknown) {
+      gets.n++
+      return orig.call(this, k)
+    }
+    try {
+      expect(trie.match('tenant42.order.created')).toEqual([42])
+    } finally {
+      Map.prototype.get = orig
+    }
     expect(gets.n).toBe(small)
     expect(small).toBeLessThan(20)
   })

@@ -1,5 +1,11 @@
 import { describe, expectTypeOf, test } from 'vitest'
-import { createBus, type Bus, type BusEvent, type HandlerContext, type StandardSchemaV1 } from '../src/index.js'
+import {
+  createBus,
+  type Bus,
+  type BusEvent,
+  type HandlerContext,
+  type StandardSchemaV1,
+} from '../src/index.js'
 import { busApp, webhookSubscription } from '../adapters/hono/index.js'
 import { bridge, crossTab, outbox, type IndexedDBStore } from '../adapters/indexeddb/index.js'
 
@@ -20,13 +26,17 @@ describe('on narrows by pattern', () => {
     })
   })
   test('a many-segment wildcard, anywhere', () => {
-    bus.on('order.**', (e) => expectTypeOf(e.type).toEqualTypeOf<'order.placed' | 'order.paid' | 'order.placed.eu'>())
+    bus.on('order.**', (e) =>
+      expectTypeOf(e.type).toEqualTypeOf<'order.placed' | 'order.paid' | 'order.placed.eu'>(),
+    )
     bus.on('**.eu', (e) => expectTypeOf(e.data).toEqualTypeOf<{ vat: number }>())
     bus.on('*.created', (e) => expectTypeOf(e.data.email).toBeString())
   })
   test('** gives the full union, an exact topic gives one event', () => {
     bus.on('**', (e) => expectTypeOf(e.type).toEqualTypeOf<keyof Events>())
-    bus.on('order.placed', (e) => expectTypeOf(e).toEqualTypeOf<BusEvent<'order.placed', { total: number }>>())
+    bus.on('order.placed', (e) =>
+      expectTypeOf(e).toEqualTypeOf<BusEvent<'order.placed', { total: number }>>(),
+    )
   })
   test('a pattern that matches no event type is an error', () => {
     // @ts-expect-error no event type matches
@@ -35,13 +45,23 @@ describe('on narrows by pattern', () => {
     bus.on('order.placed.*.*', () => {})
   })
   test('a function filter sees the envelope', () => {
-    bus.on('order.placed', () => {}, { filter: (e) => { expectTypeOf(e.data.total).toBeNumber(); return true } })
+    bus.on('order.placed', () => {}, {
+      filter: (e) => {
+        expectTypeOf(e.data.total).toBeNumber()
+        return true
+      },
+    })
   })
 })
 
 describe('publish is checked against the map', () => {
   test('type and payload', () => {
-    expectTypeOf(bus.publish('order.placed', { total: 1 })).resolves.toEqualTypeOf<{ id: string; seq: number; duplicate: boolean; cursor?: string }>()
+    expectTypeOf(bus.publish('order.placed', { total: 1 })).resolves.toEqualTypeOf<{
+      id: string
+      seq: number
+      duplicate: boolean
+      cursor?: string
+    }>()
     // @ts-expect-error unknown type
     void bus.publish('order.shipped', {})
     // @ts-expect-error wrong payload
@@ -65,7 +85,11 @@ describe('an open bus', () => {
 describe('schemas type the bus', () => {
   test('input on publish, output on listeners', () => {
     const toCents: StandardSchemaV1<{ total: number }, { cents: number }> = {
-      '~standard': { version: 1, vendor: 'x', validate: (v) => ({ value: { cents: (v as { total: number }).total * 100 } }) },
+      '~standard': {
+        version: 1,
+        vendor: 'x',
+        validate: (v) => ({ value: { cents: (v as { total: number }).total * 100 } }),
+      },
     }
     const typed = createBus({ schemas: { 'order.placed': toCents } })
     void typed.publish('order.placed', { total: 1 })
@@ -86,10 +110,18 @@ describe('read narrows by pattern', () => {
 describe('the entry point exports the types a user writes against', () => {
   test('a handler, its context, a subscription and a dead letter typed on their own', async () => {
     type T = import('../src/index.js').HandlerContext
-    const handler = async (e: BusEvent<'order.placed', { total: number }>, ctx: T) => { await ctx.publish('order.paid', { id: String(e.data.total) }) }
-    const sub: import('../src/index.js').Subscription = await bus.subscribe('s', 'order.placed', handler)
+    const handler = async (e: BusEvent<'order.placed', { total: number }>, ctx: T) => {
+      await ctx.publish('order.paid', { id: String(e.data.total) })
+    }
+    const sub: import('../src/index.js').Subscription = await bus.subscribe(
+      's',
+      'order.placed',
+      handler,
+    )
     expectTypeOf(sub.close).returns.resolves.toBeVoid()
-    expectTypeOf((await bus.deadLetters.list())[0]!).toEqualTypeOf<import('../src/index.js').DeadLetter>()
+    expectTypeOf((await bus.deadLetters.list())[0]!).toEqualTypeOf<
+      import('../src/index.js').DeadLetter
+    >()
     expectTypeOf<import('../src/index.js').ScheduleInfo>().toHaveProperty('nextAt')
   })
 })
@@ -101,7 +133,9 @@ describe('an interface is an event map', () => {
   }
   test('it types every call like a type alias does', () => {
     const ibus = createBus<IEvents>()
-    ibus.on('order.*', (e) => expectTypeOf(e).toEqualTypeOf<BusEvent<'order.placed', { total: number }>>())
+    ibus.on('order.*', (e) =>
+      expectTypeOf(e).toEqualTypeOf<BusEvent<'order.placed', { total: number }>>(),
+    )
     void ibus.publish('user.created', { email: 'a@example.com' })
     // @ts-expect-error wrong payload
     void ibus.publish('user.created', { email: 1 })
@@ -111,18 +145,29 @@ describe('an interface is an event map', () => {
 })
 
 describe('every function that takes a bus takes a typed bus', () => {
-  interface IEvents { 'order.placed': { total: number } }
+  interface IEvents {
+    'order.placed': { total: number }
+  }
   const typed = createBus<Events>()
   const viaInterface = createBus<IEvents>()
   test('busApp and webhookSubscription', () => {
     busApp({ bus: typed, auth: false })
     busApp({ bus: viaInterface, auth: false })
-    void webhookSubscription(typed, { name: 'out', pattern: 'order.**', url: 'https://example.com/hook', secret: 'whsec_aGVsbG8=' })
+    void webhookSubscription(typed, {
+      name: 'out',
+      pattern: 'order.**',
+      url: 'https://example.com/hook',
+      secret: 'whsec_aGVsbG8=',
+    })
   })
   test('the browser adapters', () => {
     const store = {} as IndexedDBStore
     // Type-checked only (this file never runs): each call infers the bus's own map.
-    const wire = () => [outbox(typed, store), crossTab(viaInterface, store), bridge(typed, { store, url: 'https://edge.example.com/bus' })]
+    const wire = () => [
+      outbox(typed, store),
+      crossTab(viaInterface, store),
+      bridge(typed, { store, url: 'https://edge.example.com/bus' }),
+    ]
     expectTypeOf(wire).returns.toBeArray()
   })
   test('a function of the user written against the bare Bus', () => {
@@ -134,11 +179,14 @@ describe('every function that takes a bus takes a typed bus', () => {
   test('the open bus still gives unknown data, the bare Bus accepts it', () => {
     const open: Bus = createBus()
     open.on('x.y', () => {})
-    expectTypeOf(createBus().read).returns.resolves.toHaveProperty('events').items.toHaveProperty('data').toEqualTypeOf<unknown>()
+    expectTypeOf(createBus().read)
+      .returns.resolves.toHaveProperty('events')
+      .items.toHaveProperty('data')
+      .toEqualTypeOf<unknown>()
   })
 })
 
-describe('ctx.publish is typed by the bus\'s event map', () => {
+describe("ctx.publish is typed by the bus's event map", () => {
   test('a chained publish is checked like publish', () => {
     void bus.subscribe('chain', 'order.placed', async (e, ctx) => {
       expectTypeOf(ctx).toEqualTypeOf<HandlerContext<Events>>()
@@ -151,38 +199,76 @@ describe('ctx.publish is typed by the bus\'s event map', () => {
     })
   })
   test('on an open bus it takes any topic', () => {
-    void createBus().subscribe('open', 'a.*', async (_e, ctx) => { await ctx.publish('b.c', { anything: true }) })
+    void createBus().subscribe('open', 'a.*', async (_e, ctx) => {
+      await ctx.publish('b.c', { anything: true })
+    })
   })
   test('a handler written against the bare HandlerContext fits any bus', () => {
-    const handler = async (_e: BusEvent, ctx: HandlerContext) => { await ctx.publish('order.paid', { id: 'x' }) }
+    const handler = async (_e: BusEvent, ctx: HandlerContext) => {
+      await ctx.publish('order.paid', { id: 'x' })
+    }
     void bus.subscribe('bare', 'order.placed', handler)
   })
 })
 
 describe('batch handlers', () => {
   test('events is the union the pattern matches; ctx.fail takes one of them', () => {
-    void bus.subscribe('report', 'order.*', async (events, ctx) => {
-      expectTypeOf(events).toEqualTypeOf<(BusEvent<'order.placed', { total: number }> | BusEvent<'order.paid', { id: string }>)[]>()
-      expectTypeOf(ctx.attempt).toBeNumber()
-      for (const e of events) if (e.type === 'order.placed' && e.data.total < 0) ctx.fail(e, new Error('negative'))
-      await ctx.publish('user.created', { email: 'ops@example.com' })
-      // @ts-expect-error ctx.publish is typed by the map
-      await ctx.publish('user.created', { email: 1 })
-    }, { batch: { size: 100, wait: 1000 } })
-    void bus.subscribe('one', 'order.placed', (events) => expectTypeOf(events[0]!.data).toEqualTypeOf<{ total: number }>(), { batch: { size: 10 } })
+    void bus.subscribe(
+      'report',
+      'order.*',
+      async (events, ctx) => {
+        expectTypeOf(events).toEqualTypeOf<
+          (BusEvent<'order.placed', { total: number }> | BusEvent<'order.paid', { id: string }>)[]
+        >()
+        expectTypeOf(ctx.attempt).toBeNumber()
+        for (const e of events)
+          if (e.type === 'order.placed' && e.data.total < 0) ctx.fail(e, new Error('negative'))
+        await ctx.publish('user.created', { email: 'ops@example.com' })
+        // @ts-expect-error ctx.publish is typed by the map
+        await ctx.publish('user.created', { email: 1 })
+      },
+      { batch: { size: 100, wait: 1000 } },
+    )
+    void bus.subscribe(
+      'one',
+      'order.placed',
+      (events) => expectTypeOf(events[0]!.data).toEqualTypeOf<{ total: number }>(),
+      { batch: { size: 10 } },
+    )
   })
   test('a single handler keeps taking one event; batch options need a size', () => {
-    void bus.subscribe('single', 'order.placed', (e) => expectTypeOf(e.data).toEqualTypeOf<{ total: number }>())
+    void bus.subscribe('single', 'order.placed', (e) =>
+      expectTypeOf(e.data).toEqualTypeOf<{ total: number }>(),
+    )
     // @ts-expect-error batch needs a size
     void bus.subscribe('nosize', 'order.placed', (events) => events, { batch: { wait: 5 } })
     // @ts-expect-error a misspelt option is still refused
     void bus.subscribe('typo', 'order.placed', (e) => e, { concurency: 2 })
     // With a function filter the options are inferred after the handler: annotate the batch's events.
-    void bus.subscribe('filtered', 'order.placed', (events: BusEvent<'order.placed', { total: number }>[]) => events, { filter: (e) => e.data.total > 0, batch: { size: 10 } })
-    void bus.subscribe('declarative', 'order.placed', (events) => expectTypeOf(events).toBeArray(), { filter: { type: ['order.placed'] }, batch: { size: 10 } })
-    void bus.subscribe('filtered1', 'order.placed', (e) => expectTypeOf(e.data.total).toBeNumber(), { filter: (e) => e.data.total > 0 })
+    void bus.subscribe(
+      'filtered',
+      'order.placed',
+      (events: BusEvent<'order.placed', { total: number }>[]) => events,
+      { filter: (e) => e.data.total > 0, batch: { size: 10 } },
+    )
+    void bus.subscribe(
+      'declarative',
+      'order.placed',
+      (events) => expectTypeOf(events).toBeArray(),
+      { filter: { type: ['order.placed'] }, batch: { size: 10 } },
+    )
+    void bus.subscribe(
+      'filtered1',
+      'order.placed',
+      (e) => expectTypeOf(e.data.total).toBeNumber(),
+      { filter: (e) => e.data.total > 0 },
+    )
     // @ts-expect-error a batch handler gets an array, not one event
-    void bus.subscribe('wrong', 'order.placed', (events: BusEvent<'order.placed', { total: number }>) => events, { batch: { size: 5 } })
+    void bus.subscribe(
+      'wrong',
+      'order.placed',
+      (events: BusEvent<'order.placed', { total: number }>) => events,
+      { batch: { size: 5 } },
+    )
   })
 })
-

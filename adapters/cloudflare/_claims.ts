@@ -21,20 +21,33 @@ const TABLE = 'tidings_claims'
  */
 export const claimJournal = (storage: DurableObjectStorage) => {
   const sql = storage.sql
-  sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE} (incarnation TEXT PRIMARY KEY, claimed TEXT NOT NULL)`)
+  sql.exec(
+    `CREATE TABLE IF NOT EXISTS ${TABLE} (incarnation TEXT PRIMARY KEY, claimed TEXT NOT NULL)`,
+  )
   const incarnation = crypto.randomUUID()
   return {
     incarnation,
     /** What this incarnation has out (synchronous: the claim RPC answers only once it is stored). */
     write(claimed: Claimed[]) {
-      sql.exec(`INSERT OR REPLACE INTO ${TABLE} (incarnation, claimed) VALUES (?, ?)`, incarnation, JSON.stringify(claimed))
+      sql.exec(
+        `INSERT OR REPLACE INTO ${TABLE} (incarnation, claimed) VALUES (?, ?)`,
+        incarnation,
+        JSON.stringify(claimed),
+      )
     },
     /** What earlier incarnations had out when they stopped. */
     previous(): Claimed[] {
-      return sql.exec<{ claimed: string }>(`SELECT claimed FROM ${TABLE} WHERE incarnation != ?`, incarnation).toArray()
+      return sql
+        .exec<{ claimed: string }>(
+          `SELECT claimed FROM ${TABLE} WHERE incarnation != ?`,
+          incarnation,
+        )
+        .toArray()
         .flatMap((r) => JSON.parse(r.claimed) as Claimed[])
     },
-    forgetPrevious() { sql.exec(`DELETE FROM ${TABLE} WHERE incarnation != ?`, incarnation) },
+    forgetPrevious() {
+      sql.exec(`DELETE FROM ${TABLE} WHERE incarnation != ?`, incarnation)
+    },
   }
 }
 
@@ -47,7 +60,12 @@ export const claimJournal = (storage: DurableObjectStorage) => {
  * @example
  * await countDeadRuntimes(store, journal.previous(), (sub) => subscriptions[sub]?.retry?.attempts ?? 5, Date.now())
  */
-export const countDeadRuntimes = async (store: Store, claimed: readonly Claimed[], attemptsOf: (subscription: string) => number | undefined, now: number): Promise<number> => {
+export const countDeadRuntimes = async (
+  store: Store,
+  claimed: readonly Claimed[],
+  attemptsOf: (subscription: string) => number | undefined,
+  now: number,
+): Promise<number> => {
   const mutations: Mutation[] = []
   const latest = new Map<string, Claimed>()
   for (const c of claimed) {
@@ -59,20 +77,33 @@ export const countDeadRuntimes = async (store: Store, claimed: readonly Claimed[
     const sub = (await store.get(keys.sub(name)))?.value as SubRecord | undefined
     if (attempts === undefined || !sub) continue
     if (await store.get(keys.dead(name, seq))) continue
-    const retry = (await store.get(keys.retry(name, seq)))?.value as { attempt: number; event?: BusEvent } | undefined
+    const retry = (await store.get(keys.retry(name, seq)))?.value as
+      { attempt: number; event?: BusEvent } | undefined
     if (retry && retry.attempt >= attempt) continue
     // Below the cursor only a redriven event (a retry record carrying it) is still owed.
     if (seq < sub.cursor ? !retry?.event : await store.get(keys.ack(name, seq))) continue
     const error = runtimeDied(name, seq, attempt, 'the object restarted with it in flight')
     const wire = { name: error.name, message: error.message }
     if (attempt >= attempts) {
-      const event = retry?.event ?? ((await store.get(seqKey(EVENTS, seq)))?.value as BusEvent | undefined)
+      const event =
+        retry?.event ?? ((await store.get(seqKey(EVENTS, seq)))?.value as BusEvent | undefined)
       if (!event) continue
-      const dead: DeadLetter = { id: `${name}/${seq}`, subscription: name, event, error: wire, attempts: attempt, failedAt: now }
+      const dead: DeadLetter = {
+        id: `${name}/${seq}`,
+        subscription: name,
+        event,
+        error: wire,
+        attempts: attempt,
+        failedAt: now,
+      }
       mutations.push({ type: 'set', key: keys.dead(name, seq), value: dead })
       if (retry) mutations.push({ type: 'delete', key: keys.retry(name, seq) })
     } else {
-      mutations.push({ type: 'set', key: keys.retry(name, seq), value: { attempt, due: now, error: wire, ...(retry?.event ? { event: retry.event } : {}) } })
+      mutations.push({
+        type: 'set',
+        key: keys.retry(name, seq),
+        value: { attempt, due: now, error: wire, ...(retry?.event ? { event: retry.event } : {}) },
+      })
     }
   }
   if (mutations.length) await store.commit({ mutations })

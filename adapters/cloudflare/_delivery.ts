@@ -26,14 +26,21 @@ export interface DeliveryMessage {
 }
 
 /** @internal What the Worker reports for one delivery. @example const o: Outcome = { delivery, ok: true } */
-export type Outcome = { delivery: string; ok: true; failed?: FailedEvent[] } | { delivery: string; ok: false; error: WireError }
+export type Outcome =
+  | { delivery: string; ok: true; failed?: FailedEvent[] }
+  | { delivery: string; ok: false; error: WireError }
 
 /** @internal One event a batch handler marked failed. @example const f: FailedEvent = { seq: 3, error: { name: 'Error', message: 'x' } } */
-export interface FailedEvent { seq: number; error: WireError }
+export interface FailedEvent {
+  seq: number
+  error: WireError
+}
 
 /** @internal Whether a Queue message body is one of ours. @example isDelivery({ kind: 'tidings.delivery' }) */
 export const isDelivery = (body: unknown): body is DeliveryMessage =>
-  typeof body === 'object' && body !== null && (body as { kind?: unknown }).kind === 'tidings.delivery'
+  typeof body === 'object' &&
+  body !== null &&
+  (body as { kind?: unknown }).kind === 'tidings.delivery'
 
 // Queues: at most 100 messages and 256 KB per sendBatch.
 const BATCH_MESSAGES = 100
@@ -41,10 +48,17 @@ const BATCH_BYTES = 250_000
 const utf8 = new TextEncoder()
 
 /** @internal A delivery a Worker took to run: what the object journals until its outcome is known. @example const c: Claimed = { subscription: 'mailer', seq: 3, attempt: 1 } */
-export interface Claimed { subscription: string; seq: number; attempt: number }
+export interface Claimed {
+  subscription: string
+  seq: number
+  attempt: number
+}
 
 /** @internal What the Worker asks of one delivery it received. @example const r: ClaimRequest = { delivery: 'mailer/3/1/a', redelivered: false } */
-export interface ClaimRequest { delivery: string; redelivered: boolean }
+export interface ClaimRequest {
+  delivery: string
+  redelivered: boolean
+}
 
 /**
  * @internal The error of an attempt whose runtime died before it reported an outcome (an isolate
@@ -53,8 +67,18 @@ export interface ClaimRequest { delivery: string; redelivered: boolean }
  * @example
  * throw runtimeDied('mailer', 3, 2)
  */
-export const runtimeDied = (subscription: string, seq: number, attempt: number, how: string): Error =>
-  Object.assign(new Error(`the runtime running attempt ${attempt} of #${seq} in "${subscription}" died before reporting an outcome (${how})`), { name: 'RuntimeDied' })
+export const runtimeDied = (
+  subscription: string,
+  seq: number,
+  attempt: number,
+  how: string,
+): Error =>
+  Object.assign(
+    new Error(
+      `the runtime running attempt ${attempt} of #${seq} in "${subscription}" died before reporting an outcome (${how})`,
+    ),
+    { name: 'RuntimeDied' },
+  )
 
 /** While a delivery is out, the alarm is kept this close, so an object that crashed restarts soon and re-sends. */
 const RECOVERY_MS = 5_000
@@ -74,10 +98,21 @@ const RECOVERY_MS = 5_000
  * const d = queueDelivery(env.DELIVERY, ctx.id, clock, (claimed) => journal.write(claimed))
  * await bus.subscribe('mailer', 'user.*', d.handler('mailer', 30_000))
  */
-export const queueDelivery = (queue: Queue, object: DurableObjectId, clock: Clock, journal: (claimed: Claimed[]) => void) => {
+export const queueDelivery = (
+  queue: Queue,
+  object: DurableObjectId,
+  clock: Clock,
+  journal: (claimed: Claimed[]) => void,
+) => {
   const id = object.toString()
   const bus = object.name?.replace(/:\d+$/, '')
-  interface Lease extends Claimed { seqs: number[]; deadline: number; claimed: boolean; resolve(failed?: FailedEvent[]): void; reject(e: unknown): void }
+  interface Lease extends Claimed {
+    seqs: number[]
+    deadline: number
+    claimed: boolean
+    resolve(failed?: FailedEvent[]): void
+    reject(e: unknown): void
+  }
   const pending = new Map<string, Lease>()
   let outbox: { body: DeliveryMessage; bytes: number; reject(e: unknown): void }[] = []
   let nonce = 0
@@ -88,7 +123,11 @@ export const queueDelivery = (queue: Queue, object: DurableObjectId, clock: Cloc
     outbox = []
     for (let i = 0; i < all.length;) {
       const chunk: typeof all = []
-      for (let bytes = 0; i < all.length && chunk.length < BATCH_MESSAGES && bytes + all[i]!.bytes <= BATCH_BYTES; i++) {
+      for (
+        let bytes = 0;
+        i < all.length && chunk.length < BATCH_MESSAGES && bytes + all[i]!.bytes <= BATCH_BYTES;
+        i++
+      ) {
         bytes += all[i]!.bytes
         chunk.push(all[i]!)
       }
@@ -103,26 +142,60 @@ export const queueDelivery = (queue: Queue, object: DurableObjectId, clock: Cloc
   }
 
   /** Sends one delivery (one event, or a batch's events) and resolves with the events the Worker reported failed. */
-  const send = (subscription: string, timeout: number, events: BusEvent[], ctx: Pick<HandlerContext, 'attempt' | 'signal'>, batch: boolean) => new Promise<FailedEvent[]>((resolve, reject) => {
-    const first = events[0]!
-    const delivery = `${subscription}/${first.seq}/${ctx.attempt}/${(++nonce).toString(36)}`
-    const deadline = clock.now() + timeout
-    const body: DeliveryMessage = {
-      kind: 'tidings.delivery', delivery, object: id, ...(bus ? { bus } : {}), subscription, attempt: ctx.attempt, deadline,
-      ...(batch ? { events: events.map((event) => toTagged(event)) } : { event: toTagged(first) }),
-    }
-    // An object that dies now is woken by its alarm this soon (not at the lease's end) and re-sends.
-    const recovery = clock.setTimer(clock.now() + Math.min(timeout, RECOVERY_MS), () => {})
-    const done = () => { pending.delete(delivery); clock.clearTimer(recovery) }
-    pending.set(delivery, {
-      subscription, seq: first.seq, seqs: events.map((event) => event.seq), attempt: ctx.attempt, deadline, claimed: false,
-      resolve: (failed = []) => { done(); resolve(failed) }, reject: (e) => { done(); reject(e) },
+  const send = (
+    subscription: string,
+    timeout: number,
+    events: BusEvent[],
+    ctx: Pick<HandlerContext, 'attempt' | 'signal'>,
+    batch: boolean,
+  ) =>
+    new Promise<FailedEvent[]>((resolve, reject) => {
+      const first = events[0]!
+      const delivery = `${subscription}/${first.seq}/${ctx.attempt}/${(++nonce).toString(36)}`
+      const deadline = clock.now() + timeout
+      const body: DeliveryMessage = {
+        kind: 'tidings.delivery',
+        delivery,
+        object: id,
+        ...(bus ? { bus } : {}),
+        subscription,
+        attempt: ctx.attempt,
+        deadline,
+        ...(batch
+          ? { events: events.map((event) => toTagged(event)) }
+          : { event: toTagged(first) }),
+      }
+      // An object that dies now is woken by its alarm this soon (not at the lease's end) and re-sends.
+      const recovery = clock.setTimer(clock.now() + Math.min(timeout, RECOVERY_MS), () => {})
+      const done = () => {
+        pending.delete(delivery)
+        clock.clearTimer(recovery)
+      }
+      pending.set(delivery, {
+        subscription,
+        seq: first.seq,
+        seqs: events.map((event) => event.seq),
+        attempt: ctx.attempt,
+        deadline,
+        claimed: false,
+        resolve: (failed = []) => {
+          done()
+          resolve(failed)
+        },
+        reject: (e) => {
+          done()
+          reject(e)
+        },
+      })
+      // The lease lapsed (or the bus closed): a late outcome for it is ignored, a late claim refused.
+      ctx.signal.addEventListener('abort', done, { once: true })
+      if (!outbox.length) queueMicrotask(() => void flush())
+      outbox.push({
+        body,
+        bytes: utf8.encode(JSON.stringify(body)).length,
+        reject: (e) => pending.get(delivery)?.reject(e),
+      })
     })
-    // The lease lapsed (or the bus closed): a late outcome for it is ignored, a late claim refused.
-    ctx.signal.addEventListener('abort', done, { once: true })
-    if (!outbox.length) queueMicrotask(() => void flush())
-    outbox.push({ body, bytes: utf8.encode(JSON.stringify(body)).length, reject: (e) => pending.get(delivery)?.reject(e) })
-  })
 
   // One no-op timer at a time keeps the alarm close while work may be owed (see keepAwake).
   let awake: { at: number; timer: unknown } | undefined
@@ -137,24 +210,36 @@ export const queueDelivery = (queue: Queue, object: DurableObjectId, clock: Cloc
       const now = clock.now()
       if (awake && awake.at > now) return
       const at = now + RECOVERY_MS
-      awake = { at, timer: clock.setTimer(at, () => { awake = undefined }) }
+      awake = {
+        at,
+        timer: clock.setTimer(at, () => {
+          awake = undefined
+        }),
+      }
     },
 
-    handler: (subscription: string, timeout: number) => async (event: BusEvent, ctx: HandlerContext): Promise<void> => {
-      const failed = await send(subscription, timeout, [event], ctx, false)
-      if (failed[0]) throw fromWire(failed[0].error)
-    },
+    handler:
+      (subscription: string, timeout: number) =>
+      async (event: BusEvent, ctx: HandlerContext): Promise<void> => {
+        const failed = await send(subscription, timeout, [event], ctx, false)
+        if (failed[0]) throw fromWire(failed[0].error)
+      },
 
     /**
      * A batch subscription's handler: the batch goes out as one message (one lease, one claim), so
      * a key's events stay in order in one handler call; the events the Worker reports failed are
      * marked failed (the runner retries each alone), a failed delivery fails the batch.
      */
-    batchHandler: (subscription: string, timeout: number) => async (events: BusEvent[], ctx: BatchContext): Promise<void> => {
-      const failed = await send(subscription, timeout, events, ctx, true)
-      const bySeq = new Map(events.map((event) => [event.seq, event]))
-      for (const { seq, error } of failed) { const event = bySeq.get(seq); if (event) ctx.fail(event, fromWire(error)) }
-    },
+    batchHandler:
+      (subscription: string, timeout: number) =>
+      async (events: BusEvent[], ctx: BatchContext): Promise<void> => {
+        const failed = await send(subscription, timeout, events, ctx, true)
+        const bySeq = new Map(events.map((event) => [event.seq, event]))
+        for (const { seq, error } of failed) {
+          const event = bySeq.get(seq)
+          if (event) ctx.fail(event, fromWire(error))
+        }
+      },
 
     /**
      * The Worker asks to run these deliveries: for each, the ms left of its lease when it may run,
@@ -168,14 +253,22 @@ export const queueDelivery = (queue: Queue, object: DurableObjectId, clock: Cloc
         const p = pending.get(delivery)
         if (!p || p.deadline <= now) return null
         if (p.claimed) {
-          if (redelivered) p.reject(runtimeDied(p.subscription, p.seq, p.attempt, 'the Queue delivered it again'))
+          if (redelivered)
+            p.reject(runtimeDied(p.subscription, p.seq, p.attempt, 'the Queue delivered it again'))
           return null
         }
         p.claimed = took = true
         return p.deadline - now
       })
       // A batch's delivery is one per event: each is charged if this runtime dies with it out.
-      if (took) journal([...pending.values()].filter((p) => p.claimed).flatMap(({ subscription, seqs, attempt }) => seqs.map((seq) => ({ subscription, seq, attempt }))))
+      if (took)
+        journal(
+          [...pending.values()]
+            .filter((p) => p.claimed)
+            .flatMap(({ subscription, seqs, attempt }) =>
+              seqs.map((seq) => ({ subscription, seq, attempt })),
+            ),
+        )
       return out
     },
 
@@ -202,7 +295,11 @@ export const queueDelivery = (queue: Queue, object: DurableObjectId, clock: Cloc
         const p = pending.get(d)
         if (!p || p.claimed) continue
         n++
-        p.reject(new NonRetriableError(`delivery ${d} reached the Queue's dead-letter queue (transport retries exhausted)`))
+        p.reject(
+          new NonRetriableError(
+            `delivery ${d} reached the Queue's dead-letter queue (transport retries exhausted)`,
+          ),
+        )
       }
       return n
     },

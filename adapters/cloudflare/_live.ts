@@ -7,7 +7,13 @@ import { fail } from '../../src/errors.js'
 import { check } from './_wire.js'
 
 /** @internal What each hibernatable socket keeps across hibernation (its attachment, < 2 KB). */
-interface SocketState { pattern: string; filter?: Filter; next: number; acked: number; sent?: number }
+interface SocketState {
+  pattern: string
+  filter?: Filter
+  next: number
+  acked: number
+  sent?: number
+}
 
 /**
  * @internal Live WebSocket subscribers on the hibernation API. The log is each socket's buffer:
@@ -37,7 +43,10 @@ export const liveSockets = (ctx: DurableObjectState, bus: Bus, o: { maxUnacked: 
   }
 
   const pump = async (ws: WebSocket) => {
-    if (running.has(ws)) { dirty.add(ws); return }
+    if (running.has(ws)) {
+      dirty.add(ws)
+      return
+    }
     running.add(ws)
     try {
       do {
@@ -55,8 +64,10 @@ export const liveSockets = (ctx: DurableObjectState, bus: Bus, o: { maxUnacked: 
             // along: it has nothing to acknowledge for it, and must not be paused by it.
             const idle = s.acked >= (s.sent ?? s.acked)
             s.next = e.seq + 1
-            if (matches(e)) { ws.send(JSON.stringify(toTagged({ cursor: encodeCursor([s.next]), event: e }))); s.sent = s.next }
-            else if (idle) s.acked = s.next
+            if (matches(e)) {
+              ws.send(JSON.stringify(toTagged({ cursor: encodeCursor([s.next]), event: e })))
+              s.sent = s.next
+            } else if (idle) s.acked = s.next
           }
           if (events.length < limit) break
         }
@@ -73,7 +84,10 @@ export const liveSockets = (ctx: DurableObjectState, bus: Bus, o: { maxUnacked: 
   const notify = () => {
     if (soon) return
     soon = true
-    queueMicrotask(() => { soon = false; for (const ws of ctx.getWebSockets()) void pump(ws) })
+    queueMicrotask(() => {
+      soon = false
+      for (const ws of ctx.getWebSockets()) void pump(ws)
+    })
   }
   bus.on('**', notify)
 
@@ -85,7 +99,11 @@ export const liveSockets = (ctx: DurableObjectState, bus: Bus, o: { maxUnacked: 
       const filterText = url.searchParams.get('filter')
       const from = url.searchParams.get('from')
       let filter: Filter | undefined
-      try { filter = filterText === null ? undefined : (JSON.parse(filterText) as Filter) } catch { return fail('INVALID_FILTER', `filter ${JSON.stringify(filterText)} is not JSON`) }
+      try {
+        filter = filterText === null ? undefined : (JSON.parse(filterText) as Filter)
+      } catch {
+        return fail('INVALID_FILTER', `filter ${JSON.stringify(filterText)} is not JSON`)
+      }
       const s: SocketState = { pattern, next: 0, acked: 0, ...(filter ? { filter } : {}) }
       matcher(s) // refuses a bad pattern or filter before the upgrade
       // Without a cursor: from the end, as the bus itself says where that is.
@@ -100,7 +118,11 @@ export const liveSockets = (ctx: DurableObjectState, bus: Bus, o: { maxUnacked: 
     },
     message(ws: WebSocket, data: string | ArrayBuffer) {
       let ack: number[] | undefined
-      try { ack = decodeCursor((JSON.parse(String(data)) as { ack?: unknown }).ack) } catch { /* not an ack */ }
+      try {
+        ack = decodeCursor((JSON.parse(String(data)) as { ack?: unknown }).ack)
+      } catch {
+        /* not an ack */
+      }
       const s = ws.deserializeAttachment() as SocketState | null
       if (!ack || ack.length !== 1 || !s) return
       s.acked = Math.min(Math.max(s.acked, ack[0]!), s.next)
@@ -111,7 +133,11 @@ export const liveSockets = (ctx: DurableObjectState, bus: Bus, o: { maxUnacked: 
     },
     close(ws: WebSocket, code: number) {
       running.delete(ws)
-      try { ws.close(code === 1005 ? 1000 : code) } catch { /* already closed */ }
+      try {
+        ws.close(code === 1005 ? 1000 : code)
+      } catch {
+        /* already closed */
+      }
     },
   }
 }

@@ -1,4 +1,9 @@
-import { NonRetriableError, RetryAfterError, TidingsError, type ErrorCode } from '../../src/errors.js'
+import {
+  NonRetriableError,
+  RetryAfterError,
+  TidingsError,
+  type ErrorCode,
+} from '../../src/errors.js'
 
 /**
  * @internal What crosses Durable Object RPC instead of a thrown error: RPC keeps an error's message
@@ -9,7 +14,12 @@ import { NonRetriableError, RetryAfterError, TidingsError, type ErrorCode } from
  */
 export type Reply<T> = { ok: true; value: T } | { ok: false; error: WireError }
 /** @internal An error as plain data. @example const e: WireError = { name: 'TidingsError', code: 'CLOSED', message: 'closed' } */
-export interface WireError { name: string; message: string; code?: string; retryAfter?: number }
+export interface WireError {
+  name: string
+  message: string
+  code?: string
+  retryAfter?: number
+}
 
 /** @internal Plain data for an error. @example toWire(new TidingsError('CLOSED', 'x')) // { name: 'TidingsError', code: 'CLOSED', message: 'x' } */
 export const toWire = (e: unknown): WireError => {
@@ -24,7 +34,8 @@ export const toWire = (e: unknown): WireError => {
 export const fromWire = (w: WireError): Error => {
   // By name, not by code: a handler's own error with a string code (ECONNRESET) stays what it was.
   if (w.name === 'NonRetriableError') return new NonRetriableError(w.message)
-  if (w.name === 'RetryAfterError' && typeof w.retryAfter === 'number') return new RetryAfterError(w.retryAfter, w.message)
+  if (w.name === 'RetryAfterError' && typeof w.retryAfter === 'number')
+    return new RetryAfterError(w.retryAfter, w.message)
   if (w.name === 'TidingsError' && w.code) return new TidingsError(w.code as ErrorCode, w.message)
   const e = new Error(w.message) as Error & { code?: string }
   e.name = w.name
@@ -34,7 +45,11 @@ export const fromWire = (w: WireError): Error => {
 
 /** @internal Runs `fn`, turning a throw into a failed {@link Reply}. @example await reply(() => bus.stats()) */
 export const reply = async <T>(fn: () => Promise<T> | T): Promise<Reply<T>> => {
-  try { return { ok: true, value: await fn() } } catch (e) { return { ok: false, error: toWire(e) } }
+  try {
+    return { ok: true, value: await fn() }
+  } catch (e) {
+    return { ok: false, error: toWire(e) }
+  }
 }
 
 /** @internal The value of a {@link Reply}, or its error thrown. @example const stats = unwrap(await stub.call('stats', [])) */
@@ -49,4 +64,5 @@ export const check = (ok: boolean, message: string): void => {
 }
 
 /** @internal A plain object (not null, not an array). @example isRecord({}) // true */
-export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+export const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)

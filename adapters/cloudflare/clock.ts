@@ -12,7 +12,11 @@ export interface AlarmClock extends Clock {
   fireDue(): Promise<void>
 }
 
-interface Timer { at: number; fn: () => void; t?: ReturnType<typeof setTimeout> }
+interface Timer {
+  at: number
+  fn: () => void
+  t?: ReturnType<typeof setTimeout>
+}
 const MAX_DELAY = 2 ** 31 - 1
 
 /**
@@ -33,7 +37,10 @@ const MAX_DELAY = 2 ** 31 - 1
  * const bus = createBus({ store: durableObjectStore(ctx.storage), clock })
  * // in the object: async alarm() { await clock.fireDue() }
  */
-export const alarmClock = (storage: DurableObjectStorage, now: () => number = Date.now): AlarmClock => {
+export const alarmClock = (
+  storage: DurableObjectStorage,
+  now: () => number = Date.now,
+): AlarmClock => {
   const timers = new Set<Timer>()
   const fire = (t: Timer) => {
     if (!timers.delete(t)) return

@@ -41,8 +41,21 @@ export interface BusObjectOptions {
 const GATHER_MS = 4
 
 // What `call` exposes: the read and admin half of the Bus API. Publishing has its own method.
-const CALLS = ['read', 'cancel', 'subscriptions', 'deleteSubscription', 'replay', 'stats', 'schedule', 'schedules', 'unschedule', 'runSchedule',
-  'deadLetters.list', 'deadLetters.redrive', 'deadLetters.discard'] as const
+const CALLS = [
+  'read',
+  'cancel',
+  'subscriptions',
+  'deleteSubscription',
+  'replay',
+  'stats',
+  'schedule',
+  'schedules',
+  'unschedule',
+  'runSchedule',
+  'deadLetters.list',
+  'deadLetters.redrive',
+  'deadLetters.discard',
+] as const
 /** @internal A method `BusObject.call` runs. @example const m: Call = 'stats' */
 export type Call = (typeof CALLS)[number]
 
@@ -80,32 +93,48 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
       await releaseLeases(store)
       // The deliveries an earlier incarnation had running are no longer running: each counts as an
       // attempt and is re-sent as soon as the bus starts, not when its lease would have lapsed.
-      const attemptsOf = (name: string) => { const s = options.subscriptions?.[name]; return s && (s.retry?.attempts ?? 5) }
+      const attemptsOf = (name: string) => {
+        const s = options.subscriptions?.[name]
+        return s && (s.retry?.attempts ?? 5)
+      }
       await countDeadRuntimes(store, journal.previous(), attemptsOf, clock.now())
       journal.forgetPrevious()
       const bus = (this.#bus = createBus({
-        ...options.bus, limits: { maxEventBytes: MAX_EVENT_BYTES, ...options.bus?.limits },
+        ...options.bus,
+        limits: { maxEventBytes: MAX_EVENT_BYTES, ...options.bus?.limits },
         // Leases only matter between buses over one storage, and this is the only one (its old
         // leases are released above): a long lease keeps renewals from waking the object.
-        subscriptions: { lease: 3_600_000, ...options.bus?.subscriptions }, store, clock,
+        subscriptions: { lease: 3_600_000, ...options.bus?.subscriptions },
+        store,
+        clock,
       }))
       this.#live = liveSockets(ctx, bus, { maxUnacked: options.live?.maxUnacked ?? 1000 })
       const subs = Object.entries(options.subscriptions ?? {})
-      if (subs.length && !options.queue) throw new TypeError('BusObject: subscriptions need a queue binding to deliver through')
+      if (subs.length && !options.queue)
+        throw new TypeError('BusObject: subscriptions need a queue binding to deliver through')
       if (!subs.length) return
-      const delivery = (this.#delivery = queueDelivery(options.queue!, ctx.id, clock, journal.write))
+      const delivery = (this.#delivery = queueDelivery(
+        options.queue!,
+        ctx.id,
+        clock,
+        journal.write,
+      ))
       for (const [name, { handler: _, pattern, ...o }] of subs) {
         // The claim journal counts what a dead runtime had out (exactly, one row per incarnation):
         // the core's own count of it would charge each of those deliveries twice.
         const timeout = o.timeout ?? 30_000
-        const handler = o.batch ? delivery.batchHandler(name, timeout) : delivery.handler(name, timeout)
+        const handler = o.batch
+          ? delivery.batchHandler(name, timeout)
+          : delivery.handler(name, timeout)
         await bus.subscribe(name, pattern, handler as never, { ...o, countDeadRuntimes: false })
       }
     })
   }
 
   /** The bus inside the object, for subclasses that add their own methods. */
-  protected get bus(): Bus { return this.#bus }
+  protected get bus(): Bus {
+    return this.#bus
+  }
 
   /**
    * Publishes a batch from a Worker (one RPC per shard per tick, see {@link cloudflareBus}).
@@ -115,14 +144,29 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
    */
   async append(items: unknown): Promise<Reply<Reply<unknown>[]>> {
     return reply(() => {
-      check(Array.isArray(items) && items.length > 0 && items.length <= 10_000, 'append takes an array of 1..10000 entries')
+      check(
+        Array.isArray(items) && items.length > 0 && items.length <= 10_000,
+        'append takes an array of 1..10000 entries',
+      )
       for (const i of items as unknown[]) {
-        check(isRecord(i) && (Array.isArray(i.many) ? (i.many as unknown[]).every(isRecord) : typeof i.type === 'string'),
-          'each entry is { type, data, ...options } or { many: [...] }')
+        check(
+          isRecord(i) &&
+            (Array.isArray(i.many)
+              ? (i.many as unknown[]).every(isRecord)
+              : typeof i.type === 'string'),
+          'each entry is { type, data, ...options } or { many: [...] }',
+        )
       }
-      if (!this.#inbox.length) { this.#waited = 0; setTimeout(this.#flush, 1) }
+      if (!this.#inbox.length) {
+        this.#waited = 0
+        setTimeout(this.#flush, 1)
+      }
       this.#arrived = true
-      return Promise.all((items as AppendItem[]).map((item) => new Promise<Reply<unknown>>((done) => this.#inbox.push({ item, done }))))
+      return Promise.all(
+        (items as AppendItem[]).map(
+          (item) => new Promise<Reply<unknown>>((done) => this.#inbox.push({ item, done })),
+        ),
+      )
     })
   }
 
@@ -133,7 +177,12 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
   #arrived = false
   #waited = 0
   #flush = () => {
-    if (this.#arrived && this.#waited < GATHER_MS) { this.#arrived = false; this.#waited++; setTimeout(this.#flush, 1); return }
+    if (this.#arrived && this.#waited < GATHER_MS) {
+      this.#arrived = false
+      this.#waited++
+      setTimeout(this.#flush, 1)
+      return
+    }
     this.#arrived = false
     const inbox = this.#inbox
     this.#inbox = []
@@ -141,23 +190,41 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
     this.#delivery?.keepAwake()
     // All in one tick: the core appends them in one commit.
     for (const { item, done } of inbox) {
-      const p = 'many' in item ? this.#bus.publishMany(item.many) : (() => { const { type, data, ...o } = item; return this.#bus.publish(type, data, o as never) })()
-      p.then((value: unknown) => done({ ok: true, value }), (e: unknown) => done({ ok: false, error: toWire(e) }))
+      const p =
+        'many' in item
+          ? this.#bus.publishMany(item.many)
+          : (() => {
+              const { type, data, ...o } = item
+              return this.#bus.publish(type, data, o as never)
+            })()
+      p.then(
+        (value: unknown) => done({ ok: true, value }),
+        (e: unknown) => done({ ok: false, error: toWire(e) }),
+      )
     }
   }
 
   /** The read and admin half of the Bus API, by name (`'stats'`, `'deadLetters.redrive'`...). */
   async call(method: unknown, args: unknown): Promise<Reply<unknown>> {
     return reply(() => {
-      check(typeof method === 'string' && (CALLS as readonly string[]).includes(method), `no method ${JSON.stringify(method)}`)
+      check(
+        typeof method === 'string' && (CALLS as readonly string[]).includes(method),
+        `no method ${JSON.stringify(method)}`,
+      )
       check(Array.isArray(args) && args.length <= 3, 'args must be an array')
       const [a, b] = args as [never, never]
       const bus = this.#bus
       switch (method as Call) {
-        case 'deadLetters.list': return bus.deadLetters.list(a)
-        case 'deadLetters.redrive': return bus.deadLetters.redrive(a)
-        case 'deadLetters.discard': return bus.deadLetters.discard(a)
-        default: return (bus[method as Exclude<Call, `deadLetters.${string}`>] as (a: never, b: never) => unknown)(a, b)
+        case 'deadLetters.list':
+          return bus.deadLetters.list(a)
+        case 'deadLetters.redrive':
+          return bus.deadLetters.redrive(a)
+        case 'deadLetters.discard':
+          return bus.deadLetters.discard(a)
+        default:
+          return (
+            bus[method as Exclude<Call, `deadLetters.${string}`>] as (a: never, b: never) => unknown
+          )(a, b)
       }
     })
   }
@@ -168,9 +235,17 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
    */
   async claim(requests: unknown): Promise<Reply<(number | null)[]>> {
     return reply(() => {
-      check(Array.isArray(requests) && requests.every((r) => isRecord(r) && typeof r.delivery === 'string' && typeof r.redelivered === 'boolean'),
-        'requests must be [{ delivery: string, redelivered: boolean }]')
-      return this.#delivery?.claim(requests as ClaimRequest[]) ?? (requests as unknown[]).map(() => null)
+      check(
+        Array.isArray(requests) &&
+          requests.every(
+            (r) =>
+              isRecord(r) && typeof r.delivery === 'string' && typeof r.redelivered === 'boolean',
+          ),
+        'requests must be [{ delivery: string, redelivered: boolean }]',
+      )
+      return (
+        this.#delivery?.claim(requests as ClaimRequest[]) ?? (requests as unknown[]).map(() => null)
+      )
     })
   }
 
@@ -178,8 +253,17 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
   async settle(outcomes: unknown): Promise<Reply<number>> {
     return reply(() => {
       // A failure must say why (checked for all before any is applied: nothing half-settled).
-      check(Array.isArray(outcomes) && outcomes.every((o) => isRecord(o) && typeof o.delivery === 'string' && typeof o.ok === 'boolean' &&
-        (o.ok || (isRecord(o.error) && typeof o.error.message === 'string'))), 'outcomes must be [{ delivery, ok: true } | { delivery, ok: false, error: { message, name?, code? } }]')
+      check(
+        Array.isArray(outcomes) &&
+          outcomes.every(
+            (o) =>
+              isRecord(o) &&
+              typeof o.delivery === 'string' &&
+              typeof o.ok === 'boolean' &&
+              (o.ok || (isRecord(o.error) && typeof o.error.message === 'string')),
+          ),
+        'outcomes must be [{ delivery, ok: true } | { delivery, ok: false, error: { message, name?, code? } }]',
+      )
       return this.#delivery?.settle(outcomes as Outcome[]) ?? 0
     })
   }
@@ -187,7 +271,10 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
   /** Deliveries that reached the Queue's dead-letter queue: recorded as dead letters. */
   async lost(deliveries: unknown): Promise<Reply<number>> {
     return reply(() => {
-      check(Array.isArray(deliveries) && deliveries.every((d) => typeof d === 'string'), 'deliveries must be an array of strings')
+      check(
+        Array.isArray(deliveries) && deliveries.every((d) => typeof d === 'string'),
+        'deliveries must be an array of strings',
+      )
       return this.#delivery?.lost(deliveries as string[]) ?? 0
     })
   }
@@ -197,18 +284,35 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
    * id the alarm would use for that tick (`schedule:<name>:<scheduledTime>`), so a double fire, or
    * the cron and the alarm both firing, store one event.
    */
-  async fireCron(cron: unknown, scheduledTime: unknown): Promise<Reply<{ name: string; id: string; seq: number; duplicate: boolean }[]>> {
+  async fireCron(
+    cron: unknown,
+    scheduledTime: unknown,
+  ): Promise<Reply<{ name: string; id: string; seq: number; duplicate: boolean }[]>> {
     return reply(async () => {
-      check(typeof cron === 'string' && Number.isFinite(scheduledTime), 'fireCron(cron: string, scheduledTime: epoch ms)')
+      check(
+        typeof cron === 'string' && Number.isFinite(scheduledTime),
+        'fireCron(cron: string, scheduledTime: epoch ms)',
+      )
       const norm = (c: string) => c.trim().split(/\s+/).join(' ')
-      const due = (await this.#bus.schedules()).filter((s) => s.spec.cron !== undefined && norm(s.spec.cron) === norm(cron as string) && (s.spec.timezone ?? 'UTC') === 'UTC')
-      return Promise.all(due.map(async (s) => ({ name: s.name, ...(await this.#bus.runSchedule(s.name, { id: `schedule:${s.name}:${scheduledTime}` })) })))
+      const due = (await this.#bus.schedules()).filter(
+        (s) =>
+          s.spec.cron !== undefined &&
+          norm(s.spec.cron) === norm(cron as string) &&
+          (s.spec.timezone ?? 'UTC') === 'UTC',
+      )
+      return Promise.all(
+        due.map(async (s) => ({
+          name: s.name,
+          ...(await this.#bus.runSchedule(s.name, { id: `schedule:${s.name}:${scheduledTime}` })),
+        })),
+      )
     })
   }
 
   /** WebSocket upgrades (`?pattern=&filter=&from=`) become live subscribers of this shard. */
   override async fetch(request: Request): Promise<Response> {
-    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return new Response('expected a WebSocket upgrade', { status: 426 })
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket')
+      return new Response('expected a WebSocket upgrade', { status: 426 })
     try {
       return await this.#live.accept(request)
     } catch (e) {
@@ -216,8 +320,12 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
     }
   }
 
-  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> { this.#live.message(ws, message) }
-  override async webSocketClose(ws: WebSocket, code: number): Promise<void> { this.#live.close(ws, code) }
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    this.#live.message(ws, message)
+  }
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    this.#live.close(ws, code)
+  }
 
   /** The one alarm: runs whatever is due (the bus rebuilt its timers from storage on wake-up). */
   override async alarm(): Promise<void> {
@@ -226,7 +334,6 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
     // reports success; handlers waiting on the Queue are not waited for.
     for (let i = 0; i < 3; i++) await new Promise((r) => setTimeout(r, 0))
   }
-
 }
 
 /**
@@ -235,7 +342,9 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
  * waiting for the lease to lapse.
  */
 const releaseLeases = async (store: Store) => {
-  const held = (await store.list({ prefix: 's/' })).filter((e) => isRecord(e.value) && e.value.lease)
+  const held = (await store.list({ prefix: 's/' })).filter(
+    (e) => isRecord(e.value) && e.value.lease,
+  )
   if (!held.length) return
   await store.commit({
     mutations: held.map((e) => {

@@ -29,12 +29,22 @@ const DELETE = new Set(['DeleteObject', 'LifecycleDeletion'])
  */
 export const isR2Notification = (body: unknown): body is R2Notification => {
   const b = body as Partial<R2Notification> | null
-  return typeof b === 'object' && b !== null && typeof b.bucket === 'string' && typeof b.action === 'string'
-    && typeof b.object === 'object' && b.object !== null && typeof b.object.key === 'string' && typeof b.eventTime === 'string'
+  return (
+    typeof b === 'object' &&
+    b !== null &&
+    typeof b.bucket === 'string' &&
+    typeof b.action === 'string' &&
+    typeof b.object === 'object' &&
+    b.object !== null &&
+    typeof b.object.key === 'string' &&
+    typeof b.eventTime === 'string'
+  )
 }
 
 const sha256 = async (s: string) =>
-  [...new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(s)))].map((b) => b.toString(16).padStart(2, '0')).join('')
+  [...new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(s)))]
+    .map((b) => b.toString(16).padStart(2, '0'))
+    .join('')
 
 /**
  * The bus event for an R2 event notification (the storage-change trigger):
@@ -51,10 +61,24 @@ const sha256 = async (s: string) =>
  * const e = await r2Event({ account: 'a', bucket: 'uploads', action: 'PutObject', object: { key: 'x.png', size: 3, eTag: 'e1' }, eventTime: '2026-05-01T00:00:00Z' })
  * e.type // 'r2.object.create'
  */
-export const r2Event = async (n: R2Notification): Promise<PublishInput & { id: string; key: string; source: string }> => {
-  if (!isR2Notification(n)) fail('INVALID_PAYLOAD', 'not an R2 event notification: expected { bucket, action, object: { key }, eventTime }')
-  const type = CREATE.has(n.action) ? 'r2.object.create' : DELETE.has(n.action) ? 'r2.object.delete' : 'r2.object.other'
-  const id = 'r2:' + (await sha256(JSON.stringify([n.bucket, n.object.key, n.action, n.object.eTag ?? '', n.eventTime])))
+export const r2Event = async (
+  n: R2Notification,
+): Promise<PublishInput & { id: string; key: string; source: string }> => {
+  if (!isR2Notification(n))
+    fail(
+      'INVALID_PAYLOAD',
+      'not an R2 event notification: expected { bucket, action, object: { key }, eventTime }',
+    )
+  const type = CREATE.has(n.action)
+    ? 'r2.object.create'
+    : DELETE.has(n.action)
+      ? 'r2.object.delete'
+      : 'r2.object.other'
+  const id =
+    'r2:' +
+    (await sha256(
+      JSON.stringify([n.bucket, n.object.key, n.action, n.object.eTag ?? '', n.eventTime]),
+    ))
   const path = `${n.bucket}/${n.object.key}`
   const key = path.length <= 512 ? path : 'r2:' + (await sha256(path))
   return { type, data: n, id, key, source: `r2:${n.bucket}` }

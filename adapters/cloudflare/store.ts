@@ -25,27 +25,41 @@ type Row = { key: string; value: string; version: number }
  */
 export const durableObjectStore = (storage: DurableObjectStorage): Store => {
   const sql = storage.sql
-  sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID`)
+  sql.exec(
+    `CREATE TABLE IF NOT EXISTS ${TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID`,
+  )
   // One counter per storage, shared by every handle on it: versions never repeat, even across restarts.
-  sql.exec(`CREATE TABLE IF NOT EXISTS ${META} (id INTEGER PRIMARY KEY CHECK (id = 0), version INTEGER NOT NULL)`)
+  sql.exec(
+    `CREATE TABLE IF NOT EXISTS ${META} (id INTEGER PRIMARY KEY CHECK (id = 0), version INTEGER NOT NULL)`,
+  )
   sql.exec(`INSERT OR IGNORE INTO ${META} (id, version) VALUES (0, 0)`)
 
-  const entry = (r: Row): StoreEntry => ({ key: r.key, value: fromTagged(JSON.parse(r.value)), version: String(r.version) })
+  const entry = (r: Row): StoreEntry => ({
+    key: r.key,
+    value: fromTagged(JSON.parse(r.value)),
+    version: String(r.version),
+  })
   const encode = (v: unknown) => JSON.stringify(toTagged(v))
 
   return {
     async get(key) {
-      const r = sql.exec<Row>(`SELECT key, value, version FROM ${TABLE} WHERE key = ?`, key).toArray()[0]
+      const r = sql
+        .exec<Row>(`SELECT key, value, version FROM ${TABLE} WHERE key = ?`, key)
+        .toArray()[0]
       return r && entry(r)
     },
     async list({ prefix = '', start, end, limit, reverse = false }) {
       const lo = start !== undefined && start > prefix ? start : prefix
       let hi = prefix ? prefixEnd(prefix) : TOP
       if (end !== undefined && end < hi) hi = end
-      const rows = sql.exec<Row>(
-        `SELECT key, value, version FROM ${TABLE} WHERE key >= ? AND key < ? ORDER BY key ${reverse ? 'DESC' : 'ASC'} LIMIT ?`,
-        lo, hi, limit ?? -1,
-      ).toArray()
+      const rows = sql
+        .exec<Row>(
+          `SELECT key, value, version FROM ${TABLE} WHERE key >= ? AND key < ? ORDER BY key ${reverse ? 'DESC' : 'ASC'} LIMIT ?`,
+          lo,
+          hi,
+          limit ?? -1,
+        )
+        .toArray()
       return rows.map(entry)
     },
     async commit({ checks = [], mutations }) {
@@ -54,12 +68,24 @@ export const durableObjectStore = (storage: DurableObjectStorage): Store => {
       try {
         return storage.transactionSync(() => {
           for (const c of checks) {
-            const r = sql.exec<{ version: number }>(`SELECT version FROM ${TABLE} WHERE key = ?`, c.key).toArray()[0]
+            const r = sql
+              .exec<{ version: number }>(`SELECT version FROM ${TABLE} WHERE key = ?`, c.key)
+              .toArray()[0]
             if ((r ? String(r.version) : null) !== c.version) return { ok: false as const }
           }
-          const version = sql.exec<{ version: number }>(`UPDATE ${META} SET version = version + 1 WHERE id = 0 RETURNING version`).one().version
+          const version = sql
+            .exec<{ version: number }>(
+              `UPDATE ${META} SET version = version + 1 WHERE id = 0 RETURNING version`,
+            )
+            .one().version
           mutations.forEach((m, i) => {
-            if (m.type === 'set') sql.exec(`INSERT OR REPLACE INTO ${TABLE} (key, value, version) VALUES (?, ?, ?)`, m.key, values[i], version)
+            if (m.type === 'set')
+              sql.exec(
+                `INSERT OR REPLACE INTO ${TABLE} (key, value, version) VALUES (?, ?, ?)`,
+                m.key,
+                values[i],
+                version,
+              )
             else if (m.type === 'delete') sql.exec(`DELETE FROM ${TABLE} WHERE key = ?`, m.key)
             else sql.exec(`DELETE FROM ${TABLE} WHERE key >= ? AND key < ?`, m.start, m.end)
           })
@@ -70,7 +96,11 @@ export const durableObjectStore = (storage: DurableObjectStorage): Store => {
         // workerd's words for a full database ("database or disk is full: SQLITE_FULL"); not any
         // error that says "exceeded" (CPU time, subrequests), which must not read as STORAGE_FULL.
         if (/SQLITE_FULL|database or disk is full/i.test(String((e as Error)?.message))) {
-          throw new TidingsError('STORAGE_FULL', `Durable Object storage is full: ${(e as Error).message}`, { cause: e })
+          throw new TidingsError(
+            'STORAGE_FULL',
+            `Durable Object storage is full: ${(e as Error).message}`,
+            { cause: e },
+          )
         }
         throw e
       }
@@ -94,4 +124,6 @@ export const wakeAt = async (storage: DurableObjectStorage, at: number): Promise
 }
 
 /** @internal The alarm went off: it is no longer set. */
-export const alarmFired = (storage: DurableObjectStorage): void => { armed.delete(storage) }
+export const alarmFired = (storage: DurableObjectStorage): void => {
+  armed.delete(storage)
+}

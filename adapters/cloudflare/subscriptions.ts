@@ -17,13 +17,20 @@ import type { BatchOptions } from '../../src/types.js'
  *   await ctx.publish('mail.sent', { to: 'ann@example.com' })
  * }
  */
-export interface EdgeHandlerContext<E extends EventMap = OpenEvents, Env = unknown> extends Omit<HandlerContext, 'publish'> {
+export interface EdgeHandlerContext<E extends EventMap = OpenEvents, Env = unknown> extends Omit<
+  HandlerContext,
+  'publish'
+> {
   /** The Worker's bindings, as its `queue(batch, env)` handler received them. */
   env: Env
   /** Extends the Worker's invocation past the handler (`ctx.waitUntil` of its `queue` handler). */
   waitUntil(promise: Promise<unknown>): void
   /** A chained publish: causation, correlation and trace carried over, and an id stable across retries. */
-  publish<T extends keyof E & string>(type: T, data: E[T], options?: { id?: string; key?: string }): Promise<unknown>
+  publish<T extends keyof E & string>(
+    type: T,
+    data: E[T],
+    options?: { id?: string; key?: string },
+  ): Promise<unknown>
 }
 
 /**
@@ -35,7 +42,11 @@ export interface EdgeHandlerContext<E extends EventMap = OpenEvents, Env = unkno
  * @example
  * const mailer: QueueSubscription = { pattern: 'user.created', timeout: 10_000, handler: async (e) => sendMail(e.data) }
  */
-export interface QueueSubscription<Ev extends BusEvent = BusEvent, E extends EventMap = OpenEvents, Env = unknown> extends Omit<SubscribeOptions<Ev>, 'filter'> {
+export interface QueueSubscription<
+  Ev extends BusEvent = BusEvent,
+  E extends EventMap = OpenEvents,
+  Env = unknown,
+> extends Omit<SubscribeOptions<Ev>, 'filter'> {
   pattern: string
   /** A declarative filter only: the object evaluates it, and a function cannot cross to it. */
   filter?: Filter
@@ -50,7 +61,11 @@ export interface QueueSubscription<Ev extends BusEvent = BusEvent, E extends Eve
  * @example
  * const handler = async (events: BusEvent[], ctx: EdgeBatchContext) => { for (const e of events) if (!e.data) ctx.fail(e) }
  */
-export interface EdgeBatchContext<E extends EventMap = OpenEvents, Env = unknown, Ev = BusEvent> extends EdgeHandlerContext<E, Env> {
+export interface EdgeBatchContext<
+  E extends EventMap = OpenEvents,
+  Env = unknown,
+  Ev = BusEvent,
+> extends EdgeHandlerContext<E, Env> {
   /** Marks one event of this batch failed, with the error its retry and dead letter record. */
   fail(event: Ev, error?: unknown): void
 }
@@ -65,13 +80,21 @@ export interface EdgeBatchContext<E extends EventMap = OpenEvents, Env = unknown
  * @example
  * const digest: BatchQueueSubscription = { pattern: 'order.*', batch: { size: 100, wait: 5000 }, handler: async (events) => sendDigest(events) }
  */
-export interface BatchQueueSubscription<Ev extends BusEvent = BusEvent, E extends EventMap = OpenEvents, Env = unknown> extends Omit<QueueSubscription<Ev, E, Env>, 'batch' | 'handler'> {
+export interface BatchQueueSubscription<
+  Ev extends BusEvent = BusEvent,
+  E extends EventMap = OpenEvents,
+  Env = unknown,
+> extends Omit<QueueSubscription<Ev, E, Env>, 'batch' | 'handler'> {
   batch: BatchOptions
   handler(events: Ev[], ctx: EdgeBatchContext<E, Env, Ev>): unknown
 }
 
 /** One subscription of either kind. @example const s: AnyQueueSubscription = { pattern: '**', handler: () => {} } */
-export type AnyQueueSubscription<Ev extends BusEvent = BusEvent, E extends EventMap = OpenEvents, Env = unknown> = QueueSubscription<Ev, E, Env> | BatchQueueSubscription<Ev, E, Env>
+export type AnyQueueSubscription<
+  Ev extends BusEvent = BusEvent,
+  E extends EventMap = OpenEvents,
+  Env = unknown,
+> = QueueSubscription<Ev, E, Env> | BatchQueueSubscription<Ev, E, Env>
 
 /**
  * A subscription of a typed bus: an exact topic gives its handler that event; a wildcard pattern
@@ -80,9 +103,14 @@ export type AnyQueueSubscription<Ev extends BusEvent = BusEvent, E extends Event
  * @example
  * const mailer: TypedQueueSubscription<Events, Env> = { pattern: 'user.created', handler: (e, ctx) => ctx.env.MAIL.send(e.data.email) }
  */
-export type TypedQueueSubscription<E extends EventMap, Env = unknown> = string extends keyof E ? AnyQueueSubscription<BusEvent, E, Env> :
-  | { [T in keyof E & string]: AnyQueueSubscription<EventOf<E, T>, E, Env> & { pattern: T } }[keyof E & string]
-  | (AnyQueueSubscription<EventOf<E, keyof E & string>, E, Env> & { pattern: `${string}*${string}` })
+export type TypedQueueSubscription<E extends EventMap, Env = unknown> = string extends keyof E
+  ? AnyQueueSubscription<BusEvent, E, Env>
+  : | {
+        [T in keyof E & string]: AnyQueueSubscription<EventOf<E, T>, E, Env> & { pattern: T }
+      }[keyof E & string]
+    | (AnyQueueSubscription<EventOf<E, keyof E & string>, E, Env> & {
+        pattern: `${string}*${string}`
+      })
 
 /**
  * What {@link defineSubscriptions} returns: the same definitions, checked once.
@@ -113,12 +141,25 @@ export const defineSubscriptions = <E extends EventMap = OpenEvents, Env = unkno
   subscriptions: Readonly<Record<string, TypedQueueSubscription<NoInfer<E>, NoInfer<Env>>>>,
 ): Readonly<Record<string, TypedQueueSubscription<E, Env>>> => {
   for (const [name, s] of Object.entries(subscriptions)) {
-    if (!/^[\w-]{1,128}$/.test(name)) fail('INVALID_OPTIONS', `subscription name ${JSON.stringify(name)} must be 1..128 characters of [A-Za-z0-9_-]`)
-    if (typeof s?.handler !== 'function') fail('INVALID_OPTIONS', `subscription "${name}" needs a handler function`)
-    if (typeof s.filter === 'function') fail('INVALID_FILTER', `subscription "${name}": a queue subscription takes a declarative filter (it runs in the object)`)
+    if (!/^[\w-]{1,128}$/.test(name))
+      fail(
+        'INVALID_OPTIONS',
+        `subscription name ${JSON.stringify(name)} must be 1..128 characters of [A-Za-z0-9_-]`,
+      )
+    if (typeof s?.handler !== 'function')
+      fail('INVALID_OPTIONS', `subscription "${name}" needs a handler function`)
+    if (typeof s.filter === 'function')
+      fail(
+        'INVALID_FILTER',
+        `subscription "${name}": a queue subscription takes a declarative filter (it runs in the object)`,
+      )
     compilePattern(s.pattern)
     if (s.batch !== undefined) {
-      try { checkBatch(s.batch) } catch (error) { fail('INVALID_OPTIONS', `subscription "${name}": ${(error as Error).message}`) }
+      try {
+        checkBatch(s.batch)
+      } catch (error) {
+        fail('INVALID_OPTIONS', `subscription "${name}": ${(error as Error).message}`)
+      }
     }
   }
   return Object.freeze(subscriptions)

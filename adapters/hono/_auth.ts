@@ -6,7 +6,10 @@ import { patternSegments } from '../../src/topic/topic.js'
 export type Scope = `publish:${string}` | `subscribe:${string}` | 'admin'
 
 /** What a request may do, once its bearer token is known. */
-export interface Grant { token: string; scopes: readonly Scope[] }
+export interface Grant {
+  token: string
+  scopes: readonly Scope[]
+}
 
 const utf8 = new TextEncoder()
 
@@ -33,13 +36,26 @@ export type TokenTable = readonly { bytes: Uint8Array; grant: Grant }[]
  */
 export const tokenTable = (tokens: Record<string, readonly Scope[]>): TokenTable =>
   Object.entries(tokens).map(([token, scopes]) => {
-    if (!/^\S+$/.test(token)) fail('INVALID_OPTIONS', 'tokens: a token must be one or more characters other than white space')
-    if (!Array.isArray(scopes)) fail('INVALID_OPTIONS', 'tokens: each token\'s scopes must be an array')
+    if (!/^\S+$/.test(token))
+      fail(
+        'INVALID_OPTIONS',
+        'tokens: a token must be one or more characters other than white space',
+      )
+    if (!Array.isArray(scopes))
+      fail('INVALID_OPTIONS', "tokens: each token's scopes must be an array")
     for (const s of scopes as unknown[]) {
       if (s === 'admin') continue
-      const kind = (typeof s === 'string' ? /^(publish|subscribe):/.exec(s)?.[0] : undefined)
-        ?? fail('INVALID_OPTIONS', `tokens: scope ${typeof s === 'string' ? JSON.stringify(s) : typeof s} is not admin, publish:<pattern> or subscribe:<pattern>`)
-      try { patternSegments((s as string).slice(kind.length)) } catch (e) { fail('INVALID_OPTIONS', `tokens: scope ${JSON.stringify(s)}: ${(e as Error).message}`) }
+      const kind =
+        (typeof s === 'string' ? /^(publish|subscribe):/.exec(s)?.[0] : undefined) ??
+        fail(
+          'INVALID_OPTIONS',
+          `tokens: scope ${typeof s === 'string' ? JSON.stringify(s) : typeof s} is not admin, publish:<pattern> or subscribe:<pattern>`,
+        )
+      try {
+        patternSegments((s as string).slice(kind.length))
+      } catch (e) {
+        fail('INVALID_OPTIONS', `tokens: scope ${JSON.stringify(s)}: ${(e as Error).message}`)
+      }
     }
     return { bytes: utf8.encode(token), grant: { token, scopes } }
   })
@@ -75,7 +91,21 @@ export const covers = (granted: string, wanted: string): boolean => {
 const coversUncached = patternCovers
 
 /** Throws `FORBIDDEN` unless the grant allows `kind` on `pattern` (admin allows everything). */
-export const allow = (grant: Grant, kind: 'publish' | 'subscribe' | 'admin', pattern = '**'): void => {
-  const ok = grant.scopes.some((s) => s === 'admin' || (kind !== 'admin' && s.startsWith(`${kind}:`) && covers(s.slice(kind.length + 1), pattern)))
-  if (!ok) throw new TidingsError('FORBIDDEN', kind === 'admin' ? 'this route needs the admin scope' : `no ${kind} scope covers "${pattern}"`)
+export const allow = (
+  grant: Grant,
+  kind: 'publish' | 'subscribe' | 'admin',
+  pattern = '**',
+): void => {
+  const ok = grant.scopes.some(
+    (s) =>
+      s === 'admin' ||
+      (kind !== 'admin' && s.startsWith(`${kind}:`) && covers(s.slice(kind.length + 1), pattern)),
+  )
+  if (!ok)
+    throw new TidingsError(
+      'FORBIDDEN',
+      kind === 'admin'
+        ? 'this route needs the admin scope'
+        : `no ${kind} scope covers "${pattern}"`,
+    )
 }

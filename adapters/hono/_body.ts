@@ -10,7 +10,11 @@ import { fail, type ErrorCode } from '../../src/errors.js'
  */
 export const readBody = async (c: Context, max: number): Promise<string> => {
   const bytes = await readBytes(c, max)
-  try { return utf8.decode(bytes) } catch { return fail('INVALID_PAYLOAD', 'the body is not valid UTF-8') }
+  try {
+    return utf8.decode(bytes)
+  } catch {
+    return fail('INVALID_PAYLOAD', 'the body is not valid UTF-8')
+  }
 }
 
 /**
@@ -24,7 +28,8 @@ export const readBody = async (c: Context, max: number): Promise<string> => {
  */
 export const readBytes = async (c: Context, max: number): Promise<Uint8Array<ArrayBuffer>> => {
   const declared = Number(c.req.header('content-length') ?? 0)
-  if (declared > max) fail('PAYLOAD_TOO_LARGE', `the request body is ${declared} bytes; the limit is ${max}`)
+  if (declared > max)
+    fail('PAYLOAD_TOO_LARGE', `the request body is ${declared} bytes; the limit is ${max}`)
   const body = c.req.raw.body
   if (!body) return new Uint8Array()
   const reader = body.getReader()
@@ -42,10 +47,14 @@ export const readBytes = async (c: Context, max: number): Promise<Uint8Array<Arr
     chunks.push(value)
   }
   // Most bodies arrive in one chunk: use it as it is, without a copy.
-  if (chunks.length === 1 && chunks[0]!.buffer instanceof ArrayBuffer) return chunks[0] as Uint8Array<ArrayBuffer>
+  if (chunks.length === 1 && chunks[0]!.buffer instanceof ArrayBuffer)
+    return chunks[0] as Uint8Array<ArrayBuffer>
   const all = new Uint8Array(size)
   let at = 0
-  for (const ch of chunks) { all.set(ch, at); at += ch.byteLength }
+  for (const ch of chunks) {
+    all.set(ch, at)
+    at += ch.byteLength
+  }
   return all
 }
 // Stateless between calls (no `stream` option), so one serves every request.
@@ -87,12 +96,24 @@ export const deeper = (value: unknown, max: number, infinite?: { found: boolean 
  * @example
  * parseJson('{"a":1}') // { a: 1 }
  */
-export const parseJson = (text: string, what = 'the body', code: ErrorCode = 'INVALID_PAYLOAD'): unknown => {
+export const parseJson = (
+  text: string,
+  what = 'the body',
+  code: ErrorCode = 'INVALID_PAYLOAD',
+): unknown => {
   let value: unknown
-  try { value = JSON.parse(text) } catch { return fail(code, `${what} is not JSON`) }
-  if (typeof value === 'number') return Number.isFinite(value) ? value + 0 : fail(code, `${what} holds a number beyond the range of a double`)
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return fail(code, `${what} is not JSON`)
+  }
+  if (typeof value === 'number')
+    return Number.isFinite(value)
+      ? value + 0
+      : fail(code, `${what} holds a number beyond the range of a double`)
   const infinite = { found: false }
-  if (deeper(value, MAX_JSON_DEPTH, infinite)) fail(code, `${what} nests deeper than ${MAX_JSON_DEPTH} levels`)
+  if (deeper(value, MAX_JSON_DEPTH, infinite))
+    fail(code, `${what} nests deeper than ${MAX_JSON_DEPTH} levels`)
   if (infinite.found) fail(code, `${what} holds a number beyond the range of a double`)
   return value
 }

@@ -24,7 +24,8 @@ export interface Feed {
 }
 
 /** Listening (`bus.on`, the default) or tailing the log (`poll`, for a bus without `on`). */
-export const openFeed = (bus: Bus, o: FeedOptions): Feed => (o.poll ? tailFeed(bus, o, o.poll) : listenFeed(bus, o))
+export const openFeed = (bus: Bus, o: FeedOptions): Feed =>
+  o.poll ? tailFeed(bus, o, o.poll) : listenFeed(bus, o)
 
 /**
  * The listener is registered before the backlog is read, so nothing published in between is
@@ -38,14 +39,23 @@ const listenFeed = (bus: Bus, o: FeedOptions): Feed => {
   // the listener goes and the queue is dropped, and the client resumes from the log.
   let overflowed = false
   let onOverflow = () => {}
-  const overflow = new Promise<'overflow'>((r) => { onOverflow = () => r('overflow') })
+  const overflow = new Promise<'overflow'>((r) => {
+    onOverflow = () => r('overflow')
+  })
   const off: () => void = bus.on(o.pattern, (e) => {
     if (overflowed || !o.test(e)) return
     queue.push(e)
-    if (queue.length > o.queue) { overflowed = true; off(); queue.length = 0; onOverflow() }
+    if (queue.length > o.queue) {
+      overflowed = true
+      off()
+      queue.length = 0
+      onOverflow()
+    }
     wake()
   })
-  const drive = async (send: (e: BusEvent, id: string) => Promise<void> | void): Promise<'stopped' | 'overflow'> => {
+  const drive = async (
+    send: (e: BusEvent, id: string) => Promise<void> | void,
+  ): Promise<'stopped' | 'overflow'> => {
     let next = -1
     const emit = async (e: BusEvent) => {
       if (e.seq < next) return
@@ -54,7 +64,11 @@ const listenFeed = (bus: Bus, o: FeedOptions): Feed => {
     }
     if (o.from !== undefined) {
       for (let cursor = o.from === 'earliest' ? undefined : o.from; ;) {
-        const page = await bus.read({ ...(cursor === undefined ? {} : { from: cursor }), pattern: o.pattern, limit: 500 })
+        const page = await bus.read({
+          ...(cursor === undefined ? {} : { from: cursor }),
+          pattern: o.pattern,
+          limit: 500,
+        })
         for (const e of page.events) if (o.test(e) && !stopped) await emit(e)
         if (page.events.length < 500 || stopped) break
         cursor = page.next
@@ -65,14 +79,22 @@ const listenFeed = (bus: Bus, o: FeedOptions): Feed => {
       if (overflowed) return 'overflow'
       const e = queue.shift()
       if (e) await emit(e)
-      else await new Promise<void>((r) => { wake = r })
+      else
+        await new Promise<void>((r) => {
+          wake = r
+        })
     }
     return 'stopped'
   }
   return {
     // Unlistens here too: a feed stopped before it ran (a socket closed before its first message)
     // would otherwise keep its listener, and a queue that grows with every event, forever.
-    stop() { stopped = true; off(); queue.length = 0; wake() },
+    stop() {
+      stopped = true
+      off()
+      queue.length = 0
+      wake()
+    },
     async run(send) {
       const driving = drive(send)
       driving.catch(() => {}) // when the overflow wins, a send failing later is no one's business
@@ -98,14 +120,30 @@ const tailFeed = (bus: Bus, o: FeedOptions, every: number): Feed => {
   let stopped = false
   let wake = () => {}
   let timer: ReturnType<typeof setTimeout> | undefined
-  const pause = () => new Promise<void>((r) => { wake = r; timer = setTimeout(r, every) })
+  const pause = () =>
+    new Promise<void>((r) => {
+      wake = r
+      timer = setTimeout(r, every)
+    })
   return {
-    stop() { stopped = true; clearTimeout(timer); wake() },
+    stop() {
+      stopped = true
+      clearTimeout(timer)
+      wake()
+    },
     async run(send) {
       // From now: the end of the log, by name, so no event is read to find it.
-      let cursor = o.from === 'earliest' ? undefined : o.from ?? (await bus.read({ from: 'latest', limit: 1 })).next
+      let cursor =
+        o.from === 'earliest'
+          ? undefined
+          : (o.from ?? (await bus.read({ from: 'latest', limit: 1 })).next)
       while (!stopped) {
-        const page: { events: BusEvent[]; next: string; cursors?: string[] } = await bus.read({ ...(cursor === undefined ? {} : { from: cursor }), pattern: o.pattern, limit: PAGE, cursors: true })
+        const page: { events: BusEvent[]; next: string; cursors?: string[] } = await bus.read({
+          ...(cursor === undefined ? {} : { from: cursor }),
+          pattern: o.pattern,
+          limit: PAGE,
+          cursors: true,
+        })
         for (const [i, e] of page.events.entries()) {
           if (stopped) return 'stopped'
           // A bus that gives no per-event cursors: the page's end, so a resume may repeat a page.

@@ -4,11 +4,21 @@ import { checkTopic } from '../../src/topic/topic.js'
 import { parseJson } from './_body.js'
 
 /** One event to publish, as read from a request. */
-export type Input = { type: string; data: unknown; id?: string; key?: string; source?: string; correlationId?: string; causationId?: string; traceparent?: string }
+export type Input = {
+  type: string
+  data: unknown
+  id?: string
+  key?: string
+  source?: string
+  correlationId?: string
+  causationId?: string
+  traceparent?: string
+}
 
 const FIELDS = ['id', 'key', 'source', 'correlationId', 'causationId', 'traceparent'] as const
 
-const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
+const isRecord = (x: unknown): x is Record<string, unknown> =>
+  typeof x === 'object' && x !== null && !Array.isArray(x)
 
 /**
  * `{ type, data, id?, key?, ... }`: the plain JSON form of an event to publish. The type is checked
@@ -18,14 +28,19 @@ const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'obj
  * fromJson({ type: 'order.placed', data: { total: 3 }, key: 'o1' })
  */
 export const fromJson = (x: unknown): Input => {
-  if (!isRecord(x) || typeof x.type !== 'string') return fail('INVALID_PAYLOAD', 'an event needs a string "type" and a "data"')
+  if (!isRecord(x) || typeof x.type !== 'string')
+    return fail('INVALID_PAYLOAD', 'an event needs a string "type" and a "data"')
   checkTopic(x.type)
   const out: Input = { type: x.type, data: x.data }
   for (const f of FIELDS) {
     const v = x[f]
     // null is "not given", as in CloudEvents; any other non-string is a client's mistake.
     if (v === undefined || v === null) continue
-    if (typeof v !== 'string') fail('INVALID_PAYLOAD', `"${f}" must be a string, got ${Array.isArray(v) ? 'an array' : typeof v}`)
+    if (typeof v !== 'string')
+      fail(
+        'INVALID_PAYLOAD',
+        `"${f}" must be a string, got ${Array.isArray(v) ? 'an array' : typeof v}`,
+      )
     out[f] = v as string
   }
   return out
@@ -40,7 +55,8 @@ export const fromJson = (x: unknown): Input => {
 export const fromCloud = (x: unknown): Input => {
   const e = fromCloudEvent(x)
   const out: Input = { type: e.type, data: e.data, id: e.id, source: e.source }
-  for (const f of ['key', 'correlationId', 'causationId', 'traceparent'] as const) if (e[f] !== undefined) out[f] = e[f]
+  for (const f of ['key', 'correlationId', 'causationId', 'traceparent'] as const)
+    if (e[f] !== undefined) out[f] = e[f]
   return out
 }
 
@@ -48,7 +64,8 @@ const CE = 'application/cloudevents+json'
 const CE_BATCH = 'application/cloudevents-batch+json'
 
 /** The media type of a Content-Type header, lower-cased, without parameters. */
-export const mediaType = (header: string | null | undefined): string => (header ?? '').split(';')[0]!.trim().toLowerCase()
+export const mediaType = (header: string | null | undefined): string =>
+  (header ?? '').split(';')[0]!.trim().toLowerCase()
 const isJson = (type: string) => type === 'application/json' || type.endsWith('+json')
 
 /**
@@ -61,15 +78,23 @@ const isJson = (type: string) => type === 'application/json' || type.endsWith('+
  * eventsOf(new Headers({ 'ce-specversion': '1.0', 'ce-id': 'a1', 'ce-type': 'order.placed', 'ce-source': 'shop', 'content-type': 'application/json' }), '{"total":3}', 100)
  * // { inputs: [{ type: 'order.placed', data: { total: 3 }, id: 'a1', source: 'shop' }], batch: false }
  */
-export const eventsOf = (headers: Headers, text: string, batchMax: number): { inputs: Input[]; batch: boolean } => {
+export const eventsOf = (
+  headers: Headers,
+  text: string,
+  batchMax: number,
+): { inputs: Input[]; batch: boolean } => {
   const type = mediaType(headers.get('content-type'))
-  if (type !== CE && type !== CE_BATCH && isBinary(headers)) return { inputs: [fromCloud(binaryEnvelope(headers, type, text))], batch: false }
+  if (type !== CE && type !== CE_BATCH && isBinary(headers))
+    return { inputs: [fromCloud(binaryEnvelope(headers, type, text))], batch: false }
   const body = parseJson(text)
   const batch = Array.isArray(body)
-  if (type === CE_BATCH && !batch) fail('INVALID_PAYLOAD', `${CE_BATCH} must be a JSON array of CloudEvents`)
-  if (type === CE && batch) fail('INVALID_PAYLOAD', `${CE} is one CloudEvent: send an array as ${CE_BATCH}`)
+  if (type === CE_BATCH && !batch)
+    fail('INVALID_PAYLOAD', `${CE_BATCH} must be a JSON array of CloudEvents`)
+  if (type === CE && batch)
+    fail('INVALID_PAYLOAD', `${CE} is one CloudEvent: send an array as ${CE_BATCH}`)
   const items = (batch ? body : [body]) as unknown[]
-  if (items.length > batchMax) fail('PAYLOAD_TOO_LARGE', `a batch holds at most ${batchMax} events, got ${items.length}`)
+  if (items.length > batchMax)
+    fail('PAYLOAD_TOO_LARGE', `a batch holds at most ${batchMax} events, got ${items.length}`)
   if (!items.length) fail('INVALID_PAYLOAD', 'no events in the request')
   const cloud = type === CE || type === CE_BATCH
   return { inputs: items.map((x) => (cloud ? fromCloud(x) : fromJson(x))), batch }
@@ -78,7 +103,9 @@ export const eventsOf = (headers: Headers, text: string, batchMax: number): { in
 // Binary mode is told by its headers: any `ce-` attribute makes the body the data, whatever it holds.
 const isBinary = (headers: Headers): boolean => {
   let found = false
-  headers.forEach((_, name) => { found ||= name.startsWith('ce-') })
+  headers.forEach((_, name) => {
+    found ||= name.startsWith('ce-')
+  })
   return found
 }
 
@@ -93,14 +120,22 @@ const binaryEnvelope = (headers: Headers, type: string, text: string): Record<st
     const attr = name.slice(3)
     // Attribute names are lower-case letters and digits; `data` never comes from a header.
     if (!name.startsWith('ce-') || !/^[a-z0-9]{1,20}$/.test(attr) || attr === 'data') return
-    try { ce[attr] = decodeURIComponent(value) } catch { fail('INVALID_PAYLOAD', `header ${name} is not valid percent-encoding`) }
+    try {
+      ce[attr] = decodeURIComponent(value)
+    } catch {
+      fail('INVALID_PAYLOAD', `header ${name} is not valid percent-encoding`)
+    }
   })
   if (text === '') return ce
   const contentType = headers.get('content-type')
   if (contentType) ce.datacontenttype = contentType
   if (isJson(type)) ce.data = parseJson(text, 'the data')
   else if (type === '' || type.startsWith('text/')) ce.data = text
-  else fail('INVALID_PAYLOAD', `binary-mode data of type ${JSON.stringify(type)} is not supported: send JSON or text`)
+  else
+    fail(
+      'INVALID_PAYLOAD',
+      `binary-mode data of type ${JSON.stringify(type)} is not supported: send JSON or text`,
+    )
   return ce
 }
 
@@ -120,10 +155,23 @@ export const webhookPayload = (type: string, text: string): unknown => {
     if (payload !== null) return parseJson(payload, 'the payload field')
     const fields: Record<string, string> = {}
     // Defined, not assigned: a `__proto__` field is data, not a prototype.
-    form.forEach((value, name) => { Object.defineProperty(fields, name, { value, enumerable: true, writable: true, configurable: true }) })
+    form.forEach((value, name) => {
+      Object.defineProperty(fields, name, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      })
+    })
     return fields
   }
-  if (type === '') { try { return parseJson(text) } catch { return text } }
+  if (type === '') {
+    try {
+      return parseJson(text)
+    } catch {
+      return text
+    }
+  }
   return text
 }
 
@@ -138,15 +186,23 @@ export const webhookPayload = (type: string, text: string): unknown => {
  */
 export const deadLetterIds = (query: string | undefined, body: unknown): string[] | undefined => {
   if (query !== undefined) {
-    if (body !== undefined) fail('INVALID_PAYLOAD', 'give the ids in the query or in the body, not both')
+    if (body !== undefined)
+      fail('INVALID_PAYLOAD', 'give the ids in the query or in the body, not both')
     const ids = query.split(',').filter(Boolean)
     if (!ids.length) fail('INVALID_PAYLOAD', '?ids= names no dead letter: leave it out to mean all')
     return ids
   }
   if (body === undefined) return undefined
-  if (!isRecord(body)) return fail('INVALID_PAYLOAD', 'the body must be {} (all) or { "ids": [...] }')
-  for (const k of Object.keys(body)) if (k !== 'ids') fail('INVALID_PAYLOAD', `unknown field ${JSON.stringify(k)}: the body must be {} (all) or { "ids": [...] }`)
+  if (!isRecord(body))
+    return fail('INVALID_PAYLOAD', 'the body must be {} (all) or { "ids": [...] }')
+  for (const k of Object.keys(body))
+    if (k !== 'ids')
+      fail(
+        'INVALID_PAYLOAD',
+        `unknown field ${JSON.stringify(k)}: the body must be {} (all) or { "ids": [...] }`,
+      )
   if (body.ids === undefined) return undefined
-  if (!Array.isArray(body.ids) || !body.ids.every((i) => typeof i === 'string')) fail('INVALID_PAYLOAD', '"ids" must be an array of strings')
+  if (!Array.isArray(body.ids) || !body.ids.every((i) => typeof i === 'string'))
+    fail('INVALID_PAYLOAD', '"ids" must be an array of strings')
   return body.ids as string[]
 }

@@ -83,19 +83,34 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
   const tokens = tokenTable(o.tokens ?? {})
   for (const [name, src] of Object.entries(o.webhooks ?? {})) {
     const t = src.tolerance
-    if (t !== undefined && !(typeof t === 'number' && t > 0 && t < Infinity)) fail('INVALID_OPTIONS', `webhooks.${name}.tolerance must be a positive number of seconds, got ${String(t)}`)
+    if (t !== undefined && !(typeof t === 'number' && t > 0 && t < Infinity))
+      fail(
+        'INVALID_OPTIONS',
+        `webhooks.${name}.tolerance must be a positive number of seconds, got ${String(t)}`,
+      )
   }
   const app = new Hono<Env>()
   const report = o.onError ?? ((e: unknown) => console.error('tidings/hono:', e))
   // A misbehaving onError must not turn a 500 into a crash.
-  const internal = (e: unknown, request: Request) => { try { report(e, request) } catch { /* nowhere left to tell */ } }
+  const internal = (e: unknown, request: Request) => {
+    try {
+      report(e, request)
+    } catch {
+      /* nowhere left to tell */
+    }
+  }
 
   app.onError((e, c) => {
     const r = errorReply(e)
     if (r.status === 500) internal(e, c.req.raw)
     return c.json(r.body, r.status as 400)
   })
-  app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404))
+  app.notFound((c) =>
+    c.json(
+      { error: { code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } },
+      404,
+    ),
+  )
 
   app.get('/health', (c) => c.json({ ok: true }))
 
@@ -103,28 +118,56 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
   app.post('/webhooks/:source', async (c) => {
     const name = c.req.param('source')
     const src = o.webhooks && Object.hasOwn(o.webhooks, name) ? o.webhooks[name] : undefined
-    if (!src) return c.json({ error: { code: 'NOT_FOUND', message: `no webhook source "${name}"` } }, 404)
+    if (!src)
+      return c.json({ error: { code: 'NOT_FOUND', message: `no webhook source "${name}"` } }, 404)
     // The signature covers the bytes sent: decoding first would drop a BOM or replace invalid UTF-8.
     const body = await readBytes(c, bodyBytes)
-    const { id: delivery } = await verifyWebhook(src.scheme, { body, headers: c.req.raw.headers, secrets: src.secrets, now: now(), ...(src.tolerance ? { toleranceMs: src.tolerance * 1000 } : {}) })
-    const payload = webhookPayload(mediaType(c.req.header('content-type')), new TextDecoder().decode(body))
-    const e = src.map ? src.map(payload, c.req.raw.headers) : { type: `webhook.${name}`, data: payload }
+    const { id: delivery } = await verifyWebhook(src.scheme, {
+      body,
+      headers: c.req.raw.headers,
+      secrets: src.secrets,
+      now: now(),
+      ...(src.tolerance ? { toleranceMs: src.tolerance * 1000 } : {}),
+    })
+    const payload = webhookPayload(
+      mediaType(c.req.header('content-type')),
+      new TextDecoder().decode(body),
+    )
+    const e = src.map
+      ? src.map(payload, c.req.raw.headers)
+      : { type: `webhook.${name}`, data: payload }
     // The provider's delivery id is the event id, so its retries are duplicates, stored once. It
     // is prefixed with the source: a delivery id is not always signed (GitHub's is a bare header),
     // and no header may claim an id outside its own source, such as a schedule's tick.
     const id = delivery ? `${name}:${delivery}` : undefined
     if (id) await refuseTickIds(bus, [id])
-    return c.json(await bus.publish(e.type, e.data, { source: `webhook:${name}`, ...(id ? { id } : {}), ...(e.key ? { key: e.key } : {}) }))
+    return c.json(
+      await bus.publish(e.type, e.data, {
+        source: `webhook:${name}`,
+        ...(id ? { id } : {}),
+        ...(e.key ? { key: e.key } : {}),
+      }),
+    )
   })
 
   app.use('*', async (c, next) => {
-    if (o.auth === false) { c.set('grant', OPEN); return next() }
+    if (o.auth === false) {
+      c.set('grant', OPEN)
+      return next()
+    }
     // Browsers' EventSource and WebSocket cannot send headers: /stream also takes ?access_token= (RFC 6750).
-    const query = c.req.method === 'GET' && c.req.path.endsWith('/stream') ? c.req.query('access_token') : undefined
-    const grant = authenticate(c.req.header('authorization') ?? (query ? `Bearer ${query}` : undefined), tokens)
+    const query =
+      c.req.method === 'GET' && c.req.path.endsWith('/stream')
+        ? c.req.query('access_token')
+        : undefined
+    const grant = authenticate(
+      c.req.header('authorization') ?? (query ? `Bearer ${query}` : undefined),
+      tokens,
+    )
     const per = o.limits?.perTokenPerMinute
     if (per) {
-      const t = now(), window = Math.floor(t / 60_000)
+      const t = now(),
+        window = Math.floor(t / 60_000)
       const r = rate.get(grant.token)
       if (!r || r.window !== window) rate.set(grant.token, { window, count: 1 })
       else if (++r.count > per) {
@@ -141,23 +184,41 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
     for (const i of inputs) allow(c.get('grant'), 'publish', i.type)
     const key = c.req.header('idempotency-key')
     if (key !== undefined && !batch) inputs[0]!.id = key
-    await refuseTickIds(bus, inputs.flatMap((i) => (i.id === undefined ? [] : [i.id])))
+    await refuseTickIds(
+      bus,
+      inputs.flatMap((i) => (i.id === undefined ? [] : [i.id])),
+    )
     if (!batch) {
       const { type: t, data, ...opts } = inputs[0]!
       const r = await bus.publish(t, data, opts)
-      if (await collides(bus, r, t)) fail('CONFLICT', `id ${JSON.stringify(r.id)} is taken by an event of another type`)
+      if (await collides(bus, r, t))
+        fail('CONFLICT', `id ${JSON.stringify(r.id)} is taken by an event of another type`)
       return c.json(r)
     }
     const results = await bus.publishMany(inputs)
-    return c.json(await Promise.all(results.map(async (r, i) =>
-      (await collides(bus, r, inputs[i]!.type) ? { id: r.id, error: { code: 'CONFLICT', message: 'the id is taken by an event of another type' } } : r))))
+    return c.json(
+      await Promise.all(
+        results.map(async (r, i) =>
+          (await collides(bus, r, inputs[i]!.type))
+            ? {
+                id: r.id,
+                error: { code: 'CONFLICT', message: 'the id is taken by an event of another type' },
+              }
+            : r,
+        ),
+      ),
+    )
   })
 
   app.get('/events', async (c) => {
     const pattern = c.req.query('topic') ?? '**'
     allow(c.get('grant'), 'subscribe', pattern)
     const limit = c.req.query('limit')
-    const page = await bus.read({ pattern, ...opt('from', c.req.query('from')), ...(limit ? { limit: Number(limit) } : {}) })
+    const page = await bus.read({
+      pattern,
+      ...opt('from', c.req.query('from')),
+      ...(limit ? { limit: Number(limit) } : {}),
+    })
     return c.json({ events: page.events.map(toCloudEvent), next: page.next })
   })
 
@@ -165,7 +226,10 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
     const pattern = c.req.query('topic') ?? '**'
     allow(c.get('grant'), 'subscribe', pattern)
     const filter = c.req.query('filter')
-    const test = filter === undefined ? () => true : compileFilter(parseJson(filter, 'the filter', 'INVALID_FILTER') as Filter)
+    const test =
+      filter === undefined
+        ? () => true
+        : compileFilter(parseJson(filter, 'the filter', 'INVALID_FILTER') as Filter)
     compilePattern(pattern)
     const given = c.req.header('last-event-id') ?? c.req.query('from')
     // 'latest' is where a stream without a cursor starts anyway.
@@ -181,8 +245,15 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
     const options = { pattern, test, from, queue: o.limits?.streamQueue ?? 10_000, poll }
     if (c.req.header('upgrade')?.toLowerCase() === 'websocket') {
       const upgrade = o.upgradeWebSocket
-      if (!upgrade) return fail('INVALID_OPTIONS', 'this app streams over SSE only: give busApp the runtime\'s upgradeWebSocket for WebSocket')
-      return upgrade(c, socketEvents(bus, options, (e) => internal(e, c.req.raw)))
+      if (!upgrade)
+        return fail(
+          'INVALID_OPTIONS',
+          "this app streams over SSE only: give busApp the runtime's upgradeWebSocket for WebSocket",
+        )
+      return upgrade(
+        c,
+        socketEvents(bus, options, (e) => internal(e, c.req.raw)),
+      )
     }
     return streamSSE(c, async (stream) => {
       const feed = openFeed(bus, options)
@@ -192,11 +263,16 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
         // No `event:` line: every event is the default message, so EventSource's onmessage hears
         // them all (a per-type event name could not cover a wildcard stream). The type is in the data.
         await feed.run((e, id) => stream.writeSSE({ id, data: JSON.stringify(toCloudEvent(e)) }))
-      } catch (e) { internal(e, c.req.raw) }
+      } catch (e) {
+        internal(e, c.req.raw)
+      }
     })
   })
 
-  app.get('/schedules', async (c) => { allow(c.get('grant'), 'admin'); return c.json(await bus.schedules()) })
+  app.get('/schedules', async (c) => {
+    allow(c.get('grant'), 'admin')
+    return c.json(await bus.schedules())
+  })
   app.post('/schedules/:name/run', async (c) => {
     allow(c.get('grant'), 'admin')
     const id = c.req.header('idempotency-key')
@@ -205,7 +281,12 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
 
   app.get('/dead-letters', async (c) => {
     allow(c.get('grant'), 'admin')
-    return c.json((await bus.deadLetters.list(opt('subscription', c.req.query('subscription')))).map((d) => ({ ...d, event: toCloudEvent(d.event) })))
+    return c.json(
+      (await bus.deadLetters.list(opt('subscription', c.req.query('subscription')))).map((d) => ({
+        ...d,
+        event: toCloudEvent(d.event),
+      })),
+    )
   })
   app.post('/dead-letters/redrive', async (c) => {
     allow(c.get('grant'), 'admin')
@@ -222,7 +303,10 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
     return deadLetterIds(c.req.query('ids'), text ? parseJson(text) : undefined)
   }
 
-  app.get('/stats', async (c) => { allow(c.get('grant'), 'admin'); return c.json({ subscriptions: await bus.stats() }) })
+  app.get('/stats', async (c) => {
+    allow(c.get('grant'), 'admin')
+    return c.json({ subscriptions: await bus.stats() })
+  })
 
   return app
 }
@@ -231,11 +315,17 @@ export const busApp = (o: BusAppOptions): Hono<Env> => {
  * Whether a duplicate publish hit an event of another type: the id was taken, so this is not a
  * retry of the same publish. Such a client learns it with 409 rather than a false success.
  */
-const collides = async (bus: Bus, r: { duplicate: boolean; seq?: number; cursor?: string }, type: string): Promise<boolean> => {
+const collides = async (
+  bus: Bus,
+  r: { duplicate: boolean; seq?: number; cursor?: string },
+  type: string,
+): Promise<boolean> => {
   // A delayed event has no seq until it is due: nothing to compare yet.
   if (!r.duplicate || r.seq === undefined) return false
   // The bus's cursor for it when it gives one (a sharded bus does), else its seq's.
-  const page = await bus.read({ from: r.cursor ?? encodeCursor([r.seq]), limit: 1 }).catch(() => undefined)
+  const page = await bus
+    .read({ from: r.cursor ?? encodeCursor([r.seq]), limit: 1 })
+    .catch(() => undefined)
   const stored = page?.events[0]
   return stored?.seq === r.seq && stored.type !== type
 }
@@ -251,12 +341,17 @@ const refuseTickIds = async (bus: Bus, ids: readonly string[]): Promise<void> =>
   const names = new Set((await bus.schedules()).map((s) => s.name))
   for (const id of ticks) {
     const name = id.split(':')[1]!
-    if (names.has(name)) fail('INVALID_PAYLOAD', `ids starting with "schedule:${name}:" belong to this bus's schedule, got ${JSON.stringify(id)}`)
+    if (names.has(name))
+      fail(
+        'INVALID_PAYLOAD',
+        `ids starting with "schedule:${name}:" belong to this bus's schedule, got ${JSON.stringify(id)}`,
+      )
   }
 }
 
 /** `{ [key]: value }` when the value is there, `{}` otherwise (exact optional properties). */
-const opt = <K extends string>(key: K, value: string | undefined) => (value === undefined ? {} : { [key]: value }) as { [P in K]?: string }
+const opt = <K extends string>(key: K, value: string | undefined) =>
+  (value === undefined ? {} : { [key]: value }) as { [P in K]?: string }
 
 // Above this many bytes buffered in a socket (where the runtime tells), sending waits, so the
 // feed's bounded queue, not the socket, absorbs a slow client.
@@ -268,22 +363,34 @@ const SOCKET_BUFFER = 1 << 20
  * Workers), the client sends one message (any text) to start the stream. A client too slow for the feed's queue is closed with 1013 and
  * resumes the same way.
  */
-const socketEvents = (bus: Bus, options: FeedOptions, internal: (e: unknown) => void): WSEvents<any> => {
+const socketEvents = (
+  bus: Bus,
+  options: FeedOptions,
+  internal: (e: unknown) => void,
+): WSEvents<any> => {
   const feed = openFeed(bus, options)
   let started = false
   const drained = async (ws: WSContext<any>) => {
-    while ((ws.raw?.bufferedAmount ?? 0) > SOCKET_BUFFER && ws.readyState === 1) await new Promise((r) => setTimeout(r, 5))
+    while ((ws.raw?.bufferedAmount ?? 0) > SOCKET_BUFFER && ws.readyState === 1)
+      await new Promise((r) => setTimeout(r, 5))
   }
   const start = (ws: WSContext<any>) => {
     if (started) return
     started = true
-    void feed.run(async (e, id) => {
-      await drained(ws)
-      if (ws.readyState === 1) ws.send(JSON.stringify({ id, event: toCloudEvent(e) }))
-    }).then(
-      (end) => { if (end === 'overflow') ws.close(1013, 'too slow: reconnect with ?from=<last id>') },
-      (e) => { internal(e); ws.close(1011, 'internal error') },
-    )
+    void feed
+      .run(async (e, id) => {
+        await drained(ws)
+        if (ws.readyState === 1) ws.send(JSON.stringify({ id, event: toCloudEvent(e) }))
+      })
+      .then(
+        (end) => {
+          if (end === 'overflow') ws.close(1013, 'too slow: reconnect with ?from=<last id>')
+        },
+        (e) => {
+          internal(e)
+          ws.close(1011, 'internal error')
+        },
+      )
   }
   return {
     onOpen: (_e, ws) => start(ws),

@@ -44,24 +44,44 @@ export const webhookSubscription = async (bus: Bus, o: OutgoingWebhook): Promise
   // that reached a disabled endpoint's handler is left as if never tried. Closing waits a
   // macrotask, so the 410's own outcome (its dead letter) is reported first and lands with the close.
   const close = (): void => void setTimeout(() => (sub ? void sub.close() : close()), 0)
-  sub = await bus.subscribe(o.name, o.pattern, async (event, ctx) => {
-    // Events queued behind the 410 hold here, sending nothing, until the close drops them.
-    if (disabled) return parked(ctx)
-    const body = JSON.stringify(toCloudEvent(event))
-    const signed = await signStandard({ id: event.id, timestamp: Math.floor(Date.now() / 1000), body, secret: o.secret })
-    const res = await send(o.url, { method: 'POST', body, signal: ctx.signal, headers: { 'content-type': 'application/cloudevents+json', ...signed } })
-    await res.body?.cancel()
-    if (res.ok) return
-    if (res.status === 410) {
-      disabled = true
-      o.onDisabled?.(o.url)
-      close()
-      throw new NonRetriableError(`${o.url} answered 410 Gone: the endpoint is disabled`)
-    }
-    const after = retryAfter(res.headers.get('retry-after'), Date.now())
-    if ((res.status === 429 || res.status === 503) && after > 0) throw new RetryAfterError(after, `${o.url} answered ${res.status}`)
-    throw new Error(`${o.url} answered ${res.status}`)
-  }, { ...(o.filter ? { filter: o.filter } : {}), ...(o.retry ? { retry: o.retry } : {}), ...(o.timeout ? { timeout: o.timeout } : {}) })
+  sub = await bus.subscribe(
+    o.name,
+    o.pattern,
+    async (event, ctx) => {
+      // Events queued behind the 410 hold here, sending nothing, until the close drops them.
+      if (disabled) return parked(ctx)
+      const body = JSON.stringify(toCloudEvent(event))
+      const signed = await signStandard({
+        id: event.id,
+        timestamp: Math.floor(Date.now() / 1000),
+        body,
+        secret: o.secret,
+      })
+      const res = await send(o.url, {
+        method: 'POST',
+        body,
+        signal: ctx.signal,
+        headers: { 'content-type': 'application/cloudevents+json', ...signed },
+      })
+      await res.body?.cancel()
+      if (res.ok) return
+      if (res.status === 410) {
+        disabled = true
+        o.onDisabled?.(o.url)
+        close()
+        throw new NonRetriableError(`${o.url} answered 410 Gone: the endpoint is disabled`)
+      }
+      const after = retryAfter(res.headers.get('retry-after'), Date.now())
+      if ((res.status === 429 || res.status === 503) && after > 0)
+        throw new RetryAfterError(after, `${o.url} answered ${res.status}`)
+      throw new Error(`${o.url} answered ${res.status}`)
+    },
+    {
+      ...(o.filter ? { filter: o.filter } : {}),
+      ...(o.retry ? { retry: o.retry } : {}),
+      ...(o.timeout ? { timeout: o.timeout } : {}),
+    },
+  )
   return sub
 }
 

@@ -3,10 +3,19 @@ import { NonRetriableError } from '../../src/errors.js'
 import type { BusEvent } from '../../src/event.js'
 import type { Waker } from './_wake.js'
 
-interface Item { event: BusEvent; resolve(): void; reject(e: unknown): void; alone?: boolean }
+interface Item {
+  event: BusEvent
+  resolve(): void
+  reject(e: unknown): void
+  alone?: boolean
+}
 
 /** What the sender reports after each request. */
-export interface SendReport { ok: boolean; error?: Error; sent?: number }
+export interface SendReport {
+  ok: boolean
+  error?: Error
+  sent?: number
+}
 
 /**
  * The sending half of the bridge. The bridge's durable subscription hands each event to `push`,
@@ -17,7 +26,13 @@ export interface SendReport { ok: boolean; error?: Error; sent?: number }
  * The subscription's ordering keys hold each key's next event until its previous one is stored
  * remotely, so the server sees every key in order.
  */
-export const createForwarder = (o: { url: string; headers: Record<string, string>; batch: number; waker: Waker; report(r: SendReport): void }) => {
+export const createForwarder = (o: {
+  url: string
+  headers: Record<string, string>
+  batch: number
+  waker: Waker
+  report(r: SendReport): void
+}) => {
   const queue: Item[] = []
   let running = false
   let stopped = false
@@ -36,18 +51,31 @@ export const createForwarder = (o: { url: string; headers: Record<string, string
         body: JSON.stringify(items.map((i) => toCloudEvent(i.event))),
       })
       if (res.ok) {
-        const results = await res.json().catch(() => undefined) as unknown
-        refusedIds = new Map(Array.isArray(results) ? results.filter((r) => r && typeof r === 'object' && 'error' in r)
-          .map((r: { id: unknown; error: { code?: unknown } }) => [String(r.id), String(r.error?.code ?? 'ERROR')]) : [])
+        const results = (await res.json().catch(() => undefined)) as unknown
+        refusedIds = new Map(
+          Array.isArray(results)
+            ? results
+                .filter((r) => r && typeof r === 'object' && 'error' in r)
+                .map((r: { id: unknown; error: { code?: unknown } }) => [
+                  String(r.id),
+                  String(r.error?.code ?? 'ERROR'),
+                ])
+            : [],
+        )
         o.report({ ok: true, sent: items.length - refusedIds.size })
         return 'sent'
       }
       const text = await res.text().catch(() => '')
-      o.report({ ok: false, error: new Error(`POST /events answered ${res.status}: ${text.slice(0, 200)}`) })
+      o.report({
+        ok: false,
+        error: new Error(`POST /events answered ${res.status}: ${text.slice(0, 200)}`),
+      })
       // Timeouts, rate limits and server errors pass, and so do a refused token (401) and a wrong
       // URL (404): those are the bridge's configuration, not the events', and dead-lettering every
       // pending event over them would empty the outbox. Any other 4xx refuses what was sent.
-      return res.status >= 400 && res.status < 500 && ![401, 404, 408, 429].includes(res.status) ? 'refused' : 'retry'
+      return res.status >= 400 && res.status < 500 && ![401, 404, 408, 429].includes(res.status)
+        ? 'refused'
+        : 'retry'
     } catch (e) {
       o.report({ ok: false, error: e instanceof Error ? e : new Error(String(e)) })
       return 'retry'
@@ -57,14 +85,17 @@ export const createForwarder = (o: { url: string; headers: Record<string, string
   const loop = async () => {
     try {
       while (queue.length && !stopped) {
-        const items = queue.splice(0, queue[0]!.alone ? 1 : o.batch).sort((a, b) => a.event.seq - b.event.seq)
+        const items = queue
+          .splice(0, queue[0]!.alone ? 1 : o.batch)
+          .sort((a, b) => a.event.seq - b.event.seq)
         const r = await post(items)
         if (r === 'sent') {
           o.waker.reset()
           // An item the server refused on its own goes to the dead letters, like a refused event.
           for (const i of items) {
             const refused = refusedIds.get(i.event.id)
-            if (refused) i.reject(new NonRetriableError(`the server refused event ${i.event.id}: ${refused}`))
+            if (refused)
+              i.reject(new NonRetriableError(`the server refused event ${i.event.id}: ${refused}`))
             else i.resolve()
           }
           continue
@@ -72,8 +103,13 @@ export const createForwarder = (o: { url: string; headers: Record<string, string
         if (r === 'refused') {
           // One bad event must not hold back the rest: send them one by one, so only it is refused,
           // and it goes to the bridge subscription's dead letters (redrive it once fixed).
-          if (items.length > 1) { for (const i of items) i.alone = true; queue.unshift(...items) }
-          else items[0]!.reject(new NonRetriableError(`the server refused event ${items[0]!.event.id}`))
+          if (items.length > 1) {
+            for (const i of items) i.alone = true
+            queue.unshift(...items)
+          } else
+            items[0]!.reject(
+              new NonRetriableError(`the server refused event ${items[0]!.event.id}`),
+            )
           continue
         }
         queue.unshift(...items)
@@ -85,7 +121,12 @@ export const createForwarder = (o: { url: string; headers: Record<string, string
     }
   }
   // A macrotask later: every event the subscription hands over in one go joins the same request.
-  const start = () => { if (!running && !stopped) { running = true; setTimeout(() => void loop(), 0) } }
+  const start = () => {
+    if (!running && !stopped) {
+      running = true
+      setTimeout(() => void loop(), 0)
+    }
+  }
 
   return {
     push(event: BusEvent, signal: AbortSignal): Promise<void> {
@@ -93,11 +134,15 @@ export const createForwarder = (o: { url: string; headers: Record<string, string
         const item: Item = { event, resolve, reject }
         queue.push(item)
         // The attempt was abandoned (takeover, close): it is the subscription's to hand out again.
-        signal.addEventListener('abort', () => {
-          const i = queue.indexOf(item)
-          if (i >= 0) queue.splice(i, 1)
-          reject(signal.reason)
-        }, { once: true })
+        signal.addEventListener(
+          'abort',
+          () => {
+            const i = queue.indexOf(item)
+            if (i >= 0) queue.splice(i, 1)
+            reject(signal.reason)
+          },
+          { once: true },
+        )
         start()
       })
     },

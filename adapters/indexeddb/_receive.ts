@@ -13,8 +13,14 @@ import type { Waker } from './_wake.js'
  * log already holds, so it is not appended again.
  */
 export const createReceiver = (o: {
-  bus: Bus; store: IndexedDBStore; url: string; headers: Record<string, string>; pattern: string
-  cursorKey: string; from: 'latest' | 'earliest'; waker: Waker
+  bus: Bus
+  store: IndexedDBStore
+  url: string
+  headers: Record<string, string>
+  pattern: string
+  cursorKey: string
+  from: 'latest' | 'earliest'
+  waker: Waker
   /** Ids of received events, so the forwarding half does not send them back. */
   inbound: Set<string>
   report(r: { ok: boolean; error?: Error; received?: number; connected?: boolean }): void
@@ -27,7 +33,8 @@ export const createReceiver = (o: {
     for (const e of events) o.inbound.add(e.id)
     const inputs = events.map((e) => {
       const i: Record<string, unknown> = { type: e.type, data: e.data, id: e.id, source: e.source }
-      for (const k of ['key', 'correlationId', 'causationId', 'traceparent'] as const) if (e[k] !== undefined) i[k] = e[k]
+      for (const k of ['key', 'correlationId', 'causationId', 'traceparent'] as const)
+        if (e[k] !== undefined) i[k] = e[k]
       return i
     })
     try {
@@ -37,7 +44,11 @@ export const createReceiver = (o: {
       // cursor stays where it was and the reconnect receives these events again.
       if (!refused(e)) throw e
       // One event this bus refuses (its own schemas) must not stop the stream: the rest go one by one.
-      for (const i of inputs) await o.bus.publish(i.type as string, i.data, i as never).catch((e: unknown) => { if (refused(e)) o.onError(e); else throw e })
+      for (const i of inputs)
+        await o.bus.publish(i.type as string, i.data, i as never).catch((e: unknown) => {
+          if (refused(e)) o.onError(e)
+          else throw e
+        })
     }
   }
 
@@ -51,17 +62,24 @@ export const createReceiver = (o: {
     // the name the stream takes for its start, and the end is asked for by its name, 'latest'.
     let from = 'earliest'
     if (o.from === 'latest') {
-      const res = await fetch(`${o.url}/events?from=latest&limit=1`, { headers: o.headers, signal: abort!.signal })
+      const res = await fetch(`${o.url}/events?from=latest&limit=1`, {
+        headers: o.headers,
+        signal: abort!.signal,
+      })
       if (!res.ok) throw new Error(`GET /events answered ${res.status}`)
-      from = (await res.json() as { next: string }).next
+      from = ((await res.json()) as { next: string }).next
     }
-    await o.store.commit({ checks: [{ key: o.cursorKey, version: null }], mutations: [{ type: 'set', key: o.cursorKey, value: from }] })
+    await o.store.commit({
+      checks: [{ key: o.cursorKey, version: null }],
+      mutations: [{ type: 'set', key: o.cursorKey, value: from }],
+    })
     return (await o.store.get(o.cursorKey))!.value as string
   }
 
   const connect = async () => {
     abort = new AbortController()
-    const cursor = ((await o.store.get(o.cursorKey))?.value as string | undefined) ?? await start()
+    const cursor =
+      ((await o.store.get(o.cursorKey))?.value as string | undefined) ?? (await start())
     const res = await fetch(`${o.url}/stream?topic=${encodeURIComponent(o.pattern)}`, {
       headers: { ...o.headers, accept: 'text/event-stream', 'last-event-id': cursor },
       signal: abort.signal,
@@ -73,7 +91,8 @@ export const createReceiver = (o: {
       const events = messages.map((m) => fromCloudEvent(JSON.parse(m.data)))
       await append(events)
       const last = messages[messages.length - 1]!.id
-      if (last !== undefined) await o.store.commit({ mutations: [{ type: 'set', key: o.cursorKey, value: last }] })
+      if (last !== undefined)
+        await o.store.commit({ mutations: [{ type: 'set', key: o.cursorKey, value: last }] })
       o.report({ ok: true, received: events.length })
     })
   }
@@ -85,7 +104,11 @@ export const createReceiver = (o: {
         o.report({ ok: true, connected: false })
       } catch (e) {
         if (stopped) return
-        o.report({ ok: false, connected: false, error: e instanceof Error ? e : new Error(String(e)) })
+        o.report({
+          ok: false,
+          connected: false,
+          error: e instanceof Error ? e : new Error(String(e)),
+        })
       }
       if (!stopped) await o.waker.wait()
     }
@@ -93,10 +116,15 @@ export const createReceiver = (o: {
 
   return {
     run,
-    stop() { stopped = true; abort?.abort(); o.waker.stop() },
+    stop() {
+      stopped = true
+      abort?.abort()
+      o.waker.stop()
+    },
   }
 }
 
 /** The local bus refused the event itself (schema, topic, size, options): skipping it loses nothing that a retry would bring. */
 const refused = (e: unknown): boolean =>
-  e instanceof TidingsError && ['INVALID_PAYLOAD', 'INVALID_TOPIC', 'PAYLOAD_TOO_LARGE', 'INVALID_OPTIONS'].includes(e.code)
+  e instanceof TidingsError &&
+  ['INVALID_PAYLOAD', 'INVALID_TOPIC', 'PAYLOAD_TOO_LARGE', 'INVALID_OPTIONS'].includes(e.code)

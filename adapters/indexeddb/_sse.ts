@@ -1,5 +1,8 @@
 /** One server-sent event: its `id` (the resume cursor) and `data` (its event name is not needed). */
-interface SseMessage { id: string | undefined; data: string }
+interface SseMessage {
+  id: string | undefined
+  data: string
+}
 
 /**
  * Reads a `text/event-stream` body (over fetch, which unlike EventSource can send an
@@ -7,7 +10,10 @@ interface SseMessage { id: string | undefined; data: string }
  * messages of each chunk together, awaiting `onMessages` before reading on: the receiver's
  * commits pace the stream, and its cursor never runs ahead of what it stored.
  */
-export const readSse = async (body: ReadableStream<Uint8Array>, onMessages: (m: SseMessage[]) => Promise<void>): Promise<void> => {
+export const readSse = async (
+  body: ReadableStream<Uint8Array>,
+  onMessages: (m: SseMessage[]) => Promise<void>,
+): Promise<void> => {
   const reader = body.getReader()
   const decoder = new TextDecoder()
   let buffer = ''

@@ -2,7 +2,11 @@ import type { PublishOptions } from '../../src/bus.js'
 import { checkEvent, optionsOf, type EventLimits } from '../../src/check.js'
 
 /** An event staged in the outbox object store, waiting to be drained into the log. */
-export interface Staged extends PublishOptions { id: string; type: string; data: unknown }
+export interface Staged extends PublishOptions {
+  id: string
+  type: string
+  data: unknown
+}
 
 const TEXT = ['id', 'key', 'source', 'correlationId', 'causationId', 'traceparent'] as const
 
@@ -13,7 +17,12 @@ const TEXT = ['id', 'key', 'source', 'correlationId', 'causationId', 'traceparen
  * staged is what the drain can append. A Standard Schema of the bus runs when the event is drained
  * (a validator may be async).
  */
-export const stage = (type: string, data: unknown, options: PublishOptions | undefined, limits: EventLimits): Staged => {
+export const stage = (
+  type: string,
+  data: unknown,
+  options: PublishOptions | undefined,
+  limits: EventLimits,
+): Staged => {
   const o = optionsOf(options, 'outbox publish')
   // The id is fixed now, so draining twice (two tabs, a crash between commit and drain) appends once;
   // the size is checked with it, as the drain will publish it.

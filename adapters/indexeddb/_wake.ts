@@ -1,5 +1,8 @@
 /** Backoff delays: the first wait, and the cap it doubles up to. */
-export interface Backoff { initial: number; max: number }
+export interface Backoff {
+  initial: number
+  max: number
+}
 
 /**
  * The bridge's retry timer: waits a backoff that doubles after each failure (full jitter, so tabs
@@ -9,8 +12,12 @@ export interface Backoff { initial: number; max: number }
 export const createWaker = ({ initial, max }: Backoff) => {
   let delay = initial
   const sleepers = new Set<() => void>()
-  const wake = () => { for (const s of [...sleepers]) s() }
-  const onVisible = () => { if (document.visibilityState === 'visible') wake() }
+  const wake = () => {
+    for (const s of [...sleepers]) s()
+  }
+  const onVisible = () => {
+    if (document.visibilityState === 'visible') wake()
+  }
   addEventListener('online', wake)
   document.addEventListener('visibilitychange', onVisible)
   return {
@@ -19,13 +26,19 @@ export const createWaker = ({ initial, max }: Backoff) => {
       const ms = Math.random() * delay
       delay = Math.min(delay * 2, max)
       return new Promise((resolve) => {
-        const done = () => { clearTimeout(timer); sleepers.delete(done); resolve() }
+        const done = () => {
+          clearTimeout(timer)
+          sleepers.delete(done)
+          resolve()
+        }
         const timer = setTimeout(done, ms)
         sleepers.add(done)
       })
     },
     /** A success: the next failure starts from the first delay again. */
-    reset() { delay = initial },
+    reset() {
+      delay = initial
+    },
     wake,
     stop() {
       removeEventListener('online', wake)

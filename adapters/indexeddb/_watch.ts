@@ -1,5 +1,7 @@
 /** What one store instance posts after each commit: the keys it wrote. */
-interface Changed { keys: string[] }
+interface Changed {
+  keys: string[]
+}
 
 /**
  * `Store.watch` across tabs: after a commit, the store tells its own watchers (same instance) and
@@ -30,7 +32,9 @@ export const createWatchers = (channelName: string) => {
       open()
       const w = { prefix, cb }
       watchers.add(w)
-      return () => { watchers.delete(w) }
+      return () => {
+        watchers.delete(w)
+      }
     },
     /** After a commit landed: local watchers on a later microtask (a watcher may commit in turn), then the others. */
     changed(keys: string[]) {

@@ -91,20 +91,34 @@ const NAME = /^[\w-]{1,100}$/
  */
 export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridge => {
   const name = o.name ?? 'bridge'
-  if (!NAME.test(name)) fail('INVALID_OPTIONS', `bridge name ${JSON.stringify(name)} must be 1..100 characters of [A-Za-z0-9_-]`)
-  if (!/^https?:\/\//.test(o.url)) fail('INVALID_OPTIONS', `bridge url ${JSON.stringify(o.url)} must be an http(s) URL`)
-  if (o.forward === undefined && o.receive === undefined) fail('INVALID_OPTIONS', 'a bridge needs forward, receive or both')
+  if (!NAME.test(name))
+    fail(
+      'INVALID_OPTIONS',
+      `bridge name ${JSON.stringify(name)} must be 1..100 characters of [A-Za-z0-9_-]`,
+    )
+  if (!/^https?:\/\//.test(o.url))
+    fail('INVALID_OPTIONS', `bridge url ${JSON.stringify(o.url)} must be an http(s) URL`)
+  if (o.forward === undefined && o.receive === undefined)
+    fail('INVALID_OPTIONS', 'a bridge needs forward, receive or both')
   if (o.forward !== undefined) compilePattern(o.forward)
   if (o.receive !== undefined) compilePattern(o.receive)
   const batch = o.batch ?? 100
-  if (!Number.isInteger(batch) || batch < 1) fail('INVALID_OPTIONS', `batch must be a positive integer, got ${batch}`)
+  if (!Number.isInteger(batch) || batch < 1)
+    fail('INVALID_OPTIONS', `batch must be a positive integer, got ${batch}`)
   const backoff = { initial: o.backoff?.initial ?? 1000, max: o.backoff?.max ?? 60_000 }
   const url = o.url.replace(/\/+$/, '')
   const headers: Record<string, string> = o.token ? { authorization: `Bearer ${o.token}` } : {}
   const onError = o.onError ?? ((e: unknown) => console.error('tidings bridge:', e))
   const outName = `${name}-out`
 
-  let status: BridgeStatus = { online: navigator.onLine, pending: 0, lastError: undefined, lastSyncAt: undefined, sending: false, receiving: false }
+  let status: BridgeStatus = {
+    online: navigator.onLine,
+    pending: 0,
+    lastError: undefined,
+    lastSyncAt: undefined,
+    sending: false,
+    receiving: false,
+  }
   const listeners = new Set<(s: BridgeStatus) => void>()
   const update = (patch: Partial<BridgeStatus>) => {
     status = { ...status, ...patch }
@@ -126,8 +140,12 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
   let probing = false
   /** One cheap request that needs no token: does the server answer? */
   const probe = async () => {
-    const ok = await fetch(`${url}/health`, { cache: 'no-store' }).then((r) => r.ok, () => false)
-    if (!closed && (ok && navigator.onLine) !== status.online) update({ online: ok && navigator.onLine })
+    const ok = await fetch(`${url}/health`, { cache: 'no-store' }).then(
+      (r) => r.ok,
+      () => false,
+    )
+    if (!closed && (ok && navigator.onLine) !== status.online)
+      update({ online: ok && navigator.onLine })
     return ok
   }
   /**
@@ -143,10 +161,15 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
         if (!now) await probeWaker.wait()
         while (!closed && !(await probe())) await probeWaker.wait()
         probeWaker.reset()
-      } finally { probing = false }
+      } finally {
+        probing = false
+      }
     })()
   }
-  const onOffline = () => { update({ online: false }); confirm(false) }
+  const onOffline = () => {
+    update({ online: false })
+    confirm(false)
+  }
   const onOnline = () => confirm(true)
   addEventListener('offline', onOffline)
   addEventListener('online', onOnline)
@@ -155,14 +178,24 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
   // Ids of events received from the server, so they are not sent back. A reload forgets them; a
   // received event sent back then is one the server already holds, and it stores nothing.
   const inbound = new Set<string>()
-  const trimInbound = () => { if (inbound.size > 10_000) for (const id of [...inbound].slice(0, 5_000)) inbound.delete(id) }
+  const trimInbound = () => {
+    if (inbound.size > 10_000) for (const id of [...inbound].slice(0, 5_000)) inbound.delete(id)
+  }
 
   // Pending: matching events from the out subscription's cursor on. Recounted, at most every
   // 50 ms, when the cursor moves or a matching event is appended (in any tab).
   let counting: ReturnType<typeof setTimeout> | undefined
   const recount = () => {
     if (counting || o.forward === undefined) return
-    counting = setTimeout(() => void count().catch(() => {}).finally(() => { counting = undefined }), 50)
+    counting = setTimeout(
+      () =>
+        void count()
+          .catch(() => {})
+          .finally(() => {
+            counting = undefined
+          }),
+      50,
+    )
   }
   const count = async () => {
     const rec = (await o.store.get(`s/${outName}`))?.value as { cursor: number } | undefined
@@ -177,43 +210,104 @@ export const bridge = <E extends EventMap>(bus: Bus<E>, o: BridgeOptions): Bridg
     }
     if (n !== status.pending) update({ pending: n })
   }
-  const offCount = o.forward === undefined ? undefined : [o.store.watch!(`s/${outName}`, recount), bus.on(o.forward as never, recount)]
+  const offCount =
+    o.forward === undefined
+      ? undefined
+      : [o.store.watch!(`s/${outName}`, recount), bus.on(o.forward as never, recount)]
 
   const sendWaker = createWaker(backoff)
-  const forwarder = createForwarder({ url, headers, batch, waker: sendWaker, report: (r) => { report(r); if (r.ok) recount() } })
+  const forwarder = createForwarder({
+    url,
+    headers,
+    batch,
+    waker: sendWaker,
+    report: (r) => {
+      report(r)
+      if (r.ok) recount()
+    },
+  })
   let out: Promise<Subscription> | undefined
   if (o.forward !== undefined) {
-    out = inOneTab(bus, o.store)(outName, o.forward as never, (e: BusEvent, ctx: HandlerContext) => forwarder.push(e, ctx.signal), {
-      // Each ordering key one at a time (the server sees it in order); the rest travel together.
-      concurrency: batch,
-      // The handler waits for the network, however long that takes; it never gives up.
-      timeout: YEAR,
-      retry: { attempts: Number.MAX_SAFE_INTEGER, backoff: { initial: backoff.initial, max: backoff.max } },
-      filter: (e) => !inbound.has(e.id),
-      // Events published before the bridge first ran (offline, at boot) go out too. Only a new
-      // name starts here; later the stored cursor does.
-      from: 'earliest',
-    }, (held) => { if (!closed) update({ sending: held }) })
+    out = inOneTab(bus, o.store)(
+      outName,
+      o.forward as never,
+      (e: BusEvent, ctx: HandlerContext) => forwarder.push(e, ctx.signal),
+      {
+        // Each ordering key one at a time (the server sees it in order); the rest travel together.
+        concurrency: batch,
+        // The handler waits for the network, however long that takes; it never gives up.
+        timeout: YEAR,
+        retry: {
+          attempts: Number.MAX_SAFE_INTEGER,
+          backoff: { initial: backoff.initial, max: backoff.max },
+        },
+        filter: (e) => !inbound.has(e.id),
+        // Events published before the bridge first ran (offline, at boot) go out too. Only a new
+        // name starts here; later the stored cursor does.
+        from: 'earliest',
+      },
+      (held) => {
+        if (!closed) update({ sending: held })
+      },
+    )
     out.catch(onError)
     recount()
   }
 
   const receiveWaker = createWaker(backoff)
-  const receiver = o.receive === undefined ? undefined : createReceiver({
-    bus: bus as Bus, store: o.store, url, headers, pattern: o.receive, cursorKey: `b/${name}/in`, from: o.from ?? 'latest',
-    waker: receiveWaker, inbound, onError,
-    report: (r) => { report(r); trimInbound() },
-  })
+  const receiver =
+    o.receive === undefined
+      ? undefined
+      : createReceiver({
+          bus: bus as Bus,
+          store: o.store,
+          url,
+          headers,
+          pattern: o.receive,
+          cursorKey: `b/${name}/in`,
+          from: o.from ?? 'latest',
+          waker: receiveWaker,
+          inbound,
+          onError,
+          report: (r) => {
+            report(r)
+            trimInbound()
+          },
+        })
   const stopReceiving = new AbortController()
   // The stream runs in one tab at a time, like the sending half.
-  const receiving = receiver && navigator.locks.request(`tidings:${o.store.name}:${name}-in`, { signal: stopReceiving.signal }, () => receiver.run())
-    .catch((e: unknown) => { if (!stopReceiving.signal.aborted) onError(e) })
+  const receiving =
+    receiver &&
+    navigator.locks
+      .request(`tidings:${o.store.name}:${name}-in`, { signal: stopReceiving.signal }, () =>
+        receiver.run(),
+      )
+      .catch((e: unknown) => {
+        if (!stopReceiving.signal.aborted) onError(e)
+      })
 
   return {
-    ready: out ? out.then(() => {}, () => {}) : Promise.resolve(),
-    get status() { return status },
-    subscribe(listener) { listeners.add(listener); return () => { listeners.delete(listener) } },
-    sync() { sendWaker.wake(); receiveWaker.wake(); probeWaker.wake(); confirm(true) },
+    ready: out
+      ? out.then(
+          () => {},
+          () => {},
+        )
+      : Promise.resolve(),
+    get status() {
+      return status
+    },
+    subscribe(listener) {
+      listeners.add(listener)
+      return () => {
+        listeners.delete(listener)
+      }
+    },
+    sync() {
+      sendWaker.wake()
+      receiveWaker.wake()
+      probeWaker.wake()
+      confirm(true)
+    },
     async close() {
       closed = true
       probeWaker.stop()

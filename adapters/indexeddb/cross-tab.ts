@@ -5,7 +5,11 @@ import { compilePattern } from '../../src/topic/pattern.js'
 import { checkBatch } from '../../src/internal.js'
 import type { HandlerContext } from '../../src/subscriptions/runner.js'
 import type { EventMap, OpenEvents } from '../../src/event.js'
-import type { SubRecord, SubscribeOptions, Subscription } from '../../src/subscriptions/subscriptions.js'
+import type {
+  SubRecord,
+  SubscribeOptions,
+  Subscription,
+} from '../../src/subscriptions/subscriptions.js'
 import type { IndexedDBStore } from './store.js'
 
 /** What {@link crossTab} returns: durable subscriptions that run in exactly one tab at a time. */
@@ -42,7 +46,14 @@ const taken = new WeakMap<object, Set<string>>()
  */
 export const crossTab = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore): CrossTab<E> => {
   const run = inOneTab(bus, store)
-  return { subscribe: ((name: string, pattern: string, handler: (e: never, ctx: HandlerContext) => unknown, options?: SubscribeOptions) => run(name, pattern, handler, options)) as unknown as CrossTab<E>['subscribe'] }
+  return {
+    subscribe: ((
+      name: string,
+      pattern: string,
+      handler: (e: never, ctx: HandlerContext) => unknown,
+      options?: SubscribeOptions,
+    ) => run(name, pattern, handler, options)) as unknown as CrossTab<E>['subscribe'],
+  }
 }
 
 /**
@@ -61,33 +72,65 @@ export const inOneTab = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore)
       const rec = got?.value as SubRecord | undefined
       if (!got || !rec?.lease) return
       const { lease: _, ...free } = rec
-      const res = await store.commit({ checks: [{ key: got.key, version: got.version }], mutations: [{ type: 'set', key: got.key, value: { ...free, detached: rec.lease.until } }] })
+      const res = await store.commit({
+        checks: [{ key: got.key, version: got.version }],
+        mutations: [{ type: 'set', key: got.key, value: { ...free, detached: rec.lease.until } }],
+      })
       if (res.ok) return
     }
   }
 
   /** Resolves once the subscription's record exists (another tab registered it). */
-  const registered = (name: string, signal: AbortSignal) => new Promise<void>((resolve) => {
-    const check = () => void store.get(key(name)).then((e) => { if (e) { off(); resolve() } }, () => {})
-    const off = store.watch!(key(name), check)
-    signal.addEventListener('abort', off, { once: true })
-    check()
-  })
+  const registered = (name: string, signal: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      const check = () =>
+        void store.get(key(name)).then(
+          (e) => {
+            if (e) {
+              off()
+              resolve()
+            }
+          },
+          () => {},
+        )
+      const off = store.watch!(key(name), check)
+      signal.addEventListener('abort', off, { once: true })
+      check()
+    })
 
   const mine = taken.get(bus) ?? new Set<string>()
   taken.set(bus, mine)
 
-  return (name: string, pattern: string, handler: (e: never, ctx: HandlerContext) => unknown, options?: SubscribeOptions, held?: (held: boolean) => void): Promise<Subscription> => {
+  return (
+    name: string,
+    pattern: string,
+    handler: (e: never, ctx: HandlerContext) => unknown,
+    options?: SubscribeOptions,
+    held?: (held: boolean) => void,
+  ): Promise<Subscription> => {
     // What bus.subscribe would refuse, refused here too: a tab waiting in line never calls it.
     try {
-      if (typeof name !== 'string' || !/^[\w-]{1,128}$/.test(name)) fail('INVALID_OPTIONS', `subscription name ${JSON.stringify(name)} must be 1..128 characters of [A-Za-z0-9_-]`)
-      if (typeof handler !== 'function') fail('INVALID_OPTIONS', 'a subscription needs a handler function')
+      if (typeof name !== 'string' || !/^[\w-]{1,128}$/.test(name))
+        fail(
+          'INVALID_OPTIONS',
+          `subscription name ${JSON.stringify(name)} must be 1..128 characters of [A-Za-z0-9_-]`,
+        )
+      if (typeof handler !== 'function')
+        fail('INVALID_OPTIONS', 'a subscription needs a handler function')
       compilePattern(pattern)
       if (options?.filter !== undefined) compileFilter(options.filter as Filter)
       const { batch } = (options ?? {}) as { batch?: unknown }
       if (batch !== undefined) checkBatch(batch)
-    } catch (e) { return Promise.reject(e) }
-    if (mine.has(name)) return Promise.reject(new TidingsError('ALREADY_SUBSCRIBED', `subscription "${name}" is already attached on this bus`))
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    if (mine.has(name))
+      return Promise.reject(
+        new TidingsError(
+          'ALREADY_SUBSCRIBED',
+          `subscription "${name}" is already attached on this bus`,
+        ),
+      )
     mine.add(name)
     const stop = new AbortController()
     let release = () => {}
@@ -106,24 +149,40 @@ export const inOneTab = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore)
       const done = (e?: unknown) => {
         if (settled) return
         settled = true
-        if (e) { stop.abort(); mine.delete(name); reject(e) } else resolve(handle)
+        if (e) {
+          stop.abort()
+          mine.delete(name)
+          reject(e)
+        } else resolve(handle)
       }
-      navigator.locks.request(`tidings:${store.name}:${name}`, { signal: stop.signal }, async () => {
-        if (stop.signal.aborted) return
-        try {
-          await freeLease(name)
-          attached = await (bus.subscribe as (...a: unknown[]) => Promise<Subscription>)(name, pattern, handler, options)
-        } catch (e) {
-          done(e)
-          return
-        }
-        done()
-        held?.(true)
-        // Held until the handle closes, or the tab does (the browser releases it then).
-        await new Promise<void>((r) => { release = r; if (stop.signal.aborted) r() })
-        held?.(false)
-        await attached.close()
-      }).catch((e: unknown) => { if (!stop.signal.aborted) done(e) })
+      navigator.locks
+        .request(`tidings:${store.name}:${name}`, { signal: stop.signal }, async () => {
+          if (stop.signal.aborted) return
+          try {
+            await freeLease(name)
+            attached = await (bus.subscribe as (...a: unknown[]) => Promise<Subscription>)(
+              name,
+              pattern,
+              handler,
+              options,
+            )
+          } catch (e) {
+            done(e)
+            return
+          }
+          done()
+          held?.(true)
+          // Held until the handle closes, or the tab does (the browser releases it then).
+          await new Promise<void>((r) => {
+            release = r
+            if (stop.signal.aborted) r()
+          })
+          held?.(false)
+          await attached.close()
+        })
+        .catch((e: unknown) => {
+          if (!stop.signal.aborted) done(e)
+        })
       // Another tab may be running it already: then registration is its business.
       void registered(name, stop.signal).then(() => done())
     })

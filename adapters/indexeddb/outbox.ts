@@ -7,7 +7,11 @@ import { stage, type Staged } from './_staged.js'
 import type { IndexedDBStore } from './store.js'
 
 /** Stages an event in the callback's transaction; returns its id. Throws on bad input (the transaction then aborts). */
-export type StagePublish<E extends EventMap = OpenEvents> = <T extends keyof E & string>(type: T, data: E[T], options?: PublishOptions) => string
+export type StagePublish<E extends EventMap = OpenEvents> = <T extends keyof E & string>(
+  type: T,
+  data: E[T],
+  options?: PublishOptions,
+) => string
 
 /** Options of {@link outbox}. */
 export interface OutboxOptions {
@@ -30,7 +34,13 @@ export interface Outbox<E extends EventMap = OpenEvents> {
    * as soon as it has no pending request, so awaiting a fetch, a timer or the bus inside it ends it
    * early (the next request then fails with `TransactionInactiveError`).
    */
-  transaction<R>(stores: string | readonly string[], fn: (tx: IDBPTransaction<any, string[], 'readwrite'>, publish: StagePublish<E>) => R | Promise<R>): Promise<Awaited<R>>
+  transaction<R>(
+    stores: string | readonly string[],
+    fn: (
+      tx: IDBPTransaction<any, string[], 'readwrite'>,
+      publish: StagePublish<E>,
+    ) => R | Promise<R>,
+  ): Promise<Awaited<R>>
   /** Appends what is staged to the log (by id, so twice is harmless); resolves how many were staged. */
   drain(): Promise<number>
 }
@@ -57,7 +67,11 @@ const PAGE = 500
  *   publish('todo.added', { id: todo.id }, { key: todo.id })
  * })
  */
-export const outbox = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore, options: OutboxOptions = {}): Outbox<E> => {
+export const outbox = <E extends EventMap>(
+  bus: Bus<E>,
+  store: IndexedDBStore,
+  options: OutboxOptions = {},
+): Outbox<E> => {
   // The bus's own limits: staging checks exactly what its publish will, so the drain never refuses
   // for size what the transaction committed.
   const limits = limitsOf(bus) ?? { source: 'tidings', maxBytes: options.maxEventBytes ?? 131_072 }
@@ -73,7 +87,10 @@ export const outbox = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore, o
       const db = await store.database()
       const tx = db.transaction(OUTBOX)
       const range = after === undefined ? undefined : IDBKeyRange.lowerBound(after, true)
-      const [keys, staged] = await Promise.all([tx.store.getAllKeys(range, PAGE), tx.store.getAll(range, PAGE)]) as [number[], Staged[]]
+      const [keys, staged] = (await Promise.all([
+        tx.store.getAllKeys(range, PAGE),
+        tx.store.getAll(range, PAGE),
+      ])) as [number[], Staged[]]
       if (!staged.length) break
       try {
         await bus.publishMany(staged as never)
@@ -88,7 +105,9 @@ export const outbox = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore, o
             await bus.publish(type as never, data as never, options)
             await db.delete(OUTBOX, keys[i]!)
             total++
-          } catch (e) { refused ??= e }
+          } catch (e) {
+            refused ??= e
+          }
         }
       }
       after = keys[keys.length - 1]!
@@ -99,12 +118,20 @@ export const outbox = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore, o
   }
 
   const drain = (): Promise<number> => {
-    if (draining) { again = true; return draining }
+    if (draining) {
+      again = true
+      return draining
+    }
     draining = (async () => {
       let n = 0
-      do { again = false; n += await drainOnce() } while (again)
+      do {
+        again = false
+        n += await drainOnce()
+      } while (again)
       return n
-    })().finally(() => { draining = undefined })
+    })().finally(() => {
+      draining = undefined
+    })
     return draining
   }
 
@@ -112,7 +139,13 @@ export const outbox = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore, o
   void drain().catch(onError)
 
   return {
-    async transaction<R>(stores: string | readonly string[], fn: (tx: IDBPTransaction<any, string[], 'readwrite'>, publish: StagePublish<E>) => R | Promise<R>): Promise<Awaited<R>> {
+    async transaction<R>(
+      stores: string | readonly string[],
+      fn: (
+        tx: IDBPTransaction<any, string[], 'readwrite'>,
+        publish: StagePublish<E>,
+      ) => R | Promise<R>,
+    ): Promise<Awaited<R>> {
       const names = [...(typeof stores === 'string' ? [stores] : stores), OUTBOX]
       const db = await store.database()
       const tx = db.transaction(names, 'readwrite') as IDBPTransaction<any, string[], 'readwrite'>
@@ -127,7 +160,11 @@ export const outbox = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore, o
       try {
         result = await fn(tx, publish)
       } catch (e) {
-        try { tx.abort() } catch { /* already finished */ }
+        try {
+          tx.abort()
+        } catch {
+          /* already finished */
+        }
         throw e
       }
       await tx.done

@@ -1,6 +1,13 @@
 import { unwrap, type IDBPDatabase } from 'idb'
 import { TidingsError } from '../../src/errors.js'
-import { prefixEnd, type Commit, type CommitResult, type ListOptions, type Store, type StoreEntry } from '../../src/store/store.js'
+import {
+  prefixEnd,
+  type Commit,
+  type CommitResult,
+  type ListOptions,
+  type Store,
+  type StoreEntry,
+} from '../../src/store/store.js'
 import { createConnection, type Source } from './_connection.js'
 import { KV } from './_schema.js'
 import { createWatchers } from './_watch.js'
@@ -36,7 +43,8 @@ const rangeOf = ({ prefix = '', start, end }: ListOptions): IDBKeyRange | null |
 
 /** A transaction that never committed because the connection went away: safe to run again elsewhere. */
 const connectionLost = (e: unknown) =>
-  e instanceof DOMException && (e.name === 'InvalidStateError' || e.name === 'AbortError' || e.name === 'UnknownError')
+  e instanceof DOMException &&
+  (e.name === 'InvalidStateError' || e.name === 'AbortError' || e.name === 'UnknownError')
 
 /**
  * A {@link Store} over IndexedDB (via idb): survives reloads, shared by every tab of the origin.
@@ -54,7 +62,11 @@ const connectionLost = (e: unknown) =>
 export const indexedDBStore = (options: IndexedDBStoreOptions): IndexedDBStore => {
   const conn = createConnection(options)
   const channel = options.channel ?? conn.name
-  if (channel === undefined) throw new TidingsError('INVALID_OPTIONS', 'indexedDBStore({ db: () => ... }) needs a `channel` name')
+  if (channel === undefined)
+    throw new TidingsError(
+      'INVALID_OPTIONS',
+      'indexedDBStore({ db: () => ... }) needs a `channel` name',
+    )
   const watchers = createWatchers(`tidings:${channel}`)
   const prefix = Math.random().toString(36).slice(2, 10)
   let counter = 0
@@ -72,7 +84,10 @@ export const indexedDBStore = (options: IndexedDBStoreOptions): IndexedDBStore =
     }
   }
 
-  const commitOn = async (db: IDBPDatabase<any>, { checks = [], mutations }: Commit): Promise<CommitResult> => {
+  const commitOn = async (
+    db: IDBPDatabase<any>,
+    { checks = [], mutations }: Commit,
+  ): Promise<CommitResult> => {
     const tx = db.transaction(KV, 'readwrite')
     const done = tx.done
     done.catch(() => {})
@@ -86,7 +101,8 @@ export const indexedDBStore = (options: IndexedDBStoreOptions): IndexedDBStore =
       for (const c of checks) {
         const req = raw.get(c.key)
         req.onsuccess = () => {
-          if (conflict || ((req.result as StoreEntry | undefined)?.version ?? null) === c.version) return
+          if (conflict || ((req.result as StoreEntry | undefined)?.version ?? null) === c.version)
+            return
           conflict = true
           tx.abort()
         }
@@ -101,10 +117,18 @@ export const indexedDBStore = (options: IndexedDBStoreOptions): IndexedDBStore =
       return { ok: true, version }
     } catch (e) {
       if (conflict) return { ok: false }
-      try { tx.abort() } catch { /* already finished */ }
+      try {
+        tx.abort()
+      } catch {
+        /* already finished */
+      }
       const error = tx.error ?? e
       if (error instanceof DOMException && error.name === 'QuotaExceededError') {
-        throw new TidingsError('STORAGE_FULL', 'IndexedDB is over its quota; nothing of this commit was written', { cause: error })
+        throw new TidingsError(
+          'STORAGE_FULL',
+          'IndexedDB is over its quota; nothing of this commit was written',
+          { cause: error },
+        )
       }
       // A value IndexedDB cannot clone (a function, a class instance) is the caller's bug, not storage's.
       throw error
@@ -122,14 +146,20 @@ export const indexedDBStore = (options: IndexedDBStoreOptions): IndexedDBStore =
         if (!o.reverse) return (await db.getAll(KV, range, o.limit)) as StoreEntry[]
         const out: StoreEntry[] = []
         const limit = o.limit ?? Infinity
-        for (let c = await db.transaction(KV).store.openCursor(range, 'prev'); c && out.length < limit; c = await c.continue()) out.push(c.value as StoreEntry)
+        for (
+          let c = await db.transaction(KV).store.openCursor(range, 'prev');
+          c && out.length < limit;
+          c = await c.continue()
+        )
+          out.push(c.value as StoreEntry)
         return out
       })
     },
     async commit(c) {
       const result = await withDb((db) => commitOn(db, c))
       // Range deletes are not listed: the core watches appends and single-key writes only.
-      if (result.ok) watchers.changed(c.mutations.flatMap((m) => (m.type === 'deleteRange' ? [] : [m.key])))
+      if (result.ok)
+        watchers.changed(c.mutations.flatMap((m) => (m.type === 'deleteRange' ? [] : [m.key])))
       return result
     },
     watch: watchers.watch,

@@ -6,18 +6,29 @@
 // usage: node bench/cases/globstar.js <tidings|tidings-trie> <stars> <events per round>
 import { args, expectCalls, measure, tidingsRound } from '../harness.js'
 
-const { subject, nums: [stars = 1, n = 100_000] } = args()
+const {
+  subject,
+  nums: [stars = 1, n = 100_000],
+} = args()
 const topic = Array(16).fill('a').join('.')
 const pattern = '**.'.repeat(stars) + 'x'
-const never = () => { throw new Error(`${pattern} matched ${topic}`) }
+const never = () => {
+  throw new Error(`${pattern} matched ${topic}`)
+}
 
 const subjects = {
   async tidings() {
     const { createBus } = await import('tidings')
-    return (n) => tidingsRound(createBus, {
-      n, topic, data: { stars },
-      attach: (bus, count) => { bus.on(pattern, never); bus.on('**', count) },
-    })
+    return (n) =>
+      tidingsRound(createBus, {
+        n,
+        topic,
+        data: { stars },
+        attach: (bus, count) => {
+          bus.on(pattern, never)
+          bus.on('**', count)
+        },
+      })
   },
   async 'tidings-trie'() {
     const { createTrie } = await import('../../dist/src/topic/topic.js')
@@ -25,7 +36,9 @@ const subjects = {
       const trie = createTrie()
       trie.add(pattern, never)
       let calls = 0
-      trie.add('**', () => { calls++ })
+      trie.add('**', () => {
+        calls++
+      })
       const t0 = performance.now()
       for (let i = 0; i < n; i++) for (const fn of trie.match(topic)) fn()
       const ms = performance.now() - t0

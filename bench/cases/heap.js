@@ -14,13 +14,16 @@ if (!globalThis.gc) throw new Error('run with --expose-gc')
 const { createBus } = await import('tidings')
 
 const heap = () => {
-  globalThis.gc(); globalThis.gc()
+  globalThis.gc()
+  globalThis.gc()
   return process.memoryUsage().heapUsed
 }
 const data = { total: 42 }
 const bus = createBus()
 let calls = 0
-await bus.subscribe('bench', 'order.placed', async () => { calls++ })
+await bus.subscribe('bench', 'order.placed', async () => {
+  calls++
+})
 await bus.idle()
 const base = heap()
 const at = {}

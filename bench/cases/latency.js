@@ -12,36 +12,45 @@
 import { PerformanceObserver } from 'node:perf_hooks'
 import { args, expectCalls } from '../harness.js'
 
-const { subject, nums: [rate = 10_000, n = 30_000, warmN = 10_000] } = args()
+const {
+  subject,
+  nums: [rate = 10_000, n = 30_000, warmN = 10_000],
+} = args()
 if (!['durable', 'live'].includes(subject)) throw new Error(`unknown subject ${subject}`)
 const { createBus } = await import('tidings')
 
 const bus = createBus()
 let lat = new Float64Array(warmN)
 let got = 0
-const record = (e) => { lat[got++] = performance.now() - e.data.t0 }
+const record = (e) => {
+  lat[got++] = performance.now() - e.data.t0
+}
 if (subject === 'live') bus.on('order.placed', record)
-else await bus.subscribe('bench', 'order.placed', async (e) => { record(e) })
+else
+  await bus.subscribe('bench', 'order.placed', async (e) => {
+    record(e)
+  })
 await bus.idle()
 
 /** Publishes `count` events at `rate` per second; resolves once all are handled. */
-const paced = (count) => new Promise((resolve) => {
-  const start = performance.now()
-  const period = 1000 / rate
-  let i = 0
-  let late = 0
-  const pass = () => {
-    const now = performance.now()
-    while (i < count && start + i * period <= now) {
-      late = Math.max(late, now - (start + i * period))
-      bus.publish('order.placed', { total: 42, t0: performance.now() })
-      i++
+const paced = (count) =>
+  new Promise((resolve) => {
+    const start = performance.now()
+    const period = 1000 / rate
+    let i = 0
+    let late = 0
+    const pass = () => {
+      const now = performance.now()
+      while (i < count && start + i * period <= now) {
+        late = Math.max(late, now - (start + i * period))
+        bus.publish('order.placed', { total: 42, t0: performance.now() })
+        i++
+      }
+      if (i < count) setImmediate(pass)
+      else resolve(late)
     }
-    if (i < count) setImmediate(pass)
-    else resolve(late)
-  }
-  pass()
-})
+    pass()
+  })
 
 await paced(warmN)
 await bus.idle()
@@ -51,7 +60,11 @@ lat = new Float64Array(n)
 got = 0
 const gc = { count: 0, totalMs: 0, maxMs: 0 }
 const obs = new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) { gc.count++; gc.totalMs += e.duration; gc.maxMs = Math.max(gc.maxMs, e.duration) }
+  for (const e of list.getEntries()) {
+    gc.count++
+    gc.totalMs += e.duration
+    gc.maxMs = Math.max(gc.maxMs, e.duration)
+  }
 })
 obs.observe({ entryTypes: ['gc'] })
 const lateMs = await paced(n)
@@ -63,7 +76,16 @@ await bus.close()
 
 const sorted = [...lat].sort((a, b) => a - b)
 const q = (p) => sorted[Math.min(n - 1, Math.ceil(p * n) - 1)]
-process.stdout.write(JSON.stringify({
-  n, rate, p50: q(0.5), p99: q(0.99), max: sorted[n - 1], mean: lat.reduce((s, x) => s + x, 0) / n,
-  over2ms: lat.filter((x) => x > 2).length, lateMs, gc,
-}) + '\n')
+process.stdout.write(
+  JSON.stringify({
+    n,
+    rate,
+    p50: q(0.5),
+    p99: q(0.99),
+    max: sorted[n - 1],
+    mean: lat.reduce((s, x) => s + x, 0) / n,
+    over2ms: lat.filter((x) => x > 2).length,
+    lateMs,
+    gc,
+  }) + '\n',
+)

@@ -2,14 +2,19 @@
 // usage: node bench/cases/live.js <tidings|mitt|eventemitter3> <events per round>
 import { args, expectCalls, measure, tidingsRound } from '../harness.js'
 
-const { subject, nums: [n = 200_000] } = args()
+const {
+  subject,
+  nums: [n = 200_000],
+} = args()
 const data = { total: 42 }
 
 /** A round of a plain emitter (mitt, eventemitter3): one listener, n emits, timed. */
 const emitterRound = (make, name) => (n) => {
   const bus = make()
   let calls = 0
-  bus.on('order.placed', () => { calls++ })
+  bus.on('order.placed', () => {
+    calls++
+  })
   const t0 = performance.now()
   for (let i = 0; i < n; i++) bus.emit('order.placed', data)
   const ms = performance.now() - t0
@@ -21,7 +26,15 @@ const subjects = {
   // publish() builds the full envelope (id, seq, time, frozen payload copy) and goes through the log.
   async tidings() {
     const { createBus } = await import('tidings')
-    return (n) => tidingsRound(createBus, { n, topic: 'order.placed', data, attach: (bus, count) => { bus.on('order.placed', count) } })
+    return (n) =>
+      tidingsRound(createBus, {
+        n,
+        topic: 'order.placed',
+        data,
+        attach: (bus, count) => {
+          bus.on('order.placed', count)
+        },
+      })
   },
   async mitt() {
     const { default: mitt } = await import('mitt')

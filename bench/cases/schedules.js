@@ -3,21 +3,25 @@
 // usage: node bench/cases/schedules.js tidings <schedules>
 import { args, median } from '../harness.js'
 
-const { nums: [n = 1000] } = args()
+const {
+  nums: [n = 1000],
+} = args()
 const { createBus } = await import('tidings')
 const { manualClock } = await import('tidings/testing')
 
 const round = async () => {
   const clock = manualClock(Date.parse('2026-01-01T00:00:00Z'))
   const bus = createBus({ clock })
-  for (let i = 0; i < n; i++) await bus.schedule(`job${i}`, { cron: `${i % 60} * * * *`, type: 'job.due', data: { i } })
+  for (let i = 0; i < n; i++)
+    await bus.schedule(`job${i}`, { cron: `${i % 60} * * * *`, type: 'job.due', data: { i } })
   await bus.idle()
   globalThis.gc?.()
   const t0 = performance.now()
   await clock.advance(3_600_000)
   const ms = performance.now() - t0
   const { events } = await bus.read({ limit: 10_000 })
-  if (events.length !== Math.min(n, 10_000)) throw new Error(`expected ${n} fires, got ${events.length}`)
+  if (events.length !== Math.min(n, 10_000))
+    throw new Error(`expected ${n} fires, got ${events.length}`)
   await bus.close()
   return ms
 }

@@ -5,7 +5,10 @@
 // usage: node bench/cases/wildcard.js <tidings|tidings-trie|eventemitter2> <listeners> <events per round>
 import { args, expectCalls, measure, tidingsRound } from '../harness.js'
 
-const { subject, nums: [listeners = 10, n = 100_000] } = args()
+const {
+  subject,
+  nums: [listeners = 10, n = 100_000],
+} = args()
 const tenants = listeners / 2
 const topic = `tenant${Math.min(42, tenants - 1)}.order.created`
 const data = { total: 42 }
@@ -15,17 +18,25 @@ for (let i = 0; i < tenants; i++) patterns.push(`tenant${i}.order.*`, `tenant${i
 const subjects = {
   async tidings() {
     const { createBus } = await import('tidings')
-    return (n) => tidingsRound(createBus, {
-      n, topic, data, perEvent: 2,
-      attach: (bus, count) => { for (const p of patterns) bus.on(p, count) },
-    })
+    return (n) =>
+      tidingsRound(createBus, {
+        n,
+        topic,
+        data,
+        perEvent: 2,
+        attach: (bus, count) => {
+          for (const p of patterns) bus.on(p, count)
+        },
+      })
   },
   async 'tidings-trie'() {
     const { createTrie } = await import('../../dist/src/topic/topic.js')
     return (n) => {
       const trie = createTrie()
       let calls = 0
-      const count = () => { calls++ }
+      const count = () => {
+        calls++
+      }
       for (const p of patterns) trie.add(p, count)
       const t0 = performance.now()
       for (let i = 0; i < n; i++) for (const fn of trie.match(topic)) fn(data)
@@ -40,7 +51,9 @@ const subjects = {
     return (n) => {
       const bus = new EventEmitter2({ wildcard: true, delimiter: '.' })
       let calls = 0
-      const count = () => { calls++ }
+      const count = () => {
+        calls++
+      }
       for (const p of patterns) bus.on(p, count)
       const t0 = performance.now()
       for (let i = 0; i < n; i++) bus.emit(topic, data)

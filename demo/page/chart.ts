@@ -17,7 +17,9 @@ export const rateLabel = (buckets: readonly number[]): string => {
   const rate = done.reduce((a, n) => a + n, 0) / Math.max(1, done.length)
   const peak = Math.max(0, ...buckets)
   const shown = rate === 0 ? '0' : rate < 10 ? rate.toFixed(1) : String(Math.round(rate))
-  return peak ? `${shown} events/s · peak ${peak}/s in the last ${buckets.length} s` : `${shown} events/s`
+  return peak
+    ? `${shown} events/s · peak ${peak}/s in the last ${buckets.length} s`
+    : `${shown} events/s`
 }
 
 /** Starts drawing; returns `count()`, called once per event. */
@@ -26,7 +28,10 @@ export const throughput = () => {
   let current = Math.floor(Date.now() / 1000)
   const roll = () => {
     const now = Math.floor(Date.now() / 1000)
-    for (; current < now; current++) { buckets.shift(); buckets.push(0) }
+    for (; current < now; current++) {
+      buckets.shift()
+      buckets.push(0)
+    }
   }
   const draw = () => {
     roll()
@@ -36,7 +41,10 @@ export const throughput = () => {
     g.clearRect(0, 0, c.width, c.height)
     g.fillStyle = '#4f7cff'
     const w = c.width / buckets.length
-    buckets.forEach((n, i) => { const h = (n / max) * (c.height - 14); g.fillRect(i * w + 1, c.height - h, w - 2, h) })
+    buckets.forEach((n, i) => {
+      const h = (n / max) * (c.height - 14)
+      g.fillRect(i * w + 1, c.height - h, w - 2, h)
+    })
     const label = rateLabel(buckets)
     g.fillStyle = '#888'
     g.fillText(label, 4, 11)
@@ -45,5 +53,10 @@ export const throughput = () => {
   }
   setInterval(draw, 1000)
   draw()
-  return { count: () => { roll(); buckets[buckets.length - 1]!++ } }
+  return {
+    count: () => {
+      roll()
+      buckets[buckets.length - 1]!++
+    },
+  }
 }

@@ -12,7 +12,7 @@ export const loadHistory = async (n = HISTORY): Promise<BusEvent[]> => {
   for (let from = ''; ;) {
     const r = await fetch(`/events?limit=1000${from && `&from=${encodeURIComponent(from)}`}`)
     if (!r.ok) throw new Error(`GET /events: ${r.status}`)
-    const page = await r.json() as { events: unknown[]; next: string }
+    const page = (await r.json()) as { events: unknown[]; next: string }
     const events = page.events.map((ce) => {
       const e = fromCloudEvent(ce)
       return { ...e, time: e.time ?? 0, seq: e.seq ?? 0 } as BusEvent

@@ -7,8 +7,12 @@
  * @example
  * latest([[a, b], [c]], 2) // the two most recent of a, b, c, oldest first
  */
-export const latest = <E extends { time: number; seq: number }>(pages: Iterable<readonly E[]>, n: number): E[] => {
+export const latest = <E extends { time: number; seq: number }>(
+  pages: Iterable<readonly E[]>,
+  n: number,
+): E[] => {
   let kept: E[] = []
-  for (const page of pages) kept = [...kept, ...page].sort((a, b) => a.time - b.time || a.seq - b.seq).slice(-n)
+  for (const page of pages)
+    kept = [...kept, ...page].sort((a, b) => a.time - b.time || a.seq - b.seq).slice(-n)
   return kept
 }

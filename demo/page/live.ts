@@ -4,7 +4,11 @@
 import type { BusEvent } from 'tidings'
 
 /** Opens one socket per shard and calls `onEvent` for every event; `onStatus` hears how many are open. */
-export const liveEvents = (shards: number, onEvent: (e: BusEvent) => void, onStatus: (open: number, of: number) => void) => {
+export const liveEvents = (
+  shards: number,
+  onEvent: (e: BusEvent) => void,
+  onStatus: (open: number, of: number) => void,
+) => {
   const open = new Set<number>()
   const connect = (shard: number, from?: string) => {
     const url = new URL(`/live/${shard}`, location.href)
@@ -12,10 +16,15 @@ export const liveEvents = (shards: number, onEvent: (e: BusEvent) => void, onSta
     if (from) url.searchParams.set('from', from)
     const ws = new WebSocket(url)
     let last = from
-    ws.onopen = () => { open.add(shard); onStatus(open.size, shards) }
+    ws.onopen = () => {
+      open.add(shard)
+      onStatus(open.size, shards)
+    }
     ws.onmessage = (m) => {
       // The values here are plain JSON, so superjson's `json` half is the whole message.
-      const { cursor, event } = (JSON.parse(String(m.data)) as { json: { cursor: string; event: BusEvent } }).json
+      const { cursor, event } = (
+        JSON.parse(String(m.data)) as { json: { cursor: string; event: BusEvent } }
+      ).json
       last = cursor
       onEvent(event)
       // The object pauses a socket that falls too far behind its acks; a demo page keeps up, so it acks each event.

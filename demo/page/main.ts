@@ -24,24 +24,41 @@ const showNet = () => {
   net.textContent = network.offline ? 'offline (simulated)' : online ? 'online' : 'offline'
   net.className = `pill ${online ? 'online' : 'offline'}`
 }
-$<HTMLInputElement>('#offline').addEventListener('change', (ev) => { network.set((ev.target as HTMLInputElement).checked); showNet() })
+$<HTMLInputElement>('#offline').addEventListener('change', (ev) => {
+  network.set((ev.target as HTMLInputElement).checked)
+  showNet()
+})
 addEventListener('online', showNet)
 addEventListener('offline', showNet)
 showNet()
 
 startPayments()
-startPanels((answered) => { edgeAnswered = answered; showNet() })
+startPanels((answered) => {
+  edgeAnswered = answered
+  showNet()
+})
 
 const chart = throughput()
-const startLive = () => liveEvents(SHARDS, (e: BusEvent) => {
-  chart.count()
-  renderEvent(e)
-  // Live from the edge: 'at the edge' shows here first; the others also arrive through the bridge.
-  markFrom(e)
-}, (open, of) => { $('#stream-status').textContent = open === of ? 'live' : `${open}/${of} shards` })
+const startLive = () =>
+  liveEvents(
+    SHARDS,
+    (e: BusEvent) => {
+      chart.count()
+      renderEvent(e)
+      // Live from the edge: 'at the edge' shows here first; the others also arrive through the bridge.
+      markFrom(e)
+    },
+    (open, of) => {
+      $('#stream-status').textContent = open === of ? 'live' : `${open}/${of} shards`
+    },
+  )
 // The latest events from the log first (a reload starts with what happened), then the sockets;
 // an event both bring is shown once (renderEvent skips an id on screen). The chart counts only live ones.
 void loadHistory()
-  .then((events) => { for (const e of events) renderEvent(e) })
-  .catch((e: Error) => { $('#panel-error').textContent = `history: ${e.message}` })
+  .then((events) => {
+    for (const e of events) renderEvent(e)
+  })
+  .catch((e: Error) => {
+    $('#panel-error').textContent = `history: ${e.message}`
+  })
   .finally(startLive)

@@ -9,11 +9,14 @@ export const offlineSwitch = (sync: () => void) => {
   globalThis.fetch = (input, init) => {
     const url = new URL(input instanceof Request ? input.url : String(input), location.href)
     const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase()
-    if (offline && method === 'POST' && url.pathname === '/events') return Promise.reject(new TypeError('Failed to fetch (simulated offline)'))
+    if (offline && method === 'POST' && url.pathname === '/events')
+      return Promise.reject(new TypeError('Failed to fetch (simulated offline)'))
     return real(input, init)
   }
   return {
-    get offline() { return offline },
+    get offline() {
+      return offline
+    },
     set(value: boolean) {
       offline = value
       if (!value) sync()

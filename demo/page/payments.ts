@@ -12,8 +12,12 @@ const pay = async (secret: string) => {
   const body = JSON.stringify({ order, amount: 25 })
   const id = `pay_${crypto.randomUUID().slice(0, 12)}`
   const signed = await signStandard({ id, timestamp: Math.floor(Date.now() / 1000), body, secret })
-  const res = await fetch('/webhooks/payments', { method: 'POST', headers: { 'content-type': 'application/json', ...signed }, body })
-  const reply = await res.json() as { id?: string; error?: { code: string; message: string } }
+  const res = await fetch('/webhooks/payments', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...signed },
+    body,
+  })
+  const reply = (await res.json()) as { id?: string; error?: { code: string; message: string } }
   const out = $('#webhook-result')
   out.dataset.status = String(res.status)
   out.className = res.ok ? 'ok' : 'err'

@@ -18,7 +18,13 @@ export const startShop = () => {
   const bus = createBus<DemoEvents>({ store, source: 'shop' })
   // Orders go out; what the edge does about them comes back into this browser's log (the bridge's
   // receiving half), so the marks next to each order survive a reload and show in every tab.
-  const sync = bridge(bus, { store, url: location.origin, forward: 'order.**', receive: '**', backoff: { initial: 300, max: 3000 } })
+  const sync = bridge(bus, {
+    store,
+    url: location.origin,
+    forward: 'order.**',
+    receive: '**',
+    backoff: { initial: 300, max: 3000 },
+  })
 
   const list = $('#orders')
   const render = (e: BusEvent<'order.placed', Order>) => {
@@ -26,7 +32,8 @@ export const startShop = () => {
     const li = document.createElement('li')
     li.dataset.event = e.id
     li.dataset.order = e.data.id
-    li.innerHTML = `<b>${esc(e.data.id)}</b> ${esc(e.data.items.map((i) => i.sku).join(', '))} · ${e.data.total} € · ${esc(e.data.email)}` +
+    li.innerHTML =
+      `<b>${esc(e.data.id)}</b> ${esc(e.data.items.map((i) => i.sku).join(', '))} · ${e.data.total} € · ${esc(e.data.email)}` +
       ` <span class="muted">${esc(new Date(e.time).toLocaleTimeString())}</span> <span class="marks"></span>`
     list.prepend(li)
   }
@@ -45,22 +52,32 @@ export const startShop = () => {
   }
   void history()
 
-  $('#products').innerHTML = PRODUCTS.map((p) => `<button data-buy="${p.sku}">Buy ${esc(p.name)} · ${p.price} €</button>`).join('')
+  $('#products').innerHTML = PRODUCTS.map(
+    (p) => `<button data-buy="${p.sku}">Buy ${esc(p.name)} · ${p.price} €</button>`,
+  ).join('')
   $('#products').addEventListener('click', (ev) => {
     const sku = (ev.target as HTMLElement).closest('button')?.dataset.buy
     const product = PRODUCTS.find((p) => p.sku === sku)
     if (!product) return
     const id = `o-${crypto.randomUUID().slice(0, 8)}`
     const email = $<HTMLInputElement>('#email').value || 'ada@example.com'
-    void bus.publish('order.placed', { id, email, items: [{ sku: product.sku, qty: 1 }], total: product.price }, { key: id })
-      .catch((e: Error) => { $('#bridge-error').textContent = e.message })
+    void bus
+      .publish(
+        'order.placed',
+        { id, email, items: [{ sku: product.sku, qty: 1 }], total: product.price },
+        { key: id },
+      )
+      .catch((e: Error) => {
+        $('#bridge-error').textContent = e.message
+      })
   })
 
   const status = (s: BridgeStatus) => {
     $('#pending').textContent = String(s.pending)
     $('#synced').textContent = s.lastSyncAt ? new Date(s.lastSyncAt).toLocaleTimeString() : 'never'
     $('#sender').textContent = s.sending ? 'this tab' : 'another tab'
-    $('#bridge-error').textContent = s.online || !s.lastError ? '' : `outbox waiting: ${s.lastError.message}`
+    $('#bridge-error').textContent =
+      s.online || !s.lastError ? '' : `outbox waiting: ${s.lastError.message}`
   }
   sync.subscribe(status)
   status(sync.status)
@@ -68,7 +85,12 @@ export const startShop = () => {
 }
 
 /** What the edge says about an order, shown next to it in the shop. */
-export const MARKS: Record<string, string> = { 'order.placed': 'at the edge', 'inventory.reserved': 'reserved', 'email.sent': 'mailed', 'payment.processed': 'paid' }
+export const MARKS: Record<string, string> = {
+  'order.placed': 'at the edge',
+  'inventory.reserved': 'reserved',
+  'email.sent': 'mailed',
+  'payment.processed': 'paid',
+}
 
 /** Marks the order an edge event is about (the event's `order`, or the order itself). */
 export const markFrom = (e: BusEvent) => {

@@ -11,16 +11,23 @@ export const renderEvent = (e: BusEvent) => {
   li.dataset.type = e.type
   li.dataset.id = e.id
   if (e.causationId) li.dataset.cause = e.causationId
-  const parent = e.causationId ? list.querySelector<HTMLElement>(`li[data-id="${CSS.escape(e.causationId)}"]`) : null
+  const parent = e.causationId
+    ? list.querySelector<HTMLElement>(`li[data-id="${CSS.escape(e.causationId)}"]`)
+    : null
   const depth = parent ? Number(parent.dataset.depth ?? 0) + 1 : 0
   li.dataset.depth = String(depth)
   li.style.paddingLeft = `${depth * 1.2}rem`
-  li.innerHTML = `<time>${esc(new Date(e.time).toLocaleTimeString())}</time> ${depth ? '↳ ' : ''}<b>${esc(e.type)}</b>` +
+  li.innerHTML =
+    `<time>${esc(new Date(e.time).toLocaleTimeString())}</time> ${depth ? '↳ ' : ''}<b>${esc(e.type)}</b>` +
     ` <code title="correlation id">${esc((e.correlationId ?? e.id).slice(-8))}</code> <span>${esc(JSON.stringify(e.data).slice(0, 90))}</span>`
   if (parent) {
     // After the cause's last descendant on screen, so siblings keep their arrival order.
     let after: Element = parent
-    while (after.nextElementSibling && Number((after.nextElementSibling as HTMLElement).dataset.depth) >= depth) after = after.nextElementSibling
+    while (
+      after.nextElementSibling &&
+      Number((after.nextElementSibling as HTMLElement).dataset.depth) >= depth
+    )
+      after = after.nextElementSibling
     after.after(li)
   } else list.prepend(li)
   while (list.children.length > 300) list.lastElementChild!.remove()

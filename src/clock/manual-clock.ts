@@ -15,7 +15,11 @@ export interface ManualClock extends Clock {
   readonly timers: number
 }
 
-interface Timer { at: number; fn: () => void; order: number }
+interface Timer {
+  at: number
+  fn: () => void
+  order: number
+}
 
 /**
  * A clock for tests: no sleeps, time moves only through `advance`. Buses on it register a settle
@@ -37,11 +41,15 @@ export const manualClock = (start = 0): ManualClock => {
    * waiting on the clock (its timeout is a timer), so it is never awaited itself.
    */
   // A macrotask turn without setTimeout's 1 ms clamp: a message to ourselves.
-  const turn = () => new Promise<void>((r) => {
-    const ch = new MessageChannel()
-    ch.port1.onmessage = () => { ch.port1.close(); r() }
-    ch.port2.postMessage(0)
-  })
+  const turn = () =>
+    new Promise<void>((r) => {
+      const ch = new MessageChannel()
+      ch.port1.onmessage = () => {
+        ch.port1.close()
+        r()
+      }
+      ch.port2.postMessage(0)
+    })
   const settle = async () => {
     for (let last = -1, round = 0; round < 1000; round++) {
       await turn()
@@ -51,14 +59,18 @@ export const manualClock = (start = 0): ManualClock => {
     }
   }
   return {
-    get timers() { return timers.size },
+    get timers() {
+      return timers.size
+    },
     now: () => now,
     setTimer(at, fn) {
       const t = { at, fn, order: order++ }
       timers.add(t)
       return t
     },
-    clearTimer(handle) { timers.delete(handle as Timer) },
+    clearTimer(handle) {
+      timers.delete(handle as Timer)
+    },
     attach(s) {
       settles.add(s)
       return () => settles.delete(s)
@@ -66,11 +78,17 @@ export const manualClock = (start = 0): ManualClock => {
     async advance(ms) {
       // A target no Date can hold (or NaN) would never be reached by the timers' own times.
       const target = typeof ms === 'number' && ms >= 0 ? now + ms : NaN
-      if (!(target <= MAX_DATE)) throw new TidingsError('INVALID_OPTIONS', `advance(ms) needs a number of ms >= 0 reaching at most ${MAX_DATE} (a Date's range), got ${typeof ms === 'number' ? ms : typeof ms}`)
+      if (!(target <= MAX_DATE))
+        throw new TidingsError(
+          'INVALID_OPTIONS',
+          `advance(ms) needs a number of ms >= 0 reaching at most ${MAX_DATE} (a Date's range), got ${typeof ms === 'number' ? ms : typeof ms}`,
+        )
       await settle()
       for (;;) {
         let due: Timer | undefined
-        for (const t of timers) if (t.at <= target && (!due || t.at < due.at || (t.at === due.at && t.order < due.order))) due = t
+        for (const t of timers)
+          if (t.at <= target && (!due || t.at < due.at || (t.at === due.at && t.order < due.order)))
+            due = t
         if (!due) break
         timers.delete(due)
         now = Math.max(now, due.at)

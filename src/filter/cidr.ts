@@ -22,10 +22,19 @@ export const ipBytes = (s: string): Uint8Array | undefined => {
   if (halves.length > 2) return undefined
   const groups = halves.map((h) => (h === '' ? [] : h.split(':')))
   const count = groups[0]!.length + (groups[1]?.length ?? 0)
-  if (groups.some((g) => g.some((x) => !HEX.test(x))) || (halves.length === 1 ? count !== 8 : count > 7)) return undefined
-  const words = [...groups[0]!, ...Array<string>(8 - count).fill('0'), ...(groups[1] ?? [])].map((x) => parseInt(x, 16))
+  if (
+    groups.some((g) => g.some((x) => !HEX.test(x))) ||
+    (halves.length === 1 ? count !== 8 : count > 7)
+  )
+    return undefined
+  const words = [...groups[0]!, ...Array<string>(8 - count).fill('0'), ...(groups[1] ?? [])].map(
+    (x) => parseInt(x, 16),
+  )
   const out = new Uint8Array(16)
-  words.forEach((w, i) => { out[2 * i] = w >> 8; out[2 * i + 1] = w & 255 })
+  words.forEach((w, i) => {
+    out[2 * i] = w >> 8
+    out[2 * i + 1] = w & 255
+  })
   return out
 }
 
@@ -42,7 +51,8 @@ export const parseCidr = (cidr: string): ((ip: string) => boolean) | string => {
   const base = ipBytes(addr!)
   if (!base) return `"${addr}" is not an IPv4 or IPv6 address`
   const max = base.length * 8
-  if (!/^\d{1,3}$/.test(bits) || Number(bits) > max) return `mask bits "${bits}" must be an integer from 0 to ${max}`
+  if (!/^\d{1,3}$/.test(bits) || Number(bits) > max)
+    return `mask bits "${bits}" must be an integer from 0 to ${max}`
   const n = Number(bits)
   return (ip) => {
     const b = ipBytes(ip)

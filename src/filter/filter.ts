@@ -17,12 +17,24 @@ type OneOrMany<T> = T | readonly T[]
  *   { wildcard: '*.png' }, { cidr: '10.0.0.0/8' }, { prefix: { 'equals-ignore-case': 'ab-' } },
  *   { 'anything-but': { wildcard: ['*.tmp', '*.bak'] } }]
  */
-export type FilterRule = Scalar
-  | { prefix: string | IgnoreCase } | { suffix: string | IgnoreCase } | IgnoreCase
-  | { wildcard: string } | { cidr: string } | { exists: boolean }
+export type FilterRule =
+  | Scalar
+  | { prefix: string | IgnoreCase }
+  | { suffix: string | IgnoreCase }
+  | IgnoreCase
+  | { wildcard: string }
+  | { cidr: string }
+  | { exists: boolean }
   | { numeric: readonly [Op, number] | readonly ['>' | '>=', number, '<' | '<=', number] }
-  | { 'anything-but': Scalar | readonly Scalar[] | { prefix: OneOrMany<string> } | { suffix: OneOrMany<string> }
-    | { 'equals-ignore-case': OneOrMany<string> } | { wildcard: OneOrMany<string> } }
+  | {
+      'anything-but':
+        | Scalar
+        | readonly Scalar[]
+        | { prefix: OneOrMany<string> }
+        | { suffix: OneOrMany<string> }
+        | { 'equals-ignore-case': OneOrMany<string> }
+        | { wildcard: OneOrMany<string> }
+    }
 
 /**
  * A JSON-serializable filter over the event envelope. Keys AND; a leaf is a non-empty array of
@@ -55,20 +67,38 @@ const MAX_PARTS = 100_000
 type Test = (v: unknown) => boolean
 
 const OPS: Record<Op, (a: number, b: number) => boolean> = {
-  '<': (a, b) => a < b, '<=': (a, b) => a <= b, '=': (a, b) => a === b, '>=': (a, b) => a >= b, '>': (a, b) => a > b,
+  '<': (a, b) => a < b,
+  '<=': (a, b) => a <= b,
+  '=': (a, b) => a === b,
+  '>=': (a, b) => a >= b,
+  '>': (a, b) => a > b,
 }
 
 /** Compiling state: the path being read (for messages), the parts left, the objects open (cycles). */
-interface Ctx { at: string; parts: number; open: Set<object> }
+interface Ctx {
+  at: string
+  parts: number
+  open: Set<object>
+}
 
 function bad(path: string, why: string): never {
   throw new TidingsError('INVALID_FILTER', `filter${path && ' ' + path}: ${why}`)
 }
 const show = (x: unknown): string =>
-  typeof x === 'string' ? JSON.stringify(x) : Array.isArray(x) ? 'an array' : x && typeof x === 'object' ? 'an object' : String(x)
-const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
+  typeof x === 'string'
+    ? JSON.stringify(x)
+    : Array.isArray(x)
+      ? 'an array'
+      : x && typeof x === 'object'
+        ? 'an object'
+        : String(x)
+const isObj = (x: unknown): x is Record<string, unknown> =>
+  typeof x === 'object' && x !== null && !Array.isArray(x)
 const isScalar = (x: unknown): x is Scalar =>
-  x === null || typeof x === 'string' || typeof x === 'boolean' || (typeof x === 'number' && Number.isFinite(x))
+  x === null ||
+  typeof x === 'string' ||
+  typeof x === 'boolean' ||
+  (typeof x === 'number' && Number.isFinite(x))
 
 // ---------- the event side ----------
 
@@ -86,14 +116,23 @@ const MAX_ARRAY_DEPTH = 1024
  * Whether `f` holds for any element of `a`, arrays of arrays flattened at any depth (as EventBridge
  * does), without recursion. Reports through `seen` whether any element was visited at all.
  */
-const someFlat = (a: readonly unknown[], f: (x: unknown) => boolean, seen?: { any: boolean }): boolean => {
+const someFlat = (
+  a: readonly unknown[],
+  f: (x: unknown) => boolean,
+  seen?: { any: boolean },
+): boolean => {
   const stack: [readonly unknown[], number][] = []
-  let cur = a, i = 0
+  let cur = a,
+    i = 0
   for (;;) {
     if (i < cur.length) {
       const x = cur[i++]
       if (Array.isArray(x)) {
-        if (stack.length < MAX_ARRAY_DEPTH) { stack.push([cur, i]); cur = x; i = 0 }
+        if (stack.length < MAX_ARRAY_DEPTH) {
+          stack.push([cur, i])
+          cur = x
+          i = 0
+        }
       } else {
         if (seen) seen.any = true
         if (f(x)) return true
@@ -127,16 +166,19 @@ const leafField = (tests: Test[], existsTrue: boolean, existsFalse: boolean): Te
  * flattened), so that two fields must match within one element (EventBridge's array consistency);
  * an empty array is an absent field.
  */
-const nestedField = (t: Test): Test => (v) => {
-  if (!Array.isArray(v)) return t(v)
-  const seen = { any: false }
-  return someFlat(v, t, seen) || (!seen.any && t(undefined))
-}
+const nestedField =
+  (t: Test): Test =>
+  (v) => {
+    if (!Array.isArray(v)) return t(v)
+    const seen = { any: false }
+    return someFlat(v, t, seen) || (!seen.any && t(undefined))
+  }
 
 // ---------- the filter side ----------
 
 const count = (ctx: Ctx, n: number, path: string) => {
-  if ((ctx.parts -= n) < 0) bad(path, `is too large: a filter holds at most ${MAX_PARTS} keys, rules and list items`)
+  if ((ctx.parts -= n) < 0)
+    bad(path, `is too large: a filter holds at most ${MAX_PARTS} keys, rules and list items`)
 }
 
 /** The items of a filter array, read once each (holes and all, so a sparse array is counted by its length). */
@@ -153,11 +195,15 @@ const items = (a: readonly unknown[], ctx: Ctx, path: string): unknown[] => {
 /** A string, or a non-empty list of strings, as a list (for `anything-but: { op: … }`). */
 const strings = (x: unknown, op: string, ctx: Ctx, path: string): string[] => {
   const list = Array.isArray(x) ? items(x, ctx, path) : [x]
-  if (!list.length || !list.every((s) => typeof s === 'string')) bad(path, `anything-but ${op} takes a string or a non-empty list of strings, got ${show(x)}`)
+  if (!list.length || !list.every((s) => typeof s === 'string'))
+    bad(path, `anything-but ${op} takes a string or a non-empty list of strings, got ${show(x)}`)
   return list as string[]
 }
 
-const tokensTest = (tokens: Token[]): Test => (v) => typeof v === 'string' && matchTokens(tokens, v)
+const tokensTest =
+  (tokens: Token[]): Test =>
+  (v) =>
+    typeof v === 'string' && matchTokens(tokens, v)
 
 const wildcard = (w: string, path: string, what: string): Test => {
   const t = parseWildcard(w)
@@ -168,7 +214,10 @@ const wildcard = (w: string, path: string, what: string): Test => {
 
 /** `prefix`/`suffix`: a string, or `{ 'equals-ignore-case': string }`. */
 const affix = (op: 'prefix' | 'suffix', a: unknown, path: string): Test => {
-  if (typeof a === 'string') return op === 'prefix' ? (v) => typeof v === 'string' && v.startsWith(a) : (v) => typeof v === 'string' && v.endsWith(a)
+  if (typeof a === 'string')
+    return op === 'prefix'
+      ? (v) => typeof v === 'string' && v.startsWith(a)
+      : (v) => typeof v === 'string' && v.endsWith(a)
   if (isObj(a)) {
     const keys = Object.keys(a)
     const s = a['equals-ignore-case']
@@ -184,40 +233,65 @@ const anythingBut = (a: unknown, ctx: Ctx, path: string): Test => {
     const keys = Object.keys(a)
     const op = keys[0]!
     if (keys.length !== 1 || !['prefix', 'suffix', 'equals-ignore-case', 'wildcard'].includes(op)) {
-      bad(path, 'anything-but takes a value, a list of values, or one of { prefix }, { suffix }, { equals-ignore-case }, { wildcard }')
+      bad(
+        path,
+        'anything-but takes a value, a list of values, or one of { prefix }, { suffix }, { equals-ignore-case }, { wildcard }',
+      )
     }
     const list = strings(a[op], op, ctx, path)
     let excluded: Test[]
     if (op === 'prefix' || op === 'suffix') {
-      if (list.includes('')) bad(path, `anything-but ${op} "" excludes every string, so it can only match non-strings (EventBridge refuses it)`)
+      if (list.includes(''))
+        bad(
+          path,
+          `anything-but ${op} "" excludes every string, so it can only match non-strings (EventBridge refuses it)`,
+        )
       excluded = list.map((s) => affix(op, s, path))
     } else if (op === 'equals-ignore-case') excluded = list.map((s) => tokensTest(ignoreCase(s)))
     else {
-      if (list.includes('*')) bad(path, 'anything-but wildcard "*" excludes every string, so it can only match non-strings')
+      if (list.includes('*'))
+        bad(
+          path,
+          'anything-but wildcard "*" excludes every string, so it can only match non-strings',
+        )
       excluded = list.map((w) => wildcard(w, path, 'anything-but wildcard'))
     }
     // EventBridge compares the JSON text: a value that is not a string is never excluded by these.
     return (v) => !excluded.some((t) => t(v))
   }
   const list = Array.isArray(a) ? items(a, ctx, path) : [a]
-  if (!list.length || !list.every(isScalar)) bad(path, 'anything-but needs a value or a non-empty list of strings, finite numbers, booleans or null')
+  if (!list.length || !list.every(isScalar))
+    bad(
+      path,
+      'anything-but needs a value or a non-empty list of strings, finite numbers, booleans or null',
+    )
   return (v) => !list.includes(v as Scalar)
 }
 
 const numeric = (a: unknown, path: string): Test => {
-  if (!Array.isArray(a) || (a.length !== 2 && a.length !== 4)) bad(path, 'numeric needs 1 or 2 pairs of operator and number, e.g. [">", 0, "<=", 5]')
+  if (!Array.isArray(a) || (a.length !== 2 && a.length !== 4))
+    bad(path, 'numeric needs 1 or 2 pairs of operator and number, e.g. [">", 0, "<=", 5]')
   const pairs: [Op, number][] = []
   for (let i = 0; i < a.length; i += 2) {
-    const o: unknown = a[i], n: unknown = a[i + 1]
-    if (typeof o !== 'string' || !Object.hasOwn(OPS, o)) bad(path, `numeric operator ${show(o)} is not one of <, <=, =, >=, >`)
-    if (typeof n !== 'number' || !Number.isFinite(n)) bad(path, `numeric operand ${show(n)} is not a finite number`)
+    const o: unknown = a[i],
+      n: unknown = a[i + 1]
+    if (typeof o !== 'string' || !Object.hasOwn(OPS, o))
+      bad(path, `numeric operator ${show(o)} is not one of <, <=, =, >=, >`)
+    if (typeof n !== 'number' || !Number.isFinite(n))
+      bad(path, `numeric operand ${show(n)} is not a finite number`)
     pairs.push([o as Op, n])
   }
   if (pairs.length === 2) {
     const [[lo, a1], [hi, b1]] = pairs as [[Op, number], [Op, number]]
-    if (lo !== '>' && lo !== '>=') bad(path, `a numeric range starts with its lower bound (> or >=), got "${lo}"`)
-    if (hi !== '<' && hi !== '<=') bad(path, `a numeric range ends with its upper bound (< or <=), got "${hi}"`)
-    if (a1 >= b1) bad(path, `numeric range is empty: ${lo} ${a1} and ${hi} ${b1} (the lower bound must be below the upper, as EventBridge requires)`)
+    if (lo !== '>' && lo !== '>=')
+      bad(path, `a numeric range starts with its lower bound (> or >=), got "${lo}"`)
+    if (hi !== '<' && hi !== '<=')
+      bad(path, `a numeric range ends with its upper bound (< or <=), got "${hi}"`)
+    if (a1 >= b1)
+      bad(
+        path,
+        `numeric range is empty: ${lo} ${a1} and ${hi} ${b1} (the lower bound must be below the upper, as EventBridge requires)`,
+      )
   }
   const f = pairs.map(([o, n]) => [OPS[o], n] as const)
   return (v) => typeof v === 'number' && f.every(([op, n]) => op(v, n))
@@ -227,12 +301,19 @@ const numeric = (a: unknown, path: string): Test => {
 const rule = (r: unknown, ctx: Ctx, path: string): Test | { exists: boolean } => {
   ctx.at = path
   if (isScalar(r)) return (v) => v === r
-  if (!isObj(r)) bad(path, `a rule must be a string, finite number, boolean, null or { operator: operand }, got ${show(r)}`)
+  if (!isObj(r))
+    bad(
+      path,
+      `a rule must be a string, finite number, boolean, null or { operator: operand }, got ${show(r)}`,
+    )
   const keys = Object.keys(r)
   if (keys.length !== 1) bad(path, `a rule object needs exactly one operator, got ${keys.length}`)
-  const op = keys[0]!, a = r[op]
+  const op = keys[0]!,
+    a = r[op]
   switch (op) {
-    case 'prefix': case 'suffix': return affix(op, a, path)
+    case 'prefix':
+    case 'suffix':
+      return affix(op, a, path)
     case 'equals-ignore-case':
       if (typeof a !== 'string') bad(path, `equals-ignore-case must be a string, got ${show(a)}`)
       return tokensTest(ignoreCase(a))
@@ -240,7 +321,8 @@ const rule = (r: unknown, ctx: Ctx, path: string): Test | { exists: boolean } =>
       if (typeof a !== 'string') bad(path, `wildcard must be a string, got ${show(a)}`)
       return wildcard(a, path, 'wildcard')
     case 'cidr': {
-      if (typeof a !== 'string') bad(path, `cidr must be a string such as "10.0.0.0/24", got ${show(a)}`)
+      if (typeof a !== 'string')
+        bad(path, `cidr must be a string such as "10.0.0.0/24", got ${show(a)}`)
       const inNet = parseCidr(a)
       if (typeof inNet === 'string') bad(path, `cidr ${JSON.stringify(a)} ${inNet}`)
       return (v) => typeof v === 'string' && inNet(v)
@@ -248,28 +330,39 @@ const rule = (r: unknown, ctx: Ctx, path: string): Test | { exists: boolean } =>
     case 'exists':
       if (typeof a !== 'boolean') bad(path, `exists must be true or false, got ${show(a)}`)
       return { exists: a }
-    case 'anything-but': return anythingBut(a, ctx, path)
-    case 'numeric': return numeric(a, path)
+    case 'anything-but':
+      return anythingBut(a, ctx, path)
+    case 'numeric':
+      return numeric(a, path)
   }
   return bad(path, `unknown rule operator ${show(op)}`)
 }
 
 const object = (f: unknown, ctx: Ctx, path: string, depth: number): Test => {
   ctx.at = path
-  if (!isObj(f)) bad(path, `must be ${path ? 'a filter object' : 'a filter object or a function'}, got ${show(f)}`)
+  if (!isObj(f))
+    bad(
+      path,
+      `must be ${path ? 'a filter object' : 'a filter object or a function'}, got ${show(f)}`,
+    )
   if (ctx.open.has(f)) bad(path, 'is cyclic: it contains itself')
   if (depth > MAX_FILTER_DEPTH) bad(path, `nests deeper than ${MAX_FILTER_DEPTH} levels`)
   ctx.open.add(f)
   const keys = Object.keys(f)
   count(ctx, keys.length, path)
-  if (!keys.length && depth > 0) bad(path, 'is an empty object (EventBridge refuses it; remove the key instead)')
+  if (!keys.length && depth > 0)
+    bad(path, 'is an empty object (EventBridge refuses it; remove the key instead)')
   const tests = keys.map((k): Test => {
     const p = path ? `${path}.${k}` : k
     ctx.at = p
     const sub = f[k]
     if (k === '$or' || k === '$and') {
       const list = Array.isArray(sub) ? items(sub, ctx, p) : []
-      if (list.length < 2) bad(p, `${k} must be an array of at least 2 filter objects (EventBridge refuses fewer), got ${show(sub)}`)
+      if (list.length < 2)
+        bad(
+          p,
+          `${k} must be an array of at least 2 filter objects (EventBridge refuses fewer), got ${show(sub)}`,
+        )
       const alts = list.map((s, i) => object(s, ctx, `${p}[${i}]`, depth + 1))
       return k === '$or' ? (o) => alts.some((t) => t(o)) : (o) => alts.every((t) => t(o))
     }
@@ -278,9 +371,11 @@ const object = (f: unknown, ctx: Ctx, path: string, depth: number): Test => {
       return (o) => t(get(o, k))
     }
     const rules = Array.isArray(sub) ? items(sub, ctx, p) : []
-    if (!rules.length) bad(p, `must be a non-empty array of rules or a nested filter, got ${show(sub)}`)
+    if (!rules.length)
+      bad(p, `must be a non-empty array of rules or a nested filter, got ${show(sub)}`)
     const tests: Test[] = []
-    let existsTrue = false, existsFalse = false
+    let existsTrue = false,
+      existsFalse = false
     rules.forEach((r, i) => {
       const t = rule(r, ctx, `${p}[${i}]`)
       if (typeof t === 'function') tests.push(t)
@@ -306,13 +401,19 @@ const object = (f: unknown, ctx: Ctx, path: string, depth: number): Test => {
  * match(event) // true when event.data.total >= 100
  * compileFilter({ data: { total: [{ numeric: ['>>', 1] }] } }) // throws: filter data.total[0]: numeric operator ">>" is not one of <, <=, =, >=, >
  */
-export const compileFilter = <E extends BusEvent = BusEvent>(filter: Filter | EventPredicate<E>): EventPredicate<E> => {
+export const compileFilter = <E extends BusEvent = BusEvent>(
+  filter: Filter | EventPredicate<E>,
+): EventPredicate<E> => {
   if (typeof filter === 'function') return filter
   const ctx: Ctx = { at: '', parts: MAX_PARTS, open: new Set() }
   try {
     return object(filter, ctx, '', 0)
   } catch (e) {
     if (e instanceof TidingsError) throw e
-    throw new TidingsError('INVALID_FILTER', `filter${ctx.at && ' ' + ctx.at}: reading it threw (the thrown value is the cause)`, { cause: e })
+    throw new TidingsError(
+      'INVALID_FILTER',
+      `filter${ctx.at && ' ' + ctx.at}: reading it threw (the thrown value is the cause)`,
+      { cause: e },
+    )
   }
 }

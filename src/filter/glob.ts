@@ -12,7 +12,9 @@ export type Token = readonly string[] | null
  * @example
  * const meter: GlobMeter = { steps: 0 }
  */
-export interface GlobMeter { steps: number }
+export interface GlobMeter {
+  steps: number
+}
 
 /**
  * Parses an EventBridge wildcard: `*` matches any run of characters, `\*` a star, `\\` a backslash.
@@ -32,7 +34,8 @@ export const parseWildcard = (value: string): Token[] | string => {
       out.push(null)
     } else if (c === '\\') {
       const e = value[i + 1]
-      if (e !== '*' && e !== '\\') return `has an invalid escape at position ${i + 1} (only \\* and \\\\ are allowed)`
+      if (e !== '*' && e !== '\\')
+        return `has an invalid escape at position ${i + 1} (only \\* and \\\\ are allowed)`
       out.push([e])
       i++
     } else out.push([c])
@@ -50,7 +53,8 @@ export const parseWildcard = (value: string): Token[] | string => {
 export const ignoreCase = (value: string): Token[] => {
   const out: Token[] = []
   for (const c of value.split('')) {
-    const lo = c.toLowerCase(), up = c.toUpperCase()
+    const lo = c.toLowerCase(),
+      up = c.toUpperCase()
     out.push(lo === up ? [lo] : [lo, up])
   }
   return out
@@ -74,7 +78,9 @@ export const matchTokens = (tokens: readonly Token[], s: string, meter?: GlobMet
   const back = m > 1 && tokens[0] === null && tokens[m - 1] !== null
   const order = back ? [...tokens].reverse() : tokens
   const n = s.length
-  const at = back ? (a: string, i: number) => s.endsWith(a, n - i) : (a: string, i: number) => s.startsWith(a, i)
+  const at = back
+    ? (a: string, i: number) => s.endsWith(a, n - i)
+    : (a: string, i: number) => s.startsWith(a, i)
   let longest = 1
   for (const t of order) if (t) for (const a of t) longest = Math.max(longest, a.length)
   const L = longest + 1
@@ -83,12 +89,17 @@ export const matchTokens = (tokens: readonly Token[], s: string, meter?: GlobMet
   let pending = 0 // live positions in rows not yet processed: when none are left, nothing can match
   const live = (i: number, j: number) => {
     const r = i % L
-    if (!marks[r]![j]) { marks[r]![j] = 1; lists[r]!.push(j); pending++ }
+    if (!marks[r]![j]) {
+      marks[r]![j] = 1
+      lists[r]!.push(j)
+      pending++
+    }
   }
   live(0, 0)
   const endsWithStar = m > 0 && order[m - 1] === null
   for (let i = 0; i <= n; i++) {
-    const list = lists[i % L]!, mark = marks[i % L]!
+    const list = lists[i % L]!,
+      mark = marks[i % L]!
     // A `*` may match nothing: a live position before it makes the one after it live (the list grows as it is read).
     for (let k = 0; k < list.length; k++) {
       if (meter) meter.steps++
@@ -104,7 +115,10 @@ export const matchTokens = (tokens: readonly Token[], s: string, meter?: GlobMet
       if (j === m) continue
       if (meter) meter.steps++
       const t = order[j] as Token
-      if (t === null) { live(i + 1, j); continue }
+      if (t === null) {
+        live(i + 1, j)
+        continue
+      }
       for (const a of t) if (at(a, i)) live(i + a.length, j + 1)
     }
     list.length = 0
@@ -129,7 +143,9 @@ export const wildcardMatcher = (tokens: readonly Token[]): ((s: string) => boole
     else pieces[pieces.length - 1] += t[0]!
   }
   if (pieces.length === 1) return (s) => s === pieces[0]
-  const first = pieces[0]!, last = pieces[pieces.length - 1]!, middle = pieces.slice(1, -1).filter((p) => p)
+  const first = pieces[0]!,
+    last = pieces[pieces.length - 1]!,
+    middle = pieces.slice(1, -1).filter((p) => p)
   return (s) => {
     if (!s.startsWith(first) || !s.endsWith(last)) return false
     const end = s.length - last.length

@@ -5,10 +5,19 @@ import { ID_COUNTER } from '../event.js'
  * `ids[i]` was appended with seq `s + i`; `held` are ids of delayed events stored aside, not yet
  * appended (seq 0 in the index). A commit adds at most one record.
  */
-export interface IdRecord { n: number; t: number; s: number; ids: string[]; held?: string[] }
+export interface IdRecord {
+  n: number
+  t: number
+  s: number
+  ids: string[]
+  held?: string[]
+}
 
-
-interface Held { r: IdRecord; foreign: string[]; top: number }
+interface Held {
+  r: IdRecord
+  foreign: string[]
+  top: number
+}
 
 /**
  * The in-memory dedup index. Ids this bus made (its prefix plus a counter) live in a dense array
@@ -25,7 +34,9 @@ export const createIdIndex = (own: string) => {
   let hh = 0
   let count = 0
   const counter = (id: string): number =>
-    id.length === own.length + ID_COUNTER && id.startsWith(own) ? parseInt(id.slice(own.length), 36) : -1
+    id.length === own.length + ID_COUNTER && id.startsWith(own)
+      ? parseInt(id.slice(own.length), 36)
+      : -1
 
   return {
     /** The seq an id was appended with, or undefined when it is not remembered. */
@@ -38,9 +49,18 @@ export const createIdIndex = (own: string) => {
       const h: Held = { r, foreign: [], top: -1 }
       const put = (id: string, seq: number, known: number | undefined) => {
         const c = known !== undefined && known >= 0 ? known : counter(id)
-        if (c >= 0 && ownSeqs.length === dropped) { ownSeqs = []; ownBase = c; dropped = 0 }
-        if (c >= ownBase + dropped) { ownSeqs[c - ownBase] = seq; h.top = Math.max(h.top, c) }
-        else { byId.set(id, seq); h.foreign.push(id) }
+        if (c >= 0 && ownSeqs.length === dropped) {
+          ownSeqs = []
+          ownBase = c
+          dropped = 0
+        }
+        if (c >= ownBase + dropped) {
+          ownSeqs[c - ownBase] = seq
+          h.top = Math.max(h.top, c)
+        } else {
+          byId.set(id, seq)
+          h.foreign.push(id)
+        }
       }
       r.ids.forEach((id, i) => put(id, r.s + i, counters?.[i]))
       r.held?.forEach((id) => put(id, 0, undefined))
@@ -48,8 +68,12 @@ export const createIdIndex = (own: string) => {
       count += r.ids.length + (r.held?.length ?? 0)
     },
     /** The records, oldest first. */
-    *oldest(): Generator<IdRecord> { for (let i = hh; i < held.length; i++) yield held[i]!.r },
-    get count() { return count },
+    *oldest(): Generator<IdRecord> {
+      for (let i = hh; i < held.length; i++) yield held[i]!.r
+    },
+    get count() {
+      return count
+    },
     /** Drops the oldest record and returns it. */
     evict(): IdRecord {
       const h = held[hh]!
@@ -58,8 +82,15 @@ export const createIdIndex = (own: string) => {
       for (const id of h.foreign) byId.delete(id)
       // Own counters grow in append order: everything up to this record's last one goes.
       if (h.top - ownBase + 1 > dropped) dropped = h.top - ownBase + 1
-      if (dropped > 4096 && dropped * 2 > ownSeqs.length) { ownSeqs = ownSeqs.slice(dropped); ownBase += dropped; dropped = 0 }
-      if (hh > 64 && hh * 2 > held.length) { held = held.slice(hh); hh = 0 }
+      if (dropped > 4096 && dropped * 2 > ownSeqs.length) {
+        ownSeqs = ownSeqs.slice(dropped)
+        ownBase += dropped
+        dropped = 0
+      }
+      if (hh > 64 && hh * 2 > held.length) {
+        held = held.slice(hh)
+        hh = 0
+      }
       return h.r
     },
   }

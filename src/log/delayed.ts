@@ -11,7 +11,17 @@ const RETRY_MS = 1000
  * Delayed events: held aside under `d/<due>/<id>` and appended when due, in one commit that also
  * deletes them from the list. One timer for the earliest, and the store's wake-up where it has one.
  */
-export const createDelayed = ({ store, clock, enqueue, track }: { store: Store; clock: Clock; enqueue(p: Pending): Promise<unknown>; track<T>(p: Promise<T>): Promise<T> }) => {
+export const createDelayed = ({
+  store,
+  clock,
+  enqueue,
+  track,
+}: {
+  store: Store
+  clock: Clock
+  enqueue(p: Pending): Promise<unknown>
+  track<T>(p: Promise<T>): Promise<T>
+}) => {
   let due = Infinity
   let timer: unknown
   let stopped = false
@@ -31,13 +41,28 @@ export const createDelayed = ({ store, clock, enqueue, track }: { store: Store; 
     const list = () => store.list({ start: DELAYED, end: seqKey(DELAYED, clock.now() + 1) })
     let entries = await list()
     if (entries.length) {
-      const p: Pending = { drafts: undefined, wait: undefined, extra: undefined, single: false, due: true, resolve: () => {}, reject: () => {} }
+      const p: Pending = {
+        drafts: undefined,
+        wait: undefined,
+        extra: undefined,
+        single: false,
+        due: true,
+        resolve: () => {},
+        reject: () => {},
+      }
       const build = () => {
         p.drafts = entries.map((e) => ({ ...(e.value as Draft) }))
-        p.extra = { checks: entries.map((e) => ({ key: e.key, version: e.version })), mutations: entries.map((e) => ({ type: 'delete' as const, key: e.key })) }
+        p.extra = {
+          checks: entries.map((e) => ({ key: e.key, version: e.version })),
+          mutations: entries.map((e) => ({ type: 'delete' as const, key: e.key })),
+        }
       }
       // Another bus may have appended some first: keep only what is still on the list.
-      p.recheck = async () => { entries = await list(); build(); return entries.length > 0 }
+      p.recheck = async () => {
+        entries = await list()
+        build()
+        return entries.length > 0
+      }
       build()
       try {
         await enqueue(p)
@@ -55,9 +80,20 @@ export const createDelayed = ({ store, clock, enqueue, track }: { store: Store; 
     next,
     async cancel(id: string): Promise<boolean> {
       const e = (await store.list({ prefix: DELAYED })).find((x) => x.key.endsWith(`/${id}`))
-      return !!e && (await store.commit({ checks: [{ key: e.key, version: e.version }], mutations: [{ type: 'delete', key: e.key }] })).ok
+      return (
+        !!e &&
+        (
+          await store.commit({
+            checks: [{ key: e.key, version: e.version }],
+            mutations: [{ type: 'delete', key: e.key }],
+          })
+        ).ok
+      )
     },
-    stop() { stopped = true; clock.clearTimer(timer) },
+    stop() {
+      stopped = true
+      clock.clearTimer(timer)
+    },
   }
 }
 

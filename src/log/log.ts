@@ -2,7 +2,14 @@ import type { Clock } from '../clock/clock.js'
 import { idPrefix, ownId, type BusEvent } from '../event.js'
 import { createIdIndex, type IdRecord } from './dedup.js'
 import type { Delayed } from './delayed.js'
-import { prefixEnd, seqKey, type Check, type ListOptions, type Mutation, type Store } from '../store/store.js'
+import {
+  prefixEnd,
+  seqKey,
+  type Check,
+  type ListOptions,
+  type Mutation,
+  type Store,
+} from '../store/store.js'
 
 /** Key layout of the log: events by seq, dedup records by commit number, the head. */
 export const EVENTS = 'e/'
@@ -14,13 +21,23 @@ const DELAYED = 'd/'
 const MAX_BATCH = 1000
 
 /** The head record: the last seq and the last dedup record number. Every appending commit writes it. */
-interface Head { seq: number; n: number }
+interface Head {
+  seq: number
+  n: number
+}
 /** An envelope whose `seq` and `time` the log fills in when it appends it (then freezes it). */
 export type Draft = { -readonly [K in keyof BusEvent]: BusEvent[K] }
 /** What `publish` resolves; no `seq` for an event held aside until it is due. */
-export interface Appended { id: string; seq?: number; duplicate: boolean }
+export interface Appended {
+  id: string
+  seq?: number
+  duplicate: boolean
+}
 /** Extra checks and writes that must land in the same commit as an append (schedules). */
-export interface Extra { checks: Check[]; mutations: Mutation[] }
+export interface Extra {
+  checks: Check[]
+  mutations: Mutation[]
+}
 
 export interface Pending {
   /** Drafts with an empty id get one of the bus's own ids when they reach the log. */
@@ -91,8 +108,16 @@ export const createLog = (o: LogOptions) => {
     const subs = await store.list({ prefix: 's/' })
     pins.clear()
     for (const { key, value } of subs) {
-      const r = value as { cursor: number; created: number; detached?: number; lease?: { until: number } }
-      pins.set(key.slice(2), { cursor: r.cursor, until: Math.max(r.lease?.until ?? 0, r.detached ?? r.created) + o.expireAfter })
+      const r = value as {
+        cursor: number
+        created: number
+        detached?: number
+        lease?: { until: number }
+      }
+      pins.set(key.slice(2), {
+        cursor: r.cursor,
+        until: Math.max(r.lease?.until ?? 0, r.detached ?? r.created) + o.expireAfter,
+      })
     }
   }
   const pinned = (now: number) => {
@@ -101,11 +126,17 @@ export const createLog = (o: LogOptions) => {
     return min
   }
 
-  const learn = (records: IdRecord[]) => { for (const r of records) index.add(r) }
+  const learn = (records: IdRecord[]) => {
+    for (const r of records) index.add(r)
+  }
   /** The values of the entries a listing finds. */
-  const values = async <T>(o: ListOptions): Promise<T[]> => (await store.list(o)).map((e) => e.value as T)
+  const values = async <T>(o: ListOptions): Promise<T[]> =>
+    (await store.list(o)).map((e) => e.value as T)
   const records = (from: number, to?: number) =>
-    values<IdRecord>({ start: seqKey(IDS, from), end: to === undefined ? prefixEnd(IDS) : seqKey(IDS, to + 1) })
+    values<IdRecord>({
+      start: seqKey(IDS, from),
+      end: to === undefined ? prefixEnd(IDS) : seqKey(IDS, to + 1),
+    })
 
   // Work in progress that is not a commit of the queue (lazy loads, due timers): for settling.
   const work = new Set<Promise<unknown>>()
@@ -117,12 +148,26 @@ export const createLog = (o: LogOptions) => {
   // Delayed events: their timer code loads when the first one is held or found at start-up.
   let delayed: Promise<Delayed> | undefined
   /** Queues a pending built elsewhere (due delayed events, schedule ticks); settles with its commit. */
-  const enqueue = (p: Pending) => new Promise<unknown>((resolve, reject) => { p.resolve = resolve; p.reject = reject; queue.push(p); kick() })
-  const delays = () => delayed ??= track(import('./delayed.js').then((m) => m.createDelayed({ store, clock, track, enqueue })))
+  const enqueue = (p: Pending) =>
+    new Promise<unknown>((resolve, reject) => {
+      p.resolve = resolve
+      p.reject = reject
+      queue.push(p)
+      kick()
+    })
+  const delays = () =>
+    (delayed ??= track(
+      import('./delayed.js').then((m) => m.createDelayed({ store, clock, track, enqueue })),
+    ))
   const armDue = (at: number) => void track(delays().then((d) => d.arm(at)))
 
   const ready = (async () => {
-    const [h, ids, oldest] = await Promise.all([store.get(HEAD), records(0), store.list({ prefix: EVENTS, limit: 1 }), loadPins()])
+    const [h, ids, oldest] = await Promise.all([
+      store.get(HEAD),
+      records(0),
+      store.list({ prefix: EVENTS, limit: 1 }),
+      loadPins(),
+    ])
     head = (h?.value as Head | undefined) ?? head
     headVersion = h?.version ?? null
     learn(ids)
@@ -137,10 +182,18 @@ export const createLog = (o: LogOptions) => {
     kick()
   })
   // Another bus's delayed events may fall due before ours.
-  const unwatchDelayed = store.watch?.(DELAYED, () => void delays().then((d) => d.next()).catch(() => {}))
+  const unwatchDelayed = store.watch?.(
+    DELAYED,
+    () =>
+      void delays()
+        .then((d) => d.next())
+        .catch(() => {}),
+  )
   // Another bus may subscribe from further back than this one knows: re-read cursors before
   // pruning when a subscription appears. Known ones only move forward, which keeping more covers.
-  const unwatchSubs = store.watch?.('s/', (keys) => { if (keys.some((k) => !pins.has(k.slice(2)))) pinsStale = true })
+  const unwatchSubs = store.watch?.('s/', (keys) => {
+    if (keys.some((k) => !pins.has(k.slice(2)))) pinsStale = true
+  })
 
   /** Catches up with what another writer committed: its dedup records, then its events. */
   const refresh = async () => {
@@ -148,7 +201,10 @@ export const createLog = (o: LogOptions) => {
     if (!h || h.version === headVersion) return
     const to = h.value as Head
     learn(await records(head.n + 1, to.n))
-    const events = await values<BusEvent>({ start: seqKey(EVENTS, head.seq + 1), end: seqKey(EVENTS, to.seq + 1) })
+    const events = await values<BusEvent>({
+      start: seqKey(EVENTS, head.seq + 1),
+      end: seqKey(EVENTS, to.seq + 1),
+    })
     head = to
     headVersion = h.version
     if (events.length) o.onAppend(events)
@@ -194,23 +250,40 @@ export const createLog = (o: LogOptions) => {
           const hold = p.holds?.[j] ?? 0
           const c = p.counters![j++]!
           // Own ids are new by construction; only ids from outside need the dedup lookup.
-          const dup = c < 0 && !p.due ? index.get(d.id) ?? fresh.get(d.id) : undefined
-          if (dup !== undefined) { results.push({ id: d.id, ...(dup && { seq: dup }), duplicate: true }); continue }
+          const dup = c < 0 && !p.due ? (index.get(d.id) ?? fresh.get(d.id)) : undefined
+          if (dup !== undefined) {
+            results.push({ id: d.id, ...(dup && { seq: dup }), duplicate: true })
+            continue
+          }
           if (hold > now) {
-            held.push(d.id); fresh.set(d.id, 0); nextDue = Math.min(nextDue, hold)
+            held.push(d.id)
+            fresh.set(d.id, 0)
+            nextDue = Math.min(nextDue, hold)
             results.push({ id: d.id, duplicate: false })
             mutations.push({ type: 'set', key: `${seqKey(DELAYED, hold)}/${d.id}`, value: d })
             continue
           }
           d.seq = ++seq
           d.time = now
-          events.push(d); ids.push(d.id); counters.push(c); results.push({ id: d.id, seq, duplicate: false })
+          events.push(d)
+          ids.push(d.id)
+          counters.push(c)
+          results.push({ id: d.id, seq, duplicate: false })
           if (c < 0) fresh.set(d.id, seq)
           mutations.push({ type: 'set', key: seqKey(EVENTS, seq), value: d })
         }
-        if (p.extra) { checks.push(...p.extra.checks); mutations.push(...p.extra.mutations) }
+        if (p.extra) {
+          checks.push(...p.extra.checks)
+          mutations.push(...p.extra.mutations)
+        }
       }
-      const record: IdRecord = { n: head.n + 1, t: now, s: head.seq + 1, ids, ...(held.length && { held }) }
+      const record: IdRecord = {
+        n: head.n + 1,
+        t: now,
+        s: head.seq + 1,
+        ids,
+        ...(held.length && { held }),
+      }
       const adding = ids.length + held.length
       if (adding) {
         evict(now, adding)
@@ -219,8 +292,16 @@ export const createLog = (o: LogOptions) => {
       // Retention: the last `events` events no older than `age`, unless a subscription needs them.
       // Now and then, re-read cursors anyway: a replay elsewhere can move one back.
       if (pinsStale || ++commits % 128 === 0) await loadPins()
-      const cut = Math.min(Math.max(seq - o.retention.events + 1, ageCut(now - o.retention.age)), pinned(now))
-      if (cut > first) mutations.push({ type: 'deleteRange', start: seqKey(EVENTS, first), end: seqKey(EVENTS, cut) })
+      const cut = Math.min(
+        Math.max(seq - o.retention.events + 1, ageCut(now - o.retention.age)),
+        pinned(now),
+      )
+      if (cut > first)
+        mutations.push({
+          type: 'deleteRange',
+          start: seqKey(EVENTS, first),
+          end: seqKey(EVENTS, cut),
+        })
       const next: Head = adding ? { seq, n: record.n } : head
       if (mutations.length) {
         mutations.push(...pruned)
@@ -229,18 +310,26 @@ export const createLog = (o: LogOptions) => {
         // Another writer got there first: learn what it wrote, then decide again.
         if (!res.ok) {
           await refresh()
-          for (const p of batch) if (p.recheck && !(await p.recheck())) { p.drafts = []; p.extra = undefined }
+          for (const p of batch)
+            if (p.recheck && !(await p.recheck())) {
+              p.drafts = []
+              p.extra = undefined
+            }
           continue
         }
         pruned = []
-        if (next !== head) { head = next; headVersion = res.version }
+        if (next !== head) {
+          head = next
+          headVersion = res.version
+        }
       }
       if (adding) index.add(record, counters)
       if (nextDue < Infinity) armDue(nextDue)
       for (const e of events) Object.freeze(e)
       if (cut > first) first = cut
       let i = 0
-      for (const p of batch) p.resolve(p.single ? results[i++]! : p.drafts!.map(() => results[i++]!))
+      for (const p of batch)
+        p.resolve(p.single ? results[i++]! : p.drafts!.map(() => results[i++]!))
       if (events.length) o.onAppend(events as BusEvent[])
       return
     }
@@ -254,23 +343,38 @@ export const createLog = (o: LogOptions) => {
         // its notifications): read again at once, then after pauses 9 ms longer each time.
         if (foreign > head.seq && !retry) {
           await refresh()
-          if (foreign > head.seq && tries++) retry = clock.setTimer(clock.now() + tries * 9, () => { retry = 0; kick() })
+          if (foreign > head.seq && tries++)
+            retry = clock.setTimer(clock.now() + tries * 9, () => {
+              retry = 0
+              kick()
+            })
         }
         const p = queue[qh]
         if (!p) continue
-        if (p.failed) { qh++; continue }
-        if (!p.drafts) { await p.wait; continue }
+        if (p.failed) {
+          qh++
+          continue
+        }
+        if (!p.drafts) {
+          await p.wait
+          continue
+        }
         const batch: Pending[] = []
         for (let n = 0, q; (q = queue[qh])?.drafts && n < MAX_BATCH;) {
           if (q.extra && batch.length) break
           // Ids are given here, in append order, so own counters follow seqs.
-          q.counters = q.drafts.map((d) => (d.id ? -1 : (d.id = ownId(prefix, ++counter), counter)))
+          q.counters = q.drafts.map((d) =>
+            d.id ? -1 : ((d.id = ownId(prefix, ++counter)), counter),
+          )
           batch.push(q)
           qh++
           n += q.drafts.length
           if (q.extra) break
         }
-        if (qh > 1024 && qh * 2 > queue.length) { queue = queue.slice(qh); qh = 0 }
+        if (qh > 1024 && qh * 2 > queue.length) {
+          queue = queue.slice(qh)
+          qh = 0
+        }
         await commitBatch(batch).catch((e) => batch.forEach((p) => p.reject(e)))
       }
     } catch (e) {
@@ -290,14 +394,30 @@ export const createLog = (o: LogOptions) => {
 
   return {
     ready,
-    get head() { return head.seq },
+    get head() {
+      return head.seq
+    },
     /** Appends drafts (or a validation that yields them) in call order; resolves per draft. */
-    append(drafts: Draft[] | Promise<Draft[]>, single: boolean, extra?: Extra, holds?: number[]): Promise<any> {
+    append(
+      drafts: Draft[] | Promise<Draft[]>,
+      single: boolean,
+      extra?: Extra,
+      holds?: number[],
+    ): Promise<any> {
       return new Promise((resolve, reject) => {
         const p: Pending = { drafts: undefined, wait: undefined, extra, single, resolve, reject }
         if (holds) p.holds = holds
         if (Array.isArray(drafts)) p.drafts = drafts
-        else p.wait = drafts.then((d) => { p.drafts = d }, (e) => { p.failed = true; reject(e) })
+        else
+          p.wait = drafts.then(
+            (d) => {
+              p.drafts = d
+            },
+            (e) => {
+              p.failed = true
+              reject(e)
+            },
+          )
         queue.push(p)
         kick()
       })
@@ -318,7 +438,13 @@ export const createLog = (o: LogOptions) => {
       return new Promise((r) => waiters.push(r))
     },
     // foreign = 0: a retry timer still armed finds nothing to read.
-    close() { foreign = 0; unwatch?.(); unwatchSubs?.(); unwatchDelayed?.(); void delayed?.then((d) => d.stop()) },
+    close() {
+      foreign = 0
+      unwatch?.()
+      unwatchSubs?.()
+      unwatchDelayed?.()
+      void delayed?.then((d) => d.stop())
+    },
     track,
     enqueue,
     /** The seq an id was appended with, while the dedup index remembers it. */
@@ -326,9 +452,16 @@ export const createLog = (o: LogOptions) => {
     /** Work in progress outside the queue, for a test clock's settling. */
     working: () => [...work],
     /** Drops a delayed event not yet due; its id stays remembered. */
-    cancel: async (id: string): Promise<boolean> => { await ready; return (await delays()).cancel(id) },
+    cancel: async (id: string): Promise<boolean> => {
+      await ready
+      return (await delays()).cancel(id)
+    },
     /** Retention keeps what a subscription still needs: from its cursor on. */
-    pin(name: string, cursor: number) { pins.set(name, { cursor, until: Infinity }) },
-    unpin(name: string) { pins.delete(name) },
+    pin(name: string, cursor: number) {
+      pins.set(name, { cursor, until: Infinity })
+    },
+    unpin(name: string) {
+      pins.delete(name)
+    },
   }
 }

@@ -7,19 +7,32 @@ import type { Log } from './log.js'
 import { compilePattern } from '../topic/pattern.js'
 import { seqKey } from '../store/store.js'
 
-interface WaitOptions { filter?: Filter | ((e: BusEvent) => boolean) | undefined; timeout?: number | undefined; signal?: AbortSignal | undefined; since?: number | undefined }
+interface WaitOptions {
+  filter?: Filter | ((e: BusEvent) => boolean) | undefined
+  timeout?: number | undefined
+  signal?: AbortSignal | undefined
+  since?: number | undefined
+}
 
 /** A duration option: absent, or ms in 0..2^53. */
 const ms = (what: string, v: unknown): number | undefined =>
-  v === undefined || (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER) ? v as number | undefined
+  v === undefined || (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER)
+    ? (v as number | undefined)
     : fail('INVALID_OPTIONS', `waitFor: ${what} must be ms >= 0, got ${describeValue(v)}`)
 
 /** The options of `waitFor`, checked; a getter or Proxy that throws is `INVALID_OPTIONS` with its error as cause. */
 const optionsOfWait = (o: WaitOptions | undefined): WaitOptions => {
   try {
     const { filter, timeout, signal, since } = optionsOf(o, 'waitFor')
-    return { filter, timeout: ms('timeout', timeout), signal: signalOf(signal), since: ms('since', since) }
-  } catch (e) { throw coded(e, 'INVALID_OPTIONS', 'reading the options of waitFor() threw') }
+    return {
+      filter,
+      timeout: ms('timeout', timeout),
+      signal: signalOf(signal),
+      since: ms('since', since),
+    }
+  } catch (e) {
+    throw coded(e, 'INVALID_OPTIONS', 'reading the options of waitFor() threw')
+  }
 }
 
 interface Wait {
@@ -38,7 +51,12 @@ interface Wait {
 }
 
 /** The most recent event at or after `after` (epoch ms) that matches, reading the log backwards. */
-const recent = async (log: Log, pattern: string, test: (e: BusEvent) => boolean, after: number): Promise<BusEvent | undefined> => {
+const recent = async (
+  log: Log,
+  pattern: string,
+  test: (e: BusEvent) => boolean,
+  after: number,
+): Promise<BusEvent | undefined> => {
   const topic = compilePattern(pattern)
   for (let end = log.head + 1; end > 0;) {
     const page = await log.readBack(seqKey('e/', end), 256)
@@ -53,15 +71,31 @@ const recent = async (log: Log, pattern: string, test: (e: BusEvent) => boolean,
 }
 
 /** `bus.waitFor` once its listener is in place: filter, lookback, timeout and signal. */
-export const wait = ({ log, clock, pattern, options, early, off, listen, closing }: Wait): Promise<BusEvent> =>
+export const wait = ({
+  log,
+  clock,
+  pattern,
+  options,
+  early,
+  off,
+  listen,
+  closing,
+}: Wait): Promise<BusEvent> =>
   new Promise((resolve, reject) => {
     let o: WaitOptions
-    try { o = optionsOfWait(options) } catch (e) { off(); return reject(e) }
+    try {
+      o = optionsOfWait(options)
+    } catch (e) {
+      off()
+      return reject(e)
+    }
     const { filter, timeout, signal, since } = o
     let timer: unknown
     const finish = (f: () => void) => {
-      off(); clock.clearTimer(timer)
-      signal?.removeEventListener('abort', aborted); closing.removeEventListener('abort', closed)
+      off()
+      clock.clearTimer(timer)
+      signal?.removeEventListener('abort', aborted)
+      closing.removeEventListener('abort', closed)
       f()
     }
     const aborted = () => finish(() => reject(signal!.reason))
@@ -71,11 +105,20 @@ export const wait = ({ log, clock, pattern, options, early, off, listen, closing
     let test: (e: BusEvent) => boolean
     try {
       test = filter === undefined ? () => true : compileFilter(filter as Filter)
-    } catch (e) { return finish(() => reject(coded(e, 'INVALID_FILTER', 'reading the filter threw'))) }
+    } catch (e) {
+      return finish(() => reject(coded(e, 'INVALID_FILTER', 'reading the filter threw')))
+    }
     if (signal?.aborted) return aborted()
     signal?.addEventListener('abort', aborted, { once: true })
-    if (timeout !== undefined) timer = clock.setTimer(clock.now() + timeout, () => finish(() => reject(new TidingsError('TIMEOUT', `no "${pattern}" event within ${timeout} ms`))))
-    const hit = (e: BusEvent) => { if (test(e)) finish(() => resolve(e)) }
+    if (timeout !== undefined)
+      timer = clock.setTimer(clock.now() + timeout, () =>
+        finish(() =>
+          reject(new TidingsError('TIMEOUT', `no "${pattern}" event within ${timeout} ms`)),
+        ),
+      )
+    const hit = (e: BusEvent) => {
+      if (test(e)) finish(() => resolve(e))
+    }
     void (async () => {
       // The lookback closes the race where the event landed just before the wait.
       const before = since ? await recent(log, pattern, test, clock.now() - since) : undefined

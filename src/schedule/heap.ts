@@ -5,7 +5,9 @@
 export const createHeap = <V>() => {
   const heap: [number, V][] = []
   return {
-    get size() { return heap.length },
+    get size() {
+      return heap.length
+    },
     peek: (): [number, V] | undefined => heap[0],
     push(key: number, value: V) {
       const item: [number, V] = [key, value]
@@ -25,7 +27,8 @@ export const createHeap = <V>() => {
       if (heap.length && last) {
         let i = 0
         for (;;) {
-          const l = 2 * i + 1, r = l + 1
+          const l = 2 * i + 1,
+            r = l + 1
           let m = l < heap.length && heap[l]![0] < last[0] ? l : -1
           if (r < heap.length && heap[r]![0] < (m < 0 ? last[0] : heap[m]![0])) m = r
           if (m < 0) break

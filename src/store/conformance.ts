@@ -19,7 +19,8 @@ export interface ConformanceTarget {
 }
 
 const set = (key: string, value: unknown) => ({ type: 'set' as const, key, value })
-const keysOf = async (s: Store, o: Parameters<Store['list']>[0]) => (await s.list(o)).map((e) => e.key)
+const keysOf = async (s: Store, o: Parameters<Store['list']>[0]) =>
+  (await s.list(o)).map((e) => e.key)
 
 /**
  * The store conformance suite: every backend runs it unchanged, so bus semantics hold on all.
@@ -30,7 +31,11 @@ const keysOf = async (s: Store, o: Parameters<Store['list']>[0]) => (await s.lis
  * import { storeConformance } from 'tidings/testing'
  * storeConformance('memoryStore', { open: () => memoryStore() }, { describe, it, expect })
  */
-export const storeConformance = (name: string, target: ConformanceTarget, { describe, it, expect }: TestApi): void => {
+export const storeConformance = (
+  name: string,
+  target: ConformanceTarget,
+  { describe, it, expect }: TestApi,
+): void => {
   describe(`store conformance: ${name}`, () => {
     it('get of an absent key is undefined', async () => {
       const s = await target.open()
@@ -62,15 +67,25 @@ export const storeConformance = (name: string, target: ConformanceTarget, { desc
 
     it('checks: null expects absence, a version expects that version, and one failure writes nothing', async () => {
       const s = await target.open()
-      expect((await s.commit({ checks: [{ key: 'k', version: null }], mutations: [set('k', 1)] })).ok).toBe(true)
+      expect(
+        (await s.commit({ checks: [{ key: 'k', version: null }], mutations: [set('k', 1)] })).ok,
+      ).toBe(true)
       const v = (await s.get('k'))!.version
-      const again = await s.commit({ checks: [{ key: 'k', version: null }], mutations: [set('k', 2), set('other', 1)] })
+      const again = await s.commit({
+        checks: [{ key: 'k', version: null }],
+        mutations: [set('k', 2), set('other', 1)],
+      })
       expect(again.ok).toBe(false)
       expect((await s.get('k'))?.value).toBe(1)
       expect(await s.get('other')).toBe(undefined)
-      expect((await s.commit({ checks: [{ key: 'k', version: v }], mutations: [set('k', 3)] })).ok).toBe(true)
+      expect(
+        (await s.commit({ checks: [{ key: 'k', version: v }], mutations: [set('k', 3)] })).ok,
+      ).toBe(true)
       const stale = await s.commit({
-        checks: [{ key: 'absent', version: null }, { key: 'k', version: v }],
+        checks: [
+          { key: 'absent', version: null },
+          { key: 'k', version: v },
+        ],
         mutations: [{ type: 'delete', key: 'k' }, set('x', 1)],
       })
       expect(stale.ok).toBe(false)
@@ -83,13 +98,18 @@ export const storeConformance = (name: string, target: ConformanceTarget, { desc
       await s.commit({ mutations: [set('k', 1)] })
       await s.commit({ mutations: [{ type: 'delete', key: 'k' }] })
       expect(await s.get('k')).toBe(undefined)
-      expect((await s.commit({ checks: [{ key: 'k', version: null }], mutations: [set('k', 2)] })).ok).toBe(true)
+      expect(
+        (await s.commit({ checks: [{ key: 'k', version: null }], mutations: [set('k', 2)] })).ok,
+      ).toBe(true)
     })
 
     it('concurrent commits racing on one check: exactly one wins', async () => {
       const s = await target.open()
-      const results = await Promise.all(Array.from({ length: 8 }, (_, i) =>
-        s.commit({ checks: [{ key: 'lease', version: null }], mutations: [set('lease', i)] })))
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          s.commit({ checks: [{ key: 'lease', version: null }], mutations: [set('lease', i)] }),
+        ),
+      )
       expect(results.filter((r) => r.ok).length).toBe(1)
       const winner = results.findIndex((r) => r.ok)
       expect((await s.get('lease'))?.value).toBe(winner)
@@ -98,14 +118,33 @@ export const storeConformance = (name: string, target: ConformanceTarget, { desc
     it('list returns keys in order, by prefix and by half-open range, with limit and reverse', async () => {
       const s = await target.open()
       const seqs = [1, 2, 9, 10, 11, 100, 1000]
-      await s.commit({ mutations: [...seqs.map((n) => set(seqKey('e/', n), n)), set('e0', 'after'), set('d/x', 'before'), set('e', 'bare')] })
+      await s.commit({
+        mutations: [
+          ...seqs.map((n) => set(seqKey('e/', n), n)),
+          set('e0', 'after'),
+          set('d/x', 'before'),
+          set('e', 'bare'),
+        ],
+      })
       expect((await s.list({ prefix: 'e/' })).map((e) => e.value)).toEqual(seqs)
-      expect((await s.list({ prefix: 'e/', reverse: true, limit: 2 })).map((e) => e.value)).toEqual([1000, 100])
+      expect((await s.list({ prefix: 'e/', reverse: true, limit: 2 })).map((e) => e.value)).toEqual(
+        [1000, 100],
+      )
       expect((await s.list({ prefix: 'e/', limit: 3 })).map((e) => e.value)).toEqual([1, 2, 9])
-      expect((await s.list({ start: seqKey('e/', 9), end: seqKey('e/', 100) })).map((e) => e.value)).toEqual([9, 10, 11])
-      expect((await s.list({ prefix: 'e/', start: seqKey('e/', 11) })).map((e) => e.value)).toEqual([11, 100, 1000])
-      expect((await s.list({ prefix: 'e/', end: seqKey('e/', 10), reverse: true })).map((e) => e.value)).toEqual([9, 2, 1])
-      expect(await keysOf(s, { start: 'd', end: 'e0' })).toEqual(['d/x', 'e', ...seqs.map((n) => seqKey('e/', n))])
+      expect(
+        (await s.list({ start: seqKey('e/', 9), end: seqKey('e/', 100) })).map((e) => e.value),
+      ).toEqual([9, 10, 11])
+      expect((await s.list({ prefix: 'e/', start: seqKey('e/', 11) })).map((e) => e.value)).toEqual(
+        [11, 100, 1000],
+      )
+      expect(
+        (await s.list({ prefix: 'e/', end: seqKey('e/', 10), reverse: true })).map((e) => e.value),
+      ).toEqual([9, 2, 1])
+      expect(await keysOf(s, { start: 'd', end: 'e0' })).toEqual([
+        'd/x',
+        'e',
+        ...seqs.map((n) => seqKey('e/', n)),
+      ])
       expect(await keysOf(s, { prefix: 'zzz' })).toEqual([])
       const all = await s.list({ prefix: 'e/' })
       expect(all.every((e) => typeof e.version === 'string')).toBe(true)
@@ -114,13 +153,17 @@ export const storeConformance = (name: string, target: ConformanceTarget, { desc
     it('deleteRange removes [start, end) and nothing else', async () => {
       const s = await target.open()
       await s.commit({ mutations: [1, 2, 3, 4, 5].map((n) => set(seqKey('e/', n), n)) })
-      await s.commit({ mutations: [{ type: 'deleteRange', start: seqKey('e/', 2), end: seqKey('e/', 4) }] })
+      await s.commit({
+        mutations: [{ type: 'deleteRange', start: seqKey('e/', 2), end: seqKey('e/', 4) }],
+      })
       expect((await s.list({ prefix: 'e/' })).map((e) => e.value)).toEqual([1, 4, 5])
     })
 
     it('a commit of many mutations lands whole', async () => {
       const s = await target.open()
-      const r = await s.commit({ mutations: Array.from({ length: 2000 }, (_, i) => set(seqKey('e/', i), { i })) })
+      const r = await s.commit({
+        mutations: Array.from({ length: 2000 }, (_, i) => set(seqKey('e/', i), { i })),
+      })
       expect(r.ok).toBe(true)
       const all = await s.list({ prefix: 'e/' })
       expect(all.length).toBe(2000)
@@ -130,9 +173,20 @@ export const storeConformance = (name: string, target: ConformanceTarget, { desc
     it('values keep their shape: nested objects, Date, Map, Set, BigInt, undefined, unicode', async () => {
       const s = await target.open()
       const value = {
-        s: 'héllo 🌍', n: -1.5, b: false, nil: null, u: undefined, big: 12345678901234567890n,
-        d: new Date('2026-03-29T01:30:00Z'), m: new Map<unknown, unknown>([['k', { deep: [1, 2] }], [2, 'two']]),
-        set: new Set(['a', 1]), arr: [{ x: 1 }, [2, [3]]], long: 'x'.repeat(100_000),
+        s: 'héllo 🌍',
+        n: -1.5,
+        b: false,
+        nil: null,
+        u: undefined,
+        big: 12345678901234567890n,
+        d: new Date('2026-03-29T01:30:00Z'),
+        m: new Map<unknown, unknown>([
+          ['k', { deep: [1, 2] }],
+          [2, 'two'],
+        ]),
+        set: new Set(['a', 1]),
+        arr: [{ x: 1 }, [2, [3]]],
+        long: 'x'.repeat(100_000),
       }
       await s.commit({ mutations: [set('v', value)] })
       const got = (await s.get('v'))?.value as typeof value
@@ -152,8 +206,14 @@ export const storeConformance = (name: string, target: ConformanceTarget, { desc
         const seen = await b.get('shared')
         expect(seen?.value).toBe(1)
         const [ra, rb] = await Promise.all([
-          a.commit({ checks: [{ key: 'shared', version: seen!.version }], mutations: [set('shared', 'a')] }),
-          b.commit({ checks: [{ key: 'shared', version: seen!.version }], mutations: [set('shared', 'b')] }),
+          a.commit({
+            checks: [{ key: 'shared', version: seen!.version }],
+            mutations: [set('shared', 'a')],
+          }),
+          b.commit({
+            checks: [{ key: 'shared', version: seen!.version }],
+            mutations: [set('shared', 'b')],
+          }),
         ])
         expect([ra.ok, rb.ok].filter(Boolean).length).toBe(1)
       })
@@ -165,8 +225,13 @@ export const storeConformance = (name: string, target: ConformanceTarget, { desc
       const watcher = target.reopen ? await target.reopen(s) : s
       const seen: string[] = []
       let wake = () => {}
-      const unwatch = watcher.watch!('e/', (keys) => { seen.push(...keys); wake() })
-      const arrived = new Promise<void>((r) => { wake = r })
+      const unwatch = watcher.watch!('e/', (keys) => {
+        seen.push(...keys)
+        wake()
+      })
+      const arrived = new Promise<void>((r) => {
+        wake = r
+      })
       await s.commit({ mutations: [set('e/1', 1), set('x/1', 1)] })
       await arrived
       expect(seen).toEqual(['e/1'])

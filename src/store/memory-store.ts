@@ -1,7 +1,6 @@
 import { SortedKeys } from './sorted-keys.js'
 import { prefixEnd, type Store, type StoreEntry } from './store.js'
 
-
 /** The memory store's implementation, loaded on first use by `memoryStore()` (see memory.ts). */
 export const createMemoryStore = (): Store => {
   // Entries are handed out as they are stored: they are never changed, only replaced.
@@ -18,7 +17,11 @@ export const createMemoryStore = (): Store => {
   return {
     get: async (key) => data.get(key),
     async list({ prefix = '', start = prefix, end, limit = Infinity, reverse = false }) {
-      const hi = prefix ? (end && end < prefixEnd(prefix) ? end : prefixEnd(prefix)) : (end ?? '\uffff')
+      const hi = prefix
+        ? end && end < prefixEnd(prefix)
+          ? end
+          : prefixEnd(prefix)
+        : (end ?? '\uffff')
       const lo = start > prefix ? start : prefix
       return keys.range(lo, hi, limit, reverse).map((k) => data.get(k)!)
     },
@@ -32,8 +35,9 @@ export const createMemoryStore = (): Store => {
       const watched = watchers.size > 0
       for (const m of mutations) {
         if (m.type === 'set') put(m.key, m.value, v)
-        else if (m.type === 'delete') { if (data.delete(m.key)) keys.remove(m.key) }
-        else {
+        else if (m.type === 'delete') {
+          if (data.delete(m.key)) keys.remove(m.key)
+        } else {
           const gone = keys.removeRange(m.start, m.end)
           for (const k of gone) data.delete(k)
           if (watched) touched.push(...gone)

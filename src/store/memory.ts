@@ -21,8 +21,14 @@ export const memoryStore = (): Store => {
     let off: (() => void) | undefined
     let gone = false
     if (impl) off = impl.watch!(prefix, cb)
-    else void loading.then((s) => { if (!gone) off = s.watch!(prefix, cb) })
-    return () => { gone = true; off?.() }
+    else
+      void loading.then((s) => {
+        if (!gone) off = s.watch!(prefix, cb)
+      })
+    return () => {
+      gone = true
+      off?.()
+    }
   }
   return {
     get: async (k) => (impl ?? (await loading)).get(k),

@@ -10,7 +10,8 @@ export class SortedKeys {
   /** Index of the first chunk whose last key is >= k (or the last chunk). */
   #chunkFor(k: string): number {
     const c = this.#chunks
-    let lo = 0, hi = c.length - 1
+    let lo = 0,
+      hi = c.length - 1
     while (lo < hi) {
       const mid = (lo + hi) >> 1
       const last = c[mid]!
@@ -58,7 +59,11 @@ export class SortedKeys {
     const out: string[] = []
     const c = this.#chunks
     if (!reverse) {
-      for (let ci = this.#chunkFor(start), i = lowerBound(c[ci]!, start); ci < c.length; ci++, i = 0) {
+      for (
+        let ci = this.#chunkFor(start), i = lowerBound(c[ci]!, start);
+        ci < c.length;
+        ci++, i = 0
+      ) {
         const chunk = c[ci]!
         for (; i < chunk.length; i++) {
           const k = chunk[i]!
@@ -81,7 +86,8 @@ export class SortedKeys {
 }
 
 const lowerBound = (a: string[], k: string): number => {
-  let lo = 0, hi = a.length
+  let lo = 0,
+    hi = a.length
   while (lo < hi) {
     const mid = (lo + hi) >> 1
     if (a[mid]! < k) lo = mid + 1

@@ -81,7 +81,8 @@ export type CommitResult = { readonly ok: true; readonly version: string } | { r
  * @example
  * seqKey('e/', 42) // 'e/000000000000042'
  */
-export const seqKey = (prefix: string, seq: number): string => prefix + String(seq).padStart(15, '0')
+export const seqKey = (prefix: string, seq: number): string =>
+  prefix + String(seq).padStart(15, '0')
 
 /**
  * The smallest string greater than every key that starts with `prefix`: the `end` of a prefix range.

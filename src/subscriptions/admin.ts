@@ -13,7 +13,16 @@ export interface SubscriptionsAdmin {
   deleteSubscription(name: string): Promise<boolean>
   replay(name: string, point: { seq: number } | { time: number }): Promise<void>
   deadLetters: DeadLetters
-  stats(): Promise<{ name: string; lag: number; inFlight: number; retrying: number; deadLetters: number; oldestAge: number }[]>
+  stats(): Promise<
+    {
+      name: string
+      lag: number
+      inFlight: number
+      retrying: number
+      deadLetters: number
+      oldestAge: number
+    }[]
+  >
 }
 
 /**
@@ -24,14 +33,25 @@ export interface SubscriptionsAdmin {
  * const admin = createAdmin(core, backlogs, leases.reclaim)
  * await admin.replay('mailer', { seq: 0 })
  */
-export const createAdmin = (core: SubscriptionsCore, backlogs: Backlogs, reclaim: (name: string) => Promise<void>): SubscriptionsAdmin => {
+export const createAdmin = (
+  core: SubscriptionsCore,
+  backlogs: Backlogs,
+  reclaim: (name: string) => Promise<void>,
+): SubscriptionsAdmin => {
   const { base, attached } = core
   const { store, clock, log } = base
 
   const drop = async (name: string) => {
     const existed = !!(await store.get(keys.sub(name)))
     await store.commit({
-      mutations: [{ type: 'delete', key: keys.sub(name) }, ...statePrefixes(name).map((prefix) => ({ type: 'deleteRange' as const, start: prefix, end: prefixEnd(prefix) }))],
+      mutations: [
+        { type: 'delete', key: keys.sub(name) },
+        ...statePrefixes(name).map((prefix) => ({
+          type: 'deleteRange' as const,
+          start: prefix,
+          end: prefixEnd(prefix),
+        })),
+      ],
     })
     base.unpin(name)
     return existed
@@ -40,20 +60,31 @@ export const createAdmin = (core: SubscriptionsCore, backlogs: Backlogs, reclaim
   /** Deletes subscriptions with no handler attached for `expireAfter`, so they stop pinning retention. */
   const expire = async (records: SubRecord[]) => {
     const now = clock.now()
-    const old = records.filter((record) => !(record.lease && record.lease.until > now) && (record.detached ?? record.lease?.until ?? record.created) < now - core.expireAfter)
+    const old = records.filter(
+      (record) =>
+        !(record.lease && record.lease.until > now) &&
+        (record.detached ?? record.lease?.until ?? record.created) < now - core.expireAfter,
+    )
     for (const record of old) await drop(record.name)
     return records.filter((record) => !old.includes(record))
   }
 
-  const all = async () => expire((await store.list({ prefix: 's/' })).map((entry) => entry.value as SubRecord))
+  const all = async () =>
+    expire((await store.list({ prefix: 's/' })).map((entry) => entry.value as SubRecord))
 
   return {
     async subscriptions() {
       const now = clock.now()
-      return Promise.all((await all()).map(async (record) => ({
-        name: record.name, pattern: record.pattern, attached: !!(record.lease && record.lease.until > now),
-        lag: attached.get(record.name)?.runner?.stats().lag ?? (await backlogs.detachedLag(record)).lag,
-      })))
+      return Promise.all(
+        (await all()).map(async (record) => ({
+          name: record.name,
+          pattern: record.pattern,
+          attached: !!(record.lease && record.lease.until > now),
+          lag:
+            attached.get(record.name)?.runner?.stats().lag ??
+            (await backlogs.detachedLag(record)).lag,
+        })),
+      )
     },
 
     async deleteSubscription(name) {
@@ -68,18 +99,33 @@ export const createAdmin = (core: SubscriptionsCore, backlogs: Backlogs, reclaim
     },
 
     async replay(name, point) {
-      checking(() => { checkName(name); checkPoint(point) })
+      checking(() => {
+        checkName(name)
+        checkPoint(point)
+      })
       const seq = await startAt(log, point)
       for (;;) {
         const got = await core.read(name)
         if (!got) return fail('INVALID_OPTIONS', `no subscription "${name}"`)
         // What ran before the point is replayed, not counted as died.
-        const record: SubRecord = { ...got.record, cursor: seq, ...got.record.delivering && { delivering: { owner: got.record.delivering.owner, seqs: [] } } }
+        const record: SubRecord = {
+          ...got.record,
+          cursor: seq,
+          ...(got.record.delivering && {
+            delivering: { owner: got.record.delivering.owner, seqs: [] },
+          }),
+        }
         const result = await store.commit({
           checks: [{ key: keys.sub(name), version: got.version }],
-          mutations: [{ type: 'set', key: keys.sub(name), value: record },
+          mutations: [
+            { type: 'set', key: keys.sub(name), value: record },
             // An explicit replay handles again what the ledger remembers.
-            ...['a', 'r', 'l'].map((prefix) => ({ type: 'deleteRange' as const, start: `${prefix}/${name}/`, end: prefixEnd(`${prefix}/${name}/`) }))],
+            ...['a', 'r', 'l'].map((prefix) => ({
+              type: 'deleteRange' as const,
+              start: `${prefix}/${name}/`,
+              end: prefixEnd(`${prefix}/${name}/`),
+            })),
+          ],
         })
         if (!result.ok) continue
         base.pin(name, seq)
@@ -93,14 +139,30 @@ export const createAdmin = (core: SubscriptionsCore, backlogs: Backlogs, reclaim
 
     async stats() {
       const now = clock.now()
-      return Promise.all((await all()).map(async (record) => {
-        const runner = attached.get(record.name)?.runner
-        const [retries, dead, waiting] = await Promise.all([
-          store.list({ prefix: `r/${record.name}/` }), store.list({ prefix: `x/${record.name}/` }), runner ? undefined : backlogs.detachedLag(record),
-        ])
-        const stats = runner?.stats() ?? { inFlight: 0, retrying: retries.length, lag: waiting!.lag, oldest: waiting!.oldest }
-        return { name: record.name, lag: stats.lag, inFlight: stats.inFlight, retrying: stats.retrying, deadLetters: dead.length, oldestAge: stats.oldest === undefined ? 0 : now - stats.oldest }
-      }))
+      return Promise.all(
+        (await all()).map(async (record) => {
+          const runner = attached.get(record.name)?.runner
+          const [retries, dead, waiting] = await Promise.all([
+            store.list({ prefix: `r/${record.name}/` }),
+            store.list({ prefix: `x/${record.name}/` }),
+            runner ? undefined : backlogs.detachedLag(record),
+          ])
+          const stats = runner?.stats() ?? {
+            inFlight: 0,
+            retrying: retries.length,
+            lag: waiting!.lag,
+            oldest: waiting!.oldest,
+          }
+          return {
+            name: record.name,
+            lag: stats.lag,
+            inFlight: stats.inFlight,
+            retrying: stats.retrying,
+            deadLetters: dead.length,
+            oldestAge: stats.oldest === undefined ? 0 : now - stats.oldest,
+          }
+        }),
+      )
     },
   }
 }

@@ -10,7 +10,9 @@ import { abortAttempt, type Attempt, type RetryRecord, type RunnerCore } from '.
  * childSpan('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')
  */
 export const childSpan = (parent: string): string => {
-  const span = crypto.getRandomValues(new Uint8Array(8)).reduce((hex, byte) => hex + byte.toString(16).padStart(2, '0'), '')
+  const span = crypto
+    .getRandomValues(new Uint8Array(8))
+    .reduce((hex, byte) => hex + byte.toString(16).padStart(2, '0'), '')
   return `${parent.slice(0, 36)}${span}${parent.slice(52)}`
 }
 
@@ -23,7 +25,11 @@ export const childSpan = (parent: string): string => {
 export const retryWait = (core: RunnerCore, error: unknown, attempt: number): number => {
   const { initial, factor, max, jitter } = core.options.backoff
   const backoff = Math.min(max, initial * factor ** (attempt - 1))
-  return error instanceof RetryAfterError ? error.retryAfter : jitter ? Math.random() * backoff : backoff
+  return error instanceof RetryAfterError
+    ? error.retryAfter
+    : jitter
+      ? Math.random() * backoff
+      : backoff
 }
 
 /** The handler's context: its attempt, a lazily made signal, and a chained publish with an id stable across retries. */
@@ -39,13 +45,14 @@ const contextOf = (core: RunnerCore, run: Attempt): HandlerContext => {
       }
       return run.controller.signal
     },
-    publish: (type, data, options = {}) => core.host.publish(type, data, {
-      ...options,
-      id: options.id ?? `${core.options.name}:${event.id}:${published++}`,
-      causationId: event.id,
-      correlationId: event.correlationId ?? event.id,
-      ...(event.traceparent ? { traceparent: childSpan(event.traceparent) } : {}),
-    }),
+    publish: (type, data, options = {}) =>
+      core.host.publish(type, data, {
+        ...options,
+        id: options.id ?? `${core.options.name}:${event.id}:${published++}`,
+        causationId: event.id,
+        correlationId: event.correlationId ?? event.id,
+        ...(event.traceparent ? { traceparent: childSpan(event.traceparent) } : {}),
+      }),
   }
 }
 
@@ -53,7 +60,11 @@ const contextOf = (core: RunnerCore, run: Attempt): HandlerContext => {
  * Runs the handler on one event: the attempt stays in flight until its outcome is committed; its
  * slot frees as soon as the handler settles (or times out), so the next one starts meanwhile.
  */
-export const startAttempt = (core: RunnerCore, event: BusEvent, retry: RetryRecord | undefined): void => {
+export const startAttempt = (
+  core: RunnerCore,
+  event: BusEvent,
+  retry: RetryRecord | undefined,
+): void => {
   const { state, host, options } = core
   const attempt = (retry?.attempt ?? 0) + 1
   const run: Attempt = { event, attempt, timer: undefined, over: false }
@@ -71,20 +82,42 @@ export const startAttempt = (core: RunnerCore, event: BusEvent, retry: RetryReco
     // The slot is free now: start the next one while this outcome commits.
     if (!state.pumpQueued) {
       state.pumpQueued = true
-      queueMicrotask(() => { state.pumpQueued = false; core.pump() })
+      queueMicrotask(() => {
+        state.pumpQueued = false
+        core.pump()
+      })
     }
     if (ok) return core.report({ seq: event.seq, event, kind: 'ack' })
     const dead = error instanceof NonRetriableError || attempt >= options.attempts
-    core.report({ seq: event.seq, event, kind: dead ? 'dead' : 'retry', attempt, error, due: host.clock.now() + retryWait(core, error, attempt) })
+    core.report({
+      seq: event.seq,
+      event,
+      kind: dead ? 'dead' : 'retry',
+      attempt,
+      error,
+      due: host.clock.now() + retryWait(core, error, attempt),
+    })
   }
   run.timer = host.clock.setTimer(host.clock.now() + options.timeout, () => {
-    abortAttempt(run, new TidingsError('TIMEOUT', `attempt ${attempt} of "${event.type}" #${event.seq} in "${options.name}" passed ${options.timeout} ms`))
+    abortAttempt(
+      run,
+      new TidingsError(
+        'TIMEOUT',
+        `attempt ${attempt} of "${event.type}" #${event.seq} in "${options.name}" passed ${options.timeout} ms`,
+      ),
+    )
     end(run.abortReason, false)
   })
   try {
     const result = options.handler(event, contextOf(core, run))
     // Any thenable counts (another realm's Promise, a library's): the ack waits for it.
-    if (typeof (result as PromiseLike<void> | undefined)?.then === 'function') Promise.resolve(result).then(() => end(undefined, true), (error) => end(error, false))
+    if (typeof (result as PromiseLike<void> | undefined)?.then === 'function')
+      Promise.resolve(result).then(
+        () => end(undefined, true),
+        (error) => end(error, false),
+      )
     else end(undefined, true)
-  } catch (error) { end(error, false) }
+  } catch (error) {
+    end(error, false)
+  }
 }

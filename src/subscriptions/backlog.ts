@@ -7,7 +7,14 @@ import { keys, type SubRecord } from './record.js'
 
 const PAGE = 500
 
-interface Backlog { cursor: number; shape: string; test: (event: BusEvent) => boolean; through: number; count: number; oldest?: number }
+interface Backlog {
+  cursor: number
+  shape: string
+  test: (event: BusEvent) => boolean
+  through: number
+  count: number
+  oldest?: number
+}
 
 /** The lag of subscriptions not running here (see {@link createBacklogs}). */
 export interface Backlogs {
@@ -31,7 +38,10 @@ export const createBacklogs = (store: Store, log: Log): Backlogs => {
     for (const event of events) {
       if (event.seq !== backlog.through) continue
       backlog.through++
-      if (backlog.test(event)) { backlog.count++; backlog.oldest ??= event.time }
+      if (backlog.test(event)) {
+        backlog.count++
+        backlog.oldest ??= event.time
+      }
     }
   }
   const backlogOf = async (record: SubRecord): Promise<Backlog> => {
@@ -40,8 +50,18 @@ export const createBacklogs = (store: Store, log: Log): Backlogs => {
     if (!backlog || backlog.cursor !== record.cursor || backlog.shape !== shape) {
       const topic = compilePattern(record.pattern)
       let test: EventPredicate | undefined
-      try { test = record.filter && compileFilter(record.filter) } catch { /* written by another version: count by pattern */ }
-      backlog = { cursor: record.cursor, shape, test: (event) => topic(event.type) && (!test || test(event)), through: record.cursor, count: 0 }
+      try {
+        test = record.filter && compileFilter(record.filter)
+      } catch {
+        /* written by another version: count by pattern */
+      }
+      backlog = {
+        cursor: record.cursor,
+        shape,
+        test: (event) => topic(event.type) && (!test || test(event)),
+        through: record.cursor,
+        count: 0,
+      }
       backlogs.set(record.name, backlog)
     }
     await log.idle()
@@ -50,7 +70,7 @@ export const createBacklogs = (store: Store, log: Log): Backlogs => {
       const at = backlog.through
       tally(backlog, page)
       // Retention never drops what a cursor pins; a gap means nothing there to count.
-      if (backlog.through === at) backlog.through = (page[0]?.seq ?? log.head + 1)
+      if (backlog.through === at) backlog.through = page[0]?.seq ?? log.head + 1
       if (page.length < PAGE) break
     }
     return backlog
@@ -58,10 +78,14 @@ export const createBacklogs = (store: Store, log: Log): Backlogs => {
   return {
     async detachedLag(record) {
       const [backlog, acks, dead] = await Promise.all([
-        backlogOf(record), store.list({ prefix: `a/${record.name}/` }), store.list({ prefix: `x/${record.name}/`, start: keys.dead(record.name, record.cursor) }),
+        backlogOf(record),
+        store.list({ prefix: `a/${record.name}/` }),
+        store.list({ prefix: `x/${record.name}/`, start: keys.dead(record.name, record.cursor) }),
       ])
       return { lag: Math.max(0, backlog.count - acks.length - dead.length), oldest: backlog.oldest }
     },
-    notify(events) { for (const backlog of backlogs.values()) tally(backlog, events) },
+    notify(events) {
+      for (const backlog of backlogs.values()) tally(backlog, events)
+    },
   }
 }

@@ -41,7 +41,10 @@ export const pumpBatches = (core: RunnerCore, now: number): number => {
       // Behind its key's earlier events in the filling batch.
       if (key !== undefined && fillingKeys.has(key)) return true
       if (key !== undefined) blockedKeys.add(key)
-      if (retry && retry.due > now) { nextDue = Math.min(nextDue, retry.due); return true }
+      if (retry && retry.due > now) {
+        nextDue = Math.min(nextDue, retry.due)
+        return true
+      }
       if (!free()) return false
       if (state.careful && !state.notedSeqs.has(event.seq)) state.awaitingNote.add(event.seq)
       else startBatch(core, [event], [retry])
@@ -59,7 +62,8 @@ export const pumpBatches = (core: RunnerCore, now: number): number => {
     if (!state.doneSeqs.has(event.seq) && !consider(event, state.retries.get(event.seq))) break
   }
   // Redriven events sit below the cursor with their event; they queue behind their key's lane.
-  for (const [seq, retry] of state.retries) if (seq < state.cursor && retry.event && !consider(retry.event, retry)) break
+  for (const [seq, retry] of state.retries)
+    if (seq < state.cursor && retry.event && !consider(retry.event, retry)) break
   if (!filling.length) state.batchSince = undefined
   else {
     state.batchSince ??= now

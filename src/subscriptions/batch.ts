@@ -17,7 +17,11 @@ import { abortAttempt, type Attempt, type RetryRecord, type RunnerCore } from '.
 export const MAX_BATCH_SIZE = 1000
 
 /** The batch's context: the highest attempt, one signal for all its events, a chained publish, and `fail`. */
-const contextOf = (core: RunnerCore, runs: Attempt[], failed: Map<number, unknown>): BatchContext => {
+const contextOf = (
+  core: RunnerCore,
+  runs: Attempt[],
+  failed: Map<number, unknown>,
+): BatchContext => {
   const first = runs[0]!.event
   const bySeq = new Set(runs.map((run) => run.event.seq))
   let published = 0
@@ -33,19 +37,30 @@ const contextOf = (core: RunnerCore, runs: Attempt[], failed: Map<number, unknow
       return runs[0]!.controller!.signal
     },
     // Chained from the batch's first event: a batch retried with the same first event publishes no duplicate.
-    publish: (type, data, options = {}) => core.host.publish(type, data, {
-      ...options,
-      id: options.id ?? `${core.options.name}:${first.id}:${published++}`,
-      causationId: first.id,
-      correlationId: first.correlationId ?? first.id,
-      ...(first.traceparent ? { traceparent: childSpan(first.traceparent) } : {}),
-    }),
+    publish: (type, data, options = {}) =>
+      core.host.publish(type, data, {
+        ...options,
+        id: options.id ?? `${core.options.name}:${first.id}:${published++}`,
+        causationId: first.id,
+        correlationId: first.correlationId ?? first.id,
+        ...(first.traceparent ? { traceparent: childSpan(first.traceparent) } : {}),
+      }),
     fail(event, error) {
       // Found by seq, so a copy of the event the handler made counts too.
       const seq = (event as BusEvent | undefined)?.seq
-      if (typeof seq !== 'number' || !bySeq.has(seq)) throw new TidingsError('INVALID_OPTIONS', `ctx.fail takes an event of this batch, got seq ${String(seq)}`)
+      if (typeof seq !== 'number' || !bySeq.has(seq))
+        throw new TidingsError(
+          'INVALID_OPTIONS',
+          `ctx.fail takes an event of this batch, got seq ${String(seq)}`,
+        )
       if (runs[0]!.over) return
-      failed.set(seq, error ?? Object.assign(new Error(`marked failed by the batch handler of "${core.options.name}"`), { name: 'BatchFailure' }))
+      failed.set(
+        seq,
+        error ??
+          Object.assign(new Error(`marked failed by the batch handler of "${core.options.name}"`), {
+            name: 'BatchFailure',
+          }),
+      )
     },
   }
 }
@@ -54,7 +69,12 @@ const contextOf = (core: RunnerCore, runs: Attempt[], failed: Map<number, unknow
  * What each event of a settled batch comes to, in seq order: acked, or failed (retry or dead
  * letter), or released when an earlier event of its key failed (it runs again after that one).
  */
-const settle = (core: RunnerCore, runs: Attempt[], failed: Map<number, unknown>, thrown: { error: unknown } | undefined): void => {
+const settle = (
+  core: RunnerCore,
+  runs: Attempt[],
+  failed: Map<number, unknown>,
+  thrown: { error: unknown } | undefined,
+): void => {
   const { state, host, options } = core
   const failedKeys = new Set<string>()
   for (const run of runs) {
@@ -63,11 +83,21 @@ const settle = (core: RunnerCore, runs: Attempt[], failed: Map<number, unknown>,
       if (state.inFlight.get(event.seq) === run) state.inFlight.delete(event.seq)
       continue
     }
-    if (!thrown && !failed.has(event.seq)) { core.report({ seq: event.seq, event, kind: 'ack' }); continue }
+    if (!thrown && !failed.has(event.seq)) {
+      core.report({ seq: event.seq, event, kind: 'ack' })
+      continue
+    }
     if (event.key !== undefined) failedKeys.add(event.key)
     const error = failed.has(event.seq) ? failed.get(event.seq) : thrown!.error
     const dead = error instanceof NonRetriableError || run.attempt >= options.attempts
-    core.report({ seq: event.seq, event, kind: dead ? 'dead' : 'retry', attempt: run.attempt, error, due: host.clock.now() + retryWait(core, error, run.attempt) })
+    core.report({
+      seq: event.seq,
+      event,
+      kind: dead ? 'dead' : 'retry',
+      attempt: run.attempt,
+      error,
+      due: host.clock.now() + retryWait(core, error, run.attempt),
+    })
   }
 }
 
@@ -79,9 +109,18 @@ const settle = (core: RunnerCore, runs: Attempt[], failed: Map<number, unknown>,
  * @example
  * startBatch(core, [first, second], [undefined, undefined])
  */
-export const startBatch = (core: RunnerCore, events: readonly BusEvent[], retries: readonly (RetryRecord | undefined)[]): void => {
+export const startBatch = (
+  core: RunnerCore,
+  events: readonly BusEvent[],
+  retries: readonly (RetryRecord | undefined)[],
+): void => {
   const { state, host, options } = core
-  const runs: Attempt[] = events.map((event, index) => ({ event, attempt: (retries[index]?.attempt ?? 0) + 1, timer: undefined, over: false }))
+  const runs: Attempt[] = events.map((event, index) => ({
+    event,
+    attempt: (retries[index]?.attempt ?? 0) + 1,
+    timer: undefined,
+    over: false,
+  }))
   const failed = new Map<number, unknown>()
   const epoch = state.epoch
   for (const run of runs) state.inFlight.set(run.event.seq, run)
@@ -97,22 +136,37 @@ export const startBatch = (core: RunnerCore, events: readonly BusEvent[], retrie
     if (!state.runningHandlers) for (const resolve of state.idleWaiters.splice(0)) resolve()
     if (!state.pumpQueued) {
       state.pumpQueued = true
-      queueMicrotask(() => { state.pumpQueued = false; core.pump() })
+      queueMicrotask(() => {
+        state.pumpQueued = false
+        core.pump()
+      })
     }
     settle(core, runs, failed, thrown)
   }
   const maxAttempt = Math.max(...runs.map((run) => run.attempt))
   timer = host.clock.setTimer(host.clock.now() + options.timeout, () => {
-    const reason = new TidingsError('TIMEOUT', `attempt ${maxAttempt} of a batch of ${runs.length} from #${events[0]!.seq} in "${options.name}" passed ${options.timeout} ms`)
+    const reason = new TidingsError(
+      'TIMEOUT',
+      `attempt ${maxAttempt} of a batch of ${runs.length} from #${events[0]!.seq} in "${options.name}" passed ${options.timeout} ms`,
+    )
     for (const run of runs) abortAttempt(run, reason)
     end({ error: reason })
   })
   for (const run of runs) run.timer = timer
   const handler = options.handler as unknown as (events: BusEvent[], ctx: BatchContext) => unknown
   try {
-    const result = handler(runs.map((run) => run.event), contextOf(core, runs, failed))
+    const result = handler(
+      runs.map((run) => run.event),
+      contextOf(core, runs, failed),
+    )
     // Any thenable counts (another realm's Promise, a library's): the acks wait for it.
-    if (typeof (result as PromiseLike<void> | undefined)?.then === 'function') Promise.resolve(result).then(() => end(undefined), (error) => end({ error }))
+    if (typeof (result as PromiseLike<void> | undefined)?.then === 'function')
+      Promise.resolve(result).then(
+        () => end(undefined),
+        (error) => end({ error }),
+      )
     else end(undefined)
-  } catch (error) { end({ error }) }
+  } catch (error) {
+    end({ error })
+  }
 }

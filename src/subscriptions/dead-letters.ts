@@ -19,23 +19,40 @@ export interface DeadLetters {
  * const deadLetters = createDeadLetters(core, leases.reclaim)
  * await deadLetters.redrive(['mailer/42'])
  */
-export const createDeadLetters = (core: SubscriptionsCore, reclaim: (name: string) => Promise<void>): DeadLetters => {
+export const createDeadLetters = (
+  core: SubscriptionsCore,
+  reclaim: (name: string) => Promise<void>,
+): DeadLetters => {
   const { store, clock } = core.base
 
   const deadLetters = async (subscription?: string) =>
-    (await store.list({ prefix: subscription === undefined ? 'x/' : `x/${subscription}/` })).map((entry) => entry.value as DeadLetter)
+    (await store.list({ prefix: subscription === undefined ? 'x/' : `x/${subscription}/` })).map(
+      (entry) => entry.value as DeadLetter,
+    )
 
   /** Moves one dead letter back to a retry due now; false when it or its subscription is gone. */
   const redriveOne = async (letter: DeadLetter, now: number): Promise<boolean> => {
     for (;;) {
-      const [got, still] = await Promise.all([core.read(letter.subscription), store.get(keys.dead(letter.subscription, letter.event.seq))])
+      const [got, still] = await Promise.all([
+        core.read(letter.subscription),
+        store.get(keys.dead(letter.subscription, letter.event.seq)),
+      ])
       if (!got || !still) return false
       // Rewriting the record bumps its version, so the bus running it reloads and sees the redrive.
       const result = await store.commit({
-        checks: [{ key: keys.sub(letter.subscription), version: got.version }, { key: still.key, version: still.version }],
-        mutations: [{ type: 'delete', key: keys.dead(letter.subscription, letter.event.seq) },
-          { type: 'set', key: keys.retry(letter.subscription, letter.event.seq), value: { attempt: 0, due: now, event: letter.event } },
-          { type: 'set', key: keys.sub(letter.subscription), value: got.record }],
+        checks: [
+          { key: keys.sub(letter.subscription), version: got.version },
+          { key: still.key, version: still.version },
+        ],
+        mutations: [
+          { type: 'delete', key: keys.dead(letter.subscription, letter.event.seq) },
+          {
+            type: 'set',
+            key: keys.retry(letter.subscription, letter.event.seq),
+            value: { attempt: 0, due: now, event: letter.event },
+          },
+          { type: 'set', key: keys.sub(letter.subscription), value: got.record },
+        ],
       })
       // The subscription committed meanwhile (a busy one does): read it again and retry.
       if (!result.ok) continue
@@ -47,7 +64,10 @@ export const createDeadLetters = (core: SubscriptionsCore, reclaim: (name: strin
   return {
     async list(options) {
       let subscription: unknown
-      checking(() => { subscription = optionsOf(options, 'deadLetters.list').subscription; if (subscription !== undefined) checkName(subscription) })
+      checking(() => {
+        subscription = optionsOf(options, 'deadLetters.list').subscription
+        if (subscription !== undefined) checkName(subscription)
+      })
       return deadLetters(subscription as string | undefined)
     },
     async redrive(ids) {
@@ -61,7 +81,13 @@ export const createDeadLetters = (core: SubscriptionsCore, reclaim: (name: strin
     async discard(ids) {
       checking(() => checkIds(ids))
       const letters = (await deadLetters()).filter((letter) => !ids || ids.includes(letter.id))
-      if (letters.length) await store.commit({ mutations: letters.map((letter) => ({ type: 'delete' as const, key: keys.dead(letter.subscription, letter.event.seq) })) })
+      if (letters.length)
+        await store.commit({
+          mutations: letters.map((letter) => ({
+            type: 'delete' as const,
+            key: keys.dead(letter.subscription, letter.event.seq),
+          })),
+        })
       return letters.length
     },
   }

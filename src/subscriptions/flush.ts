@@ -3,7 +3,13 @@ import type { DeadLetter } from '../types.js'
 import { firstUndone } from './lanes.js'
 import { keys, type DeliveringNote, type SubRecord } from './record.js'
 import { sameNote } from './recovery.js'
-import { errorOf, notedBy, type LedgerRecord, type Outcome, type RunnerCore } from './runner-state.js'
+import {
+  errorOf,
+  notedBy,
+  type LedgerRecord,
+  type Outcome,
+  type RunnerCore,
+} from './runner-state.js'
 
 /** The mutations of a batch's outcomes: retries, dead letters, and acks above where the cursor lands (`to`). */
 const outcomeMutations = (core: RunnerCore, batch: Outcome[], to: number, now: number) => {
@@ -15,12 +21,29 @@ const outcomeMutations = (core: RunnerCore, batch: Outcome[], to: number, now: n
     const { seq, event } = outcome
     if (state.retries.has(seq)) mutations.push({ type: 'delete', key: keys.retry(name, seq) })
     if (outcome.kind === 'retry') {
-      mutations.push({ type: 'set', key: keys.retry(name, seq), value: { attempt: outcome.attempt, due: outcome.due, error: errorOf(outcome.error), ...(seq < state.cursor ? { event } : {}) } })
+      mutations.push({
+        type: 'set',
+        key: keys.retry(name, seq),
+        value: {
+          attempt: outcome.attempt,
+          due: outcome.due,
+          error: errorOf(outcome.error),
+          ...(seq < state.cursor ? { event } : {}),
+        },
+      })
     } else if (outcome.kind === 'dead') {
-      const letter: DeadLetter = { id: `${name}/${seq}`, subscription: name, event, error: errorOf(outcome.error), attempts: outcome.attempt, failedAt: now }
+      const letter: DeadLetter = {
+        id: `${name}/${seq}`,
+        subscription: name,
+        event,
+        error: errorOf(outcome.error),
+        attempts: outcome.attempt,
+        failedAt: now,
+      }
       dead.push(letter)
       mutations.push({ type: 'set', key: keys.dead(name, seq), value: letter })
-    } else if (seq >= state.cursor && seq >= to) mutations.push({ type: 'set', key: keys.ack(name, seq), value: 1 })
+    } else if (seq >= state.cursor && seq >= to)
+      mutations.push({ type: 'set', key: keys.ack(name, seq), value: 1 })
   }
   return { mutations, dead }
 }
@@ -31,10 +54,16 @@ const outcomeMutations = (core: RunnerCore, batch: Outcome[], to: number, now: n
  */
 const ledgerMutations = (core: RunnerCore, acked: string[], now: number, mutations: Mutation[]) => {
   const { state, options } = core
-  const entry: LedgerRecord | undefined = acked.length ? { n: (state.ledger[state.ledger.length - 1]?.n ?? 0) + 1, t: now, ids: acked } : undefined
+  const entry: LedgerRecord | undefined = acked.length
+    ? { n: (state.ledger[state.ledger.length - 1]?.n ?? 0) + 1, t: now, ids: acked }
+    : undefined
   if (entry) mutations.push({ type: 'set', key: keys.ledger(options.name, entry.n), value: entry })
   let forgetUpTo = state.ledgerHead
-  for (let kept = state.handledIds.size + acked.length; forgetUpTo < state.ledger.length; forgetUpTo++) {
+  for (
+    let kept = state.handledIds.size + acked.length;
+    forgetUpTo < state.ledger.length;
+    forgetUpTo++
+  ) {
     const record = state.ledger[forgetUpTo]!
     if (record.t >= now - options.ledger.window && kept <= options.ledger.max) break
     kept -= record.ids.length
@@ -44,7 +73,13 @@ const ledgerMutations = (core: RunnerCore, acked: string[], now: number, mutatio
 }
 
 /** The record to write: the queued lease change, the delivering note (what still runs or is about to start), the cursor. */
-const nextRecord = (core: RunnerCore, batch: Outcome[], to: number, now: number, mutations: Mutation[]): SubRecord => {
+const nextRecord = (
+  core: RunnerCore,
+  batch: Outcome[],
+  to: number,
+  now: number,
+  mutations: Mutation[],
+): SubRecord => {
   const { state, options } = core
   const was = state.record.cursor
   let next = state.record
@@ -52,38 +87,74 @@ const nextRecord = (core: RunnerCore, batch: Outcome[], to: number, now: number,
   if (state.pendingLease !== undefined) {
     next = { ...state.record }
     if (state.pendingLease) next.lease = state.pendingLease
-    else { delete next.lease; delete next.delivering; next.detached = now }
+    else {
+      delete next.lease
+      delete next.delivering
+      next.detached = now
+    }
     state.pendingLease = undefined
   }
   const settled = new Set(batch.map((outcome) => outcome.seq))
   const running = [...state.inFlight.keys()].filter((seq) => !settled.has(seq))
-  const note: DeliveringNote = { owner: core.host.owner, seqs: running.concat([...state.awaitingNote]).sort((a, b) => a - b) }
-  if (state.careful) { note.careful = true; if (state.blame) note.blame = state.blame }
-  if (options.countDeadRuntimes && !releasing && !sameNote(note, state.record.delivering)) next = { ...next, delivering: note }
+  const note: DeliveringNote = {
+    owner: core.host.owner,
+    seqs: running.concat([...state.awaitingNote]).sort((a, b) => a - b),
+  }
+  if (state.careful) {
+    note.careful = true
+    if (state.blame) note.blame = state.blame
+  }
+  if (options.countDeadRuntimes && !releasing && !sameNote(note, state.record.delivering))
+    next = { ...next, delivering: note }
   if (to > was) {
     next = { ...next, cursor: to }
-    mutations.push({ type: 'deleteRange', start: keys.ack(options.name, was), end: keys.ack(options.name, to) })
+    mutations.push({
+      type: 'deleteRange',
+      start: keys.ack(options.name, was),
+      end: keys.ack(options.name, to),
+    })
   }
-  if (next !== state.record) mutations.push({ type: 'set', key: keys.sub(options.name), value: next })
+  if (next !== state.record)
+    mutations.push({ type: 'set', key: keys.sub(options.name), value: next })
   return next
 }
 
 /** Applies a landed commit to memory: attempts leave flight, retries and done seqs, the ledger. */
-const applyCommitted = (core: RunnerCore, batch: Outcome[], to: number, acked: string[], ledger: { entry: LedgerRecord | undefined; forgetUpTo: number }) => {
+const applyCommitted = (
+  core: RunnerCore,
+  batch: Outcome[],
+  to: number,
+  acked: string[],
+  ledger: { entry: LedgerRecord | undefined; forgetUpTo: number },
+) => {
   const { state } = core
   if (state.careful) state.carefulOutcomesLeft -= batch.length
   for (const outcome of batch) {
     state.inFlight.delete(outcome.seq)
-    if (outcome.kind === 'retry') state.retries.set(outcome.seq, { attempt: outcome.attempt, due: outcome.due, ...(outcome.seq < state.cursor ? { event: outcome.event } : {}) })
-    else { state.retries.delete(outcome.seq); if (outcome.seq >= state.cursor) state.doneSeqs.add(outcome.seq) }
+    if (outcome.kind === 'retry')
+      state.retries.set(outcome.seq, {
+        attempt: outcome.attempt,
+        due: outcome.due,
+        ...(outcome.seq < state.cursor ? { event: outcome.event } : {}),
+      })
+    else {
+      state.retries.delete(outcome.seq)
+      if (outcome.seq >= state.cursor) state.doneSeqs.add(outcome.seq)
+    }
   }
   if (to > state.cursor) state.cursor = to
   for (; state.ledgerHead < ledger.forgetUpTo; state.ledgerHead++) {
     for (const id of state.ledger[state.ledgerHead]!.ids) state.handledIds.delete(id)
     state.ledger[state.ledgerHead] = undefined!
   }
-  if (state.ledgerHead > 64 && state.ledgerHead * 2 > state.ledger.length) { state.ledger = state.ledger.slice(state.ledgerHead); state.ledgerHead = 0 }
-  if (ledger.entry) { state.ledger.push(ledger.entry); for (const id of acked) state.handledIds.add(id) }
+  if (state.ledgerHead > 64 && state.ledgerHead * 2 > state.ledger.length) {
+    state.ledger = state.ledger.slice(state.ledgerHead)
+    state.ledgerHead = 0
+  }
+  if (ledger.entry) {
+    state.ledger.push(ledger.entry)
+    for (const id of acked) state.handledIds.add(id)
+  }
 }
 
 /**
@@ -96,7 +167,10 @@ export const flush = async (core: RunnerCore): Promise<void> => {
   state.outcomes = []
   const now = host.clock.now()
   // Where the cursor lands once these are done: acks are written only above it.
-  const [to] = firstUndone(state, new Set(batch.filter((outcome) => outcome.kind !== 'retry').map((outcome) => outcome.seq)))
+  const [to] = firstUndone(
+    state,
+    new Set(batch.filter((outcome) => outcome.kind !== 'retry').map((outcome) => outcome.seq)),
+  )
   const { mutations, dead } = outcomeMutations(core, batch, to, now)
   const acked = batch.filter((outcome) => outcome.kind === 'ack').map((outcome) => outcome.event.id)
   const ledger = ledgerMutations(core, acked, now, mutations)
@@ -107,7 +181,11 @@ export const flush = async (core: RunnerCore): Promise<void> => {
     const result = await host.store.commit({ checks, mutations })
     if (result.ok) {
       ok = true
-      if (next !== state.record) { state.record = next; state.recordVersion = result.version; host.pin(options.name, next.cursor) }
+      if (next !== state.record) {
+        state.record = next
+        state.recordVersion = result.version
+        host.pin(options.name, next.cursor)
+      }
       state.notedSeqs = notedBy(state.record, host.owner)
       for (const seq of state.notedSeqs) state.awaitingNote.delete(seq)
     }
@@ -123,7 +201,9 @@ export const flush = async (core: RunnerCore): Promise<void> => {
     return
   }
   applyCommitted(core, batch, to, acked, ledger)
-  for (const letter of dead) host.onError(letter.error, { event: letter.event, subscription: options.name })
-  if (state.outcomes.length || state.pendingLease !== undefined || state.awaitingNote.size) void core.flushSoon()
+  for (const letter of dead)
+    host.onError(letter.error, { event: letter.event, subscription: options.name })
+  if (state.outcomes.length || state.pendingLease !== undefined || state.awaitingNote.size)
+    void core.flushSoon()
   core.pump()
 }

@@ -13,10 +13,17 @@ const BUFFER_MAX = 4096
  * Where the cursor stands when `extraDone` seqs are done too: the first undone event (and its
  * index in the buffer), or all fetched.
  */
-export const firstUndone = (state: RunnerState, extraDone?: Set<number>): [cursor: number, index: number] => {
+export const firstUndone = (
+  state: RunnerState,
+  extraDone?: Set<number>,
+): [cursor: number, index: number] => {
   const { buffer, doneSeqs } = state
   let index = state.bufferHead
-  while (index < buffer.length && (doneSeqs.has(buffer[index]!.seq) || extraDone?.has(buffer[index]!.seq))) index++
+  while (
+    index < buffer.length &&
+    (doneSeqs.has(buffer[index]!.seq) || extraDone?.has(buffer[index]!.seq))
+  )
+    index++
   return [buffer[index]?.seq ?? state.nextToFetch, index]
 }
 
@@ -36,7 +43,10 @@ const advance = (state: RunnerState): void => {
 export const take = (core: RunnerCore, events: readonly BusEvent[]): void => {
   const { state } = core
   for (const event of events) {
-    if (state.buffer.length - state.bufferHead > BUFFER_MAX) { state.caughtUp = false; return }
+    if (state.buffer.length - state.bufferHead > BUFFER_MAX) {
+      state.caughtUp = false
+      return
+    }
     if (event.seq < state.nextToFetch) continue
     state.nextToFetch = event.seq + 1
     if (state.doneSeqs.has(event.seq)) continue
@@ -48,17 +58,26 @@ export const take = (core: RunnerCore, events: readonly BusEvent[]): void => {
 /** Reads the log into the buffer until it is full or caught up, then pumps. */
 const fill = (core: RunnerCore): Promise<void> => {
   const { state } = core
-  return state.filling ??= (async () => {
+  return (state.filling ??= (async () => {
     try {
-      while (!state.stopped && !state.draining && state.buffer.length - state.bufferHead < FILL_TO) {
+      while (
+        !state.stopped &&
+        !state.draining &&
+        state.buffer.length - state.bufferHead < FILL_TO
+      ) {
         state.appendedDuringRead = false
         const page = await core.host.log.read(state.nextToFetch, PAGE)
         take(core, page)
-        if (page.length < PAGE && !state.appendedDuringRead) { state.caughtUp = true; break }
+        if (page.length < PAGE && !state.appendedDuringRead) {
+          state.caughtUp = true
+          break
+        }
       }
-    } finally { state.filling = undefined }
+    } finally {
+      state.filling = undefined
+    }
     core.pump()
-  })()
+  })())
 }
 
 /** Starts single-event attempts: in seq order, one per ordering key; returns when the next retry is due. */
@@ -74,7 +93,10 @@ const pumpSingles = (core: RunnerCore, now: number): number => {
     }
     if (event.key !== undefined && blockedKeys.has(event.key)) return true
     if (event.key !== undefined) blockedKeys.add(event.key)
-    if (retry && retry.due > now) { nextDue = Math.min(nextDue, retry.due); return true }
+    if (retry && retry.due > now) {
+      nextDue = Math.min(nextDue, retry.due)
+      return true
+    }
     if (state.runningHandlers + state.awaitingNote.size >= slots) return false
     if (state.careful && !state.notedSeqs.has(event.seq)) state.awaitingNote.add(event.seq)
     else startAttempt(core, event, retry)
@@ -85,7 +107,8 @@ const pumpSingles = (core: RunnerCore, now: number): number => {
     if (!state.doneSeqs.has(event.seq) && !consider(event, state.retries.get(event.seq))) break
   }
   // Redriven events sit below the cursor with their event; they queue behind their key's lane.
-  for (const [seq, retry] of state.retries) if (seq < state.cursor && retry.event && !consider(retry.event, retry)) break
+  for (const [seq, retry] of state.retries)
+    if (seq < state.cursor && retry.event && !consider(retry.event, retry)) break
   return nextDue
 }
 
@@ -106,8 +129,15 @@ export const pump = (core: RunnerCore): void => {
   // and, careful, note what is about to start.
   if (state.cursor > state.record.cursor || state.awaitingNote.size) void core.flushSoon()
   // Caught up with nothing running: whatever the dead holder left is settled.
-  const settled = state.caughtUp && !state.inFlight.size && !state.awaitingNote.size && firstUndone(state)[1] >= state.buffer.length
-  if (state.careful && (settled || state.carefulOutcomesLeft <= 0)) { state.careful = false; state.blame = undefined }
+  const settled =
+    state.caughtUp &&
+    !state.inFlight.size &&
+    !state.awaitingNote.size &&
+    firstUndone(state)[1] >= state.buffer.length
+  if (state.careful && (settled || state.carefulOutcomesLeft <= 0)) {
+    state.careful = false
+    state.blame = undefined
+  }
   if (!state.caughtUp && state.buffer.length - state.bufferHead < PAGE) {
     void fill(core).catch((error) => host.onError(error, { subscription: options.name }))
   }

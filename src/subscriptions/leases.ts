@@ -29,7 +29,9 @@ export const createLeases = (core: SubscriptionsCore): Leases => {
     const entry = attached.get(name)
     if (!entry || entry.runner || core.closed) return Promise.resolve()
     // One attempt at a time per name: a watch notification may race the subscribe that caused it.
-    return entry.acquiring ??= take(name, entry).finally(() => { delete entry.acquiring })
+    return (entry.acquiring ??= take(name, entry).finally(() => {
+      delete entry.acquiring
+    }))
   }
 
   const take = async (name: string, entry: Attached): Promise<void> => {
@@ -42,22 +44,46 @@ export const createLeases = (core: SubscriptionsCore): Leases => {
       entry.timer = clock.setTimer(lease.until, () => void acquire(name).catch(() => {}))
       return
     }
-    const record: SubRecord = { ...got.record, lease: { owner: base.owner, until: now + core.leaseMs }, delivering: { owner: base.owner, seqs: [] } }
+    const record: SubRecord = {
+      ...got.record,
+      lease: { owner: base.owner, until: now + core.leaseMs },
+      delivering: { owner: base.owner, seqs: [] },
+    }
     delete record.detached
     if (!entry.countDeadRuntimes) delete record.delivering
     // A holder that let go without releasing (killed, evicted, dropped) left what it had running:
     // each of those deliveries counts, in this same commit.
     const left = got.record.delivering
-    const found = entry.countDeadRuntimes && left && left.owner !== base.owner ? await recover(store, log, name, got.record.cursor, left, entry, now) : undefined
-    if (found) record.delivering = { owner: base.owner, seqs: [], careful: true, ...found.recovery.blame && { blame: found.recovery.blame } }
-    const result = await store.commit({ checks: [{ key: keys.sub(name), version: got.version }], mutations: [...found?.mutations ?? [], { type: 'set', key: keys.sub(name), value: record }] })
+    const found =
+      entry.countDeadRuntimes && left && left.owner !== base.owner
+        ? await recover(store, log, name, got.record.cursor, left, entry, now)
+        : undefined
+    if (found)
+      record.delivering = {
+        owner: base.owner,
+        seqs: [],
+        careful: true,
+        ...(found.recovery.blame && { blame: found.recovery.blame }),
+      }
+    const result = await store.commit({
+      checks: [{ key: keys.sub(name), version: got.version }],
+      mutations: [...(found?.mutations ?? []), { type: 'set', key: keys.sub(name), value: record }],
+    })
     if (!result.ok) return take(name, entry)
-    for (const letter of found?.dead ?? []) base.onError(Object.assign(new Error(letter.error.message), { name: letter.error.name }), { event: letter.event, subscription: name })
+    for (const letter of found?.dead ?? [])
+      base.onError(Object.assign(new Error(letter.error.message), { name: letter.error.name }), {
+        event: letter.event,
+        subscription: name,
+      })
     if (attached.get(name) !== entry) {
       // Closed while taking it: hand the lease back at once rather than let it lapse.
       const back: SubRecord = { ...record, detached: clock.now() }
-      delete back.lease; delete back.delivering
-      await store.commit({ checks: [{ key: keys.sub(name), version: result.version }], mutations: [{ type: 'set', key: keys.sub(name), value: back }] })
+      delete back.lease
+      delete back.delivering
+      await store.commit({
+        checks: [{ key: keys.sub(name), version: result.version }],
+        mutations: [{ type: 'set', key: keys.sub(name), value: back }],
+      })
       return
     }
     const runner = entry.make(record, result.version, found?.recovery)
@@ -77,7 +103,10 @@ export const createLeases = (core: SubscriptionsCore): Leases => {
     entry.timer = clock.setTimer(clock.now() + core.leaseMs / 3, () => {
       // The runner may have been replaced or dropped since (takeover, deletion, close).
       if (attached.get(name) !== entry || entry.runner !== runner) return
-      void runner.lease({ owner: base.owner, until: clock.now() + core.leaseMs }).then(() => renew(name), (error) => base.onError(error, { subscription: name }))
+      void runner.lease({ owner: base.owner, until: clock.now() + core.leaseMs }).then(
+        () => renew(name),
+        (error) => base.onError(error, { subscription: name }),
+      )
     })
   }
 
@@ -85,7 +114,8 @@ export const createLeases = (core: SubscriptionsCore): Leases => {
     const entry = attached.get(name)
     if (!entry?.runner) return
     const got = await core.read(name)
-    if (got && got.record.lease?.owner === base.owner && got.record.lease.until > clock.now()) return entry.runner.adopt(got.record, got.version)
+    if (got && got.record.lease?.owner === base.owner && got.record.lease.until > clock.now())
+      return entry.runner.adopt(got.record, got.version)
     entry.runner.stop(new TidingsError('CLOSED', `subscription "${name}" moved to another bus`))
     delete entry.runner
     if (got) await acquire(name)

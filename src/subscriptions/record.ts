@@ -10,7 +10,12 @@ import { seqKey } from '../store/store.js'
  * @example
  * const note: DeliveringNote = { owner: 'k3x9', seqs: [41, 42] }
  */
-export interface DeliveringNote { owner: string; seqs: number[]; careful?: true; blame?: number[] }
+export interface DeliveringNote {
+  owner: string
+  seqs: number[]
+  careful?: true
+  blame?: number[]
+}
 
 /**
  * What is stored per subscription under `s/<name>`.
@@ -51,4 +56,5 @@ export const keys = {
  * @example
  * statePrefixes('mailer') // ['a/mailer/', 'r/mailer/', 'x/mailer/', 'l/mailer/']
  */
-export const statePrefixes = (name: string): string[] => ['a', 'r', 'x', 'l'].map((prefix) => `${prefix}/${name}/`)
+export const statePrefixes = (name: string): string[] =>
+  ['a', 'r', 'x', 'l'].map((prefix) => `${prefix}/${name}/`)

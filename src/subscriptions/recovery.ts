@@ -10,12 +10,18 @@ import { errorOf, type RetryRecord } from './runner-state.js'
  * @example
  * const recovery: Recovery = { careful: true, blame: [42] }
  */
-export interface Recovery { careful: boolean; blame?: number[] | undefined }
+export interface Recovery {
+  careful: boolean
+  blame?: number[] | undefined
+}
 
 /** Whether two delivering notes say the same (so the record need not be written again). */
 export const sameNote = (note: DeliveringNote, other: DeliveringNote | undefined): boolean =>
-  !!other && note.owner === other.owner && !note.careful === !other.careful &&
-  String(note.blame) === String(other.blame) && String(note.seqs) === String(other.seqs)
+  !!other &&
+  note.owner === other.owner &&
+  !note.careful === !other.careful &&
+  String(note.blame) === String(other.blame) &&
+  String(note.seqs) === String(other.seqs)
 
 const died = (attempt: number, of: number) => {
   const error = new Error(`the runtime running the handler died (attempt ${attempt} of ${of})`)
@@ -34,28 +40,54 @@ const died = (attempt: number, of: number) => {
  * @example
  * const { mutations, dead, recovery } = await recover(store, log, 'mailer', rec.cursor, rec.delivering, { attempts: 5 }, clock.now())
  */
-export const recover = async (store: Store, log: Log, name: string, cursor: number, note: DeliveringNote, options: { attempts: number }, now: number):
-Promise<{ mutations: Mutation[]; dead: DeadLetter[]; recovery: Recovery }> => {
+export const recover = async (
+  store: Store,
+  log: Log,
+  name: string,
+  cursor: number,
+  note: DeliveringNote,
+  options: { attempts: number },
+  now: number,
+): Promise<{ mutations: Mutation[]; dead: DeadLetter[]; recovery: Recovery }> => {
   const { attempts } = options
   const mutations: Mutation[] = []
   const dead: DeadLetter[] = []
-  const extra = note.careful && note.blame && note.seqs.length === 1 && !note.blame.includes(note.seqs[0]!) ? 1 : 0
+  const extra =
+    note.careful && note.blame && note.seqs.length === 1 && !note.blame.includes(note.seqs[0]!)
+      ? 1
+      : 0
   for (const seq of note.seqs) {
-    const [retry, acked, gone] = await Promise.all([store.get(keys.retry(name, seq)), store.get(keys.ack(name, seq)), store.get(keys.dead(name, seq))])
+    const [retry, acked, gone] = await Promise.all([
+      store.get(keys.retry(name, seq)),
+      store.get(keys.ack(name, seq)),
+      store.get(keys.dead(name, seq)),
+    ])
     const retryRecord = retry?.value as RetryRecord | undefined
     // Settled since it was noted (or never ours to count): nothing ran unaccounted.
     if (acked || gone || (seq < cursor && !retryRecord)) continue
-    const event = retryRecord?.event ?? (await log.read(seq, 1)).find((candidate) => candidate.seq === seq)
+    const event =
+      retryRecord?.event ?? (await log.read(seq, 1)).find((candidate) => candidate.seq === seq)
     if (!event) continue
     const attempt = Math.min(attempts, (retryRecord?.attempt ?? 0) + 1 + extra)
     const error = errorOf(died(attempt, attempts))
     if (attempt >= attempts) {
-      const letter: DeadLetter = { id: `${name}/${seq}`, subscription: name, event, error, attempts: attempt, failedAt: now }
+      const letter: DeadLetter = {
+        id: `${name}/${seq}`,
+        subscription: name,
+        event,
+        error,
+        attempts: attempt,
+        failedAt: now,
+      }
       dead.push(letter)
       mutations.push({ type: 'set', key: keys.dead(name, seq), value: letter })
       if (retryRecord) mutations.push({ type: 'delete', key: keys.retry(name, seq) })
     } else {
-      mutations.push({ type: 'set', key: keys.retry(name, seq), value: { attempt, due: now, error, ...(seq < cursor ? { event } : {}) } })
+      mutations.push({
+        type: 'set',
+        key: keys.retry(name, seq),
+        value: { attempt, due: now, error, ...(seq < cursor ? { event } : {}) },
+      })
     }
   }
   // A careful holder's death is explained by its note (an empty note passes its blame on).

@@ -22,21 +22,44 @@ import type { SubRecord } from './record.js'
 import type { Recovery } from './recovery.js'
 
 /** A stored failure: the retry state of one event in one subscription (stored as is). */
-export interface RetryRecord { attempt: number; due: number; error?: { name: string; message: string }; event?: BusEvent }
+export interface RetryRecord {
+  attempt: number
+  due: number
+  error?: { name: string; message: string }
+  event?: BusEvent
+}
 
 /** One flush's share of the consumer ledger (stored as is): `n` its number, `t` its time, the ids it acknowledged. */
-export interface LedgerRecord { n: number; t: number; ids: string[] }
+export interface LedgerRecord {
+  n: number
+  t: number
+  ids: string[]
+}
 
 /**
  * One handler run. `controller` is made on first use of `ctx.signal` (an AbortController costs
  * microseconds); `abortReason` keeps the reason until then.
  */
-export interface Attempt { event: BusEvent; attempt: number; controller?: AbortController; abortReason?: unknown; timer: unknown; over: boolean }
+export interface Attempt {
+  event: BusEvent
+  attempt: number
+  controller?: AbortController
+  abortReason?: unknown
+  timer: unknown
+  over: boolean
+}
 
 /** What an attempt ended with, waiting for its commit. */
 export type Outcome =
   | { seq: number; event: BusEvent; kind: 'ack' }
-  | { seq: number; event: BusEvent; kind: 'retry' | 'dead'; attempt: number; error: unknown; due: number }
+  | {
+      seq: number
+      event: BusEvent
+      kind: 'retry' | 'dead'
+      attempt: number
+      error: unknown
+      due: number
+    }
 
 /** Aborts an attempt's signal (or keeps the reason for when the signal is made). */
 export const abortAttempt = (attempt: Attempt, reason: unknown): void => {
@@ -48,8 +71,10 @@ export const abortAttempt = (attempt: Attempt, reason: unknown): void => {
 export const seqOfKey = (key: string): number => Number(key.slice(key.lastIndexOf('/') + 1))
 
 /** A stored error: name and message only. */
-export const errorOf = (error: unknown): { name: string; message: string } =>
-  ({ name: (error as Error)?.name ?? 'Error', message: String((error as Error)?.message ?? error) })
+export const errorOf = (error: unknown): { name: string; message: string } => ({
+  name: (error as Error)?.name ?? 'Error',
+  message: String((error as Error)?.message ?? error),
+})
 
 export interface RunnerState {
   record: SubRecord
@@ -115,15 +140,43 @@ export const notedBy = (record: SubRecord, owner: string): Set<number> =>
   new Set<number>(record.delivering?.owner === owner ? record.delivering.seqs : [])
 
 /** A runner's state as it starts on a record it holds the lease of. */
-export const createRunnerState = (record: SubRecord, version: string, owner: string, recovery?: Recovery): RunnerState => ({
-  record, recordVersion: version, cursor: record.cursor,
-  doneSeqs: new Set(), retries: new Map(), inFlight: new Map(), runningHandlers: 0, pumpQueued: false,
-  handledIds: new Set(), ledger: [], ledgerHead: 0,
-  buffer: [], bufferHead: 0, nextToFetch: record.cursor, caughtUp: false, appendedDuringRead: false,
-  outcomes: [], flushing: undefined, filling: undefined, wakeTimer: undefined,
-  stopped: false, draining: false, idleWaiters: [], pendingLease: undefined, epoch: 0,
-  careful: recovery?.careful ?? false, blame: recovery?.blame, carefulOutcomesLeft: 100,
-  notedSeqs: notedBy(record, owner), awaitingNote: new Set(), batchSince: undefined,
+export const createRunnerState = (
+  record: SubRecord,
+  version: string,
+  owner: string,
+  recovery?: Recovery,
+): RunnerState => ({
+  record,
+  recordVersion: version,
+  cursor: record.cursor,
+  doneSeqs: new Set(),
+  retries: new Map(),
+  inFlight: new Map(),
+  runningHandlers: 0,
+  pumpQueued: false,
+  handledIds: new Set(),
+  ledger: [],
+  ledgerHead: 0,
+  buffer: [],
+  bufferHead: 0,
+  nextToFetch: record.cursor,
+  caughtUp: false,
+  appendedDuringRead: false,
+  outcomes: [],
+  flushing: undefined,
+  filling: undefined,
+  wakeTimer: undefined,
+  stopped: false,
+  draining: false,
+  idleWaiters: [],
+  pendingLease: undefined,
+  epoch: 0,
+  careful: recovery?.careful ?? false,
+  blame: recovery?.blame,
+  carefulOutcomesLeft: 100,
+  notedSeqs: notedBy(record, owner),
+  awaitingNote: new Set(),
+  batchSince: undefined,
 })
 
 /** The fixed options of a runner, defaults applied (see `subscribe`). */

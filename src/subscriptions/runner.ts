@@ -16,7 +16,16 @@ import type { Host } from './host.js'
 import { pump, take } from './lanes.js'
 import type { SubRecord } from './record.js'
 import type { Recovery } from './recovery.js'
-import { abortAttempt, createRunnerState, notedBy, seqOfKey, type LedgerRecord, type RetryRecord, type RunnerCore, type RunnerOptions } from './runner-state.js'
+import {
+  abortAttempt,
+  createRunnerState,
+  notedBy,
+  seqOfKey,
+  type LedgerRecord,
+  type RetryRecord,
+  type RunnerCore,
+  type RunnerOptions,
+} from './runner-state.js'
 
 export type { DeadLetter, HandlerContext, RetryOptions } from '../types.js'
 export type { DeliveringNote } from './record.js'
@@ -55,25 +64,41 @@ export interface Runner {
 
 /** Reads a runner's stored state into memory (its buffer refills from the cursor). */
 const load = async (core: RunnerCore): Promise<void> => {
-  const { state, host, options: { name } } = core
+  const {
+    state,
+    host,
+    options: { name },
+  } = core
   const [acks, retries, dead, ledger] = await Promise.all([
-    host.store.list({ prefix: `a/${name}/` }), host.store.list({ prefix: `r/${name}/` }),
-    host.store.list({ prefix: `x/${name}/` }), host.store.list({ prefix: `l/${name}/` }),
+    host.store.list({ prefix: `a/${name}/` }),
+    host.store.list({ prefix: `r/${name}/` }),
+    host.store.list({ prefix: `x/${name}/` }),
+    host.store.list({ prefix: `l/${name}/` }),
   ])
-  state.doneSeqs.clear(); state.retries.clear(); state.buffer = []; state.bufferHead = 0; state.handledIds.clear()
+  state.doneSeqs.clear()
+  state.retries.clear()
+  state.buffer = []
+  state.bufferHead = 0
+  state.handledIds.clear()
   state.ledger = ledger.map((entry) => entry.value as LedgerRecord)
   state.ledgerHead = 0
   for (const record of state.ledger) for (const id of record.ids) state.handledIds.add(id)
-  state.cursor = state.record.cursor; state.nextToFetch = state.cursor; state.caughtUp = false
+  state.cursor = state.record.cursor
+  state.nextToFetch = state.cursor
+  state.caughtUp = false
   for (const ack of acks) state.doneSeqs.add(seqOfKey(ack.key))
-  for (const letter of dead) if (seqOfKey(letter.key) >= state.cursor) state.doneSeqs.add(seqOfKey(letter.key))
+  for (const letter of dead)
+    if (seqOfKey(letter.key) >= state.cursor) state.doneSeqs.add(seqOfKey(letter.key))
   for (const retry of retries) state.retries.set(seqOfKey(retry.key), retry.value as RetryRecord)
 }
 
 /** Drops every attempt in flight (replay, stop): their results then go nowhere. */
 const dropInFlight = (core: RunnerCore, reason: unknown): void => {
   const { state, host } = core
-  for (const run of state.inFlight.values()) { abortAttempt(run, reason); host.clock.clearTimer(run.timer) }
+  for (const run of state.inFlight.values()) {
+    abortAttempt(run, reason)
+    host.clock.clearTimer(run.timer)
+  }
   state.inFlight.clear()
   state.awaitingNote.clear()
   state.runningHandlers = 0
@@ -89,18 +114,37 @@ const dropInFlight = (core: RunnerCore, reason: unknown): void => {
  * await runner.load()
  * runner.pump()
  */
-export const createRunner = (host: Host, options: RunnerOptions, record: SubRecord, version: string, recovery?: Recovery): Runner => {
+export const createRunner = (
+  host: Host,
+  options: RunnerOptions,
+  record: SubRecord,
+  version: string,
+  recovery?: Recovery,
+): Runner => {
   const state = createRunnerState(record, version, host.owner, recovery)
-  const flushFailed = (error: unknown) => { state.flushing = undefined; host.onError(error, { subscription: options.name }) }
+  const flushFailed = (error: unknown) => {
+    state.flushing = undefined
+    host.onError(error, { subscription: options.name })
+  }
   const core: RunnerCore = {
-    host, options, state,
+    host,
+    options,
+    state,
     pump: () => pump(core),
-    flushSoon: () => state.flushing ??= Promise.resolve().then(() => flush(core)).catch(flushFailed),
-    report: (outcome) => { state.outcomes.push(outcome); void core.flushSoon() },
+    flushSoon: () =>
+      (state.flushing ??= Promise.resolve()
+        .then(() => flush(core))
+        .catch(flushFailed)),
+    report: (outcome) => {
+      state.outcomes.push(outcome)
+      void core.flushSoon()
+    },
   }
   const { clock } = host
   return {
-    get version() { return state.recordVersion },
+    get version() {
+      return state.recordVersion
+    },
     load: () => load(core),
     notify(events) {
       if (state.stopped) return
@@ -119,11 +163,13 @@ export const createRunner = (host: Host, options: RunnerOptions, record: SubReco
         state.epoch++
         dropInFlight(core, new TidingsError('CLOSED', 'replayed'))
         state.outcomes = []
-        state.record = next; state.recordVersion = nextVersion
+        state.record = next
+        state.recordVersion = nextVersion
         state.notedSeqs = notedBy(next, host.owner)
         await load(core)
       } else {
-        state.record = next; state.recordVersion = nextVersion
+        state.record = next
+        state.recordVersion = nextVersion
         for (const entry of await host.store.list({ prefix: `r/${options.name}/` })) {
           const seq = seqOfKey(entry.key)
           if (!state.inFlight.has(seq)) state.retries.set(seq, entry.value as RetryRecord)
@@ -134,19 +180,34 @@ export const createRunner = (host: Host, options: RunnerOptions, record: SubReco
     stats() {
       const retrying = [...state.retries.keys()].filter((seq) => !state.inFlight.has(seq)).length
       let oldest: number | undefined
-      for (let index = state.bufferHead; index < state.buffer.length && oldest === undefined; index++) {
+      for (
+        let index = state.bufferHead;
+        index < state.buffer.length && oldest === undefined;
+        index++
+      ) {
         if (!state.doneSeqs.has(state.buffer[index]!.seq)) oldest = state.buffer[index]!.time
       }
-      return { inFlight: state.inFlight.size, retrying, lag: Math.max(0, host.log.head - state.cursor + 1 - state.doneSeqs.size), oldest }
+      return {
+        inFlight: state.inFlight.size,
+        retrying,
+        lag: Math.max(0, host.log.head - state.cursor + 1 - state.doneSeqs.size),
+        oldest,
+      }
     },
-    get working() { return state.flushing ?? state.filling },
+    get working() {
+      return state.flushing ?? state.filling
+    },
     busy: () => state.inFlight.size > 0 || !!state.flushing || !!state.filling,
     drain() {
       state.draining = true
       clock.clearTimer(state.wakeTimer)
-      return state.runningHandlers ? new Promise((resolve) => state.idleWaiters.push(resolve)) : Promise.resolve()
+      return state.runningHandlers
+        ? new Promise((resolve) => state.idleWaiters.push(resolve))
+        : Promise.resolve()
     },
-    abortRunning(reason) { for (const run of state.inFlight.values()) if (!run.over) abortAttempt(run, reason) },
+    abortRunning(reason) {
+      for (const run of state.inFlight.values()) if (!run.over) abortAttempt(run, reason)
+    },
     stop(reason) {
       if (state.stopped) return
       state.stopped = true

@@ -12,7 +12,10 @@ const PAGE = 500
  * @example
  * const cursor = await startAt(log, { time: Date.now() - 3_600_000 })
  */
-export const startAt = async (log: Log, from: SubscribeOptions['from'] = 'latest'): Promise<number> => {
+export const startAt = async (
+  log: Log,
+  from: SubscribeOptions['from'] = 'latest',
+): Promise<number> => {
   await log.idle()
   if (from === 'latest') return log.head + 1
   if (from === 'earliest') return 0
@@ -26,5 +29,8 @@ export const startAt = async (log: Log, from: SubscribeOptions['from'] = 'latest
       at = page[page.length - 1]!.seq + 1
     }
   }
-  return fail('INVALID_OPTIONS', `from must be 'latest', 'earliest', { seq } or { time }, got ${describeValue(from)}`)
+  return fail(
+    'INVALID_OPTIONS',
+    `from must be 'latest', 'earliest', { seq } or { time }, got ${describeValue(from)}`,
+  )
 }

@@ -22,7 +22,12 @@ export type { SubRecord } from './record.js'
 
 /** Durable subscriptions of one bus, as the bus uses them. */
 export interface Subscriptions extends SubscriptionsAdmin {
-  subscribe(name: string, pattern: string, handler: (event: BusEvent, ctx: HandlerContext) => unknown, options?: SubscribeOptions): Promise<Subscription>
+  subscribe(
+    name: string,
+    pattern: string,
+    handler: (event: BusEvent, ctx: HandlerContext) => unknown,
+    options?: SubscribeOptions,
+  ): Promise<Subscription>
   /** New events appended to the log. */
   notify(events: readonly BusEvent[]): void
   /** Internal work in progress (commits, reads), not handlers' own promises. */
@@ -37,26 +42,57 @@ export interface Subscriptions extends SubscriptionsAdmin {
   close(): Promise<void>
 }
 
-type Checked = { options: SubscribeOptions & { batch?: unknown }; batch: RunnerOptions['batch']; topic: (type: string) => boolean; test: EventPredicate | undefined; backoff: NonNullable<RetryOptions['backoff']> }
+type Checked = {
+  options: SubscribeOptions & { batch?: unknown }
+  batch: RunnerOptions['batch']
+  topic: (type: string) => boolean
+  test: EventPredicate | undefined
+  backoff: NonNullable<RetryOptions['backoff']>
+}
 
 /** Checks and copies `subscribe`'s arguments: what was checked is what runs, however the caller's objects change (or throw) later. */
-const checkSubscribe = (name: string, pattern: string, handler: unknown, given: SubscribeOptions | undefined): Checked => {
-  let options: SubscribeOptions & { batch?: unknown } = {}, batch: RunnerOptions['batch'], topic!: (type: string) => boolean, test: EventPredicate | undefined, backoff: NonNullable<RetryOptions['backoff']> = {}
+const checkSubscribe = (
+  name: string,
+  pattern: string,
+  handler: unknown,
+  given: SubscribeOptions | undefined,
+): Checked => {
+  let options: SubscribeOptions & { batch?: unknown } = {},
+    batch: RunnerOptions['batch'],
+    topic!: (type: string) => boolean,
+    test: EventPredicate | undefined,
+    backoff: NonNullable<RetryOptions['backoff']> = {}
   checking(() => {
     checkName(name)
     options = { ...optionsOf(given, 'subscribe') }
     if (options.from !== undefined) checkPoint(options.from)
     const { retry } = options
-    if (retry !== undefined && (!retry || typeof retry !== 'object' || (retry.backoff !== undefined && (!retry.backoff || typeof retry.backoff !== 'object')))) {
-      fail('INVALID_OPTIONS', `retry must be { attempts?, backoff?: { initial?, max?, factor?, jitter? } }, got ${describeValue(retry)}`)
+    if (
+      retry !== undefined &&
+      (!retry ||
+        typeof retry !== 'object' ||
+        (retry.backoff !== undefined && (!retry.backoff || typeof retry.backoff !== 'object')))
+    ) {
+      fail(
+        'INVALID_OPTIONS',
+        `retry must be { attempts?, backoff?: { initial?, max?, factor?, jitter? } }, got ${describeValue(retry)}`,
+      )
     }
-    if (typeof handler !== 'function') fail('INVALID_OPTIONS', 'a subscription needs a handler function')
+    if (typeof handler !== 'function')
+      fail('INVALID_OPTIONS', 'a subscription needs a handler function')
     topic = compilePattern(pattern)
-    test = options.filter === undefined ? undefined : compileFilter(options.filter as Filter | EventPredicate)
+    test =
+      options.filter === undefined
+        ? undefined
+        : compileFilter(options.filter as Filter | EventPredicate)
     if (options.retry) options.retry = { ...options.retry }
     backoff = { ...options.retry?.backoff }
-    checkPositive('concurrency', options.concurrency); checkPositive('timeout', options.timeout, false); checkPositive('retry.attempts', options.retry?.attempts)
-    checkPositive('retry.backoff.initial', backoff.initial, false); checkPositive('retry.backoff.max', backoff.max, false); checkPositive('retry.backoff.factor', backoff.factor, false)
+    checkPositive('concurrency', options.concurrency)
+    checkPositive('timeout', options.timeout, false)
+    checkPositive('retry.attempts', options.retry?.attempts)
+    checkPositive('retry.backoff.initial', backoff.initial, false)
+    checkPositive('retry.backoff.max', backoff.max, false)
+    checkPositive('retry.backoff.factor', backoff.factor, false)
     if (options.batch !== undefined) batch = checkBatch(options.batch)
   })
   return { options, batch, topic, test, backoff }
@@ -69,11 +105,18 @@ const checkSubscribe = (name: string, pattern: string, handler: unknown, given: 
  * const subscriptions = createSubscriptions(host, { leaseMs: 30_000, expireAfter: 7 * 86_400_000 })
  * await subscriptions.subscribe('mailer', 'user.*', async (event) => send(event))
  */
-export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expireAfter }: { leaseMs: number; expireAfter: number }): Subscriptions => {
+export const createSubscriptions = (
+  base: Omit<Host, 'reclaim'>,
+  { leaseMs, expireAfter }: { leaseMs: number; expireAfter: number },
+): Subscriptions => {
   const { store, clock, log } = base
   const attached = new Map<string, Attached>()
   const core: SubscriptionsCore = {
-    base, attached, closed: false, leaseMs, expireAfter,
+    base,
+    attached,
+    closed: false,
+    leaseMs,
+    expireAfter,
     read: async (name) => {
       const entry = await store.get(keys.sub(name))
       return entry && { record: entry.value as SubRecord, version: entry.version }
@@ -88,13 +131,25 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
     for (;;) {
       const got = await core.read(name)
       const cursor = got ? got.record.cursor : await startAt(log, options.from)
-      const record: SubRecord = { ...got?.record, name, pattern, cursor, created: got?.record.created ?? clock.now() }
+      const record: SubRecord = {
+        ...got?.record,
+        name,
+        pattern,
+        cursor,
+        created: got?.record.created ?? clock.now(),
+      }
       // A declarative filter is stored with the subscription; a function one lives only here.
       if (options.filter && typeof options.filter !== 'function') record.filter = options.filter
       else delete record.filter
-      const same = got && got.record.pattern === pattern && JSON.stringify(got.record.filter) === JSON.stringify(record.filter)
+      const same =
+        got &&
+        got.record.pattern === pattern &&
+        JSON.stringify(got.record.filter) === JSON.stringify(record.filter)
       if (!same) {
-        const result = await store.commit({ checks: [{ key: keys.sub(name), version: got?.version ?? null }], mutations: [{ type: 'set', key: keys.sub(name), value: record }] })
+        const result = await store.commit({
+          checks: [{ key: keys.sub(name), version: got?.version ?? null }],
+          mutations: [{ type: 'set', key: keys.sub(name), value: record }],
+        })
         if (!result.ok) continue
       }
       base.pin(name, record.cursor)
@@ -108,16 +163,33 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
     async subscribe(name, pattern, handler, given) {
       if (core.closed) fail('CLOSED', 'the bus is closed')
       const { options, batch, topic, test, backoff } = checkSubscribe(name, pattern, handler, given)
-      if (attached.has(name)) fail('ALREADY_SUBSCRIBED', `subscription "${name}" is already attached on this bus`)
+      if (attached.has(name))
+        fail('ALREADY_SUBSCRIBED', `subscription "${name}" is already attached on this bus`)
       const attempts = options.retry?.attempts ?? 5
       const runnerOptions: RunnerOptions = {
-        name, handler, matches: (event) => topic(event.type) && (!test || test(event)),
-        concurrency: options.concurrency ?? 1, attempts, timeout: options.timeout ?? 30_000,
-        backoff: { initial: backoff.initial ?? 1000, factor: backoff.factor ?? 2, max: backoff.max ?? 60_000, jitter: backoff.jitter ?? true },
-        ledger: base.ledger, countDeadRuntimes: options.countDeadRuntimes !== false, batch,
+        name,
+        handler,
+        matches: (event) => topic(event.type) && (!test || test(event)),
+        concurrency: options.concurrency ?? 1,
+        attempts,
+        timeout: options.timeout ?? 30_000,
+        backoff: {
+          initial: backoff.initial ?? 1000,
+          factor: backoff.factor ?? 2,
+          max: backoff.max ?? 60_000,
+          jitter: backoff.jitter ?? true,
+        },
+        ledger: base.ledger,
+        countDeadRuntimes: options.countDeadRuntimes !== false,
+        batch,
       }
-      const make = (record: SubRecord, version: string, recovery?: Recovery) => createRunner(host, runnerOptions, record, version, recovery)
-      const entry: Attached = { make, attempts, countDeadRuntimes: options.countDeadRuntimes !== false }
+      const make = (record: SubRecord, version: string, recovery?: Recovery) =>
+        createRunner(host, runnerOptions, record, version, recovery)
+      const entry: Attached = {
+        make,
+        attempts,
+        countDeadRuntimes: options.countDeadRuntimes !== false,
+      }
       attached.set(name, entry)
       try {
         await register(name, pattern, options)
@@ -148,14 +220,28 @@ export const createSubscriptions = (base: Omit<Host, 'reclaim'>, { leaseMs, expi
 
     async drain(timeout) {
       if (timeout === undefined) return
-      if (typeof timeout !== 'number' || !(timeout >= 0)) fail('INVALID_OPTIONS', `close timeout must be a number of ms >= 0, got ${JSON.stringify(timeout)}`)
+      if (typeof timeout !== 'number' || !(timeout >= 0))
+        fail(
+          'INVALID_OPTIONS',
+          `close timeout must be a number of ms >= 0, got ${JSON.stringify(timeout)}`,
+        )
       core.closed = true
-      const runners = [...attached.values()].flatMap((entry) => entry.runner ? [entry.runner] : [])
+      const runners = [...attached.values()].flatMap((entry) =>
+        entry.runner ? [entry.runner] : [],
+      )
       const finished = Promise.all(runners.map((runner) => runner.drain()))
       let deadline: unknown
-      await Promise.race([finished, new Promise<void>((resolve) => { deadline = clock.setTimer(clock.now() + timeout, resolve) })])
+      await Promise.race([
+        finished,
+        new Promise<void>((resolve) => {
+          deadline = clock.setTimer(clock.now() + timeout, resolve)
+        }),
+      ])
       clock.clearTimer(deadline)
-      for (const runner of runners) runner.abortRunning(new TidingsError('CLOSED', `the bus closed after ${timeout} ms of grace`))
+      for (const runner of runners)
+        runner.abortRunning(
+          new TidingsError('CLOSED', `the bus closed after ${timeout} ms of grace`),
+        )
       // A handler that honours its signal settles within a turn: wait that long, not longer.
       await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, 0))])
     },

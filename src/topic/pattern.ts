@@ -7,7 +7,9 @@ import { patternSegments } from './topic.js'
  * const meter: Meter = { steps: 0 }
  * matchSegments(['**', 'x'], ['a', 'x'], meter) // meter.steps grows by the positions visited
  */
-export interface Meter { steps: number }
+export interface Meter {
+  steps: number
+}
 
 /**
  * Whether pattern segments match topic segments, stepping the set of live pattern positions once
@@ -17,7 +19,11 @@ export interface Meter { steps: number }
  * @example
  * matchSegments(['order', '**'], ['order', 'placed', 'eu']) // true
  */
-export const matchSegments = (p: readonly string[], t: readonly string[], meter?: Meter): boolean => {
+export const matchSegments = (
+  p: readonly string[],
+  t: readonly string[],
+  meter?: Meter,
+): boolean => {
   const n = p.length
   // Bit i set: the first i pattern segments match the topic so far. `**` may match nothing, so a live
   // position before a `**` also makes the position after it live.

@@ -12,9 +12,20 @@ const explain = (value: unknown, what: 'topic' | 'pattern'): never => {
   const segs = value.split('.')
   const i = segs.findIndex((s) => !/^[\w-]+$/.test(s) && (what === 'topic' || !/^\*\*?$/.test(s)))
   const s = segs[i]
-  return fail(code, i < 0 ? `${what} "${value}" has ${segs.length} segments; at most ${MAX_SEGMENTS} are allowed`
-    : `${what} "${value}": segment ${i + 1} ("${s}") ${s === '' ? 'is empty' : !s!.includes('*') ? 'has characters outside [A-Za-z0-9_-]'
-      : what === 'topic' ? 'is a wildcard, which only patterns may use' : 'mixes a wildcard with other characters'}`)
+  return fail(
+    code,
+    i < 0
+      ? `${what} "${value}" has ${segs.length} segments; at most ${MAX_SEGMENTS} are allowed`
+      : `${what} "${value}": segment ${i + 1} ("${s}") ${
+          s === ''
+            ? 'is empty'
+            : !s!.includes('*')
+              ? 'has characters outside [A-Za-z0-9_-]'
+              : what === 'topic'
+                ? 'is a wildcard, which only patterns may use'
+                : 'mixes a wildcard with other characters'
+        }`,
+  )
 }
 
 /**
@@ -37,7 +48,9 @@ export const checkTopic = (topic: unknown): void => {
  * patternSegments('order.**') // ['order', '**']
  */
 export const patternSegments = (pattern: unknown): string[] =>
-  typeof pattern === 'string' && PATTERN.test(pattern) ? pattern.split('.') : explain(pattern, 'pattern')
+  typeof pattern === 'string' && PATTERN.test(pattern)
+    ? pattern.split('.')
+    : explain(pattern, 'pattern')
 
 interface Node<T> {
   c: Map<string, Node<T>> | undefined
@@ -86,7 +99,9 @@ export const createTrie = <T>(): Trie<T> => {
   let step = 0
 
   return {
-    get size() { return size },
+    get size() {
+      return size
+    },
     add(pattern, value) {
       // `**.**` matches what `**` does: one node for a run keeps the live set small.
       const segs = patternSegments(pattern).filter((s, i, all) => s !== '**' || all[i - 1] !== '**')
@@ -145,15 +160,24 @@ export const createTrie = <T>(): Trie<T> => {
 }
 
 type Split<S extends string> = S extends `${infer H}.${infer T}` ? [H, ...Split<T>] : [S]
-type MatchSegs<T extends string[], P extends string[]> =
-  P extends ['**', ...infer PR extends string[]]
-    ? MatchSegs<T, PR> extends true ? true
-      : T extends [string, ...infer TR extends string[]] ? MatchSegs<TR, P> : false
-    : P extends [infer PH extends string, ...infer PR extends string[]]
-      ? T extends [infer TH extends string, ...infer TR extends string[]]
-        ? PH extends '*' | TH ? MatchSegs<TR, PR> : false
+type MatchSegs<T extends string[], P extends string[]> = P extends [
+  '**',
+  ...infer PR extends string[],
+]
+  ? MatchSegs<T, PR> extends true
+    ? true
+    : T extends [string, ...infer TR extends string[]]
+      ? MatchSegs<TR, P>
+      : false
+  : P extends [infer PH extends string, ...infer PR extends string[]]
+    ? T extends [infer TH extends string, ...infer TR extends string[]]
+      ? PH extends '*' | TH
+        ? MatchSegs<TR, PR>
         : false
-      : T extends [] ? true : false
+      : false
+    : T extends []
+      ? true
+      : false
 
 /**
  * The keys of an event map that a pattern matches, at the type level.
@@ -162,6 +186,12 @@ type MatchSegs<T extends string[], P extends string[]> =
  * @example
  * type T = MatchingTopics<'order.placed' | 'order.paid' | 'user.created', 'order.*'> // 'order.placed' | 'order.paid'
  */
-export type MatchingTopics<Topics extends string, P extends string> = string extends Topics ? Topics
-  : string extends P ? Topics
-    : Topics extends unknown ? (MatchSegs<Split<Topics>, Split<P>> extends true ? Topics : never) : never
+export type MatchingTopics<Topics extends string, P extends string> = string extends Topics
+  ? Topics
+  : string extends P
+    ? Topics
+    : Topics extends unknown
+      ? MatchSegs<Split<Topics>, Split<P>> extends true
+        ? Topics
+        : never
+      : never

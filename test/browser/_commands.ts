@@ -2,7 +2,12 @@
 import { commands } from 'vitest/browser'
 import type { Knobs } from './_server.js'
 
-type Log = { events: { id: string; type: string; data: unknown; key?: string }[]; posts: number; streams: number; sentIds: string[] }
+type Log = {
+  events: { id: string; type: string; data: unknown; key?: string }[]
+  posts: number
+  streams: number
+  sentIds: string[]
+}
 declare module 'vitest/browser' {
   interface BrowserCommands {
     startServer(token: string): Promise<{ id: string; url: string }>

@@ -15,7 +15,14 @@ export interface Knobs {
   cutStreamsAfter?: number
 }
 
-interface Running { server: Server; bus: Bus; knobs: Knobs; posts: number; streams: number; sentIds: string[] }
+interface Running {
+  server: Server
+  bus: Bus
+  knobs: Knobs
+  posts: number
+  streams: number
+  sentIds: string[]
+}
 const running = new Map<string, Running>()
 
 // busApp has no CORS of its own (it is usually served same-origin or to servers): the test page
@@ -29,10 +36,23 @@ const CORS = {
 export const startServer = async (token: string): Promise<{ id: string; url: string }> => {
   const bus = createBus()
   const app = busApp({ bus, tokens: { [token]: ['publish:**', 'subscribe:**', 'admin'] } })
-  const r: Running = { server: undefined as never, bus, knobs: {}, posts: 0, streams: 0, sentIds: [] }
+  const r: Running = {
+    server: undefined as never,
+    bus,
+    knobs: {},
+    posts: 0,
+    streams: 0,
+    sentIds: [],
+  }
   r.server = createServer(async (req, res) => {
-    if (r.knobs.down) { req.socket.destroy(); return }
-    if (req.method === 'OPTIONS') { res.writeHead(204, CORS).end(); return }
+    if (r.knobs.down) {
+      req.socket.destroy()
+      return
+    }
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, CORS).end()
+      return
+    }
     const chunks: Buffer[] = []
     for await (const c of req) chunks.push(c as Buffer)
     const headers = new Headers()
@@ -40,7 +60,9 @@ export const startServer = async (token: string): Promise<{ id: string; url: str
     const abort = new AbortController()
     res.on('close', () => abort.abort())
     const request = new Request(`http://127.0.0.1${req.url}`, {
-      method: req.method!, headers, signal: abort.signal,
+      method: req.method!,
+      headers,
+      signal: abort.signal,
       ...(req.method === 'GET' || req.method === 'HEAD' ? {} : { body: Buffer.concat(chunks) }),
     })
     const response = await app.fetch(request)
@@ -48,7 +70,12 @@ export const startServer = async (token: string): Promise<{ id: string; url: str
     if (isPost) {
       r.posts++
       // Every id a client sent, resends included: what the bridge put on the wire.
-      try { for (const e of JSON.parse(Buffer.concat(chunks).toString()) as { id: string }[]) r.sentIds.push(e.id) } catch { /* not a batch */ }
+      try {
+        for (const e of JSON.parse(Buffer.concat(chunks).toString()) as { id: string }[])
+          r.sentIds.push(e.id)
+      } catch {
+        /* not a batch */
+      }
     }
     if (isPost && r.knobs.dropResponses) {
       r.knobs.dropResponses--
@@ -57,10 +84,15 @@ export const startServer = async (token: string): Promise<{ id: string; url: str
       return
     }
     const out: Record<string, string> = { ...CORS }
-    response.headers.forEach((v, k) => { out[k] = v })
+    response.headers.forEach((v, k) => {
+      out[k] = v
+    })
     res.writeHead(response.status, out)
     res.flushHeaders() // a stream sends its headers before its first event
-    if (!response.body) { res.end(); return }
+    if (!response.body) {
+      res.end()
+      return
+    }
     const stream = req.url?.startsWith('/stream')
     if (stream) r.streams++
     let events = 0
@@ -69,7 +101,12 @@ export const startServer = async (token: string): Promise<{ id: string; url: str
       for (;;) {
         const { value, done } = await reader.read()
         if (done || res.destroyed) break
-        if (stream && r.knobs.cutStreamsAfter && (events += Buffer.from(value).toString().split('\n\n').length - 1) >= r.knobs.cutStreamsAfter) {
+        if (
+          stream &&
+          r.knobs.cutStreamsAfter &&
+          (events += Buffer.from(value).toString().split('\n\n').length - 1) >=
+            r.knobs.cutStreamsAfter
+        ) {
           // The connection dies right after this event left: the client resumes from its cursor.
           await new Promise<void>((ok) => res.write(value, () => ok()))
           res.destroy()
@@ -94,7 +131,9 @@ const get = (id: string) => {
   return r
 }
 
-export const setKnobs = (id: string, knobs: Knobs) => { Object.assign(get(id).knobs, knobs) }
+export const setKnobs = (id: string, knobs: Knobs) => {
+  Object.assign(get(id).knobs, knobs)
+}
 
 /** What the server's log holds, oldest first, and how many requests it served. */
 export const serverLog = async (id: string) => {
@@ -102,14 +141,24 @@ export const serverLog = async (id: string) => {
   const events: { id: string; type: string; data: unknown; key?: string }[] = []
   for (let from: string | undefined; ;) {
     const page = await r.bus.read({ limit: 1000, ...(from ? { from } : {}) })
-    events.push(...page.events.map((e) => ({ id: e.id, type: e.type, data: e.data, ...(e.key ? { key: e.key } : {}) })))
+    events.push(
+      ...page.events.map((e) => ({
+        id: e.id,
+        type: e.type,
+        data: e.data,
+        ...(e.key ? { key: e.key } : {}),
+      })),
+    )
     if (page.events.length < 1000) break
     from = page.next
   }
   return { events, posts: r.posts, streams: r.streams, sentIds: r.sentIds }
 }
 
-export const serverPublish = async (id: string, events: { type: string; data: unknown; id?: string }[]) => {
+export const serverPublish = async (
+  id: string,
+  events: { type: string; data: unknown; id?: string }[],
+) => {
   await get(id).bus.publishMany(events)
 }
 

@@ -1,7 +1,10 @@
 // Opens same-origin iframes as tabs: each has its own document, so removing one is a tab closing
 // (its Web Locks are released, its BroadcastChannels and connections closed).
-export type TabApi = typeof import('../../src/index.js') & typeof import('../../src/testing.js') & typeof import('../../adapters/indexeddb/index.js')
-  & { local<A extends unknown[], R>(fn: (...a: A) => R): (...a: A) => Promise<Awaited<R>> }
+export type TabApi = typeof import('../../src/index.js') &
+  typeof import('../../src/testing.js') &
+  typeof import('../../adapters/indexeddb/index.js') & {
+    local<A extends unknown[], R>(fn: (...a: A) => R): (...a: A) => Promise<Awaited<R>>
+  }
 export interface Tab {
   api: TabApi
   window: Window
@@ -11,15 +14,20 @@ export interface Tab {
   reload(): Promise<void>
 }
 
-const load = (frame: HTMLIFrameElement) => new Promise<TabApi>((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error('the tab did not load in 10 s')), 10_000)
-  const check = () => {
-    const w = frame.contentWindow as (Window & { tidings?: TabApi }) | null
-    if (w?.tidings) { clearTimeout(timer); resolve(w.tidings); return }
-    setTimeout(check, 10)
-  }
-  check()
-})
+const load = (frame: HTMLIFrameElement) =>
+  new Promise<TabApi>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the tab did not load in 10 s')), 10_000)
+    const check = () => {
+      const w = frame.contentWindow as (Window & { tidings?: TabApi }) | null
+      if (w?.tidings) {
+        clearTimeout(timer)
+        resolve(w.tidings)
+        return
+      }
+      setTimeout(check, 10)
+    }
+    check()
+  })
 
 export const openTab = async (): Promise<Tab> => {
   const frame = document.createElement('iframe')
@@ -27,7 +35,9 @@ export const openTab = async (): Promise<Tab> => {
   document.body.append(frame)
   const tab: Tab = {
     api: await load(frame),
-    get window() { return frame.contentWindow! },
+    get window() {
+      return frame.contentWindow!
+    },
     data: (value) => frame.contentWindow!.structuredClone(value),
     close: () => frame.remove(),
     async reload() {

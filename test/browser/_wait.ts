@@ -1,5 +1,9 @@
 /** Polls `ok` every 10 ms until it holds; fails the test after `ms` with `what`. */
-export const until = async (ok: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> => {
+export const until = async (
+  ok: () => boolean | Promise<boolean>,
+  what: string,
+  ms = 5000,
+): Promise<void> => {
   const end = Date.now() + ms
   while (!(await ok())) {
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`)

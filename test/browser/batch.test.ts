@@ -20,14 +20,31 @@ describe('batch handlers over indexedDBStore (Chromium)', () => {
     const a = createBus({ store: indexedDBStore({ name }), clock })
     await a.publishMany(Array.from({ length: 5 }, (_, index) => ({ type: 'row', data: index })))
     const calls: unknown[][] = []
-    await a.subscribe('report', 'row', (events) => { calls.push(datas(events)) }, { from: 'earliest', batch: { size: 3, wait: 100 } })
+    await a.subscribe(
+      'report',
+      'row',
+      (events) => {
+        calls.push(datas(events))
+      },
+      { from: 'earliest', batch: { size: 3, wait: 100 } },
+    )
     await clock.advance(100)
     await a.idle()
-    expect(calls).toEqual([[0, 1, 2], [3, 4]])
+    expect(calls).toEqual([
+      [0, 1, 2],
+      [3, 4],
+    ])
     await a.close()
     const b = createBus({ store: indexedDBStore({ name }), clock })
     const again: unknown[] = []
-    await b.subscribe('report', 'row', (events) => { again.push(...datas(events)) }, { batch: { size: 3 } })
+    await b.subscribe(
+      'report',
+      'row',
+      (events) => {
+        again.push(...datas(events))
+      },
+      { batch: { size: 3 } },
+    )
     await b.publish('row', 5)
     await b.idle()
     expect(again).toEqual([5])
@@ -38,19 +55,34 @@ describe('batch handlers over indexedDBStore (Chromium)', () => {
     const clock = manualClock(0)
     const bus = createBus({ store: indexedDBStore({ name: fresh() }), clock, onError: () => {} })
     const calls: string[][] = []
-    await bus.subscribe('s', 'o', (events, ctx) => {
-      calls.push(events.map((event) => `${event.key}${event.data}`))
-      for (const event of events) if (event.data === 'poison') ctx.fail(event, new Error('poison'))
-    }, { batch: { size: 10 }, retry })
+    await bus.subscribe(
+      's',
+      'o',
+      (events, ctx) => {
+        calls.push(events.map((event) => `${event.key}${event.data}`))
+        for (const event of events)
+          if (event.data === 'poison') ctx.fail(event, new Error('poison'))
+      },
+      { batch: { size: 10 }, retry },
+    )
     await bus.publishMany([
-      { type: 'o', data: 'poison', key: 'a' }, { type: 'o', data: 1, key: 'b' }, { type: 'o', data: 2, key: 'a' }, { type: 'o', data: 3, key: 'b' },
+      { type: 'o', data: 'poison', key: 'a' },
+      { type: 'o', data: 1, key: 'b' },
+      { type: 'o', data: 2, key: 'a' },
+      { type: 'o', data: 3, key: 'b' },
     ])
     await bus.idle()
     await clock.advance(1000)
     await clock.advance(2000)
     await bus.idle()
     expect(calls).toEqual([['apoison', 'b1', 'a2', 'b3'], ['apoison'], ['apoison'], ['a2']])
-    expect((await bus.deadLetters.list()).map((letter) => [letter.event.data, letter.attempts, letter.error.message])).toEqual([['poison', 3, 'poison']])
+    expect(
+      (await bus.deadLetters.list()).map((letter) => [
+        letter.event.data,
+        letter.attempts,
+        letter.error.message,
+      ]),
+    ).toEqual([['poison', 3, 'poison']])
     expect((await bus.stats())[0]).toMatchObject({ lag: 0, retrying: 0 })
     await bus.close()
   })
@@ -60,15 +92,32 @@ describe('batch handlers over indexedDBStore (Chromium)', () => {
     const clock = manualClock(0)
     const a = createBus({ store: indexedDBStore({ name }), clock })
     const seen: string[] = []
-    await a.subscribe('s', 'job', (events, ctx) => {
-      seen.push(`a:${datas(events)}`)
-      return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)))
-    }, { batch: { size: 5 }, retry })
-    await a.publishMany([{ type: 'job', data: 1 }, { type: 'job', data: 2 }])
+    await a.subscribe(
+      's',
+      'job',
+      (events, ctx) => {
+        seen.push(`a:${datas(events)}`)
+        return new Promise((_, reject) =>
+          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)),
+        )
+      },
+      { batch: { size: 5 }, retry },
+    )
+    await a.publishMany([
+      { type: 'job', data: 1 },
+      { type: 'job', data: 2 },
+    ])
     await clock.advance(0)
     await a.close() // aborts the running batch: counts nothing
     const b = createBus({ store: indexedDBStore({ name }), clock })
-    await b.subscribe('s', 'job', (events, ctx) => { seen.push(`b:${datas(events)}#${ctx.attempt}`) }, { batch: { size: 5 }, retry })
+    await b.subscribe(
+      's',
+      'job',
+      (events, ctx) => {
+        seen.push(`b:${datas(events)}#${ctx.attempt}`)
+      },
+      { batch: { size: 5 }, retry },
+    )
     await b.idle()
     expect(seen).toEqual(['a:1,2', 'b:1,2#1'])
     await b.close()
@@ -79,13 +128,31 @@ describe('batch handlers over indexedDBStore (Chromium)', () => {
     const first = manualClock(0)
     const a = createBus({ store: indexedDBStore({ name }), clock: first, onError: () => {} })
     const seen: string[] = []
-    await a.subscribe('s', 'job', (events) => { seen.push(`a:${datas(events)}`); return new Promise(() => {}) }, { batch: { size: 5 }, retry })
-    await a.publishMany([{ type: 'job', data: 1 }, { type: 'job', data: 2 }])
+    await a.subscribe(
+      's',
+      'job',
+      (events) => {
+        seen.push(`a:${datas(events)}`)
+        return new Promise(() => {})
+      },
+      { batch: { size: 5 }, retry },
+    )
+    await a.publishMany([
+      { type: 'job', data: 1 },
+      { type: 'job', data: 2 },
+    ])
     // Long enough for a lease renewal to note the batch; then the tab is gone (its clock stops).
     await first.advance(LEASE / 3 + 1)
     const clock = manualClock(3 * LEASE)
     const b = createBus({ store: indexedDBStore({ name }), clock, onError: () => {} })
-    await b.subscribe('s', 'job', (events, ctx) => { seen.push(`b:${datas(events)}#${ctx.attempt}`) }, { batch: { size: 5 }, retry })
+    await b.subscribe(
+      's',
+      'job',
+      (events, ctx) => {
+        seen.push(`b:${datas(events)}#${ctx.attempt}`)
+      },
+      { batch: { size: 5 }, retry },
+    )
     await clock.advance(0)
     await b.idle()
     expect(seen).toEqual(['a:1,2', 'b:1#2', 'b:2#2'])
@@ -99,7 +166,14 @@ describe('batch handlers over indexedDBStore (Chromium)', () => {
     const storeA = indexedDBStore({ name })
     const a = createBus({ store: storeA, clock })
     const calls: unknown[][] = []
-    await crossTab(a, storeA).subscribe('s', 'job', (events) => { calls.push(datas(events)) }, { batch: { size: 2 } })
+    await crossTab(a, storeA).subscribe(
+      's',
+      'job',
+      (events) => {
+        calls.push(datas(events))
+      },
+      { batch: { size: 2 } },
+    )
     await a.publishMany([1, 2, 3].map((data) => ({ type: 'job', data })))
     await clock.advance(0)
     await a.idle()
@@ -107,7 +181,9 @@ describe('batch handlers over indexedDBStore (Chromium)', () => {
     const storeB = indexedDBStore({ name })
     const b = createBus({ store: storeB, clock })
     // 's' is held by a: without the check up front this would wait in line, then fail.
-    await expect(crossTab(b, storeB).subscribe('s', 'job', () => {}, { batch: { size: 0 } })).rejects.toMatchObject({ code: 'INVALID_OPTIONS' })
+    await expect(
+      crossTab(b, storeB).subscribe('s', 'job', () => {}, { batch: { size: 0 } }),
+    ).rejects.toMatchObject({ code: 'INVALID_OPTIONS' })
     await a.close()
     await b.close()
   })

@@ -10,15 +10,20 @@ import { unique } from './_wait.js'
 const dbs: IDBPDatabase<any>[] = []
 const appDb = async (name = unique('app')) => {
   const db = await openDB(name, 1, {
-    upgrade(d) { d.createObjectStore('todos', { keyPath: 'id' }); upgradeTidings(d) },
+    upgrade(d) {
+      d.createObjectStore('todos', { keyPath: 'id' })
+      upgradeTidings(d)
+    },
   })
   dbs.push(db)
   return db
 }
-afterEach(() => { for (const db of dbs.splice(0)) db.close() })
+afterEach(() => {
+  for (const db of dbs.splice(0)) db.close()
+})
 
 describe('transactional outbox', () => {
-  it('commits the app\'s write and the event together', async () => {
+  it("commits the app's write and the event together", async () => {
     const db = await appDb()
     const store = indexedDBStore({ db })
     const bus = createBus({ store })
@@ -29,11 +34,13 @@ describe('transactional outbox', () => {
     })
     expect(await db.get('todos', 't1')).toEqual({ id: 't1', title: 'milk' })
     const { events } = await bus.read()
-    expect(events.map((e) => [e.id, e.type, e.data, e.key])).toEqual([[id, 'todo.added', { id: 't1' }, 't1']])
+    expect(events.map((e) => [e.id, e.type, e.data, e.key])).toEqual([
+      [id, 'todo.added', { id: 't1' }, 't1'],
+    ])
     expect(await db.count('tidings-outbox')).toBe(0)
   })
 
-  it('an aborted transaction leaves neither the app\'s write nor the event', async () => {
+  it("an aborted transaction leaves neither the app's write nor the event", async () => {
     const db = await appDb()
     const store = indexedDBStore({ db })
     const bus = createBus({ store })
@@ -63,7 +70,11 @@ describe('transactional outbox', () => {
     })
     await expect(failed).rejects.toBeInstanceOf(TidingsError)
     await expect(failed).rejects.toMatchObject({ code: 'INVALID_TOPIC' })
-    await expect(box.transaction('todos', (_tx, publish) => { publish('todo.added', { f: () => 1 }) })).rejects.toMatchObject({ code: 'INVALID_PAYLOAD' })
+    await expect(
+      box.transaction('todos', (_tx, publish) => {
+        publish('todo.added', { f: () => 1 })
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_PAYLOAD' })
     expect(await db.get('todos', 't2')).toBe(undefined)
     expect(await db.count('tidings-outbox')).toBe(0)
     expect((await bus.read()).events).toEqual([])
@@ -76,7 +87,10 @@ describe('transactional outbox', () => {
     const bus = createBus({ store })
     await bus.close() // the drain after commit fails: the page is going away
     const box = outbox(bus, store, { onError: () => {} })
-    await box.transaction('todos', (tx, publish) => { tx.objectStore('todos').put({ id: 't3' }); publish('todo.added', { id: 't3' }, { id: 'evt-t3' }) })
+    await box.transaction('todos', (tx, publish) => {
+      tx.objectStore('todos').put({ id: 't3' })
+      publish('todo.added', { id: 't3' }, { id: 'evt-t3' })
+    })
     expect(await db.count('tidings-outbox')).toBe(1)
     // The next page: two tabs open at once, both drain; the id makes the second a no-op.
     const next = createBus({ store: indexedDBStore({ db: await appDb(name) }) })
@@ -87,15 +101,30 @@ describe('transactional outbox', () => {
     expect(await db.count('tidings-outbox')).toBe(0)
   })
 
-  it('an event the bus\'s schema refuses stays staged without holding back the events staged after it', async () => {
+  it("an event the bus's schema refuses stays staged without holding back the events staged after it", async () => {
     const db = await appDb()
     const store = indexedDBStore({ db })
-    const titled = { '~standard': { version: 1, vendor: 'test', validate: (v: unknown) => (typeof (v as { title?: unknown }).title === 'string' ? { value: v } : { issues: [{ message: 'needs a title', path: ['title'] }] }) } } as const
+    const titled = {
+      '~standard': {
+        version: 1,
+        vendor: 'test',
+        validate: (v: unknown) =>
+          typeof (v as { title?: unknown }).title === 'string'
+            ? { value: v }
+            : { issues: [{ message: 'needs a title', path: ['title'] }] },
+      },
+    } as const
     const bus = createBus({ store, schemas: { 'todo.added': titled } })
     const errors: unknown[] = []
     const box = outbox(bus, store, { onError: (e) => errors.push(e) })
-    await box.transaction('todos', (tx, publish) => { tx.objectStore('todos').put({ id: 'bad' }); publish('todo.added', { id: 'bad' }, { id: 'evt-bad' }) })
-    await box.transaction('todos', (tx, publish) => { tx.objectStore('todos').put({ id: 'ok' }); publish('todo.added', { id: 'ok', title: 'fine' }, { id: 'evt-ok' }) })
+    await box.transaction('todos', (tx, publish) => {
+      tx.objectStore('todos').put({ id: 'bad' })
+      publish('todo.added', { id: 'bad' }, { id: 'evt-bad' })
+    })
+    await box.transaction('todos', (tx, publish) => {
+      tx.objectStore('todos').put({ id: 'ok' })
+      publish('todo.added', { id: 'ok', title: 'fine' }, { id: 'evt-ok' })
+    })
     await box.drain().catch(() => {})
     expect((await bus.read()).events.map((e) => e.id)).toEqual(['evt-ok'])
     expect(await db.count('tidings-outbox')).toBe(1)

@@ -22,12 +22,16 @@ describe('a bus over indexedDBStore', () => {
 })
 
 describe('indexedDBStore when the browser closes its connection', () => {
-  it('steps aside for another tab\'s upgrade and commits on a fresh connection', async () => {
+  it("steps aside for another tab's upgrade and commits on a fresh connection", async () => {
     const name = `upgrade-${run}`
     const store = indexedDBStore({ name })
     await store.commit({ mutations: [{ type: 'set', key: 'a', value: 1 }] })
     // Another tab opens a newer version with a store of its own: this blocks until ours closes.
-    const newer = await openDB(name, 7, { upgrade(d) { d.createObjectStore('theirs') } })
+    const newer = await openDB(name, 7, {
+      upgrade(d) {
+        d.createObjectStore('theirs')
+      },
+    })
     newer.close()
     expect((await store.commit({ mutations: [{ type: 'set', key: 'b', value: 2 }] })).ok).toBe(true)
     expect((await store.list({})).map((e) => e.value)).toEqual([1, 2])

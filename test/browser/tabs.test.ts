@@ -6,8 +6,14 @@ import { openTab, type Tab } from './_tabs.js'
 import { unique, until } from './_wait.js'
 
 const tabs: Tab[] = []
-const open = async () => { const t = await openTab(); tabs.push(t); return t }
-afterEach(() => { for (const t of tabs.splice(0)) t.close() })
+const open = async () => {
+  const t = await openTab()
+  tabs.push(t)
+  return t
+}
+afterEach(() => {
+  for (const t of tabs.splice(0)) t.close()
+})
 
 describe('cross-tab', () => {
   it('live listeners in every tab see events published in any tab, exactly once each', async () => {
@@ -16,9 +22,14 @@ describe('cross-tab', () => {
     const busA = a.api.createBus({ store: a.api.indexedDBStore({ name }) })
     const busB = b.api.createBus({ store: b.api.indexedDBStore({ name }) })
     const seen: Record<'a' | 'b', BusEvent[]> = { a: [], b: [] }
-    busA.on('**', (e) => { seen.a.push(e) })
-    busB.on('**', (e) => { seen.b.push(e) })
-    await busA.idle(); await busB.idle()
+    busA.on('**', (e) => {
+      seen.a.push(e)
+    })
+    busB.on('**', (e) => {
+      seen.b.push(e)
+    })
+    await busA.idle()
+    await busB.idle()
     await Promise.all([
       ...[1, 2, 3].map((i) => busA.publish('from.a', a.data({ i }))),
       ...[1, 2, 3].map((i) => busB.publish('from.b', b.data({ i }))),
@@ -32,12 +43,14 @@ describe('cross-tab', () => {
     }
   })
 
-  it('persists across a page reload: the log and a durable subscription\'s cursor', async () => {
+  it("persists across a page reload: the log and a durable subscription's cursor", async () => {
     const name = unique('reload')
     const t = await open()
     let bus = t.api.createBus({ store: t.api.indexedDBStore({ name }) })
     const handled: unknown[] = []
-    let sub = await bus.subscribe('keep', '**', (e) => { handled.push(e.data) })
+    let sub = await bus.subscribe('keep', '**', (e) => {
+      handled.push(e.data)
+    })
     await bus.publish('note.added', t.data({ n: 1 }))
     await until(() => handled.length === 1, 'the first event handled')
     await sub.close()
@@ -45,7 +58,9 @@ describe('cross-tab', () => {
     await t.reload()
     bus = t.api.createBus({ store: t.api.indexedDBStore({ name }) })
     expect((await bus.read()).events.map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }])
-    sub = await bus.subscribe('keep', '**', (e) => { handled.push(e.data) })
+    sub = await bus.subscribe('keep', '**', (e) => {
+      handled.push(e.data)
+    })
     await until(() => handled.length === 2, 'the event published while detached')
     await bus.idle()
     expect(handled).toEqual([{ n: 1 }, { n: 2 }])
@@ -61,33 +76,61 @@ describe('cross-tab', () => {
     const busB = b.api.createBus({ store: storeB })
     const handled: { tab: string; n: number }[] = []
     let hang = () => {}
-    const started = new Promise<void>((r) => { hang = r })
-    await a.api.crossTab(busA, storeA).subscribe('work', 'job.*', a.api.local(async (e: BusEvent) => {
-      const n = (e.data as { n: number }).n
-      handled.push({ tab: 'a', n })
-      if (n === 3) { hang(); await new Promise(() => {}) } // the tab closes while this runs
-    }))
-    await b.api.crossTab(busB, storeB).subscribe('work', 'job.*', (e) => { handled.push({ tab: 'b', n: (e.data as { n: number }).n }) })
+    const started = new Promise<void>((r) => {
+      hang = r
+    })
+    await a.api.crossTab(busA, storeA).subscribe(
+      'work',
+      'job.*',
+      a.api.local(async (e: BusEvent) => {
+        const n = (e.data as { n: number }).n
+        handled.push({ tab: 'a', n })
+        if (n === 3) {
+          hang()
+          await new Promise(() => {})
+        } // the tab closes while this runs
+      }),
+    )
+    await b.api.crossTab(busB, storeB).subscribe('work', 'job.*', (e) => {
+      handled.push({ tab: 'b', n: (e.data as { n: number }).n })
+    })
     for (const n of [1, 2, 3, 4, 5]) await publisher.publish('job.run', c.data({ n }))
     await started
     // Wait until 1 and 2 are acknowledged (the cursor passed them) before closing the tab.
-    await until(async () => ((await storeB.get('s/work'))?.value as { cursor: number }).cursor >= 3, 'the acks of 1 and 2')
-    expect(handled).toEqual([{ tab: 'a', n: 1 }, { tab: 'a', n: 2 }, { tab: 'a', n: 3 }])
+    await until(
+      async () => ((await storeB.get('s/work'))?.value as { cursor: number }).cursor >= 3,
+      'the acks of 1 and 2',
+    )
+    expect(handled).toEqual([
+      { tab: 'a', n: 1 },
+      { tab: 'a', n: 2 },
+      { tab: 'a', n: 3 },
+    ])
     a.close()
     await until(() => handled.length === 6, 'tab b to take over')
     await new Promise((r) => setTimeout(r, 100))
     // 3 was in flight, so it runs again; what was acknowledged does not.
-    expect(handled.slice(3)).toEqual([{ tab: 'b', n: 3 }, { tab: 'b', n: 4 }, { tab: 'b', n: 5 }])
+    expect(handled.slice(3)).toEqual([
+      { tab: 'b', n: 3 },
+      { tab: 'b', n: 4 },
+      { tab: 'b', n: 5 },
+    ])
   })
 
   it('crossTab refuses bad input with a stable code, even in a tab that would wait in line', async () => {
     const t = await open()
     const store = t.api.indexedDBStore({ name: unique('bad') })
     const tabs = t.api.crossTab(t.api.createBus({ store }), store)
-    await expect(tabs.subscribe('no spaces', '**', () => {})).rejects.toMatchObject({ code: 'INVALID_OPTIONS' })
-    await expect(tabs.subscribe('ok', 'a..b' as never, () => {})).rejects.toMatchObject({ code: 'INVALID_PATTERN' })
+    await expect(tabs.subscribe('no spaces', '**', () => {})).rejects.toMatchObject({
+      code: 'INVALID_OPTIONS',
+    })
+    await expect(tabs.subscribe('ok', 'a..b' as never, () => {})).rejects.toMatchObject({
+      code: 'INVALID_PATTERN',
+    })
     await tabs.subscribe('ok', '**', () => {})
-    await expect(tabs.subscribe('ok', '**', () => {})).rejects.toMatchObject({ code: 'ALREADY_SUBSCRIBED' })
+    await expect(tabs.subscribe('ok', '**', () => {})).rejects.toMatchObject({
+      code: 'ALREADY_SUBSCRIBED',
+    })
   })
 
   it('a schedule fires once across three tabs', async () => {
@@ -97,18 +140,25 @@ describe('cross-tab', () => {
     const seen: string[][] = [[], [], []]
     const buses = ts.map((t, i) => {
       const bus = t.api.createBus({ store: t.api.indexedDBStore({ name }), clock })
-      bus.on('heartbeat', (e) => { seen[i]!.push(e.id) })
+      bus.on('heartbeat', (e) => {
+        seen[i]!.push(e.id)
+      })
       return bus
     })
     // Every tab runs the same app code, so each registers the schedule at boot.
-    for (const [i, bus] of buses.entries()) await bus.schedule('beat', ts[i]!.data({ every: 60_000, type: 'heartbeat', data: {} }))
+    for (const [i, bus] of buses.entries())
+      await bus.schedule('beat', ts[i]!.data({ every: 60_000, type: 'heartbeat', data: {} }))
     await clock.advance(3 * 60_000)
     for (const bus of buses) await bus.idle()
     await until(() => seen.every((s) => s.length >= 3), 'every tab to see 3 beats')
     await new Promise((r) => setTimeout(r, 100))
     const { events } = await buses[0]!.read({ pattern: 'heartbeat' })
     expect(events.length).toBe(3)
-    expect(events.map((e) => e.id)).toEqual([1, 2, 3].map((k) => `schedule:beat:${1_800_000_000_000 - (1_800_000_000_000 % 60_000) + k * 60_000}`))
+    expect(events.map((e) => e.id)).toEqual(
+      [1, 2, 3].map(
+        (k) => `schedule:beat:${1_800_000_000_000 - (1_800_000_000_000 % 60_000) + k * 60_000}`,
+      ),
+    )
     for (const s of seen) expect(s).toEqual(events.map((e) => e.id))
   })
 })

@@ -1,14 +1,26 @@
 import { defineConfig } from 'vitest/config'
 import type { BrowserCommand } from 'vitest/node'
 import { playwright } from '@vitest/browser-playwright'
-import { serverLog, serverPublish, setKnobs, startServer, stopServer, type Knobs } from './_server.js'
+import {
+  serverLog,
+  serverPublish,
+  setKnobs,
+  startServer,
+  stopServer,
+  type Knobs,
+} from './_server.js'
 
 // Commands run in Node: the bridge tests drive a real busApp server through them.
 const commands = {
   startServer: ((_, token: string) => startServer(token)) as BrowserCommand<[token: string]>,
-  setKnobs: ((_, id: string, knobs: Knobs) => setKnobs(id, knobs)) as BrowserCommand<[id: string, knobs: Knobs]>,
+  setKnobs: ((_, id: string, knobs: Knobs) => setKnobs(id, knobs)) as BrowserCommand<
+    [id: string, knobs: Knobs]
+  >,
   serverLog: ((_, id: string) => serverLog(id)) as BrowserCommand<[id: string]>,
-  serverPublish: ((_, id: string, events: { type: string; data: unknown; id?: string }[]) => serverPublish(id, events)) as BrowserCommand<[id: string, events: { type: string; data: unknown; id?: string }[]]>,
+  serverPublish: ((_, id: string, events: { type: string; data: unknown; id?: string }[]) =>
+    serverPublish(id, events)) as BrowserCommand<
+    [id: string, events: { type: string; data: unknown; id?: string }[]]
+  >,
   stopServer: ((_, id: string) => stopServer(id)) as BrowserCommand<[id: string]>,
   // The network between the browser and one server goes down (requests fail as
   // net::ERR_INTERNET_DISCONNECTED) or comes back. Playwright's context.setOffline would be the
@@ -34,8 +46,15 @@ export default defineConfig({
       provider: playwright({
         launchOptions: {
           executablePath: '/usr/bin/chromium',
-          args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-            '--disable-component-update', '--disable-sync', '--no-first-run'],
+          args: [
+            '--headless',
+            '--no-sandbox',
+            '--disable-gpu',
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--disable-sync',
+            '--no-first-run',
+          ],
         },
       }),
       instances: [{ browser: 'chromium' }],

@@ -21,7 +21,8 @@ export interface ChaosFigures {
 export const CHAOS_FULL = process.env.CHAOS === 'full'
 
 /** The seed of this run: CHAOS_SEED replays one, otherwise a fresh one is printed. */
-export const chaosSeed = (): number => Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31))
+export const chaosSeed = (): number =>
+  Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31))
 
 /** A small deterministic PRNG (mulberry32) so a printed seed replays the same faults. */
 export const prng = (seed: number): (() => number) => {
@@ -37,7 +38,9 @@ export const prng = (seed: number): (() => number) => {
 
 /** Prints the row as one line of a Markdown table (the header comes from `CHAOS_HEADER`). */
 export const report = (f: ChaosFigures): void => {
-  console.log(`CHAOS | ${f.scenario} | seed ${f.seed} | ${f.events} | ${f.faults} | ${f.lost} | ${f.undelivered} | ${f.duplicatesExplained} | ${f.duplicatesUnexplained} | ${f.orderViolations} | ${f.poisonDeadLettered}/${f.poisonInjected} |`)
+  console.log(
+    `CHAOS | ${f.scenario} | seed ${f.seed} | ${f.events} | ${f.faults} | ${f.lost} | ${f.undelivered} | ${f.duplicatesExplained} | ${f.duplicatesUnexplained} | ${f.orderViolations} | ${f.poisonDeadLettered}/${f.poisonInjected} |`,
+  )
 }
 
 export const CHAOS_HEADER =

@@ -25,7 +25,14 @@ export const readmes = (): string[] => [
   ...readdirSync(join(root, 'adapters'), { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .map((d) => `adapters/${d.name}/README.md`)
-    .filter((f) => { try { readFileSync(join(root, f)); return true } catch { return false } }),
+    .filter((f) => {
+      try {
+        readFileSync(join(root, f))
+        return true
+      } catch {
+        return false
+      }
+    }),
 ]
 
 /** Every fenced block of a markdown text, in order. */
@@ -49,10 +56,13 @@ export const blocksOf = (file: string, text: string): Block[] => {
 
 /** The ```ts blocks of every checked README. */
 export const tsBlocks = (): Block[] =>
-  readmes().flatMap((f) => blocksOf(f, readFileSync(join(root, f), 'utf8'))).filter((b) => b.lang === 'ts')
+  readmes()
+    .flatMap((f) => blocksOf(f, readFileSync(join(root, f), 'utf8')))
+    .filter((b) => b.lang === 'ts')
 
 /** A block for the Workers environment: it imports tidings/cloudflare, or lives in that README. */
-export const isWorkers = (b: Block): boolean => b.file.startsWith('adapters/cloudflare/') || /from ['"]tidings\/cloudflare['"]/.test(b.code)
+export const isWorkers = (b: Block): boolean =>
+  b.file.startsWith('adapters/cloudflare/') || /from ['"]tidings\/cloudflare['"]/.test(b.code)
 
 /**
  * Where a snippet's module lives: a made-up file next to the prelude, so that package.json's
@@ -69,7 +79,7 @@ export const moduleText = (b: Block): string => '\n'.repeat(b.line - 1) + b.code
 
 /** The package's entry points, as the `exports` of package.json name them, mapped to the sources. */
 export const SOURCES: Record<string, string> = {
-  'tidings': 'src/index.ts',
+  tidings: 'src/index.ts',
   'tidings/testing': 'src/testing.ts',
   'tidings/indexeddb': 'adapters/indexeddb/index.ts',
   'tidings/cloudflare': 'adapters/cloudflare/index.ts',
@@ -85,7 +95,10 @@ export const compilerOptions = (resolution: Resolution, env: Environment): ts.Co
   ...(resolution === 'NodeNext'
     ? { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext }
     : { module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler }),
-  lib: env === 'web' ? ['lib.es2022.d.ts', 'lib.dom.d.ts', 'lib.dom.iterable.d.ts'] : ['lib.es2022.d.ts'],
+  lib:
+    env === 'web'
+      ? ['lib.es2022.d.ts', 'lib.dom.d.ts', 'lib.dom.iterable.d.ts']
+      : ['lib.es2022.d.ts'],
   types: env === 'web' ? ['node'] : ['@cloudflare/workers-types'],
   strict: true,
   exactOptionalPropertyTypes: true,
@@ -99,38 +112,78 @@ export const compilerOptions = (resolution: Resolution, env: Environment): ts.Co
 const parsed = new Map<string, ts.SourceFile>()
 
 /** One diagnostic in a README: where it is and what it says. */
-export interface Problem { file: string; block: number; line: number; column: number; code: number; message: string }
+export interface Problem {
+  file: string
+  block: number
+  line: number
+  column: number
+  code: number
+  message: string
+}
 
 /**
  * Type-checks the blocks in one Program (one per resolution and runtime) and returns the
  * diagnostics that fall in the snippets, each placed at its README line.
  */
-export const checkBlocks = (blocks: Block[], resolution: Resolution, env: Environment): Problem[] => {
+export const checkBlocks = (
+  blocks: Block[],
+  resolution: Resolution,
+  env: Environment,
+): Problem[] => {
   const options = compilerOptions(resolution, env)
   const byPath = new Map(blocks.map((b) => [virtualPath(b), b]))
   const host = ts.createCompilerHost(options, true)
   const { fileExists, readFile, getSourceFile } = host
   host.fileExists = (f) => byPath.has(f) || fileExists(f)
-  host.readFile = (f) => { const b = byPath.get(f); return b ? moduleText(b) : readFile(f) }
+  host.readFile = (f) => {
+    const b = byPath.get(f)
+    return b ? moduleText(b) : readFile(f)
+  }
   host.getSourceFile = (f, language, ...rest) => {
     const b = byPath.get(f)
     if (b) return ts.createSourceFile(f, moduleText(b), language, true)
     // Parsed once for every Program of the run (lib.dom.d.ts alone is most of the parse time).
     const key = `${f}|${typeof language === 'object' ? `${language.languageVersion}|${language.impliedNodeFormat}` : language}`
     let sf = parsed.get(key)
-    if (!sf) { sf = getSourceFile(f, language, ...rest); if (sf) parsed.set(key, sf) }
+    if (!sf) {
+      sf = getSourceFile(f, language, ...rest)
+      if (sf) parsed.set(key, sf)
+    }
     return sf
   }
-  const preludes = [join(root, 'test/docs/prelude.d.ts'), ...(env === 'workers' ? [join(root, 'test/docs/prelude.workers.d.ts')] : [join(root, 'test/docs/prelude.web.d.ts')])]
+  const preludes = [
+    join(root, 'test/docs/prelude.d.ts'),
+    ...(env === 'workers'
+      ? [join(root, 'test/docs/prelude.workers.d.ts')]
+      : [join(root, 'test/docs/prelude.web.d.ts')]),
+  ]
   const program = ts.createProgram({ rootNames: [...preludes, ...byPath.keys()], options, host })
   const problems: Problem[] = []
   const global = program.getOptionsDiagnostics().concat(program.getGlobalDiagnostics())
-  for (const d of global) problems.push({ file: '(options)', block: 0, line: 0, column: 0, code: d.code, message: ts.flattenDiagnosticMessageText(d.messageText, '\n') })
+  for (const d of global)
+    problems.push({
+      file: '(options)',
+      block: 0,
+      line: 0,
+      column: 0,
+      code: d.code,
+      message: ts.flattenDiagnosticMessageText(d.messageText, '\n'),
+    })
   for (const [path, b] of byPath) {
     const sf = program.getSourceFile(path)!
-    for (const d of [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)]) {
+    for (const d of [
+      ...program.getSyntacticDiagnostics(sf),
+      ...program.getSemanticDiagnostics(sf),
+    ]) {
       const { line, character } = sf.getLineAndCharacterOfPosition(d.start ?? 0)
-      problems.push({ file: b.file, block: b.index, line: line + 1, column: character + 1, code: d.code, message: ts.flattenDiagnosticMessageText(d.messageText, '\n') })
+      problems.push({
+        file: b.file,
+        block: b.index,
+        line: line + 1,
+        column: character + 1,
+        code: d.code,
+        message: ts.flattenDiagnosticMessageText(d.messageText, '\n'),
+      })
     }
   }
   // The preludes themselves must compile, or every snippet would be checked against nothing.
@@ -138,7 +191,14 @@ export const checkBlocks = (blocks: Block[], resolution: Resolution, env: Enviro
     const sf = program.getSourceFile(p)!
     for (const d of program.getSemanticDiagnostics(sf)) {
       const { line, character } = sf.getLineAndCharacterOfPosition(d.start ?? 0)
-      problems.push({ file: p.slice(root.length + 1), block: 0, line: line + 1, column: character + 1, code: d.code, message: ts.flattenDiagnosticMessageText(d.messageText, '\n') })
+      problems.push({
+        file: p.slice(root.length + 1),
+        block: 0,
+        line: line + 1,
+        column: character + 1,
+        code: d.code,
+        message: ts.flattenDiagnosticMessageText(d.messageText, '\n'),
+      })
     }
   }
   return problems

@@ -9,14 +9,22 @@ import { settle, snapshot } from './_oracle.js'
 
 export const T0 = Date.parse('2026-01-01T00:00:00Z')
 
-export interface Fresh { bus: Bus; store: Store; clock: ManualClock }
+export interface Fresh {
+  bus: Bus
+  store: Store
+  clock: ManualClock
+}
 
 /**
  * Runs `setup`, then `call` on a fresh bus through the oracle (`settle`): it succeeds or is refused with a
  * documented code; after a refusal, the store is exactly as before. Returns the outcome and the
  * bus (closed afterwards by `done`).
  */
-export const onFreshBus = async <T>(call: (f: Fresh) => T | Promise<T>, options: BusOptions = {}, setup?: (f: Fresh) => Promise<unknown>) => {
+export const onFreshBus = async <T>(
+  call: (f: Fresh) => T | Promise<T>,
+  options: BusOptions = {},
+  setup?: (f: Fresh) => Promise<unknown>,
+) => {
   const store = memoryStore()
   const clock = manualClock(T0)
   const bus = createBus({ store, clock, onError: () => {}, ...options })
@@ -24,6 +32,10 @@ export const onFreshBus = async <T>(call: (f: Fresh) => T | Promise<T>, options:
   await bus.idle()
   const before = await snapshot(store)
   const outcome = await settle(() => call({ bus, store, clock }))
-  if (!outcome.ok) expect(await snapshot(store), `${outcome.error.code} wrote to the store: ${outcome.error.message}`).toEqual(before)
+  if (!outcome.ok)
+    expect(
+      await snapshot(store),
+      `${outcome.error.code} wrote to the store: ${outcome.error.message}`,
+    ).toEqual(before)
   return { outcome, bus, store, clock, done: () => bus.close() }
 }

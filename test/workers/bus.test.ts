@@ -6,8 +6,17 @@ import { decodeCursor } from '../../src/event.js'
 import { freshBus, shardStub } from './helpers.js'
 
 const rows = (name: string, shard: number, prefix: string) =>
-  runInDurableObject(shardStub(name, shard), (_, state) =>
-    state.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM tidings_kv WHERE key >= ? AND key < ?`, prefix, prefix + '\uffff').one().n)
+  runInDurableObject(
+    shardStub(name, shard),
+    (_, state) =>
+      state.storage.sql
+        .exec<{ n: number }>(
+          `SELECT count(*) AS n FROM tidings_kv WHERE key >= ? AND key < ?`,
+          prefix,
+          prefix + '\uffff',
+        )
+        .one().n,
+  )
 
 describe('cloudflareBus over BusObject shards', () => {
   it('publishes and reads back values that are not JSON, with a cursor covering every shard', async () => {
@@ -33,18 +42,24 @@ describe('cloudflareBus over BusObject shards', () => {
   it("takes 'earliest' and 'latest' over every shard", async () => {
     const bus = freshBus(3)
     for (let n = 1; n <= 4; n++) await bus.publish('t.x', { n }, { key: `k${n}` })
-    expect((await bus.read({ from: 'earliest' })).events.map((e) => (e.data as { n: number }).n).sort()).toEqual([1, 2, 3, 4])
+    expect(
+      (await bus.read({ from: 'earliest' })).events.map((e) => (e.data as { n: number }).n).sort(),
+    ).toEqual([1, 2, 3, 4])
     const end = await bus.read({ from: 'latest' })
     expect(end.events).toEqual([])
     expect(decodeCursor(end.next)).toHaveLength(3)
     for (let n = 5; n <= 7; n++) await bus.publish('t.x', { n }, { key: `k${n}` })
-    expect((await bus.read({ from: end.next })).events.map((e) => (e.data as { n: number }).n).sort()).toEqual([5, 6, 7])
+    expect(
+      (await bus.read({ from: end.next })).events.map((e) => (e.data as { n: number }).n).sort(),
+    ).toEqual([5, 6, 7])
   })
 
   it("pages by time over shards without skipping an event when a shard's clock stepped back", async () => {
     const bus = freshBus(2)
-    const keyOn = (shard: number) => ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].find((k) => bus.shardOf(k) === shard)!
-    const k0 = keyOn(0), k1 = keyOn(1)
+    const keyOn = (shard: number) =>
+      ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].find((k) => bus.shardOf(k) === shard)!
+    const k0 = keyOn(0),
+      k1 = keyOn(1)
     await bus.publish('t.x', { n: 1 }, { key: k0 })
     await shardStub(bus.name, 0).advance(-60_000) // shard 0's clock is now a minute behind
     await bus.publish('t.x', { n: 2 }, { key: k0 })
@@ -67,7 +82,11 @@ describe('cloudflareBus over BusObject shards', () => {
     const bus = freshBus()
     const keys = ['a', 'b', 'c', 'd', 'e', 'f']
     expect(new Set(keys.map((k) => bus.shardOf(k))).size).toBeGreaterThan(1)
-    await Promise.all(Array.from({ length: 60 }, (_, i) => bus.publish('cart.added', { n: i }, { key: keys[i % keys.length]! })))
+    await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        bus.publish('cart.added', { n: i }, { key: keys[i % keys.length]! }),
+      ),
+    )
     const events = []
     for (let from: string | undefined; ;) {
       const page = await bus.read({ ...(from ? { from } : {}), limit: 7 })
@@ -86,12 +105,16 @@ describe('cloudflareBus over BusObject shards', () => {
     const again = await bus.publish('user.created', { email: 'a@b' }, { id: 'signup-1' })
     expect(again).toEqual({ ...first, duplicate: true, cursor: expect.any(String) })
     // The duplicate's cursor reads the stored event back, whatever shard it is on.
-    expect((await bus.read({ from: again.cursor!, limit: 1 })).events.map((e) => e.id)).toEqual(['signup-1'])
+    expect((await bus.read({ from: again.cursor!, limit: 1 })).events.map((e) => e.id)).toEqual([
+      'signup-1',
+    ])
   })
 
   it('group commit: publishes of one tick are one RPC and one storage commit per shard', async () => {
     const bus = freshBus(1)
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => bus.publish('cart.added', { i })))
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => bus.publish('cart.added', { i })),
+    )
     expect(results.map((r) => r.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1))
     // One dedup record per appending commit.
     expect(await rows(bus.name, 0, 'i/')).toBe(1)
@@ -100,7 +123,10 @@ describe('cloudflareBus over BusObject shards', () => {
     // (Calls over the network arrive when the machine lets them: how many commits they take is
     // not a guarantee, so it is not asserted.)
     const calls = await runInDurableObject(shardStub(bus.name, 0), (object) =>
-      Promise.all(Array.from({ length: 20 }, (_, c) => object.append([{ type: 'cart.added', data: { c } }]))))
+      Promise.all(
+        Array.from({ length: 20 }, (_, c) => object.append([{ type: 'cart.added', data: { c } }])),
+      ),
+    )
     expect(calls.every((r) => r.ok)).toBe(true)
     expect(await rows(bus.name, 0, 'e/')).toBe(220)
     expect(await rows(bus.name, 0, 'i/')).toBe(2)
@@ -108,9 +134,17 @@ describe('cloudflareBus over BusObject shards', () => {
 
   it('publishMany is atomic on a shard and reports each entry', async () => {
     const bus = freshBus(2)
-    const out = await bus.publishMany([{ type: 'cart.added', data: 1, key: 'x' }, { type: 'cart.paid', data: 2, key: 'x' }])
+    const out = await bus.publishMany([
+      { type: 'cart.added', data: 1, key: 'x' },
+      { type: 'cart.paid', data: 2, key: 'x' },
+    ])
     expect(out.map((r) => r.seq)).toEqual([1, 2])
-    await expect(bus.publishMany([{ type: 'cart.added', data: 3, key: 'x' }, { type: 'bad..topic', data: 4, key: 'x' }])).rejects.toMatchObject({ code: 'INVALID_TOPIC' })
+    await expect(
+      bus.publishMany([
+        { type: 'cart.added', data: 3, key: 'x' },
+        { type: 'bad..topic', data: 4, key: 'x' },
+      ]),
+    ).rejects.toMatchObject({ code: 'INVALID_TOPIC' })
     expect((await bus.read()).events).toHaveLength(2)
   })
 
@@ -122,7 +156,10 @@ describe('cloudflareBus over BusObject shards', () => {
     expect(err).toBeInstanceOf(TidingsError)
     expect(err.code).toBe('PAYLOAD_TOO_LARGE')
     // Nothing of it was written; another publish in the same tick is unaffected.
-    const [a, b] = await Promise.allSettled([bus.publish('file.uploaded', { body: 'z'.repeat(200_000) }), bus.publish('file.uploaded', { small: 1 })])
+    const [a, b] = await Promise.allSettled([
+      bus.publish('file.uploaded', { body: 'z'.repeat(200_000) }),
+      bus.publish('file.uploaded', { small: 1 }),
+    ])
     expect(a.status === 'rejected' && (a.reason as TidingsError).code).toBe('PAYLOAD_TOO_LARGE')
     expect(b.status === 'fulfilled' && b.value.seq).toBe(2)
     expect((await bus.read()).events).toHaveLength(2)
@@ -139,13 +176,29 @@ describe('cloudflareBus over BusObject shards', () => {
     }
     const r = await stub.call('constructor', [])
     expect(!r.ok && r.error.code).toBe('INVALID_OPTIONS')
-    expect(await stub.settle({ delivery: 1 })).toMatchObject({ ok: false, error: { code: 'INVALID_OPTIONS' } })
-    expect(await stub.settle([{ delivery: 'x' }])).toMatchObject({ ok: false, error: { code: 'INVALID_OPTIONS' } })
+    expect(await stub.settle({ delivery: 1 })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_OPTIONS' },
+    })
+    expect(await stub.settle([{ delivery: 'x' }])).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_OPTIONS' },
+    })
     // A failure without its error is refused whole, before any outcome of the call is applied.
-    expect(await stub.settle([{ delivery: 'a', ok: true }, { delivery: 'b', ok: false }])).toMatchObject({ ok: false, error: { code: 'INVALID_OPTIONS' } })
+    expect(
+      await stub.settle([
+        { delivery: 'a', ok: true },
+        { delivery: 'b', ok: false },
+      ]),
+    ).toMatchObject({ ok: false, error: { code: 'INVALID_OPTIONS' } })
     expect(await stub.lost([1])).toMatchObject({ ok: false, error: { code: 'INVALID_OPTIONS' } })
-    expect(await stub.fireCron(5, 'soon')).toMatchObject({ ok: false, error: { code: 'INVALID_OPTIONS' } })
+    expect(await stub.fireCron(5, 'soon')).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_OPTIONS' },
+    })
     expect(await rows(bus.name, 0, 'e/')).toBe(0)
-    await expect(bus.subscribe('x', '**', () => {})).rejects.toMatchObject({ code: 'INVALID_OPTIONS' })
+    await expect(bus.subscribe('x', '**', () => {})).rejects.toMatchObject({
+      code: 'INVALID_OPTIONS',
+    })
   })
 })

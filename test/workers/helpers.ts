@@ -11,14 +11,22 @@ export const fresh = (what = 'bus') => `${what}-${Date.now().toString(36)}-${++n
 /** A client over fresh objects. */
 export const freshBus = (shards = 3): CloudflareBus & { name: string } => {
   const name = fresh()
-  return Object.assign(cloudflareBus(testEnv.BUS, { shards, name, subscriptions, deadLetterQueue: 'tidings-dlq' }), { name })
+  return Object.assign(
+    cloudflareBus(testEnv.BUS, { shards, name, subscriptions, deadLetterQueue: 'tidings-dlq' }),
+    { name },
+  )
 }
 
 /** The stub of one shard of a bus made by `freshBus`. */
-export const shardStub = (name: string, shard: number): DurableObjectStub<TestBus> => testEnv.BUS.get(testEnv.BUS.idFromName(`${name}:${shard}`))
+export const shardStub = (name: string, shard: number): DurableObjectStub<TestBus> =>
+  testEnv.BUS.get(testEnv.BUS.idFromName(`${name}:${shard}`))
 
 /** Polls until `f` returns something truthy (real time: Queue deliveries and retries take a moment). */
-export const eventually = async <T>(f: () => Promise<T>, what: string, ms = 8000): Promise<NonNullable<T>> => {
+export const eventually = async <T>(
+  f: () => Promise<T>,
+  what: string,
+  ms = 8000,
+): Promise<NonNullable<T>> => {
   const until = Date.now() + ms
   for (;;) {
     const v = await f()

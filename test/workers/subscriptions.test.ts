@@ -2,8 +2,15 @@ import { describe, expectTypeOf, it } from 'vitest'
 import { defineSubscriptions, type EdgeHandlerContext } from '../../adapters/cloudflare/index.js'
 import type { BusEvent } from '../../src/event.js'
 
-type Events = { 'user.created': { email: string }; 'user.deleted': { id: number }; 'mail.sent': { to: string } }
-interface Env { MAIL: { send(to: string): Promise<void> }; DELIVERY: Queue }
+type Events = {
+  'user.created': { email: string }
+  'user.deleted': { id: number }
+  'mail.sent': { to: string }
+}
+interface Env {
+  MAIL: { send(to: string): Promise<void> }
+  DELIVERY: Queue
+}
 
 describe('defineSubscriptions<Events, Env> types the handlers', () => {
   it('an exact topic gives that event; ctx.env is the Env; ctx.publish takes the map', () => {
@@ -36,7 +43,13 @@ describe('defineSubscriptions<Events, Env> types the handlers', () => {
 
   it('untyped, a handler still gets env and waitUntil', () => {
     defineSubscriptions({
-      any: { pattern: '**', handler: (e, ctx) => { expectTypeOf(e).toEqualTypeOf<BusEvent>(); expectTypeOf(ctx).toEqualTypeOf<EdgeHandlerContext>() } },
+      any: {
+        pattern: '**',
+        handler: (e, ctx) => {
+          expectTypeOf(e).toEqualTypeOf<BusEvent>()
+          expectTypeOf(ctx).toEqualTypeOf<EdgeHandlerContext>()
+        },
+      },
     })
   })
 })

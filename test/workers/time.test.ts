@@ -1,4 +1,11 @@
-import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  getQueueResult,
+  runDurableObjectAlarm,
+  runInDurableObject,
+} from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { cloudflareBus, r2Event } from '../../adapters/cloudflare/index.js'
 import worker from './worker.js'
@@ -36,14 +43,25 @@ describe('the alarm drives delays and schedules', () => {
     const bus = freshBus(1)
     const stub = shardStub(bus.name, 0)
     const now = await stub.advance(0)
-    await bus.schedule('paris-9am', { cron: '0 9 * * *', timezone: 'Europe/Paris', type: 'report.due', data: { zone: 'paris' } })
+    await bus.schedule('paris-9am', {
+      cron: '0 9 * * *',
+      timezone: 'Europe/Paris',
+      type: 'report.due',
+      data: { zone: 'paris' },
+    })
     const [info] = await bus.schedules()
     expect(info!.nextAt! - now).toBeLessThanOrEqual(24 * HOUR)
     await stub.advance(info!.nextAt! - now + 1)
     await runDurableObjectAlarm(stub)
     const { events } = await bus.read()
     expect(events.map((e) => e.id)).toEqual([`schedule:paris-9am:${info!.nextAt}`])
-    expect(new Date(info!.nextAt!).toLocaleString('en-GB', { timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit' })).toBe('09:00')
+    expect(
+      new Date(info!.nextAt!).toLocaleString('en-GB', {
+        timeZone: 'Europe/Paris',
+        hour: '2-digit',
+        minute: '2-digit',
+      }),
+    ).toBe('09:00')
   })
 })
 
@@ -52,12 +70,19 @@ describe('Cron Triggers', () => {
     const bus = freshBus(3)
     await bus.schedule('hourly', { cron: '0 * * * *', type: 'report.hourly', data: { n: 1 } })
     await bus.schedule('other', { cron: '*/5 * * * *', type: 'report.other', data: {} })
-    await bus.schedule('zoned', { cron: '0 * * * *', timezone: 'Asia/Tokyo', type: 'report.tokyo', data: {} })
+    await bus.schedule('zoned', {
+      cron: '0 * * * *',
+      timezone: 'Asia/Tokyo',
+      type: 'report.tokyo',
+      data: {},
+    })
     const scheduledTime = Date.UTC(2026, 10, 22, 12)
     const controller = createScheduledController({ cron: '0 * * * *', scheduledTime })
     const first = await bus.scheduled(controller)
     const second = await bus.scheduled(controller)
-    expect(first).toEqual([{ name: 'hourly', id: `schedule:hourly:${scheduledTime}`, seq: 1, duplicate: false }])
+    expect(first).toEqual([
+      { name: 'hourly', id: `schedule:hourly:${scheduledTime}`, seq: 1, duplicate: false },
+    ])
     expect(second).toEqual([{ ...first[0], duplicate: true }])
     const { events } = await bus.read()
     expect(events.map((e) => e.id)).toEqual([`schedule:hourly:${scheduledTime}`])
@@ -69,25 +94,47 @@ describe('Cron Triggers', () => {
     const bus = cloudflareBus(testEnv.BUS, { shards: 3 })
     await bus.schedule('every-5', { cron: '*/5  * * * *', type: 'tick.five', data: {} })
     const scheduledTime = Date.UTC(2026, 10, 22, 13, 5)
-    await worker.scheduled(createScheduledController({ cron: '*/5 * * * *', scheduledTime }), testEnv)
+    await worker.scheduled(
+      createScheduledController({ cron: '*/5 * * * *', scheduledTime }),
+      testEnv,
+    )
     const { events } = await bus.read({ pattern: 'tick.*' })
     expect(events.map((e) => e.id)).toEqual([`schedule:every-5:${scheduledTime}`])
   })
 })
 
 describe('R2 event notifications', () => {
-  const put = { account: 'acc', bucket: 'uploads', action: 'PutObject', object: { key: 'img/a.png', size: 3, eTag: 'e1' }, eventTime: '2026-05-01T00:00:00Z' }
-  const del = { account: 'acc', bucket: 'uploads', action: 'DeleteObject', object: { key: 'img/a.png' }, eventTime: '2026-05-01T00:01:00Z' }
+  const put = {
+    account: 'acc',
+    bucket: 'uploads',
+    action: 'PutObject',
+    object: { key: 'img/a.png', size: 3, eTag: 'e1' },
+    eventTime: '2026-05-01T00:00:00Z',
+  }
+  const del = {
+    account: 'acc',
+    bucket: 'uploads',
+    action: 'DeleteObject',
+    object: { key: 'img/a.png' },
+    eventTime: '2026-05-01T00:01:00Z',
+  }
 
   it('maps a notification to a bus event', async () => {
     const e = await r2Event(put)
-    expect(e).toMatchObject({ type: 'r2.object.create', key: 'uploads/img/a.png', source: 'r2:uploads', data: put })
+    expect(e).toMatchObject({
+      type: 'r2.object.create',
+      key: 'uploads/img/a.png',
+      source: 'r2:uploads',
+      data: put,
+    })
     expect(e.id).toMatch(/^r2:[0-9a-f]{64}$/)
     expect((await r2Event(del)).type).toBe('r2.object.delete')
     expect((await r2Event({ ...put, action: 'SomethingNew' })).type).toBe('r2.object.other')
     expect((await r2Event({ ...put })).id).toBe(e.id)
     expect((await r2Event({ ...put, eventTime: '2026-05-01T00:00:01Z' })).id).not.toBe(e.id)
-    await expect(r2Event({ bucket: 'x' } as never)).rejects.toMatchObject({ code: 'INVALID_PAYLOAD' })
+    await expect(r2Event({ bucket: 'x' } as never)).rejects.toMatchObject({
+      code: 'INVALID_PAYLOAD',
+    })
   })
 
   it('notifications on a Queue become events once, in order per object', async () => {

@@ -6,13 +6,28 @@ import { indexedDBStore } from '../../../dist/adapters/indexeddb/index.js'
 
 const data = { sku: 'AB-1234', qty: 2, total: 42.5, country: 'FR' }
 // The envelope tidings stores for each publish, so raw IndexedDB writes the same bytes.
-const record = (i) => ({ key: `e/${String(i).padStart(15, '0')}`, value: { id: `bench-${i}`, type: 'order.placed', source: 'tidings', time: Date.now(), seq: i, data }, version: 'v' })
+const record = (i) => ({
+  key: `e/${String(i).padStart(15, '0')}`,
+  value: {
+    id: `bench-${i}`,
+    type: 'order.placed',
+    source: 'tidings',
+    time: Date.now(),
+    seq: i,
+    data,
+  },
+  version: 'v',
+})
 let dbs = 0
 const fresh = () => `bench-${Date.now()}-${dbs++}`
 
 const raw = async (n, perPut) => {
   const name = fresh()
-  const db = await openDB(name, 1, { upgrade: (d) => { d.createObjectStore('s', { keyPath: 'key' }) } })
+  const db = await openDB(name, 1, {
+    upgrade: (d) => {
+      d.createObjectStore('s', { keyPath: 'key' })
+    },
+  })
   const t0 = performance.now()
   if (perPut) {
     for (let i = 1; i <= n; i++) {
@@ -39,9 +54,13 @@ const tidings = async (n, awaited) => {
   await bus.idle()
   const t0 = performance.now()
   if (awaited) for (let i = 0; i < n; i++) await bus.publish('order.placed', data)
-  else { for (let i = 0; i < n; i++) bus.publish('order.placed', data); await bus.idle() }
+  else {
+    for (let i = 0; i < n; i++) bus.publish('order.placed', data)
+    await bus.idle()
+  }
   const ms = performance.now() - t0
-  await bus.close(); await store.close()
+  await bus.close()
+  await store.close()
   await deleteDB(name)
   return ms
 }
@@ -56,11 +75,19 @@ const durable = async (n, concurrency) => {
   await bus.idle()
   let handled = 0
   const t0 = performance.now()
-  await bus.subscribe('bench', 'order.*', async () => { handled++ }, { from: 'earliest', concurrency })
+  await bus.subscribe(
+    'bench',
+    'order.*',
+    async () => {
+      handled++
+    },
+    { from: 'earliest', concurrency },
+  )
   while (handled < n) await new Promise((r) => setTimeout(r, 1))
   await bus.idle()
   const ms = performance.now() - t0
-  await bus.close(); await store.close()
+  await bus.close()
+  await store.close()
   await deleteDB(name)
   return ms
 }
