@@ -1,5 +1,6 @@
 import { chainedOptions, fromTagged } from '../../src/internal.js'
 import type { Bus, BusEvent } from '../../src/index.js'
+import { batchGroups, runBatch } from './_batches.js'
 import { isDelivery, type DeliveryMessage, type Outcome } from './_delivery.js'
 import { isR2Notification, r2Event } from './r2.js'
 import type { BusNamespace, Stub } from './_stubs.js'
@@ -25,6 +26,17 @@ export interface ConsumerContext {
  * export default { queue: queueConsumer({ namespace: env.BUS, options: { subscriptions }, bus, busNamed: () => bus }) }
  */
 export const queueConsumer = ({ namespace, options, bus, busNamed }: ConsumerContext) => {
+  /** A chained publish from a handler: caused by `event`, in its correlation, with an id stable across retries. */
+  const chained = (d: DeliveryMessage, event: BusEvent): EdgeHandlerContext['publish'] => {
+    let calls = 0
+    return (type, data, o = {}) =>
+      busNamed(d.bus).publish(
+        type,
+        data,
+        chainedOptions(d.subscription, event, o, () => calls++),
+      )
+  }
+
   /** Runs one claimed delivery's handler for the `ms` left of its lease; its outcome goes back to the object. */
   const run = async (
     d: DeliveryMessage,
@@ -33,7 +45,7 @@ export const queueConsumer = ({ namespace, options, bus, busNamed }: ConsumerCon
     waitUntil: (p: Promise<unknown>) => void,
   ): Promise<Outcome> => {
     const sub = options.subscriptions?.[d.subscription]
-    if (!sub)
+    if (!sub || sub.batch)
       return {
         delivery: d.delivery,
         ok: false,
@@ -44,19 +56,12 @@ export const queueConsumer = ({ namespace, options, bus, busNamed }: ConsumerCon
       }
     try {
       const event = fromTagged(d.event) as BusEvent
-      let calls = 0
       const ctx: EdgeHandlerContext = {
         attempt: d.attempt,
         env,
         waitUntil,
         signal: AbortSignal.timeout(Math.max(1, ms)),
-        // A chained publish: caused by this event, in its correlation, with an id stable across retries.
-        publish: (type, data, o = {}) =>
-          busNamed(d.bus).publish(
-            type,
-            data,
-            chainedOptions(d.subscription, event, o, () => calls++),
-          ),
+        publish: chained(d, event),
       }
       await sub.handler(event, ctx)
       return { delivery: d.delivery, ok: true }
@@ -126,11 +131,21 @@ export const queueConsumer = ({ namespace, options, bus, busNamed }: ConsumerCon
           const granted = list.filter((_, i) => typeof leases[i] === 'number')
           for (const { m } of list.filter((_, i) => typeof leases[i] !== 'number')) m.ack()
           if (!granted.length) return
-          const outcomes = await Promise.all(
-            list.flatMap(({ body }, i) =>
-              typeof leases[i] === 'number' ? [run(body, leases[i]!, env, waitUntil)] : [],
-            ),
+          const claimed = list.flatMap(({ body }, i) =>
+            typeof leases[i] === 'number' ? [{ d: body, ms: leases[i]! }] : [],
           )
+          // Single deliveries run one by one; a batch subscription's are merged per subscription.
+          const outcomes = (
+            await Promise.all([
+              ...claimed
+                .filter(({ d }) => !d.events)
+                .map(({ d, ms }) => run(d, ms, env, waitUntil)),
+              ...batchGroups(
+                options.subscriptions,
+                claimed.filter(({ d }) => d.events),
+              ).map((group) => runBatch(options.subscriptions, chained, group, env, waitUntil)),
+            ])
+          ).flat()
           try {
             unwrap((await stub.settle(outcomes)) as Reply<number>)
             for (const { m } of granted) m.ack()

@@ -1,4 +1,5 @@
 import {
+  type BatchContext,
   type BusEvent,
   type Clock,
   type HandlerContext,
@@ -22,12 +23,21 @@ export interface DeliveryMessage {
   /** When the lease lapses (epoch ms): the handler's signal aborts then. */
   deadline: number
   /** The event in superjson form (the Queue message is JSON, measured like the event's size limit). */
-  event: Tagged
+  event?: Tagged
+  /** A batch subscription's delivery: its batch's events, in seq order, in one message. */
+  events?: Tagged[]
 }
 
 /** @internal What the Worker reports for one delivery. @example const o: Outcome = { delivery, ok: true } */
 export type Outcome =
-  { delivery: string; ok: true } | { delivery: string; ok: false; error: WireError }
+  | { delivery: string; ok: true; failed?: FailedEvent[] }
+  | { delivery: string; ok: false; error: WireError }
+
+/** @internal One event a batch handler marked failed. @example const f: FailedEvent = { seq: 3, error: { name: 'Error', message: 'x' } } */
+export interface FailedEvent {
+  seq: number
+  error: WireError
+}
 
 /** @internal Whether a Queue message body is one of ours. @example isDelivery({ kind: 'tidings.delivery' }) */
 export const isDelivery = (body: unknown): body is DeliveryMessage =>
@@ -97,9 +107,10 @@ export const queueDelivery = (
   const id = object.toString()
   const bus = object.name?.replace(/:\d+$/, '')
   interface Lease extends Claimed {
+    seqs: number[]
     deadline: number
     claimed: boolean
-    resolve(): void
+    resolve(failed?: FailedEvent[]): void
     reject(e: unknown): void
   }
   const pending = new Map<string, Lease>()
@@ -133,54 +144,88 @@ export const queueDelivery = (
   // The alarm is kept close while deliveries are out, and after an append until they are.
   const alarm = alarmKeeper(clock)
 
+  /** Sends one delivery (one event, or a batch's events) and resolves with the events the Worker reported failed. */
+  const send = (
+    subscription: string,
+    timeout: number,
+    events: BusEvent[],
+    ctx: Pick<HandlerContext, 'attempt' | 'signal'>,
+    batch: boolean,
+  ) =>
+    new Promise<FailedEvent[]>((resolve, reject) => {
+      const first = events[0]!
+      const delivery = `${subscription}/${first.seq}/${ctx.attempt}/${(++nonce).toString(36)}`
+      const deadline = clock.now() + timeout
+      const body: DeliveryMessage = {
+        kind: 'tidings.delivery',
+        delivery,
+        object: id,
+        ...(bus ? { bus } : {}),
+        subscription,
+        attempt: ctx.attempt,
+        deadline,
+        ...(batch
+          ? { events: events.map((event) => toTagged(event)) }
+          : { event: toTagged(first) }),
+      }
+      // An object that dies now is woken by its alarm soon (not at the lease's end) and re-sends.
+      const recovery = alarm.hold(timeout)
+      const done = () => {
+        pending.delete(delivery)
+        alarm.release(recovery)
+      }
+      pending.set(delivery, {
+        subscription,
+        seq: first.seq,
+        seqs: events.map((event) => event.seq),
+        attempt: ctx.attempt,
+        deadline,
+        claimed: false,
+        resolve: (failed = []) => {
+          done()
+          resolve(failed)
+        },
+        reject: (e) => {
+          done()
+          reject(e)
+        },
+      })
+      // The lease lapsed (or the bus closed): a late outcome for it is ignored, a late claim refused.
+      ctx.signal.addEventListener('abort', done, { once: true })
+      if (!outbox.length) queueMicrotask(() => void flush())
+      outbox.push({
+        body,
+        bytes: utf8.encode(JSON.stringify(body)).length,
+        reject: (e) => pending.get(delivery)?.reject(e),
+      })
+    })
+
   return {
     /** Events were just appended: an object that dies before their deliveries go out is woken to send them (see alarmKeeper). */
     keepAwake: alarm.keepAwake,
 
-    handler: (subscription: string, timeout: number) => (event: BusEvent, ctx: HandlerContext) =>
-      new Promise<void>((resolve, reject) => {
-        const delivery = `${subscription}/${event.seq}/${ctx.attempt}/${(++nonce).toString(36)}`
-        const deadline = clock.now() + timeout
-        const body: DeliveryMessage = {
-          kind: 'tidings.delivery',
-          delivery,
-          object: id,
-          ...(bus ? { bus } : {}),
-          subscription,
-          attempt: ctx.attempt,
-          deadline,
-          event: toTagged(event),
+    handler:
+      (subscription: string, timeout: number) =>
+      async (event: BusEvent, ctx: HandlerContext): Promise<void> => {
+        const failed = await send(subscription, timeout, [event], ctx, false)
+        if (failed[0]) throw fromWire(failed[0].error)
+      },
+
+    /**
+     * A batch subscription's handler: the batch goes out as one message (one lease, one claim), so
+     * a key's events stay in order in one handler call; the events the Worker reports failed are
+     * marked failed (the runner retries each alone), a failed delivery fails the batch.
+     */
+    batchHandler:
+      (subscription: string, timeout: number) =>
+      async (events: BusEvent[], ctx: BatchContext): Promise<void> => {
+        const failed = await send(subscription, timeout, events, ctx, true)
+        const bySeq = new Map(events.map((event) => [event.seq, event]))
+        for (const { seq, error } of failed) {
+          const event = bySeq.get(seq)
+          if (event) ctx.fail(event, fromWire(error))
         }
-        // An object that dies now is woken by its alarm soon (not at the lease's end) and re-sends.
-        const recovery = alarm.hold(timeout)
-        const done = () => {
-          pending.delete(delivery)
-          alarm.release(recovery)
-        }
-        pending.set(delivery, {
-          subscription,
-          seq: event.seq,
-          attempt: ctx.attempt,
-          deadline,
-          claimed: false,
-          resolve: () => {
-            done()
-            resolve()
-          },
-          reject: (e) => {
-            done()
-            reject(e)
-          },
-        })
-        // The lease lapsed (or the bus closed): a late outcome for it is ignored, a late claim refused.
-        ctx.signal.addEventListener('abort', done, { once: true })
-        if (!outbox.length) queueMicrotask(() => void flush())
-        outbox.push({
-          body,
-          bytes: utf8.encode(JSON.stringify(body)).length,
-          reject: (e) => pending.get(delivery)?.reject(e),
-        })
-      }),
+      },
 
     /**
      * The Worker asks to run these deliveries: for each, the ms left of its lease when it may run,
@@ -201,11 +246,14 @@ export const queueDelivery = (
         p.claimed = took = true
         return p.deadline - now
       })
+      // A batch's delivery is one per event: each is charged if this runtime dies with it out.
       if (took)
         journal(
           [...pending.values()]
             .filter((p) => p.claimed)
-            .map(({ subscription, seq, attempt }) => ({ subscription, seq, attempt })),
+            .flatMap(({ subscription, seqs, attempt }) =>
+              seqs.map((seq) => ({ subscription, seq, attempt })),
+            ),
         )
       return out
     },
@@ -217,7 +265,7 @@ export const queueDelivery = (
         const p = pending.get(o.delivery)
         if (!p) continue
         n++
-        if (o.ok) p.resolve()
+        if (o.ok) p.resolve(o.failed)
         else p.reject(fromWire(o.error))
       }
       return n

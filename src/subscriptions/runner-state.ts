@@ -141,6 +141,8 @@ export interface RunnerState {
   /** What the record's delivering note says runs now. */
   notedSeqs: Set<number>
   awaitingNote: Set<number>
+  /** A batch subscription: when the batch now filling got its first ready event (its `wait` runs from then). */
+  batchSince: number | undefined
 }
 
 /** The seqs a record notes as delivering by this owner. */
@@ -184,6 +186,7 @@ export const createRunnerState = (
   carefulOutcomesLeft: 100,
   notedSeqs: notedBy(record, owner),
   awaitingNote: new Set(),
+  batchSince: undefined,
 })
 
 /** The fixed options of a runner, defaults applied (see `subscribe`). */
@@ -199,6 +202,8 @@ export interface RunnerOptions {
   ledger: { window: number; max: number }
   /** Whether what runs is noted in the record so a taker counts it when this runtime dies. */
   countDeadRuntimes: boolean
+  /** A batch subscription's batching (batch.ts): `handler` then takes `(events, ctx)`. */
+  batch?: { size: number; wait: number } | undefined
 }
 
 /** What the runner's parts (lanes, attempt, flush) share: the state, and the calls between them. */
