@@ -1,5 +1,6 @@
 import { type BusEvent, TidingsError } from '../../src/index.js'
-import { fromTagged } from '../../src/internal.js'
+import { chainedOptions, fromTagged } from '../../src/internal.js'
+import type { Bus } from '../../src/index.js'
 import type { DeliveryMessage, FailedEvent, Outcome } from './_delivery.js'
 import type { EdgeBatchContext, EdgeHandlerContext, Subscriptions } from './subscriptions.js'
 import { toWire } from './_wire.js'
@@ -111,3 +112,47 @@ export const runBatch = async (
     return group.map(({ d }) => ({ delivery: d.delivery, ok: false, error: toWire(e) }))
   }
 }
+
+/**
+ * @internal Runs the batch deliveries among `claimed` (the others are left out), merged per
+ * subscription by {@link batchGroups}; one outcome per delivery.
+ *
+ * @example
+ * const outcomes = await runBatches(subscriptions, chained, claimed, env, waitUntil)
+ */
+export const runBatches = async (
+  subscriptions: Subscriptions | undefined,
+  chained: (d: DeliveryMessage, event: BusEvent) => EdgeHandlerContext['publish'],
+  claimed: ClaimedDelivery[],
+  env: unknown,
+  waitUntil: (p: Promise<unknown>) => void,
+): Promise<Outcome[]> => {
+  const groups = batchGroups(
+    subscriptions,
+    claimed.filter(({ d }) => d.events),
+  )
+  const outcomes = await Promise.all(
+    groups.map((group) => runBatch(subscriptions, chained, group, env, waitUntil)),
+  )
+  return outcomes.flat()
+}
+
+/**
+ * @internal A handler's chained publish at the edge: caused by `event`, in its correlation, with
+ * an id stable across retries, sent to the bus the event came from.
+ *
+ * @example
+ * const chained = chainedPublish(busNamed)
+ * const ctx = { ..., publish: chained(delivery, event) }
+ */
+export const chainedPublish =
+  (busNamed: (name: string | undefined) => Pick<Bus, 'publish'>) =>
+  (d: DeliveryMessage, event: BusEvent): EdgeHandlerContext['publish'] => {
+    let calls = 0
+    return (type, data, o = {}) =>
+      busNamed(d.bus).publish(
+        type,
+        data,
+        chainedOptions(d.subscription, event, o, () => calls++),
+      )
+  }

@@ -1,6 +1,6 @@
-import { chainedOptions, fromTagged } from '../../src/internal.js'
+import { fromTagged } from '../../src/internal.js'
 import type { Bus, BusEvent } from '../../src/index.js'
-import { batchGroups, runBatch } from './_batches.js'
+import { chainedPublish, runBatches } from './_batches.js'
 import { isDelivery, type DeliveryMessage, type Outcome } from './_delivery.js'
 import { isR2Notification, r2Event } from './r2.js'
 import type { BusNamespace, Stub } from './_stubs.js'
@@ -26,16 +26,7 @@ export interface ConsumerContext {
  * export default { queue: queueConsumer({ namespace: env.BUS, options: { subscriptions }, bus, busNamed: () => bus }) }
  */
 export const queueConsumer = ({ namespace, options, bus, busNamed }: ConsumerContext) => {
-  /** A chained publish from a handler: caused by `event`, in its correlation, with an id stable across retries. */
-  const chained = (d: DeliveryMessage, event: BusEvent): EdgeHandlerContext['publish'] => {
-    let calls = 0
-    return (type, data, o = {}) =>
-      busNamed(d.bus).publish(
-        type,
-        data,
-        chainedOptions(d.subscription, event, o, () => calls++),
-      )
-  }
+  const chained = chainedPublish(busNamed)
 
   /** Runs one claimed delivery's handler for the `ms` left of its lease; its outcome goes back to the object. */
   const run = async (
@@ -140,10 +131,7 @@ export const queueConsumer = ({ namespace, options, bus, busNamed }: ConsumerCon
               ...claimed
                 .filter(({ d }) => !d.events)
                 .map(({ d, ms }) => run(d, ms, env, waitUntil)),
-              ...batchGroups(
-                options.subscriptions,
-                claimed.filter(({ d }) => d.events),
-              ).map((group) => runBatch(options.subscriptions, chained, group, env, waitUntil)),
+              runBatches(options.subscriptions, chained, claimed, env, waitUntil),
             ])
           ).flat()
           try {
