@@ -14,6 +14,9 @@ export type {
   WaitOptions,
 } from './types.js'
 export type {
+  BatchContext,
+  BatchOptions,
+  BatchSubscribeOptions,
   DeadLetter,
   HandlerContext,
   RetryOptions,

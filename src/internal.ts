@@ -37,6 +37,8 @@ export { publishInputOf, type ReceivedInput } from './publish-input.js'
 
 // Subscriptions: the name rule, the chained publish, and their records through functions.
 export { checkSubscriptionName, SUBSCRIPTION_NAME } from './subscriptions/name.js'
+export { checkBatch } from './subscriptions/arguments.js'
+export { MAX_BATCH_SIZE } from './subscriptions/batch.js'
 export { chainedOptions, childSpan } from './subscriptions/chained.js'
 export {
   releaseAllLeases,

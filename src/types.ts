@@ -62,6 +62,62 @@ export interface HandlerContext<I extends EventMap = any> {
   ): Promise<unknown>
 }
 
+/**
+ * What a batch handler gets besides its events: the handler context, plus `fail` to mark one
+ * event of the batch failed (it is retried alone with the subscription's backoff); the events
+ * not marked are acked when the handler returns.
+ *
+ * @example
+ * await bus.subscribe('indexer', 'doc.*', async (events, ctx) => {
+ *   for (const e of events) if (!(await index(e.data))) ctx.fail(e, new Error('index refused'))
+ * }, { batch: { size: 100, wait: 1000 } })
+ */
+export interface BatchContext<I extends EventMap = any, Ev = BusEvent> extends HandlerContext<I> {
+  /** Marks one event of this batch failed, with the error its retry and dead letter record. */
+  fail(event: Ev, error?: unknown): void
+}
+
+/**
+ * A batch subscription's batching: up to `size` events per handler call (an integer, 1..1000),
+ * waiting at most `wait` ms (default 0) after the first one is ready for more to arrive.
+ *
+ * @example
+ * const batch: BatchOptions = { size: 500, wait: 60_000 }
+ */
+export interface BatchOptions {
+  size: number
+  wait?: number
+}
+
+/**
+ * Options of a batch subscription: `subscribe`'s options with `batch`.
+ *
+ * @example
+ * const options: BatchSubscribeOptions = { from: 'earliest', batch: { size: 100, wait: 5000 } }
+ */
+export interface BatchSubscribeOptions<Ev = BusEvent> extends SubscribeOptions<Ev> {
+  batch: BatchOptions
+}
+
+/**
+ * The handler `subscribe` takes for its options: `(events, ctx)` with `batch`, else `(event, ctx)`.
+ *
+ * @example
+ * type H = HandlerFor<{ batch: { size: 10 } }, BusEvent, OpenEvents> // (events: BusEvent[], ctx: BatchContext) => unknown
+ */
+export type HandlerFor<O, Ev, I extends EventMap> = [O] extends [{ batch: BatchOptions }]
+  ? (events: Ev[], ctx: BatchContext<I, Ev>) => unknown
+  : (event: Ev, ctx: HandlerContext<I>) => unknown
+
+/**
+ * Refuses the keys of `O` that `Known` does not have (what excess-property checks do for a
+ * non-generic parameter): a misspelt option stays a type error.
+ *
+ * @example
+ * const f = <O extends { a?: number }>(o: O & Only<O, { a?: number }>) => o
+ */
+export type Only<O, Known> = { [K in Exclude<keyof O, keyof Known>]: never }
+
 /** One event that ran out of attempts (or threw `NonRetriableError`) in one subscription. */
 export interface DeadLetter {
   /** `<subscription>/<seq>`: what `redrive` and `discard` take. */
@@ -223,11 +279,23 @@ export interface Bus<E extends EventMap = any, I extends EventMap = E> {
     options?: ReadOptions<P>,
   ): Promise<{ events: Matching<E, P>[]; next: string; cursors?: string[] }>
   /** A durable subscription: at-least-once, resumed by any bus over the same store. Resolves once registered. */
+  /** With `batch`, `handler` gets up to `batch.size` events at once, in seq order (see README, "Batch handlers"). */
+  subscribe<
+    P extends string,
+    O extends SubscribeOptions<Matching<E, P>> | BatchSubscribeOptions<Matching<E, P>> =
+      SubscribeOptions<Matching<E, P>>,
+  >(
+    name: string,
+    pattern: PatternOf<E, P>,
+    handler: HandlerFor<O, Matching<E, P>, I>,
+    options?: O & Only<O, BatchSubscribeOptions>,
+  ): Promise<Subscription>
+  /** A batch subscription whose options hold a function filter (its handler's events annotated: they are inferred after it). */
   subscribe<P extends string>(
     name: string,
     pattern: PatternOf<E, P>,
-    handler: (event: Matching<E, P>, ctx: HandlerContext<I>) => unknown,
-    options?: SubscribeOptions<Matching<E, P>>,
+    handler: (events: Matching<E, P>[], ctx: BatchContext<I, Matching<E, P>>) => unknown,
+    options: BatchSubscribeOptions<Matching<E, P>>,
   ): Promise<Subscription>
   /** Every subscription in the store, attached anywhere or not. */
   subscriptions(): Promise<{ name: string; pattern: string; attached: boolean; lag: number }[]>

@@ -298,3 +298,65 @@ describe('versioned events', () => {
     }>()
   })
 })
+
+describe('batch handlers', () => {
+  test('events is the union the pattern matches; ctx.fail takes one of them', () => {
+    void bus.subscribe(
+      'report',
+      'order.*',
+      async (events, ctx) => {
+        expectTypeOf(events).toEqualTypeOf<
+          (BusEvent<'order.placed', { total: number }> | BusEvent<'order.paid', { id: string }>)[]
+        >()
+        expectTypeOf(ctx.attempt).toBeNumber()
+        for (const e of events)
+          if (e.type === 'order.placed' && e.data.total < 0) ctx.fail(e, new Error('negative'))
+        await ctx.publish('user.created', { email: 'ops@example.com' })
+        // @ts-expect-error ctx.publish is typed by the map
+        await ctx.publish('user.created', { email: 1 })
+      },
+      { batch: { size: 100, wait: 1000 } },
+    )
+    void bus.subscribe(
+      'one',
+      'order.placed',
+      (events) => expectTypeOf(events[0]!.data).toEqualTypeOf<{ total: number }>(),
+      { batch: { size: 10 } },
+    )
+  })
+  test('a single handler keeps taking one event; batch options need a size', () => {
+    void bus.subscribe('single', 'order.placed', (e) =>
+      expectTypeOf(e.data).toEqualTypeOf<{ total: number }>(),
+    )
+    // @ts-expect-error batch needs a size
+    void bus.subscribe('nosize', 'order.placed', (events) => events, { batch: { wait: 5 } })
+    // @ts-expect-error a misspelt option is still refused
+    void bus.subscribe('typo', 'order.placed', (e) => e, { concurency: 2 })
+    // With a function filter the options are inferred after the handler: annotate the batch's events.
+    void bus.subscribe(
+      'filtered',
+      'order.placed',
+      (events: BusEvent<'order.placed', { total: number }>[]) => events,
+      { filter: (e) => e.data.total > 0, batch: { size: 10 } },
+    )
+    void bus.subscribe(
+      'declarative',
+      'order.placed',
+      (events) => expectTypeOf(events).toBeArray(),
+      { filter: { type: ['order.placed'] }, batch: { size: 10 } },
+    )
+    void bus.subscribe(
+      'filtered1',
+      'order.placed',
+      (e) => expectTypeOf(e.data.total).toBeNumber(),
+      { filter: (e) => e.data.total > 0 },
+    )
+    void bus.subscribe(
+      'wrong',
+      'order.placed',
+      // @ts-expect-error a batch handler gets an array, not one event
+      (events: BusEvent<'order.placed', { total: number }>) => events,
+      { batch: { size: 5 } },
+    )
+  })
+})

@@ -1,5 +1,6 @@
 import { chainedOptions, fromTagged } from '../../src/internal.js'
 import type { Bus, BusEvent, Instrumentation } from '../../src/index.js'
+import { chainedPublish, runBatches } from './_batches.js'
 import { isDelivery, type DeliveryMessage, type Outcome } from './_delivery.js'
 import { isR2Notification, r2Event, type R2Notification } from './r2.js'
 import type { BusNamespace, Stub } from './_stubs.js'
@@ -44,7 +45,7 @@ const run = async (
   waitUntil: (p: Promise<unknown>) => void,
 ): Promise<Outcome> => {
   const sub = options.subscriptions?.[d.subscription]
-  if (!sub)
+  if (!sub || sub.batch)
     return {
       delivery: d.delivery,
       ok: false,
@@ -97,6 +98,7 @@ const run = async (
  */
 export const queueConsumer = (context: ConsumerContext) => {
   const { namespace, options, bus } = context
+  const chained = chainedPublish(context.busNamed)
   return async function queue(
     batch: MessageBatch,
     env?: unknown,
@@ -148,11 +150,18 @@ export const queueConsumer = (context: ConsumerContext) => {
           const granted = list.filter((_, i) => typeof leases[i] === 'number')
           for (const { m } of list.filter((_, i) => typeof leases[i] !== 'number')) m.ack()
           if (!granted.length) return
-          const outcomes = await Promise.all(
-            list.flatMap(({ body }, i) =>
-              typeof leases[i] === 'number' ? [run(context, body, leases[i]!, env, waitUntil)] : [],
-            ),
+          const claimed = list.flatMap(({ body }, i) =>
+            typeof leases[i] === 'number' ? [{ d: body, ms: leases[i]! }] : [],
           )
+          // Single deliveries run one by one; a batch subscription's are merged per subscription.
+          const outcomes = (
+            await Promise.all([
+              ...claimed
+                .filter(({ d }) => !d.events)
+                .map(({ d, ms }) => run(context, d, ms, env, waitUntil)),
+              runBatches(options.subscriptions, chained, claimed, env, waitUntil),
+            ])
+          ).flat()
           try {
             unwrap((await stub.settle(outcomes)) as Reply<number>)
             for (const { m } of granted) m.ack()

@@ -1,4 +1,5 @@
 import {
+  type BatchContext,
   type BusEvent,
   type Clock,
   type HandlerContext,
@@ -23,7 +24,9 @@ export interface DeliveryMessage {
   /** When the lease lapses (epoch ms): the handler's signal aborts then. */
   deadline: number
   /** The event in superjson form (the Queue message is JSON, measured like the event's size limit). */
-  event: Tagged
+  event?: Tagged
+  /** A batch subscription's delivery: its batch's events, in seq order, in one message. */
+  events?: Tagged[]
 }
 
 /**
@@ -34,8 +37,14 @@ export interface DeliveryMessage {
  * const o: Outcome = { delivery, ok: true, ms: 12 }
  */
 export type Outcome =
-  | { delivery: string; ok: true; ms?: number }
+  | { delivery: string; ok: true; ms?: number; failed?: FailedEvent[] }
   | { delivery: string; ok: false; ms?: number; error: WireError }
+
+/** @internal One event a batch handler marked failed. @example const f: FailedEvent = { seq: 3, error: { name: 'Error', message: 'x' } } */
+export interface FailedEvent {
+  seq: number
+  error: WireError
+}
 
 /** @internal Whether a Queue message body is one of ours. @example isDelivery({ kind: 'tidings.delivery' }) */
 export const isDelivery = (body: unknown): body is DeliveryMessage =>
@@ -80,10 +89,13 @@ export const runtimeDied = (
 
 /** A delivery sent and waiting for its outcome: its lease, and the attempt it settles. */
 interface Lease extends Claimed {
+  /** The delivery's events: one, or a batch's (each is charged if the runtime dies with it out). */
+  seqs: number[]
   deadline: number
   claimed: boolean
-  context: HandlerContext
-  resolve(): void
+  /** A single delivery's handler context, where its duration is reported; none for a batch. */
+  context?: HandlerContext
+  resolve(failed?: FailedEvent[]): void
   reject(e: unknown): void
 }
 
@@ -94,8 +106,9 @@ const settleLeases = (pending: Map<string, Lease>, outcomes: readonly Outcome[])
     const p = pending.get(o.delivery)
     if (!p) continue
     n++
-    if (typeof o.ms === 'number' && o.ms >= 0 && o.ms < 86_400_000) reportDuration(p.context, o.ms)
-    if (o.ok) p.resolve()
+    if (p.context && typeof o.ms === 'number' && o.ms >= 0 && o.ms < 86_400_000)
+      reportDuration(p.context, o.ms)
+    if (o.ok) p.resolve(o.failed)
     else p.reject(fromWire(o.error))
   }
   return n
@@ -116,6 +129,74 @@ const loseLeases = (pending: Map<string, Lease>, deliveries: readonly string[]):
   }
   return n
 }
+
+/** What {@link send} needs of its object: ids, the clock, the leases, the alarm and the outbox. */
+interface SendContext {
+  id: string
+  bus: string | undefined
+  clock: Clock
+  pending: Map<string, Lease>
+  alarm: ReturnType<typeof alarmKeeper>
+  nonce: () => number
+  enqueue: (outgoing: Outgoing<DeliveryMessage>) => void
+}
+
+/** Sends one delivery (one event, or a batch's events) and resolves with the events the Worker reported failed. */
+const send = (
+  { id, bus, clock, pending, alarm, nonce, enqueue }: SendContext,
+  subscription: string,
+  timeout: number,
+  events: BusEvent[],
+  ctx: Pick<HandlerContext, 'attempt' | 'signal'>,
+  context: HandlerContext | undefined,
+): Promise<FailedEvent[]> =>
+  new Promise<FailedEvent[]>((resolve, reject) => {
+    const first = events[0]!
+    const delivery = `${subscription}/${first.seq}/${ctx.attempt}/${nonce().toString(36)}`
+    const deadline = clock.now() + timeout
+    const body: DeliveryMessage = {
+      kind: 'tidings.delivery',
+      delivery,
+      object: id,
+      ...(bus ? { bus } : {}),
+      subscription,
+      attempt: ctx.attempt,
+      deadline,
+      ...(context
+        ? { event: toTagged(first) }
+        : { events: events.map((event) => toTagged(event)) }),
+    }
+    // An object that dies now is woken by its alarm soon (not at the lease's end) and re-sends.
+    const recovery = alarm.hold(timeout)
+    const done = () => {
+      pending.delete(delivery)
+      alarm.release(recovery)
+    }
+    pending.set(delivery, {
+      subscription,
+      seq: first.seq,
+      seqs: events.map((event) => event.seq),
+      attempt: ctx.attempt,
+      deadline,
+      claimed: false,
+      ...(context ? { context } : {}),
+      resolve: (failed = []) => {
+        done()
+        resolve(failed)
+      },
+      reject: (e) => {
+        done()
+        reject(e)
+      },
+    })
+    // The lease lapsed (or the bus closed): a late outcome for it is ignored, a late claim refused.
+    ctx.signal.addEventListener('abort', done, { once: true })
+    enqueue({
+      body,
+      bytes: utf8.encode(JSON.stringify(body)).length,
+      reject: (e) => pending.get(delivery)?.reject(e),
+    })
+  })
 
 /**
  * @internal The object's side of Queue delivery. A subscription's handler (run by the core's
@@ -153,56 +234,45 @@ export const queueDelivery = (
 
   // The alarm is kept close while deliveries are out, and after an append until they are.
   const alarm = alarmKeeper(clock)
+  const sending: SendContext = {
+    id,
+    bus,
+    clock,
+    pending,
+    alarm,
+    nonce: () => ++nonce,
+    enqueue: (outgoing) => {
+      if (!outbox.length) queueMicrotask(() => void flush())
+      outbox.push(outgoing)
+    },
+  }
 
   return {
     /** Events were just appended: an object that dies before their deliveries go out is woken to send them (see alarmKeeper). */
     keepAwake: alarm.keepAwake,
 
-    handler: (subscription: string, timeout: number) => (event: BusEvent, ctx: HandlerContext) =>
-      new Promise<void>((resolve, reject) => {
-        const delivery = `${subscription}/${event.seq}/${ctx.attempt}/${(++nonce).toString(36)}`
-        const deadline = clock.now() + timeout
-        const body: DeliveryMessage = {
-          kind: 'tidings.delivery',
-          delivery,
-          object: id,
-          ...(bus ? { bus } : {}),
-          subscription,
-          attempt: ctx.attempt,
-          deadline,
-          event: toTagged(event),
+    handler:
+      (subscription: string, timeout: number) =>
+      async (event: BusEvent, ctx: HandlerContext): Promise<void> => {
+        const failed = await send(sending, subscription, timeout, [event], ctx, ctx)
+        if (failed[0]) throw fromWire(failed[0].error)
+      },
+
+    /**
+     * A batch subscription's handler: the batch goes out as one message (one lease, one claim), so
+     * a key's events stay in order in one handler call; the events the Worker reports failed are
+     * marked failed (the runner retries each alone), a failed delivery fails the batch.
+     */
+    batchHandler:
+      (subscription: string, timeout: number) =>
+      async (events: BusEvent[], ctx: BatchContext): Promise<void> => {
+        const failed = await send(sending, subscription, timeout, events, ctx, undefined)
+        const bySeq = new Map(events.map((event) => [event.seq, event]))
+        for (const { seq, error } of failed) {
+          const event = bySeq.get(seq)
+          if (event) ctx.fail(event, fromWire(error))
         }
-        // An object that dies now is woken by its alarm soon (not at the lease's end) and re-sends.
-        const recovery = alarm.hold(timeout)
-        const done = () => {
-          pending.delete(delivery)
-          alarm.release(recovery)
-        }
-        pending.set(delivery, {
-          subscription,
-          seq: event.seq,
-          attempt: ctx.attempt,
-          deadline,
-          claimed: false,
-          context: ctx,
-          resolve: () => {
-            done()
-            resolve()
-          },
-          reject: (e) => {
-            done()
-            reject(e)
-          },
-        })
-        // The lease lapsed (or the bus closed): a late outcome for it is ignored, a late claim refused.
-        ctx.signal.addEventListener('abort', done, { once: true })
-        if (!outbox.length) queueMicrotask(() => void flush())
-        outbox.push({
-          body,
-          bytes: utf8.encode(JSON.stringify(body)).length,
-          reject: (e) => pending.get(delivery)?.reject(e),
-        })
-      }),
+      },
 
     /**
      * The Worker asks to run these deliveries: for each, the ms left of its lease when it may run,
@@ -227,7 +297,9 @@ export const queueDelivery = (
         journal(
           [...pending.values()]
             .filter((p) => p.claimed)
-            .map(({ subscription, seq, attempt }) => ({ subscription, seq, attempt })),
+            .flatMap(({ subscription, seqs, attempt }) =>
+              seqs.map((seq) => ({ subscription, seq, attempt })),
+            ),
         )
       return out
     },

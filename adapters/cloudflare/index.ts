@@ -4,6 +4,9 @@ export { cloudflareBus } from './client.js'
 export type { BusNamespace, CloudflareBus, CloudflareBusOptions } from './client.js'
 export { defineSubscriptions } from './subscriptions.js'
 export type {
+  AnyQueueSubscription,
+  BatchQueueSubscription,
+  EdgeBatchContext,
   EdgeHandlerContext,
   QueueSubscription,
   Subscriptions,

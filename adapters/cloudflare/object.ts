@@ -117,7 +117,12 @@ export class BusObject<Env = unknown> extends DurableObject<Env> {
         journal.write,
       ))
       for (const [name, { handler: _, pattern, ...o }] of subs) {
-        await bus.subscribe(name, pattern, delivery.handler(name, o.timeout ?? 30_000), o)
+        const timeout = o.timeout ?? 30_000
+        const handler = o.batch
+          ? delivery.batchHandler(name, timeout)
+          : delivery.handler(name, timeout)
+        // Either kind: the options say which, the handler matches them.
+        await bus.subscribe(name, pattern, handler as never, o as never)
       }
     })
   }

@@ -1,4 +1,5 @@
 import type {
+  BatchOptions,
   BusEvent,
   EventMap,
   EventOf,
@@ -8,7 +9,7 @@ import type {
   Payload,
   SubscribeOptions,
 } from '../../src/index.js'
-import { checkSubscriptionName, compilePattern, fail } from '../../src/internal.js'
+import { checkBatch, checkSubscriptionName, compilePattern, fail } from '../../src/internal.js'
 
 /**
  * What a Queue subscription's handler gets besides the event: the core's context, plus the
@@ -53,8 +54,51 @@ export interface QueueSubscription<
   pattern: string
   /** A declarative filter only: the object evaluates it, and a function cannot cross to it. */
   filter?: Filter
+  batch?: undefined
   handler(event: Ev, ctx: EdgeHandlerContext<E, Env>): unknown
 }
+
+/**
+ * What a batch subscription's handler gets at the edge: the edge context, plus `fail` to mark one
+ * event of the batch failed (retried alone with the subscription's backoff).
+ *
+ * @example
+ * const handler = async (events: BusEvent[], ctx: EdgeBatchContext) => { for (const e of events) if (!e.data) ctx.fail(e) }
+ */
+export interface EdgeBatchContext<
+  E extends EventMap = OpenEvents,
+  Env = unknown,
+  Ev = BusEvent,
+> extends EdgeHandlerContext<E, Env> {
+  /** Marks one event of this batch failed, with the error its retry and dead letter record. */
+  fail(event: Ev, error?: unknown): void
+}
+
+/**
+ * A batch subscription delivered through a Cloudflare Queue: the object makes the batches (up to
+ * `batch.size` events, waiting at most `batch.wait` ms) and sends each as one Queue message; the
+ * Worker's `queue()` runs `handler` once per message, or once for several messages of the
+ * subscription that arrive in one `queue()` batch while they fit in `size`. `timeout` is the
+ * lease of the whole batch.
+ *
+ * @example
+ * const digest: BatchQueueSubscription = { pattern: 'order.*', batch: { size: 100, wait: 5000 }, handler: async (events) => sendDigest(events) }
+ */
+export interface BatchQueueSubscription<
+  Ev extends BusEvent = BusEvent,
+  E extends EventMap = OpenEvents,
+  Env = unknown,
+> extends Omit<QueueSubscription<Ev, E, Env>, 'batch' | 'handler'> {
+  batch: BatchOptions
+  handler(events: Ev[], ctx: EdgeBatchContext<E, Env, Ev>): unknown
+}
+
+/** One subscription of either kind. @example const s: AnyQueueSubscription = { pattern: '**', handler: () => {} } */
+export type AnyQueueSubscription<
+  Ev extends BusEvent = BusEvent,
+  E extends EventMap = OpenEvents,
+  Env = unknown,
+> = QueueSubscription<Ev, E, Env> | BatchQueueSubscription<Ev, E, Env>
 
 /**
  * A subscription of a typed bus: an exact topic gives its handler that event; a wildcard pattern
@@ -64,11 +108,13 @@ export interface QueueSubscription<
  * const mailer: TypedQueueSubscription<Events, Env> = { pattern: 'user.created', handler: (e, ctx) => ctx.env.MAIL.send(e.data.email) }
  */
 export type TypedQueueSubscription<E extends EventMap, Env = unknown> = string extends keyof E
-  ? QueueSubscription<BusEvent, E, Env>
+  ? AnyQueueSubscription<BusEvent, E, Env>
   : | {
-        [T in keyof E & string]: QueueSubscription<EventOf<E, T>, E, Env> & { pattern: T }
+        [T in keyof E & string]: AnyQueueSubscription<EventOf<E, T>, E, Env> & { pattern: T }
       }[keyof E & string]
-    | (QueueSubscription<EventOf<E, keyof E & string>, E, Env> & { pattern: `${string}*${string}` })
+    | (AnyQueueSubscription<EventOf<E, keyof E & string>, E, Env> & {
+        pattern: `${string}*${string}`
+      })
 
 /**
  * What {@link defineSubscriptions} returns: the same definitions, checked once.
@@ -76,7 +122,7 @@ export type TypedQueueSubscription<E extends EventMap, Env = unknown> = string e
  * @example
  * new BusObject(ctx, env, { subscriptions: defineSubscriptions({ audit: { pattern: '**', handler: log } }), queue: env.DELIVERY })
  */
-export type Subscriptions = Readonly<Record<string, QueueSubscription<any, any, any>>>
+export type Subscriptions = Readonly<Record<string, AnyQueueSubscription<any, any, any>>>
 
 /**
  * Declares the Queue-delivered subscriptions in code that both the Worker (handlers) and the
@@ -108,6 +154,13 @@ export const defineSubscriptions = <E extends EventMap = OpenEvents, Env = unkno
         `subscription "${name}": a queue subscription takes a declarative filter (it runs in the object)`,
       )
     compilePattern(s.pattern)
+    if (s.batch !== undefined) {
+      try {
+        checkBatch(s.batch)
+      } catch (error) {
+        fail('INVALID_OPTIONS', `subscription "${name}": ${(error as Error).message}`)
+      }
+    }
   }
   return Object.freeze(subscriptions)
 }

@@ -9,6 +9,7 @@ import {
   TidingsError,
 } from '../../src/index.js'
 import {
+  checkBatch,
   checkSubscriptionName,
   compileFilter,
   compilePattern,
@@ -58,7 +59,7 @@ export const crossTab = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore)
       pattern: string,
       handler: (e: never, ctx: HandlerContext) => unknown,
       options?: SubscribeOptions,
-    ) => run(name, pattern, handler, options)) as CrossTab<E>['subscribe'],
+    ) => run(name, pattern, handler, options)) as unknown as CrossTab<E>['subscribe'],
   }
 }
 
@@ -106,6 +107,8 @@ export const inOneTab = <E extends EventMap>(bus: Bus<E>, store: IndexedDBStore)
         fail('INVALID_OPTIONS', 'a subscription needs a handler function')
       compilePattern(pattern)
       if (options?.filter !== undefined) compileFilter(options.filter as Filter)
+      const { batch } = (options ?? {}) as { batch?: unknown }
+      if (batch !== undefined) checkBatch(batch)
     } catch (e) {
       return Promise.reject(e)
     }

@@ -1,6 +1,7 @@
 import { checkSubscriptionName } from './name.js'
 import { coded, describeValue } from '../check.js'
 import { fail } from '../errors.js'
+import { MAX_BATCH_SIZE } from './batch.js'
 
 /**
  * Refuses a value that is given and not a positive (integer) number.
@@ -85,4 +86,33 @@ export const checking = (check: () => void): void => {
   } catch (error) {
     throw coded(error, 'INVALID_OPTIONS', 'reading the arguments threw')
   }
+}
+
+/**
+ * A batch subscription's `batch`: `{ size, wait? }`, size an integer 1..MAX_BATCH_SIZE, wait a
+ * finite number of ms ≥ 0. Returns the copy that runs (wait defaulted to 0).
+ *
+ * @example
+ * const batch = checkBatch({ size: 100, wait: 5000 })
+ */
+export const checkBatch = (batch: unknown): { size: number; wait: number } => {
+  if (!batch || typeof batch !== 'object' || Array.isArray(batch))
+    fail('INVALID_OPTIONS', `batch must be { size, wait? }, got ${describeValue(batch)}`)
+  const { size, wait, ...rest } = batch as { size?: unknown; wait?: unknown }
+  const unknown = Object.keys(rest)
+  if (unknown.length)
+    fail('INVALID_OPTIONS', `batch takes size and wait, not ${describeValue(unknown[0])}`)
+  if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > MAX_BATCH_SIZE) {
+    fail(
+      'INVALID_OPTIONS',
+      `batch.size must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${describeValue(size)}`,
+    )
+  }
+  if (wait !== undefined && (typeof wait !== 'number' || !Number.isFinite(wait) || wait < 0)) {
+    fail(
+      'INVALID_OPTIONS',
+      `batch.wait must be a finite number of ms, 0 or more, got ${describeValue(wait)}`,
+    )
+  }
+  return { size: size as number, wait: (wait as number | undefined) ?? 0 }
 }

@@ -6,8 +6,13 @@ import { chainedOptions } from './chained.js'
 import { reportedDuration } from './metrics.js'
 import { abortAttempt, type Attempt, type RetryRecord, type RunnerCore } from './runner-state.js'
 
-/** When a failed attempt runs again: the error's `retryAfter`, or the backoff (with jitter, a random share of it). */
-const retryWait = (core: RunnerCore, error: unknown, attempt: number): number => {
+/**
+ * When a failed attempt runs again: the error's `retryAfter`, or the backoff (with jitter, a random share of it).
+ *
+ * @example
+ * const due = clock.now() + retryWait(core, error, 2)
+ */
+export const retryWait = (core: RunnerCore, error: unknown, attempt: number): number => {
   const { initial, factor, max, jitter } = core.options.backoff
   const backoff = Math.min(max, initial * factor ** (attempt - 1))
   return error instanceof RetryAfterError

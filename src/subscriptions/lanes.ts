@@ -1,5 +1,6 @@
 import type { BusEvent } from '../event.js'
 import { startAttempt } from './attempt.js'
+import { pumpBatches } from './batch-lanes.js'
 import type { RetryRecord, RunnerCore, RunnerState } from './runner-state.js'
 
 // How many fetched events the runner keeps in memory: a long backlog stays in the store, read in
@@ -79,15 +80,9 @@ const fill = (core: RunnerCore): Promise<void> => {
   })())
 }
 
-/**
- * Starts what can start: in seq order, one per ordering key, within the concurrency bound (one
- * while careful, and then only once a commit has noted it).
- */
-export const pump = (core: RunnerCore): void => {
-  const { state, host, options } = core
-  if (state.stopped || state.draining) return
-  advance(state)
-  const now = host.clock.now()
+/** Starts single-event attempts: in seq order, one per ordering key; returns when the next retry is due. */
+const pumpSingles = (core: RunnerCore, now: number): number => {
+  const { state, options } = core
   const blockedKeys = new Set<string>()
   let nextDue = Infinity
   const slots = state.careful ? 1 : options.concurrency
@@ -114,6 +109,20 @@ export const pump = (core: RunnerCore): void => {
   // Redriven events sit below the cursor with their event; they queue behind their key's lane.
   for (const [seq, retry] of state.retries)
     if (seq < state.cursor && retry.event && !consider(retry.event, retry)) break
+  return nextDue
+}
+
+/**
+ * Starts what can start: in seq order, one per ordering key (a batch subscription: batches, see
+ * batch-lanes.ts), within the concurrency bound (one while careful, and then only once a commit
+ * has noted it).
+ */
+export const pump = (core: RunnerCore): void => {
+  const { state, host, options } = core
+  if (state.stopped || state.draining) return
+  advance(state)
+  const now = host.clock.now()
+  const nextDue = options.batch ? pumpBatches(core, now) : pumpSingles(core, now)
   host.clock.clearTimer(state.wakeTimer)
   state.wakeTimer = nextDue < Infinity ? host.clock.setTimer(nextDue, core.pump) : undefined
   // Persist a cursor that moved over non-matching events, so retention is not pinned by them;

@@ -142,6 +142,8 @@ export interface RunnerState {
   /** What the record's delivering note says runs now. */
   notedSeqs: Set<number>
   awaitingNote: Set<number>
+  /** A batch subscription: when the batch now filling got its first ready event (its `wait` runs from then). */
+  batchSince: number | undefined
 }
 
 /** The seqs a record notes as delivering by this owner. */
@@ -185,6 +187,7 @@ export const createRunnerState = (
   carefulOutcomesLeft: 100,
   notedSeqs: notedBy(record, owner),
   awaitingNote: new Set(),
+  batchSince: undefined,
 })
 
 /** The fixed options of a runner, defaults applied (see `subscribe`). */
@@ -202,6 +205,8 @@ export interface RunnerOptions {
   countDeadRuntimes: boolean
   /** This bus's counters of the subscription (they outlive the runner). */
   metrics: MetricsRecorder
+  /** A batch subscription's batching (batch.ts): `handler` then takes `(events, ctx)`. */
+  batch?: { size: number; wait: number } | undefined
 }
 
 /** What the runner's parts (lanes, attempt, flush) share: the state, and the calls between them. */

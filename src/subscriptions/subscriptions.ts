@@ -5,7 +5,7 @@ import { compileFilter, type EventPredicate, type Filter } from '../filter/filte
 import { compilePattern } from '../topic/pattern.js'
 import type { HandlerContext, RetryOptions, SubscribeOptions, Subscription } from '../types.js'
 import { createAdmin, type SubscriptionsAdmin } from './admin.js'
-import { checkName, checkPoint, checkPositive, checking } from './arguments.js'
+import { checkBatch, checkName, checkPoint, checkPositive, checking } from './arguments.js'
 import type { Attached, SubscriptionsCore } from './attached.js'
 import { createBacklogs } from './backlog.js'
 import type { Host } from './host.js'
@@ -59,7 +59,8 @@ const viewedBy =
   }
 
 type Checked = {
-  options: SubscribeOptions
+  options: SubscribeOptions & { batch?: unknown }
+  batch: RunnerOptions['batch']
   topic: (type: string) => boolean
   test: EventPredicate | undefined
   backoff: NonNullable<RetryOptions['backoff']>
@@ -72,7 +73,8 @@ const checkSubscribe = (
   handler: unknown,
   given: SubscribeOptions | undefined,
 ): Checked => {
-  let options: SubscribeOptions = {},
+  let options: SubscribeOptions & { batch?: unknown } = {},
+    batch: RunnerOptions['batch'],
     topic!: (type: string) => boolean,
     test: EventPredicate | undefined,
     backoff: NonNullable<RetryOptions['backoff']> = {}
@@ -107,8 +109,9 @@ const checkSubscribe = (
     checkPositive('retry.backoff.initial', backoff.initial, false)
     checkPositive('retry.backoff.max', backoff.max, false)
     checkPositive('retry.backoff.factor', backoff.factor, false)
+    if (options.batch !== undefined) batch = checkBatch(options.batch)
   })
-  return { options, topic, test, backoff }
+  return { options, batch, topic, test, backoff }
 }
 
 /**
@@ -146,7 +149,7 @@ export const createSubscriptions = (
 
     async subscribe(name, pattern, handler, given) {
       if (core.closed) fail('CLOSED', 'the bus is closed')
-      const { options, topic, test, backoff } = checkSubscribe(name, pattern, handler, given)
+      const { options, batch, topic, test, backoff } = checkSubscribe(name, pattern, handler, given)
       if (attached.has(name))
         fail('ALREADY_SUBSCRIBED', `subscription "${name}" is already attached on this bus`)
       const attempts = options.retry?.attempts ?? 5
@@ -173,6 +176,7 @@ export const createSubscriptions = (
         ledger: base.ledger,
         countDeadRuntimes: countsDeadRuntimes(store),
         metrics: core.metrics.get(name) ?? core.metrics.set(name, createMetrics()).get(name)!,
+        batch,
       }
       const make = (record: SubRecord, version: string, recovery?: Recovery) =>
         createRunner(host, runnerOptions, record, version, recovery)

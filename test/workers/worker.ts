@@ -1,5 +1,10 @@
 import { DurableObject } from 'cloudflare:workers'
-import { BusObject, cloudflareBus, defineSubscriptions } from '../../adapters/cloudflare/index.js'
+import {
+  BusObject,
+  cloudflareBus,
+  defineSubscriptions,
+  type EdgeBatchContext,
+} from '../../adapters/cloudflare/index.js'
 import { busApp } from '../../adapters/hono/index.js'
 import { NonRetriableError } from '../../src/errors.js'
 import type { BusEvent, EventMap } from '../../src/event.js'
@@ -130,6 +135,23 @@ export const subscriptions = defineSubscriptions<EventMap, Env>({
     pattern: 'versioned.*',
     handler: async (e, ctx) => {
       await ctx.publish('seen.versioned', { version: e.version, data: e.data })
+    },
+  },
+  // A batch subscription: the object batches, the Worker runs one handler call per Queue message
+  // (or several merged); an event whose data says poison is marked failed alone.
+  // Each call is recorded on one key, so the records keep the order of the calls.
+  digest: {
+    pattern: 'digest.*',
+    batch: { size: 10, wait: 50 },
+    retry: { attempts: 2, backoff: { initial: 10, jitter: false } },
+    handler: async (events: BusEvent[], ctx: EdgeBatchContext<EventMap, Env>) => {
+      for (const e of events)
+        if ((e.data as { poison?: boolean }).poison) ctx.fail(e, new Error(`poison ${e.id}`))
+      await ctx.publish(
+        'seen.digest',
+        { ids: events.map((e) => e.id), attempt: ctx.attempt },
+        { id: crypto.randomUUID(), key: 'digest' },
+      )
     },
   },
   keyed: {
