@@ -7,6 +7,7 @@ import {
 } from '../../src/index.js'
 import { reportDuration, type Tagged, toTagged } from '../../src/internal.js'
 import { alarmKeeper } from './_alarm.js'
+import { runtimeDied } from './_runtime-died.js'
 import { sendInChunks, type Outgoing } from './_outbox.js'
 import { fromWire, type WireError } from './_wire.js'
 
@@ -67,25 +68,7 @@ export interface ClaimRequest {
   redelivered: boolean
 }
 
-/**
- * @internal The error of an attempt whose runtime died before it reported an outcome (an isolate
- * killed mid-handler, an object restarted): the attempt counts, as any delivery does.
- *
- * @example
- * throw runtimeDied('mailer', 3, 2)
- */
-export const runtimeDied = (
-  subscription: string,
-  seq: number,
-  attempt: number,
-  how: string,
-): Error =>
-  Object.assign(
-    new Error(
-      `the runtime running attempt ${attempt} of #${seq} in "${subscription}" died before reporting an outcome (${how})`,
-    ),
-    { name: 'RuntimeDied' },
-  )
+export { runtimeDied } from './_runtime-died.js'
 
 /** A delivery sent and waiting for its outcome: its lease, and the attempt it settles. */
 interface Lease extends Claimed {
