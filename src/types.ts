@@ -33,18 +33,7 @@ export type { Matching, PatternOf } from './types/pattern.js'
 export type { ScheduleInfo, ScheduleSpec } from './types/schedule.js'
 export type { DelayOptions, DelayedResult, PublishInput, PublishOptions, PublishResult }
 
-export type {
-  RetryOptions,
-  HandlerContext,
-  BatchContext,
-  BatchOptions,
-  BatchSubscribeOptions,
-  HandlerFor,
-  Only,
-  DeadLetter,
-  SubscribeOptions,
-  Subscription,
-} from './types/subscriptions.js'
+export type * from './types/subscriptions.js'
 import type {
   RetryOptions,
   HandlerContext,

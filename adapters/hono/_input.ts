@@ -1,19 +1,9 @@
-import { fromCloudEvent } from '../../src/index.js'
+import { fromCloudEvent, type PublishOptions } from '../../src/index.js'
 import { checkTopic, fail, publishInputOf, TEXT_OPTIONS } from '../../src/internal.js'
 import { parseJson } from './_body.js'
 
 /** One event to publish, as read from a request. */
-export type Input = {
-  type: string
-  data: unknown
-  id?: string
-  key?: string
-  source?: string
-  correlationId?: string
-  causationId?: string
-  traceparent?: string
-  version?: number
-}
+export type Input = PublishOptions & { type: string; data: unknown; version?: number }
 
 const FIELDS = TEXT_OPTIONS
 

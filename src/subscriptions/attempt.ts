@@ -4,7 +4,13 @@ import type { HandleSpan } from '../instrumentation.js'
 import type { HandlerContext } from '../types.js'
 import { chainedOptions } from './chained.js'
 import { reportedDuration } from './metrics.js'
-import { abortAttempt, type Attempt, type RetryRecord, type RunnerCore } from './runner-state.js'
+import {
+  abortAttempt,
+  releaseSlot,
+  type Attempt,
+  type RetryRecord,
+  type RunnerCore,
+} from './runner-state.js'
 
 /**
  * When a failed attempt runs again: the error's `retryAfter`, or the backoff (with jitter, a random share of it).
@@ -75,16 +81,8 @@ export const startAttempt = (
     if (epoch !== state.epoch || state.stopped) return
     const now = host.clock.now()
     options.metrics.record(ok, reportedDuration(ctx) ?? now - started, now)
-    state.runningHandlers--
-    if (!state.runningHandlers) for (const resolve of state.idleWaiters.splice(0)) resolve()
     // The slot is free now: start the next one while this outcome commits.
-    if (!state.pumpQueued) {
-      state.pumpQueued = true
-      queueMicrotask(() => {
-        state.pumpQueued = false
-        core.pump()
-      })
-    }
+    releaseSlot(core)
     if (ok) return core.report({ seq: event.seq, event, kind: 'ack' })
     const dead = error instanceof NonRetriableError || attempt >= options.attempts
     core.report({

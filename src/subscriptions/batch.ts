@@ -12,7 +12,13 @@ import type { BusEvent } from '../event.js'
 import type { BatchContext } from '../types.js'
 import { retryWait } from './attempt.js'
 import { chainedOptions } from './chained.js'
-import { abortAttempt, type Attempt, type RetryRecord, type RunnerCore } from './runner-state.js'
+import {
+  abortAttempt,
+  releaseSlot,
+  type Attempt,
+  type RetryRecord,
+  type RunnerCore,
+} from './runner-state.js'
 
 /** The most events one batch handler call takes (`batch.size`). */
 export const MAX_BATCH_SIZE = 1000
@@ -131,15 +137,7 @@ export const startBatch = (
     host.clock.clearTimer(timer)
     // A replay or stop reset the count and dropped these attempts: their results go nowhere.
     if (epoch !== state.epoch || state.stopped) return
-    state.runningHandlers--
-    if (!state.runningHandlers) for (const resolve of state.idleWaiters.splice(0)) resolve()
-    if (!state.pumpQueued) {
-      state.pumpQueued = true
-      queueMicrotask(() => {
-        state.pumpQueued = false
-        core.pump()
-      })
-    }
+    releaseSlot(core)
     settle(core, runs, failed, thrown)
   }
   const maxAttempt = Math.max(...runs.map((run) => run.attempt))

@@ -221,3 +221,23 @@ export interface RunnerCore {
   /** Commits what is queued, once per turn (flush.ts). */
   flushSoon(): Promise<void>
 }
+
+/**
+ * A handler call has settled: its slot is free. Wakes `idle`-style waiters when none runs, and
+ * pumps once (in a microtask, however many settle in this tick) so the next starts while this
+ * outcome commits.
+ *
+ * @example
+ * releaseSlot(core)
+ */
+export const releaseSlot = (core: RunnerCore): void => {
+  const { state } = core
+  state.runningHandlers--
+  if (!state.runningHandlers) for (const resolve of state.idleWaiters.splice(0)) resolve()
+  if (state.pumpQueued) return
+  state.pumpQueued = true
+  queueMicrotask(() => {
+    state.pumpQueued = false
+    core.pump()
+  })
+}
