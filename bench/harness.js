@@ -44,12 +44,12 @@ export const args = () => {
 
 /**
  * One timed round on a tidings bus: `attach(bus, count)` wires the listeners (calling `count()` per
- * call), then `n` publishes of `topic` go out unawaited and the round ends when the bus is idle.
+ * call), then `n` publishes of `topic` (with `options`, if given) go out unawaited and the round ends when the bus is idle.
  * Checks the listeners saw `perEvent * n` calls; returns the milliseconds.
  */
 export const tidingsRound = async (
   createBus,
-  { n, topic, data, perEvent = 1, what = 'tidings', attach },
+  { n, topic, data, options, perEvent = 1, what = 'tidings', attach },
 ) => {
   const bus = createBus()
   let calls = 0
@@ -58,7 +58,7 @@ export const tidingsRound = async (
   })
   await bus.idle()
   const t0 = performance.now()
-  for (let i = 0; i < n; i++) bus.publish(topic, data)
+  for (let i = 0; i < n; i++) bus.publish(topic, data, options)
   await bus.idle()
   const ms = performance.now() - t0
   expectCalls(calls, perEvent * n, what)

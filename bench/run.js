@@ -33,6 +33,8 @@ if (ONLY.some((name) => !SIZE_CASES.includes(name))) {
 const LIVE = [
   { subject: 'tidings', n: 10_000 },
   { subject: 'tidings', n: 100_000, env: { BENCH_ROUNDS: '1', BENCH_WARMUP_N: '10000' } },
+  { subject: 'tidings-1kb', n: 10_000 },
+  { subject: 'emittery', n: 100_000 },
   { subject: 'mitt', n: 5_000_000 },
   { subject: 'eventemitter3', n: 10_000_000 },
 ]
@@ -51,24 +53,30 @@ const WILDCARD = LISTENERS.flatMap((listeners) => [
 ])
 
 // Durable delivery: one durable subscription, async no-op handler, 100,000 unawaited publishes until
-// idle, against emittery's awaited emit. A 100k round of tidings takes from seconds (concurrency 16)
+// idle, against emittery's awaited emit and the job queues p-queue and fastq at the same concurrency;
+// and one hot ordering key against unkeyed events, at concurrency 16. A 100k round of tidings takes from seconds (concurrency 16)
 // to ~40 s (concurrency 1): one timed round per process after a 10k warm-up, and concurrency 1
 // runs in fewer processes than the others (`runs`) to keep `npm run bench` near 5 minutes.
 const ONE_ROUND = { BENCH_ROUNDS: '1', BENCH_WARMUP_N: '10000' }
 const DURABLE = [
   { subject: 'tidings', concurrency: 1, n: 100_000, env: ONE_ROUND, runs: 1 },
   { subject: 'tidings', concurrency: 16, n: 100_000, env: ONE_ROUND },
+  { subject: 'tidings-hotkey', concurrency: 16, n: 100_000, env: ONE_ROUND },
   { subject: 'emittery', n: 100_000 },
   // The same rounds traced: `instrumentation: otel()` over the real SDK (issue 17's cost row).
   { subject: 'tidings-otel', concurrency: 1, n: 100_000, env: ONE_ROUND, runs: 1 },
   { subject: 'tidings-otel', concurrency: 16, n: 100_000, env: ONE_ROUND },
+  ...[1, 16].flatMap((concurrency) => [
+    { subject: 'p-queue', concurrency, n: 100_000 },
+    { subject: 'fastq', concurrency, n: 100_000 },
+  ]),
 ]
 // Publish-to-handler latency at a steady rate (~3 s per process after a 1 s warm-up).
 const LATENCY = { rate: 10_000, n: 30_000, subjects: ['durable', 'live'] }
 const LATENCY_GOAL_MS = 2
 // Heap after 1,000,000 handled events: one process (it takes minutes; heap use is not a timing).
 const HEAP = { n: 1_000_000, burst: 10_000, checkpoints: [100_000, 500_000, 1_000_000], runs: 1 }
-const HEAP_GOAL = 50 * 1024 * 1024
+const HEAP_GOAL = 20 * 1024 * 1024
 const HEAP_GROWTH = 1.1 // "not growing with the count": heap at 1M ≤ 1.1× heap at 100k
 // Schedules: N cron schedules firing once each in an hour of manual-clock time; the advance is timed.
 const SCHEDULES = [100, 1_000, 10_000]
@@ -284,6 +292,8 @@ const ee3 = find('live', 'eventemitter3')
 const liveT = LIVE.filter((j) => j.subject === 'tidings').map((j) =>
   find('live', 'tidings', { n: j.n }),
 )
+const liveEmittery = find('live', 'emittery')
+const live1kb = find('live', 'tidings-1kb')
 const wild = LISTENERS.map((listeners) => ({
   listeners,
   t: find('wildcard', 'tidings', { listeners }),
@@ -308,6 +318,13 @@ const durableOtel = DURABLE.filter((j) => j.subject === 'tidings-otel').map((j) 
   find('durable', 'tidings-otel', { concurrency: j.concurrency }),
 )
 const untraced = (j) => durableT.find((t) => t.concurrency === j.concurrency)
+const queues = durableT.map((t) => ({
+  t,
+  pQueue: find('durable', 'p-queue', { concurrency: t.concurrency }),
+  fastq: find('durable', 'fastq', { concurrency: t.concurrency }),
+}))
+const hotKey = find('durable', 'tidings-hotkey', { concurrency: 16 })
+const unkeyed16 = find('durable', 'tidings', { concurrency: 16 })
 const lat = Object.fromEntries(LATENCY.subjects.map((s) => [s, find('latency', s)]))
 const heapJob = find('heap', 'tidings')
 const heapRun =
@@ -337,6 +354,21 @@ const goals = [
     value: t.opsPerSec / mitt.opsPerSec,
     min: 0.2,
   })),
+  {
+    goal: 'live (burst of 10,000): tidings ≥ 3× emittery',
+    value: liveT[0].opsPerSec / liveEmittery.opsPerSec,
+    min: 3,
+  },
+  ...queues.map((q) => ({
+    goal: `durable handling (concurrency ${q.t.concurrency}, store commit included): tidings ≥ 1× p-queue`,
+    value: q.t.opsPerSec / q.pQueue.opsPerSec,
+    min: 1,
+  })),
+  {
+    goal: 'one hot ordering key ≥ 0.9× unkeyed (concurrency 16)',
+    value: hotKey.opsPerSec / unkeyed16.opsPerSec,
+    min: 0.9,
+  },
   {
     goal: 'wildcard, 10 patterns: tidings ≥ 1× eventemitter2',
     value: first.t.opsPerSec / first.ee2.opsPerSec,
@@ -452,8 +484,12 @@ out.push(
       'tidings(10k) ÷ it',
       'tidings(100k) ÷ it',
     ],
-    [...liveT, mitt, ee3].map((j) => [
-      j.subject === 'tidings' ? `tidings (burst ${int(j.n)})` : j.subject,
+    [...liveT, live1kb, liveEmittery, mitt, ee3].map((j) => [
+      j.subject === 'tidings'
+        ? `tidings (burst ${int(j.n)})`
+        : j.subject === 'tidings-1kb'
+          ? `tidings, 1 kB payload (burst ${int(j.n)})`
+          : j.subject,
       int(j.n),
       int(j.opsPerSec),
       pct(j.spread),
@@ -537,10 +573,12 @@ out.push(
 out.push(
   table(
     ['subject', 'events/round', 'ops/s', 'spread', 'runs (ops/s)', 'tidings ÷ emittery'],
-    [...durableT, emittery].map((j) => [
-      (j.subject === 'tidings'
-        ? `tidings durable (concurrency ${j.concurrency})`
-        : 'emittery (await emit)') + runsNote(j),
+    [...durableT, hotKey, emittery, ...queues.flatMap((q) => [q.pQueue, q.fastq])].map((j) => [
+      ({
+        tidings: `tidings durable (concurrency ${j.concurrency})`,
+        'tidings-hotkey': `tidings durable, one ordering key (concurrency ${j.concurrency})`,
+        emittery: 'emittery (await emit)',
+      }[j.subject] ?? `${j.subject} (concurrency ${j.concurrency})`) + runsNote(j),
       int(j.n),
       int(j.opsPerSec),
       j.samples.length > 1 ? pct(j.spread) : 'n/a',
@@ -712,7 +750,10 @@ const md = [
   ...liveT.flatMap((t) => [
     `| live \`publish\`, exact topic, 1 listener, burst of ${int(t.n)} | ${int(t.opsPerSec)} ops/s | mitt ${int(mitt.opsPerSec)} ops/s | ${ratio(t.opsPerSec / mitt.opsPerSec)} |`,
     `| ″ | ″ | eventemitter3 ${int(ee3.opsPerSec)} ops/s | ${ratio(t.opsPerSec / ee3.opsPerSec)} |`,
+    `| ″ | ″ | emittery (async \`emit\`) ${int(liveEmittery.opsPerSec)} ops/s | ${ratio(t.opsPerSec / liveEmittery.opsPerSec)} |`,
   ]),
+  `| live \`publish\`, 1 kB payload, burst of ${int(live1kb.n)} | ${int(live1kb.opsPerSec)} ops/s | tidings, 20 B payload ${int(liveT[0].opsPerSec)} ops/s | ${ratio(live1kb.opsPerSec / liveT[0].opsPerSec)} |`,
+  `| ″ | ″ | eventemitter3 ${int(ee3.opsPerSec)} ops/s | ${ratio(live1kb.opsPerSec / ee3.opsPerSec)} |`,
   ...wild.map(
     (w) =>
       `| wildcard \`publish\`, ${int(w.listeners)} patterns (2 match) | ${int(w.t.opsPerSec)} ops/s | eventemitter2 ${int(w.ee2.opsPerSec)} ops/s | ${ratio(w.t.opsPerSec / w.ee2.opsPerSec)} |`,
@@ -731,10 +772,12 @@ const md = [
       ([n, p]) =>
         `| offline-first page, entry / up front (min + gzip -9) | ${int(offline.tidings.entryGzip)} / ${int(offline.tidings.upFrontGzip)} B | ${n} ${int(p.entryGzip)} / ${int(p.upFrontGzip)} B | ${ratio(offline.tidings.entryGzip / p.entryGzip)} / ${ratio(offline.tidings.upFrontGzip / p.upFrontGzip)} |`,
     ),
-  ...durableT.map(
-    (t) =>
-      `| durable \`subscribe\` (memory store), async no-op handler, concurrency ${t.concurrency}, ${int(t.n)} events | ${int(t.opsPerSec)} events/s | emittery (awaited \`emit\`) ${int(emittery.opsPerSec)} events/s | ${ratio(t.opsPerSec / emittery.opsPerSec)} |`,
-  ),
+  ...queues.flatMap(({ t, pQueue, fastq }) => [
+    `| durable \`subscribe\` (memory store, commit included), async no-op handler, concurrency ${t.concurrency}, ${int(t.n)} events | ${int(t.opsPerSec)} events/s | emittery (awaited \`emit\`) ${int(emittery.opsPerSec)} events/s | ${ratio(t.opsPerSec / emittery.opsPerSec)} |`,
+    `| ″ | ″ | p-queue, concurrency ${t.concurrency} ${int(pQueue.opsPerSec)} jobs/s | ${ratio(t.opsPerSec / pQueue.opsPerSec)} |`,
+    `| ″ | ″ | fastq, concurrency ${t.concurrency} ${int(fastq.opsPerSec)} jobs/s | ${ratio(t.opsPerSec / fastq.opsPerSec)} |`,
+  ]),
+  `| durable, one hot ordering key, concurrency 16 | ${int(hotKey.opsPerSec)} events/s | unkeyed, concurrency 16 ${int(unkeyed16.opsPerSec)} events/s | ${ratio(hotKey.opsPerSec / unkeyed16.opsPerSec)} |`,
   ...durableOtel.map(
     (t) =>
       `| the same with \`otel()\` tracing every event, concurrency ${t.concurrency} | ${int(t.opsPerSec)} events/s | untraced ${int(untraced(t).opsPerSec)} events/s | ${ratio(t.opsPerSec / untraced(t).opsPerSec)} |`,

@@ -135,7 +135,9 @@ export function createBus(options: BusOptions = {}): Bus {
 
   const bus: Bus = {
     publish: (type: string, data: unknown, publishOptions?: PublishOptions) =>
-      append(() => [{ ...optionsOf(publishOptions, 'publish'), type, data }], true),
+      traceHook
+        ? append(() => [{ ...optionsOf(publishOptions, 'publish'), type, data }], true)
+        : publisher.appendOne(type, data, publishOptions),
     publishMany: (inputs) => append(() => inputs, false),
 
     cancel: (id) => cancel(log, id),

@@ -4,6 +4,9 @@ import type { BusEvent } from './event.js'
 import { createTrie } from './topic/topic.js'
 import type { ErrorContext, ListenOptions } from './types.js'
 
+/** How many topics' matches are cached at most (the cache starts over past it). */
+const CACHED_TOPICS = 1024
+
 interface Listener {
   listener: (event: BusEvent) => unknown
   test: ((event: BusEvent) => boolean) | undefined
@@ -33,10 +36,32 @@ export const createListeners = (
 ): Listeners => {
   const trie = createTrie<Listener>()
   let added = 0
+  // Each topic's matches, sorted, until the listener set changes: a publish then costs one lookup,
+  // whatever the number of patterns. Bounded, since topics come from callers (HTTP among them).
+  let matches = new Map<string, readonly Listener[]>()
+  const matching = (topic: string): readonly Listener[] => {
+    const cached = matches.get(topic)
+    if (cached) return cached
+    const found = trie.match(topic)
+    // The trie finds listeners by pattern; they run in the order they were added.
+    if (found.length > 1) found.sort((a, b) => a.order - b.order)
+    if (matches.size >= CACHED_TOPICS) matches = new Map()
+    matches.set(topic, found)
+    return found
+  }
+  /** Adds to the trie; the cached matches go whenever a listener comes or goes. */
+  const add = (pattern: string, listener: Listener): (() => void) => {
+    const remove = trie.add(pattern, listener)
+    matches = new Map()
+    return () => {
+      remove()
+      matches = new Map()
+    }
+  }
   return {
     dispatch(events) {
       for (const stored of events) {
-        const matched = trie.match(stored.type)
+        const matched = matching(stored.type)
         if (!matched.length) continue
         let event: BusEvent
         // Listeners see the current version; an upcaster that throws is reported, the event stays in the log.
@@ -46,8 +71,7 @@ export const createListeners = (
           onError(error, { event: stored })
           continue
         }
-        // The trie finds listeners by pattern; they run in the order they were added.
-        if (matched.length > 1) matched.sort((a, b) => a.order - b.order)
+        // The cached array is never changed in place: a listener added or removed meanwhile makes a new one.
         for (const { listener, test } of matched) {
           try {
             if (test && !test(event)) continue
@@ -72,7 +96,7 @@ export const createListeners = (
             'INVALID_FILTER',
             'on() takes a function filter; declarative filters are for subscribe() and waitFor()',
           )
-        off = trie.add(pattern, {
+        off = add(pattern, {
           listener: listener as Listener['listener'],
           test: filter as Listener['test'],
           order: added++,
@@ -87,6 +111,6 @@ export const createListeners = (
         signal?.removeEventListener('abort', off)
       }
     },
-    add: (pattern, listener) => trie.add(pattern, { listener, test: undefined, order: added++ }),
+    add: (pattern, listener) => add(pattern, { listener, test: undefined, order: added++ }),
   }
 }

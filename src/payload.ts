@@ -87,13 +87,12 @@ const walk = (value: unknown, depth: number): unknown => {
     const copy: Record<string, unknown> = {}
     let k = ''
     try {
-      // defineProperty, not assignment: an own `__proto__` key is data, never the copy's prototype
-      // (the copy is frozen, so writable and configurable need not be given).
+      // An own `__proto__` key is data, never the copy's prototype: defineProperty for it (the copy is
+      // frozen, so writable and configurable need not be given); assignment, much cheaper, for the rest.
       for (k in value) {
-        Object.defineProperty(copy, k, {
-          value: walk((value as Record<string, unknown>)[k], d),
-          enumerable: true,
-        })
+        const item = walk((value as Record<string, unknown>)[k], d)
+        if (k === '__proto__') Object.defineProperty(copy, k, { value: item, enumerable: true })
+        else copy[k] = item
         more(utf8(k) + 2)
       }
     } catch (e) {

@@ -22,8 +22,34 @@ export interface Publisher {
     data: unknown,
     options?: PublishOptions & { version?: unknown },
   ): Draft | Promise<Draft>
-  /** publish and publishMany: everything checked first, then one place in line for all. */
+  /** publishMany (and a traced publish): everything checked first, then one place in line for all. */
   append(inputs: () => readonly PublishInput[], single: boolean): Promise<any>
+  /** publish: what `append` does for one event, without its arrays and spreads. */
+  appendOne(type: string, data: unknown, options: PublishOptions | undefined): Promise<any>
+}
+
+/** The options of a publish given none: shared, since nothing writes to them. */
+const NO_OPTIONS: PublishOptions = Object.freeze({})
+
+/** When a delayed publish is due (0: now). A due time already past appends at once. */
+const holdOf = (clock: Clock, { delay, at }: { delay?: unknown; at?: unknown }): number => {
+  if (delay === undefined && at === undefined) return 0
+  const due: unknown =
+    at instanceof Date
+      ? at.getTime()
+      : (at ?? (typeof delay === 'number' && delay >= 0 ? clock.now() + delay : NaN))
+  if (
+    (delay !== undefined && at !== undefined) ||
+    typeof due !== 'number' ||
+    !(due <= MAX_TIME) ||
+    due !== due
+  ) {
+    fail(
+      'INVALID_OPTIONS',
+      `delay ${describeValue(delay)} / at ${describeValue(at)}: give delay (ms >= 0) or at (epoch ms, Date), due by year 9999`,
+    )
+  }
+  return (due as number) > clock.now() ? Math.ceil(due as number) : 0
 }
 
 /**
@@ -43,27 +69,6 @@ export const createPublisher = (
 ): Publisher => {
   // Own entries only: a topic named `constructor` or `toString` has no schema of Object.prototype's.
   const schemaOf = (type: string) => (Object.hasOwn(schemas, type) ? schemas[type] : undefined)
-
-  /** When a delayed publish is due (0: now). A due time already past appends at once. */
-  const holdOf = ({ delay, at }: { delay?: unknown; at?: unknown }): number => {
-    if (delay === undefined && at === undefined) return 0
-    const due: unknown =
-      at instanceof Date
-        ? at.getTime()
-        : (at ?? (typeof delay === 'number' && delay >= 0 ? clock.now() + delay : NaN))
-    if (
-      (delay !== undefined && at !== undefined) ||
-      typeof due !== 'number' ||
-      !(due <= MAX_TIME) ||
-      due !== due
-    ) {
-      fail(
-        'INVALID_OPTIONS',
-        `delay ${describeValue(delay)} / at ${describeValue(at)}: give delay (ms >= 0) or at (epoch ms, Date), due by year 9999`,
-      )
-    }
-    return (due as number) > clock.now() ? Math.ceil(due as number) : 0
-  }
 
   const prepare = (
     type: string,
@@ -119,7 +124,7 @@ export const createPublisher = (
         fail('INVALID_OPTIONS', `publishMany takes an array, got ${describeValue(all)}`)
       // A hole or a null is refused at once: a sparse array with a huge length is not walked.
       for (const input of all) optionsOf(input ?? null, 'publishMany: each event')
-      holds = all.map(holdOf)
+      holds = all.map((input) => holdOf(clock, input))
       // prepare reads the options by name: the input itself serves, no copy per publish.
       const prepareAll = () =>
         all.map((input) => prepare(input.type, input.data, input as PublishOptions))
@@ -140,5 +145,29 @@ export const createPublisher = (
     )
   }
 
-  return { prepare, append }
+  const appendOne = (
+    type: string,
+    data: unknown,
+    options: PublishOptions | undefined,
+  ): Promise<any> => {
+    let draft: Draft | Promise<Draft>, hold
+    try {
+      // Copied once, so a getter read while checking cannot hand something else to the log.
+      const input = options === undefined ? NO_OPTIONS : { ...optionsOf(options, 'publish') }
+      hold = holdOf(clock, input as { delay?: unknown; at?: unknown })
+      const prepareOne = () => prepare(type, data, input)
+      // Until the versions code has loaded, the draft is a promise: the place in line is taken now.
+      draft = versioning.now() ? prepareOne() : versioning.loaded!.then(prepareOne)
+    } catch (error) {
+      return Promise.reject(coded(error, 'INVALID_OPTIONS', 'reading the options threw'))
+    }
+    return log.append(
+      draft instanceof Promise ? draft.then((checked) => [checked]) : [draft],
+      true,
+      undefined,
+      hold ? [hold] : undefined,
+    )
+  }
+
+  return { prepare, append, appendOne }
 }

@@ -1,5 +1,8 @@
 // Case 1: live dispatch, exact topic, one counting listener, publishes not awaited one by one.
-// usage: node bench/cases/live.js <tidings|mitt|eventemitter3> <events per round>
+// `tidings-1kb`: the same with a 1 kB payload (an object of 16 strings of 52 characters), which
+// publish copies, freezes and sizes. emittery's emit is async (listeners run a microtask later):
+// n emits unawaited, then the last one awaited.
+// usage: node bench/cases/live.js <tidings|tidings-1kb|mitt|eventemitter3|emittery> <events per round>
 import { args, expectCalls, measure, tidingsRound } from '../harness.js'
 
 const {
@@ -7,6 +10,9 @@ const {
   nums: [n = 200_000],
 } = args()
 const data = { total: 42 }
+const kilobyte = Object.fromEntries(
+  Array.from({ length: 16 }, (_, i) => [`field${String(i).padStart(2, '0')}`, 'x'.repeat(52)]),
+)
 
 /** A round of a plain emitter (mitt, eventemitter3): one listener, n emits, timed. */
 const emitterRound = (make, name) => (n) => {
@@ -35,6 +41,35 @@ const subjects = {
           bus.on('order.placed', count)
         },
       })
+  },
+  async 'tidings-1kb'() {
+    const { createBus } = await import('tidings')
+    return (n) =>
+      tidingsRound(createBus, {
+        n,
+        topic: 'order.placed',
+        data: kilobyte,
+        attach: (bus, count) => {
+          bus.on('order.placed', count)
+        },
+      })
+  },
+  async emittery() {
+    const { default: Emittery } = await import('emittery')
+    return async (n) => {
+      const emitter = new Emittery()
+      let calls = 0
+      emitter.on('order.placed', () => {
+        calls++
+      })
+      const t0 = performance.now()
+      let last
+      for (let i = 0; i < n; i++) last = emitter.emit('order.placed', data)
+      await last
+      const ms = performance.now() - t0
+      expectCalls(calls, n, 'emittery')
+      return ms
+    }
   },
   async mitt() {
     const { default: mitt } = await import('mitt')

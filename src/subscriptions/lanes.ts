@@ -1,6 +1,7 @@
 import type { BusEvent } from '../event.js'
 import { startAttempt } from './attempt.js'
 import { pumpBatches } from './batch-lanes.js'
+import { indexEvent, walkFrontier } from './lane-index.js'
 import type { RetryRecord, RunnerCore, RunnerState } from './runner-state.js'
 
 // How many fetched events the runner keeps in memory: a long backlog stays in the store, read in
@@ -50,8 +51,11 @@ export const take = (core: RunnerCore, events: readonly BusEvent[]): void => {
     if (event.seq < state.nextToFetch) continue
     state.nextToFetch = event.seq + 1
     if (state.doneSeqs.has(event.seq)) continue
-    if (core.options.matches(event) && !state.handledIds.has(event.id)) state.buffer.push(event)
-    else state.doneSeqs.add(event.seq)
+    if (core.options.matches(event) && !state.handledIds.has(event.id)) {
+      state.buffer.push(event)
+      // Batch subscriptions walk the buffer itself (batch-lanes.ts), so only singles are indexed.
+      if (!core.options.batch) indexEvent(state.lanes, event)
+    } else state.doneSeqs.add(event.seq)
   }
 }
 
@@ -102,10 +106,9 @@ const pumpSingles = (core: RunnerCore, now: number): number => {
     else startAttempt(core, event, retry)
     return true
   }
-  for (let index = state.bufferHead; index < state.buffer.length; index++) {
-    const event = state.buffer[index]!
-    if (!state.doneSeqs.has(event.seq) && !consider(event, state.retries.get(event.seq))) break
-  }
+  // Unkeyed events and each key's first undone one, in seq order: a blocked key's backlog is not walked.
+  const isDone = (event: BusEvent) => event.seq < state.cursor || state.doneSeqs.has(event.seq)
+  walkFrontier(state.lanes, isDone, (event) => consider(event, state.retries.get(event.seq)))
   // Redriven events sit below the cursor with their event; they queue behind their key's lane.
   for (const [seq, retry] of state.retries)
     if (seq < state.cursor && retry.event && !consider(retry.event, retry)) break

@@ -19,6 +19,7 @@ import type { BusEvent } from '../event.js'
 import type { HandlerContext } from '../types.js'
 import type { Host } from './host.js'
 import type { MetricsRecorder } from './metrics.js'
+import { createLaneIndex, type LaneIndex } from './lane-index.js'
 import type { SubRecord } from './record.js'
 
 /**
@@ -113,6 +114,8 @@ export interface RunnerState {
   /** Fetched, matching events at or after the cursor, oldest first, from `bufferHead`. */
   buffer: BusEvent[]
   bufferHead: number
+  /** The buffer indexed by ordering key, so the pump skips a blocked key's backlog in O(1). */
+  lanes: LaneIndex
   /** The next seq to read from the log. */
   nextToFetch: number
   caughtUp: boolean
@@ -170,6 +173,7 @@ export const createRunnerState = (
   ledgerHead: 0,
   buffer: [],
   bufferHead: 0,
+  lanes: createLaneIndex(),
   nextToFetch: record.cursor,
   caughtUp: false,
   appendedDuringRead: false,

@@ -14,6 +14,7 @@ import type { BusEvent } from '../event.js'
 import { keys } from '../store/keys.js'
 import { flush } from './flush.js'
 import type { Host } from './host.js'
+import { createLaneIndex } from './lane-index.js'
 import { pump, take } from './lanes.js'
 import type { SubRecord } from './record.js'
 import type { Recovery } from './recovery.js'
@@ -80,6 +81,7 @@ const load = async (core: RunnerCore): Promise<void> => {
   state.retries.clear()
   state.buffer = []
   state.bufferHead = 0
+  state.lanes = createLaneIndex()
   state.handledIds.clear()
   state.ledger = ledger.map((entry) => entry.value as LedgerRecord)
   state.ledgerHead = 0
