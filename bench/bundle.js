@@ -29,11 +29,12 @@ export const BUS_APP_STARTUP = ['src/store/memory-store.ts']
 /**
  * The budget for {@link BUS_APP}'s entry chunk, gzip (level 9), in bytes. Issue 15 set 6 kB, and the
  * layout met it (5,084 B); event versions (the version check and the lazy upcaster loader, about
- * 290 B) and the synchronous publish hook of instrumentation (about 150 B) took it to 6,220 B on
- * 2026-12-03. The guard holds that line until the tracing wrapper becomes a strategy the
- * instrumentation brings (see README, Bundle).
+ * 290 B) and the synchronous publish hook of instrumentation (about 150 B) took it to 6,258 B. On
+ * 2026-12-03 the tracing wrapper became a strategy the instrumentation brings (`instrument()`,
+ * `wrapPublish`): 6,105 B. The budget is that plus 60 B of headroom, so a change that grows the
+ * entry has to say so here rather than slip under a loose line.
  */
-export const ENTRY_BUDGET = 6300
+export const ENTRY_BUDGET = 6165
 
 const gzip = (bytes) => gzipSync(bytes, { level: 9 }).length
 

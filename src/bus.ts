@@ -13,7 +13,6 @@ import { waitFor } from './bus-wait.js'
 import type { EventMap, OpenEvents } from './event.js'
 import { createListeners } from './listeners.js'
 import { createLog } from './log/log.js'
-import { tracePublishes } from './trace-publishes.js'
 import { createPublisher } from './publish.js'
 import { createVersioning } from './versioning.js'
 import type { Scheduler } from './schedule/schedule.js'
@@ -97,11 +96,12 @@ export function createBus(options: BusOptions = {}): Bus {
     () => closed,
     versioning,
   )
-  // Traced, each publish runs inside the instrumentation's hook; untraced, straight to the log.
-  const traceHook = options.instrumentation?.publish
+  // Traced, each publish runs inside the wrapper the instrumentation brings (so an untraced bus
+  // ships none), called synchronously: the caller's active span is the parent. Untraced, straight to the log.
+  const wrapPublish = options.instrumentation?.wrapPublish
   const append = (inputs: () => readonly PublishInput[], single: boolean): Promise<any> =>
-    traceHook
-      ? tracePublishes(traceHook, inputs, (traced) => publisher.append(traced, single))
+    wrapPublish
+      ? wrapPublish(inputs, (traced) => publisher.append(traced, single))
       : publisher.append(inputs, single)
   const publish = (type: string, data: unknown, publishOptions: object) =>
     bus.publish(type as never, data as never, publishOptions)

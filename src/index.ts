@@ -23,7 +23,16 @@ export type {
   SubscribeOptions,
   Subscription,
 } from './types.js'
-export type { HandleSpan, Instrumentation, PublishSpan } from './instrumentation.js'
+export { instrument } from './instrument.js'
+export type {
+  HandleHook,
+  HandleSpan,
+  Instrumentation,
+  InstrumentationHooks,
+  PublishHook,
+  PublishSpan,
+  PublishWrapper,
+} from './instrumentation.js'
 export type {
   DurationPercentiles,
   SubscriptionMetrics,

@@ -22,9 +22,41 @@ export interface HandleSpan {
   end(failure?: { error: unknown }): void
 }
 
+/** A publish of `type` is about to be stored; `traceparent` is the caller's, if given. */
+export type PublishHook = (type: string, traceparent: string | undefined) => PublishSpan | undefined
+
+/** A handler of `subscription` is about to run on `event` (attempt 1 on the first try). */
+export type HandleHook = (
+  event: BusEvent,
+  subscription: string,
+  attempt: number,
+) => HandleSpan | undefined
+
 /**
- * What `createBus({ instrumentation })` takes: a hook per publish and per handling attempt. Either
- * may return undefined to trace nothing for that call.
+ * How a publish runs under the publish hook: `read` gives the inputs, `append` stores them (the
+ * bus's untraced path). {@link instrument} builds it from a `publish` hook; the bus calls it
+ * synchronously (the caller's active span is the parent), and a bus without one ships no wrapper.
+ */
+export type PublishWrapper = <I extends { type: string; traceparent?: string | undefined }>(
+  read: () => readonly I[],
+  append: (read: () => readonly I[]) => Promise<unknown>,
+) => Promise<unknown>
+
+/**
+ * The hooks a tracing library implements: one per publish and one per handling attempt. Either
+ * may return undefined to trace nothing for that call. Given to {@link instrument}, which makes
+ * the {@link Instrumentation} a bus takes.
+ */
+export interface InstrumentationHooks {
+  publish?: PublishHook | undefined
+  handle?: HandleHook | undefined
+}
+
+/**
+ * What `createBus({ instrumentation })` takes: hooks per publish and per handling attempt, made by
+ * {@link instrument} (`otel()` makes one). A `publish` hook comes with the `wrapPublish` strategy
+ * that runs publishes under it, so the bus itself carries no tracing code; the type refuses a
+ * `publish` hook without it.
  *
  * @example
  * const logging: Instrumentation = {
@@ -35,9 +67,7 @@ export interface HandleSpan {
  * }
  * const bus = createBus({ instrumentation: logging })
  */
-export interface Instrumentation {
-  /** A publish of `type` is about to be stored; `traceparent` is the caller's, if given. */
-  publish?(type: string, traceparent: string | undefined): PublishSpan | undefined
-  /** A handler of `subscription` is about to run on `event` (attempt 1 on the first try). */
-  handle?(event: BusEvent, subscription: string, attempt: number): HandleSpan | undefined
-}
+export type Instrumentation = { handle?: HandleHook | undefined } & (
+  | { publish?: undefined; wrapPublish?: undefined }
+  | { publish: PublishHook; wrapPublish: PublishWrapper }
+)

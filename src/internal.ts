@@ -72,7 +72,7 @@ export { parseTickId, tickId } from './schedule/tick-id.js'
  */
 export const bridgeCursorKey = (bridge: string): string => keys.bridgeCursor(bridge)
 
-// Metrics and instrumentation: the duration window and the publish hook.
+// Metrics and instrumentation: the duration window, and the instrumentation with its publish wrapper.
 export {
   DURATION_WINDOW,
   durationSamples,
@@ -80,5 +80,10 @@ export {
   reportDuration,
 } from './subscriptions/metrics.js'
 export type { DurationPercentiles, SubscriptionMetrics } from './subscriptions/metrics.js'
-export { tracePublishes } from './trace-publishes.js'
-export type { HandleSpan, Instrumentation, PublishSpan } from './instrumentation.js'
+export { instrument } from './instrument.js'
+export type {
+  HandleSpan,
+  Instrumentation,
+  InstrumentationHooks,
+  PublishSpan,
+} from './instrumentation.js'

@@ -1,16 +1,17 @@
 import { optionsOf, TRACEPARENT } from './check.js'
-import type { Instrumentation, PublishSpan } from './instrumentation.js'
+import type { PublishHook, PublishSpan } from './instrumentation.js'
 
 /**
  * Publishes under the publish hook: each input checked and given a span, the event carrying the
- * span's traceparent, every span ended with the stored id or the refusal. `append` is the bus's
- * untraced publish path; this wraps it only when a hook is given, so a bus without one pays nothing.
+ * span's traceparent, every span ended with the stored id or the refusal. `append` is the untraced
+ * publish path. Only `instrument()` uses it (as the instrumentation's `wrapPublish`): the bus does
+ * not import it, so a bus without instrumentation does not download it.
  *
  * @example
- * const result = tracePublishes(instrumentation.publish, () => [{ type, data }], (inputs) => append(inputs, true))
+ * const result = tracePublishes(hooks.publish, () => [{ type, data }], (inputs) => append(inputs, true))
  */
 export const tracePublishes = <I extends { type: string; traceparent?: string | undefined }>(
-  hook: NonNullable<Instrumentation['publish']>,
+  hook: PublishHook,
   read: () => readonly I[],
   append: (read: () => readonly I[]) => Promise<unknown>,
 ): Promise<unknown> => {

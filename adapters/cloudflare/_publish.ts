@@ -1,11 +1,4 @@
-import {
-  fail,
-  encodeCursor,
-  idPrefix,
-  ownId,
-  tracePublishes,
-  type Instrumentation,
-} from '../../src/internal.js'
+import { fail, encodeCursor, idPrefix, ownId, type Instrumentation } from '../../src/internal.js'
 import type { Bus, PublishInput, PublishOptions } from '../../src/index.js'
 import type { AppendItem } from './object.js'
 import { shardOf } from './_shard.js'
@@ -19,7 +12,7 @@ export type Publisher = Pick<Bus, 'publish' | 'publishMany' | 'idle' | 'close'>
  * @internal Publishes over the shards: an event goes to the shard of its key, or of its id (given
  * here when the caller gives none, so a retry lands where the first did). Publishes made in one
  * tick go to each shard as one `append` RPC; `publishMany` is atomic per shard. With
- * `instrumentation`, each `publish` runs in its publish hook (a PRODUCER span with `otel()`).
+ * `instrumentation`, each `publish` runs in its `wrapPublish` (a PRODUCER span with `otel()`).
  *
  * @example
  * const { publish } = shardPublisher(shardStubs(env.BUS, 4, 'tidings'))
@@ -32,7 +25,7 @@ export const shardPublisher = (
   const prefix = idPrefix(Date.now())
   let counter = 0
   let closed = false
-  const traceHook = instrumentation?.publish
+  const wrapPublish = instrumentation?.wrapPublish
 
   // A duplicate's seq is its shard's: give the cursor that reads it back (`read({ from, limit: 1 })`),
   // every other shard placed past its end, so the HTTP app can tell a retry from a taken id.
@@ -109,7 +102,7 @@ export const shardPublisher = (
         }
       }
       const read = () => [{ ...o, type, data } as PublishInput]
-      return traceHook ? tracePublishes(traceHook, read, one) : one(read)
+      return wrapPublish ? wrapPublish(read, one) : one(read)
     }) as Bus['publish'],
 
     async publishMany(inputs) {

@@ -9,7 +9,8 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api'
-import type { BusEvent, Instrumentation } from '../../src/index.js'
+import type { BusEvent } from '../../src/index.js'
+import { instrument, type Instrumentation } from '../../src/internal.js'
 
 /**
  * Options of {@link otel}.
@@ -66,7 +67,8 @@ const failed = (span: Span, error: unknown): void => {
  */
 export const otel = (options: OtelOptions = {}): Instrumentation => {
   const tracer = () => options.tracer ?? trace.getTracer('tidings')
-  return {
+  // instrument() adds the wrapper that runs each publish under the publish hook: the bus has none of its own.
+  return instrument({
     publish(type, traceparent) {
       const attributes: Attributes = {
         'messaging.system': 'tidings',
@@ -117,5 +119,5 @@ export const otel = (options: OtelOptions = {}): Instrumentation => {
         },
       }
     },
-  }
+  })
 }
