@@ -1,6 +1,13 @@
 // Batch handlers at the edge (issue 18): the object makes the batches, each goes out as one Queue
 // message, the Worker's queue() runs the batch handler; a poison event inside a batch ends in the
 // dead letters while the others ack, and a failed key holds its later events.
+import {
+  createExecutionContext,
+  createMessageBatch,
+  getQueueResult,
+  runDurableObjectAlarm,
+  SELF,
+} from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import type { BusEvent } from '../../src/event.js'
 import {
@@ -8,7 +15,7 @@ import {
   defineSubscriptions,
   type EdgeBatchContext,
 } from '../../adapters/cloudflare/index.js'
-import { eventually, freshBus, testEnv } from './helpers.js'
+import { eventually, freshBus, shardStub, testEnv } from './helpers.js'
 
 const all = async (bus: ReturnType<typeof freshBus>) => {
   const events: BusEvent[] = []
@@ -20,13 +27,13 @@ const all = async (bus: ReturnType<typeof freshBus>) => {
   }
 }
 // Chained publishes go to the Worker's own 3-shard view of the bus.
-const calls = async (bus: ReturnType<typeof freshBus>) =>
+const calls = async (bus: ReturnType<typeof freshBus>, type = 'seen.digest') =>
   (
     await all(
       Object.assign(cloudflareBus(testEnv.BUS, { shards: 3, name: bus.name }), { name: bus.name }),
     )
   )
-    .filter((e) => e.type === 'seen.digest')
+    .filter((e) => e.type === type)
     .map((e) => e.data as { ids: string[]; attempt: number })
 const settled = (bus: ReturnType<typeof freshBus>) =>
   eventually(
@@ -121,5 +128,77 @@ describe('batch subscriptions delivered through a Cloudflare Queue', () => {
         slow: { pattern: 'a', batch: { size: 5, wait: -1 }, handler: () => {} },
       }),
     ).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }))
+  })
+})
+
+// The 'held' subscription's Queue messages are held back by the test Worker (kept in its stash,
+// acked unrun): these tests hand them to queue() themselves, as the Queue would, in the batches
+// and with the duplicates they choose (Miniflare never redelivers by itself).
+interface HeldMessage {
+  subscription: string
+  delivery: string
+  object: string
+  attempt: number
+  events: unknown[]
+}
+/** The stashed 'held' messages that carry any of these events. */
+const stashed = async (ids: readonly string[]) =>
+  ((await (await SELF.fetch('http://worker/fixture/stash')).json()) as HeldMessage[]).filter(
+    (body) =>
+      body.subscription === 'held' &&
+      ids.some((id) => JSON.stringify(body.events).includes(`"${id}"`)),
+  )
+/** Waits until exactly `count` stashed 'held' messages (of `attempt`, if given) carry these events. */
+const held = (ids: readonly string[], count: number, attempt?: number) =>
+  eventually(async () => {
+    const found = (await stashed(ids)).filter(
+      (body) => attempt === undefined || body.attempt === attempt,
+    )
+    return found.length === count ? found : undefined
+  }, `${count} held message(s)`)
+let delivered = 0
+/** Hands these messages to the Worker's queue() in one Queue batch; returns the Queue's result. */
+const deliver = async (
+  bus: ReturnType<typeof freshBus>,
+  bodies: readonly HeldMessage[],
+  attempts = 1,
+) => {
+  const batch = createMessageBatch(
+    'tidings-delivery',
+    bodies.map((body) => ({ id: `held-${++delivered}`, timestamp: new Date(), attempts, body })),
+  )
+  await bus.queue(batch)
+  return getQueueResult(batch, createExecutionContext())
+}
+const heldStats = (bus: ReturnType<typeof freshBus>, handled: number) =>
+  eventually(
+    async () =>
+      (await bus.stats()).find(
+        (s) => s.name === 'held' && s.handled === handled && s.inFlight === 0 && s.lag === 0,
+      ),
+    `${handled} held events acked`,
+  )
+
+describe('batch messages at the edge, handed in by the test', () => {
+  it("stats() count a batch call's events one by one and the duration the Worker measured, not the Queue's round trip", async () => {
+    const bus = freshBus(1)
+    const results = await bus.publishMany(
+      [{ n: 1 }, { poison: true }, { n: 3 }].map((data) => ({ type: 'held.row', data })),
+    )
+    const ids = results.map((result) => result.id)
+    const [body] = await held(ids, 1)
+    expect(body!.events).toHaveLength(3)
+    // The message waits 30 s on the object's clock before a Worker runs it (its lease is 60 s).
+    await shardStub(bus.name, 0).advance(30_000)
+    expect((await deliver(bus, [body!])).explicitAcks).toHaveLength(1)
+    const row = await eventually(
+      async () => (await bus.stats()).find((s) => s.name === 'held' && s.handled === 2),
+      'the outcome in stats()',
+    )
+    // Two events acked, the poison marked failed (its retry is held back, still out).
+    expect(row.failed).toBe(1)
+    // One call, timed in the Worker: the round trip on the object's clock was over 30 s.
+    expect(row.duration.p50).toBe(row.duration.max)
+    expect(row.duration.max).toBeLessThan(30_000)
   })
 })
