@@ -201,4 +201,66 @@ describe('batch messages at the edge, handed in by the test', () => {
     expect(row.duration.p50).toBe(row.duration.max)
     expect(row.duration.max).toBeLessThan(30_000)
   })
+
+  it('several messages of one batch subscription in one Queue batch are merged into one handler call; each event is acked once', async () => {
+    const bus = freshBus(1)
+    // Published apart, so the object sends two messages (a batch of one each, both out at once).
+    const first = await bus.publish('held.a', { n: 1 })
+    const [one] = await held([first.id], 1)
+    const second = await bus.publish('held.b', { n: 2 })
+    const [two] = await held([second.id], 1)
+    expect(one!.delivery).not.toBe(two!.delivery)
+    expect((await deliver(bus, [one!, two!])).explicitAcks).toHaveLength(2)
+    const row = await heldStats(bus, 2)
+    expect(row).toMatchObject({ failed: 0, retrying: 0, deadLetters: 0 })
+    expect(await calls(bus, 'seen.held')).toEqual([{ ids: [first.id, second.id], attempt: 1 }])
+    // Delivered again, both are acked unrun: no second call, no second ack.
+    expect((await deliver(bus, [one!, two!])).explicitAcks).toHaveLength(2)
+    expect(await calls(bus, 'seen.held')).toHaveLength(1)
+    expect((await bus.stats()).find((s) => s.name === 'held')).toMatchObject({ handled: 2 })
+  })
+
+  it('a Worker that dies with a batch out: the lease lapses, the batch runs again; nothing acked runs twice', async () => {
+    const bus = freshBus(1)
+    const stub = shardStub(bus.name, 0)
+    const rows = (from: number, count: number) =>
+      Array.from({ length: count }, (_, index) => ({ type: 'held.row', data: { n: from + index } }))
+    const acked = (await bus.publishMany(rows(0, 3))).map((result) => result.id)
+    const [first] = await held(acked, 1)
+    expect((await deliver(bus, [first!])).explicitAcks).toHaveLength(1)
+    await heldStats(bus, 3)
+    const lost = (await bus.publishMany(rows(3, 2))).map((result) => result.id)
+    const [out] = await held(lost, 1, 1)
+    expect(out!.events).toHaveLength(2)
+    // A Worker claims the batch, as its queue() does before running the handler; then its isolate
+    // dies: no outcome ever comes back, and nothing acks or retries the Queue message.
+    expect(await stub.claim([{ delivery: out!.delivery, redelivered: false }])).toMatchObject({
+      ok: true,
+      value: [expect.any(Number)],
+    })
+    // The lease (60 s) lapses on the object's clock; its alarm finds it.
+    await stub.advance(61_000)
+    await runDurableObjectAlarm(stub)
+    // Each event of the lost batch comes again (a retried event runs alone), at attempt 2.
+    const again = await held(lost, 2, 2)
+    expect(again.map((body) => body.events.length)).toEqual([1, 1])
+    expect((await deliver(bus, again)).explicitAcks).toHaveLength(2)
+    const row = await heldStats(bus, 5)
+    // The lapse failed each event of the lost call once; none is retrying or dead.
+    expect(row).toMatchObject({ failed: 2, retrying: 0, deadLetters: 0 })
+    const seen = await calls(bus, 'seen.held')
+    // The retries arrived in one Queue batch: merged into one call, in seq order.
+    expect(seen).toEqual([
+      { ids: acked, attempt: 1 },
+      { ids: lost, attempt: 2 },
+    ])
+    // Delivered again, as the Queue redelivers what the dead isolate never acked (the acked batch,
+    // the lapsed one, the retries): all acked unrun.
+    expect((await deliver(bus, [first!, out!, ...again], 2)).explicitAcks).toHaveLength(4)
+    expect(await calls(bus, 'seen.held')).toEqual(seen)
+    expect((await bus.stats()).find((s) => s.name === 'held')).toMatchObject({
+      handled: 5,
+      failed: 2,
+    })
+  })
 })
