@@ -263,4 +263,25 @@ describe('batch messages at the edge, handed in by the test', () => {
       failed: 2,
     })
   })
+
+  it('a Worker that dies with a batch out, its message redelivered by the Queue before the lease lapses: that attempt fails at once and the batch runs again', async () => {
+    const bus = freshBus(1)
+    const stub = shardStub(bus.name, 0)
+    const ids = (await bus.publishMany([0, 1].map((n) => ({ type: 'held.row', data: { n } })))).map(
+      (result) => result.id,
+    )
+    const [out] = await held(ids, 1, 1)
+    expect(await stub.claim([{ delivery: out!.delivery, redelivered: false }])).toMatchObject({
+      ok: true,
+      value: [expect.any(Number)],
+    })
+    // The isolate that claimed it died; the Queue delivers the message it never acked again. The
+    // object refuses to run it twice, and counts the attempt lost with the runtime, without waiting.
+    expect((await deliver(bus, [out!], 2)).explicitAcks).toHaveLength(1)
+    expect(await calls(bus, 'seen.held')).toEqual([])
+    const again = await held(ids, 2, 2)
+    expect((await deliver(bus, again)).explicitAcks).toHaveLength(2)
+    expect(await heldStats(bus, 2)).toMatchObject({ failed: 2, retrying: 0, deadLetters: 0 })
+    expect(await calls(bus, 'seen.held')).toEqual([{ ids, attempt: 2 }])
+  })
 })
