@@ -75,6 +75,14 @@ const CORE_DOORS = ['src/index.ts', 'src/internal.ts']
 const KEYS_FILE = 'src/store/keys.ts'
 // A string literal that starts like a storage key (`'e/…'`, `` `s/${name}` ``): one letter and a slash.
 const KEY_LITERAL = /['"`][a-z]\//
+// The same prefixes spelled as bare letters and joined to the slash elsewhere: a list of one-letter
+// strings (`['a', 'r', 'l']`), a one-letter string joined to a slash (`'a' + '/'`), or a template
+// that builds one subscription's state prefix from a variable (`` `${prefix}/${name}/` ``).
+const KEY_LETTERS = [
+  /\[\s*(['"`])[a-z]\1(\s*,\s*(['"`])[a-z]\3)+\s*,?\s*\]/,
+  /(['"`])[a-z]\1\s*\+\s*['"`]\//,
+  /`\$\{[^}`]+\}\/\$\{[^}`]+\}\/`/,
+]
 
 /** The file a relative specifier names (`./x.js` is written for `./x.ts`). */
 const resolve = (file: string, specifier: string): string =>
@@ -128,7 +136,9 @@ const circlesOf = (graph: ReadonlyMap<string, readonly string[]>): string[][] =>
 
 /** Lines of code (comments removed) with a key-prefix literal. */
 const keyLiterals = (code: string): string[] =>
-  code.split('\n').filter((line) => KEY_LITERAL.test(line))
+  code
+    .split('\n')
+    .filter((line) => [KEY_LITERAL, ...KEY_LETTERS].some((pattern) => pattern.test(line)))
 
 describe('layout', () => {
   const codeFiles = [...files('src'), ...files('adapters')]
@@ -204,6 +214,29 @@ describe('layout', () => {
     ).toHaveLength(3)
     expect(
       keyLiterals("store.get(keys.sub(name))\nconst id = 'schedule:x'\nconst other = 'other/1'"),
+    ).toEqual([])
+    // Bare letters joined to the slash elsewhere (replay.ts once did the first).
+    expect(
+      keyLiterals(
+        [
+          "...['a', 'r', 'l'].map((prefix) => ({ start: `${prefix}/${name}/` }))",
+          'const prefixes = ["a", \'r\']',
+          "store.list({ prefix: 'x' + '/' + name })",
+          'const start = `${prefix}/${name}/`',
+        ].join('\n'),
+      ),
+    ).toHaveLength(4)
+    expect(
+      keyLiterals(
+        [
+          "set('e', 'bare')",
+          "new Set(['a', 1])",
+          "const cursor = 'c' + positions.join('.')",
+          'const delivery = `${subscription}/${seq}/${attempt}`',
+          'fetch(`${url}/events`)',
+          "expect(seen).toEqual(['ab', 'cd'])",
+        ].join('\n'),
+      ),
     ).toEqual([])
   })
 })

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest'
 import { busApp } from '../adapters/hono/index.js'
 import { createBus } from '../src/bus.js'
 import { memoryStore } from '../src/store/memory.js'
-import { createMetrics, DURATION_WINDOW, percentiles } from '../src/subscriptions/metrics.js'
+import { NonRetriableError } from '../src/errors.js'
+import {
+  createMetrics,
+  DURATION_WINDOW,
+  durationSamples,
+  percentiles,
+} from '../src/subscriptions/metrics.js'
 import { manualClock, type ManualClock } from '../src/testing.js'
 
 /** A handler step that takes `ms` of the manual clock's time. */
@@ -95,6 +101,41 @@ describe('stats() metrics', () => {
     await bus.close()
   })
 
+  it('count a batch call event by event, and its duration once per call', async () => {
+    const clock = manualClock(0)
+    const bus = createBus<{ row: number }>({ clock, onError: () => {} })
+    await bus.publishMany(Array.from({ length: 9 }, (_, index) => ({ type: 'row', data: index })))
+    let call = 0
+    await bus.subscribe(
+      'rows',
+      'row',
+      async (events, ctx) => {
+        call++
+        // 30 ms, one of four events marked failed; then 10 ms and a throw; then past the timeout.
+        if (call === 1) {
+          await takes(clock, 30)
+          ctx.fail(events[1]!, new NonRetriableError('bad row'))
+        } else if (call === 2) {
+          await takes(clock, 10)
+          throw new Error('the batch failed')
+        } else await new Promise(() => {})
+      },
+      { from: 'earliest', batch: { size: 4 }, timeout: 500, retry: { attempts: 1 } },
+    )
+    await clock.advance(30)
+    await clock.advance(10)
+    await clock.advance(500)
+    await bus.idle()
+    const [row] = await bus.stats()
+    expect(call).toBe(3)
+    // Per event: 3 acked; 1 marked failed, 4 thrown, 1 timed out.
+    expect(row).toMatchObject({ handled: 3, failed: 6, deadLetters: 6, lastHandledAt: 30 })
+    // Per call: three samples, not nine.
+    expect(durationSamples(row!)).toEqual([30, 10, 500])
+    expect(row!.duration).toEqual({ p50: 30, p95: 500, p99: 500, max: 500 })
+    await bus.close()
+  })
+
   it('are served by GET /stats of tidings/hono', async () => {
     const clock = manualClock(0)
     const bus = createBus({ clock })
@@ -122,6 +163,19 @@ describe('stats() metrics', () => {
       ],
     })
     await bus.close()
+  })
+
+  it('record a batch call as one sample and its events as counts', () => {
+    const metrics = createMetrics()
+    metrics.recordBatch(9, 1, 40, 100)
+    metrics.recordBatch(0, 5, 20, 200)
+    expect(metrics.samples()).toEqual([40, 20])
+    expect(metrics.snapshot()).toEqual({
+      handled: 9,
+      failed: 6,
+      duration: { p50: 20, p95: 40, p99: 40, max: 40 },
+      lastHandledAt: 100,
+    })
   })
 
   it('keep a fixed window of the last 1,000 durations', () => {

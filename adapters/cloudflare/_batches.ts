@@ -43,7 +43,7 @@ export const batchGroups = (
 
 /**
  * @internal Runs a batch handler over merged deliveries; each delivery's outcome names its events
- * marked failed, and a throw fails every delivery of the call.
+ * marked failed and carries the call's duration, and a throw fails every delivery of the call.
  *
  * @example
  * const outcomes = await runBatch(subscriptions, chained, [{ d, ms }], env, waitUntil)
@@ -66,6 +66,8 @@ export const runBatch = async (
         message: `no batch handler for subscription "${subscription}" in this Worker`,
       },
     }))
+  // The duration the object's stats() count: the handler call here, once per call.
+  const started = Date.now()
   try {
     const owner = new Map<number, string>()
     const events = group
@@ -103,13 +105,16 @@ export const runBatch = async (
       },
     }
     await sub.handler(events, ctx)
+    const ms = Date.now() - started
     return group.map(({ d }) => ({
       delivery: d.delivery,
       ok: true,
+      ms,
       failed: [...failed.values()].filter(({ seq }) => owner.get(seq) === d.delivery),
     }))
   } catch (e) {
-    return group.map(({ d }) => ({ delivery: d.delivery, ok: false, error: toWire(e) }))
+    const ms = Date.now() - started
+    return group.map(({ d }) => ({ delivery: d.delivery, ok: false, ms, error: toWire(e) }))
   }
 }
 

@@ -76,8 +76,8 @@ interface Lease extends Claimed {
   seqs: number[]
   deadline: number
   claimed: boolean
-  /** A single delivery's handler context, where its duration is reported; none for a batch. */
-  context?: HandlerContext
+  /** The handler context (single or batch) the runner reads the Worker's duration from. */
+  context: object
   resolve(failed?: FailedEvent[]): void
   reject(e: unknown): void
 }
@@ -89,8 +89,7 @@ const settleLeases = (pending: Map<string, Lease>, outcomes: readonly Outcome[])
     const p = pending.get(o.delivery)
     if (!p) continue
     n++
-    if (p.context && typeof o.ms === 'number' && o.ms >= 0 && o.ms < 86_400_000)
-      reportDuration(p.context, o.ms)
+    if (typeof o.ms === 'number' && o.ms >= 0 && o.ms < 86_400_000) reportDuration(p.context, o.ms)
     if (o.ok) p.resolve(o.failed)
     else p.reject(fromWire(o.error))
   }
@@ -124,14 +123,17 @@ interface SendContext {
   enqueue: (outgoing: Outgoing<DeliveryMessage>) => void
 }
 
-/** Sends one delivery (one event, or a batch's events) and resolves with the events the Worker reported failed. */
+/**
+ * Sends one delivery (one event, or a batch's events) and resolves with the events the Worker
+ * reported failed; the Worker's duration is reported on `ctx`, where the runner reads it.
+ */
 const send = (
   { id, bus, clock, pending, alarm, nonce, enqueue }: SendContext,
   subscription: string,
   timeout: number,
   events: BusEvent[],
-  ctx: Pick<HandlerContext, 'attempt' | 'signal'>,
-  context: HandlerContext | undefined,
+  ctx: HandlerContext | BatchContext,
+  single: boolean,
 ): Promise<FailedEvent[]> =>
   new Promise<FailedEvent[]>((resolve, reject) => {
     const first = events[0]!
@@ -145,9 +147,7 @@ const send = (
       subscription,
       attempt: ctx.attempt,
       deadline,
-      ...(context
-        ? { event: toTagged(first) }
-        : { events: events.map((event) => toTagged(event)) }),
+      ...(single ? { event: toTagged(first) } : { events: events.map((event) => toTagged(event)) }),
     }
     // An object that dies now is woken by its alarm soon (not at the lease's end) and re-sends.
     const recovery = alarm.hold(timeout)
@@ -162,7 +162,7 @@ const send = (
       attempt: ctx.attempt,
       deadline,
       claimed: false,
-      ...(context ? { context } : {}),
+      context: ctx,
       resolve: (failed = []) => {
         done()
         resolve(failed)
@@ -237,7 +237,7 @@ export const queueDelivery = (
     handler:
       (subscription: string, timeout: number) =>
       async (event: BusEvent, ctx: HandlerContext): Promise<void> => {
-        const failed = await send(sending, subscription, timeout, [event], ctx, ctx)
+        const failed = await send(sending, subscription, timeout, [event], ctx, true)
         if (failed[0]) throw fromWire(failed[0].error)
       },
 
@@ -249,7 +249,7 @@ export const queueDelivery = (
     batchHandler:
       (subscription: string, timeout: number) =>
       async (events: BusEvent[], ctx: BatchContext): Promise<void> => {
-        const failed = await send(sending, subscription, timeout, events, ctx, undefined)
+        const failed = await send(sending, subscription, timeout, events, ctx, false)
         const bySeq = new Map(events.map((event) => [event.seq, event]))
         for (const { seq, error } of failed) {
           const event = bySeq.get(seq)

@@ -12,6 +12,7 @@ import type { BusEvent } from '../event.js'
 import type { BatchContext } from '../types.js'
 import { retryWait } from './attempt.js'
 import { chainedOptions } from './chained.js'
+import { reportedDuration } from './metrics.js'
 import {
   abortAttempt,
   releaseSlot,
@@ -73,15 +74,17 @@ const contextOf = (
 /**
  * What each event of a settled batch comes to, in seq order: acked, or failed (retry or dead
  * letter), or released when an earlier event of its key failed (it runs again after that one).
+ * Returns how many were acked and how many failed (the released ones are neither).
  */
 const settle = (
   core: RunnerCore,
   runs: Attempt[],
   failed: Map<number, unknown>,
   thrown: { error: unknown } | undefined,
-): void => {
+): { acked: number; failed: number } => {
   const { state, host, options } = core
   const failedKeys = new Set<string>()
+  const counts = { acked: 0, failed: 0 }
   for (const run of runs) {
     const { event } = run
     if (event.key !== undefined && failedKeys.has(event.key)) {
@@ -89,9 +92,11 @@ const settle = (
       continue
     }
     if (!thrown && !failed.has(event.seq)) {
+      counts.acked++
       core.report({ seq: event.seq, event, kind: 'ack' })
       continue
     }
+    counts.failed++
     if (event.key !== undefined) failedKeys.add(event.key)
     const error = failed.has(event.seq) ? failed.get(event.seq) : thrown!.error
     const dead = error instanceof NonRetriableError || run.attempt >= options.attempts
@@ -104,6 +109,7 @@ const settle = (
       due: host.clock.now() + retryWait(core, error, run.attempt),
     })
   }
+  return counts
 }
 
 /**
@@ -131,6 +137,8 @@ export const startBatch = (
   for (const run of runs) state.inFlight.set(run.event.seq, run)
   state.runningHandlers++
   let timer: unknown
+  const ctx = contextOf(core, runs, failed)
+  const started = host.clock.now()
   const end = (thrown: { error: unknown } | undefined) => {
     if (runs[0]!.over) return
     for (const run of runs) run.over = true
@@ -138,7 +146,15 @@ export const startBatch = (
     // A replay or stop reset the count and dropped these attempts: their results go nowhere.
     if (epoch !== state.epoch || state.stopped) return
     releaseSlot(core)
-    settle(core, runs, failed, thrown)
+    const counts = settle(core, runs, failed, thrown)
+    // One duration per call (what the timeout bounds), however many events it carried.
+    const now = host.clock.now()
+    options.metrics.recordBatch(
+      counts.acked,
+      counts.failed,
+      reportedDuration(ctx) ?? now - started,
+      now,
+    )
   }
   const maxAttempt = Math.max(...runs.map((run) => run.attempt))
   timer = host.clock.setTimer(host.clock.now() + options.timeout, () => {
@@ -154,7 +170,7 @@ export const startBatch = (
   try {
     const result = handler(
       runs.map((run) => run.event),
-      contextOf(core, runs, failed),
+      ctx,
     )
     // Any thenable counts (another realm's Promise, a library's): the acks wait for it.
     if (typeof (result as PromiseLike<void> | undefined)?.then === 'function')

@@ -1,7 +1,8 @@
 /**
  * What one bus saw of a subscription since it started: attempts that succeeded and failed, when
- * the last success was, and the durations of the last 1,000 attempts in a fixed ring buffer, so
- * memory stays the same however long the bus runs.
+ * the last success was, and the durations of the last 1,000 handler calls in a fixed ring buffer, so
+ * memory stays the same however long the bus runs. A batch handler call counts its events one by
+ * one but is one duration sample: its percentiles say how long a call takes, as `timeout` does.
  */
 
 /** How many recent attempt durations the percentiles are taken over. */
@@ -17,11 +18,11 @@ export interface DurationPercentiles {
 
 /** The metrics fields of one `stats()` row. */
 export interface SubscriptionMetrics {
-  /** Attempts that succeeded on this bus since it started. */
+  /** Attempts that succeeded on this bus since it started (a batch call counts each event acked). */
   handled: number
-  /** Attempts that failed (threw, timed out, or were lost with their runtime) on this bus since it started. */
+  /** Attempts that failed (threw, timed out, or were lost with their runtime) on this bus since it started (a batch call counts each event failed). */
   failed: number
-  /** Over the last 1,000 attempts, successful or not. */
+  /** Over the last 1,000 handler calls (a batch call is one), successful or not. */
   duration: DurationPercentiles
   /** When the last successful attempt ended (epoch ms), or null. */
   lastHandledAt: number | null
@@ -48,6 +49,11 @@ export interface SubscriptionStats extends SubscriptionMetrics {
 export interface MetricsRecorder {
   /** Counts one finished attempt of `ms` milliseconds that ended at `at`. */
   record(ok: boolean, ms: number, at: number): void
+  /**
+   * Counts one finished batch handler call of `ms` milliseconds that ended at `at`: one duration
+   * sample (the call's, as the timeout measures it), and each of its events as handled or failed.
+   */
+  recordBatch(handled: number, failed: number, ms: number, at: number): void
   /** The counters and percentiles as `stats()` shows them. */
   snapshot(): SubscriptionMetrics
   /** The durations in the window, oldest first (for merging across shards). */
@@ -68,6 +74,7 @@ export const percentiles = (values: number[]): DurationPercentiles => {
  * @example
  * const metrics = createMetrics()
  * metrics.record(true, 12, clock.now())
+ * metrics.recordBatch(9, 1, 40, clock.now()) // a batch call of 40 ms: 9 events acked, 1 failed
  * metrics.snapshot() // { handled: 1, failed: 0, duration: { p50: 12, p95: 12, p99: 12, max: 12 }, lastHandledAt: ... }
  */
 export const createMetrics = (): MetricsRecorder => {
@@ -81,14 +88,15 @@ export const createMetrics = (): MetricsRecorder => {
     const start = written - filled
     return Array.from({ length: filled }, (_, index) => ring[(start + index) % DURATION_WINDOW]!)
   }
+  const recordBatch = (handledNow: number, failedNow: number, ms: number, at: number) => {
+    ring[written++ % DURATION_WINDOW] = Math.max(0, ms)
+    handled += handledNow
+    failed += failedNow
+    if (handledNow) lastHandledAt = at
+  }
   return {
-    record(ok, ms, at) {
-      ring[written++ % DURATION_WINDOW] = Math.max(0, ms)
-      if (ok) {
-        handled++
-        lastHandledAt = at
-      } else failed++
-    },
+    record: (ok, ms, at) => recordBatch(ok ? 1 : 0, ok ? 0 : 1, ms, at),
+    recordBatch,
     snapshot: () => ({ handled, failed, duration: percentiles(samples()), lastHandledAt }),
     samples,
   }

@@ -39,11 +39,11 @@ export const replay = async (
       checks: [{ key: keys.sub(name), version: got.version }],
       mutations: [
         { type: 'set', key: keys.sub(name), value: record },
-        // An explicit replay handles again what the ledger remembers.
-        ...['a', 'r', 'l'].map((prefix) => ({
+        // An explicit replay handles again what the ledger remembers; dead letters stay.
+        ...[keys.acks(name), keys.retries(name), keys.ledgers(name)].map((prefix) => ({
           type: 'deleteRange' as const,
-          start: `${prefix}/${name}/`,
-          end: prefixEnd(`${prefix}/${name}/`),
+          start: prefix,
+          end: prefixEnd(prefix),
         })),
       ],
     })

@@ -154,6 +154,25 @@ export const subscriptions = defineSubscriptions<EventMap, Env>({
       )
     },
   },
+  // A batch subscription whose Queue messages the test Worker holds back (acked unrun, kept in its
+  // stash), so that tests hand them in themselves: together, twice, late, or after a "dead" Worker
+  // claimed them. Each call is recorded on one key, so the records keep the order of the calls.
+  held: {
+    pattern: 'held.*',
+    batch: { size: 4 },
+    concurrency: 2,
+    timeout: 60_000,
+    retry: { attempts: 3, backoff: { initial: 10, jitter: false } },
+    handler: async (events: BusEvent[], ctx: EdgeBatchContext<EventMap, Env>) => {
+      for (const e of events)
+        if ((e.data as { poison?: boolean }).poison) ctx.fail(e, new Error(`poison ${e.id}`))
+      await ctx.publish(
+        'seen.held',
+        { ids: events.map((e) => e.id), attempt: ctx.attempt },
+        { id: crypto.randomUUID(), key: 'held' },
+      )
+    },
+  },
   keyed: {
     pattern: 'seq.*',
     concurrency: 8,
@@ -239,10 +258,11 @@ export default {
     if (batch.queue === 'tidings-delivery') {
       const sub = (m: Message) => (m.body as { subscription?: string }).subscription
       for (const m of batch.messages) if (sub(m) === 'lossy') m.retry()
-      for (const m of batch.messages) if (sub(m) === 'once' || sub(m) === 'late') stash.push(m.body)
-      // 'late' deliveries are held back (acked unrun): a test delivers them after their lease.
-      for (const m of batch.messages) if (sub(m) === 'late') m.ack()
-      const rest = batch.messages.filter((m) => sub(m) !== 'lossy' && sub(m) !== 'late')
+      const held = (m: Message) => sub(m) === 'late' || sub(m) === 'held'
+      for (const m of batch.messages) if (sub(m) === 'once' || held(m)) stash.push(m.body)
+      // 'late' and 'held' deliveries are held back (acked unrun): a test delivers them itself.
+      for (const m of batch.messages) if (held(m)) m.ack()
+      const rest = batch.messages.filter((m) => sub(m) !== 'lossy' && !held(m))
       return bus(env).queue({ ...batch, messages: rest }, env, ctx)
     }
     return bus(env).queue(batch, env, ctx)
