@@ -135,7 +135,7 @@ export function createBus(options: BusOptions = {}): Bus {
 
   const bus: Bus = {
     publish: (type: string, data: unknown, publishOptions?: PublishOptions) =>
-      traceHook
+      wrapPublish
         ? append(() => [{ ...optionsOf(publishOptions, 'publish'), type, data }], true)
         : publisher.appendOne(type, data, publishOptions),
     publishMany: (inputs) => append(() => inputs, false),
