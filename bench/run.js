@@ -348,6 +348,8 @@ const sqliteRatio = {
   awaited: sqlite.awaited.opsPerSec / sqlite['raw-each'].opsPerSec,
 }
 
+// Goals: issue 16's (durable vs p-queue, hot key, live vs emittery, 10k wildcard, IndexedDB and
+// Durable Object vs raw, heap) where it set one, the earlier issues' otherwise.
 const goals = [
   ...liveT.map((t) => ({
     goal: `live (burst of ${int(t.n)}): tidings ≥ 0.2× mitt`,
@@ -375,9 +377,9 @@ const goals = [
     min: 1,
   },
   {
-    goal: 'wildcard, 10,000 patterns: tidings ≥ 2× eventemitter2',
+    goal: 'wildcard, 10,000 patterns: tidings ≥ 1× eventemitter2',
     value: last.t.opsPerSec / last.ee2.opsPerSec,
-    min: 2,
+    min: 1,
   },
   {
     goal: 'wildcard flatness: tidings ops/s at 10,000 ÷ at 10 patterns ≥ 0.8×',
@@ -431,14 +433,14 @@ const goals = [
     min: 0.7,
   },
   {
-    goal: 'Cloudflare: events/s through Worker → object, group commit ÷ one raw SQL insert per RPC ≥ 3×',
+    goal: 'Cloudflare: events/s through Worker → object, group commit ÷ one raw SQL insert per RPC ≥ 10×',
     value: find('cloudflare', 'group').opsPerSec / find('cloudflare', 'raw').opsPerSec,
-    min: 3,
+    min: 10,
   },
   {
-    goal: 'IndexedDB (Chromium): unawaited publishes ≥ 0.5× raw puts in one transaction',
+    goal: 'IndexedDB (Chromium): unawaited publishes ≥ 0.9× raw puts in one transaction',
     value: idb.ratios.unawaited,
-    min: 0.5,
+    min: 0.9,
   },
   {
     goal: 'IndexedDB (Chromium): awaited publishes ≥ 0.9× raw one transaction per put',
