@@ -2,7 +2,7 @@ import { describeValue } from './describe.js'
 import { fail, TidingsError, type ErrorCode } from './errors.js'
 import type { PublishOptions } from './types.js'
 import type { Draft } from './log/log.js'
-import { snapshot } from './payload.js'
+import { copiedBytes, copyPayload } from './payload.js'
 import { checkTopic } from './topic/topic.js'
 
 /** A W3C traceparent (version, trace id, span id, flags). */
@@ -56,7 +56,7 @@ export const checkEnvelope = (type: unknown, o: PublishOptions): void => {
 }
 
 /**
- * The envelope of a checked event with its payload copied (see {@link snapshot}), refused with
+ * The envelope of a checked event with its payload copied (see {@link copyPayload}), refused with
  * `PAYLOAD_TOO_LARGE` when the whole serialized event would pass `limits.maxBytes`. The walk
  * stops as soon as it does, so a sparse array with a huge `length` costs nothing.
  *
@@ -79,8 +79,8 @@ export const draftEvent = (
       size += v.length + 20
     }
   }
-  const [copy, bytes] = snapshot(data, maxBytes - size)
-  size += bytes
+  const copy = copyPayload(data, maxBytes - size)
+  size += copiedBytes()
   if (size > maxBytes)
     fail(
       'PAYLOAD_TOO_LARGE',
