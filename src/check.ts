@@ -56,9 +56,9 @@ export const checkEnvelope = (type: unknown, o: PublishOptions): void => {
 }
 
 /**
- * The envelope of a checked event with its payload copied (see {@link copyPayload}), refused with
- * `PAYLOAD_TOO_LARGE` when the whole serialized event would pass `limits.maxBytes`. The walk
- * stops as soon as it does, so a sparse array with a huge `length` costs nothing.
+ * The envelope of a checked event with its payload copied (see {@link copyPayload}) and, when
+ * given, its version; refused with `PAYLOAD_TOO_LARGE` when the whole serialized event would pass
+ * `limits.maxBytes`. The walk stops as soon as it does, so a huge sparse array costs nothing.
  *
  * @example
  * const d = draftEvent('', 'order.placed', { total: 3 }, {}, { source: 'shop', maxBytes: 131_072 })
@@ -69,8 +69,14 @@ export const draftEvent = (
   data: unknown,
   o: PublishOptions,
   { source, maxBytes }: EventLimits,
+  version?: number,
 ): Draft => {
-  const d: Draft = { id, type, source: o.source ?? source, time: 0, seq: 0, data: undefined }
+  const from = o.source ?? source
+  // The version in the literal: an envelope built whole, not grown by a property afterwards.
+  const d: Draft =
+    version === undefined
+      ? { id, type, source: from, time: 0, seq: 0, data: undefined }
+      : { id, type, source: from, time: 0, seq: 0, data: undefined, version }
   let size = (id.length || 22) + type.length + d.source.length + 120
   for (const k of ENVELOPE_OPTIONS) {
     const v = o[k]

@@ -52,20 +52,6 @@ const holdOf = (clock: Clock, { delay, at }: { delay?: unknown; at?: unknown }):
   return (due as number) > clock.now() ? Math.ceil(due as number) : 0
 }
 
-/** A draft of the event as published, stamped with its version. */
-const draftOf = (
-  id: string,
-  type: string,
-  payload: unknown,
-  options: PublishOptions,
-  version: number,
-  limits: EventLimits,
-): Draft => {
-  const made = draftEvent(id, type, payload, options, limits)
-  made.version = version
-  return made
-}
-
 /**
  * The schema's verdict on the current version's payload, then the draft (of the payload as sent
  * when it is of an older version). Throws or rejects `INVALID_PAYLOAD`.
@@ -88,7 +74,7 @@ const validated = (
   const older = upcastTo !== undefined
   const checked = (result: StandardSchemaV1.Result<unknown>) => {
     if (!result.issues)
-      return draftOf(id, type, older ? data : result.value, options, version, limits)
+      return draftEvent(id, type, older ? data : result.value, options, limits, version)
     const what = result.issues.map(
       (issue) =>
         `${issue.path?.map((part) => String(typeof part === 'object' ? part.key : part)).join('.') || '(root)'}: ${issue.message}`,
@@ -159,7 +145,7 @@ export const createPublisher = (
           older ? currentVersion : undefined,
           limits,
         )
-      : draftOf(id, type, data, options, version, limits)
+      : draftEvent(id, type, data, options, limits, version)
   }
 
   /** Until the versions code has loaded, the draft is a promise: the place in line is taken now. */
