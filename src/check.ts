@@ -5,6 +5,9 @@ import type { Draft } from './log/log.js'
 import { copiedBytes, copyPayload } from './payload.js'
 import { checkTopic } from './topic/topic.js'
 
+/** The options of a publish given none: shared, since nothing writes to them (and none to check). */
+export const NO_OPTIONS: PublishOptions = Object.freeze({})
+
 /** A W3C traceparent (version, trace id, span id, flags). */
 export const TRACEPARENT: RegExp = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/
 /** Options copied onto the envelope as they are; with id and source, the text options checked. */
@@ -38,6 +41,7 @@ export { describeValue } from './describe.js'
  */
 export const checkEnvelope = (type: unknown, o: PublishOptions): void => {
   checkTopic(type)
+  if (o === NO_OPTIONS) return
   for (const k of TEXT_OPTIONS) {
     const v = o[k]
     if (
@@ -78,13 +82,14 @@ export const draftEvent = (
       ? { id, type, source: from, time: 0, seq: 0, data: undefined }
       : { id, type, source: from, time: 0, seq: 0, data: undefined, version }
   let size = (id.length || 22) + type.length + d.source.length + 120
-  for (const k of ENVELOPE_OPTIONS) {
-    const v = o[k]
-    if (v !== undefined) {
-      d[k] = v
-      size += v.length + 20
+  if (o !== NO_OPTIONS)
+    for (const k of ENVELOPE_OPTIONS) {
+      const v = o[k]
+      if (v !== undefined) {
+        d[k] = v
+        size += v.length + 20
+      }
     }
-  }
   const copy = copyPayload(data, maxBytes - size)
   size += copiedBytes()
   if (size > maxBytes)

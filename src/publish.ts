@@ -4,6 +4,7 @@ import {
   describeValue,
   draftEvent,
   MAX_TIME,
+  NO_OPTIONS,
   optionsOf,
   type EventLimits,
 } from './check.js'
@@ -27,9 +28,6 @@ export interface Publisher {
   /** publish: what `append` does for one event, without its arrays and spreads. */
   appendOne(type: string, data: unknown, options: PublishOptions | undefined): Promise<any>
 }
-
-/** The options of a publish given none: shared, since nothing writes to them. */
-const NO_OPTIONS: PublishOptions = Object.freeze({})
 
 /** When a delayed publish is due (0: now). A due time already past appends at once. */
 const holdOf = (clock: Clock, { delay, at }: { delay?: unknown; at?: unknown }): number => {
