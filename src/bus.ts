@@ -97,7 +97,7 @@ export function createBus(options: BusOptions = {}): Bus {
     versioning,
   )
   // Traced, each publish runs inside the wrapper the instrumentation brings (so an untraced bus
-  // ships none), called synchronously: the caller's active span is the parent. Untraced, straight to the log.
+  // ships none), called synchronously: the caller's active span is the parent. Untraced, the publisher's own.
   const wrapPublish = options.instrumentation?.wrapPublish
   const append = (inputs: () => readonly PublishInput[], single: boolean): Promise<any> =>
     wrapPublish
@@ -134,10 +134,10 @@ export function createBus(options: BusOptions = {}): Bus {
   log.ready.catch(() => {})
 
   const bus: Bus = {
-    publish: (type: string, data: unknown, publishOptions?: PublishOptions) =>
-      wrapPublish
-        ? append(() => [{ ...optionsOf(publishOptions, 'publish'), type, data }], true)
-        : publisher.appendOne(type, data, publishOptions),
+    publish: wrapPublish
+      ? (type: string, data: unknown, publishOptions?: PublishOptions) =>
+          append(() => [{ ...optionsOf(publishOptions, 'publish'), type, data }], true)
+      : publisher.appendOne,
     publishMany: (inputs) => append(() => inputs, false),
 
     cancel: (id) => cancel(log, id),

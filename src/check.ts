@@ -2,8 +2,11 @@ import { describeValue } from './describe.js'
 import { fail, TidingsError, type ErrorCode } from './errors.js'
 import type { PublishOptions } from './types.js'
 import type { Draft } from './log/log.js'
-import { snapshot } from './payload.js'
+import { copiedBytes, copyPayload } from './payload.js'
 import { checkTopic } from './topic/topic.js'
+
+/** The options of a publish given none: shared, since nothing writes to them (and none to check). */
+export const NO_OPTIONS: PublishOptions = Object.freeze({})
 
 /** A W3C traceparent (version, trace id, span id, flags). */
 export const TRACEPARENT: RegExp = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/
@@ -38,6 +41,7 @@ export { describeValue } from './describe.js'
  */
 export const checkEnvelope = (type: unknown, o: PublishOptions): void => {
   checkTopic(type)
+  if (o === NO_OPTIONS) return
   for (const k of TEXT_OPTIONS) {
     const v = o[k]
     if (
@@ -56,9 +60,9 @@ export const checkEnvelope = (type: unknown, o: PublishOptions): void => {
 }
 
 /**
- * The envelope of a checked event with its payload copied (see {@link snapshot}), refused with
- * `PAYLOAD_TOO_LARGE` when the whole serialized event would pass `limits.maxBytes`. The walk
- * stops as soon as it does, so a sparse array with a huge `length` costs nothing.
+ * The envelope of a checked event with its payload copied (see {@link copyPayload}) and, when
+ * given, its version; refused with `PAYLOAD_TOO_LARGE` when the whole serialized event would pass
+ * `limits.maxBytes`. The walk stops as soon as it does, so a huge sparse array costs nothing.
  *
  * @example
  * const d = draftEvent('', 'order.placed', { total: 3 }, {}, { source: 'shop', maxBytes: 131_072 })
@@ -69,18 +73,25 @@ export const draftEvent = (
   data: unknown,
   o: PublishOptions,
   { source, maxBytes }: EventLimits,
+  version?: number,
 ): Draft => {
-  const d: Draft = { id, type, source: o.source ?? source, time: 0, seq: 0, data: undefined }
+  const from = o.source ?? source
+  // The version in the literal: an envelope built whole, not grown by a property afterwards.
+  const d: Draft =
+    version === undefined
+      ? { id, type, source: from, time: 0, seq: 0, data: undefined }
+      : { id, type, source: from, time: 0, seq: 0, data: undefined, version }
   let size = (id.length || 22) + type.length + d.source.length + 120
-  for (const k of ENVELOPE_OPTIONS) {
-    const v = o[k]
-    if (v !== undefined) {
-      d[k] = v
-      size += v.length + 20
+  if (o !== NO_OPTIONS)
+    for (const k of ENVELOPE_OPTIONS) {
+      const v = o[k]
+      if (v !== undefined) {
+        d[k] = v
+        size += v.length + 20
+      }
     }
-  }
-  const [copy, bytes] = snapshot(data, maxBytes - size)
-  size += bytes
+  const copy = copyPayload(data, maxBytes - size)
+  size += copiedBytes()
   if (size > maxBytes)
     fail(
       'PAYLOAD_TOO_LARGE',

@@ -229,8 +229,20 @@ export const idPrefix = (now: number): string => now.toString(36).padStart(9, '0
  * @example
  * ownId('0mwrnc4clabcdef', 36) // '0mwrnc4clabcdef0000010'
  */
-export const ownId = (prefix: string, n: number): string =>
-  prefix + n.toString(36).padStart(ID_COUNTER, '0')
+export const ownId = (prefix: string, n: number): string => {
+  // All but the last digit change once in 36 ids: they are kept, so an id costs one concatenation.
+  const high = Math.floor(n / 36)
+  if (high !== idHigh || prefix !== idPrefixOf) {
+    idHead = prefix + high.toString(36).padStart(ID_COUNTER - 1, '0')
+    idHigh = high
+    idPrefixOf = prefix
+  }
+  return idHead + DIGITS[n % 36]
+}
+const DIGITS = '0123456789abcdefghijklmnopqrstuvwxyz'
+let idHead = ''
+let idHigh = -1
+let idPrefixOf = ''
 
 /**
  * Wraps positions in the log into an opaque cursor string; `decodeCursor` inverts it.

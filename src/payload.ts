@@ -30,16 +30,41 @@ const at = (e: unknown, seg: string): never => {
 const BIG = {}
 
 // The walk adds to `size` instead of returning pairs: the happy path allocates only the copy.
+// A string counts its length + 2 at once (exact for ASCII) and is read char by char only when it
+// matters: `slack` is what the strings not read yet could add (at most 2 bytes more per char), and
+// they are read (`settle`) only when the size with that slack would pass the budget. A payload far
+// below its limit, the usual case, is sized without reading a character of its text.
 let size = 0
 let budget = Infinity
+let slack = 0
+let unread = 0
+const unreadStrings: string[] = []
+const text = (s: string) => {
+  size += s.length + 2
+  if (s.length) {
+    slack += 2 * s.length
+    unreadStrings[unread++] = s
+  }
+}
+/** Reads the strings not read yet: `size` becomes exact. */
+const settle = () => {
+  for (let i = 0; i < unread; i++) {
+    const s = unreadStrings[i]!
+    size += utf8(s) - s.length - 2
+  }
+  unread = slack = 0
+}
 const more = (n: number) => {
-  if ((size += n) > budget) throw BIG
+  if ((size += n) + slack > budget) {
+    settle()
+    if (size > budget) throw BIG
+  }
 }
 
 const walk = (value: unknown, depth: number): unknown => {
   switch (typeof value) {
     case 'string':
-      size += utf8(value)
+      text(value)
       return value
     case 'number':
     case 'undefined':
@@ -93,7 +118,8 @@ const walk = (value: unknown, depth: number): unknown => {
         const item = walk((value as Record<string, unknown>)[k], d)
         if (k === '__proto__') Object.defineProperty(copy, k, { value: item, enumerable: true })
         else copy[k] = item
-        more(utf8(k) + 2)
+        text(k)
+        more(2)
       }
     } catch (e) {
       at(e, `.${k}`)
@@ -129,6 +155,49 @@ const walk = (value: unknown, depth: number): unknown => {
   throw new Bad(`a ${proto?.constructor?.name ?? 'object'} instance cannot be stored`)
 }
 
+/** The one pass: copies, freezes and sizes; `exact` reads every string (see {@link settle}). */
+const copyWithin = (value: unknown, limit: number, exact: boolean): unknown => {
+  size = slack = unread = 0
+  budget = limit
+  try {
+    const copy = walk(value, 0)
+    if (exact || size + slack > limit) settle()
+    return size > limit ? undefined : copy
+  } catch (e) {
+    if (e === BIG) return undefined
+    const bad = e instanceof Bad ? e : new Bad('reading it threw', e)
+    throw new TidingsError(
+      'INVALID_PAYLOAD',
+      `data${bad.path}: ${bad.why}`,
+      bad.cause === undefined ? undefined : { cause: bad.cause },
+    )
+  } finally {
+    // The strings of the payload are not kept alive until the next copy.
+    while (unread) unreadStrings[--unread] = ''
+  }
+}
+
+/**
+ * {@link snapshot} for publish: the copy, or `undefined` once the size passes `limit`
+ * ({@link copiedBytes} then tells the size). Under the limit the size may be an upper bound:
+ * text is read char by char only when that decides whether the payload fits.
+ *
+ * @example
+ * const copy = copyPayload({ total: 3 }, 131_072) // a frozen { total: 3 }; copiedBytes() >= 25
+ */
+export const copyPayload = (value: unknown, limit: number): unknown =>
+  copyWithin(value, limit, false)
+
+/**
+ * The size {@link copyPayload} found for the payload it copied last: exact when it was over its
+ * limit, at least the exact size otherwise.
+ *
+ * @example
+ * copyPayload('x'.repeat(200), 100) // undefined
+ * copiedBytes() // 202
+ */
+export const copiedBytes = (): number => size + slack
+
 /**
  * Copies a payload into values the bus owns and every store can keep (plain objects and arrays,
  * primitives, Date, Map, Set, BigInt, RegExp), frozen so no listener can change what others see.
@@ -146,18 +215,6 @@ export const snapshot = (
   value: unknown,
   limit: number = Infinity,
 ): [copy: unknown, bytes: number] => {
-  size = 0
-  budget = limit
-  try {
-    const copy = walk(value, 0)
-    return size > limit ? [undefined, size] : [copy, size]
-  } catch (e) {
-    if (e === BIG) return [undefined, size]
-    const bad = e instanceof Bad ? e : new Bad('reading it threw', e)
-    throw new TidingsError(
-      'INVALID_PAYLOAD',
-      `data${bad.path}: ${bad.why}`,
-      bad.cause === undefined ? undefined : { cause: bad.cause },
-    )
-  }
+  const copy = copyWithin(value, limit, true)
+  return [copy, size]
 }

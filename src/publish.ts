@@ -4,6 +4,7 @@ import {
   describeValue,
   draftEvent,
   MAX_TIME,
+  NO_OPTIONS,
   optionsOf,
   type EventLimits,
 } from './check.js'
@@ -28,9 +29,6 @@ export interface Publisher {
   appendOne(type: string, data: unknown, options: PublishOptions | undefined): Promise<any>
 }
 
-/** The options of a publish given none: shared, since nothing writes to them. */
-const NO_OPTIONS: PublishOptions = Object.freeze({})
-
 /** When a delayed publish is due (0: now). A due time already past appends at once. */
 const holdOf = (clock: Clock, { delay, at }: { delay?: unknown; at?: unknown }): number => {
   if (delay === undefined && at === undefined) return 0
@@ -53,6 +51,52 @@ const holdOf = (clock: Clock, { delay, at }: { delay?: unknown; at?: unknown }):
 }
 
 /**
+ * The schema's verdict on the current version's payload, then the draft (of the payload as sent
+ * when it is of an older version). Throws or rejects `INVALID_PAYLOAD`.
+ *
+ * @example
+ * const draft = await validated(schema, current, '', type, data, options, 1, undefined, limits)
+ */
+const validated = (
+  schema: StandardSchemaV1,
+  current: unknown,
+  id: string,
+  type: string,
+  data: unknown,
+  options: PublishOptions,
+  version: number,
+  /** The current version when the event is of an older one (its upcast went to the schema). */
+  upcastTo: number | undefined,
+  limits: EventLimits,
+): Draft | Promise<Draft> => {
+  const older = upcastTo !== undefined
+  const checked = (result: StandardSchemaV1.Result<unknown>) => {
+    if (!result.issues)
+      return draftEvent(id, type, older ? data : result.value, options, limits, version)
+    const what = result.issues.map(
+      (issue) =>
+        `${issue.path?.map((part) => String(typeof part === 'object' ? part.key : part)).join('.') || '(root)'}: ${issue.message}`,
+    )
+    return fail(
+      'INVALID_PAYLOAD',
+      `"${type}"${older ? ` version ${version} upcast to ${upcastTo}` : ''} failed its schema: ${what.join('; ')}`,
+    )
+  }
+  const invalid = (error: unknown): never => {
+    throw coded(error, 'INVALID_PAYLOAD', `"${type}": its schema threw`)
+  }
+  let result: StandardSchemaV1.Result<unknown> | PromiseLike<StandardSchemaV1.Result<unknown>>
+  try {
+    result = schema['~standard'].validate(current)
+  } catch (error) {
+    return invalid(error)
+  }
+  return typeof (result as PromiseLike<unknown>)?.then === 'function'
+    ? Promise.resolve(result).then(checked, invalid)
+    : checked(result as StandardSchemaV1.Result<unknown>)
+}
+
+/**
  * Checks envelopes, runs schemas and works out delays, then appends to the log.
  *
  * @example
@@ -70,51 +114,41 @@ export const createPublisher = (
   // Own entries only: a topic named `constructor` or `toString` has no schema of Object.prototype's.
   const schemaOf = (type: string) => (Object.hasOwn(schemas, type) ? schemas[type] : undefined)
 
+  // No closures on the way of a publish without a schema: nothing to allocate but the draft.
   const prepare = (
     type: string,
     data: unknown,
-    options: PublishOptions & { version?: unknown } = {},
+    options: PublishOptions & { version?: unknown } = NO_OPTIONS,
   ): Draft | Promise<Draft> => {
     if (isClosed()) fail('CLOSED', 'the bus is closed')
     checkEnvelope(type, options)
-    // No id yet: the log gives one when the event reaches it.
+    // No id yet when none is given: the log gives one when the event reaches it.
     const id = options.id ?? ''
-    const { check, current: currentOf, upcast } = versioning.now()!
-    const version = check(type, options.version)
+    const versions = versioning.now()!
+    const version = versions.check(type, options.version)
     // An older version is stored as sent; what must pass the schema is its upcast to the current one.
-    const older = version < currentOf(type)
-    const draft = (payload: unknown) => {
-      const made = draftEvent(id, type, older ? data : payload, options, limits)
-      made.version = version
-      return made
-    }
-    const current = older ? upcast(type, version, data) : data
+    const currentVersion = versions.current(type)
+    const older = version < currentVersion
+    const current = older ? versions.upcast(type, version, data) : data
     const schema = schemaOf(type)
-    if (!schema) return draft(current)
-    const checked = (result: StandardSchemaV1.Result<unknown>) => {
-      if (!result.issues) return draft(result.value)
-      const what = result.issues.map(
-        (issue) =>
-          `${issue.path?.map((part) => String(typeof part === 'object' ? part.key : part)).join('.') || '(root)'}: ${issue.message}`,
-      )
-      return fail(
-        'INVALID_PAYLOAD',
-        `"${type}"${older ? ` version ${version} upcast to ${currentOf(type)}` : ''} failed its schema: ${what.join('; ')}`,
-      )
-    }
-    const invalid = (error: unknown): never => {
-      throw coded(error, 'INVALID_PAYLOAD', `"${type}": its schema threw`)
-    }
-    let result: StandardSchemaV1.Result<unknown> | PromiseLike<StandardSchemaV1.Result<unknown>>
-    try {
-      result = schema['~standard'].validate(current)
-    } catch (error) {
-      return invalid(error)
-    }
-    return typeof (result as PromiseLike<unknown>)?.then === 'function'
-      ? Promise.resolve(result).then(checked, invalid)
-      : checked(result as StandardSchemaV1.Result<unknown>)
+    return schema
+      ? validated(
+          schema,
+          current,
+          id,
+          type,
+          data,
+          options,
+          version,
+          older ? currentVersion : undefined,
+          limits,
+        )
+      : draftEvent(id, type, data, options, limits, version)
   }
+
+  /** Until the versions code has loaded, the draft is a promise: the place in line is taken now. */
+  const prepareLater = (type: string, data: unknown, input: PublishOptions) =>
+    versioning.loaded!.then(() => prepare(type, data, input))
 
   const append = (inputs: () => readonly PublishInput[], single: boolean): Promise<any> => {
     let drafts, holds
@@ -155,9 +189,7 @@ export const createPublisher = (
       // Copied once, so a getter read while checking cannot hand something else to the log.
       const input = options === undefined ? NO_OPTIONS : { ...optionsOf(options, 'publish') }
       hold = holdOf(clock, input as { delay?: unknown; at?: unknown })
-      const prepareOne = () => prepare(type, data, input)
-      // Until the versions code has loaded, the draft is a promise: the place in line is taken now.
-      draft = versioning.now() ? prepareOne() : versioning.loaded!.then(prepareOne)
+      draft = versioning.now() ? prepare(type, data, input) : prepareLater(type, data, input)
     } catch (error) {
       return Promise.reject(coded(error, 'INVALID_OPTIONS', 'reading the options threw'))
     }

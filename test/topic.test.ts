@@ -34,6 +34,15 @@ describe('topics', () => {
   it('refuses a non-string topic', () => {
     expect(code(() => checkTopic(42))?.[0]).toBe('INVALID_TOPIC')
   })
+
+  it('remembers valid topics without letting an invalid one through, past its bound too', () => {
+    // checkTopic keeps the topics it found valid (1,024, then it starts over).
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 1500; i++) expect(() => checkTopic(`tenant${i}.order`)).not.toThrow()
+      for (const bad of ['order..placed', 'order.*', '', 'a'.repeat(3) + '.€', 7, null])
+        expect(code(() => checkTopic(bad))?.[0]).toBe('INVALID_TOPIC')
+    }
+  })
 })
 
 describe('patterns', () => {
