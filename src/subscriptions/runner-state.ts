@@ -95,6 +95,11 @@ export interface RunnerState {
   cursor: number
   /** Seqs at or above the cursor that are done: acked, dead-lettered, or not matching. */
   doneSeqs: Set<number>
+  /**
+   * No ack is stored at this seq or above (one may be below): a cursor that moves within stored
+   * acks deletes them; one that moves where none was written needs no delete. Infinity until loaded.
+   */
+  ackStoredBelow: number
   retries: Map<number, RetryRecord>
   /** Attempts from start until their outcome is committed. */
   inFlight: Map<number, Attempt>
@@ -164,6 +169,7 @@ export const createRunnerState = (
   recordVersion: version,
   cursor: record.cursor,
   doneSeqs: new Set(),
+  ackStoredBelow: Infinity,
   retries: new Map(),
   inFlight: new Map(),
   runningHandlers: 0,

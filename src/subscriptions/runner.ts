@@ -89,7 +89,12 @@ const load = async (core: RunnerCore): Promise<void> => {
   state.cursor = state.record.cursor
   state.nextToFetch = state.cursor
   state.caughtUp = false
-  for (const ack of acks) state.doneSeqs.add(seqOfKey(ack.key))
+  state.ackStoredBelow = 0
+  for (const ack of acks) {
+    const seq = seqOfKey(ack.key)
+    state.doneSeqs.add(seq)
+    state.ackStoredBelow = Math.max(state.ackStoredBelow, seq + 1)
+  }
   for (const letter of dead)
     if (seqOfKey(letter.key) >= state.cursor) state.doneSeqs.add(seqOfKey(letter.key))
   for (const retry of retries) state.retries.set(seqOfKey(retry.key), retry.value as RetryRecord)
