@@ -50,7 +50,9 @@ export interface LedgerRecord {
 
 /**
  * One handler run. `controller` is made on first use of `ctx.signal` (an AbortController costs
- * microseconds); `abortReason` keeps the reason until then.
+ * microseconds); `abortReason` keeps the reason until then. A batch call arms its own `timer`; a
+ * single-event attempt has a `deadline` the runner's one deadline timer checks (deadlines.ts),
+ * and `expire` to time it out.
  */
 export interface Attempt {
   event: BusEvent
@@ -58,6 +60,8 @@ export interface Attempt {
   controller?: AbortController
   abortReason?: unknown
   timer: unknown
+  deadline?: number
+  expire?: (() => void) | undefined
   over: boolean
 }
 
@@ -131,6 +135,10 @@ export interface RunnerState {
   filling: Promise<void> | undefined
   /** Wakes the pump when the next retry is due. */
   wakeTimer: unknown
+  /** The one timer for the handler timeouts of single-event attempts, armed for `deadlineAt` (deadlines.ts). */
+  deadlineTimer: unknown
+  deadlineAt: number
+  expireDue?: () => void
   stopped: boolean
   /** Closing with a grace period: nothing new starts; `idleWaiters` hear when the last handler ends. */
   draining: boolean
@@ -187,6 +195,8 @@ export const createRunnerState = (
   flushing: undefined,
   filling: undefined,
   wakeTimer: undefined,
+  deadlineTimer: undefined,
+  deadlineAt: Infinity,
   stopped: false,
   draining: false,
   idleWaiters: [],

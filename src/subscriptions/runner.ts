@@ -12,6 +12,7 @@
 import { TidingsError } from '../errors.js'
 import type { BusEvent } from '../event.js'
 import { keys } from '../store/keys.js'
+import { clearDeadline } from './deadlines.js'
 import { flush } from './flush.js'
 import type { Host } from './host.js'
 import { createLaneIndex } from './lane-index.js'
@@ -107,6 +108,7 @@ const dropInFlight = (core: RunnerCore, reason: unknown): void => {
     abortAttempt(run, reason)
     host.clock.clearTimer(run.timer)
   }
+  clearDeadline(core)
   state.inFlight.clear()
   state.awaitingNote.clear()
   state.runningHandlers = 0
