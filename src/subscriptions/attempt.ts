@@ -1,17 +1,11 @@
-import { NonRetriableError, RetryAfterError, TidingsError } from '../errors.js'
+import { NonRetriableError, RetryAfterError } from '../errors.js'
 import type { BusEvent } from '../event.js'
 import type { HandleSpan } from '../instrumentation.js'
 import type { HandlerContext } from '../types.js'
 import { chainedOptions } from './chained.js'
 import { armDeadline } from './deadlines.js'
 import { reportedDuration } from './metrics.js'
-import {
-  abortAttempt,
-  releaseSlot,
-  type Attempt,
-  type RetryRecord,
-  type RunnerCore,
-} from './runner-state.js'
+import { releaseSlot, type Attempt, type RetryRecord, type RunnerCore } from './runner-state.js'
 
 /**
  * When a failed attempt runs again: the error's `retryAfter`, or the backoff (with jitter, a random share of it).
@@ -89,8 +83,10 @@ export const startAttempt = (
     attempt,
     timer: undefined,
     deadline: started + options.timeout,
-    expire: undefined,
+    end: undefined,
     over: false,
+    settlingIn: 0,
+    settlesDone: false,
   }
   const epoch = state.epoch
   state.inFlight.set(event.seq, run)
@@ -118,16 +114,7 @@ export const startAttempt = (
       due: host.clock.now() + retryWait(core, error, attempt),
     })
   }
-  run.expire = () => {
-    abortAttempt(
-      run,
-      new TidingsError(
-        'TIMEOUT',
-        `attempt ${attempt} of "${event.type}" #${event.seq} in "${options.name}" passed ${options.timeout} ms`,
-      ),
-    )
-    end(run.abortReason, false)
-  }
+  run.end = end
   armDeadline(core, run.deadline!)
   try {
     const result = span ? span.run(() => options.handler(event, ctx)) : options.handler(event, ctx)

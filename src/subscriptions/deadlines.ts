@@ -5,7 +5,22 @@
  * through the bus's clock, so a manual clock drives the timeouts as before: an attempt times out
  * at its start plus `timeout`, whichever attempts ran in between.
  */
-import type { RunnerCore } from './runner-state.js'
+import { TidingsError } from '../errors.js'
+import { abortAttempt, type Attempt, type RunnerCore } from './runner-state.js'
+
+/** Aborts a running attempt's signal with a TIMEOUT and ends it as failed. */
+const expire = (core: RunnerCore, run: Attempt): void => {
+  const { event } = run
+  const { name, timeout } = core.options
+  abortAttempt(
+    run,
+    new TidingsError(
+      'TIMEOUT',
+      `attempt ${run.attempt} of "${event.type}" #${event.seq} in "${name}" passed ${timeout} ms`,
+    ),
+  )
+  run.end!(run.abortReason, false)
+}
 
 /** Times out the running attempts whose deadline has passed, then re-arms for the next one. */
 const expireDue = (core: RunnerCore): void => {
@@ -16,8 +31,8 @@ const expireDue = (core: RunnerCore): void => {
   const now = host.clock.now()
   let next = Infinity
   for (const run of state.inFlight.values()) {
-    if (run.over || !run.expire) continue
-    if (run.deadline! <= now) run.expire()
+    if (run.over || !run.end) continue
+    if (run.deadline! <= now) expire(core, run)
     else if (run.deadline! < next) next = run.deadline!
   }
   if (next < Infinity) armDeadline(core, next)

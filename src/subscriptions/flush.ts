@@ -85,16 +85,17 @@ const sameSeqs = (one: readonly number[] | undefined, other: readonly number[] |
  * The delivering note this commit leaves (what still runs, or is about to start, sorted), or
  * undefined when the stored one already says so: most commits then build only the seq list.
  */
-const changedNote = (core: RunnerCore, settled: Set<number>): DeliveringNote | undefined => {
+const changedNote = (core: RunnerCore): DeliveringNote | undefined => {
   const { state } = core
   const seqs: number[] = []
   let sorted = true
-  const add = (seq: number) => {
-    if (settled.has(seq)) return
+  for (const run of state.inFlight.values()) {
+    // Its outcome is in this commit: it no longer runs once the commit lands.
+    if (run.settlingIn === state.flushes) continue
+    const { seq } = run.event
     if (seqs.length && seq < seqs[seqs.length - 1]!) sorted = false
     seqs.push(seq)
   }
-  for (const seq of state.inFlight.keys()) add(seq)
   for (const seq of state.awaitingNote) {
     if (seqs.length && seq < seqs[seqs.length - 1]!) sorted = false
     seqs.push(seq)
@@ -121,7 +122,6 @@ const changedNote = (core: RunnerCore, settled: Set<number>): DeliveringNote | u
 /** The record to write: the queued lease change, the delivering note (what still runs or is about to start), the cursor. */
 const nextRecord = (
   core: RunnerCore,
-  settled: Set<number>,
   to: number,
   now: number,
   mutations: Mutation[],
@@ -140,7 +140,7 @@ const nextRecord = (
     }
     state.pendingLease = undefined
   }
-  const note = options.countDeadRuntimes && !releasing ? changedNote(core, settled) : undefined
+  const note = options.countDeadRuntimes && !releasing ? changedNote(core) : undefined
   if (note || to > was) {
     if (next === state.record) next = { ...next }
     if (note) next.delivering = note
@@ -198,9 +198,6 @@ const applyCommitted = (
   }
 }
 
-const settledScratch = new Set<number>()
-const doneScratch = new Set<number>()
-
 /**
  * Commits the queued outcomes (with a queued lease change and the delivering note) in one commit
  * checked against the record's version; an attempt leaves flight only once its outcome landed.
@@ -210,24 +207,24 @@ export const flush = async (core: RunnerCore): Promise<void> => {
   const batch = state.outcomes
   state.outcomes = []
   const now = host.clock.now()
-  // Scratch sets, only used before the commit's await (one flush at a time per runner, and
-  // JavaScript runs one of them at a time), so one pair serves every runner without allocating.
-  const settled = settledScratch
-  const doneNow = doneScratch
-  settled.clear()
-  doneNow.clear()
+  // Each attempt whose outcome this commit carries is marked with the flush's number (no Set per
+  // commit; a mark left by a flush that never committed matches no later one).
+  const flushNumber = ++state.flushes
   const acked: string[] = []
   for (const outcome of batch) {
-    settled.add(outcome.seq)
-    if (outcome.kind !== 'retry') doneNow.add(outcome.seq)
+    const run = state.inFlight.get(outcome.seq)
+    if (run) {
+      run.settlingIn = flushNumber
+      run.settlesDone = outcome.kind !== 'retry'
+    }
     if (outcome.kind === 'ack') acked.push(outcome.event.id)
   }
   // Where the cursor lands once these are done: acks are written only above it.
-  const [to] = firstUndone(state, doneNow)
+  const [to] = firstUndone(state, flushNumber)
   const { mutations, dead } = outcomeMutations(core, batch, to, now)
   const ledger = ledgerMutations(core, acked, now, mutations)
   const checks: Check[] = [{ key: keys.sub(options.name), version: state.recordVersion }]
-  const next = nextRecord(core, settled, to, now, mutations)
+  const next = nextRecord(core, to, now, mutations)
   let ok = false
   try {
     const result = await host.store.commit({ checks, mutations })

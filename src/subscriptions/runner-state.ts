@@ -52,7 +52,7 @@ export interface LedgerRecord {
  * One handler run. `controller` is made on first use of `ctx.signal` (an AbortController costs
  * microseconds); `abortReason` keeps the reason until then. A batch call arms its own `timer`; a
  * single-event attempt has a `deadline` the runner's one deadline timer checks (deadlines.ts),
- * and `expire` to time it out.
+ * and `end` to settle it (a timeout ends it as failed).
  */
 export interface Attempt {
   event: BusEvent
@@ -61,8 +61,11 @@ export interface Attempt {
   abortReason?: unknown
   timer: unknown
   deadline?: number
-  expire?: (() => void) | undefined
+  end?: ((error: unknown, ok: boolean) => void) | undefined
   over: boolean
+  /** The number of the flush whose commit carries this attempt's outcome, and whether it is done (not a retry). */
+  settlingIn?: number | undefined
+  settlesDone?: boolean | undefined
 }
 
 /** What an attempt ended with, waiting for its commit. */
@@ -131,6 +134,8 @@ export interface RunnerState {
   /** Set when events are appended while a read is under way: the read may have missed them. */
   appendedDuringRead: boolean
   outcomes: Outcome[]
+  /** Flushes started so far: numbers the attempts a commit settles (flush.ts). */
+  flushes: number
   flushing: Promise<void> | undefined
   filling: Promise<void> | undefined
   /** Wakes the pump when the next retry is due. */
@@ -192,6 +197,7 @@ export const createRunnerState = (
   caughtUp: false,
   appendedDuringRead: false,
   outcomes: [],
+  flushes: 0,
   flushing: undefined,
   filling: undefined,
   wakeTimer: undefined,
@@ -253,7 +259,8 @@ export interface RunnerCore {
 export const releaseSlot = (core: RunnerCore): void => {
   const { state } = core
   state.runningHandlers--
-  if (!state.runningHandlers) for (const resolve of state.idleWaiters.splice(0)) resolve()
+  if (!state.runningHandlers && state.idleWaiters.length)
+    for (const resolve of state.idleWaiters.splice(0)) resolve()
   if (state.pumpQueued) return
   state.pumpQueued = true
   queueMicrotask(() => {
