@@ -1,16 +1,11 @@
-import { NonRetriableError, RetryAfterError, TidingsError } from '../errors.js'
+import { NonRetriableError, RetryAfterError } from '../errors.js'
 import type { BusEvent } from '../event.js'
 import type { HandleSpan } from '../instrumentation.js'
 import type { HandlerContext } from '../types.js'
 import { chainedOptions } from './chained.js'
+import { armDeadline } from './deadlines.js'
 import { reportedDuration } from './metrics.js'
-import {
-  abortAttempt,
-  releaseSlot,
-  type Attempt,
-  type RetryRecord,
-  type RunnerCore,
-} from './runner-state.js'
+import { releaseSlot, type Attempt, type RetryRecord, type RunnerCore } from './runner-state.js'
 
 /**
  * When a failed attempt runs again: the error's `retryAfter`, or the backoff (with jitter, a random share of it).
@@ -28,29 +23,46 @@ export const retryWait = (core: RunnerCore, error: unknown, attempt: number): nu
       : backoff
 }
 
-/** The handler's context: its attempt, a lazily made signal, and a chained publish with an id stable across retries. */
-const contextOf = (
-  core: RunnerCore,
-  run: Attempt,
-  span: HandleSpan | undefined,
-): HandlerContext => {
-  const { event } = run
-  let published = 0
-  return {
-    attempt: run.attempt,
-    get signal() {
-      if (!run.controller) {
-        run.controller = new AbortController()
-        if (run.abortReason !== undefined) run.controller.abort(run.abortReason)
-      }
-      return run.controller.signal
-    },
-    publish: (type, data, options = {}) =>
+/**
+ * The handler's context: its attempt, a lazily made signal, and a chained publish with an id
+ * stable across retries. A class, so an attempt costs one small object: `publish` is made on
+ * first use (destructured or called) and is then the same function every time.
+ */
+class AttemptContext implements HandlerContext {
+  readonly attempt: number
+  readonly #core: RunnerCore
+  readonly #run: Attempt
+  readonly #span: HandleSpan | undefined
+  #publish: HandlerContext['publish'] | undefined
+
+  constructor(core: RunnerCore, run: Attempt, span: HandleSpan | undefined) {
+    this.attempt = run.attempt
+    this.#core = core
+    this.#run = run
+    this.#span = span
+  }
+
+  get signal(): AbortSignal {
+    const run = this.#run
+    if (!run.controller) {
+      run.controller = new AbortController()
+      if (run.abortReason !== undefined) run.controller.abort(run.abortReason)
+    }
+    return run.controller.signal
+  }
+
+  get publish(): HandlerContext['publish'] {
+    if (this.#publish) return this.#publish
+    const core = this.#core
+    const { event } = this.#run
+    const span = this.#span
+    let published = 0
+    return (this.#publish = (type, data, options = {}) =>
       core.host.publish(
         type,
         data,
         chainedOptions(core.options.name, event, options, () => published++, span?.traceparent),
-      ),
+      ))
   }
 }
 
@@ -65,17 +77,25 @@ export const startAttempt = (
 ): void => {
   const { state, host, options } = core
   const attempt = (retry?.attempt ?? 0) + 1
-  const run: Attempt = { event, attempt, timer: undefined, over: false }
+  const started = host.clock.now()
+  const run: Attempt = {
+    event,
+    attempt,
+    timer: undefined,
+    deadline: started + options.timeout,
+    end: undefined,
+    over: false,
+    settlingIn: 0,
+    settlesDone: false,
+  }
   const epoch = state.epoch
   state.inFlight.set(event.seq, run)
   state.runningHandlers++
   const span = host.instrumentation?.handle?.(event, options.name, attempt)
-  const ctx = contextOf(core, run, span)
-  const started = host.clock.now()
+  const ctx = new AttemptContext(core, run, span)
   const end = (error: unknown, ok: boolean) => {
     if (run.over) return
     run.over = true
-    host.clock.clearTimer(run.timer)
     span?.end(ok ? undefined : { error })
     // A replay or stop reset the count and dropped this attempt: its result goes nowhere.
     if (epoch !== state.epoch || state.stopped) return
@@ -94,16 +114,8 @@ export const startAttempt = (
       due: host.clock.now() + retryWait(core, error, attempt),
     })
   }
-  run.timer = host.clock.setTimer(host.clock.now() + options.timeout, () => {
-    abortAttempt(
-      run,
-      new TidingsError(
-        'TIMEOUT',
-        `attempt ${attempt} of "${event.type}" #${event.seq} in "${options.name}" passed ${options.timeout} ms`,
-      ),
-    )
-    end(run.abortReason, false)
-  })
+  run.end = end
+  armDeadline(core, run.deadline!)
   try {
     const result = span ? span.run(() => options.handler(event, ctx)) : options.handler(event, ctx)
     // Any thenable counts (another realm's Promise, a library's): the ack waits for it.

@@ -2,7 +2,6 @@ import type { Check, Mutation } from '../store/store.js'
 import type { DeadLetter } from '../types.js'
 import { firstUndone } from './lanes.js'
 import { keys, type DeliveringNote, type SubRecord } from './record.js'
-import { sameNote } from './recovery.js'
 import {
   errorOf,
   notedBy,
@@ -42,8 +41,10 @@ const outcomeMutations = (core: RunnerCore, batch: Outcome[], to: number, now: n
       }
       dead.push(letter)
       mutations.push({ type: 'set', key: keys.dead(name, seq), value: letter })
-    } else if (seq >= state.cursor && seq >= to)
+    } else if (seq >= state.cursor && seq >= to) {
       mutations.push({ type: 'set', key: keys.ack(name, seq), value: 1 })
+      if (seq >= state.ackStoredBelow) state.ackStoredBelow = seq + 1
+    }
   }
   return { mutations, dead }
 }
@@ -72,10 +73,55 @@ const ledgerMutations = (core: RunnerCore, acked: string[], now: number, mutatio
   return { entry, forgetUpTo }
 }
 
+/** Whether two lists of seqs (or blames) say the same; absent and empty differ, as stored. */
+const sameSeqs = (one: readonly number[] | undefined, other: readonly number[] | undefined) => {
+  if (one === other) return true
+  if (!one || !other || one.length !== other.length) return false
+  for (let index = 0; index < one.length; index++) if (one[index] !== other[index]) return false
+  return true
+}
+
+/**
+ * The delivering note this commit leaves (what still runs, or is about to start, sorted), or
+ * undefined when the stored one already says so: most commits then build only the seq list.
+ */
+const changedNote = (core: RunnerCore): DeliveringNote | undefined => {
+  const { state } = core
+  const seqs: number[] = []
+  let sorted = true
+  for (const run of state.inFlight.values()) {
+    // Its outcome is in this commit: it no longer runs once the commit lands.
+    if (run.settlingIn === state.flushes) continue
+    const { seq } = run.event
+    if (seqs.length && seq < seqs[seqs.length - 1]!) sorted = false
+    seqs.push(seq)
+  }
+  for (const seq of state.awaitingNote) {
+    if (seqs.length && seq < seqs[seqs.length - 1]!) sorted = false
+    seqs.push(seq)
+  }
+  if (!sorted) seqs.sort((a, b) => a - b)
+  const blame = state.careful ? state.blame : undefined
+  const stored = state.record.delivering
+  if (
+    stored &&
+    stored.owner === core.host.owner &&
+    !stored.careful === !state.careful &&
+    (blame ? sameSeqs(blame, stored.blame) : stored.blame === undefined) &&
+    sameSeqs(seqs, stored.seqs)
+  )
+    return undefined
+  const note: DeliveringNote = { owner: core.host.owner, seqs }
+  if (state.careful) {
+    note.careful = true
+    if (state.blame) note.blame = state.blame
+  }
+  return note
+}
+
 /** The record to write: the queued lease change, the delivering note (what still runs or is about to start), the cursor. */
 const nextRecord = (
   core: RunnerCore,
-  batch: Outcome[],
   to: number,
   now: number,
   mutations: Mutation[],
@@ -94,25 +140,20 @@ const nextRecord = (
     }
     state.pendingLease = undefined
   }
-  const settled = new Set(batch.map((outcome) => outcome.seq))
-  const running = [...state.inFlight.keys()].filter((seq) => !settled.has(seq))
-  const note: DeliveringNote = {
-    owner: core.host.owner,
-    seqs: running.concat([...state.awaitingNote]).sort((a, b) => a - b),
+  const note = options.countDeadRuntimes && !releasing ? changedNote(core) : undefined
+  if (note || to > was) {
+    if (next === state.record) next = { ...next }
+    if (note) next.delivering = note
   }
-  if (state.careful) {
-    note.careful = true
-    if (state.blame) note.blame = state.blame
-  }
-  if (options.countDeadRuntimes && !releasing && !sameNote(note, state.record.delivering))
-    next = { ...next, delivering: note }
   if (to > was) {
-    next = { ...next, cursor: to }
-    mutations.push({
-      type: 'deleteRange',
-      start: keys.ack(options.name, was),
-      end: keys.ack(options.name, to),
-    })
+    next.cursor = to
+    // Acks are stored only above the cursor: when none was stored below `to`, there is none to delete.
+    if (state.ackStoredBelow > was)
+      mutations.push({
+        type: 'deleteRange',
+        start: keys.ack(options.name, was),
+        end: keys.ack(options.name, to),
+      })
   }
   if (next !== state.record)
     mutations.push({ type: 'set', key: keys.sub(options.name), value: next })
@@ -166,16 +207,24 @@ export const flush = async (core: RunnerCore): Promise<void> => {
   const batch = state.outcomes
   state.outcomes = []
   const now = host.clock.now()
+  // Each attempt whose outcome this commit carries is marked with the flush's number (no Set per
+  // commit; a mark left by a flush that never committed matches no later one).
+  const flushNumber = ++state.flushes
+  const acked: string[] = []
+  for (const outcome of batch) {
+    const run = state.inFlight.get(outcome.seq)
+    if (run) {
+      run.settlingIn = flushNumber
+      run.settlesDone = outcome.kind !== 'retry'
+    }
+    if (outcome.kind === 'ack') acked.push(outcome.event.id)
+  }
   // Where the cursor lands once these are done: acks are written only above it.
-  const [to] = firstUndone(
-    state,
-    new Set(batch.filter((outcome) => outcome.kind !== 'retry').map((outcome) => outcome.seq)),
-  )
+  const [to] = firstUndone(state, flushNumber)
   const { mutations, dead } = outcomeMutations(core, batch, to, now)
-  const acked = batch.filter((outcome) => outcome.kind === 'ack').map((outcome) => outcome.event.id)
   const ledger = ledgerMutations(core, acked, now, mutations)
   const checks: Check[] = [{ key: keys.sub(options.name), version: state.recordVersion }]
-  const next = nextRecord(core, batch, to, now, mutations)
+  const next = nextRecord(core, to, now, mutations)
   let ok = false
   try {
     const result = await host.store.commit({ checks, mutations })
@@ -186,8 +235,11 @@ export const flush = async (core: RunnerCore): Promise<void> => {
         state.recordVersion = result.version
         host.pin(options.name, next.cursor)
       }
-      state.notedSeqs = notedBy(state.record, host.owner)
-      for (const seq of state.notedSeqs) state.awaitingNote.delete(seq)
+      // What the note says runs matters only while careful (and for starts still awaiting it).
+      if (state.careful || state.awaitingNote.size) {
+        state.notedSeqs = notedBy(state.record, host.owner)
+        for (const seq of state.notedSeqs) state.awaitingNote.delete(seq)
+      }
     }
   } catch (error) {
     host.onError(error, { subscription: options.name })

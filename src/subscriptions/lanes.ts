@@ -11,21 +11,27 @@ const FILL_TO = 512
 const BUFFER_MAX = 4096
 
 /**
- * Where the cursor stands when `extraDone` seqs are done too: the first undone event (and its
- * index in the buffer), or all fetched.
+ * Where the cursor stands: the first undone event (and its index in the buffer), or all fetched.
+ * With `flushNumber`, the attempts that flush commits as done (flush.ts marks them) count as done.
  */
 export const firstUndone = (
   state: RunnerState,
-  extraDone?: Set<number>,
+  flushNumber?: number,
 ): [cursor: number, index: number] => {
   const { buffer, doneSeqs } = state
   let index = state.bufferHead
-  while (
-    index < buffer.length &&
-    (doneSeqs.has(buffer[index]!.seq) || extraDone?.has(buffer[index]!.seq))
-  )
+  while (index < buffer.length) {
+    const { seq } = buffer[index]!
+    if (!doneSeqs.has(seq) && !(flushNumber && settlesDone(state, seq, flushNumber))) break
     index++
+  }
   return [buffer[index]?.seq ?? state.nextToFetch, index]
+}
+
+/** Whether the commit of flush `flushNumber` carries a done outcome (ack or dead letter) of `seq`. */
+const settlesDone = (state: RunnerState, seq: number, flushNumber: number): boolean => {
+  const run = state.inFlight.get(seq)
+  return run?.settlingIn === flushNumber && run.settlesDone === true
 }
 
 /** Drops done events from the front of the buffer and moves the cursor past them. */
@@ -36,7 +42,8 @@ const advance = (state: RunnerState): void => {
     state.buffer = state.buffer.slice(state.bufferHead)
     state.bufferHead = 0
   }
-  for (const seq of state.doneSeqs) if (seq < to) state.doneSeqs.delete(seq)
+  if (state.doneSeqs.size)
+    for (const seq of state.doneSeqs) if (seq < to) state.doneSeqs.delete(seq)
   state.cursor = Math.max(state.cursor, to)
 }
 
@@ -87,16 +94,19 @@ const fill = (core: RunnerCore): Promise<void> => {
 /** Starts single-event attempts: in seq order, one per ordering key; returns when the next retry is due. */
 const pumpSingles = (core: RunnerCore, now: number): number => {
   const { state, options } = core
-  const blockedKeys = new Set<string>()
+  // Made on the first keyed event: most pumps of an unkeyed stream need none.
+  let blockedKeys: Set<string> | undefined
   let nextDue = Infinity
   const slots = state.careful ? 1 : options.concurrency
   const consider = (event: BusEvent, retry: RetryRecord | undefined): boolean => {
     if (state.inFlight.has(event.seq) || state.awaitingNote.has(event.seq)) {
-      if (event.key !== undefined) blockedKeys.add(event.key)
+      if (event.key !== undefined) (blockedKeys ??= new Set()).add(event.key)
       return true
     }
-    if (event.key !== undefined && blockedKeys.has(event.key)) return true
-    if (event.key !== undefined) blockedKeys.add(event.key)
+    if (event.key !== undefined) {
+      if (blockedKeys?.has(event.key)) return true
+      ;(blockedKeys ??= new Set()).add(event.key)
+    }
     if (retry && retry.due > now) {
       nextDue = Math.min(nextDue, retry.due)
       return true
@@ -110,8 +120,9 @@ const pumpSingles = (core: RunnerCore, now: number): number => {
   const isDone = (event: BusEvent) => event.seq < state.cursor || state.doneSeqs.has(event.seq)
   walkFrontier(state.lanes, isDone, (event) => consider(event, state.retries.get(event.seq)))
   // Redriven events sit below the cursor with their event; they queue behind their key's lane.
-  for (const [seq, retry] of state.retries)
-    if (seq < state.cursor && retry.event && !consider(retry.event, retry)) break
+  if (state.retries.size)
+    for (const [seq, retry] of state.retries)
+      if (seq < state.cursor && retry.event && !consider(retry.event, retry)) break
   return nextDue
 }
 

@@ -6,14 +6,6 @@ import { errorOf, type Recovery, type RetryRecord } from './runner-state.js'
 
 export type { Recovery } from './runner-state.js'
 
-/** Whether two delivering notes say the same (so the record need not be written again). */
-export const sameNote = (note: DeliveringNote, other: DeliveringNote | undefined): boolean =>
-  !!other &&
-  note.owner === other.owner &&
-  !note.careful === !other.careful &&
-  String(note.blame) === String(other.blame) &&
-  String(note.seqs) === String(other.seqs)
-
 const died = (attempt: number, of: number) => {
   const error = new Error(`the runtime running the handler died (attempt ${attempt} of ${of})`)
   error.name = 'DeliveryError'

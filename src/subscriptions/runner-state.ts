@@ -50,7 +50,9 @@ export interface LedgerRecord {
 
 /**
  * One handler run. `controller` is made on first use of `ctx.signal` (an AbortController costs
- * microseconds); `abortReason` keeps the reason until then.
+ * microseconds); `abortReason` keeps the reason until then. A batch call arms its own `timer`; a
+ * single-event attempt has a `deadline` the runner's one deadline timer checks (deadlines.ts),
+ * and `end` to settle it (a timeout ends it as failed).
  */
 export interface Attempt {
   event: BusEvent
@@ -58,7 +60,12 @@ export interface Attempt {
   controller?: AbortController
   abortReason?: unknown
   timer: unknown
+  deadline?: number
+  end?: ((error: unknown, ok: boolean) => void) | undefined
   over: boolean
+  /** The number of the flush whose commit carries this attempt's outcome, and whether it is done (not a retry). */
+  settlingIn?: number | undefined
+  settlesDone?: boolean | undefined
 }
 
 /** What an attempt ended with, waiting for its commit. */
@@ -95,6 +102,11 @@ export interface RunnerState {
   cursor: number
   /** Seqs at or above the cursor that are done: acked, dead-lettered, or not matching. */
   doneSeqs: Set<number>
+  /**
+   * No ack is stored at this seq or above (one may be below): a cursor that moves within stored
+   * acks deletes them; one that moves where none was written needs no delete. Infinity until loaded.
+   */
+  ackStoredBelow: number
   retries: Map<number, RetryRecord>
   /** Attempts from start until their outcome is committed. */
   inFlight: Map<number, Attempt>
@@ -122,10 +134,16 @@ export interface RunnerState {
   /** Set when events are appended while a read is under way: the read may have missed them. */
   appendedDuringRead: boolean
   outcomes: Outcome[]
+  /** Flushes started so far: numbers the attempts a commit settles (flush.ts). */
+  flushes: number
   flushing: Promise<void> | undefined
   filling: Promise<void> | undefined
   /** Wakes the pump when the next retry is due. */
   wakeTimer: unknown
+  /** The one timer for the handler timeouts of single-event attempts, armed for `deadlineAt` (deadlines.ts). */
+  deadlineTimer: unknown
+  deadlineAt: number
+  expireDue?: () => void
   stopped: boolean
   /** Closing with a grace period: nothing new starts; `idleWaiters` hear when the last handler ends. */
   draining: boolean
@@ -164,6 +182,7 @@ export const createRunnerState = (
   recordVersion: version,
   cursor: record.cursor,
   doneSeqs: new Set(),
+  ackStoredBelow: Infinity,
   retries: new Map(),
   inFlight: new Map(),
   runningHandlers: 0,
@@ -178,9 +197,12 @@ export const createRunnerState = (
   caughtUp: false,
   appendedDuringRead: false,
   outcomes: [],
+  flushes: 0,
   flushing: undefined,
   filling: undefined,
   wakeTimer: undefined,
+  deadlineTimer: undefined,
+  deadlineAt: Infinity,
   stopped: false,
   draining: false,
   idleWaiters: [],
@@ -237,7 +259,8 @@ export interface RunnerCore {
 export const releaseSlot = (core: RunnerCore): void => {
   const { state } = core
   state.runningHandlers--
-  if (!state.runningHandlers) for (const resolve of state.idleWaiters.splice(0)) resolve()
+  if (!state.runningHandlers && state.idleWaiters.length)
+    for (const resolve of state.idleWaiters.splice(0)) resolve()
   if (state.pumpQueued) return
   state.pumpQueued = true
   queueMicrotask(() => {

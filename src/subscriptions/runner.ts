@@ -12,6 +12,7 @@
 import { TidingsError } from '../errors.js'
 import type { BusEvent } from '../event.js'
 import { keys } from '../store/keys.js'
+import { clearDeadline } from './deadlines.js'
 import { flush } from './flush.js'
 import type { Host } from './host.js'
 import { createLaneIndex } from './lane-index.js'
@@ -89,7 +90,12 @@ const load = async (core: RunnerCore): Promise<void> => {
   state.cursor = state.record.cursor
   state.nextToFetch = state.cursor
   state.caughtUp = false
-  for (const ack of acks) state.doneSeqs.add(seqOfKey(ack.key))
+  state.ackStoredBelow = 0
+  for (const ack of acks) {
+    const seq = seqOfKey(ack.key)
+    state.doneSeqs.add(seq)
+    state.ackStoredBelow = Math.max(state.ackStoredBelow, seq + 1)
+  }
   for (const letter of dead)
     if (seqOfKey(letter.key) >= state.cursor) state.doneSeqs.add(seqOfKey(letter.key))
   for (const retry of retries) state.retries.set(seqOfKey(retry.key), retry.value as RetryRecord)
@@ -102,6 +108,7 @@ const dropInFlight = (core: RunnerCore, reason: unknown): void => {
     abortAttempt(run, reason)
     host.clock.clearTimer(run.timer)
   }
+  clearDeadline(core)
   state.inFlight.clear()
   state.awaitingNote.clear()
   state.runningHandlers = 0
