@@ -77,8 +77,9 @@ export const open = async (state: LogState): Promise<void> => {
   const head = { ...((stored?.value as Head | undefined) ?? { seq: 0, n: 0 }) }
   const segments: IdRecord[] = []
   let remembered = 0
-  paging: for (let end = END; ;) {
-    const page = await store.list({ prefix: EVENTS, end, reverse: true, limit: PAGE })
+  // Pages grow (64, 128, ... 4096 records): one-event segments of a long window take few reads.
+  paging: for (let end = END, limit = PAGE; ; limit = Math.min(limit * 2, 4096)) {
+    const page = await store.list({ prefix: EVENTS, end, reverse: true, limit })
     if (end === END) head.seq = lastSeqOf(page[0], head.seq)
     for (const { value } of page) {
       // The layout before segments kept ids in dedup records, already loaded.
@@ -87,7 +88,7 @@ export const open = async (state: LogState): Promise<void> => {
       segments.push(idsOf(value))
       remembered += value.events.length
     }
-    if (page.length < PAGE) break
+    if (page.length < limit) break
     end = page[page.length - 1]!.key
   }
   state.head = head
