@@ -261,3 +261,49 @@ describe('dedup across segments', () => {
     )
   })
 })
+
+describe('segments of a big batch', () => {
+  it('a batch past 128 events is several segments of one commit, read page by page', async () => {
+    const { store, commits } = recording(memoryStore())
+    const bus = createBus({ store })
+    await bus.publishMany(Array.from({ length: 300 }, (_, i) => ({ type: 'a', data: i })))
+    expect(commits).toHaveLength(1)
+    expect((await store.list({ prefix: PREFIX.events })).map((e) => keys.seqOf(e.key))).toEqual([
+      1, 129, 257,
+    ])
+    const seqs: number[] = []
+    for (let from: string | undefined; seqs.length < 300;) {
+      const page = await bus.read({ ...(from && { from }), limit: 70 })
+      seqs.push(...page.events.map((e) => e.seq))
+      from = page.next
+    }
+    expect(seqs).toEqual(Array.from({ length: 300 }, (_, i) => i + 1))
+    expect(await bus.publish('a', 'next')).toMatchObject({ seq: 301 })
+  })
+})
+
+describe('a writer that slept through pruning', () => {
+  it('gives out the next seq, not one of a deleted segment', async () => {
+    const store = memoryStore()
+    // No watch: this bus learns of the other's commits only when its own commit is refused.
+    const asleep = createBus({
+      store: {
+        get: (k) => store.get(k),
+        list: (o) => store.list(o),
+        commit: (c) => store.commit(c),
+      },
+      dedupe: { max: 1 },
+    })
+    await asleep.read()
+    const awake = createBus({ store, retention: { events: 2 }, dedupe: { max: 1 } })
+    for (let i = 1; i <= 5; i++) await awake.publish('a', i)
+    expect((await store.list({ prefix: PREFIX.events })).map((e) => keys.seqOf(e.key))).toEqual([
+      4, 5,
+    ])
+    expect(await asleep.publish('a', 'late')).toMatchObject({ seq: 6 })
+    const stored = (await store.list({ prefix: PREFIX.events })).flatMap(
+      (e) => (e.value as { events: BusEvent[] }).events,
+    )
+    expect(stored.map((e) => e.seq)).toEqual([4, 5, 6])
+  })
+})

@@ -6,6 +6,9 @@ import type { Pending } from './pending.js'
 import { ageCut } from './retention.js'
 import type { LogState, Pruning } from './state.js'
 
+/** The most events one segment holds: a bigger batch is several segments of one commit. */
+const SEGMENT = 128
+
 /**
  * Evicts dedup records past the window or the size bound, oldest first, and queues the deletes of
  * the stored ones (a dedup record kept for several deleted segments goes with the last of them).
@@ -21,8 +24,9 @@ const evict = (state: LogState, now: number, adding: number) => {
 }
 
 /**
- * Commits one batch: its events as one segment, a dedup record for held ids, and any pruning,
- * checked against the head's version and the absence of the segment's key. Only after the commit
+ * Commits one batch: its events as one segment (several past SEGMENT events), a dedup record for
+ * held ids, and any pruning, checked against the head's version and the absence of the first
+ * segment's key. Only after the commit
  * lands do the head, the index and the oldest seq move. When another writer got there first,
  * learns what it wrote, re-checks, and forms the batch again.
  *
@@ -43,18 +47,20 @@ export const commitBatch = async (state: LogState, batch: Pending[]): Promise<vo
     )
     checks.unshift({ key: HEAD, version: state.headVersion })
     let n = head.n
-    const segment: IdRecord = { n: 0, t: now, s: head.seq + 1, ids }
+    const first = head.seq + 1
     const heldIds: IdRecord | undefined = held.length
-      ? { n: ++n, t: now, s: segment.s, ids: [], held }
+      ? { n: ++n, t: now, s: first, ids: [], held }
       : undefined
     if (ids.length + held.length) evict(state, now, ids.length + held.length)
-    if (events.length) {
-      // The key the segment takes must still be free: a writer that got there first gave out its seqs.
-      checks.push({ key: keys.event(segment.s), version: null })
+    // The key the first segment takes must still be free: a writer that got there first gave out its seqs.
+    if (events.length) checks.push({ key: keys.event(first), version: null })
+    // Segments of at most SEGMENT events, so that reading a page never decodes a whole burst.
+    for (let at = 0; at < events.length; at += SEGMENT) {
+      const part = events.length > SEGMENT ? events.slice(at, at + SEGMENT) : events
       mutations.push({
         type: 'set',
-        key: keys.event(segment.s),
-        value: { seq: segment.s, t: now, events },
+        key: keys.event(first + at),
+        value: { seq: first + at, t: now, events: part },
       })
     }
     if (heldIds) mutations.push({ type: 'set', key: keys.dedup(heldIds.n), value: heldIds })
@@ -69,12 +75,15 @@ export const commitBatch = async (state: LogState, batch: Pending[]): Promise<vo
     let pruning: Pruning | undefined
     if (cut - state.storedFrom >= Math.max(1, options.retention.events >> 4)) {
       pruning = await (await state.segments()).prune(state, cut, n)
-      mutations.push(...pruning.mutations)
-      n = pruning.n
+      if (pruning) {
+        mutations.push(...pruning.mutations)
+        n = pruning.n
+      }
     }
     if (mutations.length) {
       mutations.push(...state.pruned)
-      if (n !== head.n) mutations.push({ type: 'set', key: HEAD, value: { seq, n } })
+      // Deleting segments moves the head too: a writer that missed them fails its check on it.
+      if (n !== head.n || pruning) mutations.push({ type: 'set', key: HEAD, value: { seq, n } })
       const res = await options.store.commit({ checks, mutations })
       // Another writer got there first: learn what it wrote, then decide again.
       if (!res.ok) {
@@ -87,10 +96,16 @@ export const commitBatch = async (state: LogState, batch: Pending[]): Promise<vo
         continue
       }
       state.pruned = []
-      if (n !== head.n) state.headVersion = res.version
+      if (n !== head.n || pruning) state.headVersion = res.version
     }
     if (seq !== head.seq || n !== head.n) state.head = { seq, n }
-    if (ids.length) index.add(segment, counters)
+    for (let at = 0; at < ids.length; at += SEGMENT)
+      index.add(
+        ids.length > SEGMENT
+          ? { n: 0, t: now, s: first + at, ids: ids.slice(at, at + SEGMENT) }
+          : { n: 0, t: now, s: first, ids },
+        ids.length > SEGMENT ? counters.slice(at, at + SEGMENT) : counters,
+      )
     if (heldIds) index.add(heldIds)
     if (pruning) {
       pruning.landed()

@@ -235,7 +235,11 @@ export const eventAt = async (store: Store, seq: number): Promise<BusEvent | und
  * @example
  * const pruning = await prune(state, cut, head.n)
  */
-export const prune = async (state: LogState, cut: number, n: number): Promise<Pruning> => {
+export const prune = async (
+  state: LogState,
+  cut: number,
+  n: number,
+): Promise<Pruning | undefined> => {
   const [holding] = await state.options.store.list({
     start: keys.event(state.storedFrom),
     end: keys.event(cut + 1),
@@ -243,6 +247,8 @@ export const prune = async (state: LogState, cut: number, n: number): Promise<Pr
     limit: 1,
   })
   const boundary = holding ? keys.seqOf(holding.key) : cut
+  // The cut is inside the oldest segment: nothing to delete yet.
+  if (boundary <= state.storedFrom) return undefined
   const mutations: Mutation[] = [
     { type: 'deleteRange', start: keys.event(state.storedFrom), end: keys.event(boundary) },
   ]

@@ -59,7 +59,7 @@ export interface SegmentCode {
   refresh(state: LogState): Promise<void>
   readFrom(state: LogState, from: number, limit: number): Promise<BusEvent[]>
   readBefore(state: LogState, end: number, limit: number): Promise<BusEvent[]>
-  prune(state: LogState, cut: number, n: number): Promise<Pruning>
+  prune(state: LogState, cut: number, n: number): Promise<Pruning | undefined>
 }
 
 /** What pruning adds to a commit, and what it changes once the commit lands. */
