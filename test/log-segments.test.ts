@@ -282,6 +282,33 @@ describe('segments of a big batch', () => {
   })
 })
 
+describe('reading page by page', () => {
+  it('a page that ended at a segment end finds the next segment with one listing', async () => {
+    const inner = memoryStore()
+    let listings = 0
+    const store: Store = { ...inner, list: (o) => (listings++, inner.list(o)) }
+    const bus = createBus({ store })
+    for (let i = 0; i < 4; i++)
+      await bus.publishMany([1, 2, 3, 4, 5].map((j) => ({ type: 'a', data: i * 5 + j })))
+    let page = await bus.read({ limit: 5 })
+    const seqs = page.events.map((e) => e.seq)
+    for (let i = 1; i < 4; i++) {
+      const before = listings
+      page = await bus.read({ from: page.next, limit: 5 })
+      seqs.push(...page.events.map((e) => e.seq))
+      expect(listings - before).toBe(1)
+    }
+    expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
+    // A page ending inside a segment, and one starting elsewhere, still read right.
+    expect((await bus.read({ limit: 3 })).events.map((e) => e.seq)).toEqual([1, 2, 3])
+    const mid = await bus.read({ from: (await bus.read({ limit: 3 })).next, limit: 4 })
+    expect(mid.events.map((e) => e.seq)).toEqual([4, 5, 6, 7])
+    expect((await bus.read({ from: mid.next, limit: 20 })).events.map((e) => e.seq)).toEqual(
+      Array.from({ length: 13 }, (_, i) => i + 8),
+    )
+  })
+})
+
 describe('a writer that slept through pruning', () => {
   it('gives out the next seq, not one of a deleted segment', async () => {
     const store = memoryStore()

@@ -83,6 +83,7 @@ export const createLog = (options: LogOptions): Log => {
     headVersion: null,
     firstSeq: 1,
     storedFrom: 1,
+    readEnd: 0,
     pruned: [],
     commits: 0,
     armDue: (at) => void track(delays().then((d) => d.arm(at))),

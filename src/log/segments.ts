@@ -153,15 +153,26 @@ export const readFrom = async (
 ): Promise<BusEvent[]> => {
   const { store } = state.options
   const start = Math.max(from, state.firstSeq)
-  const [holding, after] = await Promise.all([
-    store.list({ prefix: EVENTS, end: keys.event(start + 1), reverse: true, limit: 1 }),
-    store.list({ start: keys.event(start + 1), end: END, limit: Math.min(limit, PAGE) }),
-  ])
+  // Paging on from where the last read ended at a segment's end: the segment holding `start` is
+  // the next one, so one listing finds it (a hint: segments are never rewritten, only deleted).
+  const [holding, after] =
+    state.readEnd === start
+      ? [[], await store.list({ start: keys.event(start), end: END, limit: Math.min(limit, PAGE) })]
+      : await Promise.all([
+          store.list({ prefix: EVENTS, end: keys.event(start + 1), reverse: true, limit: 1 }),
+          store.list({ start: keys.event(start + 1), end: END, limit: Math.min(limit, PAGE) }),
+        ])
   const events: BusEvent[] = []
+  let ended = 0
   const take = (entries: StoreEntry[]) => {
-    for (const { value } of entries)
-      for (const event of eventsOf(value))
-        if (event.seq >= start && events.length < limit) events.push(event)
+    for (const { value } of entries) {
+      const held = eventsOf(value)
+      const count = events.length
+      for (const event of held) if (event.seq >= start && events.length < limit) events.push(event)
+      // Where the page ends: after this segment when it was taken to its end, else inside one.
+      const last = held[held.length - 1]!.seq
+      if (events.length > count) ended = events[events.length - 1]!.seq === last ? last + 1 : 0
+    }
   }
   take(holding)
   take(after)
@@ -175,6 +186,7 @@ export const readFrom = async (
     page = await store.list({ start: next, end: END, limit: asked })
     take(page)
   }
+  state.readEnd = ended
   return events
 }
 

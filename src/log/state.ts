@@ -43,6 +43,8 @@ export interface LogState {
   firstSeq: number
   /** The key seq of the oldest stored segment (it may hold events before `firstSeq`). */
   storedFrom: number
+  /** The seq after the segment the last read ended with (0: it ended inside one): where a next page's segment starts. */
+  readEnd: number
   /** Deletes of evicted dedup records, carried until a commit lands them. */
   pruned: Mutation[]
   /** Commits so far: every 128th re-reads the pins. */
