@@ -26,9 +26,8 @@ const evict = (state: LogState, now: number, adding: number) => {
 /**
  * Commits one batch: its events as one segment (several past SEGMENT events), a dedup record for
  * held ids, and any pruning, checked against the head's version and the absence of the first
- * segment's key. Only after the commit
- * lands do the head, the index and the oldest seq move. When another writer got there first,
- * learns what it wrote, re-checks, and forms the batch again.
+ * segment's key. Only after the commit lands do the head, the index and the oldest seq move. When
+ * another writer got there first, learns what it wrote, re-checks, and forms the batch again.
  *
  * @example
  * await commitBatch(state, batch)

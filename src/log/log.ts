@@ -3,15 +3,17 @@
  *
  * State: the queue of pending appends (read from `queueHead`, never shifted) and whether the run
  * loop is going; the in-memory head (last seq, last dedup record) and its stored version; the
- * dedup index; the oldest stored seq; retention pins; the highest seq another writer was reported
- * to append (`foreignSeq`) and the re-read timer for it. The commit side of it (head, index,
+ * dedup index; the oldest stored segment and the oldest seq read (the retention cut); retention
+ * pins; the highest seq another writer was reported to append (`foreignSeq`) and the re-read
+ * timer for it. The commit side of it (head, index,
  * oldest seq, pins, pruned records) is a `LogState` (state.ts).
  * Who mutates it: `append`/`enqueue` push to the queue; the run loop (run.ts) takes batches
  * (`takeBatch`, batch.ts) and gives own ids; `commitBatch` (commit.ts) commits a batch and only
- * after it lands moves the head, the index and the oldest seq; `refresh` (commit.ts) moves them to
- * what another writer committed.
+ * after it lands moves the head, the index and the oldest seq; `refresh` (segments.ts) moves them
+ * to what another writer committed.
  * Invariants: appends commit in call order, one batch per commit; the head in memory moves only
- * with a commit checked against its version, so two writers never give out the same seq.
+ * with a commit checked against the stored head's version and the absence of the key its first
+ * segment takes, so two writers never give out the same seq.
  */
 import { idPrefix, type BusEvent } from '../event.js'
 import { createIdIndex } from './dedup.js'
