@@ -9,28 +9,30 @@ import type { Store, StoreEntry } from '../src/store/store.js'
 
 /**
  * A view of `inner` whose watch fires before the commit is visible to reads: after each
- * notification of new events, the next `lag` reads of the head answer the head as last read.
+ * notification of new events, the next `lag` listings of the log (where the head is: the last
+ * segment) answer without the segments that notification reported.
  */
 const laggingView = (inner: Store, lag: number) => {
   let stale = 0
-  let lastHead: StoreEntry | undefined
+  let hidden = new Set<string>()
   let staleReads = 0
   const view: Store = {
-    async get(key) {
-      if (key === 'm/head' && stale > 0) {
-        stale--
-        staleReads++
-        return lastHead
-      }
-      const got = await inner.get(key)
-      if (key === 'm/head') lastHead = got
-      return got
+    get: (key) => inner.get(key),
+    async list(o) {
+      const got = await inner.list(o)
+      if (stale === 0 || !(o.start ?? o.prefix ?? '').startsWith('e/')) return got
+      stale--
+      staleReads++
+      return got.filter((entry: StoreEntry) => !hidden.has(entry.key))
     },
-    list: (o) => inner.list(o),
     commit: (c) => inner.commit(c),
     watch: (prefix, cb) =>
       inner.watch!(prefix, (keys) => {
-        if (keys.some((k) => k.startsWith('e/'))) stale = lag
+        const events = keys.filter((k) => k.startsWith('e/'))
+        if (events.length) {
+          stale = lag
+          hidden = new Set(events)
+        }
         cb(keys)
       }),
   }

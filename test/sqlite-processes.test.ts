@@ -15,6 +15,7 @@ import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sqliteStore } from '../adapters/sqlite/index.js'
 import { createBus } from '../src/index.js'
+import { PREFIX } from '../src/store/keys.js'
 import { chaosSeed, prng } from './chaos/_figures.js'
 
 const root = join(import.meta.dirname, '..')
@@ -202,6 +203,11 @@ describe('sqliteStore across processes', () => {
     })
     await bus.idle()
     expect(more).toBe(0)
+    // The two writers never gave out one seq: 120 events, seqs 1..120, in segments of many.
+    const events = (await bus.read({ limit: 1000 })).events
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1))
+    expect(new Set(events.map((e) => e.id)).size).toBe(120)
+    expect((await store.list({ prefix: PREFIX.events })).length).toBeLessThan(120)
     await bus.close()
     await store.close()
     db.close()

@@ -1,10 +1,10 @@
 import { ownId } from '../event.js'
 import type { Check, Mutation } from '../store/store.js'
-import { keys, PREFIX, seqKey } from '../store/keys.js'
+import { keys } from '../store/keys.js'
 import type { IdIndex } from './dedup.js'
 import type { Appended, Draft, Pending } from './pending.js'
 
-/** What one batch writes, before dedup eviction, retention and the head are added. */
+/** What one batch writes besides its segment, before dedup eviction, retention and the head are added. */
 export interface FormedBatch {
   mutations: Mutation[]
   checks: Check[]
@@ -76,7 +76,6 @@ export const formBatch = (
       counters.push(c)
       results.push({ id: d.id, seq, duplicate: false })
       if (c < 0) fresh.set(d.id, seq)
-      mutations.push({ type: 'set', key: seqKey(PREFIX.events, seq), value: d })
     }
     if (p.extra) {
       checks.push(...p.extra.checks)

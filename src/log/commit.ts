@@ -1,69 +1,33 @@
 import type { BusEvent } from '../event.js'
-import type { ListOptions, Mutation } from '../store/store.js'
-import { HEAD, PREFIX, prefixEnd, seqKey } from '../store/keys.js'
+import { HEAD, keys } from '../store/keys.js'
 import type { IdRecord } from './dedup.js'
 import { formBatch } from './batch.js'
 import type { Pending } from './pending.js'
 import { ageCut } from './retention.js'
-import type { Head, LogState } from './state.js'
+import type { LogState, Pruning } from './state.js'
 
-const EVENTS = PREFIX.events
-const IDS = PREFIX.dedup
-
-/**
- * The values of the entries a listing finds.
- *
- * @example
- * const events = await listValues<BusEvent>(state, { prefix: PREFIX.events })
- */
-export const listValues = async <T>(state: LogState, o: ListOptions): Promise<T[]> =>
-  (await state.options.store.list(o)).map((e) => e.value as T)
+/** The most events one segment holds: a bigger batch is several segments of one commit. */
+const SEGMENT = 128
 
 /**
- * The dedup records numbered `from` to `to` (to the last one when absent).
- *
- * @example
- * for (const record of await dedupRecords(state, 0)) state.index.add(record)
+ * Evicts dedup records past the window or the size bound, oldest first, and queues the deletes of
+ * the stored ones (a dedup record kept for several deleted segments goes with the last of them).
  */
-export const dedupRecords = (state: LogState, from: number, to?: number): Promise<IdRecord[]> =>
-  listValues<IdRecord>(state, {
-    start: seqKey(IDS, from),
-    end: to === undefined ? prefixEnd(IDS) : seqKey(IDS, to + 1),
-  })
-
-/**
- * Catches up with what another writer committed: its dedup records, then its events.
- *
- * @example
- * await refresh(state)
- */
-export const refresh = async (state: LogState): Promise<void> => {
-  const h = await state.options.store.get(HEAD)
-  if (!h || h.version === state.headVersion) return
-  const to = h.value as Head
-  for (const r of await dedupRecords(state, state.head.n + 1, to.n)) state.index.add(r)
-  const events = await listValues<BusEvent>(state, {
-    start: seqKey(EVENTS, state.head.seq + 1),
-    end: seqKey(EVENTS, to.seq + 1),
-  })
-  state.head = to
-  state.headVersion = h.version
-  if (events.length) state.options.onAppend(events)
-}
-
-/** Evicts dedup records past the window or the size bound, oldest first, and queues their deletes. */
 const evict = (state: LogState, now: number, adding: number) => {
   const { index, options, pruned } = state
   for (const r of index.oldest()) {
     if (r.t >= now - options.dedupe.window && index.count + adding <= options.dedupe.max) break
-    pruned.push({ type: 'delete', key: seqKey(IDS, index.evict().n) })
+    const n = index.evict().n
+    if (n && index.oldest().next().value?.n !== n)
+      pruned.push({ type: 'delete', key: keys.dedup(n) })
   }
 }
 
 /**
- * Commits one batch: its events, one dedup record, the head, and any pruning, checked against the
- * head's version. Only after the commit lands do the head, the index and the oldest seq move.
- * When another writer got there first, learns what it wrote, re-checks, and forms the batch again.
+ * Commits one batch: its events as one segment (several past SEGMENT events), a dedup record for
+ * held ids, and any pruning, checked against the head's version and the absence of the first
+ * segment's key. Only after the commit lands do the head, the index and the oldest seq move. When
+ * another writer got there first, learns what it wrote, re-checks, and forms the batch again.
  *
  * @example
  * await commitBatch(state, batch)
@@ -81,18 +45,24 @@ export const commitBatch = async (state: LogState, batch: Pending[]): Promise<vo
       now,
     )
     checks.unshift({ key: HEAD, version: state.headVersion })
-    const record: IdRecord = {
-      n: head.n + 1,
-      t: now,
-      s: head.seq + 1,
-      ids,
-      ...(held.length && { held }),
+    let n = head.n
+    const first = head.seq + 1
+    const heldIds: IdRecord | undefined = held.length
+      ? { n: ++n, t: now, s: first, ids: [], held }
+      : undefined
+    if (ids.length + held.length) evict(state, now, ids.length + held.length)
+    // The key the first segment takes must still be free: a writer that got there first gave out its seqs.
+    if (events.length) checks.push({ key: keys.event(first), version: null })
+    // Segments of at most SEGMENT events, so that reading a page never decodes a whole burst.
+    for (let at = 0; at < events.length; at += SEGMENT) {
+      const part = events.length > SEGMENT ? events.slice(at, at + SEGMENT) : events
+      mutations.push({
+        type: 'set',
+        key: keys.event(first + at),
+        value: { seq: first + at, t: now, events: part },
+      })
     }
-    const adding = ids.length + held.length
-    if (adding) {
-      evict(state, now, adding)
-      mutations.push({ type: 'set', key: seqKey(IDS, record.n), value: record })
-    }
+    if (heldIds) mutations.push({ type: 'set', key: keys.dedup(heldIds.n), value: heldIds })
     // Retention: the last `events` events no older than `age`, unless a subscription needs them.
     // Now and then, re-read cursors anyway: a replay elsewhere can move one back.
     if (pins.stale || ++state.commits % 128 === 0) await pins.load()
@@ -100,20 +70,23 @@ export const commitBatch = async (state: LogState, batch: Pending[]): Promise<vo
       Math.max(seq - options.retention.events + 1, ageCut(index, now - options.retention.age)),
       pins.lowest(now),
     )
-    if (cut > state.firstSeq)
-      mutations.push({
-        type: 'deleteRange',
-        start: seqKey(EVENTS, state.firstSeq),
-        end: seqKey(EVENTS, cut),
-      })
-    const next: Head = adding ? { seq, n: record.n } : head
+    // Reads start at the cut; stored segments go in runs, each moving its ids' dedup records.
+    let pruning: Pruning | undefined
+    if (cut - state.storedFrom >= Math.max(1, options.retention.events >> 4)) {
+      pruning = await (await state.segments()).prune(state, cut, n)
+      if (pruning) {
+        mutations.push(...pruning.mutations)
+        n = pruning.n
+      }
+    }
     if (mutations.length) {
       mutations.push(...state.pruned)
-      if (next !== head) mutations.push({ type: 'set', key: HEAD, value: next })
+      // Deleting segments moves the head too: a writer that missed them fails its check on it.
+      if (n !== head.n || pruning) mutations.push({ type: 'set', key: HEAD, value: { seq, n } })
       const res = await options.store.commit({ checks, mutations })
       // Another writer got there first: learn what it wrote, then decide again.
       if (!res.ok) {
-        await refresh(state)
+        await (await state.segments()).refresh(state)
         for (const p of batch)
           if (p.recheck && !(await p.recheck())) {
             p.drafts = []
@@ -122,12 +95,21 @@ export const commitBatch = async (state: LogState, batch: Pending[]): Promise<vo
         continue
       }
       state.pruned = []
-      if (next !== head) {
-        state.head = next
-        state.headVersion = res.version
-      }
+      if (n !== head.n || pruning) state.headVersion = res.version
     }
-    if (adding) index.add(record, counters)
+    if (seq !== head.seq || n !== head.n) state.head = { seq, n }
+    for (let at = 0; at < ids.length; at += SEGMENT)
+      index.add(
+        ids.length > SEGMENT
+          ? { n: 0, t: now, s: first + at, ids: ids.slice(at, at + SEGMENT) }
+          : { n: 0, t: now, s: first, ids },
+        ids.length > SEGMENT ? counters.slice(at, at + SEGMENT) : counters,
+      )
+    if (heldIds) index.add(heldIds)
+    if (pruning) {
+      pruning.landed()
+      state.storedFrom = pruning.storedFrom
+    }
     if (nextDue < Infinity) state.armDue(nextDue)
     for (const e of events) Object.freeze(e)
     if (cut > state.firstSeq) state.firstSeq = cut

@@ -3,25 +3,26 @@
  *
  * State: the queue of pending appends (read from `queueHead`, never shifted) and whether the run
  * loop is going; the in-memory head (last seq, last dedup record) and its stored version; the
- * dedup index; the oldest stored seq; retention pins; the highest seq another writer was reported
- * to append (`foreignSeq`) and the re-read timer for it. The commit side of it (head, index,
+ * dedup index; the oldest stored segment and the oldest seq read (the retention cut); retention
+ * pins; the highest seq another writer was reported to append (`foreignSeq`) and the re-read
+ * timer for it. The commit side of it (head, index,
  * oldest seq, pins, pruned records) is a `LogState` (state.ts).
  * Who mutates it: `append`/`enqueue` push to the queue; the run loop (run.ts) takes batches
  * (`takeBatch`, batch.ts) and gives own ids; `commitBatch` (commit.ts) commits a batch and only
- * after it lands moves the head, the index and the oldest seq; `refresh` (commit.ts) moves them to
- * what another writer committed.
+ * after it lands moves the head, the index and the oldest seq; `refresh` (segments.ts) moves them
+ * to what another writer committed.
  * Invariants: appends commit in call order, one batch per commit; the head in memory moves only
- * with a commit checked against its version, so two writers never give out the same seq.
+ * with a commit checked against the stored head's version and the absence of the key its first
+ * segment takes, so two writers never give out the same seq.
  */
 import { idPrefix, type BusEvent } from '../event.js'
 import { createIdIndex } from './dedup.js'
 import type { Delayed } from './delayed.js'
 import { createPending, type Draft, type Extra, type Pending } from './pending.js'
-import { HEAD, keys, prefixEnd, PREFIX, seqKey } from '../store/keys.js'
-import { dedupRecords, listValues } from './commit.js'
+import { keys, PREFIX } from '../store/keys.js'
 import { createPins } from './retention.js'
 import { createRunLoop } from './run.js'
-import type { Head, LogOptions, LogState } from './state.js'
+import type { LogOptions, LogState } from './state.js'
 
 export type { Appended, Draft, Extra, Pending } from './pending.js'
 export type { LogOptions } from './state.js'
@@ -44,8 +45,8 @@ export interface Log {
   ): Promise<any>
   /** Events from `seq` on, oldest first. */
   read(seq: number, limit: number): Promise<BusEvent[]>
-  /** Events before the key `end`, newest first. */
-  readBack(end: string, limit: number): Promise<BusEvent[]>
+  /** Events before seq `end`, newest first. */
+  readBack(end: number, limit: number): Promise<BusEvent[]>
   /** Resolves once every append queued so far has settled. */
   idle(): Promise<void>
   close(): void
@@ -67,7 +68,7 @@ export interface Log {
 /**
  * The append pipeline: group commit in call order, the in-memory head and dedup index guarded by
  * the commit's version check on the head, and dedup eviction and retention riding on appends.
- * One batch is one commit: its events, one dedup record, the head, and any pruning.
+ * One batch is one commit: its events as one segment (store/keys.ts has the layout), and any pruning.
  *
  * @example
  * const log = createLog({ store, clock, dedupe, retention, expireAfter, onAppend: (events) => dispatch(events) })
@@ -83,10 +84,14 @@ export const createLog = (options: LogOptions): Log => {
     head: { seq: 0, n: 0 },
     headVersion: null,
     firstSeq: 1,
+    storedFrom: 1,
+    readEnd: 0,
     pruned: [],
     commits: 0,
     armDue: (at) => void track(delays().then((d) => d.arm(at))),
+    segments: () => (segments ??= import('./segments.js')),
   }
+  let segments: ReturnType<LogState['segments']> | undefined
   // Work in progress that is not a commit of the queue (lazy loads, due timers): for settling.
   const work = new Set<Promise<unknown>>()
   const track = <T>(p: Promise<T>): Promise<T> => {
@@ -109,17 +114,9 @@ export const createLog = (options: LogOptions): Log => {
     ))
 
   const ready = (async () => {
+    const loading = state.segments()
     await options.before
-    const [h, ids, oldest] = await Promise.all([
-      store.get(HEAD),
-      dedupRecords(state, 0),
-      store.list({ prefix: EVENTS, limit: 1 }),
-      state.pins.load(),
-    ])
-    state.head = (h?.value as Head | undefined) ?? state.head
-    state.headVersion = h?.version ?? null
-    for (const r of ids) state.index.add(r)
-    state.firstSeq = (oldest[0]?.value as BusEvent | undefined)?.seq ?? state.head.seq + 1
+    await (await loading).open(state)
     if ((await store.list({ prefix: DELAYED, limit: 1 })).length) await (await delays()).next()
   })()
 
@@ -156,11 +153,11 @@ export const createLog = (options: LogOptions): Log => {
     },
     async read(seq: number, limit: number): Promise<BusEvent[]> {
       await ready
-      return listValues(state, { start: seqKey(EVENTS, seq), end: prefixEnd(EVENTS), limit })
+      return (await state.segments()).readFrom(state, seq, limit)
     },
-    async readBack(end: string, limit: number): Promise<BusEvent[]> {
+    async readBack(end: number, limit: number): Promise<BusEvent[]> {
       await ready
-      return listValues(state, { start: EVENTS, end, limit, reverse: true })
+      return (await state.segments()).readBefore(state, end, limit)
     },
     idle: loop.idle,
     close() {

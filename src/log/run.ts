@@ -5,7 +5,7 @@
  */
 import type { Pending } from './pending.js'
 import { takeBatch } from './batch.js'
-import { commitBatch, refresh } from './commit.js'
+import { commitBatch } from './commit.js'
 import type { LogState } from './state.js'
 
 /** A log's run loop, as `createLog` uses it. */
@@ -54,7 +54,7 @@ export const createRunLoop = (
         // A read can miss the commit it was woken for (it was in flight, or the store's reads lag
         // its notifications): read again at once, then after pauses 9 ms longer each time.
         if (foreignSeq > state.head.seq && !rereadTimer) {
-          await refresh(state)
+          await (await state.segments()).refresh(state)
           if (foreignSeq > state.head.seq && rereads++)
             rereadTimer = clock.setTimer(clock.now() + rereads * 9, () => {
               rereadTimer = 0

@@ -4,7 +4,10 @@ import type { Mutation, Store } from '../store/store.js'
 import type { IdIndex } from './dedup.js'
 import type { Pins } from './retention.js'
 
-/** The head record: the last seq and the last dedup record number. Every appending commit writes it. */
+/**
+ * The log's head: the last seq and the last dedup record number. Stored (`m/head`) only by commits
+ * that write a dedup record, so the stored seq may be behind; the last segment has the rest.
+ */
 export interface Head {
   seq: number
   n: number
@@ -36,12 +39,38 @@ export interface LogState {
   readonly pins: Pins
   head: Head
   headVersion: string | null
-  /** The oldest stored seq. */
+  /** The oldest seq retention keeps: reads start here. */
   firstSeq: number
+  /** The key seq of the oldest stored segment (it may hold events before `firstSeq`). */
+  storedFrom: number
+  /** The seq after the segment the last read ended with (0: it ended inside one): where a next page's segment starts. */
+  readEnd: number
   /** Deletes of evicted dedup records, carried until a commit lands them. */
   pruned: Mutation[]
   /** Commits so far: every 128th re-reads the pins. */
   commits: number
   /** Arms the delayed events' timer for a held event due at `at`. */
   armDue(at: number): void
+  /** The segment code off the publish path (segments.ts), loaded once. */
+  segments(): Promise<SegmentCode>
+}
+
+/** What segments.ts does for the log: start-up, reads by seq, catching up, pruning. */
+export interface SegmentCode {
+  open(state: LogState): Promise<void>
+  refresh(state: LogState): Promise<void>
+  readFrom(state: LogState, from: number, limit: number): Promise<BusEvent[]>
+  readBefore(state: LogState, end: number, limit: number): Promise<BusEvent[]>
+  prune(state: LogState, cut: number, n: number): Promise<Pruning | undefined>
+}
+
+/** What pruning adds to a commit, and what it changes once the commit lands. */
+export interface Pruning {
+  mutations: Mutation[]
+  /** The last dedup record number after it. */
+  n: number
+  /** The new oldest stored segment. */
+  storedFrom: number
+  /** Marks the deleted segments' index records as kept by the dedup records written for them. */
+  landed(): void
 }

@@ -5,7 +5,6 @@ import type { BusEvent } from '../event.js'
 import { compileFilter, type Filter } from '../filter/filter.js'
 import type { Log } from './log.js'
 import { compilePattern } from '../topic/pattern.js'
-import { keys } from '../store/keys.js'
 
 interface WaitOptions {
   filter?: Filter | ((e: BusEvent) => boolean) | undefined
@@ -62,7 +61,7 @@ const recent = async (
 ): Promise<BusEvent | undefined> => {
   const topic = compilePattern(pattern)
   for (let end = log.head + 1; end > 0;) {
-    const page = await log.readBack(keys.event(end), 256)
+    const page = await log.readBack(end, 256)
     for (const e of page) {
       if (e.time < after) return undefined
       if (!topic(e.type)) continue

@@ -21,11 +21,20 @@ export const prefixEnd = (prefix: string): string =>
  * and parses keys through these functions, so the layout can be read (and changed) here alone.
  * Sequence numbers are zero-padded to 15 digits (`seqKey`), so keys sort alike on every backend.
  *
+ * The log is one record per commit: a segment `{ seq, t, events }` under `e/<seq of its first
+ * event>`, so an awaited publish writes one record, prefix ranges and `watch('e/')` still cover
+ * every append, and the event with seq `s` is in the last segment whose key is `<= e/<s>`. Its
+ * events' ids are its dedup record; `i/<n>` records hold only ids no segment holds (delayed events
+ * held aside, and ids still remembered when retention deletes their segment), and `m/head` moves
+ * only with them. A commit checks `m/head`'s version and that the key its segment takes is absent,
+ * so two writers never give out one seq. The layout before segments (one event per `e/<seq>`, an
+ * `i/<n>` per commit and `m/head` on every commit) reads as one-event segments.
+ *
  * | key                      | holds                                                        |
  * | ------------------------ | ------------------------------------------------------------ |
- * | `e/<seq>`                | an event                                                     |
- * | `i/<n>`                  | one commit's dedup record (its time, first seq and ids)      |
- * | `m/head`                 | the head: last seq and last dedup record number              |
+ * | `e/<seq>`                | a segment: one commit's events, from `seq` on (see below)    |
+ * | `i/<n>`                  | a dedup record (time, first seq, ids) no segment holds        |
+ * | `m/head`                 | the dedup records' head: their last number, a seq before it  |
  * | `d/<due>/<id>`           | a delayed event, held aside until due                        |
  * | `s/<name>`               | a subscription: pattern, filter, cursor, lease               |
  * | `a/<name>/<seq>`         | an ack above the subscription's cursor                       |
@@ -54,7 +63,7 @@ export const PREFIX = {
 } as const
 
 /**
- * The head record's key.
+ * The head record's key: the last dedup record number `n`, and a seq at or before the log's head.
  *
  * @example
  * await store.get(HEAD) // { seq, n }
@@ -70,7 +79,10 @@ export const HEAD: string = `${PREFIX.meta}head`
  * keys.nameOf('s/mailer')   // 'mailer'
  */
 export const keys = {
+  /** The key of the segment whose first event has seq `seq` (the event itself in the old layout). */
   event: (seq: number): string => seqKey(PREFIX.events, seq),
+  /** The seq of an `e/<seq>` key. */
+  seqOf: (key: string): number => Number(key.slice(PREFIX.events.length)),
   dedup: (n: number): string => seqKey(PREFIX.dedup, n),
   /** `d/<due>/<id>`: sorted by due time, then id. */
   delayed: (due: number, id: string): string => `${seqKey(PREFIX.delayed, due)}/${id}`,

@@ -1,5 +1,6 @@
 import type { BusEvent } from '../event.js'
 import { keys } from '../store/keys.js'
+import { eventAt } from '../log/segments.js'
 import type { Mutation, Store } from '../store/store.js'
 import type { DeadLetter } from './runner.js'
 import type { SubRecord } from './subscriptions.js'
@@ -42,8 +43,7 @@ export const countDeadRuntimeAttempts = async (
     const error = errorOf(name, seq, attempt)
     const wire = { name: error.name, message: error.message }
     if (attempt >= allowed) {
-      const event =
-        retry?.event ?? ((await store.get(keys.event(seq)))?.value as BusEvent | undefined)
+      const event = retry?.event ?? (await eventAt(store, seq))
       if (!event) continue
       const dead: DeadLetter = {
         id: `${name}/${seq}`,
