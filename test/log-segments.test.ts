@@ -195,6 +195,24 @@ describe('retention across segment boundaries', () => {
     expect(seen).toEqual(kept)
   })
 
+  it('a commit past the retention count keeps its last N, though nothing older is stored', async () => {
+    // Pruning in the commit that writes the segments must not delete them: the cut is inside them.
+    for (const [events, count] of [
+      [10, 11],
+      [50, 300],
+    ] as const) {
+      const store = memoryStore()
+      let bus = createBus({ store, retention: { events } })
+      await bus.publishMany(Array.from({ length: count }, (_, i) => ({ type: 'a', data: i + 1 })))
+      const kept = Array.from({ length: events }, (_, i) => count - events + i + 1)
+      expect((await bus.read({ limit: 1000 })).events.map((e) => e.data)).toEqual(kept)
+      await bus.close()
+      bus = createBus({ store, retention: { events } })
+      expect((await bus.read({ limit: 1000 })).events.map((e) => e.data)).toEqual(kept)
+      expect(await bus.publish('a', 0, { id: 'next' })).toMatchObject({ seq: count + 1 })
+    }
+  })
+
   it('a subscription pins a segment it still needs, from its cursor', async () => {
     const bus = createBus({ retention: { events: 2 } })
     const seen: number[] = []

@@ -258,7 +258,9 @@ export const prune = async (
     reverse: true,
     limit: 1,
   })
-  const boundary = holding ? keys.seqOf(holding.key) : cut
+  // None stored up to the cut: it is inside the segments this commit writes, which must stay.
+  if (!holding) return undefined
+  const boundary = keys.seqOf(holding.key)
   // The cut is inside the oldest segment: nothing to delete yet.
   if (boundary <= state.storedFrom) return undefined
   const mutations: Mutation[] = [

@@ -134,14 +134,19 @@ const storedEvents = async (store: Store): Promise<BusEvent[]> => {
 }
 
 /** The model's view of an event, to compare with what the bus returns. */
-const view = (event: BusEvent) => ({ seq: event.seq, id: event.id, type: event.type, data: event.data })
+const view = (event: BusEvent) => ({
+  seq: event.seq,
+  id: event.id,
+  type: event.type,
+  data: event.data,
+})
 const modelView = (events: Modelled[], from: number, to = events.length) =>
   events.slice(from - 1, to).map((event, i) => ({ ...event, seq: from + i }))
 
 /** Reads the whole log page by page (pages of `limit`). */
 const readAll = async (bus: ReturnType<typeof createBus>, limit: number) => {
   const events: BusEvent[] = []
-  for (let from: string | undefined; ; ) {
+  for (let from: string | undefined; ;) {
     const page = await bus.read({ ...(from && { from }), limit })
     events.push(...page.events)
     from = page.next
@@ -251,12 +256,224 @@ describe.each(kinds)('the segment log against a model, on %s', (name, kind) => {
         bus = createBus({ store, clock })
         expect((await readAll(bus, 1000)).map(view)).toEqual(modelView(model, 1))
         for (const [id, seq] of seqOf)
-          if (seq) expect(await bus.publish('t0', -1, { id })).toMatchObject({ duplicate: true, seq })
+          if (seq)
+            expect(await bus.publish('t0', -1, { id })).toMatchObject({ duplicate: true, seq })
         expect((await bus.publish('t0', -1)).seq).toBe(model.length + 1)
         await bus.close()
         await storage.close(store)
       }),
       { ...runs(name === 'memory' ? 25 : 10), timeout: 5000 },
+    )
+  }, 60_000)
+})
+
+/** A batch of `count` events with explicit ids `<prefix><i>` (ids repeat when `prefix` does). */
+const batchOf = (count: number, prefix: string, data: number) =>
+  Array.from({ length: count }, (_, i) => ({ type: 't0', data: data + i, id: `${prefix}${i}` }))
+
+const batchSize = fc.oneof(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 100, max: 300 }))
+
+describe.each(kinds)('retention over segments, pinned by a subscription, on %s', (name, kind) => {
+  it('keeps the last N and all the subscription has not handled; nothing it needs is lost', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 40 }),
+        fc.array(
+          fc.oneof(
+            { weight: 4, arbitrary: batchSize },
+            { weight: 1, arbitrary: fc.constantFrom('drain' as const, 'restart' as const) },
+          ),
+          { minLength: 1, maxLength: 10 },
+        ),
+        async (events, steps) => {
+          const clock = manualClock(0)
+          const storage = kind()
+          let store = storage.open()
+          const open = () => createBus({ store, clock, retention: { events } })
+          let bus = open()
+          const seen: number[] = []
+          const attach = () =>
+            bus.subscribe('pin', 't0', (event) => void seen.push(event.seq), { from: 'earliest' })
+          await (await attach()).close()
+          let handled = 0
+          let total = 0
+          let step = 0
+          for (const s of steps) {
+            step++
+            if (s === 'drain') {
+              const subscription = await attach()
+              await bus.idle()
+              await subscription.close()
+              expect([...new Set(seen)].sort((a, b) => a - b)).toEqual(
+                Array.from({ length: total }, (_, i) => i + 1),
+              )
+              handled = total
+            } else if (s === 'restart') {
+              await bus.close()
+              await storage.close(store)
+              store = storage.open()
+              bus = open()
+            } else {
+              // Ids of a batch repeat the previous batch's: the first ones are duplicates.
+              const results = await bus.publishMany([
+                ...batchOf(2, `s${step - 1}-`, -1),
+                ...batchOf(s, `s${step}-`, 0),
+              ])
+              const fresh = results.filter((r) => !r.duplicate)
+              expect(fresh.map((r) => r.seq)).toEqual(
+                Array.from({ length: fresh.length }, (_, i) => total + i + 1),
+              )
+              total += fresh.length
+            }
+            // Reads start no later than the last N and the subscription's cursor, and go to the end.
+            const read = await readAll(bus, 1000)
+            const first = read[0]?.seq ?? total + 1
+            expect(first).toBeLessThanOrEqual(
+              Math.min(handled + 1, Math.max(1, total - events + 1)),
+            )
+            expect(read.map((e) => e.seq)).toEqual(
+              Array.from({ length: total - first + 1 }, (_, i) => first + i),
+            )
+            expect((await storedEvents(store)).at(-1)?.seq ?? 0).toBe(total)
+          }
+          await bus.close()
+          await storage.close(store)
+        },
+      ),
+      { ...runs(name === 'memory' ? 20 : 8), timeout: 5000 },
+    )
+  }, 60_000)
+})
+
+describe.each(kinds)('two writers on one store, on %s', (name, kind) => {
+  it('every seq is given once, nothing is lost, and every accepted event reads back', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({ a: batchSize, b: batchSize, overlap: fc.boolean(), restart: fc.boolean() }),
+          { minLength: 1, maxLength: 5 },
+        ),
+        async (rounds) => {
+          const storage = kind()
+          const stores = [storage.open(), storage.open()]
+          const buses = stores.map((store) => createBus({ store }))
+          const accepted = new Map<string, number>()
+          let round = 0
+          for (const { a, b, overlap, restart } of rounds) {
+            round++
+            // With overlap, both writers publish the same ids: each id is accepted once.
+            const results = await Promise.all([
+              buses[0]!.publishMany(batchOf(a, `r${round}a`, 0)),
+              buses[1]!.publishMany(batchOf(b, `r${round}${overlap ? 'a' : 'b'}`, 0)),
+            ])
+            for (const result of results.flat())
+              if (!result.duplicate) {
+                expect(accepted.has(result.id)).toBe(false)
+                accepted.set(result.id, result.seq!)
+              }
+            for (const result of results.flat())
+              if (result.duplicate) expect(accepted.has(result.id)).toBe(true)
+            if (restart) {
+              await buses[1]!.close()
+              await storage.close(stores[1]!)
+              stores[1] = storage.open()
+              buses[1] = createBus({ store: stores[1] })
+            }
+          }
+          const seqs = [...accepted.values()].sort((x, y) => x - y)
+          expect(seqs).toEqual(Array.from({ length: accepted.size }, (_, i) => i + 1))
+          const stored = await storedEvents(stores[0]!)
+          expect(new Map(stored.map((e) => [e.id, e.seq]))).toEqual(accepted)
+          for (const bus of buses) {
+            await bus.idle()
+            expect((await readAll(bus, 333)).map(view)).toEqual(stored.map(view))
+            expect((await bus.publish('t0', 0, { id: 'r1a0' })).duplicate).toBe(true)
+          }
+          for (const [i, bus] of buses.entries()) {
+            await bus.close()
+            await storage.close(stores[i]!)
+          }
+        },
+      ),
+      { ...runs(name === 'memory' ? 20 : 6), timeout: 10_000 },
+    )
+  }, 60_000)
+})
+
+/** What a commit of the faulty store does: lands, throws before writing, or writes then throws. */
+type Fault = 'ok' | 'before' | 'after'
+
+describe('a store whose commit fails at random', () => {
+  it('a rejected append leaves all of its batch or none; accepted ones read back after a restart', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom<Fault>('ok', 'ok', 'before', 'after'), { maxLength: 40 }),
+        fc.array(fc.record({ count: batchSize, retry: fc.boolean() }), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        fc.boolean(),
+        async (faults, batches, retained) => {
+          const inner = memoryStore()
+          let calls = 0
+          const store: Store = {
+            ...inner,
+            commit: async (commit) => {
+              const fault = faults[calls++] ?? 'ok'
+              if (fault === 'before') throw new Error('disk unplugged')
+              const result = await inner.commit(commit)
+              if (fault === 'after') throw new Error('connection lost after commit')
+              return result
+            },
+          }
+          const retention = retained ? { events: 50 } : undefined
+          let bus = createBus({ store, ...(retention && { retention }) })
+          // Per id: its seq once known to be stored.
+          const stored = new Map<string, number>()
+          let index = 0
+          for (const { count, retry } of batches) {
+            const entries = batchOf(count, `b${index++}-`, 0)
+            for (let attempt = 0; attempt < (retry ? 2 : 1); attempt++) {
+              const outcome = await bus.publishMany(entries).then(
+                (results) => ({ results }),
+                (error: unknown) => ({ error }),
+              )
+              const inStore = new Map((await storedEvents(inner)).map((e) => [e.id, e.seq]))
+              if ('results' in outcome) {
+                for (const result of outcome.results) {
+                  // A retry of a batch that landed on a throw answers duplicates, with their seqs.
+                  expect(result.seq).toBe(stored.get(result.id) ?? inStore.get(result.id))
+                  expect(result.duplicate).toBe(stored.has(result.id))
+                  stored.set(result.id, result.seq!)
+                }
+              } else {
+                // All of the batch or none of it, and nothing accepted before is lost.
+                const landed = entries.filter((e) => inStore.has(e.id) && !stored.has(e.id))
+                const fresh = entries.filter((e) => !stored.has(e.id))
+                expect([0, fresh.length]).toContain(landed.length)
+                for (const entry of landed) stored.set(entry.id, inStore.get(entry.id)!)
+              }
+              if (!retained) for (const [id, seq] of stored) expect(inStore.get(id)).toBe(seq)
+              if ('results' in outcome) break
+            }
+          }
+          await bus.close()
+          bus = createBus({ store: inner, ...(retention && { retention }) })
+          const read = await readAll(bus, 1000)
+          const head = Math.max(0, ...stored.values())
+          const first = read[0]?.seq ?? head + 1
+          expect(read.map((e) => e.seq)).toEqual(
+            Array.from({ length: head - first + 1 }, (_, i) => first + i),
+          )
+          if (!retained) expect(first).toBe(1)
+          for (const event of read) expect(stored.get(event.id)).toBe(event.seq)
+          // Every id stored is still remembered.
+          for (const [id, seq] of stored)
+            expect(await bus.publish('t0', 0, { id })).toMatchObject({ duplicate: true, seq })
+          await bus.close()
+        },
+      ),
+      { ...runs(40), timeout: 5000 },
     )
   }, 60_000)
 })
