@@ -16,6 +16,8 @@ export interface IdRecord {
 interface Held {
   r: IdRecord
   foreign: string[]
+  /** Where `foreign`'s held ids start (they come after the appended ones). */
+  heldAt: number
   top: number
 }
 
@@ -59,7 +61,7 @@ export const createIdIndex = (own: string): IdIndex => {
     },
     /** Remembers a record; `counters[i]` is the own counter of `ids[i]` (-1: not ours), parsed when absent. */
     add(r: IdRecord, counters?: number[]): void {
-      const h: Held = { r, foreign: [], top: -1 }
+      const h: Held = { r, foreign: [], heldAt: 0, top: -1 }
       const put = (id: string, seq: number, known: number | undefined) => {
         const c = known !== undefined && known >= 0 ? known : counter(id)
         if (c >= 0 && ownSeqs.length === dropped) {
@@ -76,6 +78,7 @@ export const createIdIndex = (own: string): IdIndex => {
         }
       }
       r.ids.forEach((id, i) => put(id, r.s + i, counters?.[i]))
+      h.heldAt = h.foreign.length
       r.held?.forEach((id) => put(id, 0, undefined))
       held.push(h)
       count += r.ids.length + (r.held?.length ?? 0)
@@ -92,7 +95,8 @@ export const createIdIndex = (own: string): IdIndex => {
       const h = held[heldHead]!
       held[heldHead++] = undefined!
       count -= h.r.ids.length + (h.r.held?.length ?? 0)
-      for (const id of h.foreign) byId.delete(id)
+      // A held id appended since is a newer record's (its seq is no longer 0): it stays.
+      h.foreign.forEach((id, i) => (i < h.heldAt || byId.get(id) === 0) && byId.delete(id))
       // Own counters grow in append order: everything up to this record's last one goes.
       if (h.top - ownBase + 1 > dropped) dropped = h.top - ownBase + 1
       if (dropped > 4096 && dropped * 2 > ownSeqs.length) {

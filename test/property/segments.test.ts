@@ -80,7 +80,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       // Mostly small batches, some past one segment (128) and past two.
       count: fc.oneof(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 100, max: 300 })),
       // Explicit ids come from a small pool, so some repeat (within a batch and across batches).
-      idFrom: fc.integer({ min: 0, max: 60 }),
+      idFrom: fc.integer({ min: 0, max: 20 }),
       explicit: fc.integer({ min: 0, max: 3 }),
       awaited: fc.boolean(),
     }),
@@ -89,15 +89,15 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     weight: 1,
     arbitrary: fc.record({
       kind: fc.constant('delay' as const),
-      id: fc.integer({ min: 0, max: 80 }),
-      ms: fc.integer({ min: 1, max: 500 }),
+      id: fc.integer({ min: 0, max: 20 }),
+      ms: fc.integer({ min: 1, max: 900 }),
     }),
   },
   {
     weight: 1,
     arbitrary: fc.record({
       kind: fc.constant('advance' as const),
-      ms: fc.integer({ min: 0, max: 400 }),
+      ms: fc.integer({ min: 0, max: 700 }),
     }),
   },
   {
@@ -157,112 +157,130 @@ const readAll = async (bus: ReturnType<typeof createBus>, limit: number) => {
 describe.each(kinds)('the segment log against a model, on %s', (name, kind) => {
   it('publishes, delays, reads, waitFor and restarts agree with the model', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 14 }), async (steps) => {
-        const clock = manualClock(1_000_000)
-        const storage = kind()
-        let store = storage.open()
-        let bus = createBus({ store, clock })
-        const model: Modelled[] = []
-        // Per id: its seq, or 0 while it is a delayed event not yet appended.
-        const seqOf = new Map<string, number>()
-        const delayed: { id: string; due: number; data: number }[] = []
-        let unawaited: Promise<void>[] = []
-        let data = 0
-        const settle = async () => {
-          await Promise.all(unawaited)
-          unawaited = []
-          await bus.idle()
-        }
-        for (const s of steps) {
-          if (process.env.TRACE) console.log(JSON.stringify(s))
-          if (s.kind === 'publish') {
-            const entries = Array.from({ length: s.count }, (_, i) => {
-              const explicit = i % 4 < s.explicit
-              return {
-                type: `t${data % 3}`,
-                data: data++,
-                ...(explicit && { id: `k${(s.idFrom + i) % 80}` }),
-              }
-            })
-            // What each entry must resolve: computed now, since appends commit in call order.
-            const expected = entries.map((entry) => {
-              const known = entry.id === undefined ? undefined : seqOf.get(entry.id)
-              if (known !== undefined) return { duplicate: true, seq: known || undefined }
-              model.push({ id: entry.id ?? '', type: entry.type, data: entry.data })
-              if (entry.id !== undefined) seqOf.set(entry.id, model.length)
-              return { duplicate: false, seq: model.length }
-            })
-            const check = bus.publishMany(entries).then((results) => {
-              results.forEach((result, i) => {
-                expect(result.duplicate).toBe(expected[i]!.duplicate)
-                expect(result.seq).toBe(expected[i]!.seq)
-                if (!result.duplicate) model[result.seq! - 1]!.id ||= result.id
-              })
-            })
-            if (s.awaited) await check
-            else unawaited.push(check)
-          } else if (s.kind === 'delay') {
-            await settle()
-            const id = `k${s.id}`
-            const result = await bus.publish('t0', data, { id, delay: s.ms })
-            if (seqOf.has(id)) expect(result).toMatchObject({ duplicate: true })
-            else {
-              expect(result).toEqual({ id, duplicate: false })
-              seqOf.set(id, 0)
-              delayed.push({ id, due: clock.now() + s.ms, data })
-            }
-            data++
-          } else if (s.kind === 'advance') {
-            await settle()
-            await clock.advance(s.ms)
-            await bus.idle()
-            // Due events append by due time, then id.
-            const due = delayed
-              .filter((d) => d.due <= clock.now())
-              .sort((a, b) => a.due - b.due || (a.id < b.id ? -1 : 1))
-            for (const d of due) {
-              delayed.splice(delayed.indexOf(d), 1)
-              model.push({ id: d.id, type: 't0', data: d.data })
-              seqOf.set(d.id, model.length)
-            }
-          } else if (s.kind === 'read') {
-            await settle()
-            const from = Math.min(s.from, model.length + 2) || 1
-            const page = await bus.read({ from: encodeCursor([from]), limit: s.limit })
-            const to = Math.min(model.length, from + s.limit - 1)
-            expect(page.events.map(view)).toEqual(modelView(model, from, to))
-          } else if (s.kind === 'waitFor') {
-            await settle()
-            const type = `t${s.type}`
-            const newest = model.findLastIndex((e) => e.type === type)
-            // With none yet, it would wait for the next one (its timeout fires only on advance).
-            if (newest >= 0)
-              expect((await bus.waitFor(type, { since: 86_400_000 })).seq).toBe(newest + 1)
-          } else {
-            await settle()
-            await bus.close()
-            await storage.close(store)
-            store = storage.open()
-            bus = createBus({ store, clock })
+      fc.asyncProperty(
+        fc.array(step, { minLength: 1, maxLength: 14 }),
+        fc.constantFrom(1000, 86_400_000),
+        async (steps, window) => {
+          const clock = manualClock(1_000_000)
+          const storage = kind()
+          let store = storage.open()
+          const open = () => createBus({ store, clock, dedupe: { window } })
+          let bus = open()
+          const model: Modelled[] = []
+          // Per id: its seq (0 while it is a delayed event not yet appended) and when it was stored.
+          const stored = new Map<string, { seq: number; at: number }>()
+          // The seq of an id the window remembers.
+          const seqOf = (id: string | undefined) => {
+            const entry = id === undefined ? undefined : stored.get(id)
+            return entry && clock.now() - entry.at <= window ? entry.seq : undefined
           }
-        }
-        await settle()
-        expect((await storedEvents(store)).map(view)).toEqual(modelView(model, 1))
-        expect((await readAll(bus, 97)).map(view)).toEqual(modelView(model, 1))
-        // After a last restart: the same log, and the next seq follows it.
-        await bus.close()
-        await storage.close(store)
-        store = storage.open()
-        bus = createBus({ store, clock })
-        expect((await readAll(bus, 1000)).map(view)).toEqual(modelView(model, 1))
-        for (const [id, seq] of seqOf)
-          if (seq)
-            expect(await bus.publish('t0', -1, { id })).toMatchObject({ duplicate: true, seq })
-        expect((await bus.publish('t0', -1)).seq).toBe(model.length + 1)
-        await bus.close()
-        await storage.close(store)
-      }),
-      { ...runs(name === 'memory' ? 25 : 10), timeout: 5000 },
+          const delayed: { id: string; due: number; data: number }[] = []
+          let unawaited: Promise<void>[] = []
+          let data = 0
+          const settle = async () => {
+            await Promise.all(unawaited)
+            unawaited = []
+            await bus.idle()
+          }
+          for (const s of steps) {
+            if (process.env.TRACE) console.log(JSON.stringify(s))
+            if (s.kind === 'publish') {
+              const entries = Array.from({ length: s.count }, (_, i) => {
+                const explicit = i % 4 < s.explicit
+                return {
+                  type: `t${data % 3}`,
+                  data: data++,
+                  ...(explicit && { id: `k${(s.idFrom + i) % 80}` }),
+                }
+              })
+              // What each entry must resolve: computed now, since appends commit in call order.
+              const expected = entries.map((entry) => {
+                const known = seqOf(entry.id)
+                if (known !== undefined) return { duplicate: true, seq: known || undefined }
+                model.push({ id: entry.id ?? '', type: entry.type, data: entry.data })
+                if (entry.id !== undefined)
+                  stored.set(entry.id, { seq: model.length, at: clock.now() })
+                return { duplicate: false, seq: model.length }
+              })
+              const check = bus.publishMany(entries).then((results) => {
+                results.forEach((result, i) => {
+                  expect(result.duplicate).toBe(expected[i]!.duplicate)
+                  expect(result.seq).toBe(expected[i]!.seq)
+                  if (!result.duplicate) model[result.seq! - 1]!.id ||= result.id
+                })
+              })
+              if (s.awaited) await check
+              else unawaited.push(check)
+            } else if (s.kind === 'delay') {
+              await settle()
+              const id = `k${s.id}`
+              const result = await bus.publish('t0', data, { id, delay: s.ms })
+              if (seqOf(id) !== undefined) expect(result).toMatchObject({ duplicate: true })
+              else {
+                expect(result).toEqual({ id, duplicate: false })
+                stored.set(id, { seq: 0, at: clock.now() })
+                delayed.push({ id, due: clock.now() + s.ms, data })
+              }
+              data++
+            } else if (s.kind === 'advance') {
+              await settle()
+              await clock.advance(s.ms)
+              await bus.idle()
+              // Due events append by due time, then id.
+              const due = delayed
+                .filter((d) => d.due <= clock.now())
+                .sort((a, b) => a.due - b.due || (a.id < b.id ? -1 : 1))
+              if (due.length) {
+                // Each is stored when its timer fires: the window counts from its time.
+                const appended = await bus.read({ from: encodeCursor([model.length + 1]) })
+                expect(appended.events.map((e) => e.id)).toEqual(due.map((d) => d.id))
+                for (const [i, d] of due.entries()) {
+                  delayed.splice(delayed.indexOf(d), 1)
+                  model.push({ id: d.id, type: 't0', data: d.data })
+                  stored.set(d.id, { seq: model.length, at: appended.events[i]!.time })
+                }
+              }
+            } else if (s.kind === 'read') {
+              await settle()
+              const from = Math.min(s.from, model.length + 2) || 1
+              const page = await bus.read({ from: encodeCursor([from]), limit: s.limit })
+              const to = Math.min(model.length, from + s.limit - 1)
+              expect(page.events.map(view)).toEqual(modelView(model, from, to))
+            } else if (s.kind === 'waitFor') {
+              await settle()
+              const type = `t${s.type}`
+              const newest = model.findLastIndex((e) => e.type === type)
+              // With none yet, it would wait for the next one (its timeout fires only on advance).
+              if (newest >= 0)
+                expect((await bus.waitFor(type, { since: 86_400_000 })).seq).toBe(newest + 1)
+            } else {
+              await settle()
+              await bus.close()
+              await storage.close(store)
+              store = storage.open()
+              bus = open()
+            }
+          }
+          await settle()
+          expect((await storedEvents(store)).map(view)).toEqual(modelView(model, 1))
+          expect((await readAll(bus, 97)).map(view)).toEqual(modelView(model, 1))
+          // After a last restart: the same log, and the next seq follows it.
+          await bus.close()
+          await storage.close(store)
+          store = storage.open()
+          bus = open()
+          expect((await readAll(bus, 1000)).map(view)).toEqual(modelView(model, 1))
+          for (const id of stored.keys()) {
+            const seq = seqOf(id)
+            if (seq)
+              expect(await bus.publish('t0', -1, { id })).toMatchObject({ duplicate: true, seq })
+          }
+          expect((await bus.publish('t0', -1)).seq).toBe(model.length + 1)
+          await bus.close()
+          await storage.close(store)
+        },
+      ),
+      { ...runs(name === 'memory' ? 30 : 12), timeout: 5000 },
     )
   }, 60_000)
 })
@@ -483,4 +501,35 @@ describe('a store whose commit fails at random', () => {
       { ...runs(40), timeout: 5000 },
     )
   }, 60_000)
+})
+
+describe('a delayed id in the dedup window', () => {
+  it('is remembered for the window after it is appended, not only after it was held', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 999 }),
+        fc.integer({ min: 0, max: 1000 }),
+        fc.boolean(),
+        async (delay, after, restart) => {
+          const clock = manualClock(0)
+          const store = memoryStore()
+          let bus = createBus({ store, clock, dedupe: { window: 1000 } })
+          await bus.publish('a', 1, { id: 'x', delay })
+          await clock.advance(delay)
+          expect((await bus.read()).events.map((e) => [e.id, e.seq])).toEqual([['x', 1]])
+          await clock.advance(after)
+          if (restart) {
+            await bus.close()
+            bus = createBus({ store, clock, dedupe: { window: 1000 } })
+          }
+          // Another commit first: it evicts what the window no longer holds (the held record).
+          await bus.publish('a', 2, { id: 'y' })
+          expect(await bus.publish('a', 3, { id: 'x' })).toMatchObject({ seq: 1, duplicate: true })
+          expect((await bus.read()).events.map((e) => e.id)).toEqual(['x', 'y'])
+          await bus.close()
+        },
+      ),
+      runs(30),
+    )
+  })
 })
