@@ -533,3 +533,99 @@ describe('a delayed id in the dedup window', () => {
     )
   })
 })
+
+describe('two writers with delayed events on one clock', () => {
+  it('append each due event once, whichever bus holds it', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            writer: fc.integer({ min: 0, max: 1 }),
+            id: fc.integer({ min: 0, max: 12 }),
+            delay: fc.integer({ min: 0, max: 300 }),
+          }),
+          { minLength: 1, maxLength: 20 },
+        ),
+        fc.array(fc.integer({ min: 1, max: 200 }), { minLength: 1, maxLength: 4 }),
+        async (publishes, advances) => {
+          const clock = manualClock(0)
+          const store = memoryStore()
+          const buses = [createBus({ store, clock }), createBus({ store, clock })]
+          const accepted = new Set<string>()
+          const results = await Promise.all(
+            publishes.map(({ writer, id, delay }) =>
+              buses[writer]!.publish('a', id, { id: `d${id}`, delay }),
+            ),
+          )
+          for (const result of results) if (!result.duplicate) accepted.add(result.id)
+          for (const ms of advances) await clock.advance(ms)
+          await clock.advance(300)
+          for (const bus of buses) await bus.idle()
+          const stored = await storedEvents(store)
+          // Each id once: dedup across the writers, and no due event appended twice.
+          expect(stored.map((e) => e.id).sort()).toEqual([...accepted].sort())
+          for (const bus of buses) {
+            expect((await readAll(bus, 7)).map(view)).toEqual(stored.map(view))
+            await bus.close()
+          }
+        },
+      ),
+      { ...runs(25), timeout: 5000 },
+    )
+  })
+})
+
+describe('a small dedup size bound', () => {
+  it('never gives a seq twice, and a duplicate answers the seq of an event with its id', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 200 }),
+        fc.array(
+          fc.oneof(
+            fc.record({ count: batchSize, from: fc.integer({ min: 0, max: 400 }) }),
+            fc.constant('restart' as const),
+          ),
+          { minLength: 1, maxLength: 10 },
+        ),
+        async (max, steps) => {
+          const store = memoryStore()
+          let bus = createBus({ store, dedupe: { max } })
+          let total = 0
+          for (const s of steps) {
+            if (s === 'restart') {
+              await bus.close()
+              bus = createBus({ store, dedupe: { max } })
+              continue
+            }
+            const entries = Array.from({ length: s.count }, (_, i) => ({
+              type: 'a',
+              data: i,
+              id: `k${(s.from + i) % 500}`,
+            }))
+            const results = await bus.publishMany(entries)
+            const byseq = new Map((await storedEvents(store)).map((e) => [e.seq, e.id]))
+            for (const result of results)
+              if (result.duplicate) {
+                if (result.seq !== undefined) expect(byseq.get(result.seq)).toBe(result.id)
+              } else {
+                expect(result.seq).toBe(++total)
+                expect(byseq.get(result.seq!)).toBe(result.id)
+              }
+            // The ids this batch appended are remembered while it is the newest.
+            const last = results.at(-1)!
+            if (max >= s.count && !last.duplicate)
+              expect(await bus.publish('a', 0, { id: last.id })).toMatchObject({
+                duplicate: true,
+                seq: last.seq,
+              })
+          }
+          expect((await readAll(bus, 1000)).map((e) => e.seq)).toEqual(
+            Array.from({ length: total }, (_, i) => i + 1),
+          )
+          await bus.close()
+        },
+      ),
+      { ...runs(25), timeout: 5000 },
+    )
+  })
+})
