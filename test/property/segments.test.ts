@@ -629,3 +629,51 @@ describe('a small dedup size bound', () => {
     )
   })
 })
+
+describe('retention by age over segments', () => {
+  it('keeps every event younger than the age at the last commit or start-up', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 1000 }),
+        fc.array(
+          fc.oneof(
+            fc.record({ count: batchSize, wait: fc.integer({ min: 0, max: 600 }) }),
+            fc.constant('restart' as const),
+          ),
+          { minLength: 1, maxLength: 12 },
+        ),
+        async (age, steps) => {
+          const clock = manualClock(0)
+          const store = memoryStore()
+          const open = () => createBus({ store, clock, retention: { events: 10_000, age } })
+          let bus = open()
+          const times: number[] = []
+          let cutAt = 0
+          for (const s of steps) {
+            if (s === 'restart') {
+              await bus.close()
+              bus = open()
+              await bus.read({ limit: 1 })
+            } else {
+              await clock.advance(s.wait)
+              const results = await bus.publishMany(
+                Array.from({ length: s.count }, (_, i) => ({ type: 'a', data: i })),
+              )
+              for (const result of results) times[result.seq! - 1] = clock.now()
+            }
+            cutAt = clock.now()
+            const read = await readAll(bus, 1000)
+            const first = read[0]?.seq ?? times.length + 1
+            expect(read.map((e) => e.seq)).toEqual(
+              Array.from({ length: times.length - first + 1 }, (_, i) => first + i),
+            )
+            const young = times.findIndex((time) => time >= cutAt - age) + 1 || times.length + 1
+            expect(first).toBeLessThanOrEqual(young)
+          }
+          await bus.close()
+        },
+      ),
+      { ...runs(25), timeout: 5000 },
+    )
+  })
+})
