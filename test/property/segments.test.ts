@@ -249,7 +249,7 @@ describe.each(kinds)('the segment log against a model, on %s', (name, kind) => {
             } else if (s.kind === 'waitFor') {
               await settle()
               const type = `t${s.type}`
-              const newest = model.findLastIndex((e) => e.type === type)
+              const newest = model.map((e) => e.type).lastIndexOf(type)
               // With none yet, it would wait for the next one (its timeout fires only on advance).
               if (newest >= 0)
                 expect((await bus.waitFor(type, { since: 86_400_000 })).seq).toBe(newest + 1)
