@@ -280,6 +280,35 @@ describe('dedup across segments', () => {
   })
 })
 
+describe('a writer catching up while another prunes', () => {
+  it('learns the ids of segments deleted before it read them, from their dedup records', async () => {
+    const store = memoryStore()
+    const watching = createBus({ store, retention: { events: 1 } })
+    // No watch: this writer learns of the other's commits only when its own commit is refused.
+    const other = createBus({
+      store: {
+        get: (k) => store.get(k),
+        list: (o) => store.list(o),
+        commit: (c) => store.commit(c),
+      },
+      retention: { events: 1 },
+    })
+    const batch = (prefix: string, count: number) =>
+      Array.from({ length: count }, (_, i) => ({ type: 'a', data: i, id: `${prefix}${i}` }))
+    await watching.publishMany(batch('a', 129))
+    // Two commits in a row: the second deletes the first's segments while the watching bus reads.
+    await other.publishMany(batch('b', 129))
+    await other.publishMany(batch('c', 1))
+    for (const [id, seq] of [
+      ['b0', 130],
+      ['b127', 257],
+      ['a0', 1],
+    ] as const)
+      expect(await watching.publish('a', 'again', { id })).toMatchObject({ seq, duplicate: true })
+    expect(await watching.publish('a', 'new', { id: 'd' })).toMatchObject({ seq: 260 })
+  })
+})
+
 describe('segments of a big batch', () => {
   it('a batch past 128 events is several segments of one commit, read page by page', async () => {
     const { store, commits } = recording(memoryStore())

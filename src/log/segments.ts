@@ -119,23 +119,32 @@ export const refresh = async (state: LogState): Promise<void> => {
   const { store, onAppend } = state.options
   const before = state.head.seq
   let { seq, n } = state.head
-  const stored = await store.get(HEAD)
-  if (stored && stored.version !== state.headVersion) {
-    const to = stored.value as Head
-    // Records of ids this log knows from their segments would count twice: only new ones.
-    for (const record of await dedupRecords(store, n + 1, to.n))
-      if (record.held?.length || record.s + record.ids.length - 1 > before) state.index.add(record)
-    n = to.n
-    seq = Math.max(seq, to.seq)
-    state.headVersion = stored.version
-  }
+  let version = state.headVersion
+  let listed = before
   const events: BusEvent[] = []
-  for (const { value } of await store.list({ start: keys.event(before + 1), end: END })) {
-    if (isSegment(value)) state.index.add(idsOf(value))
-    for (const event of eventsOf(value)) events.push(event)
+  // Until the head stays put across a listing: pruning while this reads deletes segments it has
+  // not listed yet, and their ids are then only in the dedup records that pruning wrote.
+  for (let stored = await store.get(HEAD); ;) {
+    if (stored && stored.version !== version) {
+      const to = stored.value as Head
+      // Records of ids this log knows from their segments would count twice: only new ones.
+      for (const record of await dedupRecords(store, n + 1, to.n))
+        if (record.held?.length || record.s + record.ids.length - 1 > before)
+          state.index.add(record)
+      n = to.n
+      seq = Math.max(seq, to.seq)
+      version = stored.version
+    }
+    for (const { value } of await store.list({ start: keys.event(listed + 1), end: END })) {
+      if (isSegment(value)) state.index.add(idsOf(value))
+      for (const event of eventsOf(value)) events.push(event)
+    }
+    if (events.length) listed = events[events.length - 1]!.seq
+    stored = await store.get(HEAD)
+    if (!stored || stored.version === version) break
   }
-  if (events.length) seq = Math.max(seq, events[events.length - 1]!.seq)
-  state.head = { seq, n }
+  state.headVersion = version
+  state.head = { seq: Math.max(seq, listed), n }
   if (events.length) onAppend(events)
 }
 

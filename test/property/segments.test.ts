@@ -677,3 +677,63 @@ describe('retention by age over segments', () => {
     )
   })
 })
+
+describe('two writers pruning one store', () => {
+  it('keep the last N readable from either, and remember their ids', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 60 }),
+        fc.array(fc.record({ writer: fc.integer({ min: 0, max: 1 }), count: batchSize }), {
+          minLength: 1,
+          maxLength: 10,
+        }),
+        fc.boolean(),
+        async (events, steps, concurrent) => {
+          const store = memoryStore()
+          // The second writer has no watch: it learns of the first's commits only when refused.
+          const asleep: Store = {
+            get: (key) => store.get(key),
+            list: (options) => store.list(options),
+            commit: (commit) => store.commit(commit),
+          }
+          const buses = [
+            createBus({ store, retention: { events } }),
+            createBus({ store: asleep, retention: { events } }),
+          ]
+          const seqOf = new Map<string, number>()
+          let index = 0
+          const publish = async ({ writer, count }: { writer: number; count: number }) => {
+            const results = await buses[writer]!.publishMany(batchOf(count, `w${index++}-`, 0))
+            for (const result of results) {
+              expect(result.duplicate).toBe(false)
+              expect(seqOf.has(result.id)).toBe(false)
+              seqOf.set(result.id, result.seq!)
+            }
+          }
+          if (concurrent) await Promise.all(steps.map(publish))
+          else for (const s of steps) await publish(s)
+          const total = seqOf.size
+          expect([...seqOf.values()].sort((x, y) => x - y)).toEqual(
+            Array.from({ length: total }, (_, i) => i + 1),
+          )
+          const stored = await storedEvents(store)
+          for (const event of stored) expect(seqOf.get(event.id)).toBe(event.seq)
+          for (const bus of buses) {
+            const read = await readAll(bus, 50)
+            const first = read[0]?.seq ?? total + 1
+            expect(first).toBeLessThanOrEqual(Math.max(1, total - events + 1))
+            expect(read.map((e) => e.seq)).toEqual(
+              Array.from({ length: total - first + 1 }, (_, i) => first + i),
+            )
+          }
+          // Every id is remembered by both, pruned or not.
+          for (const [id, seq] of seqOf)
+            for (const bus of buses)
+              expect(await bus.publish('t0', 0, { id })).toMatchObject({ duplicate: true, seq })
+          for (const bus of buses) await bus.close()
+        },
+      ),
+      { ...runs(20), timeout: 10_000 },
+    )
+  }, 60_000)
+})
