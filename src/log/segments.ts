@@ -28,8 +28,13 @@ export interface Segment {
 const isSegment = (value: unknown): value is Segment =>
   Array.isArray((value as Partial<Segment>).events)
 
-/** The events of a stored `e/` value, oldest first. */
-const eventsOf = (value: unknown): BusEvent[] =>
+/**
+ * The events of a stored `e/` value, oldest first.
+ *
+ * @example
+ * const [first] = eventsOf((await store.get(keys.event(1)))?.value)
+ */
+export const eventsOf = (value: unknown): BusEvent[] =>
   isSegment(value) ? value.events : [value as BusEvent]
 
 /** A segment's share of the dedup index: its events' ids, in no dedup record (`n` 0). */
@@ -230,22 +235,6 @@ export const readBefore = async (
     key = page[page.length - 1]!.key
   }
   return events
-}
-
-/**
- * The stored event with seq `seq`, whatever retention's cut (a dead runtime's attempt may be older).
- *
- * @example
- * const event = await eventAt(store, 42)
- */
-export const eventAt = async (store: Store, seq: number): Promise<BusEvent | undefined> => {
-  const [holding] = await store.list({
-    prefix: EVENTS,
-    end: keys.event(seq + 1),
-    reverse: true,
-    limit: 1,
-  })
-  return holding && eventsOf(holding.value).find((event) => event.seq === seq)
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { BusEvent } from '../event.js'
 import { keys } from '../store/keys.js'
-import { eventAt } from '../log/segments.js'
+import { eventAt } from '../log/event-at.js'
 import type { Mutation, Store } from '../store/store.js'
 import type { DeadLetter } from './runner.js'
 import type { SubRecord } from './subscriptions.js'
