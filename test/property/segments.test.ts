@@ -183,7 +183,6 @@ describe.each(kinds)('the segment log against a model, on %s', (name, kind) => {
             await bus.idle()
           }
           for (const s of steps) {
-            if (process.env.TRACE) console.log(JSON.stringify(s))
             if (s.kind === 'publish') {
               const entries = Array.from({ length: s.count }, (_, i) => {
                 const explicit = i % 4 < s.explicit
