@@ -25,44 +25,36 @@ export const retryWait = (core: RunnerCore, error: unknown, attempt: number): nu
 
 /**
  * The handler's context: its attempt, a lazily made signal, and a chained publish with an id
- * stable across retries. A class, so an attempt costs one small object: `publish` is made on
- * first use (destructured or called) and is then the same function every time.
+ * stable across retries, made on first use and then the same function every time. Own enumerable
+ * accessors over closures (not a class's prototype getters), so a handler may spread the context
+ * (`{ ...ctx, logger }`) or wrap it in a Proxy and keep `signal` and `publish`.
  */
-class AttemptContext implements HandlerContext {
-  readonly attempt: number
-  readonly #core: RunnerCore
-  readonly #run: Attempt
-  readonly #span: HandleSpan | undefined
-  #publish: HandlerContext['publish'] | undefined
-
-  constructor(core: RunnerCore, run: Attempt, span: HandleSpan | undefined) {
-    this.attempt = run.attempt
-    this.#core = core
-    this.#run = run
-    this.#span = span
-  }
-
-  get signal(): AbortSignal {
-    const run = this.#run
-    if (!run.controller) {
-      run.controller = new AbortController()
-      if (run.abortReason !== undefined) run.controller.abort(run.abortReason)
-    }
-    return run.controller.signal
-  }
-
-  get publish(): HandlerContext['publish'] {
-    if (this.#publish) return this.#publish
-    const core = this.#core
-    const { event } = this.#run
-    const span = this.#span
-    let published = 0
-    return (this.#publish = (type, data, options = {}) =>
-      core.host.publish(
-        type,
-        data,
-        chainedOptions(core.options.name, event, options, () => published++, span?.traceparent),
-      ))
+const contextOf = (
+  core: RunnerCore,
+  run: Attempt,
+  span: HandleSpan | undefined,
+): HandlerContext => {
+  let publish: HandlerContext['publish'] | undefined
+  return {
+    attempt: run.attempt,
+    get signal() {
+      if (!run.controller) {
+        run.controller = new AbortController()
+        if (run.abortReason !== undefined) run.controller.abort(run.abortReason)
+      }
+      return run.controller.signal
+    },
+    get publish() {
+      if (publish) return publish
+      const { event } = run
+      let published = 0
+      return (publish = (type, data, options = {}) =>
+        core.host.publish(
+          type,
+          data,
+          chainedOptions(core.options.name, event, options, () => published++, span?.traceparent),
+        ))
+    },
   }
 }
 
@@ -92,7 +84,7 @@ export const startAttempt = (
   state.inFlight.set(event.seq, run)
   state.runningHandlers++
   const span = host.instrumentation?.handle?.(event, options.name, attempt)
-  const ctx = new AttemptContext(core, run, span)
+  const ctx = contextOf(core, run, span)
   const end = (error: unknown, ok: boolean) => {
     if (run.over) return
     run.over = true
