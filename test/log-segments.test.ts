@@ -3,13 +3,12 @@
 // reads start at the cut, across restarts; dedup spans segments, restarts and pruning; a commit
 // writes one record.
 import 'fake-indexeddb/auto'
-import Database from 'better-sqlite3'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { reopenableStores, type Reopenable } from './_reopenable-stores.js'
 import { indexedDBStore } from '../adapters/indexeddb/index.js'
-import { sqliteStore } from '../adapters/sqlite/index.js'
 import { createBus } from '../src/bus.js'
 import type { BusEvent } from '../src/event.js'
 import { HEAD, keys, PREFIX } from '../src/store/keys.js'
@@ -20,33 +19,9 @@ import { manualClock } from '../src/testing.js'
 const temp = mkdtempSync(join(tmpdir(), 'tidings-segments-'))
 afterAll(() => rmSync(temp, { recursive: true, force: true }))
 
-/** Each store kind, reopened over the same data by `reopen` (a restart). */
-const kinds: [string, () => { open(): Store; close(store: Store): Promise<void> }][] = [
-  [
-    'memory',
-    () => {
-      const store = memoryStore()
-      return { open: () => store, close: async () => {} }
-    },
-  ],
-  [
-    'sqlite file',
-    () => {
-      const path = join(temp, `${Math.random()}.db`)
-      const dbs: Database.Database[] = []
-      return {
-        open: () => {
-          const db = new Database(path)
-          dbs.push(db)
-          return sqliteStore(db)
-        },
-        close: async (store) => {
-          await store.close?.()
-          dbs.pop()?.close()
-        },
-      }
-    },
-  ],
+/** Each store kind, reopened over the same data (a restart). */
+const kinds: [string, () => Reopenable][] = [
+  ...reopenableStores(temp),
   [
     'indexeddb',
     () => {

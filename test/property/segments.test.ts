@@ -4,57 +4,25 @@
 // publishes and clock advances, reads page by page, waitFor and restarts run over the memory store
 // and a SQLite file; two writers share one store; a store whose commit fails at random never
 // leaves half a commit, and everything it accepted is readable after a restart.
-import Database from 'better-sqlite3'
 import fc from 'fast-check'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { sqliteStore } from '../../adapters/sqlite/index.js'
 import { createBus } from '../../src/bus.js'
 import { encodeCursor, type BusEvent } from '../../src/event.js'
 import { keys, PREFIX } from '../../src/store/keys.js'
 import { memoryStore } from '../../src/store/memory.js'
 import type { Store } from '../../src/store/store.js'
 import { manualClock } from '../../src/testing.js'
+import { reopenableStores, type Reopenable } from '../_reopenable-stores.js'
 import { runs } from './_oracle.js'
 
 const temp = mkdtempSync(join(tmpdir(), 'tidings-segments-property-'))
 afterAll(() => rmSync(temp, { recursive: true, force: true }))
 
-/** A store kind, reopened over the same data by `open` after `close` (a restart). */
-interface Storage {
-  open(): Store
-  close(store: Store): Promise<void>
-}
-
-const kinds: [string, () => Storage][] = [
-  [
-    'memory',
-    () => {
-      const store = memoryStore()
-      return { open: () => store, close: async () => {} }
-    },
-  ],
-  [
-    'sqlite file',
-    () => {
-      const path = join(temp, `${Math.random()}.db`)
-      const databases: Database.Database[] = []
-      return {
-        open: () => {
-          const database = new Database(path)
-          databases.push(database)
-          return sqliteStore(database)
-        },
-        close: async (store) => {
-          await store.close?.()
-          databases.pop()?.close()
-        },
-      }
-    },
-  ],
-]
+type Storage = Reopenable
+const kinds = reopenableStores(temp)
 
 /** An accepted event as the model keeps it. */
 interface Modelled {
